@@ -1,0 +1,69 @@
+/* audio_source.h - one small interface over audio files, raw stdin PCM and PortAudio capture. */
+#ifndef AUSCULT_AUDIO_SOURCE_H
+#define AUSCULT_AUDIO_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/status.h"
+
+enum audio_source_kind {
+	AUDIO_SOURCE_FILE = 0,  /* any file libsndfile reads (WAV, FLAC, ...) */
+	AUDIO_SOURCE_STDIN,     /* raw signed 16-bit little-endian PCM on standard input */
+	AUDIO_SOURCE_PORTAUDIO, /* a capture device through PortAudio */
+};
+
+/* Channel selection: a channel index >= 0, or this to average all channels. */
+#define AUDIO_CHANNEL_AVERAGE (-1)
+
+struct audio_source_config {
+	enum audio_source_kind kind;
+	const char *path;         /* FILE: the file's path */
+	const char *device_name;  /* PORTAUDIO: a device name (substring match) or an ALSA PCM name
+				     such as "hw:1,0" or a PCM defined in .asoundrc; NULL: use
+				     device_index */
+	int device_index;         /* PORTAUDIO: PortAudio device index; -1 with no name: default */
+	uint32_t input_rate_hz;   /* STDIN: rate of the raw PCM; PORTAUDIO: rate to open the device
+				     at (0: the pipeline rate if the device can, else its default) */
+	uint32_t input_channels;  /* STDIN: channels of the raw PCM; PORTAUDIO: 0 = 1 channel */
+	int channel;              /* channel to keep, or AUDIO_CHANNEL_AVERAGE */
+	uint32_t output_rate_hz;  /* the pipeline's rate; other rates are converted (libsamplerate) */
+	double ring_seconds;      /* PORTAUDIO: capture ring length, seconds (0: 2 s) */
+};
+
+/* Fills cfg with defaults: FILE kind, channel AVERAGE, output 16 kHz, device_index -1. */
+void audio_source_config_defaults(struct audio_source_config *cfg);
+
+struct audio_source;
+
+/*
+ * Opens a source. On failure *out is NULL and err names the file or device, what it is, and what
+ * was expected ("x.wav: not an audio file (libsndfile: Format not recognised)").
+ */
+int audio_source_open(struct audio_source **out, const struct audio_source_config *cfg,
+		      struct auscult_err *err);
+
+/*
+ * Reads up to max_samples mono float32 samples at output_rate_hz into buf, waiting at most
+ * timeout_ms for at least one (files and stdin ignore the timeout and block on I/O).
+ * Returns AUSCULT_OK with *got > 0; AUSCULT_ERR_TIMEOUT with *got == 0 when nothing came in time;
+ * AUSCULT_ERR_EOF when a file or stdin has ended (no more samples will come); AUSCULT_ERR_DEVICE
+ * (message in err) when the device failed or disappeared - close and reopen it.
+ */
+int audio_source_read(struct audio_source *src, float *buf, size_t max_samples, size_t *got,
+		      int timeout_ms, struct auscult_err *err);
+
+/* Capture overruns (samples dropped because the reader fell behind) since open. */
+uint64_t audio_source_overruns(const struct audio_source *src);
+
+/* A short description for logs: "file pump.wav (16000 Hz, 1 ch)", "device 'hw:1' (48000 Hz)". */
+const char *audio_source_describe(const struct audio_source *src);
+
+/* Closes and frees. NULL-safe. */
+void audio_source_close(struct audio_source *src);
+
+/* Prints capture devices (index, name, host API, channels, default rate, supported rates). */
+int audio_list_devices(FILE *out, struct auscult_err *err);
+
+#endif

@@ -1,0 +1,105 @@
+/* model.h - the in-memory autoencoder detector: everything needed to score, as one struct. */
+#ifndef AUSCULT_MODEL_H
+#define AUSCULT_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "features/feature_params.h"
+
+enum activation {
+	ACTIVATION_LINEAR = 0,
+	ACTIVATION_RELU = 1,
+};
+
+/*
+ * One dense layer: out = act(W x + b). Batch normalisation is folded into W and b when a
+ * trained network is saved, so inference only ever sees dense layers.
+ */
+struct dense_layer {
+	uint32_t n_in;
+	uint32_t n_out;
+	enum activation activation;
+	float *weights; /* n_out x n_in, row-major (row o holds the weights into output o) */
+	float *bias;    /* n_out */
+};
+
+/* How a clip's per-vector errors become one clip score. */
+enum clip_aggregation {
+	CLIP_AGG_MEAN = 0,    /* mean over all vectors: the DCASE baseline */
+	CLIP_AGG_TOP_MEAN = 1 /* mean of the largest top_fraction of the vectors */
+};
+
+/* A gamma distribution fitted to the training clips' scores, and the threshold drawn from it. */
+struct model_threshold {
+	float gamma_shape; /* k > 0 */
+	float gamma_scale; /* theta > 0 */
+	float quantile;    /* in (0, 1): the threshold is the gamma's quantile at this level */
+	float threshold;   /* clip score above which a clip is anomalous */
+};
+
+struct model_training_info {
+	uint64_t n_vectors;     /* training vectors (after the validation split) */
+	uint32_t n_files;       /* training files */
+	uint32_t epochs;        /* epochs run */
+	uint32_t batch_size;
+	float learning_rate;
+	float validation_split; /* share of vectors held out */
+	uint64_t seed;
+	float train_loss;       /* final epoch's mean training loss */
+	float val_loss;         /* final epoch's validation loss (NaN when none held out) */
+	int64_t created_unix_s; /* creation time, seconds since the epoch */
+	char tool_version[32];  /* auscult version that wrote the file, NUL-terminated */
+};
+
+/*
+ * The whole detector. The network's input is the stacked log-mel vector (n_stack * n_mels values,
+ * frame-major: frame 0's n_mels bands, then frame 1's, ...), standardised when input_mean is set,
+ * restricted to the frames in input_frames; its output must reconstruct the (standardised) frames
+ * in target_frames. Baseline: all five in, all five out. IDNN-style interpolation: frames 0,1,3,4
+ * in (0x1b), frame 2 out (0x04).
+ */
+struct model {
+	struct feature_params features;
+	uint32_t input_frames;  /* bit f set: stacked frame f is part of the network input */
+	uint32_t target_frames; /* bit f set: stacked frame f must be reconstructed */
+
+	float *input_mean; /* NULL, or n_stack * n_mels training means (standardisation) */
+	float *input_std;  /* NULL, or n_stack * n_mels training standard deviations (> 0) */
+
+	/* NULL, or n_mels weights: each band's squared error is multiplied by its weight
+	 * (1 / the band's mean squared error on the training data for band-normalised error). */
+	float *band_weights;
+
+	enum clip_aggregation aggregation;
+	float top_fraction; /* for CLIP_AGG_TOP_MEAN: in (0, 1], e.g. 0.1 for the largest 10% */
+
+	uint32_t n_layers;
+	struct dense_layer *layers; /* n_layers, owned */
+
+	struct model_threshold threshold;
+	struct model_training_info training;
+};
+
+/* Number of set bits among the low n_stack bits of a frame mask. */
+uint32_t model_frame_count(uint32_t frames_mask, uint32_t n_stack);
+
+/* Network input width: frames in input_frames x n_mels. */
+uint32_t model_input_dim(const struct model *m);
+
+/* Network output width: frames in target_frames x n_mels. */
+uint32_t model_output_dim(const struct model *m);
+
+/*
+ * Checks everything a loaded or freshly trained model must satisfy: feature parameters the front
+ * end can do, non-empty frame masks within n_stack, layer sizes chained from model_input_dim to
+ * model_output_dim, known activations, all values finite, std > 0, threshold sane.
+ * Returns AUSCULT_OK or AUSCULT_ERR_INVALID/UNSUPPORTED with a message naming the field.
+ */
+int model_validate(const struct model *m, struct auscult_err *err);
+
+/* Frees everything the model owns and zeroes it. NULL-safe; safe on a zeroed model. */
+void model_free(struct model *m);
+
+#endif
