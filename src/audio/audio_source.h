@@ -66,4 +66,23 @@ void audio_source_close(struct audio_source *src);
 /* Prints capture devices (index, name, host API, channels, default rate, supported rates). */
 int audio_list_devices(FILE *out, struct auscult_err *err);
 
+/*
+ * Additions beyond the original contract.
+ */
+
+/*
+ * Like audio_source_open for raw signed 16-bit little-endian PCM, read from fd instead of
+ * standard input (cfg->kind is ignored; input_rate_hz and input_channels describe the PCM).
+ * fd stays open after audio_source_close. name is used in messages (NULL: "raw input").
+ * A read interrupted by a signal returns AUSCULT_ERR_INTERRUPTED with *got == 0.
+ */
+int audio_source_open_fd(struct audio_source **out, const struct audio_source_config *cfg,
+			 int fd, const char *name, struct auscult_err *err);
+
+/* The rate the backend delivers before conversion, Hz (file rate, device rate, stdin rate). */
+uint32_t audio_source_input_rate_hz(const struct audio_source *src);
+
+/* Channels the backend delivers before channel selection. */
+uint32_t audio_source_input_channels(const struct audio_source *src);
+
 #endif

@@ -1,12 +1,188 @@
-/* cmd_devices.c - `auscult devices` (being written). */
+/* cmd_devices.c - `auscult devices`: list capture devices, or listen to one and print its level. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "audio/audio_source.h"
 #include "tools/commands.h"
+
+#define LISTEN_RATE_HZ 16000u
+#define LISTEN_BLOCK 1024
+
+static void devices_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: auscult devices [--listen DEVICE [--seconds S] [--rate HZ] [--channels N]]\n"
+		"\n"
+		"Without options, lists capture devices: index, name, host API, input channels,\n"
+		"default rate and which of 8000/16000/22050/44100/48000 Hz they take.\n"
+		"\n"
+		"  --listen DEVICE  record from DEVICE (an index, part of a listed name, or an ALSA\n"
+		"                   PCM such as hw:1,0 or one defined in ~/.asoundrc) and print how\n"
+		"                   many samples came and their level in dBFS\n"
+		"  --seconds S      how long to listen (default 3, at most 3600)\n"
+		"  --rate HZ        open the device at this rate (default: 16000 if it can)\n"
+		"  --channels N     open N channels and average them (default 1)\n");
+}
+
+static int parse_uint(const char *opt, const char *text, unsigned long max, unsigned long *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (errno || !end || *end || end == text || text[0] == '-' || v > max) {
+		fprintf(stderr, "auscult devices: %s: '%s' is not a whole number in [0, %lu]\n", opt,
+			text, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) * 1e-9;
+}
+
+static double to_dbfs(double amplitude)
+{
+	return amplitude > 0.0 ? 20.0 * log10(amplitude) : -INFINITY;
+}
+
+static int listen(const char *device, double seconds, uint32_t rate_hz, uint32_t channels)
+{
+	struct audio_source_config cfg;
+	struct audio_source *src = NULL;
+	struct auscult_err err;
+	float buf[LISTEN_BLOCK];
+	double sum_sq = 0.0;
+	float peak = 0.0f;
+	uint64_t total = 0;
+	const uint64_t want = (uint64_t)(seconds * LISTEN_RATE_HZ);
+	int status = 1;
+
+	audio_source_config_defaults(&cfg);
+	cfg.kind = AUDIO_SOURCE_PORTAUDIO;
+	char *end = NULL;
+	long index = strtol(device, &end, 10);
+	if (end && *end == '\0' && end != device && index >= 0) {
+		cfg.device_index = (int)index;
+	} else {
+		cfg.device_name = device;
+	}
+	cfg.input_rate_hz = rate_hz;
+	cfg.input_channels = channels;
+	cfg.channel = AUDIO_CHANNEL_AVERAGE;
+	cfg.output_rate_hz = LISTEN_RATE_HZ;
+
+	int rc = audio_source_open(&src, &cfg, &err);
+	if (rc != AUSCULT_OK) {
+		fprintf(stderr, "auscult devices: %s\n", err.msg);
+		return 1;
+	}
+	fprintf(stderr, "listening to %s for %.1f s\n", audio_source_describe(src), seconds);
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (total < want) {
+		size_t got = 0;
+		size_t ask = want - total < LISTEN_BLOCK ? (size_t)(want - total) : LISTEN_BLOCK;
+		rc = audio_source_read(src, buf, ask, &got, 500, &err);
+		if (rc == AUSCULT_ERR_TIMEOUT) {
+			if (seconds_since(&start) > seconds + 5.0) {
+				fprintf(stderr, "auscult devices: %s: only %llu of %llu samples came "
+					"in %.1f s: the device delivers too slowly or not at all\n",
+					audio_source_describe(src), (unsigned long long)total,
+					(unsigned long long)want, seconds_since(&start));
+				goto done;
+			}
+			continue;
+		}
+		if (rc != AUSCULT_OK) {
+			fprintf(stderr, "auscult devices: %s\n",
+				rc == AUSCULT_ERR_EOF ? "the device ended" : err.msg);
+			goto done;
+		}
+		for (size_t i = 0; i < got; i++) {
+			sum_sq += (double)buf[i] * buf[i];
+			float a = fabsf(buf[i]);
+			if (a > peak)
+				peak = a;
+		}
+		total += got;
+	}
+	double rms = sqrt(sum_sq / (double)total);
+	printf("device: %s\nsamples: %llu at %u Hz (%.2f s in %.2f s)\nrms_dbfs: %.2f\n"
+	       "peak_dbfs: %.2f\noverruns: %llu\n",
+	       audio_source_describe(src), (unsigned long long)total, LISTEN_RATE_HZ,
+	       (double)total / LISTEN_RATE_HZ, seconds_since(&start), to_dbfs(rms),
+	       to_dbfs(peak), (unsigned long long)audio_source_overruns(src));
+	status = 0;
+done:
+	audio_source_close(src);
+	return status;
+}
 
 int cmd_devices(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "auscult devices: not built yet\n");
-	return 1;
+	const char *device = NULL;
+	double seconds = 3.0;
+	unsigned long rate_hz = 0;
+	unsigned long channels = 1;
+	unsigned long v;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			devices_usage(stdout);
+			return 0;
+		}
+		if (i + 1 >= argc && (strcmp(a, "--listen") == 0 || strcmp(a, "--seconds") == 0 ||
+				      strcmp(a, "--rate") == 0 || strcmp(a, "--channels") == 0)) {
+			fprintf(stderr, "auscult devices: %s needs a value\n", a);
+			return 2;
+		}
+		if (strcmp(a, "--listen") == 0) {
+			device = argv[++i];
+		} else if (strcmp(a, "--seconds") == 0) {
+			char *end = NULL;
+			const char *t = argv[++i];
+			seconds = strtod(t, &end);
+			if (!end || *end || end == t || !(seconds > 0.0) || seconds > 3600.0) {
+				fprintf(stderr, "auscult devices: --seconds: '%s' is not a number "
+					"in (0, 3600]\n", t);
+				return 2;
+			}
+		} else if (strcmp(a, "--rate") == 0) {
+			if (parse_uint(a, argv[++i], 384000, &v) != 0)
+				return 2;
+			rate_hz = v;
+		} else if (strcmp(a, "--channels") == 0) {
+			if (parse_uint(a, argv[++i], 64, &v) != 0 || v == 0) {
+				if (v == 0)
+					fprintf(stderr, "auscult devices: --channels: 0 is not in "
+						"[1, 64]\n");
+				return 2;
+			}
+			channels = v;
+		} else {
+			fprintf(stderr, "auscult devices: unknown option '%s'\n\n", a);
+			devices_usage(stderr);
+			return 2;
+		}
+	}
+	if (device)
+		return listen(device, seconds, (uint32_t)rate_hz, (uint32_t)channels);
+
+	struct auscult_err err;
+	auscult_err_clear(&err);
+	if (audio_list_devices(stdout, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult devices: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
 }

@@ -1,0 +1,217 @@
+/* audio_file.c - the file backend: anything libsndfile reads (WAV, FLAC, ...), as float frames. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audio/audio_backend.h"
+
+/* A RIFF/WAVE header with its fmt and data chunk headers is 44 bytes. */
+#define WAV_MIN_HEADER_BYTES 44
+/* Bytes read to explain a refusal: enough to reach the fmt chunk behind a few small chunks. */
+#define WAV_PROBE_BYTES 512
+
+/* The WAV format tags libsndfile decodes; anything else is a codec it does not have. */
+static const unsigned wav_known_tags[] = { 0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011,
+					   0x0031, 0x0055, 0xFFFE };
+
+/* The format tag of a RIFF/WAVE file's fmt chunk, or -1 if it is not within the first bytes. */
+static long wav_format_tag(const unsigned char *b, ssize_t n)
+{
+	if (n < 12 || memcmp(b, "RIFF", 4) != 0 || memcmp(b + 8, "WAVE", 4) != 0)
+		return -1;
+	size_t at = 12;
+	while (at + 10 <= (size_t)n) {
+		uint32_t size = (uint32_t)b[at + 4] | (uint32_t)b[at + 5] << 8 |
+				(uint32_t)b[at + 6] << 16 | (uint32_t)b[at + 7] << 24;
+		if (memcmp(b + at, "fmt ", 4) == 0)
+			return (long)((unsigned)b[at + 8] | (unsigned)b[at + 9] << 8);
+		if (size > (size_t)n)
+			return -1;
+		at += 8 + size + (size & 1);
+	}
+	return -1;
+}
+
+struct audio_file {
+	struct audio_backend base;
+	SNDFILE *sf;
+	int fd; /* ours: libsndfile reads it but does not close it (close_desc 0) */
+	sf_count_t frames_total; /* frames the header promises */
+	sf_count_t frames_read;
+	char desc[256];
+	char path[256];
+};
+
+static int file_read(struct audio_backend *b, float *frames, size_t max_frames, size_t *got,
+		     int timeout_ms, struct auscult_err *err)
+{
+	struct audio_file *f = (struct audio_file *)b;
+	(void)timeout_ms;
+	*got = 0;
+	sf_count_t n = sf_readf_float(f->sf, frames, (sf_count_t)max_frames);
+	if (n > 0) {
+		f->frames_read += n;
+		*got = (size_t)n;
+		return AUSCULT_OK;
+	}
+	int e = sf_error(f->sf);
+	if (e != SF_ERR_NO_ERROR)
+		return auscult_fail(err, AUSCULT_ERR_IO, "%s: read failed after %lld frames "
+				    "(libsndfile: %s)", f->path, (long long)f->frames_read,
+				    sf_strerror(f->sf));
+	return AUSCULT_ERR_EOF;
+}
+
+static uint64_t file_overruns(const struct audio_backend *b)
+{
+	(void)b;
+	return 0;
+}
+
+static const char *file_describe(const struct audio_backend *b)
+{
+	return ((const struct audio_file *)b)->desc;
+}
+
+static void file_close(struct audio_backend *b)
+{
+	struct audio_file *f = (struct audio_file *)b;
+	if (!f)
+		return;
+	if (f->sf)
+		sf_close(f->sf);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+}
+
+static const struct audio_backend_ops file_ops = {
+	.read = file_read,
+	.overruns = file_overruns,
+	.describe = file_describe,
+	.close = file_close,
+};
+
+/* Tells apart the ways a file libsndfile refused can be wrong, for a message that says which. */
+static int explain_refusal(const char *path, const unsigned char *head, ssize_t n, off_t size,
+			   int sf_code, struct auscult_err *err)
+{
+	long tag = wav_format_tag(head, n);
+	int is_riff = n >= 4 && (memcmp(head, "RIFF", 4) == 0 || memcmp(head, "RIFX", 4) == 0 ||
+				 memcmp(head, "RF64", 4) == 0);
+	const char *why = sf_error_number(sf_code);
+
+	if (size == 0)
+		return auscult_fail(err, AUSCULT_ERR_TRUNCATED,
+				    "%s: empty file (0 bytes): expected an audio file such as a "
+				    "16-bit PCM WAV; re-copy or re-record it", path);
+	if (is_riff && size < WAV_MIN_HEADER_BYTES)
+		return auscult_fail(err, AUSCULT_ERR_TRUNCATED,
+				    "%s: truncated WAV header (%lld bytes, a WAV header needs at least "
+				    "%d) (libsndfile: %s): the file is incomplete; re-copy or "
+				    "re-record it", path, (long long)size, WAV_MIN_HEADER_BYTES, why);
+	if (tag >= 0) {
+		int known = 0;
+		for (size_t i = 0; i < sizeof(wav_known_tags) / sizeof(wav_known_tags[0]); i++)
+			known |= (unsigned long)tag == wav_known_tags[i];
+		if (!known)
+			return auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
+					    "%s: unsupported audio encoding: WAV codec 0x%04lx "
+					    "(libsndfile: %s): convert it to 16-bit PCM WAV, e.g. "
+					    "`sox IN -b 16 -e signed OUT.wav`", path, tag, why);
+	}
+	if (sf_code == SF_ERR_UNSUPPORTED_ENCODING || (is_riff && strstr(why, "nsupported")))
+		return auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
+				    "%s: unsupported audio encoding (libsndfile: %s): convert it to "
+				    "16-bit PCM WAV, e.g. `sox IN -b 16 -e signed OUT.wav`", path, why);
+	if (is_riff)
+		return auscult_fail(err, AUSCULT_ERR_FORMAT,
+				    "%s: damaged WAV file (libsndfile: %s): expected a RIFF/WAVE file "
+				    "with fmt and data chunks; re-copy or re-record it", path, why);
+	return auscult_fail(err, AUSCULT_ERR_FORMAT,
+			    "%s: not an audio file (libsndfile: %s): expected WAV, FLAC or another "
+			    "format libsndfile reads; for headerless PCM use the stdin source",
+			    path, why);
+}
+
+int audio_file_open(struct audio_backend **out, const struct audio_source_config *cfg,
+		    struct auscult_err *err)
+{
+	struct audio_file *f = NULL;
+	SF_INFO info;
+	struct stat st;
+	int fd = -1;
+	int rc;
+	const char *path = cfg->path;
+
+	*out = NULL;
+	if (!path || !path[0])
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "audio file: no path given: name a WAV or FLAC file");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open: %s", path,
+				    strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot stat: %s", path,
+				  strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: is a directory, expected an audio file",
+				  path);
+		goto fail;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);
+		goto fail;
+	}
+	f->fd = -1;
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	/* The first bytes, read before libsndfile moves the offset, explain a refusal. */
+	unsigned char head[WAV_PROBE_BYTES] = { 0 };
+	ssize_t head_len = pread(fd, head, sizeof(head), 0);
+	memset(&info, 0, sizeof(info));
+	f->sf = sf_open_fd(fd, SFM_READ, &info, 0);
+	if (!f->sf) {
+		rc = explain_refusal(path, head, head_len, S_ISREG(st.st_mode) ? st.st_size : 1,
+				     sf_error(NULL), err);
+		goto fail;
+	}
+	if (info.channels < 1 || info.samplerate < 1) {
+		rc = auscult_fail(err, AUSCULT_ERR_FORMAT, "%s: header says %d channels at %d Hz: "
+				  "expected at least 1 channel and a positive rate", path,
+				  info.channels, info.samplerate);
+		goto fail;
+	}
+	if (info.frames == 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_TRUNCATED, "%s: no samples (the header is there "
+				  "but the data is empty): re-record it", path);
+		goto fail;
+	}
+	f->frames_total = info.frames;
+	f->base.ops = &file_ops;
+	f->base.rate_hz = (uint32_t)info.samplerate;
+	f->base.channels = (uint32_t)info.channels;
+	f->base.honours_timeout = 0;
+	snprintf(f->desc, sizeof(f->desc), "file %s (%d Hz, %d ch)", path, info.samplerate,
+		 info.channels);
+	f->fd = fd;
+	*out = &f->base;
+	return AUSCULT_OK;
+fail:
+	if (f) {
+		if (f->sf)
+			sf_close(f->sf);
+		free(f);
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}

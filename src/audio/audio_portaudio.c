@@ -1,0 +1,465 @@
+/* audio_portaudio.c - the capture backend: PortAudio into a lock-free ring, plus device listing. */
+#include <alsa/asoundlib.h>
+#include <ctype.h>
+#include <dlfcn.h>
+#include <pa_linux_alsa.h>
+#include <portaudio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audio/audio_backend.h"
+#include "audio/spsc_ring.h"
+
+/* A device whose callback has not run for this long is treated as gone. */
+#define PA_SILENT_LIMIT_MS 2000L
+/* How long the reader sleeps between looks at an empty ring: short against a callback period
+ * (16-64 ms at 16 kHz), long enough to cost nothing. */
+#define PA_POLL_SLEEP_NS 2000000L
+
+static const double pa_probe_rates_hz[] = { 8000, 16000, 22050, 44100, 48000 };
+#define PA_N_PROBE_RATES (sizeof(pa_probe_rates_hz) / sizeof(pa_probe_rates_hz[0]))
+
+struct audio_pa {
+	struct audio_backend base;
+	PaStream *stream;
+	int pa_initialised;
+	struct spsc_ring ring;
+	uint64_t last_writes;       /* reader's last view of ring writes */
+	struct timespec last_alive; /* when the reader last saw the callback make progress */
+	char name[160];
+	char desc[256];
+};
+
+/* ALSA prints every probe of an absent card to stderr; what failed reaches us as error codes. */
+static void alsa_quiet(const char *file, int line, const char *function, int errcode,
+		       const char *fmt, ...)
+{
+	(void)file;
+	(void)line;
+	(void)function;
+	(void)errcode;
+	(void)fmt;
+}
+
+static void jack_quiet(const char *msg)
+{
+	(void)msg;
+}
+
+/*
+ * PortAudio probes JACK and ALSA at start-up; both print a screenful when there is no server or
+ * card. ALSA's handler is public API; JACK's is reached through the library PortAudio already
+ * loaded, so we add no link dependency (and nothing happens if it is absent).
+ */
+static void quiet_audio_libraries(void)
+{
+	snd_lib_error_set_handler(alsa_quiet);
+	const char *names[] = { "jack_set_error_function", "jack_set_info_function" };
+	for (size_t i = 0; i < 2; i++) {
+		void *sym = dlsym(RTLD_DEFAULT, names[i]);
+		if (sym) {
+			void (*set)(void (*)(const char *));
+			memcpy(&set, &sym, sizeof(set));
+			set(jack_quiet);
+		}
+	}
+}
+
+static int pa_start(struct auscult_err *err, const char *what)
+{
+	quiet_audio_libraries();
+	PaError e = Pa_Initialize();
+	if (e != paNoError)
+		return auscult_fail(err, AUSCULT_ERR_DEVICE, "%s: cannot start PortAudio (%s)",
+				    what, Pa_GetErrorText(e));
+	return AUSCULT_OK;
+}
+
+/* PortAudio's text, plus the host API's own when PortAudio only says "host error". */
+static void pa_error_text(PaError e, char *buf, size_t size)
+{
+	if (e == paUnanticipatedHostError) {
+		const PaHostErrorInfo *h = Pa_GetLastHostErrorInfo();
+		if (h && h->errorText && h->errorText[0]) {
+			snprintf(buf, size, "%s: %s", Pa_GetErrorText(e), h->errorText);
+			return;
+		}
+	}
+	snprintf(buf, size, "%s", Pa_GetErrorText(e));
+}
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t->tv_sec) * 1000L + (long)(now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
+/* Real-time thread: only copies into the ring (which counts what does not fit). */
+static int pa_callback(const void *input, void *output, unsigned long frames,
+		       const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags flags,
+		       void *user)
+{
+	struct audio_pa *p = user;
+	(void)output;
+	(void)time_info;
+	(void)flags;
+	if (input)
+		spsc_ring_write(&p->ring, input, frames);
+	return paContinue;
+}
+
+static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, size_t *got,
+		   int timeout_ms, struct auscult_err *err)
+{
+	struct audio_pa *p = (struct audio_pa *)b;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	*got = 0;
+	for (;;) {
+		size_t n = spsc_ring_read(&p->ring, frames, max_frames);
+		if (n > 0) {
+			*got = n;
+			return AUSCULT_OK;
+		}
+		uint64_t w = spsc_ring_writes(&p->ring);
+		if (w != p->last_writes) {
+			p->last_writes = w;
+			clock_gettime(CLOCK_MONOTONIC, &p->last_alive);
+		} else if (ms_since(&p->last_alive) > PA_SILENT_LIMIT_MS) {
+			return auscult_fail(err, AUSCULT_ERR_DEVICE,
+					    "device '%s': no audio for %.1f s (the capture callback "
+					    "stopped): the device stalled or was unplugged; reopen it",
+					    p->name, (double)ms_since(&p->last_alive) / 1000.0);
+		}
+		PaError active = Pa_IsStreamActive(p->stream);
+		if (active != 1) {
+			char why[192];
+			if (active < 0)
+				pa_error_text(active, why, sizeof(why));
+			else
+				snprintf(why, sizeof(why), "the stream is no longer active");
+			return auscult_fail(err, AUSCULT_ERR_DEVICE,
+					    "device '%s': capture stopped (PortAudio: %s): the device "
+					    "failed or was unplugged; reopen it", p->name, why);
+		}
+		if (timeout_ms <= 0 || ms_since(&start) >= timeout_ms)
+			return AUSCULT_ERR_TIMEOUT;
+		struct timespec nap = { 0, PA_POLL_SLEEP_NS };
+		nanosleep(&nap, NULL);
+	}
+}
+
+static uint64_t pa_overruns(const struct audio_backend *b)
+{
+	return spsc_ring_overruns(&((const struct audio_pa *)b)->ring);
+}
+
+static const char *pa_describe(const struct audio_backend *b)
+{
+	return ((const struct audio_pa *)b)->desc;
+}
+
+static void pa_close(struct audio_backend *b)
+{
+	struct audio_pa *p = (struct audio_pa *)b;
+	if (!p)
+		return;
+	if (p->stream) {
+		/* Abort, not stop: nothing queued is worth waiting for, and a dead device may
+		 * never drain. */
+		Pa_AbortStream(p->stream);
+		Pa_CloseStream(p->stream);
+	}
+	if (p->pa_initialised)
+		Pa_Terminate();
+	spsc_ring_free(&p->ring);
+	free(p);
+}
+
+static const struct audio_backend_ops pa_ops = {
+	.read = pa_read,
+	.overruns = pa_overruns,
+	.describe = pa_describe,
+	.close = pa_close,
+};
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	if (n == 0)
+		return 0;
+	for (; *hay; hay++) {
+		size_t i = 0;
+		while (i < n && hay[i] &&
+		       tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* An enumerated capture device named exactly name, else the first whose name contains it. */
+static PaDeviceIndex find_device_by_name(const char *name)
+{
+	int count = Pa_GetDeviceCount();
+	for (int i = 0; i < count; i++) {
+		const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
+		if (d && d->maxInputChannels > 0 && strcmp(d->name, name) == 0)
+			return i;
+	}
+	for (int i = 0; i < count; i++) {
+		const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
+		if (d && d->maxInputChannels > 0 && contains_nocase(d->name, name))
+			return i;
+	}
+	return paNoDevice;
+}
+
+/* "16000 44100 48000" (the probe rates the device takes), or "none of 8000..48000". */
+static void supported_rates(const PaStreamParameters *in, char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < PA_N_PROBE_RATES; i++) {
+		if (Pa_IsFormatSupported(in, NULL, pa_probe_rates_hz[i]) == paFormatIsSupported) {
+			int n = snprintf(buf + used, size - used, "%s%.0f", used ? " " : "",
+					 pa_probe_rates_hz[i]);
+			if (n < 0 || (size_t)n >= size - used)
+				break;
+			used += (size_t)n;
+		}
+	}
+	if (used == 0)
+		snprintf(buf, size, "none of 8000 16000 22050 44100 48000");
+}
+
+int audio_portaudio_open(struct audio_backend **out, const struct audio_source_config *cfg,
+			 struct auscult_err *err)
+{
+	struct audio_pa *p = NULL;
+	PaStreamParameters in;
+	PaAlsaStreamInfo alsa_info;
+	const PaDeviceInfo *info = NULL;
+	char why[256];
+	int rc;
+
+	*out = NULL;
+	uint32_t channels = cfg->input_channels ? cfg->input_channels : 1;
+	if (channels > 64)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "device: %u input channels is out of range [1, 64]", channels);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "device: out of memory");
+	if (cfg->device_name && cfg->device_name[0])
+		snprintf(p->name, sizeof(p->name), "%s", cfg->device_name);
+	else if (cfg->device_index >= 0)
+		snprintf(p->name, sizeof(p->name), "#%d", cfg->device_index);
+	else
+		snprintf(p->name, sizeof(p->name), "default");
+
+	rc = pa_start(err, p->name);
+	if (rc != AUSCULT_OK)
+		goto fail;
+	p->pa_initialised = 1;
+
+	memset(&in, 0, sizeof(in));
+	in.channelCount = (int)channels;
+	in.sampleFormat = paFloat32;
+	in.hostApiSpecificStreamInfo = NULL;
+	if (cfg->device_name && cfg->device_name[0]) {
+		in.device = find_device_by_name(cfg->device_name);
+		if (in.device == paNoDevice) {
+			/* Not enumerated (PortAudio lists only some ALSA PCMs): hand the name to
+			 * ALSA itself, which knows every PCM in its configuration and hw:C,D. */
+			if (Pa_HostApiTypeIdToHostApiIndex(paALSA) < 0) {
+				rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+						  "device '%s': no capture device has this name and "
+						  "this PortAudio has no ALSA to ask: run `auscult "
+						  "devices` to list the devices", p->name);
+				goto fail;
+			}
+			PaAlsa_InitializeStreamInfo(&alsa_info);
+			alsa_info.deviceString = p->name;
+			in.device = paUseHostApiSpecificDeviceSpecification;
+			in.hostApiSpecificStreamInfo = &alsa_info;
+		}
+	} else if (cfg->device_index >= 0) {
+		if (cfg->device_index >= Pa_GetDeviceCount()) {
+			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+					  "device #%d: no such device (PortAudio has %d): run "
+					  "`auscult devices` to list them", cfg->device_index,
+					  Pa_GetDeviceCount());
+			goto fail;
+		}
+		in.device = cfg->device_index;
+	} else {
+		in.device = Pa_GetDefaultInputDevice();
+		if (in.device == paNoDevice) {
+			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+					  "device: there is no default capture device (no sound card "
+					  "found): plug in a microphone, or name an ALSA PCM");
+			goto fail;
+		}
+	}
+	if (in.device != paUseHostApiSpecificDeviceSpecification) {
+		info = Pa_GetDeviceInfo(in.device);
+		if (!info || info->maxInputChannels < 1) {
+			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+					  "device '%s': %s is not a capture device (it has no input "
+					  "channels): run `auscult devices` to list capture devices",
+					  p->name, info ? info->name : "it");
+			goto fail;
+		}
+		if ((int)channels > info->maxInputChannels) {
+			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+					  "device '%s': %u channels asked, '%s' has %d", p->name,
+					  channels, info->name, info->maxInputChannels);
+			goto fail;
+		}
+		/* The high latency: a daemon that scores seconds of sound gains nothing from small
+		 * buffers and would lose samples on a busy Pi. */
+		in.suggestedLatency = info->defaultHighInputLatency;
+		snprintf(p->name, sizeof(p->name), "%s", info->name);
+	} else {
+		in.suggestedLatency = 0.1;
+	}
+
+	double rate_hz = cfg->input_rate_hz;
+	if (rate_hz == 0) {
+		rate_hz = cfg->output_rate_hz;
+		if (Pa_IsFormatSupported(&in, NULL, rate_hz) != paFormatIsSupported) {
+			if (info) {
+				rate_hz = info->defaultSampleRate;
+			} else {
+				rate_hz = 0;
+				for (size_t i = PA_N_PROBE_RATES; i-- > 0;) {
+					if (Pa_IsFormatSupported(&in, NULL, pa_probe_rates_hz[i]) ==
+					    paFormatIsSupported) {
+						rate_hz = pa_probe_rates_hz[i];
+						break;
+					}
+				}
+				if (rate_hz == 0)
+					rate_hz = cfg->output_rate_hz;
+			}
+		}
+	}
+	PaError e = Pa_IsFormatSupported(&in, NULL, rate_hz);
+	if (e != paFormatIsSupported) {
+		char rates[96];
+		pa_error_text(e, why, sizeof(why));
+		if (e == paInvalidSampleRate) {
+			supported_rates(&in, rates, sizeof(rates));
+			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+					  "device '%s': cannot capture at %.0f Hz (PortAudio: %s): "
+					  "it takes %s Hz; set the input rate to one of them",
+					  p->name, rate_hz, why, rates);
+		} else if (!info) {
+			const PaHostErrorInfo *h = Pa_GetLastHostErrorInfo();
+			const char *alsa = h && h->hostApiType == paALSA && h->errorText &&
+						   h->errorText[0] ? h->errorText : "no details";
+			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+					  "device '%s': no capture device or ALSA PCM has this name "
+					  "(PortAudio: %s; ALSA: %s): run `auscult devices` to list "
+					  "devices, or name an ALSA PCM such as hw:1,0 or one defined in "
+					  "~/.asoundrc", p->name, why, alsa);
+		} else {
+			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+					  "device '%s': cannot capture %u channel(s) of float32 at "
+					  "%.0f Hz (PortAudio: %s)", p->name, channels, rate_hz, why);
+		}
+		goto fail;
+	}
+
+	double ring_s = cfg->ring_seconds > 0 ? cfg->ring_seconds : 2.0;
+	if (ring_s > 60.0)
+		ring_s = 60.0;
+	rc = spsc_ring_init(&p->ring, (size_t)(ring_s * rate_hz) + 1, channels, err);
+	if (rc != AUSCULT_OK)
+		goto fail;
+
+	e = Pa_OpenStream(&p->stream, &in, NULL, rate_hz, paFramesPerBufferUnspecified, paClipOff,
+			  pa_callback, p);
+	if (e != paNoError) {
+		p->stream = NULL;
+		pa_error_text(e, why, sizeof(why));
+		rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+				  "device '%s': cannot open %u channel(s) at %.0f Hz (PortAudio: %s)",
+				  p->name, channels, rate_hz, why);
+		goto fail;
+	}
+	p->base.ops = &pa_ops;
+	p->base.rate_hz = (uint32_t)rate_hz;
+	p->base.channels = channels;
+	p->base.honours_timeout = 1;
+	snprintf(p->desc, sizeof(p->desc), "device '%s' (%.0f Hz, %u ch)", p->name, rate_hz,
+		 channels);
+	clock_gettime(CLOCK_MONOTONIC, &p->last_alive);
+	e = Pa_StartStream(p->stream);
+	if (e != paNoError) {
+		pa_error_text(e, why, sizeof(why));
+		rc = auscult_fail(err, AUSCULT_ERR_DEVICE, "device '%s': cannot start capture "
+				  "(PortAudio: %s)", p->name, why);
+		goto fail;
+	}
+	*out = &p->base;
+	return AUSCULT_OK;
+fail:
+	pa_close(&p->base);
+	return rc;
+}
+
+int audio_list_devices(FILE *out, struct auscult_err *err)
+{
+	int rc = pa_start(err, "devices");
+	if (rc != AUSCULT_OK)
+		return rc;
+	int count = Pa_GetDeviceCount();
+	if (count < 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_DEVICE, "devices: PortAudio cannot count the "
+				  "devices (%s)", Pa_GetErrorText(count));
+		goto done;
+	}
+	PaDeviceIndex def = Pa_GetDefaultInputDevice();
+	int shown = 0;
+	for (int i = 0; i < count; i++) {
+		const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
+		if (!d || d->maxInputChannels < 1)
+			continue;
+		const PaHostApiInfo *api = Pa_GetHostApiInfo(d->hostApi);
+		PaStreamParameters in;
+		memset(&in, 0, sizeof(in));
+		in.device = i;
+		in.channelCount = 1;
+		in.sampleFormat = paFloat32;
+		in.suggestedLatency = d->defaultHighInputLatency;
+		char rates[96];
+		supported_rates(&in, rates, sizeof(rates));
+		if (strncmp(rates, "none", 4) == 0 && d->maxInputChannels > 1) {
+			/* Some hardware only opens with all its channels. */
+			in.channelCount = d->maxInputChannels;
+			supported_rates(&in, rates, sizeof(rates));
+		}
+		if (shown == 0)
+			fprintf(out, "%5s  %-40s %-6s %4s %8s  %s\n", "index", "name", "api", "ch",
+				"default", "rates (Hz)");
+		fprintf(out, "%4d%c  %-40s %-6s %4d %8.0f  %s\n", i, i == def ? '*' : ' ', d->name,
+			api ? api->name : "?", d->maxInputChannels, d->defaultSampleRate, rates);
+		shown++;
+	}
+	if (shown == 0)
+		fprintf(out, "no capture devices found (PortAudio sees %d device(s), none with "
+			"inputs)\n", count);
+	else
+		fprintf(out, "(* = default; a device can also be named by an ALSA PCM such as "
+			"hw:1,0)\n");
+	rc = AUSCULT_OK;
+done:
+	Pa_Terminate();
+	return rc;
+}

@@ -1,0 +1,153 @@
+/* audio_raw.c - the stdin backend: raw signed 16-bit little-endian PCM from a file descriptor. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audio/audio_backend.h"
+#include "common/log.h"
+
+#define RAW_RATE_MIN_HZ 1000u
+#define RAW_RATE_MAX_HZ 384000u
+#define RAW_CHANNELS_MAX 32u
+/* Bytes read per read(2); a pipe delivers at most 64 KiB at a time anyway. */
+#define RAW_CHUNK_BYTES 16384u
+
+struct audio_raw {
+	struct audio_backend base;
+	int fd;
+	size_t frame_bytes;   /* 2 * channels */
+	unsigned char *bytes; /* RAW_CHUNK_BYTES + one partial frame */
+	size_t held;          /* bytes in `bytes` not yet converted (< frame_bytes between reads) */
+	int eof;
+	uint64_t frames_read;
+	char name[64];
+	char desc[128];
+};
+
+static int raw_read(struct audio_backend *b, float *frames, size_t max_frames, size_t *got,
+		    int timeout_ms, struct auscult_err *err)
+{
+	struct audio_raw *r = (struct audio_raw *)b;
+	(void)timeout_ms;
+	*got = 0;
+	if (r->eof)
+		return AUSCULT_ERR_EOF;
+
+	size_t want_bytes = RAW_CHUNK_BYTES - RAW_CHUNK_BYTES % r->frame_bytes;
+	if (max_frames < want_bytes / r->frame_bytes)
+		want_bytes = max_frames * r->frame_bytes;
+	if (want_bytes < r->frame_bytes)
+		want_bytes = r->frame_bytes;
+	/* A pipe may hand over any number of bytes, odd ones included: read until one whole frame
+	 * is in, keep the tail of a split frame for the next call. */
+	while (r->held < r->frame_bytes) {
+		ssize_t n = read(r->fd, r->bytes + r->held, want_bytes - r->held);
+		if (n > 0) {
+			r->held += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			r->eof = 1;
+			if (r->held > 0)
+				log_warn("%s: ended in the middle of a frame: %zu stray byte(s) "
+					 "dropped (expected whole %zu-byte frames of %u-channel "
+					 "s16le)", r->name, r->held, r->frame_bytes,
+					 r->base.channels);
+			r->held = 0;
+			return AUSCULT_ERR_EOF;
+		}
+		if (errno == EINTR)
+			return auscult_fail(err, AUSCULT_ERR_INTERRUPTED,
+					    "%s: read interrupted by a signal", r->name);
+		return auscult_fail(err, AUSCULT_ERR_IO, "%s: read failed after %llu frames: %s",
+				    r->name, (unsigned long long)r->frames_read, strerror(errno));
+	}
+	size_t n_frames = r->held / r->frame_bytes;
+	if (n_frames > max_frames)
+		n_frames = max_frames;
+	size_t n_samples = n_frames * r->base.channels;
+	const unsigned char *p = r->bytes;
+	for (size_t i = 0; i < n_samples; i++, p += 2) {
+		int16_t v = (int16_t)(uint16_t)((unsigned)p[0] | ((unsigned)p[1] << 8));
+		frames[i] = (float)v * (1.0f / 32768.0f);
+	}
+	size_t used = n_frames * r->frame_bytes;
+	memmove(r->bytes, r->bytes + used, r->held - used);
+	r->held -= used;
+	r->frames_read += n_frames;
+	*got = n_frames;
+	return AUSCULT_OK;
+}
+
+static uint64_t raw_overruns(const struct audio_backend *b)
+{
+	(void)b;
+	return 0;
+}
+
+static const char *raw_describe(const struct audio_backend *b)
+{
+	return ((const struct audio_raw *)b)->desc;
+}
+
+static void raw_close(struct audio_backend *b)
+{
+	struct audio_raw *r = (struct audio_raw *)b;
+	if (!r)
+		return;
+	free(r->bytes);
+	free(r);
+}
+
+static const struct audio_backend_ops raw_ops = {
+	.read = raw_read,
+	.overruns = raw_overruns,
+	.describe = raw_describe,
+	.close = raw_close,
+};
+
+int audio_raw_open_fd(struct audio_backend **out, const struct audio_source_config *cfg, int fd,
+		      const char *name, struct auscult_err *err)
+{
+	struct audio_raw *r = NULL;
+	int rc;
+
+	*out = NULL;
+	if (cfg->input_rate_hz < RAW_RATE_MIN_HZ || cfg->input_rate_hz > RAW_RATE_MAX_HZ)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "%s: raw PCM rate %u Hz is out of range [%u, %u]: give the rate "
+				    "the s16le stream was recorded at (e.g. 16000)",
+				    name, cfg->input_rate_hz, RAW_RATE_MIN_HZ, RAW_RATE_MAX_HZ);
+	if (cfg->input_channels < 1 || cfg->input_channels > RAW_CHANNELS_MAX)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "%s: raw PCM channel count %u is out of range [1, %u]: give the "
+				    "number of interleaved channels in the s16le stream",
+				    name, cfg->input_channels, RAW_CHANNELS_MAX);
+	if (fd < 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: no file descriptor", name);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", name);
+	r->frame_bytes = 2u * cfg->input_channels;
+	r->bytes = malloc(RAW_CHUNK_BYTES + r->frame_bytes);
+	if (!r->bytes) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", name);
+		goto fail;
+	}
+	r->fd = fd;
+	r->base.ops = &raw_ops;
+	r->base.rate_hz = cfg->input_rate_hz;
+	r->base.channels = cfg->input_channels;
+	r->base.honours_timeout = 0;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->desc, sizeof(r->desc), "%s (raw s16le, %u Hz, %u ch)", name,
+		 cfg->input_rate_hz, cfg->input_channels);
+	*out = &r->base;
+	return AUSCULT_OK;
+fail:
+	free(r->bytes);
+	free(r);
+	return rc;
+}

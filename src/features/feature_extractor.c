@@ -1,0 +1,112 @@
+/* feature_extractor.c - glues the framer to logmel so callers push samples and get dB frames. */
+#include "features/feature_extractor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int feature_extractor_init(struct feature_extractor *fx, const struct feature_params *p,
+			   enum framing framing, struct auscult_err *err)
+{
+	struct framer_config fc;
+	struct logmel_config lc;
+	int rc;
+
+	memset(fx, 0, sizeof(*fx));
+	rc = feature_params_validate(p, err);
+	if (rc != AUSCULT_OK)
+		return rc;
+	fx->params = *p;
+	fx->framing = framing;
+	fc.n_fft = p->n_fft;
+	fc.hop_length = p->hop_length;
+	fc.framing = framing;
+	rc = framer_init(&fx->framer, &fc, err);
+	if (rc != AUSCULT_OK)
+		goto fail;
+	logmel_config_from_params(&lc, p);
+	rc = logmel_init(&fx->logmel, &lc, err);
+	if (rc != AUSCULT_OK)
+		goto fail;
+	fx->frame = malloc(p->n_fft * sizeof(*fx->frame));
+	if (!fx->frame) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
+				  "feature extractor: out of memory for a %u-sample frame", p->n_fft);
+		goto fail;
+	}
+	return AUSCULT_OK;
+fail:
+	feature_extractor_free(fx);
+	return rc;
+}
+
+size_t feature_extractor_max_frames(const struct feature_extractor *fx, size_t n_samples)
+{
+	/* A push completes one frame per hop, plus one for frame 0 (it needs only pad + 1
+	 * samples); finish adds at most the frames within a pad of the end. */
+	size_t hop = fx->params.hop_length;
+	return n_samples / hop + 2 + (fx->params.n_fft / 2) / hop + 1;
+}
+
+size_t feature_extractor_push(struct feature_extractor *fx, const float *samples,
+			      size_t n_samples, float *frames_out)
+{
+	size_t n_frames = 0, used = 0;
+	int got;
+
+	if (!fx->frame)
+		return 0;
+	do {
+		used += framer_push(&fx->framer, samples + used, n_samples - used, fx->frame, &got);
+		if (got) {
+			logmel_process(&fx->logmel, fx->frame,
+				       frames_out + n_frames * fx->params.n_mels);
+			n_frames++;
+		}
+	} while (got);
+	return n_frames;
+}
+
+size_t feature_extractor_finish(struct feature_extractor *fx, float *frames_out)
+{
+	size_t n_frames = 0;
+
+	if (!fx->frame)
+		return 0;
+	while (framer_finish(&fx->framer, fx->frame)) {
+		logmel_process(&fx->logmel, fx->frame, frames_out + n_frames * fx->params.n_mels);
+		n_frames++;
+	}
+	return n_frames;
+}
+
+void feature_extractor_reset(struct feature_extractor *fx)
+{
+	framer_reset(&fx->framer);
+}
+
+void feature_extractor_free(struct feature_extractor *fx)
+{
+	if (!fx)
+		return;
+	framer_free(&fx->framer);
+	logmel_free(&fx->logmel);
+	free(fx->frame);
+	fx->frame = NULL;
+}
+
+size_t feature_extractor_heap_bytes(const struct feature_extractor *fx)
+{
+	const struct logmel *lm = &fx->logmel;
+	size_t n = 0;
+
+	n += fx->framer.buf_cap * sizeof(float);
+	n += (size_t)fx->params.n_fft * sizeof(float); /* frame */
+	n += (size_t)lm->n_fft * sizeof(double);       /* window */
+	n += (size_t)lm->n_bins * sizeof(double);      /* power */
+	n += 3 * (size_t)lm->n_mels * sizeof(uint32_t);
+	n += (lm->n_weights + 1) * sizeof(float);
+	/* the FFT plan: bit-reversal table, twiddles, split twiddles, complex scratch */
+	n += (size_t)lm->fft.m * (sizeof(uint32_t) + 4 * sizeof(double));
+	n += 2 * ((size_t)lm->fft.m / 2 + 1) * sizeof(double);
+	return n;
+}
