@@ -1,0 +1,233 @@
+/* model.c - frame masks, network widths, validation and freeing of the in-memory model. */
+#include "model/model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_file.h"
+
+uint32_t model_frame_count(uint32_t frames_mask, uint32_t n_stack)
+{
+	if (n_stack < 32)
+		frames_mask &= (1u << n_stack) - 1u;
+	uint32_t count = 0;
+	for (; frames_mask; frames_mask &= frames_mask - 1u)
+		count++;
+	return count;
+}
+
+uint32_t model_input_dim(const struct model *m)
+{
+	return model_frame_count(m->input_frames, m->features.n_stack) * m->features.n_mels;
+}
+
+uint32_t model_output_dim(const struct model *m)
+{
+	return model_frame_count(m->target_frames, m->features.n_stack) * m->features.n_mels;
+}
+
+/* Index of the first value that is not finite, or n when all are. */
+static size_t first_non_finite(const float *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return i;
+	return n;
+}
+
+static int check_mask(const char *name, uint32_t mask, uint32_t n_stack, struct auscult_err *err)
+{
+	if (mask == 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: 0x%x selects no frame", name, mask);
+	if (n_stack < 32 && (mask >> n_stack) != 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "%s: 0x%x selects frames beyond the %u stacked frames", name, mask,
+				    n_stack);
+	return AUSCULT_OK;
+}
+
+static int check_layer(const struct model *m, uint32_t i, uint32_t expect_in,
+		       struct auscult_err *err)
+{
+	const struct dense_layer *l = &m->layers[i];
+	if (l->n_in == 0 || l->n_in > MODEL_MAX_DIM || l->n_out == 0 || l->n_out > MODEL_MAX_DIM)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "layers[%u]: %u x %u is out of range [1, %u] per side", i, l->n_in,
+				    l->n_out, MODEL_MAX_DIM);
+	if (l->n_in != expect_in)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "layers[%u].n_in: %u, expected %u (%s)", i, l->n_in, expect_in,
+				    i == 0 ? "the input frames x n_mels" : "the previous layer's n_out");
+	if ((unsigned)l->activation > (unsigned)ACTIVATION_RELU)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "layers[%u].activation: %u is not 0 (linear) or 1 (relu)", i,
+				    (unsigned)l->activation);
+	if (!l->weights || !l->bias)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "layers[%u]: weights or bias missing",
+				    i);
+	size_t nw = (size_t)l->n_in * l->n_out;
+	size_t bad = first_non_finite(l->weights, nw);
+	if (bad < nw)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "layers[%u].weights[%zu]: %g is not finite", i, bad,
+				    (double)l->weights[bad]);
+	bad = first_non_finite(l->bias, l->n_out);
+	if (bad < l->n_out)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "layers[%u].bias[%zu]: %g is not finite",
+				    i, bad, (double)l->bias[bad]);
+	return AUSCULT_OK;
+}
+
+static int check_layers(const struct model *m, struct auscult_err *err)
+{
+	if (m->n_layers == 0 || !m->layers)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "layers: the network has no layer");
+	if (m->n_layers > MODEL_MAX_LAYERS)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "n_layers: %u is more than %u",
+				    m->n_layers, MODEL_MAX_LAYERS);
+	uint64_t params = 0;
+	uint32_t width = model_input_dim(m);
+	for (uint32_t i = 0; i < m->n_layers; i++) {
+		int rc = check_layer(m, i, width, err);
+		if (rc)
+			return rc;
+		params += (uint64_t)m->layers[i].n_in * m->layers[i].n_out + m->layers[i].n_out;
+		width = m->layers[i].n_out;
+	}
+	if (params > MODEL_MAX_PARAMS)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "layers: %llu parameters is more than %u",
+				    (unsigned long long)params, MODEL_MAX_PARAMS);
+	if (width != model_output_dim(m))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "layers[%u].n_out: %u, expected %u (the target frames x n_mels)",
+				    m->n_layers - 1, width, model_output_dim(m));
+	return AUSCULT_OK;
+}
+
+static int check_standardisation(const struct model *m, struct auscult_err *err)
+{
+	if (!m->input_mean != !m->input_std)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "input_mean/input_std: one is set without the other");
+	if (!m->input_mean)
+		return AUSCULT_OK;
+	size_t dim = feature_params_vector_dim(&m->features);
+	size_t bad = first_non_finite(m->input_mean, dim);
+	if (bad < dim)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "input_mean[%zu]: %g is not finite", bad,
+				    (double)m->input_mean[bad]);
+	for (size_t i = 0; i < dim; i++)
+		if (!(m->input_std[i] > 0.0f) || !isfinite(m->input_std[i]))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "input_std[%zu]: %g is not a finite value > 0", i,
+					    (double)m->input_std[i]);
+	return AUSCULT_OK;
+}
+
+static int check_threshold(const struct model_threshold *t, struct auscult_err *err)
+{
+	if (!(t->gamma_shape > 0.0f) || !isfinite(t->gamma_shape))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "threshold.gamma_shape: %g is not a finite value > 0",
+				    (double)t->gamma_shape);
+	if (!(t->gamma_scale > 0.0f) || !isfinite(t->gamma_scale))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "threshold.gamma_scale: %g is not a finite value > 0",
+				    (double)t->gamma_scale);
+	if (!(t->quantile > 0.0f && t->quantile < 1.0f))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "threshold.quantile: %g is not in (0, 1)", (double)t->quantile);
+	if (!(t->threshold >= 0.0f) || !isfinite(t->threshold))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "threshold.threshold: %g is not a finite value >= 0",
+				    (double)t->threshold);
+	return AUSCULT_OK;
+}
+
+static int check_training(const struct model_training_info *t, struct auscult_err *err)
+{
+	if (!isfinite(t->learning_rate) || t->learning_rate < 0.0f)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "training.learning_rate: %g is not a finite value >= 0",
+				    (double)t->learning_rate);
+	if (!(t->validation_split >= 0.0f && t->validation_split < 1.0f))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "training.validation_split: %g is not in [0, 1)",
+				    (double)t->validation_split);
+	if (!isfinite(t->train_loss))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "training.train_loss: %g is not finite",
+				    (double)t->train_loss);
+	/* NaN is how "no validation set" is written; infinity is never meaningful. */
+	if (isinf(t->val_loss))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "training.val_loss: %g is neither finite nor NaN (none held out)",
+				    (double)t->val_loss);
+	if (!memchr(t->tool_version, '\0', sizeof(t->tool_version)))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "training.tool_version: not NUL-terminated within %zu bytes",
+				    sizeof(t->tool_version));
+	return AUSCULT_OK;
+}
+
+int model_validate(const struct model *m, struct auscult_err *err)
+{
+	struct auscult_err inner;
+	int rc = feature_params_validate(&m->features, &inner);
+	if (rc)
+		return auscult_fail(err, rc, "features.%s", inner.msg);
+	rc = check_mask("input_frames", m->input_frames, m->features.n_stack, err);
+	if (rc)
+		return rc;
+	rc = check_mask("target_frames", m->target_frames, m->features.n_stack, err);
+	if (rc)
+		return rc;
+	rc = check_standardisation(m, err);
+	if (rc)
+		return rc;
+	if (m->band_weights) {
+		for (uint32_t k = 0; k < m->features.n_mels; k++)
+			if (!(m->band_weights[k] >= 0.0f) || !isfinite(m->band_weights[k]))
+				return auscult_fail(err, AUSCULT_ERR_INVALID,
+						    "band_weights[%u]: %g is not a finite value >= 0",
+						    k, (double)m->band_weights[k]);
+	}
+	if (m->aggregation == CLIP_AGG_TOP_MEAN) {
+		if (!(m->top_fraction > 0.0f && m->top_fraction <= 1.0f))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "top_fraction: %g is not in (0, 1]",
+					    (double)m->top_fraction);
+	} else if (m->aggregation != CLIP_AGG_MEAN) {
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "aggregation: %u is not 0 (mean) or 1 (top mean)",
+				    (unsigned)m->aggregation);
+	} else if (!isfinite(m->top_fraction)) {
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "top_fraction: %g is not finite",
+				    (double)m->top_fraction);
+	}
+	rc = check_layers(m, err);
+	if (rc)
+		return rc;
+	rc = check_threshold(&m->threshold, err);
+	if (rc)
+		return rc;
+	return check_training(&m->training, err);
+}
+
+void model_free(struct model *m)
+{
+	if (!m)
+		return;
+	if (m->layers) {
+		for (uint32_t i = 0; i < m->n_layers; i++) {
+			free(m->layers[i].weights);
+			free(m->layers[i].bias);
+		}
+		free(m->layers);
+	}
+	free(m->input_mean);
+	free(m->input_std);
+	free(m->band_weights);
+	memset(m, 0, sizeof(*m));
+}

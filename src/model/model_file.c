@@ -1,0 +1,620 @@
+/* model_file.c - explicit little-endian encoding and fully checked decoding of model files. */
+#include "model/model_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/crc32.h"
+
+#define FLAG_STANDARDISATION 0x1u
+#define FLAG_BAND_WEIGHTS 0x2u
+#define FLAGS_KNOWN (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
+
+#define FIX_RECOPY "the file is incomplete - copy it again or retrain"
+#define FIX_CORRUPT "the file is corrupt - copy it again or retrain"
+#define FIX_RETRAIN "the model is unusable - retrain it"
+
+/* ---- little-endian bytes ---- */
+
+static void le_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t le_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le_get64(const uint8_t *p)
+{
+	return (uint64_t)le_get32(p) | (uint64_t)le_get32(p + 4) << 32;
+}
+
+/* ---- encoding ---- */
+
+struct writer {
+	uint8_t *p;
+	size_t pos;
+};
+
+static void put_u32(struct writer *w, uint32_t v)
+{
+	le_put32(w->p + w->pos, v);
+	w->pos += 4;
+}
+
+static void put_u64(struct writer *w, uint64_t v)
+{
+	put_u32(w, (uint32_t)v);
+	put_u32(w, (uint32_t)(v >> 32));
+}
+
+static void put_f32(struct writer *w, float v)
+{
+	uint32_t bits;
+	memcpy(&bits, &v, sizeof(bits));
+	put_u32(w, bits);
+}
+
+static void put_f32s(struct writer *w, const float *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put_f32(w, v[i]);
+}
+
+/* Body bytes for a valid model; the layout is the order of the put_* calls in write_body. */
+static size_t body_size(const struct model *m)
+{
+	size_t dim = feature_params_vector_dim(&m->features);
+	size_t n = 7 * 4 + 2 * 4 + 4; /* features, frame masks, flags */
+	if (m->input_mean)
+		n += 2 * dim * 4;
+	if (m->band_weights)
+		n += (size_t)m->features.n_mels * 4;
+	n += 4 + 4 + 4; /* aggregation, top_fraction, n_layers */
+	for (uint32_t i = 0; i < m->n_layers; i++)
+		n += 3 * 4 + ((size_t)m->layers[i].n_in * m->layers[i].n_out + m->layers[i].n_out) * 4;
+	n += 4 * 4;                                         /* threshold */
+	n += 8 + 4 * 3 + 4 * 2 + 8 + 4 * 2 + 8 + sizeof(m->training.tool_version); /* training */
+	return n;
+}
+
+static void write_body(struct writer *w, const struct model *m)
+{
+	const struct feature_params *f = &m->features;
+	put_u32(w, f->sample_rate_hz);
+	put_u32(w, f->n_fft);
+	put_u32(w, f->hop_length);
+	put_u32(w, f->n_mels);
+	put_f32(w, f->fmin_hz);
+	put_f32(w, f->fmax_hz);
+	put_u32(w, f->n_stack);
+	put_u32(w, m->input_frames);
+	put_u32(w, m->target_frames);
+	put_u32(w, (m->input_mean ? FLAG_STANDARDISATION : 0u) |
+			   (m->band_weights ? FLAG_BAND_WEIGHTS : 0u));
+	if (m->input_mean) {
+		put_f32s(w, m->input_mean, feature_params_vector_dim(f));
+		put_f32s(w, m->input_std, feature_params_vector_dim(f));
+	}
+	if (m->band_weights)
+		put_f32s(w, m->band_weights, f->n_mels);
+	put_u32(w, (uint32_t)m->aggregation);
+	put_f32(w, m->top_fraction);
+	put_u32(w, m->n_layers);
+	for (uint32_t i = 0; i < m->n_layers; i++) {
+		const struct dense_layer *l = &m->layers[i];
+		put_u32(w, l->n_in);
+		put_u32(w, l->n_out);
+		put_u32(w, (uint32_t)l->activation);
+		put_f32s(w, l->weights, (size_t)l->n_in * l->n_out);
+		put_f32s(w, l->bias, l->n_out);
+	}
+	put_f32(w, m->threshold.gamma_shape);
+	put_f32(w, m->threshold.gamma_scale);
+	put_f32(w, m->threshold.quantile);
+	put_f32(w, m->threshold.threshold);
+	const struct model_training_info *t = &m->training;
+	put_u64(w, t->n_vectors);
+	put_u32(w, t->n_files);
+	put_u32(w, t->epochs);
+	put_u32(w, t->batch_size);
+	put_f32(w, t->learning_rate);
+	put_f32(w, t->validation_split);
+	put_u64(w, t->seed);
+	put_f32(w, t->train_loss);
+	put_f32(w, t->val_loss);
+	put_u64(w, (uint64_t)t->created_unix_s);
+	/* Bytes after the terminating NUL are written as zeros so equal models give equal files. */
+	size_t len = strnlen(t->tool_version, sizeof(t->tool_version));
+	memset(w->p + w->pos, 0, sizeof(t->tool_version));
+	memcpy(w->p + w->pos, t->tool_version, len);
+	w->pos += sizeof(t->tool_version);
+}
+
+int model_encode(const struct model *m, void **data, size_t *size, struct auscult_err *err)
+{
+	*data = NULL;
+	*size = 0;
+	struct auscult_err inner;
+	int rc = model_validate(m, &inner);
+	if (rc)
+		return auscult_fail(err, rc, "model not encoded: %s", inner.msg);
+	size_t body = body_size(m);
+	size_t total = MODEL_FILE_HEADER_BYTES + body;
+	uint8_t *buf = malloc(total);
+	if (!buf)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "model not encoded: out of memory for %zu bytes",
+				    total);
+	struct writer w = { buf, MODEL_FILE_HEADER_BYTES };
+	write_body(&w, m);
+	memcpy(buf, MODEL_FILE_MAGIC, MODEL_FILE_MAGIC_BYTES);
+	le_put32(buf + 8, MODEL_FILE_VERSION);
+	le_put32(buf + 12, crc32_compute(buf + MODEL_FILE_HEADER_BYTES, body));
+	le_put32(buf + 16, (uint32_t)body);
+	le_put32(buf + 20, (uint32_t)((uint64_t)body >> 32));
+	*data = buf;
+	*size = total;
+	return AUSCULT_OK;
+}
+
+/* ---- decoding ---- */
+
+/*
+ * Checks the header of a file of file_size bytes, of which the first have_bytes are in hdr:
+ * magic, version, body length, and that the file is exactly header + body long. Shared by
+ * model_decode and model_load, which runs it before reading (and allocating for) the body.
+ */
+static int header_check(const uint8_t *hdr, size_t have_bytes, uint64_t file_size,
+			const char *name, uint64_t *body_length, struct auscult_err *err)
+{
+	if (file_size == 0)
+		return auscult_fail(err, AUSCULT_ERR_TRUNCATED, "%s: empty file (0 bytes); " FIX_RECOPY,
+				    name);
+	size_t magic_have = have_bytes < MODEL_FILE_MAGIC_BYTES ? have_bytes : MODEL_FILE_MAGIC_BYTES;
+	if (memcmp(hdr, MODEL_FILE_MAGIC, magic_have) != 0)
+		return auscult_fail(err, AUSCULT_ERR_FORMAT,
+				    "%s: not an auscult model file (it does not start with \"%s\"); "
+				    "give the path of a model written by `auscult train`",
+				    name, MODEL_FILE_MAGIC);
+	if (file_size < MODEL_FILE_HEADER_BYTES || have_bytes < MODEL_FILE_HEADER_BYTES)
+		return auscult_fail(err, AUSCULT_ERR_TRUNCATED,
+				    "%s: truncated: %llu of at least %u bytes (the header is "
+				    "incomplete); " FIX_RECOPY,
+				    name, (unsigned long long)file_size, MODEL_FILE_HEADER_BYTES);
+	uint32_t version = le_get32(hdr + 8);
+	if (version != MODEL_FILE_VERSION)
+		return auscult_fail(err, AUSCULT_ERR_VERSION,
+				    "%s: unknown format version %u (this auscult %s reads version %u); "
+				    "upgrade auscult or retrain the model with this one",
+				    name, version, AUSCULT_VERSION, MODEL_FILE_VERSION);
+	uint64_t body = le_get64(hdr + 16);
+	if (body > MODEL_MAX_BODY_BYTES)
+		return auscult_fail(err, AUSCULT_ERR_FORMAT,
+				    "%s: corrupt header: body length %llu bytes is more than the "
+				    "%u allowed; " FIX_CORRUPT,
+				    name, (unsigned long long)body, MODEL_MAX_BODY_BYTES);
+	uint64_t total = MODEL_FILE_HEADER_BYTES + body;
+	if (file_size < total)
+		return auscult_fail(err, AUSCULT_ERR_TRUNCATED,
+				    "%s: truncated: %llu of %llu bytes; " FIX_RECOPY, name,
+				    (unsigned long long)file_size, (unsigned long long)total);
+	if (file_size > total)
+		return auscult_fail(err, AUSCULT_ERR_FORMAT,
+				    "%s: trailing garbage: %llu bytes after the model's end at byte "
+				    "%llu; the file was damaged or appended to - copy it again or "
+				    "retrain",
+				    name, (unsigned long long)(file_size - total),
+				    (unsigned long long)total);
+	*body_length = body;
+	return AUSCULT_OK;
+}
+
+/* A CRC-valid body whose structure is wrong was written wrongly, not damaged in transit. */
+struct reader {
+	const uint8_t *p;
+	size_t size;
+	size_t pos;
+	const char *name;
+	struct auscult_err *err;
+	int rc;
+};
+
+/* Claims n bytes for `what`; NULL (and the error set once) when the body has fewer left. */
+static const uint8_t *take(struct reader *r, size_t n, const char *what)
+{
+	if (r->rc)
+		return NULL;
+	if (n > r->size - r->pos) {
+		r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+				     "%s: corrupt: %s needs %zu bytes at body byte %zu, but the body "
+				     "ends at byte %zu; " FIX_RETRAIN,
+				     r->name, what, n, r->pos, r->size);
+		return NULL;
+	}
+	const uint8_t *p = r->p + r->pos;
+	r->pos += n;
+	return p;
+}
+
+static uint32_t get_u32(struct reader *r, const char *what)
+{
+	const uint8_t *p = take(r, 4, what);
+	return p ? le_get32(p) : 0;
+}
+
+static uint64_t get_u64(struct reader *r, const char *what)
+{
+	const uint8_t *p = take(r, 8, what);
+	return p ? le_get64(p) : 0;
+}
+
+static float get_f32(struct reader *r, const char *what)
+{
+	uint32_t bits = get_u32(r, what);
+	float v;
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+/* Reads n floats into a new array; the size is checked against the body before allocating. */
+static float *get_f32s(struct reader *r, size_t n, const char *what)
+{
+	if (r->rc)
+		return NULL;
+	if (n > (r->size - r->pos) / 4) {
+		take(r, n * 4, what);
+		return NULL;
+	}
+	float *v = malloc(n * sizeof(*v));
+	if (!v) {
+		r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM, "%s: out of memory for %s (%zu values)",
+				     r->name, what, n);
+		return NULL;
+	}
+	const uint8_t *p = take(r, n * 4, what);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bits = le_get32(p + 4 * i);
+		memcpy(&v[i], &bits, sizeof(bits));
+	}
+	return v;
+}
+
+static int read_layers(struct reader *r, struct model *m)
+{
+	m->n_layers = get_u32(r, "n_layers");
+	if (r->rc)
+		return r->rc;
+	if (m->n_layers == 0 || m->n_layers > MODEL_MAX_LAYERS)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+					    "%s: corrupt: n_layers %u is not in [1, %u]; " FIX_RETRAIN,
+					    r->name, m->n_layers, MODEL_MAX_LAYERS);
+	m->layers = calloc(m->n_layers, sizeof(*m->layers));
+	if (!m->layers)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM, "%s: out of memory for %u layers",
+					    r->name, m->n_layers);
+	uint64_t params = 0;
+	for (uint32_t i = 0; i < m->n_layers && !r->rc; i++) {
+		struct dense_layer *l = &m->layers[i];
+		l->n_in = get_u32(r, "layer n_in");
+		l->n_out = get_u32(r, "layer n_out");
+		uint32_t act = get_u32(r, "layer activation");
+		if (r->rc)
+			break;
+		if (l->n_in == 0 || l->n_in > MODEL_MAX_DIM || l->n_out == 0 || l->n_out > MODEL_MAX_DIM)
+			return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+						    "%s: corrupt: layers[%u] is %u x %u, each side must "
+						    "be in [1, %u]; " FIX_RETRAIN,
+						    r->name, i, l->n_in, l->n_out, MODEL_MAX_DIM);
+		params += (uint64_t)l->n_in * l->n_out + l->n_out;
+		if (params > MODEL_MAX_PARAMS)
+			return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+						    "%s: corrupt: more than %u parameters by layers[%u]; "
+						    FIX_RETRAIN, r->name, MODEL_MAX_PARAMS, i);
+		if (act > (uint32_t)ACTIVATION_RELU)
+			return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+						    "%s: corrupt: layers[%u].activation %u is not 0 "
+						    "(linear) or 1 (relu); " FIX_RETRAIN,
+						    r->name, i, act);
+		l->activation = (enum activation)act;
+		l->weights = get_f32s(r, (size_t)l->n_in * l->n_out, "layer weights");
+		l->bias = get_f32s(r, l->n_out, "layer bias");
+	}
+	return r->rc;
+}
+
+static int read_body(struct reader *r, struct model *m)
+{
+	struct feature_params *f = &m->features;
+	f->sample_rate_hz = get_u32(r, "sample_rate_hz");
+	f->n_fft = get_u32(r, "n_fft");
+	f->hop_length = get_u32(r, "hop_length");
+	f->n_mels = get_u32(r, "n_mels");
+	f->fmin_hz = get_f32(r, "fmin_hz");
+	f->fmax_hz = get_f32(r, "fmax_hz");
+	f->n_stack = get_u32(r, "n_stack");
+	m->input_frames = get_u32(r, "input_frames");
+	m->target_frames = get_u32(r, "target_frames");
+	uint32_t flags = get_u32(r, "flags");
+	if (r->rc)
+		return r->rc;
+	/* Checked first because every later size depends on these (n_mels <= 512, n_stack <= 32). */
+	struct auscult_err inner;
+	int rc = feature_params_validate(f, &inner);
+	if (rc)
+		return r->rc = auscult_fail(r->err, rc,
+					    "%s: features.%s; this auscult's front end cannot compute "
+					    "these features - retrain with supported parameters",
+					    r->name, inner.msg);
+	if (flags & ~FLAGS_KNOWN)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+					    "%s: corrupt: flags 0x%x has unknown bits (known: 0x%x); "
+					    FIX_RETRAIN, r->name, flags, FLAGS_KNOWN);
+	size_t dim = feature_params_vector_dim(f);
+	if (flags & FLAG_STANDARDISATION) {
+		m->input_mean = get_f32s(r, dim, "input_mean");
+		m->input_std = get_f32s(r, dim, "input_std");
+	}
+	if (flags & FLAG_BAND_WEIGHTS)
+		m->band_weights = get_f32s(r, f->n_mels, "band_weights");
+	uint32_t agg = get_u32(r, "aggregation");
+	m->top_fraction = get_f32(r, "top_fraction");
+	if (r->rc)
+		return r->rc;
+	if (agg > (uint32_t)CLIP_AGG_TOP_MEAN)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+					    "%s: corrupt: aggregation %u is not 0 (mean) or 1 (top "
+					    "mean); " FIX_RETRAIN, r->name, agg);
+	m->aggregation = (enum clip_aggregation)agg;
+	if (read_layers(r, m))
+		return r->rc;
+	m->threshold.gamma_shape = get_f32(r, "threshold.gamma_shape");
+	m->threshold.gamma_scale = get_f32(r, "threshold.gamma_scale");
+	m->threshold.quantile = get_f32(r, "threshold.quantile");
+	m->threshold.threshold = get_f32(r, "threshold.threshold");
+	struct model_training_info *t = &m->training;
+	t->n_vectors = get_u64(r, "training.n_vectors");
+	t->n_files = get_u32(r, "training.n_files");
+	t->epochs = get_u32(r, "training.epochs");
+	t->batch_size = get_u32(r, "training.batch_size");
+	t->learning_rate = get_f32(r, "training.learning_rate");
+	t->validation_split = get_f32(r, "training.validation_split");
+	t->seed = get_u64(r, "training.seed");
+	t->train_loss = get_f32(r, "training.train_loss");
+	t->val_loss = get_f32(r, "training.val_loss");
+	t->created_unix_s = (int64_t)get_u64(r, "training.created_unix_s");
+	const uint8_t *ver = take(r, sizeof(t->tool_version), "training.tool_version");
+	if (r->rc)
+		return r->rc;
+	memcpy(t->tool_version, ver, sizeof(t->tool_version));
+	if (r->pos != r->size)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+					    "%s: corrupt: %zu unused bytes at the end of the body; "
+					    FIX_RETRAIN, r->name, r->size - r->pos);
+	return AUSCULT_OK;
+}
+
+int model_decode(struct model *m, const void *data, size_t size, const char *name_for_errors,
+		 struct auscult_err *err)
+{
+	memset(m, 0, sizeof(*m));
+	const uint8_t *bytes = data;
+	const char *name = name_for_errors ? name_for_errors : "<memory>";
+	uint64_t body = 0;
+	int rc = header_check(bytes, size, size, name, &body, err);
+	if (rc)
+		return rc;
+	const uint8_t *b = bytes + MODEL_FILE_HEADER_BYTES;
+	uint32_t want_crc = le_get32(bytes + 12);
+	uint32_t have_crc = crc32_compute(b, (size_t)body);
+	if (want_crc != have_crc)
+		return auscult_fail(err, AUSCULT_ERR_CHECKSUM,
+				    "%s: checksum mismatch: the body's CRC-32 is 0x%08x, the header "
+				    "says 0x%08x; " FIX_CORRUPT,
+				    name, have_crc, want_crc);
+	struct reader r = { b, (size_t)body, 0, name, err, AUSCULT_OK };
+	rc = read_body(&r, m);
+	if (rc)
+		goto fail;
+	struct auscult_err inner;
+	rc = model_validate(m, &inner);
+	if (rc) {
+		auscult_fail(err, rc, "%s: %s; " FIX_RETRAIN, name, inner.msg);
+		goto fail;
+	}
+	return AUSCULT_OK;
+fail:
+	model_free(m);
+	return rc;
+}
+
+/* ---- files ---- */
+
+/* Reads exactly n bytes at offset; returns the count read (short at end of file), or -1. */
+static ssize_t read_at(int fd, uint8_t *buf, size_t n, off_t offset)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t got = pread(fd, buf + done, n - done, offset + (off_t)done);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
+}
+
+int model_load(struct model *m, const char *path, struct auscult_err *err)
+{
+	memset(m, 0, sizeof(*m));
+	uint8_t *buf = NULL;
+	int rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open: %s; check the path", path,
+				    strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO,
+				  "%s: not a regular file; give the path of a model file", path);
+		goto fail;
+	}
+	uint8_t hdr[MODEL_FILE_HEADER_BYTES];
+	ssize_t got = read_at(fd, hdr, sizeof(hdr), 0);
+	if (got < 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+		goto fail;
+	}
+	uint64_t body = 0;
+	rc = header_check(hdr, (size_t)got, (uint64_t)st.st_size, path, &body, err);
+	if (rc)
+		goto fail;
+	/* Only now is the size known to be sane (header + a bounded body) and worth allocating. */
+	size_t total = MODEL_FILE_HEADER_BYTES + (size_t)body;
+	buf = malloc(total);
+	if (!buf) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory for %zu bytes", path,
+				  total);
+		goto fail;
+	}
+	got = read_at(fd, buf, total, 0);
+	if (got < 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((size_t)got < total) {
+		rc = auscult_fail(err, AUSCULT_ERR_TRUNCATED,
+				  "%s: truncated: %zd of %zu bytes (it shrank while being read); "
+				  FIX_RECOPY, path, got, total);
+		goto fail;
+	}
+	rc = model_decode(m, buf, total, path, err);
+fail:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t put = write(fd, p, n);
+		if (put < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += put;
+		n -= (size_t)put;
+	}
+	return 0;
+}
+
+/* Makes the rename itself durable. */
+static int fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	if (!slash) {
+		strcpy(dir, ".");
+	} else {
+		size_t len = slash == path ? 1 : (size_t)(slash - path);
+		if (len >= sizeof(dir)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(dir, path, len);
+		dir[len] = '\0';
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int model_save(const struct model *m, const char *path, struct auscult_err *err)
+{
+	void *data = NULL;
+	size_t size = 0;
+	char *tmp = NULL;
+	int fd = -1;
+	struct auscult_err inner;
+	int rc = model_encode(m, &data, &size, &inner);
+	if (rc) {
+		auscult_fail(err, rc, "%s: %s", path, inner.msg);
+		goto fail;
+	}
+	size_t tmp_len = strlen(path) + sizeof(".tmpXXXXXX");
+	tmp = malloc(tmp_len);
+	if (!tmp) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);
+		goto fail;
+	}
+	snprintf(tmp, tmp_len, "%s.tmpXXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO,
+				  "%s: cannot create a temporary file next to it: %s; check that the "
+				  "folder exists and is writable", path, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto fail;
+	}
+	if (fchmod(fd, 0644) != 0 || write_all(fd, data, size) != 0 || fsync(fd) != 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot write %s: %s", path, tmp,
+				  strerror(errno));
+		goto fail;
+	}
+	int closed = close(fd);
+	fd = -1;
+	if (closed != 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot write %s: %s", path, tmp,
+				  strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, path) != 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot rename %s over it: %s", path, tmp,
+				  strerror(errno));
+		goto fail;
+	}
+	free(tmp);
+	tmp = NULL;
+	if (fsync_parent(path) != 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: written, but its folder cannot be synced: %s",
+				  path, strerror(errno));
+		goto fail;
+	}
+	free(data);
+	return AUSCULT_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(data);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* model_file.h - the versioned, checksummed model file (.am): load, save, encode, decode. */
+#ifndef AUSCULT_MODEL_FILE_H
+#define AUSCULT_MODEL_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "model/model.h"
+
+/* The format, byte by byte, is in docs/model-format.md. */
+#define MODEL_FILE_MAGIC "AUSCULTM"
+#define MODEL_FILE_MAGIC_BYTES 8
+#define MODEL_FILE_VERSION 1u
+#define MODEL_FILE_HEADER_BYTES 24
+
+/* Bounds that keep a corrupt or hostile file from making the loader allocate gigabytes. The
+ * baseline (640-128x4-8-128x4-640) has 265,864 parameters: a 1.07 MB body. */
+#define MODEL_MAX_DIM 65536u            /* n_in, n_out of any layer */
+#define MODEL_MAX_LAYERS 256u
+#define MODEL_MAX_PARAMS (32u << 20)    /* weights + biases of all layers: 128 MB as float32 */
+#define MODEL_MAX_BODY_BYTES (160u << 20)
+
+/*
+ * Loads and fully checks a model file (it passes model_validate). On failure m is zeroed and err
+ * names the file and the fault and says what to do, e.g. "pump.am: truncated: 812 of 4096 bytes;
+ * the file is incomplete - copy it again or retrain". The caller frees m with model_free.
+ * Thread-safe (touches no shared state).
+ */
+int model_load(struct model *m, const char *path, struct auscult_err *err);
+
+/*
+ * Writes m (which must pass model_validate) to path atomically: a temporary file in the same
+ * folder, fsync, rename over path, fsync of the folder; a crash leaves the old file or the new
+ * one, never a broken one. Nothing is left behind on failure.
+ */
+int model_save(const struct model *m, const char *path, struct auscult_err *err);
+
+/*
+ * Same as model_load, from size bytes in memory; name_for_errors starts each message (a path, or
+ * something like "<memory>"). On failure m is zeroed.
+ */
+int model_decode(struct model *m, const void *data, size_t size, const char *name_for_errors,
+		 struct auscult_err *err);
+
+/*
+ * Encodes m (which must pass model_validate) into a new malloc'ed buffer: *data (the caller
+ * frees it) of *size bytes. On failure *data is NULL and *size 0.
+ */
+int model_encode(const struct model *m, void **data, size_t *size, struct auscult_err *err);
+
+#endif

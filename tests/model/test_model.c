@@ -1,0 +1,437 @@
+/* test_model.c - frame masks, widths, validation messages, model_free, and `auscult info`. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "model/model.h"
+#include "model/model_file.h"
+#include "model/model_info.h"
+
+#define TINY_MODEL AUSCULT_FIXTURES "/model/tiny.am"
+
+static float *floats(size_t n, float value)
+{
+	float *v = malloc(n * sizeof(*v));
+	assert_non_null(v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = value;
+	return v;
+}
+
+/* The baseline's shape, 640-128x4-8-128x4-640, all weights 0.01. */
+static void baseline_model(struct model *m)
+{
+	static const uint32_t widths[] = { 640, 128, 128, 128, 128, 8, 128, 128, 128, 128, 640 };
+	memset(m, 0, sizeof(*m));
+	feature_params_defaults(&m->features);
+	m->input_frames = m->target_frames = 0x1f;
+	m->aggregation = CLIP_AGG_MEAN;
+	m->n_layers = 10;
+	m->layers = calloc(10, sizeof(*m->layers));
+	assert_non_null(m->layers);
+	for (int i = 0; i < 10; i++) {
+		struct dense_layer *l = &m->layers[i];
+		l->n_in = widths[i];
+		l->n_out = widths[i + 1];
+		l->activation = i == 9 ? ACTIVATION_LINEAR : ACTIVATION_RELU;
+		l->weights = floats((size_t)l->n_in * l->n_out, 0.01f);
+		l->bias = floats(l->n_out, 0.0f);
+	}
+	m->threshold = (struct model_threshold){ 9.5f, 1.25f, 0.9f, 15.0f };
+	m->training.n_vectors = 300000;
+	m->training.n_files = 1000;
+	m->training.epochs = 100;
+	m->training.batch_size = 512;
+	m->training.learning_rate = 0.001f;
+	m->training.validation_split = 0.1f;
+	m->training.seed = 7;
+	m->training.train_loss = 10.5f;
+	m->training.val_loss = NAN;
+	m->training.created_unix_s = 1714564800; /* 2024-05-01T12:00:00Z */
+	strcpy(m->training.tool_version, "0.1.0");
+}
+
+static void frame_counts_and_widths(void **state)
+{
+	(void)state;
+	assert_int_equal(model_frame_count(0x1f, 5), 5);
+	assert_int_equal(model_frame_count(0x1b, 5), 4);
+	assert_int_equal(model_frame_count(0x04, 5), 1);
+	assert_int_equal(model_frame_count(0xff, 5), 5); /* bits beyond n_stack do not count */
+	assert_int_equal(model_frame_count(0, 5), 0);
+	assert_int_equal(model_frame_count(0xffffffffu, 32), 32);
+	struct model m;
+	baseline_model(&m);
+	assert_int_equal(model_input_dim(&m), 640);
+	assert_int_equal(model_output_dim(&m), 640);
+	assert_int_equal(model_validate(&m, NULL), AUSCULT_OK);
+	assert_int_equal(model_param_count(&m), 265864);
+	char arch[128];
+	model_architecture(&m, arch, sizeof(arch));
+	assert_string_equal(arch, "640-128-128-128-128-8-128-128-128-128-640");
+	model_architecture(&m, arch, 12);
+	assert_string_equal(arch, "640-128-...");
+	m.input_frames = 0x1b;
+	m.target_frames = 0x04;
+	assert_int_equal(model_input_dim(&m), 512);
+	assert_int_equal(model_output_dim(&m), 128);
+	model_free(&m);
+}
+
+/* Each rule of model_validate, broken one at a time, with the message it gives. */
+static void validate_names_the_field(void **state)
+{
+	(void)state;
+	struct model m;
+	struct auscult_err err;
+#define EXPECT(stmt, status, message)                                                              \
+	do {                                                                                       \
+		baseline_model(&m);                                                                \
+		stmt;                                                                              \
+		assert_int_equal(model_validate(&m, &err), status);                                \
+		assert_string_equal(err.msg, message);                                             \
+		if (m.layers && m.n_layers == 0)                                                   \
+			m.n_layers = 10; /* so model_free finds the layers again */               \
+		model_free(&m);                                                                    \
+	} while (0)
+	EXPECT(m.features.n_fft = 1000, AUSCULT_ERR_UNSUPPORTED,
+	       "features.n_fft: 1000 is not a power of two in [64, 16384]");
+	EXPECT(m.input_frames = 0, AUSCULT_ERR_INVALID, "input_frames: 0x0 selects no frame");
+	EXPECT(m.target_frames = 0x3f, AUSCULT_ERR_INVALID,
+	       "target_frames: 0x3f selects frames beyond the 5 stacked frames");
+	EXPECT(m.input_frames = 0x1b, AUSCULT_ERR_INVALID,
+	       "layers[0].n_in: 640, expected 512 (the input frames x n_mels)");
+	EXPECT(m.layers[3].n_in = 64, AUSCULT_ERR_INVALID,
+	       "layers[3].n_in: 64, expected 128 (the previous layer's n_out)");
+	EXPECT(m.target_frames = 0x04, AUSCULT_ERR_INVALID,
+	       "layers[9].n_out: 640, expected 128 (the target frames x n_mels)");
+	EXPECT(m.layers[2].activation = (enum activation)7, AUSCULT_ERR_INVALID,
+	       "layers[2].activation: 7 is not 0 (linear) or 1 (relu)");
+	EXPECT(m.layers[4].weights[17] = INFINITY, AUSCULT_ERR_INVALID,
+	       "layers[4].weights[17]: inf is not finite");
+	EXPECT(m.layers[9].bias[3] = NAN, AUSCULT_ERR_INVALID, "layers[9].bias[3]: nan is not finite");
+	EXPECT(m.layers[1].n_out = 100000, AUSCULT_ERR_INVALID,
+	       "layers[1]: 128 x 100000 is out of range [1, 65536] per side");
+	EXPECT((free(m.layers[0].weights), m.layers[0].weights = NULL), AUSCULT_ERR_INVALID,
+	       "layers[0]: weights or bias missing");
+	EXPECT(m.n_layers = 0, AUSCULT_ERR_INVALID, "layers: the network has no layer");
+	EXPECT(m.input_mean = floats(640, 0.0f), AUSCULT_ERR_INVALID,
+	       "input_mean/input_std: one is set without the other");
+	EXPECT((m.input_mean = floats(640, -3.0f), m.input_std = floats(640, 1.0f),
+		m.input_std[639] = 0.0f),
+	       AUSCULT_ERR_INVALID, "input_std[639]: 0 is not a finite value > 0");
+	EXPECT((m.band_weights = floats(128, 1.0f), m.band_weights[5] = -1.0f), AUSCULT_ERR_INVALID,
+	       "band_weights[5]: -1 is not a finite value >= 0");
+	EXPECT((m.aggregation = CLIP_AGG_TOP_MEAN, m.top_fraction = 0.0f), AUSCULT_ERR_INVALID,
+	       "top_fraction: 0 is not in (0, 1]");
+	EXPECT(m.aggregation = (enum clip_aggregation)5, AUSCULT_ERR_INVALID,
+	       "aggregation: 5 is not 0 (mean) or 1 (top mean)");
+	EXPECT(m.threshold.gamma_shape = 0.0f, AUSCULT_ERR_INVALID,
+	       "threshold.gamma_shape: 0 is not a finite value > 0");
+	EXPECT(m.threshold.quantile = 1.0f, AUSCULT_ERR_INVALID,
+	       "threshold.quantile: 1 is not in (0, 1)");
+	EXPECT(m.threshold.threshold = NAN, AUSCULT_ERR_INVALID,
+	       "threshold.threshold: nan is not a finite value >= 0");
+	EXPECT(m.training.train_loss = NAN, AUSCULT_ERR_INVALID,
+	       "training.train_loss: nan is not finite");
+	EXPECT(m.training.val_loss = INFINITY, AUSCULT_ERR_INVALID,
+	       "training.val_loss: inf is neither finite nor NaN (none held out)");
+	EXPECT(memset(m.training.tool_version, 'x', sizeof(m.training.tool_version)),
+	       AUSCULT_ERR_INVALID, "training.tool_version: not NUL-terminated within 32 bytes");
+#undef EXPECT
+}
+
+static void free_is_safe_and_zeroes(void **state)
+{
+	(void)state;
+	struct model m;
+	baseline_model(&m);
+	model_free(&m);
+	struct model zero;
+	memset(&zero, 0, sizeof(zero));
+	assert_memory_equal(&m, &zero, sizeof(m));
+	model_free(&m); /* a zeroed model */
+	model_free(NULL);
+}
+
+/* ---- a small JSON syntax checker, so "--json prints valid JSON" can fail ---- */
+
+static const char *json_value(const char *p);
+
+static const char *json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static const char *json_string_end(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	for (; *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!isxdigit((unsigned char)p[i]))
+						return NULL;
+				p += 4;
+			} else if (!strchr("\"\\/bfnrt", *p) || !*p) {
+				return NULL;
+			}
+		}
+	}
+	return p + 1;
+}
+
+static const char *json_number_end(const char *p)
+{
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (isdigit((unsigned char)*p))
+		while (isdigit((unsigned char)*p))
+			p++;
+	else
+		return NULL;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return p;
+}
+
+static const char *json_value(const char *p)
+{
+	p = json_ws(p);
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+		int object = *p == '{';
+		p = json_ws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (object) {
+				p = json_string_end(json_ws(p));
+				if (!p)
+					return NULL;
+				p = json_ws(p);
+				if (*p++ != ':')
+					return NULL;
+			}
+			p = json_value(p);
+			if (!p)
+				return NULL;
+			p = json_ws(p);
+			if (*p == close)
+				return p + 1;
+			if (*p++ != ',')
+				return NULL;
+		}
+	}
+	if (*p == '"')
+		return json_string_end(p);
+	if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
+		return p + 4;
+	if (strncmp(p, "false", 5) == 0)
+		return p + 5;
+	return json_number_end(p);
+}
+
+static int json_valid_object(const char *text)
+{
+	const char *p = json_ws(text);
+	if (*p != '{')
+		return 0;
+	p = json_value(p);
+	return p && *json_ws(p) == '\0';
+}
+
+static void json_checker_can_fail(void **state)
+{
+	(void)state;
+	assert_true(json_valid_object("{\"a\":[1,-2.5e3,true,null,{\"b\":\"x\\n\"}]}\n"));
+	assert_false(json_valid_object("{\"a\":nan}"));
+	assert_false(json_valid_object("{\"a\":1,}"));
+	assert_false(json_valid_object("{\"a\":1} x"));
+	assert_false(json_valid_object("[1]"));
+}
+
+/* Not inlined: GCC otherwise takes open_memstream's hold on `text` for a dangling pointer. */
+__attribute__((noinline)) static char *capture(void (*print)(FILE *, const struct model *, const char *),
+		     const struct model *m, const char *path)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	assert_non_null(f);
+	print(f, m, path);
+	fclose(f);
+	return text;
+}
+
+static void info_text_names_everything(void **state)
+{
+	(void)state;
+	struct model m;
+	baseline_model(&m);
+	char *text = capture(model_info_print, &m, "pump.am");
+	static const char *const lines[] = {
+		"model:          pump.am\n",
+		"features:       16000 Hz, n_fft 1024, hop 512, 128 mel bands 0-8000 Hz, 5 frames "
+		"stacked (640 values per vector)\n",
+		"input frames:   [0, 1, 2, 3, 4] (mask 0x1f, 640 values)\n",
+		"target frames:  [0, 1, 2, 3, 4] (mask 0x1f, 640 values)\n",
+		"standardise:    no\n",
+		"band weights:   no\n",
+		"aggregation:    mean of all vector scores\n",
+		"architecture:   640-128-128-128-128-8-128-128-128-128-640 (10 dense layers, 265864 "
+		"parameters)\n",
+		"activations:    relu relu relu relu relu relu relu relu relu linear\n",
+		"threshold:      15 (gamma fit: shape 9.5, scale 1.25; quantile 0.9)\n",
+		"training:       300000 vectors from 1000 files, 100 epochs, batch 512, learning rate "
+		"0.001, validation split 0.1, seed 7\n",
+		"loss:           train 10.5, validation none\n",
+		"created:        2024-05-01T12:00:00Z by auscult 0.1.0\n",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (!strstr(text, lines[i]))
+			fail_msg("missing line: %s--- in:\n%s", lines[i], text);
+	free(text);
+
+	m.input_frames = 0x1b;
+	m.target_frames = 0x04;
+	m.layers[0].n_in = 512;
+	m.layers[9].n_out = 128;
+	m.aggregation = CLIP_AGG_TOP_MEAN;
+	m.top_fraction = 0.1f;
+	m.band_weights = floats(128, 1.0f);
+	text = capture(model_info_print, &m, NULL);
+	assert_non_null(strstr(text, "input frames:   [0, 1, 3, 4] (mask 0x1b, 512 values)\n"));
+	assert_non_null(strstr(text, "target frames:  [2] (mask 0x4, 128 values)\n"));
+	assert_non_null(strstr(text, "aggregation:    mean of the largest 10% of vector scores\n"));
+	assert_non_null(strstr(text, "band weights:   yes\n"));
+	assert_null(strstr(text, "model:"));
+	free(text);
+	model_free(&m);
+}
+
+static void info_json_is_one_valid_object(void **state)
+{
+	(void)state;
+	struct model m;
+	baseline_model(&m);
+	char *text = capture(model_info_print_json, &m, "odd \"name\"\t.am");
+	if (!json_valid_object(text))
+		fail_msg("not one valid JSON object: %s", text);
+	assert_non_null(strstr(text, "\"path\":\"odd \\\"name\\\"\\u0009.am\""));
+	assert_non_null(strstr(text, "\"architecture\":\"640-128-128-128-128-8-128-128-128-128-640\""));
+	assert_non_null(strstr(text, "\"parameters\":265864"));
+	assert_non_null(strstr(text, "\"input_frames\":[0,1,2,3,4]"));
+	assert_non_null(strstr(text, "\"val_loss\":null")); /* NaN: none held out */
+	assert_non_null(strstr(text, "\"created\":\"2024-05-01T12:00:00Z\""));
+	assert_non_null(strstr(text, "\"threshold\":15}"));
+	assert_non_null(strstr(text, "\"standardisation\":false"));
+	const char *newline = strchr(text, '\n');
+	assert_non_null(newline);
+	assert_int_equal(newline[1], '\0'); /* one line */
+	free(text);
+	model_free(&m);
+}
+
+/* Runs `auscult info ARGS`, returning its exit status and stdout + stderr. */
+static int run_info(const char *args, char *out, size_t out_size)
+{
+	const char *bin = getenv("AUSCULT_BIN");
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "'%s' info %s 2>&1", bin, args);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, out_size - 1, p);
+	out[n] = '\0';
+	int status = pclose(p);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void info_command(void **state)
+{
+	(void)state;
+	if (!getenv("AUSCULT_BIN")) {
+		skip(); /* run through ctest, which says where the tool is */
+		return;
+	}
+	static char out[16384];
+	assert_int_equal(run_info(TINY_MODEL, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "model:          " TINY_MODEL "\n"));
+	assert_non_null(strstr(out, "input frames:   [0, 2] (mask 0x5, 8 values)\n"));
+	assert_non_null(strstr(out, "standardise:    yes"));
+	assert_non_null(strstr(out, "architecture:   8-3-4 (2 dense layers, 43 parameters)\n"));
+	assert_non_null(strstr(out, "created:        2023-11-14T22:13:20Z by auscult 0.1.0-fixture\n"));
+
+	assert_int_equal(run_info(TINY_MODEL " --json", out, sizeof(out)), 0);
+	if (!json_valid_object(out))
+		fail_msg("`auscult info --json` printed no valid JSON object: %s", out);
+	/* The tool prints exactly what model_info_print_json prints. */
+	struct model m;
+	struct auscult_err err;
+	assert_int_equal(model_load(&m, TINY_MODEL, &err), AUSCULT_OK);
+	char *want = capture(model_info_print_json, &m, TINY_MODEL);
+	assert_string_equal(out, want);
+	free(want);
+	model_free(&m);
+
+	assert_int_equal(run_info(AUSCULT_FIXTURES "/model/checksum.am", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "auscult info: " AUSCULT_FIXTURES "/model/checksum.am: checksum "
+				    "mismatch: "));
+	assert_int_equal(run_info(AUSCULT_FIXTURES "/model/truncated.am --json", out, sizeof(out)),
+			 1);
+	assert_string_equal(out, "auscult info: " AUSCULT_FIXTURES "/model/truncated.am: truncated: "
+				 "300 of 484 bytes; the file is incomplete - copy it again or "
+				 "retrain\n");
+	assert_int_equal(run_info("", out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "no model file given"));
+	assert_int_equal(run_info("--frobnicate " TINY_MODEL, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "unknown option '--frobnicate'"));
+	assert_int_equal(run_info("--help", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "usage: auscult info MODEL [--json]"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(frame_counts_and_widths),
+		cmocka_unit_test(validate_names_the_field),
+		cmocka_unit_test(free_is_safe_and_zeroes),
+		cmocka_unit_test(json_checker_can_fail),
+		cmocka_unit_test(info_text_names_everything),
+		cmocka_unit_test(info_json_is_one_valid_object),
+		cmocka_unit_test(info_command),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

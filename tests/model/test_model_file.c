@@ -1,0 +1,638 @@
+/* test_model_file.c - model file round trips, and one fixture per way a model file can be bad. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/crc32.h"
+#include "model/model.h"
+#include "model/model_file.h"
+
+#define FIXTURE_DIR AUSCULT_FIXTURES "/model"
+
+/* ---- the tiny model every fixture is made from ---- */
+
+/* Exactly representable values, so the fixtures do not depend on libm. */
+static float tiny_value(size_t i, int salt)
+{
+	return (float)((int)((i * 37u + 11u + (size_t)salt * 5u) % 29u) - 14) / 16.0f;
+}
+
+static float *tiny_array(size_t n, int salt)
+{
+	float *v = malloc(n * sizeof(*v));
+	assert_non_null(v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = tiny_value(i, salt);
+	return v;
+}
+
+/* 16 kHz, n_fft 64, 4 mels, 3 stacked frames, input frames 0,2 (8 values), target frame 1 (4),
+ * network 8-3-4, with standardisation, band weights and top-mean aggregation: every optional
+ * part of the format is present. */
+static void tiny_model(struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->features = (struct feature_params){ 16000, 64, 32, 4, 0.0f, 8000.0f, 3 };
+	m->input_frames = 0x5;
+	m->target_frames = 0x2;
+	m->input_mean = tiny_array(12, 1);
+	m->input_std = malloc(12 * sizeof(float));
+	assert_non_null(m->input_std);
+	for (int i = 0; i < 12; i++)
+		m->input_std[i] = 1.0f + 0.25f * (float)i;
+	m->band_weights = malloc(4 * sizeof(float));
+	assert_non_null(m->band_weights);
+	for (int k = 0; k < 4; k++)
+		m->band_weights[k] = 0.5f * (float)(k + 1);
+	m->aggregation = CLIP_AGG_TOP_MEAN;
+	m->top_fraction = 0.25f;
+	m->n_layers = 2;
+	m->layers = calloc(2, sizeof(*m->layers));
+	assert_non_null(m->layers);
+	m->layers[0] = (struct dense_layer){ 8, 3, ACTIVATION_RELU, tiny_array(24, 2),
+					     tiny_array(3, 3) };
+	m->layers[1] = (struct dense_layer){ 3, 4, ACTIVATION_LINEAR, tiny_array(12, 4),
+					     tiny_array(4, 5) };
+	m->threshold = (struct model_threshold){ 2.5f, 0.75f, 0.9f, 3.25f };
+	m->training.n_vectors = 1234;
+	m->training.n_files = 7;
+	m->training.epochs = 3;
+	m->training.batch_size = 16;
+	m->training.learning_rate = 0.001f;
+	m->training.validation_split = 0.125f;
+	m->training.seed = 42;
+	m->training.train_loss = 1.5f;
+	m->training.val_loss = 1.75f;
+	m->training.created_unix_s = 1700000000;
+	strcpy(m->training.tool_version, "0.1.0-fixture");
+}
+
+/* File offsets of fields of the tiny model (header 24 bytes + body offset; docs/model-format.md). */
+enum {
+	OFF_VERSION = 8,
+	OFF_CRC = 12,
+	OFF_BODY_LENGTH = 16,
+	OFF_N_FFT = 24 + 4,
+	OFF_INPUT_FRAMES = 24 + 28,
+	OFF_TARGET_FRAMES = 24 + 32,
+	OFF_STD0 = 24 + 88,
+	OFF_N_LAYERS = 24 + 160,
+	OFF_L0_N_OUT = 24 + 168,
+	OFF_L0_WEIGHT5 = 24 + 176 + 5 * 4,
+	TINY_FILE_BYTES = 24 + 460,
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* After an edit to the body: a valid CRC, so the loader's later checks are what is tested. */
+static void fix_crc(uint8_t *b, size_t size)
+{
+	put32(b + OFF_CRC, crc32_compute(b + 24, size - 24));
+}
+
+static void tiny_bytes(uint8_t **data, size_t *size)
+{
+	struct model m;
+	struct auscult_err err;
+	tiny_model(&m);
+	void *p = NULL;
+	assert_int_equal(model_encode(&m, &p, size, &err), AUSCULT_OK);
+	assert_int_equal(*size, TINY_FILE_BYTES);
+	*data = p;
+	model_free(&m);
+}
+
+/* Replaces a u32 field, checking it held what the layout says, so a layout change is noticed. */
+static void edit32(uint8_t *b, size_t off, uint32_t expect, uint32_t value)
+{
+	assert_int_equal(get32(b + off), expect);
+	put32(b + off, value);
+}
+
+/* ---- the fixtures: one per failure mode ---- */
+
+struct fixture {
+	const char *file;
+	int status;
+	const char *message; /* after "<path>: " */
+};
+
+static const struct fixture fixtures[] = {
+	{ "empty.am", AUSCULT_ERR_TRUNCATED,
+	  "empty file (0 bytes); the file is incomplete - copy it again or retrain" },
+	{ "bad_magic.am", AUSCULT_ERR_FORMAT,
+	  "not an auscult model file (it does not start with \"AUSCULTM\"); give the path of a "
+	  "model written by `auscult train`" },
+	{ "short_header.am", AUSCULT_ERR_TRUNCATED,
+	  "truncated: 20 of at least 24 bytes (the header is incomplete); the file is incomplete - "
+	  "copy it again or retrain" },
+	{ "version_2.am", AUSCULT_ERR_VERSION,
+	  "unknown format version 2 (this auscult " AUSCULT_VERSION " reads version 1); upgrade "
+	  "auscult or retrain the model with this one" },
+	{ "absurd_length.am", AUSCULT_ERR_FORMAT,
+	  "corrupt header: body length 1099511627776 bytes is more than the 167772160 allowed; the "
+	  "file is corrupt - copy it again or retrain" },
+	{ "truncated.am", AUSCULT_ERR_TRUNCATED,
+	  "truncated: 300 of 484 bytes; the file is incomplete - copy it again or retrain" },
+	{ "trailing_garbage.am", AUSCULT_ERR_FORMAT,
+	  "trailing garbage: 8 bytes after the model's end at byte 484; the file was damaged or "
+	  "appended to - copy it again or retrain" },
+	{ "checksum.am", AUSCULT_ERR_CHECKSUM, NULL /* the CRC values are checked apart */ },
+	{ "bad_features.am", AUSCULT_ERR_UNSUPPORTED,
+	  "features.n_fft: 100 is not a power of two in [64, 16384]; this auscult's front end "
+	  "cannot compute these features - retrain with supported parameters" },
+	{ "absurd_layer.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: layers[0] is 8 x 1073741824, each side must be in [1, 65536]; the model is "
+	  "unusable - retrain it" },
+	{ "layer_sizes.am", AUSCULT_ERR_INVALID,
+	  "layers[0].n_in: 8, expected 12 (the input frames x n_mels); the model is unusable - "
+	  "retrain it" },
+	{ "bad_mask.am", AUSCULT_ERR_INVALID,
+	  "target_frames: 0x8 selects frames beyond the 3 stacked frames; the model is unusable - "
+	  "retrain it" },
+	{ "nonfinite.am", AUSCULT_ERR_INVALID,
+	  "layers[0].weights[5]: nan is not finite; the model is unusable - retrain it" },
+	{ "bad_std.am", AUSCULT_ERR_INVALID,
+	  "input_std[0]: 0 is not a finite value > 0; the model is unusable - retrain it" },
+	{ "body_overrun.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: training.tool_version needs 32 bytes at body byte 444, but the body ends at "
+	  "byte 460; the model is unusable - retrain it" },
+};
+
+/* Builds fixture `name` from the tiny model's bytes. */
+static void make_fixture(const char *name, uint8_t **data, size_t *size)
+{
+	tiny_bytes(data, size);
+	uint8_t *b = *data;
+	if (strcmp(name, "tiny.am") == 0) {
+	} else if (strcmp(name, "empty.am") == 0) {
+		*size = 0;
+	} else if (strcmp(name, "bad_magic.am") == 0) {
+		memcpy(b, "RIFF\x04\x01\0\0", 8);
+	} else if (strcmp(name, "short_header.am") == 0) {
+		*size = 20;
+	} else if (strcmp(name, "version_2.am") == 0) {
+		edit32(b, OFF_VERSION, 1, 2);
+	} else if (strcmp(name, "absurd_length.am") == 0) {
+		edit32(b, OFF_BODY_LENGTH, 460, 0);
+		edit32(b, OFF_BODY_LENGTH + 4, 0, 256); /* 2^40 bytes */
+	} else if (strcmp(name, "truncated.am") == 0) {
+		*size = 300;
+	} else if (strcmp(name, "trailing_garbage.am") == 0) {
+		uint8_t *g = realloc(b, *size + 8);
+		assert_non_null(g);
+		memcpy(g + *size, "GARBAGE\n", 8);
+		*data = g;
+		*size += 8;
+	} else if (strcmp(name, "checksum.am") == 0) {
+		b[24 + 200] ^= 0x10; /* one bit of a weight; the header's CRC is left as it was */
+	} else if (strcmp(name, "bad_features.am") == 0) {
+		edit32(b, OFF_N_FFT, 64, 100);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "absurd_layer.am") == 0) {
+		edit32(b, OFF_L0_N_OUT, 3, 1u << 30);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "layer_sizes.am") == 0) {
+		edit32(b, OFF_INPUT_FRAMES, 0x5, 0x7); /* 12 inputs, but layer 0 takes 8 */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "bad_mask.am") == 0) {
+		edit32(b, OFF_TARGET_FRAMES, 0x2, 0x8);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "nonfinite.am") == 0) {
+		float five = tiny_value(5, 2);
+		uint32_t bits;
+		memcpy(&bits, &five, 4);
+		edit32(b, OFF_L0_WEIGHT5, bits, 0x7fc00000u); /* quiet NaN */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "bad_std.am") == 0) {
+		edit32(b, OFF_STD0, 0x3f800000u /* 1.0f */, 0);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "body_overrun.am") == 0) {
+		edit32(b, 24 + 288, 4, 5); /* layer 1 n_out: 16 more bytes of weights and bias */
+		fix_crc(b, *size);
+	} else {
+		fail_msg("no recipe for fixture %s", name);
+	}
+}
+
+static int write_fixtures(const char *dir)
+{
+	static const char *extra[] = { "tiny.am" };
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]) + 1; i++) {
+		const char *name = i == 0 ? extra[0] : fixtures[i - 1].file;
+		uint8_t *data;
+		size_t size;
+		make_fixture(name, &data, &size);
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		FILE *f = fopen(path, "wb");
+		if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
+			fprintf(stderr, "%s: %s\n", path, strerror(errno));
+			return 1;
+		}
+		printf("wrote %s (%zu bytes)\n", path, size);
+		free(data);
+	}
+	return 0;
+}
+
+static uint8_t *read_whole(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("%s: %s (regenerate with test_model_file --write-fixtures)", path,
+			 strerror(errno));
+	uint8_t *buf = malloc(1 << 16);
+	assert_non_null(buf);
+	*size = fread(buf, 1, 1 << 16, f);
+	fclose(f);
+	return buf;
+}
+
+/* ---- tests ---- */
+
+static void assert_models_equal(const struct model *a, const struct model *b)
+{
+	assert_memory_equal(&a->features, &b->features, sizeof(a->features));
+	assert_int_equal(a->input_frames, b->input_frames);
+	assert_int_equal(a->target_frames, b->target_frames);
+	size_t dim = feature_params_vector_dim(&a->features);
+	assert_int_equal(!a->input_mean, !b->input_mean);
+	if (a->input_mean) {
+		assert_memory_equal(a->input_mean, b->input_mean, dim * sizeof(float));
+		assert_memory_equal(a->input_std, b->input_std, dim * sizeof(float));
+	}
+	assert_int_equal(!a->band_weights, !b->band_weights);
+	if (a->band_weights)
+		assert_memory_equal(a->band_weights, b->band_weights,
+				    a->features.n_mels * sizeof(float));
+	assert_int_equal(a->aggregation, b->aggregation);
+	assert_memory_equal(&a->top_fraction, &b->top_fraction, sizeof(float));
+	assert_int_equal(a->n_layers, b->n_layers);
+	for (uint32_t i = 0; i < a->n_layers; i++) {
+		const struct dense_layer *la = &a->layers[i], *lb = &b->layers[i];
+		assert_int_equal(la->n_in, lb->n_in);
+		assert_int_equal(la->n_out, lb->n_out);
+		assert_int_equal(la->activation, lb->activation);
+		assert_memory_equal(la->weights, lb->weights,
+				    (size_t)la->n_in * la->n_out * sizeof(float));
+		assert_memory_equal(la->bias, lb->bias, la->n_out * sizeof(float));
+	}
+	assert_memory_equal(&a->threshold, &b->threshold, sizeof(a->threshold));
+	const struct model_training_info *ta = &a->training, *tb = &b->training;
+	assert_int_equal(ta->n_vectors, tb->n_vectors);
+	assert_int_equal(ta->n_files, tb->n_files);
+	assert_int_equal(ta->epochs, tb->epochs);
+	assert_int_equal(ta->batch_size, tb->batch_size);
+	assert_memory_equal(&ta->learning_rate, &tb->learning_rate, sizeof(float));
+	assert_memory_equal(&ta->validation_split, &tb->validation_split, sizeof(float));
+	assert_int_equal(ta->seed, tb->seed);
+	assert_memory_equal(&ta->train_loss, &tb->train_loss, sizeof(float));
+	assert_memory_equal(&ta->val_loss, &tb->val_loss, sizeof(float));
+	assert_int_equal(ta->created_unix_s, tb->created_unix_s);
+	assert_string_equal(ta->tool_version, tb->tool_version);
+}
+
+static void crc32_known_values(void **state)
+{
+	(void)state;
+	assert_int_equal(crc32_compute("123456789", 9), 0xCBF43926u);
+	assert_int_equal(crc32_compute("", 0), 0);
+	assert_int_equal(crc32_compute("a", 1), 0xE8B7BE43u);
+	/* In pieces equals at once. */
+	uint32_t c = crc32_update(0, "1234", 4);
+	assert_int_equal(crc32_update(c, "56789", 5), 0xCBF43926u);
+}
+
+static void encode_layout_matches_docs(void **state)
+{
+	(void)state;
+	uint8_t *b;
+	size_t size;
+	tiny_bytes(&b, &size);
+	assert_memory_equal(b, "AUSCULTM", 8);
+	assert_int_equal(get32(b + OFF_VERSION), 1);
+	assert_int_equal(get32(b + OFF_BODY_LENGTH), 460);
+	assert_int_equal(get32(b + OFF_BODY_LENGTH + 4), 0);
+	assert_int_equal(get32(b + OFF_CRC), crc32_compute(b + 24, 460));
+	assert_int_equal(get32(b + 24), 16000);
+	assert_int_equal(get32(b + OFF_N_FFT), 64);
+	assert_int_equal(get32(b + 24 + 36), 0x3); /* flags: standardisation + band weights */
+	assert_int_equal(get32(b + OFF_N_LAYERS), 2);
+	assert_int_equal(get32(b + 24 + 164), 8); /* layer 0 n_in */
+	assert_int_equal(get32(b + 24 + 172), 1); /* relu */
+	assert_memory_equal(b + size - 32, "0.1.0-fixture\0\0\0", 16);
+	free(b);
+}
+
+static void round_trip_in_memory(void **state)
+{
+	(void)state;
+	struct model a, b;
+	struct auscult_err err;
+	tiny_model(&a);
+	void *data;
+	size_t size;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_OK);
+	assert_int_equal(model_decode(&b, data, size, "tiny", &err), AUSCULT_OK);
+	assert_models_equal(&a, &b);
+	/* Encoding the decoded model gives the same bytes. */
+	void *again;
+	size_t again_size;
+	assert_int_equal(model_encode(&b, &again, &again_size, &err), AUSCULT_OK);
+	assert_int_equal(again_size, size);
+	assert_memory_equal(again, data, size);
+	free(again);
+	free(data);
+	model_free(&b);
+
+	/* Without the optional parts, mean aggregation, no validation loss (NaN). */
+	free(a.input_mean);
+	free(a.input_std);
+	free(a.band_weights);
+	a.input_mean = a.input_std = a.band_weights = NULL;
+	a.aggregation = CLIP_AGG_MEAN;
+	a.training.val_loss = NAN;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_OK);
+	assert_int_equal(size, TINY_FILE_BYTES - 2 * 12 * 4 - 4 * 4);
+	assert_int_equal(model_decode(&b, data, size, "tiny", &err), AUSCULT_OK);
+	assert_null(b.input_mean);
+	assert_null(b.band_weights);
+	assert_true(isnan(b.training.val_loss));
+	assert_models_equal(&a, &b);
+	free(data);
+	model_free(&a);
+	model_free(&b);
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void save_and_load_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/auscult_model_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof(path), "%s/pump.am", dir);
+	struct model a, b;
+	struct auscult_err err;
+	tiny_model(&a);
+	assert_int_equal(model_save(&a, path, &err), AUSCULT_OK);
+	assert_int_equal(model_load(&b, path, &err), AUSCULT_OK);
+	assert_models_equal(&a, &b);
+	model_free(&b);
+
+	/* Saving over it replaces it whole and leaves no temporary file behind. */
+	a.threshold.threshold = 7.5f;
+	assert_int_equal(model_save(&a, path, &err), AUSCULT_OK);
+	assert_int_equal(model_load(&b, path, &err), AUSCULT_OK);
+	assert_true(b.threshold.threshold == 7.5f);
+	model_free(&b);
+	assert_int_equal(count_entries(dir), 1);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, TINY_FILE_BYTES);
+
+	/* An invalid model is refused and the old file stays. */
+	a.threshold.quantile = 1.5f;
+	assert_int_equal(model_save(&a, path, &err), AUSCULT_ERR_INVALID);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "%s: model not encoded: threshold.quantile: 1.5 is not in (0, 1)", path);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(model_load(&b, path, &err), AUSCULT_OK);
+	model_free(&b);
+
+	/* A folder that does not exist. */
+	char missing[300];
+	snprintf(missing, sizeof(missing), "%s/nope/pump.am", dir);
+	a.threshold.quantile = 0.9f;
+	assert_int_equal(model_save(&a, missing, &err), AUSCULT_ERR_IO);
+	snprintf(want, sizeof(want),
+		 "%s: cannot create a temporary file next to it: No such file or directory; check "
+		 "that the folder exists and is writable", missing);
+	assert_string_equal(err.msg, want);
+	model_free(&a);
+
+	/* Loading what is not there, or not a file. */
+	assert_int_equal(model_load(&b, missing, &err), AUSCULT_ERR_IO);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory; check the path",
+		 missing);
+	assert_string_equal(err.msg, want);
+	assert_null(b.layers);
+	assert_int_equal(model_load(&b, dir, &err), AUSCULT_ERR_IO);
+	snprintf(want, sizeof(want), "%s: not a regular file; give the path of a model file", dir);
+	assert_string_equal(err.msg, want);
+
+	unlink(path);
+	rmdir(dir);
+}
+
+static void fixtures_are_what_the_generator_makes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]) + 1; i++) {
+		const char *name = i == 0 ? "tiny.am" : fixtures[i - 1].file;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", FIXTURE_DIR, name);
+		size_t have_size, want_size;
+		uint8_t *have = read_whole(path, &have_size);
+		uint8_t *want;
+		make_fixture(name, &want, &want_size);
+		if (have_size != want_size || memcmp(have, want, want_size) != 0)
+			fail_msg("%s differs from what its recipe makes; regenerate with "
+				 "test_model_file --write-fixtures %s", path, FIXTURE_DIR);
+		free(have);
+		free(want);
+	}
+}
+
+static void valid_fixture_loads(void **state)
+{
+	(void)state;
+	struct model m, tiny;
+	struct auscult_err err;
+	assert_int_equal(model_load(&m, FIXTURE_DIR "/tiny.am", &err), AUSCULT_OK);
+	tiny_model(&tiny);
+	assert_models_equal(&m, &tiny);
+	model_free(&m);
+	model_free(&tiny);
+}
+
+static void each_fixture_is_rejected_with_its_message(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		const struct fixture *fx = &fixtures[i];
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", FIXTURE_DIR, fx->file);
+		struct model m;
+		memset(&m, 0xa5, sizeof(m));
+		struct auscult_err err;
+		int rc = model_load(&m, path, &err);
+		if (rc != fx->status)
+			fail_msg("%s: status %d (%s), expected %d; message: %s", fx->file, rc,
+				 auscult_strerror(rc), fx->status, err.msg);
+		/* m is zeroed on failure, so model_free on it is safe and it cannot be misused. */
+		struct model zero;
+		memset(&zero, 0, sizeof(zero));
+		assert_memory_equal(&m, &zero, sizeof(m));
+		char want[2048];
+		if (fx->message) {
+			snprintf(want, sizeof(want), "%s: %s", path, fx->message);
+		} else {
+			size_t size;
+			uint8_t *b = read_whole(path, &size);
+			snprintf(want, sizeof(want),
+				 "%s: checksum mismatch: the body's CRC-32 is 0x%08x, the header says "
+				 "0x%08x; the file is corrupt - copy it again or retrain",
+				 path, crc32_compute(b + 24, size - 24), get32(b + OFF_CRC));
+			free(b);
+		}
+		assert_string_equal(err.msg, want);
+
+		/* model_decode says the same about the same bytes. */
+		size_t size;
+		uint8_t *b = read_whole(path, &size);
+		struct auscult_err err2;
+		assert_int_equal(model_decode(&m, b, size, path, &err2), fx->status);
+		assert_string_equal(err2.msg, want);
+		free(b);
+	}
+}
+
+static void every_bit_flip_is_rejected(void **state)
+{
+	(void)state;
+	uint8_t *b;
+	size_t size;
+	tiny_bytes(&b, &size);
+	struct auscult_err err;
+	struct model m;
+	for (size_t i = 0; i < size; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			b[i] ^= (uint8_t)(1u << bit);
+			int rc = model_decode(&m, b, size, "flip", &err);
+			if (rc == AUSCULT_OK)
+				fail_msg("flipping bit %d of byte %zu was not noticed", bit, i);
+			assert_null(m.layers);
+			b[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	/* Random multi-byte damage too (seeded, so a failure reproduces). */
+	srand(12345);
+	for (int trial = 0; trial < 2000; trial++) {
+		uint8_t *c = malloc(size);
+		assert_non_null(c);
+		memcpy(c, b, size);
+		int n = 1 + rand() % 4;
+		for (int j = 0; j < n; j++)
+			c[(size_t)rand() % size] ^= (uint8_t)(1 + rand() % 255);
+		if (memcmp(c, b, size) != 0)
+			assert_int_not_equal(model_decode(&m, c, size, "damage", &err), AUSCULT_OK);
+		free(c);
+	}
+	assert_int_equal(model_decode(&m, b, size, "intact", &err), AUSCULT_OK);
+	model_free(&m);
+	free(b);
+}
+
+static void every_truncation_is_rejected(void **state)
+{
+	(void)state;
+	uint8_t *b;
+	size_t size;
+	tiny_bytes(&b, &size);
+	struct auscult_err err;
+	struct model m;
+	for (size_t n = 0; n < size; n++) {
+		/* A copy of exactly n bytes, so the sanitizer sees any read past the end. */
+		uint8_t *c = malloc(n ? n : 1);
+		assert_non_null(c);
+		memcpy(c, b, n);
+		int rc = model_decode(&m, c, n, "cut", &err);
+		if (n >= 8)
+			assert_int_equal(rc, AUSCULT_ERR_TRUNCATED);
+		else
+			assert_int_not_equal(rc, AUSCULT_OK);
+		free(c);
+	}
+	free(b);
+}
+
+static void decode_bounds_allocation_before_trusting_sizes(void **state)
+{
+	(void)state;
+	/* A CRC-valid body claiming a 65536 x 65536 layer must be refused by the parameter cap,
+	 * not by a failed 16 GB allocation. */
+	uint8_t *b;
+	size_t size;
+	tiny_bytes(&b, &size);
+	edit32(b, 24 + 164, 8, 65536);
+	edit32(b, OFF_L0_N_OUT, 3, 65536);
+	fix_crc(b, size);
+	struct model m;
+	struct auscult_err err;
+	assert_int_equal(model_decode(&m, b, size, "big", &err), AUSCULT_ERR_FORMAT);
+	assert_string_equal(err.msg, "big: corrupt: more than 33554432 parameters by layers[0]; "
+				     "the model is unusable - retrain it");
+	/* Within the cap, the claimed size is checked against the body before allocating. */
+	edit32(b, 24 + 164, 65536, 1000);
+	edit32(b, OFF_L0_N_OUT, 65536, 1000);
+	fix_crc(b, size);
+	assert_int_equal(model_decode(&m, b, size, "big", &err), AUSCULT_ERR_FORMAT);
+	assert_string_equal(err.msg, "big: corrupt: layer weights needs 4000000 bytes at body byte "
+				     "176, but the body ends at byte 460; the model is unusable - "
+				     "retrain it");
+	free(b);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--write-fixtures") == 0)
+		return write_fixtures(argv[2]);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(crc32_known_values),
+		cmocka_unit_test(encode_layout_matches_docs),
+		cmocka_unit_test(round_trip_in_memory),
+		cmocka_unit_test(save_and_load_file),
+		cmocka_unit_test(fixtures_are_what_the_generator_makes),
+		cmocka_unit_test(valid_fixture_loads),
+		cmocka_unit_test(each_fixture_is_rejected_with_its_message),
+		cmocka_unit_test(every_bit_flip_is_rejected),
+		cmocka_unit_test(every_truncation_is_rejected),
+		cmocka_unit_test(decode_bounds_allocation_before_trusting_sizes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
