@@ -1,0 +1,372 @@
+/* svg_report.c - writes the evaluation report as hand-made SVG: ROC curves and score histograms. */
+#include "tools/svg_report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Canvas and panel geometry, pixels. Two square-ish panels side by side under a title. */
+#define SVG_W 1000
+#define SVG_H 530
+#define PANEL_TOP 70
+#define PANEL_H 380
+#define ROC_LEFT 80
+#define ROC_W 380
+#define HIST_LEFT 580
+#define HIST_W 380
+#define HIST_BINS_MAX 30
+#define HIST_BINS_MIN 8
+
+static const char *const series_colours[] = {
+	"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+};
+#define N_COLOURS (sizeof(series_colours) / sizeof(series_colours[0]))
+#define COLOUR_ALL "#222222" /* the pooled curve stands out in near-black */
+#define COLOUR_NORMAL "#1f77b4"
+#define COLOUR_ANOMALY "#d62728"
+
+/* Writes s with the five XML special characters escaped (file names may hold any of them). */
+static void put_escaped(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&apos;", out); break;
+		default: fputc(*s, out); break;
+		}
+	}
+}
+
+/* A figure for a legend: three decimals, or "n/a" when undefined. */
+static void put_figure(FILE *out, double v)
+{
+	if (isfinite(v))
+		fprintf(out, "%.3f", v);
+	else
+		fputs("n/a", out);
+}
+
+/* A 1-2-5 step that splits span into about `target` intervals (axis ticks people can read). */
+static double nice_step(double span, int target)
+{
+	if (!(span > 0.0) || !isfinite(span))
+		return 1.0;
+	double raw = span / target;
+	double mag = pow(10.0, floor(log10(raw)));
+	double norm = raw / mag;
+	double step = norm < 1.5 ? 1.0 : norm < 3.5 ? 2.0 : norm < 7.5 ? 5.0 : 10.0;
+	return step * mag;
+}
+
+static void put_text(FILE *out, double x, double y, const char *anchor, int size,
+		     const char *extra, const char *text)
+{
+	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\"%s%s>", x, y,
+		anchor, size, extra ? " " : "", extra ? extra : "");
+	put_escaped(out, text);
+	fputs("</text>\n", out);
+}
+
+static void write_roc_panel(FILE *out, const struct svg_report *r)
+{
+	const double x0 = ROC_LEFT, y0 = PANEL_TOP, w = ROC_W, h = PANEL_H;
+	char label[64];
+
+	fputs("<g id=\"roc\">\n", out);
+	put_text(out, x0 + w / 2, y0 - 12, "middle", 15, "font-weight=\"bold\"", "ROC curve");
+	if (r->max_fpr > 0.0 && r->max_fpr < 1.0) {
+		/* Shade the FPR range the pAUC covers, so its figure has a visible meaning. */
+		fprintf(out,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#eeeeee\"/>\n",
+			x0, y0, w * r->max_fpr, h);
+		snprintf(label, sizeof(label), "pAUC range (FPR \xe2\x89\xa4 %.2g)", r->max_fpr);
+		put_text(out, x0 + w * r->max_fpr + 4, y0 + 14, "start", 11, "fill=\"#777777\"", label);
+	}
+	for (int i = 0; i <= 5; i++) {
+		double v = i / 5.0;
+		double gx = x0 + v * w, gy = y0 + (1.0 - v) * h;
+		fprintf(out,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n"
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n",
+			gx, y0, gx, y0 + h, x0, gy, x0 + w, gy);
+		snprintf(label, sizeof(label), "%.1f", v);
+		put_text(out, gx, y0 + h + 18, "middle", 12, NULL, label);
+		put_text(out, x0 - 8, gy + 4, "end", 12, NULL, label);
+	}
+	fprintf(out,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+		"stroke=\"#444444\"/>\n",
+		x0, y0, w, h);
+	fprintf(out,
+		"<line class=\"chance\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+		"stroke=\"#999999\" stroke-dasharray=\"6,4\"/>\n",
+		x0, y0 + h, x0 + w, y0);
+	put_text(out, x0 + w / 2, y0 + h + 42, "middle", 13, NULL, "false positive rate");
+	fprintf(out,
+		"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"13\" "
+		"transform=\"rotate(-90 %.1f %.1f)\">true positive rate</text>\n",
+		x0 - 45, y0 + h / 2, x0 - 45, y0 + h / 2);
+
+	for (size_t s = 0; s < r->n_roc; s++) {
+		const struct svg_roc_series *c = &r->roc[s];
+		if (c->n_points == 0)
+			continue;
+		int pooled = c->label && strcmp(c->label, "all") == 0;
+		const char *colour = pooled ? COLOUR_ALL : series_colours[s % N_COLOURS];
+		fprintf(out,
+			"<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" "
+			"stroke-linejoin=\"round\" points=\"",
+			colour, pooled ? "2.5" : "1.8");
+		for (size_t i = 0; i < c->n_points; i++)
+			fprintf(out, "%s%.2f,%.2f", i ? " " : "", x0 + c->fpr[i] * w,
+				y0 + (1.0 - c->tpr[i]) * h);
+		fputs("\"/>\n", out);
+	}
+
+	/* Legend in the lower right, where a useful ROC curve leaves room. */
+	const double row_h = 18, lw = 250;
+	double lh = 10 + row_h * (double)(r->n_roc ? r->n_roc : 1);
+	double lx = x0 + w - lw - 8, ly = y0 + h - lh - 8;
+	fprintf(out,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#ffffff\" "
+		"fill-opacity=\"0.9\" stroke=\"#bbbbbb\"/>\n",
+		lx, ly, lw, lh);
+	if (r->n_roc == 0)
+		put_text(out, lx + 8, ly + 20, "start", 12, NULL, "no curves");
+	for (size_t s = 0; s < r->n_roc; s++) {
+		const struct svg_roc_series *c = &r->roc[s];
+		int pooled = c->label && strcmp(c->label, "all") == 0;
+		const char *colour = pooled ? COLOUR_ALL : series_colours[s % N_COLOURS];
+		double ry = ly + 5 + row_h * (double)s + row_h / 2;
+		fprintf(out,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			"stroke-width=\"3\"/>\n",
+			lx + 8, ry, lx + 30, ry, c->n_points ? colour : "#bbbbbb");
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">", lx + 36, ry + 4);
+		put_escaped(out, c->label ? c->label : "?");
+		if (c->n_points == 0) {
+			fputs(": one class missing, no ROC", out);
+		} else {
+			fputs("  AUC ", out);
+			put_figure(out, c->auc);
+			fputs("  pAUC ", out);
+			put_figure(out, c->pauc);
+		}
+		fputs("</text>\n", out);
+	}
+	fputs("</g>\n", out);
+}
+
+static void minmax_finite(const double *v, size_t n, double *lo, double *hi)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			continue;
+		if (v[i] < *lo)
+			*lo = v[i];
+		if (v[i] > *hi)
+			*hi = v[i];
+	}
+}
+
+static void count_bins(const double *v, size_t n, double lo, double bin_w, int n_bins,
+		       unsigned *counts)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			continue;
+		int b = (int)floor((v[i] - lo) / bin_w);
+		if (b < 0)
+			b = 0;
+		if (b >= n_bins)
+			b = n_bins - 1;
+		counts[b]++;
+	}
+}
+
+static void write_bars(FILE *out, const unsigned *counts, int n_bins, double x0, double y0,
+		       double h, double bin_px, double count_px, const char *colour,
+		       const char *cls)
+{
+	fprintf(out, "<g class=\"%s\" fill=\"%s\" fill-opacity=\"0.55\" stroke=\"%s\">\n", cls,
+		colour, colour);
+	for (int b = 0; b < n_bins; b++) {
+		if (counts[b] == 0)
+			continue;
+		double bh = counts[b] * count_px;
+		fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>\n",
+			x0 + b * bin_px, y0 + h - bh, bin_px, bh);
+	}
+	fputs("</g>\n", out);
+}
+
+static void write_histogram_panel(FILE *out, const struct svg_report *r)
+{
+	const double x0 = HIST_LEFT, y0 = PANEL_TOP, w = HIST_W, h = PANEL_H;
+	char label[96];
+
+	fputs("<g id=\"histogram\">\n", out);
+	put_text(out, x0 + w / 2, y0 - 12, "middle", 15, "font-weight=\"bold\"",
+		 "Clip scores: normal vs anomalous");
+	fprintf(out,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+		"stroke=\"#444444\"/>\n",
+		x0, y0, w, h);
+	put_text(out, x0 + w / 2, y0 + h + 42, "middle", 13, NULL, "clip score");
+	fprintf(out,
+		"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"13\" "
+		"transform=\"rotate(-90 %.1f %.1f)\">files</text>\n",
+		x0 - 45, y0 + h / 2, x0 - 45, y0 + h / 2);
+
+	double lo = INFINITY, hi = -INFINITY;
+	minmax_finite(r->normal_scores, r->n_normal, &lo, &hi);
+	minmax_finite(r->anomaly_scores, r->n_anomaly, &lo, &hi);
+	if (!isfinite(lo)) {
+		put_text(out, x0 + w / 2, y0 + h / 2, "middle", 14, NULL, "no scores to show");
+		fputs("</g>\n", out);
+		return;
+	}
+	if (isfinite(r->threshold)) {
+		if (r->threshold < lo)
+			lo = r->threshold;
+		if (r->threshold > hi)
+			hi = r->threshold;
+	}
+	/* Axis range on whole ticks, a little wider than the data so no bar touches the frame. */
+	double span = hi - lo;
+	if (!(span > 0.0))
+		span = fabs(lo) > 0.0 ? fabs(lo) * 0.2 : 1.0;
+	double step = nice_step(span, 6);
+	double ax_lo = floor((lo - 0.02 * span) / step) * step;
+	double ax_hi = ceil((hi + 0.02 * span) / step) * step;
+	if (!(ax_hi > ax_lo))
+		ax_hi = ax_lo + step;
+
+	size_t n_all = r->n_normal + r->n_anomaly;
+	int n_bins = (int)ceil(2.0 * sqrt((double)n_all));
+	if (n_bins < HIST_BINS_MIN)
+		n_bins = HIST_BINS_MIN;
+	if (n_bins > HIST_BINS_MAX)
+		n_bins = HIST_BINS_MAX;
+	double bin_w = (ax_hi - ax_lo) / n_bins;
+	unsigned normal_counts[HIST_BINS_MAX] = { 0 }, anomaly_counts[HIST_BINS_MAX] = { 0 };
+	count_bins(r->normal_scores, r->n_normal, ax_lo, bin_w, n_bins, normal_counts);
+	count_bins(r->anomaly_scores, r->n_anomaly, ax_lo, bin_w, n_bins, anomaly_counts);
+	unsigned max_count = 1;
+	for (int b = 0; b < n_bins; b++) {
+		if (normal_counts[b] > max_count)
+			max_count = normal_counts[b];
+		if (anomaly_counts[b] > max_count)
+			max_count = anomaly_counts[b];
+	}
+
+	/* Count axis: integer ticks, headroom for the legend. */
+	double count_step = nice_step(max_count, 5);
+	if (count_step < 1.0)
+		count_step = 1.0;
+	double count_top = ceil(max_count * 1.25 / count_step) * count_step;
+	double count_px = h / count_top;
+	for (double c = 0; c <= count_top + 1e-9; c += count_step) {
+		double gy = y0 + h - c * count_px;
+		fprintf(out,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n",
+			x0, gy, x0 + w, gy);
+		snprintf(label, sizeof(label), "%.0f", c);
+		put_text(out, x0 - 8, gy + 4, "end", 12, NULL, label);
+	}
+	double px_per_unit = w / (ax_hi - ax_lo);
+	for (double v = ax_lo; v <= ax_hi + step * 1e-6; v += step) {
+		double gx = x0 + (v - ax_lo) * px_per_unit;
+		snprintf(label, sizeof(label), "%.4g", fabs(v) < step * 1e-9 ? 0.0 : v);
+		put_text(out, gx, y0 + h + 18, "middle", 12, NULL, label);
+		fprintf(out,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444444\"/>\n",
+			gx, y0 + h, gx, y0 + h + 5);
+	}
+
+	double bin_px = w / n_bins;
+	write_bars(out, normal_counts, n_bins, x0, y0, h, bin_px, count_px, COLOUR_NORMAL,
+		   "normal");
+	write_bars(out, anomaly_counts, n_bins, x0, y0, h, bin_px, count_px, COLOUR_ANOMALY,
+		   "anomaly");
+
+	if (isfinite(r->threshold)) {
+		double tx = x0 + (r->threshold - ax_lo) * px_per_unit;
+		fprintf(out,
+			"<line class=\"threshold\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
+			"stroke=\"#000000\" stroke-width=\"2\" stroke-dasharray=\"8,4\"/>\n",
+			tx, y0, tx, y0 + h);
+		snprintf(label, sizeof(label), "threshold %.4g", r->threshold);
+		/* Label on the side of the line with more room. */
+		int right = tx < x0 + w / 2;
+		put_text(out, tx + (right ? 5 : -5), y0 + h * 0.45, right ? "start" : "end", 12,
+			 "font-weight=\"bold\"", label);
+	}
+
+	/* Legend, top right. */
+	double lx = x0 + w - 170, ly = y0 + 8;
+	fprintf(out,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"162\" height=\"48\" fill=\"#ffffff\" "
+		"fill-opacity=\"0.9\" stroke=\"#bbbbbb\"/>\n",
+		lx, ly);
+	fprintf(out,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\" "
+		"fill-opacity=\"0.55\"/>\n",
+		lx + 8, ly + 8, COLOUR_NORMAL);
+	snprintf(label, sizeof(label), "normal (%zu file%s)", r->n_normal,
+		 r->n_normal == 1 ? "" : "s");
+	put_text(out, lx + 28, ly + 19, "start", 12, NULL, label);
+	fprintf(out,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\" "
+		"fill-opacity=\"0.55\"/>\n",
+		lx + 8, ly + 28, COLOUR_ANOMALY);
+	snprintf(label, sizeof(label), "anomaly (%zu file%s)", r->n_anomaly,
+		 r->n_anomaly == 1 ? "" : "s");
+	put_text(out, lx + 28, ly + 39, "start", 12, NULL, label);
+	fputs("</g>\n", out);
+}
+
+int svg_report_write(FILE *out, const struct svg_report *r, struct auscult_err *err)
+{
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, "
+		"sans-serif\">\n",
+		SVG_W, SVG_H, SVG_W, SVG_H);
+	fputs("<title>", out);
+	put_escaped(out, r->title ? r->title : "auscult evaluation");
+	fputs("</title>\n", out);
+	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
+	put_text(out, SVG_W / 2.0, 32, "middle", 18, "font-weight=\"bold\"",
+		 r->title ? r->title : "auscult evaluation");
+	write_roc_panel(out, r);
+	write_histogram_panel(out, r);
+	fputs("</svg>\n", out);
+	if (fflush(out) != 0 || ferror(out))
+		return auscult_fail(err, AUSCULT_ERR_IO, "writing the SVG report failed: %s",
+				    strerror(errno));
+	return AUSCULT_OK;
+}
+
+int svg_report_save(const char *path, const struct svg_report *r, struct auscult_err *err)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return auscult_fail(err, AUSCULT_ERR_IO,
+				    "%s: cannot create the SVG report: %s; check the folder exists "
+				    "and is writable",
+				    path, strerror(errno));
+	int rc = svg_report_write(f, r, err);
+	if (fclose(f) != 0 && rc == AUSCULT_OK)
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: writing the SVG report failed: %s",
+				  path, strerror(errno));
+	else if (rc != AUSCULT_OK)
+		auscult_fail(err, rc, "%s: writing the SVG report failed: %s", path,
+			     strerror(errno));
+	return rc;
+}

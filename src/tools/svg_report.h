@@ -1,0 +1,47 @@
+/* svg_report.h - a self-contained SVG evaluation report: ROC curves and score histograms. */
+#ifndef AUSCULT_SVG_REPORT_H
+#define AUSCULT_SVG_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/status.h"
+
+/* One ROC curve and the figures its legend entry shows. */
+struct svg_roc_series {
+	const char *label;  /* "id_00", "all"; escaped on output */
+	const double *fpr;  /* n_points false positive rates in [0, 1], non-decreasing */
+	const double *tpr;  /* n_points true positive rates in [0, 1] */
+	size_t n_points;    /* 0: no curve (a class is missing); the legend says so */
+	double auc;         /* shown in the legend (NaN: "n/a") */
+	double pauc;        /* standardised pAUC at the report's max_fpr (NaN: "n/a") */
+};
+
+/* Everything the report draws. Pointers are borrowed for the duration of the call. */
+struct svg_report {
+	const char *title;                  /* e.g. the model file's name; escaped on output */
+	const struct svg_roc_series *roc;   /* n_roc curves, drawn in order */
+	size_t n_roc;
+	const double *normal_scores;        /* clip scores of the normal files */
+	size_t n_normal;
+	const double *anomaly_scores;       /* clip scores of the anomalous files */
+	size_t n_anomaly;
+	double threshold;                   /* decision threshold: a vertical line (NaN: none) */
+	double max_fpr;                     /* pAUC range, shaded on the ROC plot (0: none) */
+};
+
+/*
+ * Writes the report as one standalone SVG 1.1 document (no scripts, no external references):
+ * title, ROC plot with the chance diagonal and a legend carrying AUC/pAUC, and a histogram of
+ * normal vs anomalous scores with the threshold marked. Non-finite scores are left out of the
+ * histogram. Returns AUSCULT_OK or AUSCULT_ERR_IO (write failed).
+ */
+int svg_report_write(FILE *out, const struct svg_report *r, struct auscult_err *err);
+
+/*
+ * Writes the report to path (created or truncated). Returns AUSCULT_OK or AUSCULT_ERR_IO with
+ * err naming the path and the system's reason.
+ */
+int svg_report_save(const char *path, const struct svg_report *r, struct auscult_err *err);
+
+#endif

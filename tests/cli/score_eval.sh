@@ -1,0 +1,138 @@
+#!/bin/sh
+# score_eval.sh - `auscult score` and `auscult eval` on real recordings: formats, figures, errors.
+set -eu
+
+: "${AUSCULT_BIN:?}" "${AUSCULT_SOURCE_DIR:?}" "${AUSCULT_SHARED_DIR:?}" "${AUSCULT_FIXTURES:?}"
+DATA="$AUSCULT_SHARED_DIR/data/dcase2020_id00"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/score_eval.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# The evaluation folder, DCASE layout: held-out normals 55..74 and the real anomaly in test/.
+mkdir -p "$TMP/dev/test" "$TMP/train" "$TMP/plain" "$TMP/normals_only"
+for i in 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74; do
+	ln -s "$DATA/train/normal_id_00_000000$i.wav" "$TMP/dev/test/"
+done
+ln -s "$DATA/test/anomaly_id_00_00000000.wav" "$TMP/dev/test/"
+for i in 60 61 62; do
+	ln -s "$DATA/train/normal_id_00_000000$i.wav" "$TMP/normals_only/"
+done
+ln -s "$DATA/train/normal_id_00_00000060.wav" "$TMP/plain/recording.wav"
+
+# The shipped model if there is one; otherwise a small one trained on normals 00..09 (~1 s).
+MODEL="$AUSCULT_SOURCE_DIR/models/pump_id00.am"
+if [ ! -f "$MODEL" ]; then
+	for i in 00 01 02 03 04 05 06 07 08 09; do
+		ln -s "$DATA/train/normal_id_00_000000$i.wav" "$TMP/train/"
+	done
+	MODEL="$TMP/small.am"
+	"$AUSCULT_BIN" train --out "$MODEL" --hidden 64,8,64 --epochs 5 --threads 1 --seed 1 \
+		--quiet "$TMP/train" >"$TMP/train.out" 2>&1 || {
+		cat "$TMP/train.out" >&2
+		fail "could not train a model for the test"
+	}
+fi
+
+# --- score: one line per file, path<TAB>score<TAB>decision, sorted by path --------------------
+"$AUSCULT_BIN" score --model "$MODEL" "$TMP/dev" >"$TMP/score.out" 2>"$TMP/score.err" ||
+	fail "score exited $? on good files: $(cat "$TMP/score.err")"
+[ "$(wc -l <"$TMP/score.out")" -eq 21 ] || fail "score printed $(wc -l <"$TMP/score.out") lines, want 21"
+awk -F '\t' 'NF != 3 || $2 !~ /^-?[0-9]+\.[0-9]+$/ || ($3 != "normal" && $3 != "anomaly") {
+	print "bad line " NR ": " $0; bad = 1 } END { exit bad }' "$TMP/score.out" >&2 ||
+	fail "score output format"
+head -n 1 "$TMP/score.out" | grep -q "/test/anomaly_id_00_00000000.wav	" ||
+	fail "score output is not sorted by path"
+
+# The decision follows --threshold: everything above 0, nothing above 1e30.
+"$AUSCULT_BIN" score --model "$MODEL" --threshold 0 "$TMP/dev/test" | cut -f 3 | sort -u >"$TMP/d0"
+[ "$(cat "$TMP/d0")" = "anomaly" ] || fail "--threshold 0 did not flag every file"
+"$AUSCULT_BIN" score --model "$MODEL" --threshold=1e30 "$TMP/dev/test" | cut -f 3 | sort -u >"$TMP/d1"
+[ "$(cat "$TMP/d1")" = "normal" ] || fail "--threshold 1e30 flagged a file"
+
+# A bad file: its error names it on stderr, the others are still scored, exit status 1.
+set +e
+"$AUSCULT_BIN" score --model "$MODEL" "$TMP/plain/recording.wav" \
+	"$AUSCULT_FIXTURES/eval/not_audio.wav" "$TMP/dev/test/normal_id_00_00000055.wav" \
+	>"$TMP/bad.out" 2>"$TMP/bad.err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "score with a bad file exited $rc, want 1"
+grep -q "not_audio.wav: not an audio file" "$TMP/bad.err" ||
+	fail "bad-file error does not name the file: $(cat "$TMP/bad.err")"
+[ "$(wc -l <"$TMP/bad.out")" -eq 2 ] || fail "score stopped at the bad file"
+
+# --json: an array of {file, score, threshold, decision}.
+"$AUSCULT_BIN" score --model "$MODEL" --json "$TMP/dev/test" >"$TMP/score.json"
+head -c 1 "$TMP/score.json" | grep -q '\[' || fail "JSON does not start with ["
+tail -n 1 "$TMP/score.json" | grep -q '^\]$' || fail "JSON does not end with ]"
+[ "$(grep -Ec '"file": ".*", "score": [0-9.e+-]*, "threshold": [0-9.e+-]*, "decision": "(normal|anomaly)"}' \
+	"$TMP/score.json")" -eq 21 ] || fail "JSON objects: $(cat "$TMP/score.json")"
+
+# Usage errors exit 2.
+set +e
+"$AUSCULT_BIN" score "$TMP/dev" 2>/dev/null
+[ $? -eq 2 ] || fail "score without --model did not exit 2"
+"$AUSCULT_BIN" score --model "$MODEL" --threshold abc "$TMP/dev" 2>"$TMP/u.err"
+[ $? -eq 2 ] || fail "score --threshold abc did not exit 2"
+set -e
+grep -q "'abc' is not a finite number" "$TMP/u.err" || fail "bad --threshold message"
+
+# --- eval: DIR or DIR/test, per machine id and overall ----------------------------------------
+"$AUSCULT_BIN" eval --model "$MODEL" --svg "$TMP/report.svg" "$TMP/dev" >"$TMP/eval.out" 2>"$TMP/eval.err" ||
+	fail "eval exited $?: $(cat "$TMP/eval.err")"
+grep -q "^folder .*/dev/test: 21 files scored" "$TMP/eval.out" || fail "eval did not use DIR/test"
+grep -Eq '^id_00 +20 +1 +[01]\.[0-9]{4} +[01]\.[0-9]{4} ' "$TMP/eval.out" || fail "eval id_00 row"
+grep -Eq '^all +20 +1 ' "$TMP/eval.out" || fail "eval overall row"
+if grep -qi nan "$TMP/eval.out"; then fail "eval printed NaN"; fi
+
+# The AUC agrees with the scores: with one anomaly it is the share of normals scored below it
+# (ties half). Both come from the same binary but through different code paths.
+awk -F '\t' '/anomaly_id/ { a = $2 } /normal_id/ { n[++k] = $2 }
+	END { s = 0; for (i = 1; i <= k; i++) s += (n[i] < a) ? 1 : (n[i] == a ? 0.5 : 0);
+	      printf "%.4f\n", s / k }' "$TMP/score.out" >"$TMP/auc.want"
+awk '$1 == "id_00" { print $4 }' "$TMP/eval.out" >"$TMP/auc.got"
+[ "$(cat "$TMP/auc.got")" = "$(cat "$TMP/auc.want")" ] ||
+	fail "eval AUC $(cat "$TMP/auc.got") but the scores give $(cat "$TMP/auc.want")"
+
+# The SVG report: one document, a ROC polyline, the threshold line, the model's name.
+grep -q '<svg xmlns="http://www.w3.org/2000/svg"' "$TMP/report.svg" || fail "SVG: no <svg>"
+grep -q '<polyline ' "$TMP/report.svg" || fail "SVG: no ROC polyline"
+grep -q 'class="threshold"' "$TMP/report.svg" || fail "SVG: no threshold line"
+grep -q "$(basename "$MODEL")" "$TMP/report.svg" || fail "SVG: title lacks the model name"
+tail -n 1 "$TMP/report.svg" | grep -q '^</svg>$' || fail "SVG: not closed"
+[ "$(grep -c '<svg' "$TMP/report.svg")" -eq 1 ] || fail "SVG: more than one <svg"
+
+# --json: figures and files.
+"$AUSCULT_BIN" eval --model "$MODEL" --json "$TMP/dev/test" >"$TMP/eval.json"
+grep -q '"machine_id": "00", "n_normal": 20, "n_anomaly": 1, "auc": [0-9.]*, "pauc": [0-9.]*' \
+	"$TMP/eval.json" || fail "eval JSON: $(head -c 600 "$TMP/eval.json")"
+[ "$(grep -c '"label": "normal"' "$TMP/eval.json")" -eq 20 ] || fail "eval JSON files"
+
+# A missing class is said in words, never as NaN.
+"$AUSCULT_BIN" eval --model "$MODEL" "$TMP/normals_only" >"$TMP/n.out" 2>&1 || fail "eval normals only"
+grep -q "id_00: no anomalous files: AUC, pAUC and recall need anomaly_id_\* files too" "$TMP/n.out" ||
+	fail "missing class message: $(cat "$TMP/n.out")"
+if grep -qi nan "$TMP/n.out"; then fail "eval printed NaN for a missing class"; fi
+
+# No DCASE names: exit 1 with a message that names the folder and the naming.
+set +e
+"$AUSCULT_BIN" eval --model "$MODEL" "$TMP/plain" >/dev/null 2>"$TMP/p.err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "eval without DCASE names exited $rc"
+grep -q "plain: no files named normal_id_XX_\*.wav or anomaly_id_XX_\*.wav" "$TMP/p.err" ||
+	fail "no-DCASE-names message: $(cat "$TMP/p.err")"
+
+# An unwritable SVG path is an error naming it.
+set +e
+"$AUSCULT_BIN" eval --model "$MODEL" --svg "$TMP/no/such/dir/r.svg" "$TMP/dev" >/dev/null 2>"$TMP/s.err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "eval with an unwritable --svg exited $rc"
+grep -q "no/such/dir/r.svg: cannot create the SVG report" "$TMP/s.err" || fail "SVG error: $(cat "$TMP/s.err")"
+
+echo "score_eval: ok"
