@@ -1,12 +1,376 @@
-/* cmd_train.c - `auscult train` (being written). */
+/* cmd_train.c - `auscult train`: learn a model from recordings of a healthy machine. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "common/status.h"
+#include "features/feature_params.h"
+#include "model/dataset.h"
+#include "model/model.h"
+#include "model/model_file.h"
+#include "model/trainer_recipe.h"
 #include "tools/commands.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: auscult train --out MODEL [OPTIONS] DIR_OR_FILE...\n"
+		"\n"
+		"Trains an autoencoder on recordings of the machine running normally (folders are\n"
+		"searched recursively for .wav/.flac/.ogg/.aif/.au files, sorted by path) and writes\n"
+		"MODEL with a threshold fitted to the training clips. Defaults: the DCASE 2020 Task 2\n"
+		"baseline.\n"
+		"\n"
+		"  --out MODEL            model file to write (atomically)\n"
+		"  --hidden LIST          hidden widths (128,128,128,128,8,128,128,128,128)\n"
+		"  --epochs N             passes over the data (100)\n"
+		"  --batch N              vectors per Adam step (512)\n"
+		"  --lr X                 Adam learning rate (0.001)\n"
+		"  --val-split X          share of the vectors, from the end, held out (0.1)\n"
+		"  --seed N               weight init and shuffling seed (0)\n"
+		"  --threads N            OpenBLAS threads; 0 = all cores (0)\n"
+		"  --quantile Q           threshold = this quantile of the gamma fitted to the\n"
+		"                         training clip scores (0.9)\n"
+		"  --standardize          standardise each input dimension (training mean/std)\n"
+		"  --input-frames LIST    stacked frames fed to the network, e.g. 0,1,3,4 (all)\n"
+		"  --target-frames LIST   stacked frames it must reconstruct, e.g. 2 (all)\n"
+		"  --band-weights         weight each band's error by 1 / its training mean error\n"
+		"  --aggregate A          clip score: mean, or top:F = mean of the largest F (mean)\n"
+		"  --quiet                no progress output\n"
+		"\n"
+		"Same seed and --threads give the same model bit for bit. Ctrl-C stops after the\n"
+		"current batch without writing a model (exit status 130).\n");
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "auscult train: %s: \"%s\" is not a whole number in [%u, %u]\n", opt, s,
+			lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_float(const char *opt, const char *s, double lo, double hi, int lo_open,
+		       int hi_open, float *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	int ok = !errno && end != s && !*end && isfinite(v) && (lo_open ? v > lo : v >= lo) &&
+		 (hi_open ? v < hi : v <= hi);
+	if (!ok) {
+		fprintf(stderr, "auscult train: %s: \"%s\" is not a number in %c%g, %g%c\n", opt, s,
+			lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
+		return -1;
+	}
+	*out = (float)v;
+	return 0;
+}
+
+struct progress {
+	int tty;
+	int quiet;
+	double start_s;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void on_loaded(void *ctx, uint32_t done, uint32_t total, const char *path)
+{
+	const struct progress *p = ctx;
+	if (p->quiet || !p->tty)
+		return;
+	fprintf(stderr, "\rloading features: %u/%u files", done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	(void)path;
+}
+
+static void on_epoch(void *ctx, const struct trainer_epoch_stats *st, uint32_t epochs)
+{
+	const struct progress *p = ctx;
+	if (p->quiet)
+		return;
+	double spent = mono_s() - p->start_s;
+	double left = spent / st->epoch * (epochs - st->epoch);
+	if (p->tty) {
+		enum { W = 24 };
+		char bar[W + 1];
+		uint32_t fill = (uint32_t)((uint64_t)W * st->epoch / epochs);
+		for (uint32_t i = 0; i < W; i++)
+			bar[i] = i < fill ? '=' : ' ';
+		bar[W] = '\0';
+		fprintf(stderr, "\repoch %u/%u [%s] loss %.4f val %.4f  %d:%02d left ", st->epoch,
+			epochs, bar, (double)st->train_loss, (double)st->val_loss, (int)(left / 60),
+			(int)fmod(left, 60.0));
+		if (st->epoch == epochs)
+			fputc('\n', stderr);
+	} else {
+		fprintf(stderr, "epoch %u/%u: loss %.6f val_loss %.6f (%.2f s)\n", st->epoch, epochs,
+			(double)st->train_loss, (double)st->val_loss, st->seconds);
+	}
+}
+
+/* Fails early (before minutes of training) when the model's folder cannot take the file. */
+static int check_out_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (access(dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "auscult train: --out %s: cannot write in %s: %s\n", path, dir,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+enum {
+	OPT_OUT = 256, OPT_HIDDEN, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_VAL, OPT_SEED, OPT_THREADS,
+	OPT_QUANTILE, OPT_STD, OPT_IN, OPT_TARGET, OPT_BANDS, OPT_AGG, OPT_QUIET, OPT_HELP
+};
 
 int cmd_train(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "auscult train: not built yet\n");
-	return 1;
+	static const struct option long_opts[] = {
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "hidden", required_argument, NULL, OPT_HIDDEN },
+		{ "epochs", required_argument, NULL, OPT_EPOCHS },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "lr", required_argument, NULL, OPT_LR },
+		{ "val-split", required_argument, NULL, OPT_VAL },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "quantile", required_argument, NULL, OPT_QUANTILE },
+		{ "standardize", no_argument, NULL, OPT_STD },
+		{ "input-frames", required_argument, NULL, OPT_IN },
+		{ "target-frames", required_argument, NULL, OPT_TARGET },
+		{ "band-weights", no_argument, NULL, OPT_BANDS },
+		{ "aggregate", required_argument, NULL, OPT_AGG },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct train_options o;
+	train_options_defaults(&o);
+	struct feature_params fp;
+	feature_params_defaults(&fp);
+	struct auscult_err err = { { 0 } };
+	const char *out = NULL, *in_frames = NULL, *target_frames = NULL;
+	int quiet = 0;
+	uint32_t u;
+
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case OPT_HIDDEN:
+			if (trainer_parse_hidden(&o.trainer, optarg, &err)) {
+				fprintf(stderr, "auscult train: --%s\n", err.msg);
+				return 2;
+			}
+			break;
+		case OPT_EPOCHS:
+			if (parse_u32("--epochs", optarg, 1, 1000000, &o.trainer.epochs))
+				return 2;
+			break;
+		case OPT_BATCH:
+			if (parse_u32("--batch", optarg, 1, 1048576, &o.trainer.batch_size))
+				return 2;
+			break;
+		case OPT_LR:
+			if (parse_float("--lr", optarg, 0.0, 10.0, 1, 0, &o.trainer.learning_rate))
+				return 2;
+			break;
+		case OPT_VAL:
+			if (parse_float("--val-split", optarg, 0.0, 1.0, 0, 1,
+					&o.trainer.validation_split))
+				return 2;
+			break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr,
+					"auscult train: --seed: \"%s\" is not a whole number >= 0\n",
+					optarg);
+				return 2;
+			}
+			o.trainer.seed = v;
+			break;
+		}
+		case OPT_THREADS:
+			if (parse_u32("--threads", optarg, 0, 256, &u))
+				return 2;
+			o.trainer.threads = (int)u;
+			break;
+		case OPT_QUANTILE:
+			if (parse_float("--quantile", optarg, 0.0, 1.0, 1, 1, &o.quantile))
+				return 2;
+			break;
+		case OPT_STD:
+			o.standardize = true;
+			break;
+		case OPT_IN:
+			in_frames = optarg;
+			break;
+		case OPT_TARGET:
+			target_frames = optarg;
+			break;
+		case OPT_BANDS:
+			o.band_weights = true;
+			break;
+		case OPT_AGG:
+			if (train_parse_aggregate(&o, optarg, &err)) {
+				fprintf(stderr, "auscult train: --%s\n", err.msg);
+				return 2;
+			}
+			break;
+		case OPT_QUIET:
+			quiet = 1;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!out) {
+		fprintf(stderr, "auscult train: --out MODEL is required\n\n");
+		usage(stderr);
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "auscult train: no training data: give folders or files of "
+				"recordings of the healthy machine\n\n");
+		usage(stderr);
+		return 2;
+	}
+	if (in_frames && train_parse_frames("input-frames", in_frames, fp.n_stack,
+					    &o.input_frames, &err)) {
+		fprintf(stderr, "auscult train: --%s\n", err.msg);
+		return 2;
+	}
+	if (target_frames && train_parse_frames("target-frames", target_frames, fp.n_stack,
+						&o.target_frames, &err)) {
+		fprintf(stderr, "auscult train: --%s\n", err.msg);
+		return 2;
+	}
+	if (check_out_dir(out))
+		return 1;
+
+	int status = 1;
+	struct dataset ds;
+	memset(&ds, 0, sizeof(ds));
+	struct model m;
+	memset(&m, 0, sizeof(m));
+	struct train_result res;
+	memset(&res, 0, sizeof(res));
+	struct progress prog = { .tty = isatty(STDERR_FILENO), .quiet = quiet };
+
+	for (int i = optind; i < argc; i++)
+		if (dataset_add_path(&ds, argv[i], &err)) {
+			fprintf(stderr, "auscult train: %s\n", err.msg);
+			goto out;
+		}
+	if (dataset_load(&ds, &fp, on_loaded, &prog, &err)) {
+		fprintf(stderr, "auscult train: %s\n", err.msg);
+		goto out;
+	}
+	if (!quiet)
+		fprintf(stderr, "%u files, %llu vectors of %u values\n", ds.n_files,
+			(unsigned long long)ds.n_vectors, ds.dim);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	struct sigaction old_int, old_term;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	prog.start_s = mono_s();
+	int rc = train_model(&m, &ds, &o, on_epoch, &prog, &stop_signal, &res, &err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (rc == AUSCULT_ERR_INTERRUPTED) {
+		if (prog.tty && !quiet)
+			fputc('\n', stderr);
+		fprintf(stderr, "auscult train: %s\n", err.msg);
+		status = 128 + (int)stop_signal;
+		goto out;
+	}
+	if (rc) {
+		fprintf(stderr, "auscult train: %s\n", err.msg);
+		goto out;
+	}
+	if (model_save(&m, out, &err)) {
+		fprintf(stderr, "auscult train: %s\n", err.msg);
+		goto out;
+	}
+	double mean = 0, lo = INFINITY, hi = -INFINITY;
+	for (uint32_t i = 0; i < res.n_clip_scores; i++) {
+		double s = res.clip_scores[i];
+		mean += s / res.n_clip_scores;
+		lo = s < lo ? s : lo;
+		hi = s > hi ? s : hi;
+	}
+	if (!quiet) {
+		fprintf(stderr,
+			"trained %u epochs on %llu vectors (%llu held out): loss %.6f val_loss %.6f "
+			"(%.1f s)\n",
+			res.epochs_run, (unsigned long long)res.train_rows,
+			(unsigned long long)res.val_rows, (double)res.train_loss,
+			(double)res.val_loss, mono_s() - prog.start_s);
+		fprintf(stderr,
+			"training clip scores: min %.6g mean %.6g max %.6g; gamma shape %.6g scale "
+			"%.6g\n",
+			lo, mean, hi, (double)m.threshold.gamma_shape,
+			(double)m.threshold.gamma_scale);
+	}
+	printf("%s: threshold %.6g (gamma quantile %.3g)\n", out, (double)m.threshold.threshold,
+	       (double)m.threshold.quantile);
+	status = 0;
+out:
+	free(res.clip_scores);
+	model_free(&m);
+	dataset_free(&ds);
+	return status;
 }

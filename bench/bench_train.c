@@ -1,0 +1,96 @@
+/* bench_train.c - seconds per training epoch of the baseline network, on one and two threads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "features/feature_params.h"
+#include "model/dataset.h"
+#include "model/trainer.h"
+
+/*
+ * usage: bench_train [EPOCHS [DATA_DIR]]
+ * Loads normals 00..54 of DATA_DIR (default: the shared DCASE id 00 set; 55 x 309 = 16,995
+ * vectors, 15,295 after the baseline's 10% validation split), then times EPOCHS (default 4)
+ * epochs of the baseline recipe with 1 and with 2 OpenBLAS threads. The first epoch is reported
+ * apart (page faults, thread start-up); the figure is the mean of the others.
+ */
+int main(int argc, char **argv)
+{
+	int epochs = argc > 1 ? atoi(argv[1]) : 4;
+	const char *dir = argc > 2 ? argv[2] : AUSCULT_SHARED_DIR "/data/dcase2020_id00/train";
+	if (epochs < 2) {
+		fprintf(stderr, "bench_train: EPOCHS must be at least 2\n");
+		return 2;
+	}
+	struct dataset ds;
+	memset(&ds, 0, sizeof(ds));
+	struct auscult_err err = { { 0 } };
+	char path[4096];
+	for (int i = 0; i <= 54; i++) {
+		snprintf(path, sizeof(path), "%s/normal_id_00_%08d.wav", dir, i);
+		if (dataset_add_path(&ds, path, &err)) {
+			fprintf(stderr, "bench_train: %s\n", err.msg);
+			return 1;
+		}
+	}
+	struct feature_params fp;
+	feature_params_defaults(&fp);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (dataset_load(&ds, &fp, NULL, NULL, &err)) {
+		fprintf(stderr, "bench_train: %s\n", err.msg);
+		dataset_free(&ds);
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	printf("features: %u files, %llu vectors in %.2f s\n", ds.n_files,
+	       (unsigned long long)ds.n_vectors,
+	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9);
+
+	uint32_t *cols = malloc(ds.dim * sizeof(uint32_t));
+	if (!cols) {
+		dataset_free(&ds);
+		return 1;
+	}
+	for (uint32_t j = 0; j < ds.dim; j++)
+		cols[j] = j;
+	struct trainer_data data = { .rows = ds.vectors, .n_rows = ds.n_vectors, .row_dim = ds.dim,
+				     .n_in = ds.dim, .in_cols = cols, .n_out = ds.dim,
+				     .out_cols = cols };
+	int status = 0;
+	for (int threads = 1; threads <= 2; threads++) {
+		struct trainer_config cfg;
+		trainer_config_defaults(&cfg);
+		cfg.threads = threads;
+		cfg.seed = 1;
+		struct trainer *t = NULL;
+		if (trainer_create(&t, &cfg, &data, &err)) {
+			fprintf(stderr, "bench_train: %s\n", err.msg);
+			status = 1;
+			break;
+		}
+		double first = 0, rest = 0;
+		struct trainer_epoch_stats st = { 0 };
+		for (int e = 0; e < epochs; e++) {
+			trainer_run_epoch(t, NULL, &st);
+			if (e == 0)
+				first = st.seconds;
+			else
+				rest += st.seconds;
+		}
+		printf("threads %d: %llu training vectors, epoch 1 %.3f s, then %.3f s per epoch "
+		       "(mean of %d; validation included), loss %.3f\n",
+		       threads, (unsigned long long)trainer_train_rows(t), first, rest / (epochs - 1),
+		       epochs - 1, (double)st.train_loss);
+		trainer_destroy(t);
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("peak RSS: %.1f MB (the vectors alone: %.1f MB)\n", (double)ru.ru_maxrss / 1024.0,
+	       (double)ds.n_vectors * ds.dim * sizeof(float) / 1e6);
+	free(cols);
+	dataset_free(&ds);
+	return status;
+}

@@ -1,0 +1,331 @@
+/* trainer_recipe.c - runs the training recipe end to end and assembles the model file's contents. */
+#include "model/trainer_recipe.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model/autoencoder.h"
+#include "model/gamma_fit.h"
+
+/* Vectors per autoencoder_score call when scoring the training data. */
+#define SCORE_BATCH 512
+
+void train_options_defaults(struct train_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	trainer_config_defaults(&o->trainer);
+	o->standardize = false;
+	o->input_frames = 0;
+	o->target_frames = 0;
+	o->band_weights = false;
+	o->aggregation = CLIP_AGG_MEAN;
+	o->top_fraction = 0.1f;
+	o->quantile = 0.9f;
+}
+
+int train_parse_frames(const char *name, const char *text, uint32_t n_stack, uint32_t *mask,
+		       struct auscult_err *err)
+{
+	uint32_t m = 0, n = 0;
+	const char *p = text;
+	for (;;) {
+		char *end;
+		n++;
+		if (*p < '0' || *p > '9')
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "%s: element %u of \"%s\" is not a frame number", name, n,
+					    text);
+		unsigned long f = strtoul(p, &end, 10);
+		if (f >= n_stack)
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "%s: frame %lu is out of range [0, %u] (%u stacked frames)",
+					    name, f, n_stack - 1, n_stack);
+		if (m & (1u << f))
+			return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: frame %lu is listed twice",
+					    name, f);
+		m |= 1u << f;
+		if (*end == '\0')
+			break;
+		if (*end != ',')
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "%s: unexpected '%c' in \"%s\"; expected a list like 0,1,3,4",
+					    name, *end, text);
+		p = end + 1;
+	}
+	*mask = m;
+	return AUSCULT_OK;
+}
+
+int train_parse_aggregate(struct train_options *o, const char *text, struct auscult_err *err)
+{
+	if (strcmp(text, "mean") == 0) {
+		o->aggregation = CLIP_AGG_MEAN;
+		return AUSCULT_OK;
+	}
+	if (strncmp(text, "top:", 4) == 0) {
+		char *end;
+		double f = strtod(text + 4, &end);
+		if (end != text + 4 && *end == '\0' && f > 0.0 && f <= 1.0) {
+			o->aggregation = CLIP_AGG_TOP_MEAN;
+			o->top_fraction = (float)f;
+			return AUSCULT_OK;
+		}
+	}
+	return auscult_fail(err, AUSCULT_ERR_INVALID,
+			    "aggregate: \"%s\" is not \"mean\" or \"top:F\" with 0 < F <= 1 "
+			    "(e.g. top:0.1)",
+			    text);
+}
+
+/* Column indices (into a stacked vector) of the frames in mask. */
+static uint32_t mask_cols(uint32_t mask, uint32_t n_stack, uint32_t n_mels, uint32_t *cols)
+{
+	uint32_t n = 0;
+	for (uint32_t f = 0; f < n_stack; f++)
+		if (mask & (1u << f))
+			for (uint32_t b = 0; b < n_mels; b++)
+				cols[n++] = f * n_mels + b;
+	return n;
+}
+
+/* Sets m->band_weights to 1 / each band's mean squared error over every vector of ds. */
+static int fit_band_weights(struct model *m, const struct dataset *ds, struct auscult_err *err)
+{
+	uint32_t n_mels = ds->features.n_mels;
+	struct autoencoder ae;
+	memset(&ae, 0, sizeof(ae));
+	float *scores = malloc(SCORE_BATCH * sizeof(float));
+	float *bands = malloc((size_t)SCORE_BATCH * n_mels * sizeof(float));
+	double *sum = calloc(n_mels, sizeof(double));
+	float *w = malloc(n_mels * sizeof(float));
+	int rc = AUSCULT_ERR_NOMEM;
+	if (!scores || !bands || !sum || !w) {
+		auscult_fail(err, rc, "out of memory fitting band weights");
+		goto out;
+	}
+	rc = autoencoder_init(&ae, m, SCORE_BATCH, err);
+	if (rc)
+		goto out;
+	for (uint64_t r = 0; r < ds->n_vectors; r += SCORE_BATCH) {
+		uint64_t left = ds->n_vectors - r;
+		size_t n = left < SCORE_BATCH ? (size_t)left : SCORE_BATCH;
+		autoencoder_score(&ae, ds->vectors + r * ds->dim, ds->dim, n, scores, bands);
+		for (size_t i = 0; i < n; i++)
+			for (uint32_t b = 0; b < n_mels; b++)
+				sum[b] += bands[i * n_mels + b];
+	}
+	for (uint32_t b = 0; b < n_mels; b++) {
+		double mean = sum[b] / (double)ds->n_vectors;
+		/* A band reconstructed perfectly would get an infinite weight; cap it. */
+		w[b] = (float)(1.0 / (mean > 1e-12 ? mean : 1e-12));
+	}
+	free(m->band_weights);
+	m->band_weights = w;
+	w = NULL;
+	rc = AUSCULT_OK;
+out:
+	autoencoder_free(&ae);
+	free(scores);
+	free(bands);
+	free(sum);
+	free(w);
+	return rc;
+}
+
+/* One clip score per file of ds, with the model as it stands, into clip (n_files). */
+static int score_files(const struct model *m, const struct dataset *ds, float *clip,
+		       struct auscult_err *err)
+{
+	uint64_t most = 0;
+	for (uint32_t f = 0; f < ds->n_files; f++) {
+		uint64_t n = ds->file_first[f + 1] - ds->file_first[f];
+		if (n > most)
+			most = n;
+	}
+	struct autoencoder ae;
+	memset(&ae, 0, sizeof(ae));
+	float *scores = malloc((size_t)most * sizeof(float));
+	if (!scores)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory scoring the training files");
+	int rc = autoencoder_init(&ae, m, SCORE_BATCH, err);
+	if (rc)
+		goto out;
+	for (uint32_t f = 0; f < ds->n_files; f++) {
+		uint64_t first = ds->file_first[f], n = ds->file_first[f + 1] - first;
+		for (uint64_t i = 0; i < n; i += SCORE_BATCH) {
+			size_t k = n - i < SCORE_BATCH ? (size_t)(n - i) : SCORE_BATCH;
+			autoencoder_score(&ae, ds->vectors + (first + i) * ds->dim, ds->dim, k,
+					  scores + i, NULL);
+		}
+		clip[f] = model_clip_score(m, scores, (size_t)n);
+		if (!isfinite(clip[f])) {
+			rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+					  "%s: clip score %g is not finite; the training diverged "
+					  "(try a smaller --lr)",
+					  ds->paths[f], (double)clip[f]);
+			goto out;
+		}
+	}
+out:
+	autoencoder_free(&ae);
+	free(scores);
+	return rc;
+}
+
+int train_model(struct model *m, const struct dataset *ds, const struct train_options *o,
+		train_epoch_fn on_epoch, void *ctx, const volatile sig_atomic_t *stop,
+		struct train_result *result, struct auscult_err *err)
+{
+	struct trainer *t = NULL;
+	uint32_t *in_cols = NULL, *out_cols = NULL;
+	float *clip = NULL;
+	double *clip_d = NULL;
+	int rc;
+	const uint32_t n_stack = ds->features.n_stack, n_mels = ds->features.n_mels;
+	const uint32_t all = n_stack >= 32 ? UINT32_MAX : (1u << n_stack) - 1u;
+
+	if (result)
+		memset(result, 0, sizeof(*result));
+	memset(m, 0, sizeof(*m));
+	if (!ds->vectors || ds->n_vectors == 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "no training vectors (load a dataset)");
+	if (!(o->quantile > 0.0f && o->quantile < 1.0f))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "quantile: %g is not in (0, 1)",
+				    (double)o->quantile);
+	m->features = ds->features;
+	m->input_frames = o->input_frames ? o->input_frames : all;
+	m->target_frames = o->target_frames ? o->target_frames : all;
+	if ((m->input_frames & ~all) || (m->target_frames & ~all)) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "input/target frames: a frame past the %u stacked ones", n_stack);
+		goto fail;
+	}
+	m->aggregation = o->aggregation;
+	m->top_fraction = o->aggregation == CLIP_AGG_TOP_MEAN ? o->top_fraction : 0.0f;
+
+	in_cols = malloc((size_t)ds->dim * sizeof(uint32_t));
+	out_cols = malloc((size_t)ds->dim * sizeof(uint32_t));
+	if (!in_cols || !out_cols)
+		goto nomem;
+	uint32_t n_in = mask_cols(m->input_frames, n_stack, n_mels, in_cols);
+	uint32_t n_out = mask_cols(m->target_frames, n_stack, n_mels, out_cols);
+
+	uint64_t n_train = trainer_split_rows(ds->n_vectors, o->trainer.validation_split);
+	if (o->standardize) {
+		m->input_mean = malloc((size_t)ds->dim * sizeof(float));
+		m->input_std = malloc((size_t)ds->dim * sizeof(float));
+		if (!m->input_mean || !m->input_std)
+			goto nomem;
+		/* Statistics of the training rows only: the held-out ones stay unseen. */
+		dataset_mean_std(ds, n_train ? n_train : ds->n_vectors, m->input_mean, m->input_std);
+	}
+
+	struct trainer_data data = { .rows = ds->vectors, .n_rows = ds->n_vectors,
+				     .row_dim = ds->dim, .n_in = n_in, .in_cols = in_cols,
+				     .n_out = n_out, .out_cols = out_cols, .mean = m->input_mean,
+				     .std = m->input_std };
+	rc = trainer_create(&t, &o->trainer, &data, err);
+	if (rc)
+		goto fail;
+	struct trainer_epoch_stats st = { 0 };
+	for (uint32_t e = 0; e < o->trainer.epochs; e++) {
+		rc = trainer_run_epoch(t, stop, &st);
+		if (rc) {
+			auscult_fail(err, rc, "interrupted in epoch %u of %u; no model written", e + 1,
+				     o->trainer.epochs);
+			goto fail;
+		}
+		if (!isfinite(st.train_loss)) {
+			rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+					  "epoch %u: the training loss is %g; training diverged "
+					  "(try a smaller --lr)",
+					  st.epoch, (double)st.train_loss);
+			goto fail;
+		}
+		if (on_epoch)
+			on_epoch(ctx, &st, o->trainer.epochs);
+	}
+	rc = trainer_export(t, m, err);
+	if (rc)
+		goto fail;
+
+	/* Provisional threshold so that the model validates while it scores its own data. */
+	m->threshold.gamma_shape = 1.0f;
+	m->threshold.gamma_scale = 1.0f;
+	m->threshold.quantile = o->quantile;
+	m->threshold.threshold = 0.0f;
+	if (o->band_weights) {
+		rc = fit_band_weights(m, ds, err);
+		if (rc)
+			goto fail;
+	}
+
+	clip = malloc((size_t)ds->n_files * sizeof(float));
+	clip_d = malloc((size_t)ds->n_files * sizeof(double));
+	if (!clip || !clip_d)
+		goto nomem;
+	rc = score_files(m, ds, clip, err);
+	if (rc)
+		goto fail;
+	for (uint32_t f = 0; f < ds->n_files; f++)
+		clip_d[f] = clip[f];
+	double shape, scale;
+	rc = gamma_fit_mle(clip_d, ds->n_files, &shape, &scale, err);
+	if (rc)
+		goto fail;
+	m->threshold.gamma_shape = (float)shape;
+	m->threshold.gamma_scale = (float)scale;
+	m->threshold.threshold = (float)gamma_quantile(shape, scale, o->quantile);
+
+	struct model_training_info *ti = &m->training;
+	ti->n_vectors = trainer_train_rows(t);
+	ti->n_files = ds->n_files;
+	ti->epochs = st.epoch;
+	ti->batch_size = o->trainer.batch_size;
+	ti->learning_rate = o->trainer.learning_rate;
+	ti->validation_split = o->trainer.validation_split;
+	ti->seed = o->trainer.seed;
+	ti->train_loss = st.train_loss;
+	ti->val_loss = st.val_loss;
+	/* SOURCE_DATE_EPOCH (reproducible-builds.org) pins the date so a rebuild gives the same bytes. */
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char *sde_end = NULL;
+	long long pinned = sde ? strtoll(sde, &sde_end, 10) : 0;
+	ti->created_unix_s = sde && sde_end != sde && *sde_end == '\0' && pinned >= 0
+				     ? (int64_t)pinned
+				     : (int64_t)time(NULL);
+	snprintf(ti->tool_version, sizeof(ti->tool_version), "%s", AUSCULT_VERSION);
+
+	rc = model_validate(m, err);
+	if (rc)
+		goto fail;
+	if (result) {
+		result->epochs_run = st.epoch;
+		result->train_loss = st.train_loss;
+		result->val_loss = st.val_loss;
+		result->train_rows = trainer_train_rows(t);
+		result->val_rows = trainer_val_rows(t);
+		result->clip_scores = clip;
+		result->n_clip_scores = ds->n_files;
+		clip = NULL;
+	}
+	trainer_destroy(t);
+	free(in_cols);
+	free(out_cols);
+	free(clip);
+	free(clip_d);
+	return AUSCULT_OK;
+nomem:
+	rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory training the model");
+fail:
+	trainer_destroy(t);
+	free(in_cols);
+	free(out_cols);
+	free(clip);
+	free(clip_d);
+	model_free(m);
+	return rc;
+}

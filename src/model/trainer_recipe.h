@@ -1,0 +1,63 @@
+/* trainer_recipe.h - the whole training recipe: dataset -> network -> folded model + threshold. */
+#ifndef AUSCULT_TRAINER_RECIPE_H
+#define AUSCULT_TRAINER_RECIPE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "model/dataset.h"
+#include "model/model.h"
+#include "model/trainer.h"
+
+/* Everything `auscult train` can change. Defaults: the DCASE 2020 Task 2 baseline. */
+struct train_options {
+	struct trainer_config trainer;
+	bool standardize;        /* per-dimension training mean/std into input_mean/input_std */
+	uint32_t input_frames;   /* frame mask of the network input; 0 = all n_stack frames */
+	uint32_t target_frames;  /* frame mask of the reconstruction target; 0 = all */
+	bool band_weights;       /* weight each band by 1 / its mean squared error on the data */
+	enum clip_aggregation aggregation;
+	float top_fraction;      /* for CLIP_AGG_TOP_MEAN, in (0, 1] */
+	float quantile;          /* threshold level of the fitted gamma, in (0, 1); 0.9 */
+};
+
+/* Fills o with the baseline (trainer_config_defaults, all frames, mean aggregation, q 0.9). */
+void train_options_defaults(struct train_options *o);
+
+/*
+ * Parses a frame list like "0,1,3,4" into a mask over n_stack frames. AUSCULT_ERR_INVALID with a
+ * message naming the option (name) and the bad element.
+ */
+int train_parse_frames(const char *name, const char *text, uint32_t n_stack, uint32_t *mask,
+		       struct auscult_err *err);
+
+/* Parses "mean" or "top:F" (0 < F <= 1) into o->aggregation / o->top_fraction. */
+int train_parse_aggregate(struct train_options *o, const char *text, struct auscult_err *err);
+
+/* Called after each epoch with its figures (for progress display); may be NULL. */
+typedef void (*train_epoch_fn)(void *ctx, const struct trainer_epoch_stats *stats,
+			       uint32_t epochs);
+
+/* The figures of the last run, for the tool's summary. */
+struct train_result {
+	uint32_t epochs_run;
+	float train_loss, val_loss;
+	uint64_t train_rows, val_rows;
+	float *clip_scores; /* n_files training clip scores (owned; free() it), file order */
+	uint32_t n_clip_scores;
+};
+
+/*
+ * Trains on the loaded dataset ds and fills m (zeroed by the caller) with a complete model that
+ * passes model_validate: the features, frame masks, standardisation, folded layers, band weights,
+ * aggregation, the gamma threshold fitted to every training file's clip score, and the training
+ * info. stop (may be NULL) is polled between batches: when set, returns AUSCULT_ERR_INTERRUPTED
+ * with m freed. result (may be NULL) receives the figures. On failure m is freed and err says why.
+ */
+int train_model(struct model *m, const struct dataset *ds, const struct train_options *o,
+		train_epoch_fn on_epoch, void *ctx, const volatile sig_atomic_t *stop,
+		struct train_result *result, struct auscult_err *err);
+
+#endif
