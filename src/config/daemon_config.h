@@ -80,6 +80,13 @@ struct daemon_config {
  * "FILE:LINE:COL: KEY: MESSAGE" (e.g. "auscultd.yaml:12:5: monitors[0].window_s: -1 is out of
  * range [0.2, 60]") and leaves cfg zeroed. Unknown keys, wrong types, out-of-range values,
  * duplicate monitor names, a missing or invalid model file are all faults.
+ *
+ * Relative paths in the file (model, source.path, mqtt.password_file, ca_file, cert_file,
+ * key_file) are resolved against the config file's folder and stored absolute. Faults of the
+ * whole file have no KEY: "FILE:LINE:COL: YAML syntax error: ...", "FILE:1:1: the file is
+ * empty; ..."; a file that cannot be opened gives "FILE: cannot open the config file: ...".
+ * cfg is overwritten, never freed: load into a fresh struct and swap on success (SIGHUP).
+ * Thread-safe (no shared state); reads files, so not for real-time threads.
  */
 int daemon_config_load(struct daemon_config *cfg, const char *path, struct auscult_err *err);
 
