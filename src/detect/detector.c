@@ -1,0 +1,282 @@
+/* detector.c - the normal/anomaly/idle/fault state machine and the anomaly events it emits. */
+#include "detect/detector.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void anomaly_clear(struct detector *d);
+
+static const char *const state_names[DETECTOR_STATE_COUNT] = {
+	[DETECTOR_STARTING] = "starting", [DETECTOR_NORMAL] = "normal",
+	[DETECTOR_ANOMALY] = "anomaly",   [DETECTOR_IDLE] = "idle",
+	[DETECTOR_FAULT] = "fault",
+};
+
+const char *detector_state_name(enum detector_state s)
+{
+	if ((int)s < 0 || s >= DETECTOR_STATE_COUNT)
+		return "unknown";
+	return state_names[s];
+}
+
+void detector_config_defaults(struct detector_config *cfg)
+{
+	cfg->threshold = 1.0f;
+	cfg->anomaly_after = 3;
+	cfg->normal_after = 5;
+	cfg->silence_dbfs = -70.0f;
+	cfg->n_mels = 128;
+	cfg->fmin_hz = 0.0f;
+	cfg->fmax_hz = 8000.0f;
+}
+
+/* Slaney's mel scale (librosa htk=False): linear below 1 kHz, logarithmic above. */
+static double hz_to_mel(double hz)
+{
+	const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0, min_log_mel = min_log_hz / f_sp;
+	const double logstep = log(6.4) / 27.0;
+	return hz < min_log_hz ? hz / f_sp : min_log_mel + log(hz / min_log_hz) / logstep;
+}
+
+static double mel_to_hz(double mel)
+{
+	const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0, min_log_mel = min_log_hz / f_sp;
+	const double logstep = log(6.4) / 27.0;
+	return mel < min_log_mel ? mel * f_sp : min_log_hz * exp(logstep * (mel - min_log_mel));
+}
+
+int detector_init(struct detector *d, const struct detector_config *cfg, struct auscult_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	if (!(cfg->threshold > 0.0f) || !isfinite(cfg->threshold))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "detector: threshold %g is out of range (0, inf)",
+				    (double)cfg->threshold);
+	if (cfg->anomaly_after < 1 || cfg->normal_after < 1)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "detector: anomaly_after %u and normal_after %u must be >= 1",
+				    cfg->anomaly_after, cfg->normal_after);
+	if (isnan(cfg->silence_dbfs))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "detector: silence_dbfs is NaN");
+	if (cfg->n_mels < 1 || cfg->n_mels > 4096)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "detector: %u bands is out of range [1, 4096]", cfg->n_mels);
+	if (!(cfg->fmin_hz >= 0.0f) || !(cfg->fmax_hz > cfg->fmin_hz))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "detector: band range %g-%g Hz is empty", (double)cfg->fmin_hz,
+				    (double)cfg->fmax_hz);
+	d->cfg = *cfg;
+	d->bands = calloc(cfg->n_mels, sizeof(*d->bands));
+	d->pend_bands = calloc(cfg->n_mels, sizeof(*d->pend_bands));
+	d->band_lo_hz = calloc(cfg->n_mels, sizeof(*d->band_lo_hz));
+	d->band_hi_hz = calloc(cfg->n_mels, sizeof(*d->band_hi_hz));
+	if (!d->bands || !d->pend_bands || !d->band_lo_hz || !d->band_hi_hz) {
+		detector_free(d);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "detector: out of memory for %u bands",
+				    cfg->n_mels);
+	}
+	/* Band b's triangle spans mel points b .. b + 2 of n_mels + 2 evenly spaced points. */
+	double mlo = hz_to_mel(cfg->fmin_hz), mhi = hz_to_mel(cfg->fmax_hz);
+	double step = (mhi - mlo) / (double)(cfg->n_mels + 1);
+	for (uint32_t b = 0; b < cfg->n_mels; b++) {
+		d->band_lo_hz[b] = (float)mel_to_hz(mlo + step * b);
+		d->band_hi_hz[b] = (float)mel_to_hz(mlo + step * (b + 2));
+	}
+	anomaly_clear(d);
+	d->state = DETECTOR_STARTING;
+	return AUSCULT_OK;
+}
+
+static void pending_clear(struct detector *d)
+{
+	d->pend_sum = 0.0;
+	d->pend_peak = -INFINITY;
+	d->pend_count = 0;
+	memset(d->pend_bands, 0, d->cfg.n_mels * sizeof(*d->pend_bands));
+}
+
+static void pending_add(struct detector *d, float smoothed, const float *band_errors)
+{
+	d->pend_sum += smoothed;
+	if (smoothed > d->pend_peak)
+		d->pend_peak = smoothed;
+	d->pend_count++;
+	if (band_errors)
+		for (uint32_t b = 0; b < d->cfg.n_mels; b++)
+			d->pend_bands[b] += band_errors[b];
+}
+
+/* The pending run joins the anomaly's statistics. */
+static void pending_commit(struct detector *d)
+{
+	d->sum += d->pend_sum;
+	if (d->pend_peak > d->peak)
+		d->peak = d->pend_peak;
+	d->count += d->pend_count;
+	for (uint32_t b = 0; b < d->cfg.n_mels; b++)
+		d->bands[b] += d->pend_bands[b];
+	pending_clear(d);
+}
+
+static void fill_event(const struct detector *d, enum detector_event_type type, int64_t end_ms,
+		       int64_t now_ms, struct detector_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->start_ms = d->start_ms;
+	ev->end_ms = type == DETECTOR_EVENT_END ? end_ms : -1;
+	ev->duration_s = (double)((type == DETECTOR_EVENT_END ? end_ms : now_ms) - d->start_ms) / 1000.0;
+	if (ev->duration_s < 0.0)
+		ev->duration_s = 0.0;
+	ev->peak = d->count ? d->peak : 0.0f;
+	ev->mean = d->count ? (float)(d->sum / (double)d->count) : 0.0f;
+	ev->threshold = d->cfg.threshold;
+
+	double total = 0.0;
+	for (uint32_t b = 0; b < d->cfg.n_mels; b++)
+		total += d->bands[b] > 0.0 ? d->bands[b] : 0.0;
+	if (!(total > 0.0))
+		return;
+	/* Top-k by repeated selection: k is 5 and this runs once per event, not per window. */
+	uint32_t picked[DETECTOR_TOP_BANDS];
+	uint32_t k = d->cfg.n_mels < DETECTOR_TOP_BANDS ? d->cfg.n_mels : DETECTOR_TOP_BANDS;
+	for (uint32_t i = 0; i < k; i++) {
+		int best = -1;
+		for (uint32_t b = 0; b < d->cfg.n_mels; b++) {
+			int taken = 0;
+			for (uint32_t j = 0; j < i; j++)
+				taken |= picked[j] == b;
+			if (taken || !(d->bands[b] > 0.0))
+				continue;
+			if (best < 0 || d->bands[b] > d->bands[best])
+				best = (int)b;
+		}
+		if (best < 0)
+			break;
+		picked[i] = (uint32_t)best;
+		ev->bands[i].band = (uint32_t)best;
+		ev->bands[i].hz_low = d->band_lo_hz[best];
+		ev->bands[i].hz_high = d->band_hi_hz[best];
+		ev->bands[i].share = (float)(d->bands[best] / total);
+		ev->n_bands = i + 1;
+	}
+}
+
+static void anomaly_clear(struct detector *d)
+{
+	d->sum = 0.0;
+	d->peak = -INFINITY;
+	d->count = 0;
+	memset(d->bands, 0, d->cfg.n_mels * sizeof(*d->bands));
+	pending_clear(d);
+	d->run = 0;
+}
+
+static void output_begin(const struct detector *d, struct detector_output *out)
+{
+	out->state_changed = 0;
+	out->previous = d->state;
+	out->state = d->state;
+	out->has_event = 0;
+}
+
+static void output_end(const struct detector *d, struct detector_output *out)
+{
+	out->state = d->state;
+	out->state_changed = out->state != out->previous;
+}
+
+void detector_update(struct detector *d, int64_t time_ms, float smoothed, float rms_dbfs,
+		     const float *band_errors, struct detector_output *out)
+{
+	output_begin(d, out);
+	if (rms_dbfs < d->cfg.silence_dbfs) {
+		if (d->state == DETECTOR_ANOMALY) {
+			/* The machine stopped while it sounded wrong: the anomaly ends here. */
+			pending_commit(d);
+			fill_event(d, DETECTOR_EVENT_END, time_ms, time_ms, &out->event);
+			out->has_event = 1;
+		}
+		anomaly_clear(d);
+		d->state = DETECTOR_IDLE;
+		output_end(d, out);
+		return;
+	}
+	if (d->state != DETECTOR_NORMAL && d->state != DETECTOR_ANOMALY) {
+		anomaly_clear(d);
+		d->state = DETECTOR_NORMAL;
+	}
+	int above = smoothed > d->cfg.threshold;
+	if (d->state == DETECTOR_NORMAL) {
+		if (!above) {
+			d->run = 0;
+			pending_clear(d);
+		} else {
+			if (d->run++ == 0)
+				d->run_start_ms = time_ms;
+			pending_add(d, smoothed, band_errors);
+			if (d->run >= d->cfg.anomaly_after) {
+				d->start_ms = d->run_start_ms;
+				pending_commit(d);
+				d->run = 0;
+				d->state = DETECTOR_ANOMALY;
+				fill_event(d, DETECTOR_EVENT_START, -1, time_ms, &out->event);
+				out->has_event = 1;
+			}
+		}
+	} else if (above) {
+		/* A dip shorter than normal_after was part of the anomaly. */
+		pending_commit(d);
+		pending_add(d, smoothed, band_errors);
+		pending_commit(d);
+		d->run = 0;
+	} else {
+		if (d->run++ == 0)
+			d->run_start_ms = time_ms;
+		pending_add(d, smoothed, band_errors);
+		if (d->run >= d->cfg.normal_after) {
+			pending_clear(d); /* the closing run is normal sound, not the anomaly */
+			fill_event(d, DETECTOR_EVENT_END, d->run_start_ms, time_ms, &out->event);
+			out->has_event = 1;
+			anomaly_clear(d);
+			d->state = DETECTOR_NORMAL;
+		}
+	}
+	output_end(d, out);
+}
+
+void detector_set_fault(struct detector *d, int64_t time_ms, struct detector_output *out)
+{
+	output_begin(d, out);
+	if (d->state == DETECTOR_ANOMALY) {
+		pending_commit(d);
+		fill_event(d, DETECTOR_EVENT_END, time_ms, time_ms, &out->event);
+		out->has_event = 1;
+	}
+	anomaly_clear(d);
+	d->state = DETECTOR_FAULT;
+	output_end(d, out);
+}
+
+enum detector_state detector_get_state(const struct detector *d)
+{
+	return d->state;
+}
+
+void detector_reset(struct detector *d)
+{
+	anomaly_clear(d);
+	d->state = DETECTOR_STARTING;
+}
+
+void detector_free(struct detector *d)
+{
+	if (!d)
+		return;
+	free(d->bands);
+	free(d->pend_bands);
+	free(d->band_lo_hz);
+	free(d->band_hi_hz);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,110 @@
+/* detector.h - threshold, hysteresis and silence gate over smoothed scores; anomaly events. */
+#ifndef AUSCULT_DETECTOR_H
+#define AUSCULT_DETECTOR_H
+
+#include <stdint.h>
+
+#include "common/status.h"
+
+enum detector_state {
+	DETECTOR_STARTING = 0, /* no window scored yet */
+	DETECTOR_NORMAL,
+	DETECTOR_ANOMALY,
+	DETECTOR_IDLE,  /* the window is quieter than silence_dbfs: the machine is off */
+	DETECTOR_FAULT, /* set by the caller: the audio stopped coming */
+	DETECTOR_STATE_COUNT
+};
+
+/* "starting", "normal", "anomaly", "idle", "fault": the MQTT state payloads. */
+const char *detector_state_name(enum detector_state s);
+
+struct detector_config {
+	float threshold;        /* smoothed score above which a window is anomalous, > 0 */
+	uint32_t anomaly_after; /* consecutive windows above to enter anomaly, >= 1 */
+	uint32_t normal_after;  /* consecutive windows at or below to return to normal, >= 1 */
+	float silence_dbfs;     /* windows below this RMS level are idle; -INFINITY: no gate */
+	uint32_t n_mels;        /* bands in the window band-error arrays */
+	float fmin_hz, fmax_hz; /* the mel filter bank's range, to name bands in Hz */
+};
+
+#define DETECTOR_TOP_BANDS 5
+
+/* A mel band that contributed to an anomaly's reconstruction error. */
+struct detector_band {
+	uint32_t band;  /* mel band index, 0 = lowest */
+	float hz_low;   /* the band's triangular filter edges, Hz */
+	float hz_high;
+	float share;    /* this band's part of the summed error over the anomaly, 0..1 */
+};
+
+enum detector_event_type { DETECTOR_EVENT_START = 0, DETECTOR_EVENT_END };
+
+struct detector_event {
+	enum detector_event_type type;
+	int64_t start_ms;   /* time of the first window above the threshold, unix ms */
+	int64_t end_ms;     /* END: time of the first window of the closing run below (or of the
+			       silence/fault that cut it short); START: -1 */
+	double duration_s;  /* END: end - start; START: from start to the window that confirmed it */
+	float peak;         /* largest smoothed score over the anomaly so far */
+	float mean;         /* mean smoothed score over the anomaly so far */
+	float threshold;
+	uint32_t n_bands;   /* entries in bands, <= DETECTOR_TOP_BANDS */
+	struct detector_band bands[DETECTOR_TOP_BANDS]; /* largest share first */
+};
+
+/* What one update produced. */
+struct detector_output {
+	int state_changed;              /* state differs from the one before this update */
+	enum detector_state previous;
+	enum detector_state state;
+	int has_event;                  /* one event at most per update */
+	struct detector_event event;
+};
+
+struct detector {
+	struct detector_config cfg;
+	enum detector_state state;
+	uint32_t run;            /* consecutive windows on the far side of the threshold */
+	int64_t run_start_ms;    /* time of the run's first window */
+	int64_t start_ms;        /* the current anomaly's start */
+	/* Statistics of the anomaly so far (committed) and of the current run (pending): the run
+	 * becomes part of the anomaly when it confirms it (onset) or is broken (a dip below). */
+	double sum, pend_sum;
+	float peak, pend_peak;
+	uint64_t count, pend_count;
+	double *bands, *pend_bands; /* n_mels summed band errors */
+	float *band_lo_hz, *band_hi_hz; /* n_mels filter edges */
+};
+
+/* Threshold 1, anomaly after 3, normal after 5, silence -70 dBFS, 128 mels over 0-8000 Hz. */
+void detector_config_defaults(struct detector_config *cfg);
+
+/*
+ * Checks cfg and allocates the band accumulators. Returns AUSCULT_OK, or AUSCULT_ERR_INVALID /
+ * AUSCULT_ERR_NOMEM with err set; detector_free is safe either way.
+ */
+int detector_init(struct detector *d, const struct detector_config *cfg, struct auscult_err *err);
+
+/*
+ * Feeds one window: its time (unix ms), smoothed score, RMS level and n_mels mean band errors
+ * (NULL: none). Fills *out. Never allocates, never fails.
+ */
+void detector_update(struct detector *d, int64_t time_ms, float smoothed, float rms_dbfs,
+		     const float *band_errors, struct detector_output *out);
+
+/*
+ * The audio stopped (device gone, stalled): ends an anomaly in progress (END event at time_ms)
+ * and enters FAULT. The next detector_update leaves FAULT. Fills *out.
+ */
+void detector_set_fault(struct detector *d, int64_t time_ms, struct detector_output *out);
+
+/* The current state. */
+enum detector_state detector_get_state(const struct detector *d);
+
+/* Back to STARTING with no history. */
+void detector_reset(struct detector *d);
+
+/* Frees. NULL-safe; safe on a zeroed or failed-init detector. */
+void detector_free(struct detector *d);
+
+#endif

@@ -1,0 +1,229 @@
+/* test_detector.c - hysteresis, anomaly events and their statistics, silence gate, fault. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "detect/detector.h"
+
+static void init_det(struct detector *d, uint32_t anomaly_after, uint32_t normal_after)
+{
+	struct detector_config cfg;
+	detector_config_defaults(&cfg);
+	cfg.threshold = 1.0f;
+	cfg.anomaly_after = anomaly_after;
+	cfg.normal_after = normal_after;
+	cfg.silence_dbfs = -60.0f;
+	cfg.n_mels = 4;
+	cfg.fmin_hz = 0.0f;
+	cfg.fmax_hz = 8000.0f;
+	assert_int_equal(detector_init(d, &cfg, NULL), AUSCULT_OK);
+}
+
+/*
+ * Windows at t = 1..11 s (smoothed scores), threshold 1, anomaly after 3, normal after 2:
+ *   0.5 | 2 2 0.5 (run of 2: not enough) | 2 3 4 -> START at t7, begun at t5
+ *   0.5 (dip) 2 (the dip was part of it) 0.5 0.5 -> END at t11, ended at t10
+ * Anomaly windows t5..t9: scores 2 3 4 0.5 2: peak 4, mean 11.5 / 5 = 2.3; duration 5 s.
+ */
+static void test_hysteresis_events(void **state)
+{
+	(void)state;
+	struct detector d;
+	struct detector_output out;
+	init_det(&d, 3, 2);
+	assert_int_equal(detector_get_state(&d), DETECTOR_STARTING);
+	const float sc[] = { 0.5f, 2, 2, 0.5f, 2, 3, 4, 0.5f, 2, 0.5f, 0.5f };
+	const float bands[4] = { 1.0f, 0.0f, 0.0f, 3.0f };
+	for (int i = 0; i < 11; i++) {
+		int64_t t = (int64_t)(i + 1) * 1000;
+		detector_update(&d, t, sc[i], -20.0f, bands, &out);
+		if (i == 0) {
+			assert_true(out.state_changed);
+			assert_int_equal(out.previous, DETECTOR_STARTING);
+			assert_int_equal(out.state, DETECTOR_NORMAL);
+		} else if (i == 6) {
+			assert_true(out.state_changed);
+			assert_int_equal(out.state, DETECTOR_ANOMALY);
+			assert_true(out.has_event);
+			assert_int_equal(out.event.type, DETECTOR_EVENT_START);
+			assert_int_equal(out.event.start_ms, 5000);
+			assert_int_equal(out.event.end_ms, -1);
+			assert_float_equal(out.event.duration_s, 2.0, 1e-9);
+			assert_float_equal(out.event.peak, 4.0f, 1e-6);
+			assert_float_equal(out.event.mean, 3.0f, 1e-6);
+		} else if (i == 10) {
+			assert_true(out.state_changed);
+			assert_int_equal(out.state, DETECTOR_NORMAL);
+			assert_true(out.has_event);
+			assert_int_equal(out.event.type, DETECTOR_EVENT_END);
+			assert_int_equal(out.event.start_ms, 5000);
+			assert_int_equal(out.event.end_ms, 10000);
+			assert_float_equal(out.event.duration_s, 5.0, 1e-9);
+			assert_float_equal(out.event.peak, 4.0f, 1e-6);
+			assert_float_equal(out.event.mean, 2.3f, 1e-6);
+			assert_float_equal(out.event.threshold, 1.0f, 0.0);
+			/* Band 3 carries 3/4 of the error, band 0 the rest; empty bands are not named. */
+			assert_int_equal(out.event.n_bands, 2);
+			assert_int_equal(out.event.bands[0].band, 3);
+			assert_float_equal(out.event.bands[0].share, 0.75f, 1e-6);
+			assert_int_equal(out.event.bands[1].band, 0);
+			assert_float_equal(out.event.bands[1].share, 0.25f, 1e-6);
+			/* 4 Slaney mel bands over 0-8 kHz: band 0 starts at 0 Hz, band 3 ends at 8 kHz */
+			assert_float_equal(out.event.bands[1].hz_low, 0.0f, 1e-3);
+			assert_float_equal(out.event.bands[0].hz_high, 8000.0f, 0.5);
+			assert_true(out.event.bands[0].hz_low < out.event.bands[0].hz_high);
+		} else {
+			assert_false(out.state_changed);
+			assert_false(out.has_event);
+		}
+	}
+	detector_free(&d);
+}
+
+/* Exactly at the threshold is not above it. */
+static void test_threshold_is_strict(void **state)
+{
+	(void)state;
+	struct detector d;
+	struct detector_output out;
+	init_det(&d, 1, 1);
+	detector_update(&d, 0, 1.0f, -10.0f, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_NORMAL);
+	detector_update(&d, 1, 1.0001f, -10.0f, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_ANOMALY);
+	assert_true(out.has_event);
+	assert_int_equal(out.event.n_bands, 0); /* no band errors given */
+	detector_free(&d);
+}
+
+/* Going quiet during an anomaly ends it at once and enters idle; sound returning is normal. */
+static void test_silence_gate(void **state)
+{
+	(void)state;
+	struct detector d;
+	struct detector_output out;
+	init_det(&d, 1, 5);
+	detector_update(&d, 1000, 5.0f, -10.0f, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_ANOMALY);
+	assert_int_equal(out.previous, DETECTOR_STARTING);
+	detector_update(&d, 1500, 5.0f, -75.0f, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_IDLE);
+	assert_true(out.has_event);
+	assert_int_equal(out.event.type, DETECTOR_EVENT_END);
+	assert_int_equal(out.event.end_ms, 1500);
+	assert_float_equal(out.event.duration_s, 0.5, 1e-9);
+	detector_update(&d, 2000, 0.2f, -75.0f, NULL, &out);
+	assert_false(out.state_changed);
+	detector_update(&d, 2500, 0.2f, -30.0f, NULL, &out);
+	assert_true(out.state_changed);
+	assert_int_equal(out.state, DETECTOR_NORMAL);
+	assert_false(out.has_event);
+	detector_free(&d);
+
+	/* -inf disables the gate: digital silence is still scored */
+	struct detector_config cfg;
+	detector_config_defaults(&cfg);
+	cfg.silence_dbfs = -INFINITY;
+	assert_int_equal(detector_init(&d, &cfg, NULL), AUSCULT_OK);
+	detector_update(&d, 0, 0.1f, -INFINITY, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_NORMAL);
+	detector_free(&d);
+}
+
+static void test_fault(void **state)
+{
+	(void)state;
+	struct detector d;
+	struct detector_output out;
+	init_det(&d, 2, 2);
+	detector_update(&d, 1000, 5.0f, -10.0f, NULL, &out);
+	detector_update(&d, 2000, 5.0f, -10.0f, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_ANOMALY);
+	detector_set_fault(&d, 4000, &out);
+	assert_int_equal(out.state, DETECTOR_FAULT);
+	assert_true(out.has_event);
+	assert_int_equal(out.event.type, DETECTOR_EVENT_END);
+	assert_int_equal(out.event.start_ms, 1000);
+	assert_float_equal(out.event.duration_s, 3.0, 1e-9);
+	detector_set_fault(&d, 5000, &out);
+	assert_false(out.state_changed);
+	assert_false(out.has_event);
+	/* Back with a high score: normal first, the run must build up again */
+	detector_update(&d, 6000, 5.0f, -10.0f, NULL, &out);
+	assert_int_equal(out.previous, DETECTOR_FAULT);
+	assert_int_equal(out.state, DETECTOR_NORMAL);
+	detector_update(&d, 7000, 5.0f, -10.0f, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_ANOMALY);
+	assert_int_equal(out.event.start_ms, 6000);
+	detector_free(&d);
+}
+
+static void test_top_five(void **state)
+{
+	(void)state;
+	struct detector d;
+	struct detector_output out;
+	struct detector_config cfg;
+	detector_config_defaults(&cfg);
+	cfg.anomaly_after = 1;
+	assert_int_equal(cfg.n_mels, 128);
+	assert_int_equal(detector_init(&d, &cfg, NULL), AUSCULT_OK);
+	float bands[128];
+	for (int b = 0; b < 128; b++)
+		bands[b] = 1.0f;
+	bands[100] = 101.0f;
+	bands[7] = 51.0f;
+	bands[64] = 21.0f;
+	bands[3] = 11.0f;
+	bands[127] = 6.0f;
+	double total = 0.0;
+	for (int b = 0; b < 128; b++)
+		total += bands[b];
+	detector_update(&d, 0, 9.0f, -10.0f, bands, &out);
+	assert_int_equal(out.event.n_bands, 5);
+	const uint32_t order[5] = { 100, 7, 64, 3, 127 };
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(out.event.bands[i].band, order[i]);
+		assert_float_equal(out.event.bands[i].share, bands[order[i]] / total, 1e-6);
+	}
+	/* Band edges rise with the index and stay inside 0..8000 Hz */
+	assert_true(out.event.bands[4].hz_high <= 8000.5f);
+	assert_true(out.event.bands[3].hz_low < out.event.bands[1].hz_low);
+	assert_true(out.event.bands[1].hz_low < out.event.bands[2].hz_low);
+	detector_free(&d);
+}
+
+static void test_bad_config(void **state)
+{
+	(void)state;
+	struct detector d;
+	struct detector_config cfg;
+	struct auscult_err err = { { 0 } };
+	detector_config_defaults(&cfg);
+	cfg.threshold = -1.0f;
+	assert_int_equal(detector_init(&d, &cfg, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "detector: threshold -1 is out of range (0, inf)");
+	detector_free(&d);
+	detector_config_defaults(&cfg);
+	cfg.normal_after = 0;
+	assert_int_equal(detector_init(&d, &cfg, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "detector: anomaly_after 3 and normal_after 0 must be >= 1");
+	detector_free(&d);
+	assert_string_equal(detector_state_name(DETECTOR_IDLE), "idle");
+	assert_string_equal(detector_state_name(DETECTOR_STATE_COUNT), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hysteresis_events), cmocka_unit_test(test_threshold_is_strict),
+		cmocka_unit_test(test_silence_gate),      cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_top_five),          cmocka_unit_test(test_bad_config),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
