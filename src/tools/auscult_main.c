@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "train", cmd_train, "train a model on recordings of a healthy machine" },
 	{ "score", cmd_score, "score recordings with a model" },
 	{ "eval", cmd_eval, "AUC and pAUC of a model on a DCASE-style labelled folder" },
+	{ "threshold", cmd_threshold, "refit a model's threshold on unseen normal recordings" },
 	{ "info", cmd_info, "print what a model file holds" },
 };
 
