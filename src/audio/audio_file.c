@@ -17,7 +17,7 @@
 
 /* The WAV format tags libsndfile decodes; anything else is a codec it does not have. */
 static const unsigned wav_known_tags[] = { 0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011,
-					   0x0031, 0x0055, 0xFFFE };
+					   0x0031, 0xFFFE };
 
 /* The format tag of a RIFF/WAVE file's fmt chunk, or -1 if it is not within the first bytes. */
 static long wav_format_tag(const unsigned char *b, ssize_t n)
@@ -41,7 +41,6 @@ struct audio_file {
 	struct audio_backend base;
 	SNDFILE *sf;
 	int fd; /* ours: libsndfile reads it but does not close it (close_desc 0) */
-	sf_count_t frames_total; /* frames the header promises */
 	sf_count_t frames_read;
 	char desc[256];
 	char path[256];
@@ -174,7 +173,7 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 	}
 	f->fd = -1;
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	/* The first bytes, read before libsndfile moves the offset, explain a refusal. */
+	/* The first bytes explain a refusal; pread leaves the offset at 0 for libsndfile. */
 	unsigned char head[WAV_PROBE_BYTES] = { 0 };
 	ssize_t head_len = pread(fd, head, sizeof(head), 0);
 	memset(&info, 0, sizeof(info));
@@ -195,7 +194,6 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 				  "but the data is empty): re-record it", path);
 		goto fail;
 	}
-	f->frames_total = info.frames;
 	f->base.ops = &file_ops;
 	f->base.rate_hz = (uint32_t)info.samplerate;
 	f->base.channels = (uint32_t)info.channels;

@@ -26,7 +26,9 @@ struct audio_pa {
 	PaStream *stream;
 	int pa_initialised;
 	struct spsc_ring ring;
-	uint64_t last_writes;       /* reader's last view of ring writes */
+	size_t last_writes;         /* reader's last view of ring writes */
+	uint64_t overruns_total;    /* ring overruns up to overruns_seen, in 64 bits */
+	size_t overruns_seen;       /* the ring's (wrapping) counter when last added up */
 	struct timespec last_alive; /* when the reader last saw the callback make progress */
 	char name[160];
 	char desc[256];
@@ -118,13 +120,17 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	*got = 0;
+	/* Fold the ring's word-sized counter into 64 bits before it can wrap twice. */
+	size_t ov = spsc_ring_overruns(&p->ring);
+	p->overruns_total += (size_t)(ov - p->overruns_seen);
+	p->overruns_seen = ov;
 	for (;;) {
 		size_t n = spsc_ring_read(&p->ring, frames, max_frames);
 		if (n > 0) {
 			*got = n;
 			return AUSCULT_OK;
 		}
-		uint64_t w = spsc_ring_writes(&p->ring);
+		size_t w = spsc_ring_writes(&p->ring);
 		if (w != p->last_writes) {
 			p->last_writes = w;
 			clock_gettime(CLOCK_MONOTONIC, &p->last_alive);
@@ -154,7 +160,8 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 
 static uint64_t pa_overruns(const struct audio_backend *b)
 {
-	return spsc_ring_overruns(&((const struct audio_pa *)b)->ring);
+	const struct audio_pa *p = (const struct audio_pa *)b;
+	return p->overruns_total + (size_t)(spsc_ring_overruns(&p->ring) - p->overruns_seen);
 }
 
 static const char *pa_describe(const struct audio_backend *b)

@@ -46,7 +46,7 @@ size_t spsc_ring_write(struct spsc_ring *r, const float *src, size_t n)
 
 	atomic_fetch_add_explicit(&r->writes, 1, memory_order_relaxed);
 	if (todo < n)
-		atomic_fetch_add_explicit(&r->overruns, (uint64_t)(n - todo),
+		atomic_fetch_add_explicit(&r->overruns, n - todo,
 					  memory_order_relaxed);
 	if (todo == 0)
 		return 0;
@@ -98,12 +98,12 @@ size_t spsc_ring_writable(const struct spsc_ring *r)
 	return r->capacity_frames - (head - tail);
 }
 
-uint64_t spsc_ring_overruns(const struct spsc_ring *r)
+size_t spsc_ring_overruns(const struct spsc_ring *r)
 {
 	return atomic_load_explicit(&r->overruns, memory_order_relaxed);
 }
 
-uint64_t spsc_ring_writes(const struct spsc_ring *r)
+size_t spsc_ring_writes(const struct spsc_ring *r)
 {
 	return atomic_load_explicit(&r->writes, memory_order_relaxed);
 }

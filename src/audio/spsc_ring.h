@@ -8,6 +8,11 @@
 
 #include "common/status.h"
 
+/* The callback must never take a lock: refuse to build where word-sized atomics are not
+ * lock-free. */
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && sizeof(size_t) == sizeof(long),
+	       "spsc_ring needs lock-free atomics on size_t");
+
 /*
  * One writer thread (an audio callback) and one reader thread. Neither side ever blocks,
  * allocates, locks or logs. The ring holds whole frames of frame_len floats; its capacity is a
@@ -23,8 +28,8 @@ struct spsc_ring {
 	 * demanding 64-byte alignment of whoever embeds the ring (malloc gives 16). */
 	char pad_producer[64];
 	_Atomic size_t head;     /* frames ever written */
-	_Atomic uint64_t overruns;            /* frames ever dropped */
-	_Atomic uint64_t writes;              /* write calls ever made (a sign of life) */
+	_Atomic size_t overruns; /* frames ever dropped (wraps at 2^32 on 32-bit machines) */
+	_Atomic size_t writes;   /* write calls ever made (a sign of life; wraps) */
 	char pad_consumer[64];
 	_Atomic size_t tail;     /* frames ever read; written by the consumer only */
 	char pad_end[64];
@@ -53,11 +58,15 @@ size_t spsc_ring_readable(const struct spsc_ring *r);
 /* Frames that can be written without dropping (producer side). */
 size_t spsc_ring_writable(const struct spsc_ring *r);
 
-/* Frames dropped since init. Any thread. */
-uint64_t spsc_ring_overruns(const struct spsc_ring *r);
+/*
+ * Frames dropped since init, modulo 2^(bits of size_t): counters are word-sized because only
+ * those are lock-free everywhere (64-bit atomics on a 32-bit ARM Pi may take a lock). Readers
+ * that need a long total accumulate differences. Any thread.
+ */
+size_t spsc_ring_overruns(const struct spsc_ring *r);
 
-/* spsc_ring_write calls since init (any thread): lets the reader see that the producer lives. */
-uint64_t spsc_ring_writes(const struct spsc_ring *r);
+/* spsc_ring_write calls since init (any thread, wraps): lets the reader see the producer live. */
+size_t spsc_ring_writes(const struct spsc_ring *r);
 
 /* Frees the buffer. Both threads must have stopped. NULL-safe; safe on a zeroed struct. */
 void spsc_ring_free(struct spsc_ring *r);

@@ -1,0 +1,112 @@
+#!/bin/sh
+# alsa_file_pcm.sh - real PortAudio capture through ALSA, no sound card: a `type file` PCM replays a raw file as a microphone.
+set -eu
+
+: "${AUSCULT_BIN:?set AUSCULT_BIN to the auscult tool}"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/auscult-alsa.XXXXXX")
+writer=
+trap 'if [ -n "$writer" ]; then kill "$writer" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT INT TERM
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# ALSA reads $HOME/.asoundrc: a private HOME keeps the test away from the user's own config.
+HOME=$tmp
+export HOME
+run() { timeout 60 "$AUSCULT_BIN" "$@"; }
+
+# With no PCM of ours defined: listing works and says what it found (CI has no sound card).
+run devices > "$tmp/list0.txt" 2> "$tmp/list0.err" || fail "devices without cards: $(cat "$tmp/list0.err")"
+grep -q -e "no capture devices found" -e "index" "$tmp/list0.txt" || fail "devices printed: $(cat "$tmp/list0.txt")"
+[ ! -s "$tmp/list0.err" ] || fail "devices was noisy on stderr: $(cat "$tmp/list0.err")"
+
+# 5 s of a 440 Hz sine at amplitude 0.25: RMS 0.25/sqrt(2) = -15.05 dBFS.
+sox -n -r 16000 -c 1 -b 16 -e signed-integer -t raw "$tmp/tone.raw" synth 5 sine 440 vol 0.25
+
+cat > "$tmp/.asoundrc" <<CONF
+# The file plugin reads infile as the captured data; the null PCM below it supplies the clock.
+pcm.auscult_test_file {
+	type file
+	slave.pcm "null"
+	file "/dev/null"
+	infile "$tmp/tone.raw"
+	format "raw"
+}
+# plug converts the raw s16le file to whatever format, rate and channels PortAudio asks for.
+pcm.auscult_test_mic {
+	type plug
+	slave { pcm "auscult_test_file"; format S16_LE; rate 16000; channels 1 }
+	hint { show on description "auscult test microphone" }
+}
+CONF
+
+run devices > "$tmp/list.txt" || fail "devices failed"
+grep -q "auscult_test_mic .*ALSA .* 16000" "$tmp/list.txt" || fail "the test PCM is not listed: $(cat "$tmp/list.txt")"
+
+# check_level ARGS...: listens for 1 s and checks sample count and level against the file's.
+check_level() {
+	run devices --listen auscult_test_mic --seconds 1 "$@" > "$tmp/listen.txt" 2> "$tmp/listen.err" ||
+		fail "listen $*: $(cat "$tmp/listen.err")"
+	grep -q "^samples: 16000 at 16000 Hz" "$tmp/listen.txt" || fail "listen $*: $(cat "$tmp/listen.txt")"
+	level=$(sed -n 's/^rms_dbfs: //p' "$tmp/listen.txt")
+	awk -v l="$level" 'BEGIN { d = l + 15.05; exit !(d < 0.2 && d > -0.2) }' ||
+		fail "listen $*: level $level dBFS, expected -15.05 +- 0.2"
+	echo "listen $*: $level dBFS"
+}
+check_level
+check_level --rate 48000 --channels 2   # resampled 48 kHz -> 16 kHz, two channels averaged
+check_level --rate 8000                 # resampled up
+
+# expect_error ARGS -- TEXT: the command fails with exit 1 and TEXT on stderr.
+expect_error() {
+	text=$1
+	shift
+	if run devices "$@" > "$tmp/out.txt" 2> "$tmp/err.txt"; then
+		fail "devices $* succeeded"
+	fi
+	grep -qF -- "$text" "$tmp/err.txt" || fail "devices $*: stderr lacks '$text': $(cat "$tmp/err.txt")"
+}
+expect_error "device 'no_such_pcm': no capture device or ALSA PCM has this name" --listen no_such_pcm
+expect_error "device 'hw:7,0': no capture device or ALSA PCM has this name" --listen hw:7,0
+expect_error "device 'auscult_test_mic': cannot capture at 100 Hz" --listen auscult_test_mic --rate 100
+expect_error "device #42: no such device" --listen 42
+expect_error "--seconds: 'x' is not a number" --listen auscult_test_mic --seconds x
+
+# A device that stalls: the file PCM reads a FIFO that holds 1 s of sound (consumed at once, the
+# null PCM being faster than real time) and then nothing, its writer (fd 3 of this shell) staying
+# open. The capture callback stops being called; reading must fail with a device error after
+# about 2 s instead of waiting for ever. (Closing the stream waits until the plugin's blocked
+# read(2) returns, so fd 3 is closed once the error is out; a real card does not block there.)
+mkfifo "$tmp/fifo"
+cat >> "$tmp/.asoundrc" <<CONF
+pcm.auscult_stall_file {
+	type file
+	slave.pcm "null"
+	file "/dev/null"
+	infile "$tmp/fifo"
+	format "raw"
+}
+pcm.auscult_stall_mic {
+	type plug
+	slave { pcm "auscult_stall_file"; format S16_LE; rate 16000; channels 1 }
+}
+CONF
+exec 3<>"$tmp/fifo"
+head -c 32000 "$tmp/tone.raw" >&3
+start=$(date +%s)
+"$AUSCULT_BIN" devices --listen auscult_stall_mic --seconds 30 3>&- > "$tmp/out.txt" 2> "$tmp/err.txt" &
+writer=$!
+i=0
+while ! grep -q "no audio for" "$tmp/err.txt" && [ "$i" -lt 150 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+took=$(( $(date +%s) - start ))
+exec 3>&-
+status=0
+wait "$writer" || status=$?
+writer=
+[ "$status" -eq 1 ] || fail "stalled device: exit status $status, expected 1: $(cat "$tmp/err.txt")"
+grep -qF "device 'auscult_stall_mic': no audio for 2." "$tmp/err.txt" ||
+	fail "stalled device: $(cat "$tmp/err.txt")"
+[ "$took" -le 8 ] || fail "the stalled device took $took s to report"
+echo "stalled device reported after at most $took s"
+echo "ok"
