@@ -1,0 +1,96 @@
+/* complain.c - rate-limited complaints about repeated failures. */
+#include "common/complain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+void complaint_init(struct complaint *c, double interval_min_s, double interval_max_s)
+{
+	if (!(interval_min_s > 0.0))
+		interval_min_s = 1.0;
+	if (!(interval_max_s >= interval_min_s))
+		interval_max_s = interval_min_s;
+	c->interval_min_s = interval_min_s;
+	c->interval_max_s = interval_max_s;
+	c->interval_s = interval_min_s;
+	c->next_s = 0.0;
+	c->failures = 0;
+	c->suppressed = 0;
+	c->active = false;
+}
+
+bool complaint_failed(struct complaint *c, double now_s, uint64_t *suppressed_out)
+{
+	c->failures++;
+	if (!c->active) {
+		c->active = true;
+		c->interval_s = c->interval_min_s;
+		c->next_s = now_s + c->interval_s;
+		c->suppressed = 0;
+		if (suppressed_out)
+			*suppressed_out = 0;
+		return true;
+	}
+	if (now_s < c->next_s) {
+		c->suppressed++;
+		return false;
+	}
+	if (suppressed_out)
+		*suppressed_out = c->suppressed;
+	c->suppressed = 0;
+	c->interval_s *= 2.0;
+	if (c->interval_s > c->interval_max_s)
+		c->interval_s = c->interval_max_s;
+	c->next_s = now_s + c->interval_s;
+	return true;
+}
+
+bool complaint_cleared(struct complaint *c, uint64_t *failures_out)
+{
+	if (!c->active)
+		return false;
+	if (failures_out)
+		*failures_out = c->failures;
+	c->active = false;
+	c->failures = 0;
+	c->suppressed = 0;
+	c->interval_s = c->interval_min_s;
+	return true;
+}
+
+void complain(struct complaint *c, double now_s, enum log_level level, const char *fmt, ...)
+{
+	uint64_t suppressed = 0;
+	if (!complaint_failed(c, now_s, &suppressed))
+		return;
+	char line[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (suppressed > 0)
+		log_msg(level, "%s (%llu similar messages suppressed)", line,
+			(unsigned long long)suppressed);
+	else
+		log_msg(level, "%s", line);
+}
+
+void complain_clear(struct complaint *c, enum log_level level, const char *fmt, ...)
+{
+	if (!complaint_cleared(c, NULL))
+		return;
+	char line[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_msg(level, "%s", line);
+}
+
+double complain_clock_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

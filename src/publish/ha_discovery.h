@@ -1,0 +1,33 @@
+/* ha_discovery.h - Home Assistant MQTT discovery messages for each monitor. */
+#ifndef AUSCULT_HA_DISCOVERY_H
+#define AUSCULT_HA_DISCOVERY_H
+
+#include <stddef.h>
+
+#include "common/status.h"
+
+/* Config messages per monitor: 0 = binary_sensor "<m> problem", 1 = sensor "<m> anomaly score". */
+#define HA_DISCOVERY_PER_MONITOR 2
+
+/* What every discovery message refers to. Strings are borrowed. */
+struct ha_discovery_params {
+	const char *ha_prefix;    /* "homeassistant" */
+	const char *topic_prefix; /* auscult's own prefix, "auscult" */
+	const char *client_id;    /* device name and identifier source */
+	const char *sw_version;   /* AUSCULT_VERSION */
+};
+
+/* Copies client_id into out with every byte outside [A-Za-z0-9_-] replaced by '_' (Home
+ * Assistant's node_id rule); "auscult" when client_id is empty. out is NUL-terminated. */
+void ha_node_id(const char *client_id, char *out, size_t cap);
+
+/*
+ * Builds config message `which` (0 .. HA_DISCOVERY_PER_MONITOR-1) for monitor into topic and
+ * payload (retained, QoS 1 when published). Pure: no I/O, no allocation, any thread. Returns
+ * AUSCULT_OK, or AUSCULT_ERR_INVALID / AUSCULT_ERR_NOMEM (buffers too small) with err set.
+ */
+int ha_discovery_message(const struct ha_discovery_params *hp, const char *monitor, int which,
+			 char *topic, size_t topic_cap, char *payload, size_t payload_cap,
+			 struct auscult_err *err);
+
+#endif

@@ -1,0 +1,403 @@
+/* json_writer.c - a tiny JSON builder into a caller's buffer. */
+#include "publish/json_writer.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Appends n bytes, counting what would have been written past the end (like snprintf). */
+static void put(struct json_writer *w, const char *s, size_t n)
+{
+	if (w->len < w->cap - 1) {
+		size_t room = w->cap - 1 - w->len;
+		size_t k = n < room ? n : room;
+		memcpy(w->buf + w->len, s, k);
+		w->buf[w->len + k] = '\0';
+	}
+	w->len += n;
+}
+
+static void putc1(struct json_writer *w, char c)
+{
+	put(w, &c, 1);
+}
+
+static void misuse(struct json_writer *w, const char *what)
+{
+	if (!w->misuse)
+		w->misuse = what;
+}
+
+/* Everything a value needs before it: a comma in a list, a key in an object. */
+static bool before_value(struct json_writer *w)
+{
+	if (w->done) {
+		misuse(w, "a second value after the complete top-level value");
+		return false;
+	}
+	if (w->depth == 0)
+		return true;
+	int d = w->depth - 1;
+	if (w->in_object[d]) {
+		if (!w->key_pending) {
+			misuse(w, "a value inside an object without a key");
+			return false;
+		}
+		w->key_pending = false;
+		return true;
+	}
+	if (w->has_items[d])
+		putc1(w, ',');
+	w->has_items[d] = true;
+	return true;
+}
+
+static void after_value(struct json_writer *w)
+{
+	if (w->depth == 0)
+		w->done = true;
+}
+
+void json_writer_init(struct json_writer *w, char *buf, size_t cap)
+{
+	memset(w, 0, sizeof(*w));
+	w->buf = buf;
+	w->cap = cap > 0 ? cap : 1;
+	if (buf && cap > 0)
+		buf[0] = '\0';
+	if (!buf || cap == 0)
+		misuse(w, "no output buffer");
+}
+
+static void open_container(struct json_writer *w, bool object)
+{
+	if (!before_value(w))
+		return;
+	if (w->depth >= JSON_WRITER_MAX_DEPTH) {
+		misuse(w, "nesting deeper than JSON_WRITER_MAX_DEPTH");
+		return;
+	}
+	putc1(w, object ? '{' : '[');
+	w->in_object[w->depth] = object;
+	w->has_items[w->depth] = false;
+	w->depth++;
+}
+
+static void close_container(struct json_writer *w, bool object)
+{
+	if (w->depth == 0 || w->in_object[w->depth - 1] != object) {
+		misuse(w, object ? "an object closed that is not open" :
+				   "an array closed that is not open");
+		return;
+	}
+	if (w->key_pending) {
+		misuse(w, "an object closed after a key without its value");
+		return;
+	}
+	putc1(w, object ? '}' : ']');
+	w->depth--;
+	after_value(w);
+}
+
+void json_object_open(struct json_writer *w)
+{
+	open_container(w, true);
+}
+
+void json_object_close(struct json_writer *w)
+{
+	close_container(w, true);
+}
+
+void json_array_open(struct json_writer *w)
+{
+	open_container(w, false);
+}
+
+void json_array_close(struct json_writer *w)
+{
+	close_container(w, false);
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if it is not valid. */
+static size_t utf8_valid_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not valid UTF-8. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static void put_escaped(struct json_writer *w, const char *str)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strlen(str);
+	putc1(w, '"');
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		/* Copy runs of plain bytes at once; most payload text is plain ASCII. */
+		size_t run = i;
+		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			put(w, (const char *)s + i, run - i);
+			i = run;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			put(w, e, 2);
+			i++;
+		} else if (c < 0x20) {
+			const char *named = NULL;
+			switch (c) {
+			case '\b': named = "\\b"; break;
+			case '\f': named = "\\f"; break;
+			case '\n': named = "\\n"; break;
+			case '\r': named = "\\r"; break;
+			case '\t': named = "\\t"; break;
+			default: break;
+			}
+			if (named) {
+				put(w, named, 2);
+			} else {
+				char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+				put(w, e, 6);
+			}
+			i++;
+		} else {
+			size_t len = utf8_valid_len(s + i, n - i);
+			if (len == 0) {
+				put(w, "\\ufffd", 6);
+				i++;
+			} else {
+				put(w, (const char *)s + i, len);
+				i += len;
+			}
+		}
+	}
+	putc1(w, '"');
+}
+
+void json_key(struct json_writer *w, const char *key)
+{
+	if (w->depth == 0 || !w->in_object[w->depth - 1]) {
+		misuse(w, "a key outside an object");
+		return;
+	}
+	if (w->key_pending) {
+		misuse(w, "two keys in a row");
+		return;
+	}
+	if (!key) {
+		misuse(w, "a NULL key");
+		return;
+	}
+	int d = w->depth - 1;
+	if (w->has_items[d])
+		putc1(w, ',');
+	w->has_items[d] = true;
+	put_escaped(w, key);
+	putc1(w, ':');
+	w->key_pending = true;
+}
+
+static void put_raw_value(struct json_writer *w, const char *text, size_t n)
+{
+	if (!before_value(w))
+		return;
+	put(w, text, n);
+	after_value(w);
+}
+
+void json_string(struct json_writer *w, const char *s)
+{
+	if (!s) {
+		json_null(w);
+		return;
+	}
+	if (!before_value(w))
+		return;
+	put_escaped(w, s);
+	after_value(w);
+}
+
+void json_double_digits(struct json_writer *w, double v, int significant_digits)
+{
+	if (!isfinite(v)) {
+		json_null(w);
+		return;
+	}
+	if (significant_digits < 1)
+		significant_digits = 1;
+	if (significant_digits > 17)
+		significant_digits = 17;
+	char text[40];
+	int n = snprintf(text, sizeof(text), "%.*g", significant_digits, v);
+	/* %g follows LC_NUMERIC; JSON needs a '.' whatever the locale says. */
+	for (int i = 0; i < n; i++)
+		if (text[i] == ',')
+			text[i] = '.';
+	put_raw_value(w, text, (size_t)n);
+}
+
+void json_double(struct json_writer *w, double v)
+{
+	json_double_digits(w, v, 10);
+}
+
+void json_float(struct json_writer *w, float v)
+{
+	if (!isfinite(v)) {
+		json_null(w);
+		return;
+	}
+	char text[40];
+	int n = 0;
+	for (int digits = 6; digits <= 9; digits++) {
+		n = snprintf(text, sizeof(text), "%.*g", digits, (double)v);
+		if (strtof(text, NULL) == v)
+			break; /* 9 digits always round-trip a float */
+	}
+	for (int i = 0; i < n; i++)
+		if (text[i] == ',')
+			text[i] = '.';
+	put_raw_value(w, text, (size_t)n);
+}
+
+void json_int(struct json_writer *w, int64_t v)
+{
+	char text[24];
+	int n = snprintf(text, sizeof(text), "%" PRId64, v);
+	put_raw_value(w, text, (size_t)n);
+}
+
+void json_uint(struct json_writer *w, uint64_t v)
+{
+	char text[24];
+	int n = snprintf(text, sizeof(text), "%" PRIu64, v);
+	put_raw_value(w, text, (size_t)n);
+}
+
+void json_bool(struct json_writer *w, bool v)
+{
+	if (v)
+		put_raw_value(w, "true", 4);
+	else
+		put_raw_value(w, "false", 5);
+}
+
+void json_null(struct json_writer *w)
+{
+	put_raw_value(w, "null", 4);
+}
+
+void json_time_ms(struct json_writer *w, int64_t unix_ms)
+{
+	/* Floor division, so times before 1970 still get a millisecond part in [0, 999]. */
+	int64_t secs = unix_ms / 1000;
+	int64_t ms = unix_ms % 1000;
+	if (ms < 0) {
+		ms += 1000;
+		secs -= 1;
+	}
+	time_t t = (time_t)secs;
+	struct tm tm;
+	char text[48];
+	if (!gmtime_r(&t, &tm)) {
+		json_null(w);
+		return;
+	}
+	size_t n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(text + n, sizeof(text) - n, ".%03dZ", (int)ms);
+	json_string(w, text);
+}
+
+void json_field_string(struct json_writer *w, const char *key, const char *s)
+{
+	json_key(w, key);
+	json_string(w, s);
+}
+
+void json_field_double(struct json_writer *w, const char *key, double v)
+{
+	json_key(w, key);
+	json_double(w, v);
+}
+
+void json_field_float(struct json_writer *w, const char *key, float v)
+{
+	json_key(w, key);
+	json_float(w, v);
+}
+
+void json_field_int(struct json_writer *w, const char *key, int64_t v)
+{
+	json_key(w, key);
+	json_int(w, v);
+}
+
+void json_field_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_key(w, key);
+	json_uint(w, v);
+}
+
+void json_field_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_key(w, key);
+	json_bool(w, v);
+}
+
+void json_field_time_ms(struct json_writer *w, const char *key, int64_t unix_ms)
+{
+	json_key(w, key);
+	json_time_ms(w, unix_ms);
+}
+
+int json_writer_finish(struct json_writer *w, size_t *len_out, struct auscult_err *err)
+{
+	if (w->misuse)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "JSON writer misuse: %s", w->misuse);
+	if (w->depth != 0 || !w->done)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "JSON writer misuse: %d container(s) left open", w->depth);
+	if (w->len > w->cap - 1)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "JSON payload needs %zu bytes but the buffer holds %zu; "
+				    "enlarge the buffer",
+				    w->len + 1, w->cap);
+	if (len_out)
+		*len_out = w->len;
+	return AUSCULT_OK;
+}

@@ -1,0 +1,994 @@
+/* mqtt_publisher.c - auscult's MQTT link over the Paho asynchronous client. */
+#include "publish/mqtt_publisher.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <MQTTAsync.h>
+
+#include "common/complain.h"
+#include "common/log.h"
+#include "publish/ha_discovery.h"
+
+#ifndef AUSCULT_VERSION
+#define AUSCULT_VERSION "unknown"
+#endif
+
+#define SEND_WINDOW 32          /* outbox messages unacknowledged at once */
+#define PAHO_MAX_INFLIGHT 64    /* room above the window for status and discovery messages */
+#define COMPLETIONS_MAX 256     /* acknowledgements recorded between two polls (>= 2 windows) */
+#define BACKOFF_MIN_S 1.0
+#define BACKOFF_MAX_S 60.0
+#define CONNECT_TIMEOUT_S 10
+#define TOPIC_MAX 512
+#define DISCOVERY_PAYLOAD_MAX 2048
+
+enum link_state { LINK_DOWN = 0, LINK_CONNECTING, LINK_UP, LINK_CLOSED };
+
+/* One delivery result, recorded on Paho's thread and applied on the main thread. */
+struct completion {
+	int token;
+	uint32_t epoch;
+	bool ok;
+};
+
+struct mqtt_publisher {
+	/* Settings, owned copies. */
+	char *server_uri; /* Paho form: tcp://host:port or ssl://host:port */
+	char *shown_uri;  /* as configured, for logs */
+	char *client_id;
+	char *username;
+	char *password;
+	char *ca_file, *cert_file, *key_file;
+	bool tls, verify_server;
+	int keepalive_s;
+	int score_qos;
+	char *prefix;
+	char *status_topic;
+	bool ha_discovery;
+	char *ha_prefix;
+	char *ha_status_topic;
+
+	MQTTAsync client;
+	pthread_mutex_t lock;
+
+	/* Under lock: shared with enqueue callers and Paho's callbacks. */
+	struct outbox ob;
+	uint32_t epoch; /* bumped on every connect and every loss; stale acks carry an old one */
+	bool ev_connected, ev_connect_failed, ev_lost, ev_ha_online, ev_disconnected;
+	int connect_fail_code;
+	char connect_fail_msg[400];
+	char tls_error[200]; /* OpenSSL's text for the last failed handshake, "" if none */
+	char lost_cause[200];
+	struct completion completions[COMPLETIONS_MAX];
+	size_t n_completions;
+	bool completions_overflowed;
+	uint64_t sent;
+	struct complaint drop_complaint;       /* scores dropped */
+	struct complaint event_drop_complaint; /* events dropped: data lost, logged apart */
+
+	/* Main thread only. */
+	enum link_state state;
+	double next_attempt_s;
+	double backoff_s;
+	bool ever_connected;
+	uint64_t reconnects;
+	uint64_t connect_failures;
+	struct complaint link_complaint;
+	struct complaint send_complaint;
+	uint64_t rng;
+	char **monitors;
+	size_t n_monitors;
+	char **retired; /* monitors whose discovery configs must be cleared */
+	size_t n_retired;
+	bool announce_pending;
+	size_t announce_next; /* next message: retired clears first, then 2 per monitor */
+};
+
+/* ---- small helpers ---- */
+
+static char *dup_or_null(const char *s, bool *nomem)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*nomem = true;
+	return d;
+}
+
+static void free_names(char **names, size_t n)
+{
+	if (!names)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static double jittered(struct mqtt_publisher *p, double s)
+{
+	/* xorshift64: the jitter only has to keep a fleet of daemons from reconnecting in step. */
+	p->rng ^= p->rng << 13;
+	p->rng ^= p->rng >> 7;
+	p->rng ^= p->rng << 17;
+	double u = (double)(p->rng >> 11) / 9007199254740992.0; /* [0, 1) */
+	return s * (0.8 + 0.4 * u);
+}
+
+static bool valid_name(const char *s)
+{
+	if (!s || !s[0])
+		return false;
+	for (const char *c = s; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Translates mqtt:// and mqtts:// to Paho's tcp:// and ssl://, adding the default port. */
+static int paho_uri(const char *uri, char **out, bool *tls, struct auscult_err *err)
+{
+	static const struct {
+		const char *scheme, *paho;
+		bool tls;
+		int port;
+	} schemes[] = {
+		{ "mqtt://", "tcp://", false, 1883 },
+		{ "tcp://", "tcp://", false, 1883 },
+		{ "mqtts://", "ssl://", true, 8883 },
+		{ "ssl://", "ssl://", true, 8883 },
+	};
+	*out = NULL;
+	if (!uri || !uri[0])
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "mqtt.uri: empty; expected mqtt://host:port or mqtts://host:port");
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i].scheme);
+		if (strncmp(uri, schemes[i].scheme, n) != 0)
+			continue;
+		const char *host = uri + n;
+		if (!host[0] || host[0] == ':' || strchr(host, '/'))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "mqtt.uri: '%s' has no host or has a path; expected "
+					    "%shost:port",
+					    uri, schemes[i].scheme);
+		/* A port is present if a ':' follows the host (after the ']' of an IPv6 literal). */
+		const char *after = strrchr(host, ']');
+		bool has_port = strchr(after ? after : host, ':') != NULL;
+		size_t len = strlen(schemes[i].paho) + strlen(host) + 8;
+		char *s = malloc(len);
+		if (!s)
+			return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt.uri: out of memory");
+		if (has_port)
+			snprintf(s, len, "%s%s", schemes[i].paho, host);
+		else
+			snprintf(s, len, "%s%s:%d", schemes[i].paho, host, schemes[i].port);
+		*out = s;
+		*tls = schemes[i].tls;
+		return AUSCULT_OK;
+	}
+	return auscult_fail(err, AUSCULT_ERR_INVALID,
+			    "mqtt.uri: '%s' has an unknown scheme; expected mqtt://host:port or "
+			    "mqtts://host:port",
+			    uri);
+}
+
+/* Reads the password: the file's first line without its line end. */
+static int read_password(const char *path, char **out, struct auscult_err *err)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return auscult_fail(err, AUSCULT_ERR_IO,
+				    "%s: cannot read the MQTT password file: %s; check "
+				    "mqtt.password_file and the file's permissions",
+				    path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("%s: the MQTT password file is readable by everyone; chmod 600 it", path);
+	char line[1024];
+	if (!fgets(line, sizeof(line), f)) {
+		bool failed = ferror(f);
+		fclose(f);
+		if (failed)
+			return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read: %s", path,
+					    strerror(errno));
+		return auscult_fail(err, AUSCULT_ERR_FORMAT,
+				    "%s: the MQTT password file is empty; put the password on its "
+				    "first line",
+				    path);
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	*out = strdup(line);
+	memset(line, 0, sizeof(line));
+	if (!*out)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);
+	return AUSCULT_OK;
+}
+
+static int check_readable(const char *path, const char *key, struct auscult_err *err)
+{
+	if (path && access(path, R_OK) != 0)
+		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read %s: %s; fix %s", path, key,
+				    strerror(errno), key);
+	return AUSCULT_OK;
+}
+
+/* ---- Paho callbacks (Paho's thread): record, never block, never call Paho ---- */
+
+static void copy_text(char *dst, size_t cap, const char *src, const char *fallback)
+{
+	snprintf(dst, cap, "%s", src && src[0] ? src : fallback);
+}
+
+static void on_connect_success(void *ctx, MQTTAsync_successData *resp)
+{
+	(void)resp;
+	struct mqtt_publisher *p = ctx;
+	pthread_mutex_lock(&p->lock);
+	p->ev_connected = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Why a CONNECT was refused, for the CONNACK return codes of MQTT 3.1.1. */
+static const char *connack_text(int code)
+{
+	switch (code) {
+	case 1: return "the broker refused MQTT 3.1.1 (unacceptable protocol version)";
+	case 2: return "the broker rejected the client id; check mqtt.client_id";
+	case 3: return "the broker says it is unavailable";
+	case 4: return "bad user name or password; check mqtt.username and mqtt.password_file";
+	case 5: return "not authorised; check mqtt.username and mqtt.password_file";
+	default: return NULL;
+	}
+}
+
+static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
+{
+	struct mqtt_publisher *p = ctx;
+	int code = resp ? resp->code : MQTTASYNC_FAILURE;
+	const char *text = connack_text(code);
+	if (!text)
+		text = resp && resp->message && resp->message[0] ? resp->message :
+								    MQTTAsync_strerror(code);
+	pthread_mutex_lock(&p->lock);
+	p->ev_connect_failed = true;
+	p->connect_fail_code = code;
+	if (p->tls_error[0])
+		snprintf(p->connect_fail_msg, sizeof(p->connect_fail_msg),
+			 "TLS: %s; check mqtt.ca_file, mqtt.verify_server and that the broker's "
+			 "certificate names this host",
+			 p->tls_error);
+	else
+		copy_text(p->connect_fail_msg, sizeof(p->connect_fail_msg), text, "unknown error");
+	p->tls_error[0] = '\0';
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* OpenSSL's own error text (Paho calls this during a failing handshake). */
+static int on_tls_error(const char *str, size_t len, void *ctx)
+{
+	struct mqtt_publisher *p = ctx;
+	while (len > 0 && (str[len - 1] == '\n' || str[len - 1] == '\r'))
+		len--;
+	pthread_mutex_lock(&p->lock);
+	int n = len < sizeof(p->tls_error) ? (int)len : (int)sizeof(p->tls_error) - 1;
+	snprintf(p->tls_error, sizeof(p->tls_error), "%.*s", n, str);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static void on_connection_lost(void *ctx, char *cause)
+{
+	struct mqtt_publisher *p = ctx;
+	pthread_mutex_lock(&p->lock);
+	p->ev_lost = true;
+	p->epoch++;
+	copy_text(p->lost_cause, sizeof(p->lost_cause), cause, "the broker closed the connection");
+	pthread_mutex_unlock(&p->lock);
+}
+
+static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
+{
+	struct mqtt_publisher *p = ctx;
+	size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+	bool ha = p->ha_status_topic && tl == strlen(p->ha_status_topic) &&
+		  memcmp(topic, p->ha_status_topic, tl) == 0;
+	bool online = msg->payloadlen == 6 && memcmp(msg->payload, "online", 6) == 0;
+	if (ha && online) {
+		pthread_mutex_lock(&p->lock);
+		p->ev_ha_online = true;
+		pthread_mutex_unlock(&p->lock);
+	}
+	MQTTAsync_freeMessage(&msg);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static void record_completion(struct mqtt_publisher *p, int token, bool ok)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->n_completions < COMPLETIONS_MAX)
+		p->completions[p->n_completions++] =
+			(struct completion){ .token = token, .epoch = p->epoch, .ok = ok };
+	else
+		p->completions_overflowed = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void on_send_success(void *ctx, MQTTAsync_successData *resp)
+{
+	if (resp)
+		record_completion(ctx, resp->token, true);
+}
+
+static void on_send_failure(void *ctx, MQTTAsync_failureData *resp)
+{
+	if (resp)
+		record_completion(ctx, resp->token, false);
+}
+
+static void on_disconnected(void *ctx, MQTTAsync_successData *resp)
+{
+	(void)resp;
+	struct mqtt_publisher *p = ctx;
+	pthread_mutex_lock(&p->lock);
+	p->ev_disconnected = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void on_disconnect_failed(void *ctx, MQTTAsync_failureData *resp)
+{
+	(void)resp;
+	on_disconnected(ctx, NULL);
+}
+
+/* ---- create / destroy ---- */
+
+int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_settings *s,
+			  struct auscult_err *err)
+{
+	*out = NULL;
+	int rc;
+	bool nomem = false;
+	struct mqtt_publisher *p = calloc(1, sizeof(*p));
+	if (!p)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
+	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+		free(p);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: cannot create a mutex");
+	}
+
+	const char *prefix = s->topic_prefix ? s->topic_prefix : "auscult";
+	size_t plen = strlen(prefix);
+	if (plen == 0 || strpbrk(prefix, "#+") || prefix[plen - 1] == '/' || plen > 200) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "mqtt.topic_prefix: '%s' is not usable; expected 1..200 "
+				  "characters without '#', '+' or a trailing '/'",
+				  prefix);
+		goto fail;
+	}
+	if (s->qos < 0 || s->qos > 2) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID, "mqtt.qos: %d is out of range [0, 2]",
+				  s->qos);
+		goto fail;
+	}
+	if (s->offline_buffer < 1) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "mqtt.offline_buffer: 0 is out of range [10, 1000000]");
+		goto fail;
+	}
+	rc = paho_uri(s->uri ? s->uri : "mqtt://localhost:1883", &p->server_uri, &p->tls, err);
+	if (rc)
+		goto fail;
+	if (!p->tls && (s->cert_file || s->key_file))
+		log_warn("mqtt.uri: '%s' is not mqtts://, so cert_file and key_file are ignored",
+			 s->uri);
+	if (p->tls) {
+		if ((rc = check_readable(s->ca_file, "mqtt.ca_file", err)) ||
+		    (rc = check_readable(s->cert_file, "mqtt.cert_file", err)) ||
+		    (rc = check_readable(s->key_file, "mqtt.key_file", err)))
+			goto fail;
+	}
+	if (s->password_file) {
+		rc = read_password(s->password_file, &p->password, err);
+		if (rc)
+			goto fail;
+	}
+
+	char host[256] = "auscult";
+	char default_id[300];
+	if (!s->client_id || !s->client_id[0]) {
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		snprintf(default_id, sizeof(default_id), "auscult-%s", host);
+	}
+	p->shown_uri = dup_or_null(s->uri ? s->uri : "mqtt://localhost:1883", &nomem);
+	p->client_id = dup_or_null(s->client_id && s->client_id[0] ? s->client_id : default_id,
+				   &nomem);
+	p->username = dup_or_null(s->username, &nomem);
+	p->ca_file = dup_or_null(s->ca_file, &nomem);
+	p->cert_file = dup_or_null(s->cert_file, &nomem);
+	p->key_file = dup_or_null(s->key_file, &nomem);
+	p->prefix = dup_or_null(prefix, &nomem);
+	p->ha_prefix = dup_or_null(s->ha_prefix ? s->ha_prefix : "homeassistant", &nomem);
+	p->status_topic = malloc(plen + sizeof("/status"));
+	p->ha_status_topic = p->ha_prefix ? malloc(strlen(p->ha_prefix) + sizeof("/status")) : NULL;
+	if (nomem || !p->status_topic || !p->ha_status_topic) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
+		goto fail;
+	}
+	sprintf(p->status_topic, "%s/status", prefix);
+	sprintf(p->ha_status_topic, "%s/status", p->ha_prefix);
+	p->verify_server = s->verify_server;
+	p->keepalive_s = s->keepalive_s > 0 ? s->keepalive_s : 30;
+	p->score_qos = s->qos;
+	p->ha_discovery = s->ha_discovery;
+
+	rc = outbox_init(&p->ob, s->offline_buffer, err);
+	if (rc)
+		goto fail;
+
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+	co.sendWhileDisconnected = 0; /* our outbox holds messages while the link is down */
+	co.MQTTVersion = MQTTVERSION_3_1_1;
+	int prc = MQTTAsync_createWithOptions(&p->client, p->server_uri, p->client_id,
+					      MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	if (prc != MQTTASYNC_SUCCESS) {
+		p->client = NULL;
+		rc = auscult_fail(err, AUSCULT_ERR_MQTT,
+				  "mqtt: cannot create a client for %s (client id '%s'): %s",
+				  p->shown_uri, p->client_id, MQTTAsync_strerror(prc));
+		goto fail;
+	}
+	prc = MQTTAsync_setCallbacks(p->client, p, on_connection_lost, on_message, NULL);
+	if (prc != MQTTASYNC_SUCCESS) {
+		rc = auscult_fail(err, AUSCULT_ERR_MQTT, "mqtt: cannot set callbacks: %s",
+				  MQTTAsync_strerror(prc));
+		goto fail;
+	}
+
+	complaint_init(&p->link_complaint, 60.0, 3600.0);
+	complaint_init(&p->send_complaint, 60.0, 3600.0);
+	complaint_init(&p->drop_complaint, 60.0, 3600.0);
+	complaint_init(&p->event_drop_complaint, 10.0, 3600.0);
+	p->state = LINK_DOWN;
+	p->backoff_s = BACKOFF_MIN_S;
+	p->next_attempt_s = 0.0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	p->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
+		 (uint64_t)(uintptr_t)p;
+	if (p->rng == 0)
+		p->rng = 0x9e3779b97f4a7c15ull;
+	*out = p;
+	return AUSCULT_OK;
+fail:
+	p->state = LINK_CLOSED;
+	mqtt_publisher_destroy(p);
+	return rc;
+}
+
+void mqtt_publisher_destroy(struct mqtt_publisher *p)
+{
+	if (!p)
+		return;
+	if (p->client && p->state != LINK_CLOSED)
+		mqtt_publisher_shutdown(p, 0);
+	if (p->client)
+		MQTTAsync_destroy(&p->client);
+	outbox_free(&p->ob);
+	pthread_mutex_destroy(&p->lock);
+	if (p->password) {
+		/* volatile so the wipe is not optimised away */
+		volatile char *v = p->password;
+		while (*v)
+			*v++ = '\0';
+	}
+	free(p->password);
+	free(p->server_uri);
+	free(p->shown_uri);
+	free(p->client_id);
+	free(p->username);
+	free(p->ca_file);
+	free(p->cert_file);
+	free(p->key_file);
+	free(p->prefix);
+	free(p->status_topic);
+	free(p->ha_prefix);
+	free(p->ha_status_topic);
+	free_names(p->monitors, p->n_monitors);
+	free_names(p->retired, p->n_retired);
+	free(p);
+}
+
+/* ---- discovery list ---- */
+
+static bool in_list(char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+int mqtt_publisher_set_monitors(struct mqtt_publisher *p, const char *const *names, size_t n,
+				struct auscult_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!valid_name(names[i]))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "mqtt: monitor name '%s' cannot be used in topics; "
+					    "expected [A-Za-z0-9_-]+",
+					    names[i] ? names[i] : "(null)");
+	char **fresh = calloc(n ? n : 1, sizeof(*fresh));
+	size_t n_gone = 0;
+	for (size_t i = 0; i < p->n_monitors; i++)
+		if (!in_list((char *const *)(uintptr_t)names, n, p->monitors[i]))
+			n_gone++;
+	char **retired = realloc(p->retired, (p->n_retired + n_gone + 1) * sizeof(*retired));
+	if (!fresh || !retired) {
+		free(fresh);
+		if (retired)
+			p->retired = retired;
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
+	}
+	p->retired = retired;
+	for (size_t i = 0; i < n; i++) {
+		fresh[i] = strdup(names[i]);
+		if (!fresh[i]) {
+			free_names(fresh, i);
+			return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
+		}
+	}
+	/* A monitor that comes back is no longer retired. */
+	size_t kept = 0;
+	for (size_t i = 0; i < p->n_retired; i++) {
+		if (in_list(fresh, n, p->retired[i]))
+			free(p->retired[i]);
+		else
+			p->retired[kept++] = p->retired[i];
+	}
+	p->n_retired = kept;
+	for (size_t i = 0; i < p->n_monitors; i++) {
+		if (in_list(fresh, n, p->monitors[i])) {
+			free(p->monitors[i]);
+		} else {
+			p->retired[p->n_retired++] = p->monitors[i];
+		}
+	}
+	free(p->monitors);
+	p->monitors = fresh;
+	p->n_monitors = n;
+	p->announce_pending = p->ha_discovery;
+	p->announce_next = 0;
+	return AUSCULT_OK;
+}
+
+/* ---- enqueue (any thread) ---- */
+
+static int qos_of(const struct mqtt_publisher *p, enum message_class cls)
+{
+	return cls == MESSAGE_SCORE ? p->score_qos : 1;
+}
+
+int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, const char *payload,
+			   enum message_class cls)
+{
+	if (!topic_suffix || !topic_suffix[0] || topic_suffix[0] == '/' ||
+	    strpbrk(topic_suffix, "#+") || !payload) {
+		log_error("mqtt: topic '%s' is not usable (empty, leading '/', '#' or '+'); message "
+			  "not queued",
+			  topic_suffix ? topic_suffix : "(null)");
+		return AUSCULT_ERR_INVALID;
+	}
+	char topic[TOPIC_MAX];
+	int n = snprintf(topic, sizeof(topic), "%s/%s", p->prefix, topic_suffix);
+	if (n < 0 || (size_t)n >= sizeof(topic)) {
+		log_error("mqtt: topic '%s/%s' is longer than %d bytes; message not queued",
+			  p->prefix, topic_suffix, TOPIC_MAX - 1);
+		return AUSCULT_ERR_INVALID;
+	}
+	struct outbox_drop drop;
+	pthread_mutex_lock(&p->lock);
+	int rc = outbox_push(&p->ob, topic, payload, cls, &drop);
+	bool lost = drop.scores || drop.events || (drop.states && !drop.replaced_state);
+	bool log_now = false;
+	uint64_t suppressed = 0, total_events = p->ob.dropped_events,
+		 total_scores = p->ob.dropped_scores;
+	size_t cap = p->ob.capacity;
+	if (drop.events)
+		log_now = complaint_failed(&p->event_drop_complaint, complain_clock_s(), &suppressed);
+	else if (lost)
+		log_now = complaint_failed(&p->drop_complaint, complain_clock_s(), &suppressed);
+	pthread_mutex_unlock(&p->lock);
+	if (log_now) {
+		if (drop.events)
+			log_warn("mqtt: outbox full (%zu messages, all events): dropped the oldest "
+				 "event on %s; %llu events dropped so far (%llu since the last "
+				 "message); raise mqtt.offline_buffer",
+				 cap, drop.event_topic, (unsigned long long)total_events,
+				 (unsigned long long)suppressed + 1);
+		else
+			log_warn("mqtt: outbox full (%zu messages) while the broker is away: "
+				 "dropping score messages first; %llu dropped so far",
+				 cap, (unsigned long long)total_scores);
+	}
+	return rc;
+}
+
+/* ---- poll (main thread) ---- */
+
+static void link_down(struct mqtt_publisher *p, double now_s)
+{
+	p->state = LINK_DOWN;
+	p->next_attempt_s = now_s + jittered(p, p->backoff_s);
+	p->backoff_s *= 2.0;
+	if (p->backoff_s > BACKOFF_MAX_S)
+		p->backoff_s = BACKOFF_MAX_S;
+}
+
+static void handle_lost(struct mqtt_publisher *p, double now_s, const char *cause)
+{
+	pthread_mutex_lock(&p->lock);
+	outbox_requeue_inflight(&p->ob);
+	size_t held = p->ob.count;
+	pthread_mutex_unlock(&p->lock);
+	complain(&p->link_complaint, now_s, LOG_LEVEL_WARN,
+		 "mqtt: connection to %s lost (%s); holding %zu messages (at most %zu) until it is "
+		 "back",
+		 p->shown_uri, cause, held, p->ob.capacity);
+	p->backoff_s = BACKOFF_MIN_S;
+	link_down(p, now_s);
+}
+
+static void start_connect(struct mqtt_publisher *p, double now_s)
+{
+	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	co.keepAliveInterval = p->keepalive_s;
+	co.cleansession = 1; /* events wait in our outbox, not in a broker session */
+	co.maxInflight = PAHO_MAX_INFLIGHT;
+	co.connectTimeout = CONNECT_TIMEOUT_S;
+	co.MQTTVersion = MQTTVERSION_3_1_1;
+	co.automaticReconnect = 0;
+	co.username = p->username;
+	co.password = p->password;
+	co.onSuccess = on_connect_success;
+	co.onFailure = on_connect_failure;
+	co.context = p;
+	will.topicName = p->status_topic;
+	will.message = "offline";
+	will.retained = 1;
+	will.qos = 1;
+	co.will = &will;
+	if (p->tls) {
+		ssl.trustStore = p->ca_file;
+		ssl.keyStore = p->cert_file;
+		ssl.privateKey = p->key_file;
+		ssl.enableServerCertAuth = p->verify_server;
+		ssl.verify = p->verify_server;
+		ssl.ssl_error_cb = on_tls_error;
+		ssl.ssl_error_context = p;
+		co.ssl = &ssl;
+	}
+	pthread_mutex_lock(&p->lock);
+	p->ev_connected = p->ev_connect_failed = p->ev_lost = false;
+	p->tls_error[0] = '\0';
+	pthread_mutex_unlock(&p->lock);
+	int rc = MQTTAsync_connect(p->client, &co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		complain(&p->link_complaint, now_s, LOG_LEVEL_WARN,
+			 "mqtt: cannot connect to %s: %s; retrying in about %.0f s", p->shown_uri,
+			 MQTTAsync_strerror(rc), p->backoff_s);
+		p->connect_failures++;
+		link_down(p, now_s);
+		return;
+	}
+	p->state = LINK_CONNECTING;
+}
+
+/* Publishes a message that the outbox does not track (status, discovery). */
+static int send_untracked(struct mqtt_publisher *p, const char *topic, const char *payload,
+			  int qos, bool retained)
+{
+	MQTTAsync_message msg = MQTTAsync_message_initializer;
+	msg.payload = (void *)(uintptr_t)payload;
+	msg.payloadlen = (int)strlen(payload);
+	msg.qos = qos;
+	msg.retained = retained;
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	return MQTTAsync_sendMessage(p->client, topic, &msg, &ro);
+}
+
+static void handle_connected(struct mqtt_publisher *p, double now_s)
+{
+	p->state = LINK_UP;
+	p->backoff_s = BACKOFF_MIN_S;
+	pthread_mutex_lock(&p->lock);
+	p->epoch++;
+	size_t held = p->ob.count;
+	/* A later outage that fills the outbox again deserves a fresh first message. */
+	complaint_cleared(&p->drop_complaint, NULL);
+	complaint_cleared(&p->event_drop_complaint, NULL);
+	pthread_mutex_unlock(&p->lock);
+	if (p->ever_connected)
+		p->reconnects++;
+	uint64_t failures = 0;
+	if (complaint_cleared(&p->link_complaint, &failures))
+		log_info("mqtt: connected to %s again after %llu failure(s); sending %zu held "
+			 "messages",
+			 p->shown_uri, (unsigned long long)failures, held);
+	else if (!p->ever_connected)
+		log_info("mqtt: connected to %s as '%s'", p->shown_uri, p->client_id);
+	p->ever_connected = true;
+	int rc = send_untracked(p, p->status_topic, "online", 1, true);
+	if (rc != MQTTASYNC_SUCCESS)
+		complain(&p->send_complaint, now_s, LOG_LEVEL_WARN,
+			 "mqtt: cannot publish online on %s: %s", p->status_topic,
+			 MQTTAsync_strerror(rc));
+	if (p->ha_discovery) {
+		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+		rc = MQTTAsync_subscribe(p->client, p->ha_status_topic, 1, &ro);
+		if (rc != MQTTASYNC_SUCCESS)
+			log_warn("mqtt: cannot subscribe to %s (Home Assistant restarts will not "
+				 "re-announce): %s",
+				 p->ha_status_topic, MQTTAsync_strerror(rc));
+		p->announce_pending = true;
+		p->announce_next = 0;
+	}
+}
+
+/* Sends discovery configs, resuming where Paho's in-flight limit stopped the last poll. */
+static void announce(struct mqtt_publisher *p, double now_s)
+{
+	struct ha_discovery_params hp = { .ha_prefix = p->ha_prefix,
+					  .topic_prefix = p->prefix,
+					  .client_id = p->client_id,
+					  .sw_version = AUSCULT_VERSION };
+	char topic[TOPIC_MAX], payload[DISCOVERY_PAYLOAD_MAX];
+	size_t n_clear = p->n_retired * HA_DISCOVERY_PER_MONITOR;
+	size_t total = n_clear + p->n_monitors * HA_DISCOVERY_PER_MONITOR;
+	while (p->announce_next < total) {
+		size_t k = p->announce_next;
+		bool clear = k < n_clear;
+		size_t j = clear ? k : k - n_clear;
+		const char *name = clear ? p->retired[j / HA_DISCOVERY_PER_MONITOR] :
+					   p->monitors[j / HA_DISCOVERY_PER_MONITOR];
+		struct auscult_err err;
+		int rc = ha_discovery_message(&hp, name, (int)(j % HA_DISCOVERY_PER_MONITOR), topic,
+					      sizeof(topic), payload, sizeof(payload), &err);
+		if (rc != AUSCULT_OK) {
+			complain(&p->send_complaint, now_s, LOG_LEVEL_ERROR, "mqtt: %s", err.msg);
+			p->announce_next++;
+			continue;
+		}
+		/* An empty retained config makes Home Assistant forget the entity. */
+		rc = send_untracked(p, topic, clear ? "" : payload, 1, true);
+		if (rc == MQTTASYNC_MAX_MESSAGES_INFLIGHT)
+			return; /* go on next poll */
+		if (rc != MQTTASYNC_SUCCESS) {
+			complain(&p->send_complaint, now_s, LOG_LEVEL_WARN,
+				 "mqtt: cannot publish discovery config %s: %s", topic,
+				 MQTTAsync_strerror(rc));
+			return;
+		}
+		p->announce_next++;
+	}
+	p->announce_pending = false;
+	if (n_clear > 0) {
+		free_names(p->retired, p->n_retired);
+		p->retired = NULL;
+		p->n_retired = 0;
+		p->announce_next = 0;
+	}
+}
+
+/* Hands queued outbox messages to Paho, in order, up to SEND_WINDOW unacknowledged. */
+static void drain(struct mqtt_publisher *p, double now_s)
+{
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		struct outbox_msg *m = p->ob.inflight < SEND_WINDOW ? outbox_next_queued(&p->ob) :
+								      NULL;
+		if (!m) {
+			pthread_mutex_unlock(&p->lock);
+			return;
+		}
+		/* Reserve it (inflight, no token yet) so enqueue on another thread cannot drop or
+		 * replace it while Paho copies it outside the lock. */
+		outbox_mark_inflight(&p->ob, m, 0, UINT32_MAX);
+		uint32_t epoch = p->epoch;
+		pthread_mutex_unlock(&p->lock);
+
+		MQTTAsync_message msg = MQTTAsync_message_initializer;
+		msg.payload = m->payload;
+		msg.payloadlen = (int)m->payload_len;
+		msg.qos = qos_of(p, m->cls);
+		msg.retained = m->cls == MESSAGE_STATE;
+		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+		ro.onSuccess = on_send_success;
+		ro.onFailure = on_send_failure;
+		ro.context = p;
+		int rc = MQTTAsync_sendMessage(p->client, m->topic, &msg, &ro);
+
+		if (rc != MQTTASYNC_SUCCESS && rc != MQTTASYNC_MAX_MESSAGES_INFLIGHT &&
+		    rc != MQTTASYNC_DISCONNECTED)
+			complain(&p->send_complaint, now_s, LOG_LEVEL_WARN,
+				 "mqtt: cannot publish on %s: %s; will retry", m->topic,
+				 MQTTAsync_strerror(rc));
+		pthread_mutex_lock(&p->lock);
+		if (rc == MQTTASYNC_SUCCESS)
+			outbox_mark_inflight(&p->ob, m, ro.token, epoch);
+		else
+			outbox_nack(&p->ob, 0, UINT32_MAX); /* m may be dropped from here on */
+		pthread_mutex_unlock(&p->lock);
+		if (rc == MQTTASYNC_SUCCESS)
+			continue;
+		if (rc == MQTTASYNC_MAX_MESSAGES_INFLIGHT)
+			return;
+		if (rc == MQTTASYNC_DISCONNECTED) {
+			/* Paho saw the link go before telling us; treat it as lost now. */
+			pthread_mutex_lock(&p->lock);
+			p->epoch++;
+			p->ev_lost = false;
+			pthread_mutex_unlock(&p->lock);
+			handle_lost(p, now_s, "disconnected while sending");
+			return;
+		}
+		return;
+	}
+}
+
+void mqtt_publisher_poll(struct mqtt_publisher *p)
+{
+	if (!p || p->state == LINK_CLOSED)
+		return;
+	double now_s = complain_clock_s();
+	struct completion done[COMPLETIONS_MAX];
+	pthread_mutex_lock(&p->lock);
+	bool connected = p->ev_connected, failed = p->ev_connect_failed, lost = p->ev_lost;
+	bool ha_online = p->ev_ha_online;
+	p->ev_connected = p->ev_connect_failed = p->ev_lost = p->ev_ha_online = false;
+	char fail_msg[sizeof(p->connect_fail_msg)], cause[sizeof(p->lost_cause)];
+	memcpy(fail_msg, p->connect_fail_msg, sizeof(fail_msg));
+	memcpy(cause, p->lost_cause, sizeof(cause));
+	size_t n_done = p->n_completions;
+	memcpy(done, p->completions, n_done * sizeof(done[0]));
+	p->n_completions = 0;
+	bool overflowed = p->completions_overflowed;
+	p->completions_overflowed = false;
+	/* Acknowledgements first: they may belong to the connection that was just lost. */
+	for (size_t i = 0; i < n_done; i++) {
+		if (done[i].ok) {
+			if (outbox_ack(&p->ob, done[i].token, done[i].epoch, NULL))
+				p->sent++;
+		} else {
+			outbox_nack(&p->ob, done[i].token, done[i].epoch);
+		}
+	}
+	if (overflowed)
+		outbox_requeue_inflight(&p->ob); /* results were lost: resend, at least once */
+	pthread_mutex_unlock(&p->lock);
+
+	if (p->state == LINK_CONNECTING && failed) {
+		complain(&p->link_complaint, now_s, LOG_LEVEL_WARN,
+			 "mqtt: cannot connect to %s: %s; retrying in about %.0f s", p->shown_uri,
+			 fail_msg, p->backoff_s);
+		p->connect_failures++;
+		link_down(p, now_s);
+	} else if (p->state == LINK_CONNECTING && connected) {
+		handle_connected(p, now_s);
+	}
+	if (p->state == LINK_UP && lost)
+		handle_lost(p, now_s, cause);
+	if (p->state == LINK_UP && ha_online && p->ha_discovery) {
+		log_info("mqtt: Home Assistant is online; announcing %zu monitor(s)", p->n_monitors);
+		p->announce_pending = true;
+		p->announce_next = 0;
+	}
+	if (p->state == LINK_DOWN && now_s >= p->next_attempt_s)
+		start_connect(p, now_s);
+	if (p->state == LINK_UP) {
+		if (p->announce_pending)
+			announce(p, now_s);
+		drain(p, now_s);
+	}
+}
+
+bool mqtt_publisher_connected(const struct mqtt_publisher *p)
+{
+	return p && p->state == LINK_UP;
+}
+
+void mqtt_publisher_stats(const struct mqtt_publisher *p, struct mqtt_publisher_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!p)
+		return;
+	struct mqtt_publisher *mp = (struct mqtt_publisher *)(uintptr_t)p; /* the lock */
+	pthread_mutex_lock(&mp->lock);
+	out->sent = p->sent;
+	out->dropped_scores = p->ob.dropped_scores;
+	out->dropped_events = p->ob.dropped_events;
+	out->queued = p->ob.count;
+	pthread_mutex_unlock(&mp->lock);
+	out->reconnects = p->reconnects;
+	out->connect_failures = p->connect_failures;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
+{
+	if (!p || p->state == LINK_CLOSED)
+		return;
+	double deadline_s = complain_clock_s() + (timeout_ms > 0 ? timeout_ms : 0) / 1000.0;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		size_t pending = outbox_count_class(&p->ob, MESSAGE_EVENT) +
+				 outbox_count_class(&p->ob, MESSAGE_STATE);
+		pthread_mutex_unlock(&p->lock);
+		if (pending == 0 || complain_clock_s() >= deadline_s)
+			break;
+		mqtt_publisher_poll(p);
+		sleep_ms(10);
+	}
+	pthread_mutex_lock(&p->lock);
+	size_t events_left = outbox_count_class(&p->ob, MESSAGE_EVENT);
+	pthread_mutex_unlock(&p->lock);
+	if (events_left > 0)
+		log_warn("mqtt: shutting down with %zu event(s) not delivered to %s", events_left,
+			 p->shown_uri);
+	if (p->state == LINK_UP) {
+		MQTTAsync_message msg = MQTTAsync_message_initializer;
+		msg.payload = (void *)(uintptr_t)"offline";
+		msg.payloadlen = 7;
+		msg.qos = 1;
+		msg.retained = 1;
+		MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+		int rc = MQTTAsync_sendMessage(p->client, p->status_topic, &msg, &ro);
+		/* Wait (bounded) for the broker to take it: a disconnect would discard it. */
+		if (rc == MQTTASYNC_SUCCESS)
+			rc = MQTTAsync_waitForCompletion(p->client, ro.token, 2000);
+		if (rc != MQTTASYNC_SUCCESS)
+			log_warn("mqtt: cannot publish offline on %s: %s", p->status_topic,
+				 MQTTAsync_strerror(rc));
+		MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
+		dopt.timeout = 1000;
+		dopt.onSuccess = on_disconnected;
+		dopt.onFailure = on_disconnect_failed;
+		dopt.context = p;
+		pthread_mutex_lock(&p->lock);
+		p->ev_disconnected = false;
+		pthread_mutex_unlock(&p->lock);
+		if (MQTTAsync_disconnect(p->client, &dopt) == MQTTASYNC_SUCCESS) {
+			for (int i = 0; i < 300; i++) { /* at most 3 s */
+				pthread_mutex_lock(&p->lock);
+				bool done = p->ev_disconnected;
+				pthread_mutex_unlock(&p->lock);
+				if (done)
+					break;
+				sleep_ms(10);
+			}
+		}
+		log_info("mqtt: disconnected from %s", p->shown_uri);
+	}
+	p->state = LINK_CLOSED;
+}

@@ -1,0 +1,96 @@
+/* outbox.h - the bounded, ordered queue of MQTT messages waiting for (or in) delivery. */
+#ifndef AUSCULT_OUTBOX_H
+#define AUSCULT_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+
+/* What a message is; decides what is dropped when the outbox is full. */
+enum message_class {
+	MESSAGE_SCORE = 0, /* periodic: thinned first, oldest dropped when full */
+	MESSAGE_STATE = 1, /* retained: only the latest per topic is kept */
+	MESSAGE_EVENT = 2, /* kept in order; dropped (oldest first) only when the outbox is all events */
+};
+
+/* One queued message. Owned by the outbox; valid until it is acknowledged or dropped. */
+struct outbox_msg {
+	enum message_class cls;
+	char *topic;        /* full topic, NUL-terminated */
+	char *payload;      /* NUL-terminated (MQTT payload is the bytes before the NUL) */
+	size_t payload_len;
+	uint64_t seq;       /* enqueue order, from 1 */
+	bool inflight;      /* handed to the client, waiting for its acknowledgement */
+	int token;          /* the client's delivery token while inflight */
+	uint32_t epoch;     /* connection epoch it was sent in (stale acknowledgements differ) */
+	/* Links (indices into the slot array, -1 = none): the delivery order and its class. */
+	int32_t prev, next, class_prev, class_next;
+};
+
+/* What outbox_push had to drop to make room (all zero when nothing was dropped). */
+struct outbox_drop {
+	uint32_t scores;     /* score messages dropped (the new one or older ones) */
+	uint32_t events;     /* events dropped (oldest first) */
+	uint32_t states;     /* states replaced or dropped */
+	bool replaced_state; /* an older queued state for the same topic was replaced (not a loss) */
+	char event_topic[128]; /* topic of the last dropped event (for the log), "" if none */
+};
+
+/*
+ * At most `capacity` messages (slots are preallocated by outbox_init; each message's text is one
+ * malloc). Not thread-safe: the owner serialises access. Delivery order is enqueue order.
+ */
+struct outbox {
+	size_t capacity;
+	size_t count;          /* messages held (queued + inflight) */
+	size_t inflight;       /* of which handed to the client */
+	struct outbox_msg *slots;
+	int32_t free_head;     /* free slots, chained through next */
+	int32_t head, tail;    /* delivery order */
+	int32_t class_head[3], class_tail[3];
+	size_t class_count[3];
+	uint64_t next_seq;
+	uint64_t dropped_scores, dropped_events, dropped_states; /* totals since init */
+};
+
+/* Allocates capacity slots (capacity >= 1). On failure returns non-zero, err set, ob zeroed. */
+int outbox_init(struct outbox *ob, size_t capacity, struct auscult_err *err);
+
+/* Frees every message and the slots; zeroes ob. NULL-safe. */
+void outbox_free(struct outbox *ob);
+
+/*
+ * Appends a copy of (topic, payload) at the end. A queued (not inflight) state with the same
+ * topic is removed first: only the latest state matters. When full, room is made by dropping,
+ * in order: the oldest queued score; if the new message is a score and no older score is
+ * queued, the new score itself; the oldest queued event; the oldest queued state. Inflight
+ * messages are never dropped. *drop (may be NULL) reports what went. Returns AUSCULT_OK when
+ * queued, AUSCULT_ERR_NOMEM when the copy could not be allocated or no room could be made (the
+ * new message is then the one dropped, counted in *drop).
+ */
+int outbox_push(struct outbox *ob, const char *topic, const char *payload, enum message_class cls,
+		struct outbox_drop *drop);
+
+/* The oldest message not yet inflight, or NULL. */
+struct outbox_msg *outbox_next_queued(struct outbox *ob);
+
+/* Marks m (from outbox_next_queued) as handed to the client with token in epoch. */
+void outbox_mark_inflight(struct outbox *ob, struct outbox_msg *m, int token, uint32_t epoch);
+
+/* The broker acknowledged (token, epoch): removes that message. Returns false (and changes
+ * nothing) when no inflight message matches, e.g. an acknowledgement from an older connection. */
+bool outbox_ack(struct outbox *ob, int token, uint32_t epoch, enum message_class *cls_out);
+
+/* Delivery of (token, epoch) failed: the message goes back to queued, in its place. Returns false
+ * when none matches. */
+bool outbox_nack(struct outbox *ob, int token, uint32_t epoch);
+
+/* The connection is gone: every inflight message goes back to queued, to be sent again. */
+void outbox_requeue_inflight(struct outbox *ob);
+
+/* Messages of a class held (queued + inflight). */
+size_t outbox_count_class(const struct outbox *ob, enum message_class cls);
+
+#endif
