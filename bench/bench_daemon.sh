@@ -1,0 +1,76 @@
+#!/bin/sh
+# bench_daemon.sh - auscultd's cost on live-paced 16 kHz audio: CPU time over wall time and memory
+# (RSS now and peak) for 1, 4 and 16 monitors in one process, against a real local mosquitto.
+#
+# usage: bench/bench_daemon.sh [BUILD_DIR] [SECONDS_1] [SECONDS_N]
+#   BUILD_DIR  holds auscultd (default: build)
+#   SECONDS_1  how long the 1-monitor run lasts (default 180)
+#   SECONDS_N  how long the 4- and 16-monitor runs last (default 60)
+# Each monitor reads a real 10 s recording in a loop, paced to real time (realtime: true), with
+# the shipped model (models/pump_id00.am). The first 10 s of each run (start-up, model loading)
+# are excluded from the CPU figure. Targets for one monitor: <= 0.2 % of one core, <= 16 MB RSS.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-"$here/build"}
+secs1=${2:-180}
+secsn=${3:-60}
+daemon="$build/auscultd"
+model="$here/models/pump_id00.am"
+wav="$here/../shared/data/dcase2020_id00/train/normal_id_00_00000060.wav"
+[ -x "$daemon" ] || { echo "bench_daemon: $daemon not found; build first" >&2; exit 2; }
+[ -f "$model" ] || { echo "bench_daemon: $model not found (scripts/train-shipped-model)" >&2; exit 2; }
+[ -f "$wav" ] || { echo "bench_daemon: $wav not found" >&2; exit 2; }
+
+work=$(mktemp -d)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$(( 20000 + $$ % 20000 ))
+printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" >"$work/mosquitto.conf"
+mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+pids="$pids $!"
+sleep 0.5
+
+tck=$(getconf CLK_TCK)
+# cpu_ticks PID: utime + stime of the whole process (all threads), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+kb() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
+
+printf '%-9s %8s %12s %12s %10s %10s\n' monitors seconds "cpu % core" "per monitor" "RSS MB" "peak MB"
+for n in 1 4 16; do
+	secs=$secsn
+	[ $n = 1 ] && secs=$secs1
+	{
+		printf 'log_level: warn\nmqtt: { uri: "mqtt://127.0.0.1:%s", client_id: "bench-%s" }\n' "$port" "$n"
+		printf 'home_assistant: { discovery: false }\nmonitors:\n'
+		i=0
+		while [ $i -lt $n ]; do
+			printf '  - name: m%d\n    source: { type: file, path: %s, loop: true, realtime: true }\n    model: %s\n' \
+				$i "$wav" "$model"
+			i=$((i + 1))
+		done
+	} >"$work/bench.yaml"
+	"$daemon" --config "$work/bench.yaml" 2>"$work/daemon-$n.log" &
+	dpid=$!
+	pids="$pids $dpid"
+	sleep 10
+	c0=$(cpu_ticks $dpid)
+	t0=$(date +%s%N)
+	sleep "$secs"
+	c1=$(cpu_ticks $dpid)
+	t1=$(date +%s%N)
+	rss=$(kb $dpid VmRSS)
+	hwm=$(kb $dpid VmHWM)
+	kill -TERM $dpid
+	wait $dpid || true
+	awk -v c="$((c1 - c0))" -v tck="$tck" -v ns="$((t1 - t0))" -v n="$n" -v rss="$rss" -v hwm="$hwm" -v s="$secs" 'BEGIN {
+		pct = 100 * (c / tck) / (ns / 1e9)
+		printf "%-9d %8d %11.3f%% %11.3f%% %10.1f %10.1f\n", n, s, pct, pct / n, rss / 1024, hwm / 1024
+	}'
+done
+echo "(cpu % core: process CPU time / wall time, one core = 100 %; clock tick $((1000 / tck)) ms)"

@@ -1,0 +1,332 @@
+/* daemon.c - the main thread: drains monitor messages into MQTT, signals, reload, sd_notify. */
+#include "daemon/daemon.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "config/daemon_config.h"
+#include "daemon/message_queue.h"
+#include "daemon/monitor.h"
+#include "daemon/sd_notify.h"
+#include "model/autoencoder.h"
+#include "publish/mqtt_publisher.h"
+
+#define LOOP_MS 100
+#define QUEUE_PER_MONITOR 256
+#define STOP_WAIT_MS 600      /* per monitor thread, all stopping at once */
+#define SHUTDOWN_FLUSH_MS 1000 /* SIGTERM: leave within 2 s all told */
+#define END_FLUSH_MS 5000      /* inputs ended: no hurry, deliver the events */
+
+/* Signal handlers only set these; the main loop acts. */
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
+		return -1;
+	sa.sa_handler = on_reload;
+	if (sigaction(SIGHUP, &sa, NULL))
+		return -1;
+	/* A broken pipe (a closed TLS socket) must be an error code, not death. */
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int daemon_check_config(const char *path, FILE *out, FILE *err_out)
+{
+	struct daemon_config cfg;
+	struct auscult_err err;
+	memset(&cfg, 0, sizeof(cfg));
+	if (daemon_config_load(&cfg, path, &err) != AUSCULT_OK) {
+		fprintf(err_out, "%s\n", err.msg);
+		return 1;
+	}
+	fprintf(out, "%s: OK (%zu monitor%s:", path, cfg.n_monitors,
+		cfg.n_monitors == 1 ? "" : "s");
+	for (size_t i = 0; i < cfg.n_monitors; i++)
+		fprintf(out, " %s", cfg.monitors[i].name);
+	fprintf(out, ")\n");
+	daemon_config_free(&cfg);
+	return 0;
+}
+
+/* Everything that a reload replaces. */
+struct daemon_state {
+	struct daemon_config cfg;
+	struct mqtt_publisher *pub;
+	struct monitor **monitors;
+	size_t n_monitors;
+	struct message_queue q;
+	bool ready_sent;
+	char last_status[512];
+};
+
+static const char *class_topic(enum message_class cls)
+{
+	return cls == MESSAGE_SCORE ? "score" : cls == MESSAGE_STATE ? "state" : "event";
+}
+
+/* Moves every queued monitor message into the MQTT outbox. */
+static void drain(struct daemon_state *d)
+{
+	struct daemon_message msg;
+	char suffix[MESSAGE_MONITOR_MAX + 16];
+	while (message_queue_pop(&d->q, &msg)) {
+		snprintf(suffix, sizeof(suffix), "%s/%s", msg.monitor, class_topic(msg.cls));
+		mqtt_publisher_enqueue(d->pub, suffix, msg.payload, msg.cls);
+	}
+}
+
+static void stop_monitors(struct daemon_state *d)
+{
+	for (size_t i = 0; i < d->n_monitors; i++)
+		monitor_request_stop(d->monitors[i]);
+	for (size_t i = 0; i < d->n_monitors; i++)
+		monitor_destroy(d->monitors[i], STOP_WAIT_MS);
+	free(d->monitors);
+	d->monitors = NULL;
+	d->n_monitors = 0;
+}
+
+/* Starts one monitor per entry of cfg; on failure stops those started and returns non-zero. */
+static int start_monitors(struct daemon_state *d, const struct daemon_config *cfg,
+			  struct auscult_err *err)
+{
+	d->monitors = calloc(cfg->n_monitors, sizeof(*d->monitors));
+	if (!d->monitors)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for %zu monitors",
+				    cfg->n_monitors);
+	for (size_t i = 0; i < cfg->n_monitors; i++) {
+		int rc = monitor_create(&d->monitors[i], &cfg->monitors[i], &d->q, err);
+		if (rc != AUSCULT_OK) {
+			stop_monitors(d);
+			return rc;
+		}
+		d->n_monitors = i + 1;
+	}
+	return AUSCULT_OK;
+}
+
+static int announce_monitors(struct daemon_state *d, const struct daemon_config *cfg,
+			     struct auscult_err *err)
+{
+	const char **list = calloc(cfg->n_monitors, sizeof(*list));
+	if (!list)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < cfg->n_monitors; i++)
+		list[i] = cfg->monitors[i].name;
+	int rc = mqtt_publisher_set_monitors(d->pub, list, cfg->n_monitors, err);
+	free(list);
+	return rc;
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+static bool mqtt_settings_differ(const struct mqtt_settings *a, const struct mqtt_settings *b)
+{
+	return str_differs(a->uri, b->uri) || str_differs(a->client_id, b->client_id) ||
+	       str_differs(a->username, b->username) ||
+	       str_differs(a->password_file, b->password_file) ||
+	       str_differs(a->ca_file, b->ca_file) || str_differs(a->cert_file, b->cert_file) ||
+	       str_differs(a->key_file, b->key_file) || a->verify_server != b->verify_server ||
+	       a->keepalive_s != b->keepalive_s || a->qos != b->qos ||
+	       str_differs(a->topic_prefix, b->topic_prefix) ||
+	       a->offline_buffer != b->offline_buffer || a->ha_discovery != b->ha_discovery ||
+	       str_differs(a->ha_prefix, b->ha_prefix);
+}
+
+/* SIGHUP: a fresh config replaces the running one only when all of it is valid and starts. */
+static void reload(struct daemon_state *d, const char *path)
+{
+	struct daemon_config fresh;
+	struct auscult_err err;
+	memset(&fresh, 0, sizeof(fresh));
+	log_info("reload: reading %s", path);
+	if (daemon_config_load(&fresh, path, &err) != AUSCULT_OK) {
+		log_error("reload: %s; keeping the running configuration", err.msg);
+		return;
+	}
+	struct mqtt_publisher *new_pub = NULL;
+	bool new_link = mqtt_settings_differ(&d->cfg.mqtt, &fresh.mqtt);
+	if (new_link && mqtt_publisher_create(&new_pub, &fresh.mqtt, &err) != AUSCULT_OK) {
+		log_error("reload: %s; keeping the running configuration", err.msg);
+		daemon_config_free(&fresh);
+		return;
+	}
+	stop_monitors(d);
+	drain(d);
+	if (new_link) {
+		/* The old link delivers what it holds (briefly), then says offline. */
+		mqtt_publisher_shutdown(d->pub, SHUTDOWN_FLUSH_MS);
+		mqtt_publisher_destroy(d->pub);
+		d->pub = new_pub;
+	}
+	if (start_monitors(d, &fresh, &err) != AUSCULT_OK) {
+		log_error("reload: %s; going back to the running configuration", err.msg);
+		daemon_config_free(&fresh);
+		struct auscult_err err2;
+		if (start_monitors(d, &d->cfg, &err2) != AUSCULT_OK)
+			log_error("reload: cannot restart the previous monitors either: %s",
+				  err2.msg);
+		return;
+	}
+	daemon_config_free(&d->cfg);
+	d->cfg = fresh;
+	log_set_level(d->cfg.log_level);
+	if (announce_monitors(d, &d->cfg, &err) != AUSCULT_OK)
+		log_error("reload: Home Assistant discovery: %s", err.msg);
+	d->ready_sent = false; /* READY again once audio flows: systemd expects it after RELOADING */
+	log_info("reload: %s applied (%zu monitor%s)", path, d->n_monitors,
+		 d->n_monitors == 1 ? "" : "s");
+}
+
+/* The systemd status line, e.g. "2 monitors: pump1 normal 0.83x, pump2 idle; mqtt connected". */
+static void status_line(struct daemon_state *d, char *buf, size_t cap, bool *any_flowing,
+			bool *all_ended)
+{
+	size_t n = (size_t)snprintf(buf, cap, "%zu monitor%s:", d->n_monitors,
+				    d->n_monitors == 1 ? "" : "s");
+	*any_flowing = false;
+	*all_ended = d->n_monitors > 0;
+	for (size_t i = 0; i < d->n_monitors && n < cap; i++) {
+		struct monitor_status st;
+		monitor_get_status(d->monitors[i], &st);
+		*any_flowing |= st.audio_flowing;
+		*all_ended &= st.ended;
+		n += (size_t)snprintf(buf + n, cap - n, "%s %s %s", i ? "," : "",
+				      monitor_name(d->monitors[i]), detector_state_name(st.state));
+		if (n < cap && (st.state == DETECTOR_NORMAL || st.state == DETECTOR_ANOMALY) &&
+		    isfinite(st.smoothed) && st.threshold > 0)
+			n += (size_t)snprintf(buf + n, cap - n, " %.2fx",
+					      (double)(st.smoothed / st.threshold));
+		if (n < cap && st.ended)
+			n += (size_t)snprintf(buf + n, cap - n, " (ended)");
+	}
+	if (n < cap)
+		snprintf(buf + n, cap - n, "; mqtt %s",
+			 mqtt_publisher_connected(d->pub) ? "connected" : "disconnected");
+}
+
+int daemon_run(const char *config_path)
+{
+	struct daemon_state d;
+	struct auscult_err err;
+	int exit_code = 1;
+	memset(&d, 0, sizeof(d));
+
+	if (daemon_config_load(&d.cfg, config_path, &err) != AUSCULT_OK) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	log_set_level(d.cfg.log_level);
+	autoencoder_set_blas_threads(1);
+	if (install_signals() != 0) {
+		log_error("cannot install signal handlers");
+		goto out;
+	}
+	if (message_queue_init(&d.q, QUEUE_PER_MONITOR * d.cfg.n_monitors, &err) != AUSCULT_OK ||
+	    mqtt_publisher_create(&d.pub, &d.cfg.mqtt, &err) != AUSCULT_OK) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (announce_monitors(&d, &d.cfg, &err) != AUSCULT_OK)
+		log_error("Home Assistant discovery: %s", err.msg);
+	if (start_monitors(&d, &d.cfg, &err) != AUSCULT_OK) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	log_info("auscultd %s running with %s (%zu monitor%s)", AUSCULT_VERSION, config_path,
+		 d.n_monitors, d.n_monitors == 1 ? "" : "s");
+
+	uint64_t wd_usec = sd_watchdog_usec();
+	double wd_every_s = wd_usec ? (double)wd_usec / 2e6 : 0.0, wd_next_s = 0.0;
+	double status_next_s = 0.0;
+	bool inputs_ended = false;
+	while (!stop_requested) {
+		if (reload_requested) {
+			reload_requested = 0;
+			sd_notify_send("RELOADING=1");
+			reload(&d, config_path);
+		}
+		drain(&d);
+		mqtt_publisher_poll(d.pub);
+
+		double now = mono_s();
+		if (now >= status_next_s) {
+			char line[512];
+			bool flowing, ended;
+			status_line(&d, line, sizeof(line), &flowing, &ended);
+			if (flowing && !d.ready_sent) {
+				sd_notify_send("READY=1");
+				d.ready_sent = true;
+			}
+			if (strcmp(line, d.last_status) != 0) {
+				char msg[600];
+				snprintf(msg, sizeof(msg), "STATUS=%s", line);
+				sd_notify_send(msg);
+				snprintf(d.last_status, sizeof(d.last_status), "%s", line);
+			}
+			status_next_s = now + 1.0;
+			if (ended) {
+				inputs_ended = true;
+				break;
+			}
+		}
+		if (wd_every_s > 0 && now >= wd_next_s) {
+			sd_notify_send("WATCHDOG=1");
+			wd_next_s = now + wd_every_s;
+		}
+		struct timespec ts = { 0, LOOP_MS * 1000000L };
+		nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
+	}
+
+	sd_notify_send("STOPPING=1");
+	if (inputs_ended)
+		log_info("every input has ended; delivering what is queued, then exiting");
+	else
+		log_info("stopping");
+	stop_monitors(&d);
+	drain(&d);
+	mqtt_publisher_shutdown(d.pub, inputs_ended ? END_FLUSH_MS : SHUTDOWN_FLUSH_MS);
+	exit_code = 0;
+out:
+	stop_monitors(&d);
+	mqtt_publisher_destroy(d.pub);
+	message_queue_free(&d.q);
+	daemon_config_free(&d.cfg);
+	return exit_code;
+}

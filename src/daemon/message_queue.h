@@ -1,0 +1,59 @@
+/* message_queue.h - bounded hand-off of ready-made MQTT payloads from monitor threads to main. */
+#ifndef AUSCULT_MESSAGE_QUEUE_H
+#define AUSCULT_MESSAGE_QUEUE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "publish/outbox.h"
+#include "publish/payloads.h"
+
+#define MESSAGE_MONITOR_MAX 80 /* monitor names are at most 64 bytes */
+
+/* One message: which monitor, what class, the payload text. Fixed size, so pushing never
+ * allocates. */
+struct daemon_message {
+	enum message_class cls;
+	char monitor[MESSAGE_MONITOR_MAX];
+	char payload[PAYLOAD_MAX_BYTES];
+};
+
+/*
+ * A ring of preallocated slots behind one mutex, held only while a message is copied in or out,
+ * so a monitor thread never waits on MQTT or the disk. When full, a new score is dropped; a new
+ * state or event takes the place of the oldest queued score, and only if there is none is it
+ * dropped. Drops are counted per class.
+ */
+struct message_queue {
+	pthread_mutex_t lock;
+	struct daemon_message *slots;
+	size_t capacity;
+	size_t head;  /* oldest message */
+	size_t count;
+	uint64_t dropped[3]; /* by enum message_class */
+	uint64_t pushed;
+};
+
+/* Allocates capacity (>= 1) slots. Returns AUSCULT_OK or AUSCULT_ERR_NOMEM/INVALID (err set). */
+int message_queue_init(struct message_queue *q, size_t capacity, struct auscult_err *err);
+
+/*
+ * Copies a message in. Any thread. Returns 1 when queued, 0 when it (or, for a state/event, an
+ * older score) had to be dropped - see above. Strings longer than their slot are truncated;
+ * payloads come from payloads.h and fit.
+ */
+int message_queue_push(struct message_queue *q, enum message_class cls, const char *monitor,
+		       const char *payload);
+
+/* Copies the oldest message out. Returns 1, or 0 when empty. Any thread (the main loop). */
+int message_queue_pop(struct message_queue *q, struct daemon_message *out);
+
+/* Messages dropped so far, by class (locked read). */
+uint64_t message_queue_dropped(struct message_queue *q, enum message_class cls);
+
+/* Frees the slots. NULL-safe; safe on a zeroed queue. */
+void message_queue_free(struct message_queue *q);
+
+#endif

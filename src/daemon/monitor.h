@@ -1,0 +1,64 @@
+/* monitor.h - one monitored machine: a thread from audio source to detector, messages out. */
+#ifndef AUSCULT_MONITOR_H
+#define AUSCULT_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "config/daemon_config.h"
+#include "daemon/message_queue.h"
+#include "detect/detector.h"
+
+/*
+ * A resource owner. The thread reads the audio source, pushes samples through the streaming
+ * feature extractor into a contiguous frame buffer, scores each new stacked vector once
+ * (autoencoder), then window scorer -> smoother -> detector, and pushes score/state/event
+ * payloads into the message queue (it never touches MQTT or the disk itself).
+ *
+ * Faults: a device error, or no samples for more than MONITOR_STALL_S, publishes `fault`, closes
+ * the source and reopens it with back-off (1 s doubling to 30 s); the monitor resumes on its own.
+ * A file (or stdin) that ends stops the thread cleanly (state unchanged, logged), unless the file
+ * loops. Sources with `realtime` are paced to the audio's own rate.
+ */
+struct monitor;
+
+#define MONITOR_STALL_S 2.0
+#define MONITOR_BACKOFF_MIN_S 1.0
+#define MONITOR_BACKOFF_MAX_S 30.0
+
+/*
+ * Loads the model, sets up every stage from ms (copied: ms may be freed after) and starts the
+ * thread. q must outlive the monitor. On failure *out is NULL and err names the monitor and the
+ * fault. Main thread.
+ */
+int monitor_create(struct monitor **out, const struct monitor_settings *ms,
+		   struct message_queue *q, struct auscult_err *err);
+
+/* A snapshot for the systemd status line and the main loop. */
+struct monitor_status {
+	enum detector_state state;
+	float smoothed;     /* last smoothed window score (NaN before the first) */
+	float threshold;
+	bool audio_flowing; /* samples have arrived since the last (re)open */
+	bool ended;         /* the thread finished: its file or stdin ended (or it was stopped) */
+	uint64_t windows;   /* windows scored since start */
+};
+
+/* Copies the current status. Any thread. */
+void monitor_get_status(struct monitor *m, struct monitor_status *out);
+
+/* The monitor's name (owned by the monitor). */
+const char *monitor_name(const struct monitor *m);
+
+/* Asks the thread to stop (returns at once). Any thread. */
+void monitor_request_stop(struct monitor *m);
+
+/*
+ * Stops the thread (waiting at most timeout_ms for it), then frees everything. Returns true when
+ * freed; false when the thread is stuck in a blocking read (stdin), in which case the monitor is
+ * left allocated (the process is about to exit or the thread will finish on its own). NULL-safe.
+ */
+bool monitor_destroy(struct monitor *m, int timeout_ms);
+
+#endif

@@ -1,0 +1,73 @@
+/* payloads.c - builds the score/state/event payloads with json_writer (schema in payloads.h). */
+#include "publish/payloads.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "publish/json_writer.h"
+
+int payload_score(char *buf, size_t cap, size_t *len, int64_t time_ms, const char *monitor,
+		  float raw, float smoothed, float threshold, enum detector_state state,
+		  struct auscult_err *err)
+{
+	struct json_writer w;
+	json_writer_init(&w, buf, cap);
+	json_object_open(&w);
+	json_field_time_ms(&w, "time", time_ms);
+	json_field_string(&w, "monitor", monitor);
+	json_field_double(&w, "raw", raw);
+	json_field_double(&w, "smoothed", smoothed);
+	json_field_double(&w, "threshold", threshold);
+	json_field_string(&w, "state", detector_state_name(state));
+	json_object_close(&w);
+	return json_writer_finish(&w, len, err);
+}
+
+const char *payload_state(enum detector_state state)
+{
+	return detector_state_name(state);
+}
+
+void payload_event_id(char *buf, size_t cap, const char *monitor, int64_t start_ms)
+{
+	snprintf(buf, cap, "%s-%" PRId64, monitor, start_ms);
+}
+
+int payload_event(char *buf, size_t cap, size_t *len, const char *monitor,
+		  const struct detector_event *ev, struct auscult_err *err)
+{
+	char id[128];
+	payload_event_id(id, sizeof(id), monitor, ev->start_ms);
+	struct json_writer w;
+	json_writer_init(&w, buf, cap);
+	json_object_open(&w);
+	json_field_string(&w, "id", id);
+	json_field_string(&w, "type", ev->type == DETECTOR_EVENT_START ? "start" : "end");
+	json_field_string(&w, "monitor", monitor);
+	json_field_time_ms(&w, "start", ev->start_ms);
+	json_key(&w, "end");
+	if (ev->type == DETECTOR_EVENT_END)
+		json_time_ms(&w, ev->end_ms);
+	else
+		json_null(&w);
+	json_field_double(&w, "duration_s", ev->duration_s);
+	json_field_double(&w, "peak", ev->peak);
+	json_field_double(&w, "mean", ev->mean);
+	json_field_double(&w, "threshold", ev->threshold);
+	json_key(&w, "bands");
+	json_array_open(&w);
+	for (uint32_t i = 0; i < ev->n_bands && i < DETECTOR_TOP_BANDS; i++) {
+		json_object_open(&w);
+		json_field_uint(&w, "band", ev->bands[i].band);
+		json_key(&w, "hz_low");
+		json_double_digits(&w, ev->bands[i].hz_low, 6);
+		json_key(&w, "hz_high");
+		json_double_digits(&w, ev->bands[i].hz_high, 6);
+		json_key(&w, "share");
+		json_double_digits(&w, ev->bands[i].share, 4);
+		json_object_close(&w);
+	}
+	json_array_close(&w);
+	json_object_close(&w);
+	return json_writer_finish(&w, len, err);
+}

@@ -1,0 +1,39 @@
+/* payloads.h - the JSON and text payloads auscultd publishes: score, state and anomaly event. */
+#ifndef AUSCULT_PAYLOADS_H
+#define AUSCULT_PAYLOADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "detect/detector.h"
+
+/* Room for any payload below (an event with five bands and a 64-byte name is about 600 bytes). */
+#define PAYLOAD_MAX_BYTES 1024
+
+/*
+ * Score message, e.g. {"time":"2024-05-01T12:00:00.500Z","monitor":"pump1","raw":0.81,
+ * "smoothed":0.79,"threshold":1.2,"state":"normal"}. Writes into buf (cap bytes, NUL-terminated).
+ * Returns AUSCULT_OK with *len (may be NULL) = strlen(buf), or AUSCULT_ERR_NOMEM when it does not
+ * fit. Never allocates; any thread.
+ */
+int payload_score(char *buf, size_t cap, size_t *len, int64_t time_ms, const char *monitor,
+		  float raw, float smoothed, float threshold, enum detector_state state,
+		  struct auscult_err *err);
+
+/* State message: the plain state name ("normal", "anomaly", "idle", "fault", "starting"). */
+const char *payload_state(enum detector_state state);
+
+/*
+ * Event message: {"id":"<monitor>-<unix ms of start>","type":"start"|"end","monitor",
+ * "start":ISO8601,"end":ISO8601|null,"duration_s","peak","mean","threshold",
+ * "bands":[{"band","hz_low","hz_high","share"}, ... up to 5, largest share first]}.
+ * Same buffer rules as payload_score.
+ */
+int payload_event(char *buf, size_t cap, size_t *len, const char *monitor,
+		  const struct detector_event *ev, struct auscult_err *err);
+
+/* The event id into buf: "<monitor>-<start unix ms>" (truncated to cap - 1). */
+void payload_event_id(char *buf, size_t cap, const char *monitor, int64_t start_ms);
+
+#endif

@@ -1,0 +1,39 @@
+#!/bin/sh
+# broker_outage.sh - the broker is stopped for 60 s while the machine goes from normal to faulty
+# and back (real-time file pacing): after it comes back every event arrives exactly once, in
+# order (start, then end), and the daemon keeps running.
+. "$(dirname "$0")/lib/common.sh"
+
+make_model
+make_fault_recording "$WORK/rec0.wav"
+# 60 s more normal sound, so the input outlasts the outage and the reconnection.
+sox "$WORK/rec0.wav" "$DATA/normal_id_00_00000007.wav" "$DATA/normal_id_00_00000008.wav" \
+	"$DATA/normal_id_00_00000009.wav" "$DATA/normal_id_00_00000010.wav" \
+	"$DATA/normal_id_00_00000011.wav" "$DATA/normal_id_00_00000012.wav" "$WORK/rec.wav"
+start_broker
+subscribe "$WORK/msgs.txt"
+write_config "$WORK/d.yaml" "{ type: file, path: $WORK/rec.wav, realtime: true }" "threshold: 105"
+"$AUSCULTD_BIN" --config "$WORK/d.yaml" >"$WORK/daemon.log" 2>&1 &
+DPID=$!
+track $DPID
+wait_for 20 "$WORK/msgs.txt" '^auscult/pump/score '
+sleep 15            # t ~ 17 s: before the fault (30-45 s)
+kill $SUB_PID
+stop_broker
+sleep 60            # t ~ 77 s: the anomaly began and ended while the broker was away
+restart_broker
+subscribe "$WORK/msgs2.txt"
+wait_for 60 "$WORK/msgs2.txt" '"type":"end"'
+sleep 1
+kill -0 $DPID || fail "daemon died"
+cat "$WORK/msgs.txt" "$WORK/msgs2.txt" >"$WORK/all.txt"
+starts=$(count '"type":"start"' "$WORK/all.txt")
+ends=$(count '"type":"end"' "$WORK/all.txt")
+[ "$starts" = 1 ] || fail "expected 1 start event, got $starts"
+[ "$ends" = 1 ] || fail "expected 1 end event, got $ends"
+grep '^auscult/pump/event' "$WORK/msgs2.txt" | sed 's/.*"type":"\([a-z]*\)".*/\1/' | tr '\n' ' ' >"$WORK/order"
+[ "$(cat "$WORK/order")" = "start end " ] || fail "events out of order: $(cat "$WORK/order")"
+kill -TERM $DPID
+wait $DPID || fail "auscultd exited $? after SIGTERM"
+grep -q 'mqtt' "$WORK/daemon.log" || true
+echo "broker_outage: both events delivered once, in order, after a 60 s outage: ok"

@@ -1,0 +1,119 @@
+/* test_payloads.c - exact score/state/event payload text, escaping, null end, and overflow. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <string.h>
+
+#include "publish/payloads.h"
+
+/* 2024-05-01T12:00:00.500Z */
+#define T_MS 1714564800500LL
+
+static void test_score(void **state)
+{
+	(void)state;
+	char buf[PAYLOAD_MAX_BYTES];
+	size_t len = 0;
+	assert_int_equal(payload_score(buf, sizeof(buf), &len, T_MS, "pump1", 0.5f, 1.25f, 2.0f,
+				       DETECTOR_NORMAL, NULL),
+			 AUSCULT_OK);
+	assert_string_equal(buf, "{\"time\":\"2024-05-01T12:00:00.500Z\",\"monitor\":\"pump1\","
+				 "\"raw\":0.5,\"smoothed\":1.25,\"threshold\":2,\"state\":\"normal\"}");
+	assert_int_equal(len, strlen(buf));
+}
+
+/* A name that needs escaping stays valid JSON (the config forbids such names; be safe anyway). */
+static void test_escaping(void **state)
+{
+	(void)state;
+	char buf[PAYLOAD_MAX_BYTES];
+	assert_int_equal(payload_score(buf, sizeof(buf), NULL, 0, "a\"b\\c\n", 0.0f, 0.0f, 1.0f,
+				       DETECTOR_IDLE, NULL),
+			 AUSCULT_OK);
+	assert_string_equal(buf, "{\"time\":\"1970-01-01T00:00:00.000Z\",\"monitor\":\"a\\\"b\\\\c\\n\","
+				 "\"raw\":0,\"smoothed\":0,\"threshold\":1,\"state\":\"idle\"}");
+}
+
+static void test_state(void **state)
+{
+	(void)state;
+	assert_string_equal(payload_state(DETECTOR_ANOMALY), "anomaly");
+	assert_string_equal(payload_state(DETECTOR_FAULT), "fault");
+	assert_string_equal(payload_state(DETECTOR_NORMAL), "normal");
+}
+
+static void make_event(struct detector_event *ev, enum detector_event_type type)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->start_ms = T_MS;
+	ev->end_ms = type == DETECTOR_EVENT_END ? T_MS + 15250 : -1;
+	ev->duration_s = type == DETECTOR_EVENT_END ? 15.25 : 1.5;
+	ev->peak = 4.5f;
+	ev->mean = 3.25f;
+	ev->threshold = 1.5f;
+	ev->n_bands = 2;
+	ev->bands[0] = (struct detector_band){ 100, 4000.0f, 4250.5f, 0.75f };
+	ev->bands[1] = (struct detector_band){ 3, 46.875f, 93.75f, 0.125f };
+}
+
+static void test_event(void **state)
+{
+	(void)state;
+	char buf[PAYLOAD_MAX_BYTES];
+	struct detector_event ev;
+	make_event(&ev, DETECTOR_EVENT_START);
+	assert_int_equal(payload_event(buf, sizeof(buf), NULL, "pump1", &ev, NULL), AUSCULT_OK);
+	assert_string_equal(
+		buf, "{\"id\":\"pump1-1714564800500\",\"type\":\"start\",\"monitor\":\"pump1\","
+		     "\"start\":\"2024-05-01T12:00:00.500Z\",\"end\":null,\"duration_s\":1.5,"
+		     "\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"bands\":["
+		     "{\"band\":100,\"hz_low\":4000,\"hz_high\":4250.5,\"share\":0.75},"
+		     "{\"band\":3,\"hz_low\":46.875,\"hz_high\":93.75,\"share\":0.125}]}");
+	make_event(&ev, DETECTOR_EVENT_END);
+	ev.n_bands = 0;
+	assert_int_equal(payload_event(buf, sizeof(buf), NULL, "pump1", &ev, NULL), AUSCULT_OK);
+	assert_string_equal(
+		buf, "{\"id\":\"pump1-1714564800500\",\"type\":\"end\",\"monitor\":\"pump1\","
+		     "\"start\":\"2024-05-01T12:00:00.500Z\",\"end\":\"2024-05-01T12:00:15.750Z\","
+		     "\"duration_s\":15.25,\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"bands\":[]}");
+}
+
+/* The largest event (64-byte name, five bands, long numbers) fits PAYLOAD_MAX_BYTES; a small
+ * buffer is refused, not sent truncated. */
+static void test_sizes(void **state)
+{
+	(void)state;
+	char buf[PAYLOAD_MAX_BYTES];
+	char name[65];
+	memset(name, 'x', 64);
+	name[64] = '\0';
+	struct detector_event ev;
+	make_event(&ev, DETECTOR_EVENT_END);
+	ev.n_bands = 5;
+	for (int i = 0; i < 5; i++)
+		ev.bands[i] = (struct detector_band){ 127, 7654.321f, 7999.999f, 0.123456789f };
+	ev.peak = 1.234567891e-12f;
+	ev.mean = -1.234567891e30f;
+	ev.duration_s = 123456789.123456789;
+	size_t len = 0;
+	assert_int_equal(payload_event(buf, sizeof(buf), &len, name, &ev, NULL), AUSCULT_OK);
+	assert_true(len < 700);
+	struct auscult_err err = { { 0 } };
+	char small[40];
+	assert_int_not_equal(payload_event(small, sizeof(small), NULL, name, &ev, &err), AUSCULT_OK);
+	assert_true(strlen(err.msg) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_score), cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_state), cmocka_unit_test(test_event),
+		cmocka_unit_test(test_sizes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
