@@ -62,7 +62,7 @@ int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, c
 
 /*
  * Drives the link; call every ~100 ms from the main loop. Never blocks. Connects and reconnects
- * with exponential back-off (1 s doubling to 60 s, +-20 % jitter), announces discovery, sends
+ * with exponential back-off (1 s doubling to 15 s, +-20 % jitter), announces discovery, sends
  * queued messages in order (at most 32 unacknowledged at a time), and logs the first failure,
  * rare repeats and the recovery (complain.h).
  */
