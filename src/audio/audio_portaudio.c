@@ -1,9 +1,12 @@
 /* audio_portaudio.c - the capture backend: PortAudio into a lock-free ring, plus device listing. */
+#define _GNU_SOURCE /* sem_clockwait: the reader's wait on CLOCK_MONOTONIC */
 #include <alsa/asoundlib.h>
 #include <ctype.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <pa_linux_alsa.h>
 #include <portaudio.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +17,6 @@
 
 /* A device whose callback has not run for this long is treated as gone. */
 #define PA_SILENT_LIMIT_MS 2000L
-/* How long the reader sleeps between looks at an empty ring: short against a callback period
- * (16-64 ms at 16 kHz), long enough to cost nothing. */
-#define PA_POLL_SLEEP_NS 2000000L
 
 static const double pa_probe_rates_hz[] = { 8000, 16000, 22050, 44100, 48000 };
 #define PA_N_PROBE_RATES (sizeof(pa_probe_rates_hz) / sizeof(pa_probe_rates_hz[0]))
@@ -26,6 +26,8 @@ struct audio_pa {
 	PaStream *stream;
 	int pa_initialised;
 	struct spsc_ring ring;
+	sem_t data_ready;           /* posted by the callback after each write; the reader waits */
+	int sem_ready;              /* data_ready initialised */
 	size_t last_writes;         /* reader's last view of ring writes */
 	uint64_t overruns_total;    /* ring overruns up to overruns_seen, in 64 bits */
 	size_t overruns_seen;       /* the ring's (wrapping) counter when last added up */
@@ -108,8 +110,11 @@ static int pa_callback(const void *input, void *output, unsigned long frames,
 	(void)output;
 	(void)time_info;
 	(void)flags;
-	if (input)
+	if (input) {
 		spsc_ring_write(&p->ring, input, frames);
+		/* Async-signal-safe, never blocks: the one wake-up a real-time thread may give. */
+		sem_post(&p->data_ready);
+	}
 	return paContinue;
 }
 
@@ -153,8 +158,17 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 		}
 		if (timeout_ms <= 0 || ms_since(&start) >= timeout_ms)
 			return AUSCULT_ERR_TIMEOUT;
-		struct timespec nap = { 0, PA_POLL_SLEEP_NS };
-		nanosleep(&nap, NULL);
+		/* Sleep until the callback writes (or the time is up) instead of polling: a post
+		 * left from a write already read only costs one more look at the ring. */
+		struct timespec until = start;
+		until.tv_sec += timeout_ms / 1000;
+		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (sem_clockwait(&p->data_ready, CLOCK_MONOTONIC, &until) != 0 && errno == EINTR)
+			;
 	}
 }
 
@@ -183,6 +197,8 @@ static void pa_close(struct audio_backend *b)
 	if (p->pa_initialised)
 		Pa_Terminate();
 	spsc_ring_free(&p->ring);
+	if (p->sem_ready)
+		sem_destroy(&p->data_ready);
 	free(p);
 }
 
@@ -262,6 +278,11 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "device: out of memory");
+	if (sem_init(&p->data_ready, 0, 0) != 0) {
+		free(p);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "device: cannot create a semaphore");
+	}
+	p->sem_ready = 1;
 	if (cfg->device_name && cfg->device_name[0])
 		snprintf(p->name, sizeof(p->name), "%s", cfg->device_name);
 	else if (cfg->device_index >= 0)

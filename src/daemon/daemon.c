@@ -1,11 +1,14 @@
 /* daemon.c - the main thread: drains monitor messages into MQTT, signals, reload, sd_notify. */
 #include "daemon/daemon.h"
 
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -16,7 +19,12 @@
 #include "model/autoencoder.h"
 #include "publish/mqtt_publisher.h"
 
-#define LOOP_MS 100
+/* The main loop sleeps until a monitor queues a message, a signal, or the next deadline: the
+ * status line each second, the watchdog, and while the MQTT link is busy (connecting,
+ * unacknowledged messages, just (re)configured) a poll every BUSY_POLL_MS. */
+#define BUSY_POLL_MS 100
+#define STATUS_EVERY_S 1.0
+#define BUSY_AFTER_CHANGE_S 5.0 /* discovery may go out over several polls after a (re)connect */
 #define QUEUE_PER_MONITOR 256
 #define STOP_WAIT_MS 600      /* per monitor thread, all stopping at once */
 #define SHUTDOWN_FLUSH_MS 1000 /* SIGTERM: leave within 2 s all told */
@@ -36,6 +44,18 @@ static void on_reload(int sig)
 {
 	(void)sig;
 	reload_requested = 1;
+}
+
+/* Blocks the signals the handlers catch, in the calling thread and every thread it starts, so
+ * that they arrive only inside the main loop's pselect (which unblocks them atomically). */
+static int block_signals(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	return pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
 static int install_signals(void)
@@ -254,10 +274,14 @@ int daemon_run(const char *config_path)
 	}
 	log_set_level(d.cfg.log_level);
 	autoencoder_set_blas_threads(1);
-	if (install_signals() != 0) {
+	sigset_t wait_mask; /* the mask as it was: what pselect waits with */
+	if (install_signals() != 0 || block_signals(&wait_mask) != 0) {
 		log_error("cannot install signal handlers");
 		goto out;
 	}
+	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGHUP);
 	if (message_queue_init(&d.q, QUEUE_PER_MONITOR * d.cfg.n_monitors, &err) != AUSCULT_OK ||
 	    mqtt_publisher_create(&d.pub, &d.cfg.mqtt, &err) != AUSCULT_OK) {
 		log_error("%s", err.msg);
@@ -275,17 +299,26 @@ int daemon_run(const char *config_path)
 	uint64_t wd_usec = sd_watchdog_usec();
 	double wd_every_s = wd_usec ? (double)wd_usec / 2e6 : 0.0, wd_next_s = 0.0;
 	double status_next_s = 0.0;
+	double busy_until_s = mono_s() + BUSY_AFTER_CHANGE_S;
+	bool was_connected = false;
 	bool inputs_ended = false;
 	while (!stop_requested) {
 		if (reload_requested) {
 			reload_requested = 0;
 			sd_notify_send("RELOADING=1");
 			reload(&d, config_path);
+			busy_until_s = mono_s() + BUSY_AFTER_CHANGE_S;
 		}
+		message_queue_clear_wake(&d.q);
 		drain(&d);
 		mqtt_publisher_poll(d.pub);
 
 		double now = mono_s();
+		bool connected = mqtt_publisher_connected(d.pub);
+		if (connected != was_connected) {
+			was_connected = connected;
+			busy_until_s = now + BUSY_AFTER_CHANGE_S;
+		}
 		if (now >= status_next_s) {
 			char line[512];
 			bool flowing, ended;
@@ -300,7 +333,7 @@ int daemon_run(const char *config_path)
 				sd_notify_send(msg);
 				snprintf(d.last_status, sizeof(d.last_status), "%s", line);
 			}
-			status_next_s = now + 1.0;
+			status_next_s = now + STATUS_EVERY_S;
 			if (ended) {
 				inputs_ended = true;
 				break;
@@ -310,8 +343,33 @@ int daemon_run(const char *config_path)
 			sd_notify_send("WATCHDOG=1");
 			wd_next_s = now + wd_every_s;
 		}
-		struct timespec ts = { 0, LOOP_MS * 1000000L };
-		nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
+
+		double wake_s = status_next_s;
+		if (wd_every_s > 0 && wd_next_s < wake_s)
+			wake_s = wd_next_s;
+		bool busy = !connected || now < busy_until_s;
+		if (!busy) {
+			struct mqtt_publisher_stats st;
+			mqtt_publisher_stats(d.pub, &st);
+			busy = st.queued > 0; /* acknowledgements to collect, or a send window to refill */
+		}
+		if (busy && now + BUSY_POLL_MS / 1000.0 < wake_s)
+			wake_s = now + BUSY_POLL_MS / 1000.0;
+		double wait_s = wake_s - now;
+		if (wait_s < 0)
+			wait_s = 0;
+		struct timespec ts = { (time_t)wait_s, (long)((wait_s - floor(wait_s)) * 1e9) };
+		int wake_fd = message_queue_wake_fd(&d.q);
+		fd_set readable;
+		FD_ZERO(&readable);
+		FD_SET(wake_fd, &readable);
+		/* Signals are let in only here: a handler that ran makes pselect return EINTR. */
+		if (pselect(wake_fd + 1, &readable, NULL, NULL, &ts, &wait_mask) < 0 &&
+		    errno != EINTR) {
+			log_debug("main loop: pselect: %s", strerror(errno));
+			struct timespec nap = { 0, BUSY_POLL_MS * 1000000L };
+			nanosleep(&nap, NULL); /* never spin */
+		}
 	}
 
 	sd_notify_send("STOPPING=1");

@@ -3,10 +3,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 int message_queue_init(struct message_queue *q, size_t capacity, struct auscult_err *err)
 {
 	memset(q, 0, sizeof(*q));
+	q->wake_fd = -1;
 	if (capacity < 1 || capacity > 1000000)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "message queue: capacity %zu is out of range [1, 1000000]",
@@ -19,6 +22,13 @@ int message_queue_init(struct message_queue *q, size_t capacity, struct auscult_
 		free(q->slots);
 		q->slots = NULL;
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "message queue: cannot create its mutex");
+	}
+	q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->wake_fd < 0) {
+		pthread_mutex_destroy(&q->lock);
+		free(q->slots);
+		q->slots = NULL;
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "message queue: cannot create its eventfd");
 	}
 	q->capacity = capacity;
 	return AUSCULT_OK;
@@ -72,6 +82,12 @@ int message_queue_push(struct message_queue *q, enum message_class cls, const ch
 	copy_bounded(m->payload, sizeof(m->payload), payload);
 	q->count++;
 	q->pushed++;
+	if (!q->wake_pending) {
+		/* Non-blocking and cannot fill up (at most 1 between clears): never waits. */
+		uint64_t one = 1;
+		if (write(q->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+			q->wake_pending = true;
+	}
 	pthread_mutex_unlock(&q->lock);
 	return queued;
 }
@@ -90,6 +106,24 @@ int message_queue_pop(struct message_queue *q, struct daemon_message *out)
 	return 1;
 }
 
+int message_queue_wake_fd(const struct message_queue *q)
+{
+	return q->wake_fd;
+}
+
+void message_queue_clear_wake(struct message_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	if (q->wake_pending) {
+		uint64_t n;
+		if (read(q->wake_fd, &n, sizeof(n)) < 0) {
+			/* EAGAIN: nothing to clear; the flag below is what matters. */
+		}
+		q->wake_pending = false;
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
 uint64_t message_queue_dropped(struct message_queue *q, enum message_class cls)
 {
 	pthread_mutex_lock(&q->lock);
@@ -103,6 +137,9 @@ void message_queue_free(struct message_queue *q)
 	if (!q || !q->slots)
 		return;
 	pthread_mutex_destroy(&q->lock);
+	if (q->wake_fd >= 0)
+		close(q->wake_fd);
 	free(q->slots);
 	memset(q, 0, sizeof(*q));
+	q->wake_fd = -1;
 }

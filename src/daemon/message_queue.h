@@ -3,6 +3,7 @@
 #define AUSCULT_MESSAGE_QUEUE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,8 @@ struct message_queue {
 	size_t count;
 	uint64_t dropped[3]; /* by enum message_class */
 	uint64_t pushed;
+	int wake_fd;         /* eventfd, readable once a push follows message_queue_clear_wake */
+	bool wake_pending;   /* wake_fd has been written since the last clear */
 };
 
 /* Allocates capacity (>= 1) slots. Returns AUSCULT_OK or AUSCULT_ERR_NOMEM/INVALID (err set). */
@@ -49,6 +52,17 @@ int message_queue_push(struct message_queue *q, enum message_class cls, const ch
 
 /* Copies the oldest message out. Returns 1, or 0 when empty. Any thread (the main loop). */
 int message_queue_pop(struct message_queue *q, struct daemon_message *out);
+
+/*
+ * A file descriptor that polls readable after a push, so the consumer can sleep in poll() until
+ * there is work instead of looking every few milliseconds. Only the first push after
+ * message_queue_clear_wake writes to it (one system call per batch, not per message).
+ */
+int message_queue_wake_fd(const struct message_queue *q);
+
+/* Makes wake_fd unreadable again; call before draining with message_queue_pop, so that a push
+ * racing with the drain leaves it readable. */
+void message_queue_clear_wake(struct message_queue *q);
 
 /* Messages dropped so far, by class (locked read). */
 uint64_t message_queue_dropped(struct message_queue *q, enum message_class cls);

@@ -19,9 +19,18 @@
 #include "model/model_file.h"
 #include "publish/payloads.h"
 
-/* 100 ms of audio per read at 16 kHz: small enough to stop quickly, big enough to be cheap. */
+/* 100 ms of audio per read at 16 kHz from a device or an unpaced input. */
 #define READ_SAMPLES 1600
+/* A paced file is read up to the next window in one go: one wake-up per window hop. */
+#define READ_SAMPLES_MAX 8192
 #define READ_TIMEOUT_MS 250
+/*
+ * Vectors are held back and scored in one autoencoder call up to the vector that completes the
+ * next window (which is when anyone looks at them), at most this many at a time. One call streams
+ * the model's weights (about 1 MB for the baseline) through the cache once; scoring 3 vectors
+ * per 100 ms read cost ~60 us a vector with the weights evicted in between, 16 at a time ~20 us.
+ */
+#define BATCH_MAX_VECTORS 16 /* the default hop (0.5 s); each holds 2 x 16 x 640 floats */
 
 struct monitor {
 	/* Settings (copied strings). */
@@ -40,24 +49,30 @@ struct monitor {
 	struct smoother sm;
 	struct detector det;
 	uint32_t n_mels, n_stack, rate_hz;
+	uint32_t hop_samples;
 	size_t max_frames;   /* frames one read can produce */
-	float *samples;      /* READ_SAMPLES */
-	float *frames;       /* (n_stack - 1 + max_frames) x n_mels, oldest first */
+	size_t frame_cap;    /* n_stack - 1 + BATCH_MAX_VECTORS + max_frames */
+	float *samples;      /* READ_SAMPLES_MAX */
+	float *frames;       /* frame_cap x n_mels, oldest first; vectors not yet scored */
+	double *frame_ms;    /* frame_cap: mean square of the read that brought each frame in */
 	size_t n_frames;     /* frames held in `frames` */
-	float *vec_scores;   /* max_frames */
-	float *band_errors;  /* max_frames x n_mels */
+	float *vec_scores;   /* BATCH_MAX_VECTORS */
+	float *band_errors;  /* BATCH_MAX_VECTORS x n_mels */
 	float threshold;
 
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stop;
 	atomic_bool finished;
+	pthread_mutex_t nap_lock; /* with nap_cond: a nap ends early when stop is requested */
+	pthread_cond_t nap_cond;  /* on CLOCK_MONOTONIC */
+	bool nap_ready;           /* both initialised */
 
 	pthread_mutex_t status_lock; /* guards `status` (read by the main loop) */
 	struct monitor_status status;
 
 	/* Thread-local bookkeeping. */
-	double level_sumsq;     /* samples' squares since the last scored vector */
+	double level_sumsq;     /* samples' squares since the last read that made frames */
 	uint64_t level_n;
 	uint64_t stream_samples; /* since the source was (re)opened */
 	int64_t stream_base_ms;  /* wall clock at (re)open, for non-realtime stream time */
@@ -77,6 +92,13 @@ static double mono_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static char *dup_or_null(const char *s, bool *fail)
@@ -103,8 +125,15 @@ void monitor_get_status(struct monitor *m, struct monitor_status *out)
 
 void monitor_request_stop(struct monitor *m)
 {
-	if (m)
-		atomic_store(&m->stop, true);
+	if (!m)
+		return;
+	atomic_store(&m->stop, true);
+	if (m->nap_ready) {
+		/* Under the lock, so a thread between its stop check and its wait still hears it. */
+		pthread_mutex_lock(&m->nap_lock);
+		pthread_cond_broadcast(&m->nap_cond);
+		pthread_mutex_unlock(&m->nap_lock);
+	}
 }
 
 /* ---- messages -------------------------------------------------------------------------------- */
@@ -201,6 +230,40 @@ static void on_window(struct monitor *m, const struct window_score *w, int64_t t
 	pthread_mutex_unlock(&m->status_lock);
 }
 
+/* Vectors whose frames are all held: none of them is scored yet. */
+static size_t vectors_held(const struct monitor *m)
+{
+	return m->n_frames >= m->n_stack ? m->n_frames - m->n_stack + 1 : 0;
+}
+
+/* Scores the held vectors in batches, each ending at the vector that completes a window (or at
+ * BATCH_MAX_VECTORS); vectors short of the next window stay held for the next read. */
+static void score_held(struct monitor *m, int64_t t_ms)
+{
+	for (;;) {
+		size_t held = vectors_held(m);
+		size_t n = window_scorer_until_window(&m->ws);
+		if (n > BATCH_MAX_VECTORS)
+			n = BATCH_MAX_VECTORS;
+		if (held < n)
+			return;
+		autoencoder_score(&m->ae, m->frames, m->n_mels, n, m->vec_scores, m->band_errors);
+		for (size_t v = 0; v < n; v++) {
+			struct window_score w;
+			/* A vector's level is that of the read that brought its newest frame. */
+			double ms = m->frame_ms[v + m->n_stack - 1];
+			if (window_scorer_push(&m->ws, m->vec_scores[v], m->band_errors + v * m->n_mels,
+					       ms, &w))
+				on_window(m, &w, t_ms);
+		}
+		/* Drop the n frames that only scored vectors started at; keep the rest. */
+		size_t keep = m->n_frames - n;
+		memmove(m->frames, m->frames + n * m->n_mels, keep * m->n_mels * sizeof(float));
+		memmove(m->frame_ms, m->frame_ms + n, keep * sizeof(double));
+		m->n_frames = keep;
+	}
+}
+
 static void process_samples(struct monitor *m, const float *x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -211,51 +274,50 @@ static void process_samples(struct monitor *m, const float *x, size_t n)
 	size_t got = feature_extractor_push(&m->fx, x, n, m->frames + m->n_frames * m->n_mels);
 	if (got == 0)
 		return;
-	m->n_frames += got;
-	if (m->n_frames < m->n_stack)
-		return;
-	/* Vectors start at frames 0 .. n_frames - n_stack; the first (n_stack - 1) of those that
-	 * precede the new frames were scored on an earlier read. */
-	size_t n_vec = m->n_frames - m->n_stack + 1;
-	size_t first = n_vec > got ? n_vec - got : 0;
-	size_t n_new = n_vec - first;
-	autoencoder_score(&m->ae, m->frames + first * m->n_mels, m->n_mels, n_new, m->vec_scores,
-			  m->band_errors);
-
 	double ms = m->level_n ? m->level_sumsq / (double)m->level_n : 0.0;
 	m->level_sumsq = 0.0;
 	m->level_n = 0;
+	for (size_t i = 0; i < got; i++)
+		m->frame_ms[m->n_frames + i] = ms;
+	m->n_frames += got;
 	bool stream_time = !m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
 	int64_t t_ms = stream_time ? m->stream_base_ms +
 				     (int64_t)(m->stream_samples * 1000 / m->rate_hz)
 				   : wall_ms();
-	for (size_t v = 0; v < n_new; v++) {
-		struct window_score w;
-		if (window_scorer_push(&m->ws, m->vec_scores[v], m->band_errors + v * m->n_mels, ms,
-				       &w))
-			on_window(m, &w, t_ms);
+	score_held(m, t_ms);
+}
+
+/* How many samples a paced read takes: those that bring in the vectors up to the next window. */
+static size_t paced_read_samples(const struct monitor *m)
+{
+	size_t need = window_scorer_until_window(&m->ws);
+	size_t held = vectors_held(m);
+	size_t frames = need > held ? need - held : 1;
+	size_t n = frames * m->hop_samples;
+	if (n < m->hop_samples)
+		n = m->hop_samples;
+	return n > READ_SAMPLES_MAX ? READ_SAMPLES_MAX : n;
+}
+
+/* Sleeps until the CLOCK_MONOTONIC time deadline_ns, waking early when asked to stop. Returns
+ * false when stopping. */
+static bool nap_until(struct monitor *m, int64_t deadline_ns)
+{
+	struct timespec ts = { (time_t)(deadline_ns / 1000000000), (long)(deadline_ns % 1000000000) };
+	pthread_mutex_lock(&m->nap_lock);
+	while (!atomic_load(&m->stop)) {
+		int rc = pthread_cond_timedwait(&m->nap_cond, &m->nap_lock, &ts);
+		if (rc == ETIMEDOUT)
+			break;
 	}
-	/* Keep the last n_stack - 1 frames: the next vector needs them. */
-	size_t keep = m->n_stack - 1;
-	memmove(m->frames, m->frames + (m->n_frames - keep) * m->n_mels,
-		keep * m->n_mels * sizeof(float));
-	m->n_frames = keep;
+	pthread_mutex_unlock(&m->nap_lock);
+	return !atomic_load(&m->stop);
 }
 
 /* Sleeps up to seconds, waking early when asked to stop. Returns false when stopping. */
 static bool nap(struct monitor *m, double seconds)
 {
-	double until = mono_s() + seconds;
-	while (!atomic_load(&m->stop)) {
-		double left = until - mono_s();
-		if (left <= 0)
-			return true;
-		if (left > 0.1)
-			left = 0.1;
-		struct timespec ts = { 0, (long)(left * 1e9) };
-		nanosleep(&ts, NULL);
-	}
-	return false;
+	return nap_until(m, mono_ns() + (int64_t)(seconds * 1e9));
 }
 
 static void *monitor_thread(void *arg)
@@ -286,13 +348,23 @@ static void *monitor_thread(void *arg)
 		}
 		log_info("%s: listening to %s", m->name, audio_source_describe(src));
 		pipeline_restart(m);
-		double last_audio_s = mono_s(), pace_start_s = mono_s();
+		double last_audio_s = mono_s();
+		int64_t pace_start_ns = mono_ns();
 		bool ended = false, failed = false;
 
 		while (!atomic_load(&m->stop)) {
 			size_t got = 0;
-			rc = audio_source_read(src, m->samples, READ_SAMPLES, &got, READ_TIMEOUT_MS,
-					       &err);
+			size_t want = paced ? paced_read_samples(m) : READ_SAMPLES;
+			rc = audio_source_read(src, m->samples, want, &got, READ_TIMEOUT_MS, &err);
+			if (rc == AUSCULT_OK && got > 0 && paced) {
+				/* A file paced like a device: its samples are there once they would
+				 * have been recorded; one sleep to that absolute deadline per read. */
+				int64_t due_ns = pace_start_ns +
+						 (int64_t)((double)(m->stream_samples + got) * 1e9 /
+							   (double)m->rate_hz);
+				if (!nap_until(m, due_ns))
+					break;
+			}
 			if (rc == AUSCULT_OK && got > 0) {
 				last_audio_s = mono_s();
 				complain_clear(&open_fail, LOG_LEVEL_INFO, "%s: audio source is back",
@@ -303,13 +375,6 @@ static void *monitor_thread(void *arg)
 				m->status.audio_flowing = true;
 				pthread_mutex_unlock(&m->status_lock);
 				process_samples(m, m->samples, got);
-				if (paced) {
-					double due = pace_start_s +
-						     (double)m->stream_samples / (double)m->rate_hz;
-					double ahead = due - mono_s();
-					if (ahead > 0 && !nap(m, ahead))
-						break;
-				}
 				continue;
 			}
 			if (rc == AUSCULT_ERR_TIMEOUT || (rc == AUSCULT_OK && got == 0)) {
@@ -373,6 +438,7 @@ static void monitor_free_all(struct monitor *m)
 	model_free(&m->model);
 	free(m->samples);
 	free(m->frames);
+	free(m->frame_ms);
 	free(m->vec_scores);
 	free(m->band_errors);
 	free(m->name);
@@ -380,6 +446,10 @@ static void monitor_free_all(struct monitor *m)
 	free(m->device_name);
 	free(m->model_path);
 	pthread_mutex_destroy(&m->status_lock);
+	if (m->nap_ready) {
+		pthread_cond_destroy(&m->nap_cond);
+		pthread_mutex_destroy(&m->nap_lock);
+	}
 	free(m);
 }
 
@@ -394,6 +464,25 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		free(m);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: cannot create a mutex", ms->name);
 	}
+	pthread_condattr_t ca;
+	bool nap_ok = false;
+	if (pthread_condattr_init(&ca) == 0) {
+		if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+		    pthread_cond_init(&m->nap_cond, &ca) == 0) {
+			if (pthread_mutex_init(&m->nap_lock, NULL) == 0)
+				nap_ok = true;
+			else
+				pthread_cond_destroy(&m->nap_cond);
+		}
+		pthread_condattr_destroy(&ca);
+	}
+	if (!nap_ok) {
+		pthread_mutex_destroy(&m->status_lock);
+		free(m);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: cannot create a condition variable",
+				    ms->name);
+	}
+	m->nap_ready = true;
 	int rc = AUSCULT_ERR_NOMEM;
 	bool oom = false;
 	m->ms = *ms;
@@ -426,10 +515,12 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
 		goto fail;
 	}
-	m->max_frames = feature_extractor_max_frames(&m->fx, READ_SAMPLES);
+	m->hop_samples = fp->hop_length;
+	m->max_frames = feature_extractor_max_frames(&m->fx, READ_SAMPLES_MAX);
 	if (m->max_frames < 1)
 		m->max_frames = 1;
-	rc = autoencoder_init(&m->ae, &m->model, m->max_frames, &inner);
+	m->frame_cap = m->n_stack - 1 + BATCH_MAX_VECTORS + m->max_frames;
+	rc = autoencoder_init(&m->ae, &m->model, BATCH_MAX_VECTORS, &inner);
 	if (rc != AUSCULT_OK) {
 		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
 		goto fail;
@@ -464,11 +555,12 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		goto fail;
 	}
 
-	m->samples = calloc(READ_SAMPLES, sizeof(float));
-	m->frames = calloc((m->n_stack - 1 + m->max_frames) * m->n_mels, sizeof(float));
-	m->vec_scores = calloc(m->max_frames, sizeof(float));
-	m->band_errors = calloc(m->max_frames * m->n_mels, sizeof(float));
-	if (!m->samples || !m->frames || !m->vec_scores || !m->band_errors) {
+	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
+	m->frames = calloc(m->frame_cap * m->n_mels, sizeof(float));
+	m->frame_ms = calloc(m->frame_cap, sizeof(double));
+	m->vec_scores = calloc(BATCH_MAX_VECTORS, sizeof(float));
+	m->band_errors = calloc((size_t)BATCH_MAX_VECTORS * m->n_mels, sizeof(float));
+	if (!m->samples || !m->frames || !m->frame_ms || !m->vec_scores || !m->band_errors) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
 		goto fail;
 	}
@@ -500,7 +592,7 @@ bool monitor_destroy(struct monitor *m, int timeout_ms)
 	if (!m)
 		return true;
 	if (m->thread_started) {
-		atomic_store(&m->stop, true);
+		monitor_request_stop(m);
 		double until = mono_s() + timeout_ms / 1000.0;
 		while (!atomic_load(&m->finished) && mono_s() < until) {
 			struct timespec ts = { 0, 5 * 1000000L };

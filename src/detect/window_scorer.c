@@ -118,6 +118,14 @@ int window_scorer_push(struct window_scorer *ws, float vector_score, const float
 	return 1;
 }
 
+uint32_t window_scorer_until_window(const struct window_scorer *ws)
+{
+	/* Once the ring is full a window has been emitted, so since_hop counts from it. */
+	if (ws->filled < ws->w)
+		return ws->w - ws->filled;
+	return ws->h - ws->since_hop;
+}
+
 void window_scorer_reset(struct window_scorer *ws)
 {
 	ws->head = 0;

@@ -62,6 +62,12 @@ int window_scorer_init(struct window_scorer *ws, const struct window_scorer_conf
 int window_scorer_push(struct window_scorer *ws, float vector_score, const float *band_errors,
 		       double mean_square, struct window_score *out);
 
+/*
+ * Vectors still to push before the next window completes (>= 1): a caller may hold vectors back
+ * and score them in one batch up to there without delaying any window.
+ */
+uint32_t window_scorer_until_window(const struct window_scorer *ws);
+
 /* Forgets every vector (after a gap in the audio). */
 void window_scorer_reset(struct window_scorer *ws);
 

@@ -151,6 +151,34 @@ static void test_reset(void **state)
 	window_scorer_free(&ws);
 }
 
+/* until_window predicts exactly when the next window comes: before the first window, after it,
+ * across a reset, for every shape from w == h to h == 1. */
+static void test_until_window(void **state)
+{
+	(void)state;
+	static const uint32_t shapes[][2] = { { 1, 1 }, { 4, 1 }, { 4, 2 }, { 5, 5 }, { 9, 4 } };
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		struct window_scorer ws;
+		struct window_score out;
+		init_or_fail(&ws, shapes[s][0], shapes[s][1], 1, 0);
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(window_scorer_until_window(&ws), shapes[s][0]);
+			for (int windows = 0; windows < 6; windows++) {
+				uint32_t left = window_scorer_until_window(&ws);
+				assert_true(left >= 1);
+				for (uint32_t i = 1; i < left; i++) {
+					assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, &out), 0);
+					assert_int_equal(window_scorer_until_window(&ws), left - i);
+				}
+				assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, &out), 1);
+				assert_int_equal(window_scorer_until_window(&ws), shapes[s][1]);
+			}
+			window_scorer_reset(&ws);
+		}
+		window_scorer_free(&ws);
+	}
+}
+
 static void test_bad_config(void **state)
 {
 	(void)state;
@@ -178,7 +206,7 @@ int main(void)
 		cmocka_unit_test(test_window_hop_means), cmocka_unit_test(test_level),
 		cmocka_unit_test(test_w1),              cmocka_unit_test(test_resum_flushes),
 		cmocka_unit_test(test_long_run_matches_direct), cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_until_window), cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
