@@ -153,20 +153,11 @@ static int scan_dir(struct clip_list *l, const char *dir, int depth, struct ausc
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", dir);
 			break;
 		}
+		/* Anything but a folder is listed by its name: a dangling symlink named like audio
+		 * is listed too, so that whoever opens it reports it rather than it silently
+		 * missing from the results. */
 		struct stat st;
-		if (stat(path, &st) != 0) {
-			/* A dangling symlink named like audio is still reported when scored. */
-			if (has_audio_extension(e->d_name)) {
-				rc = list_push(l, path);
-				if (rc) {
-					free(path);
-					auscult_fail(err, rc, "%s: out of memory", dir);
-					break;
-				}
-			} else {
-				free(path);
-			}
-		} else if (S_ISDIR(st.st_mode)) {
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			rc = scan_dir(l, path, depth + 1, err);
 			free(path);
 			if (rc)
@@ -213,8 +204,8 @@ int clip_list_add(struct clip_list *l, const char *path, struct auscult_err *err
 	int rc = scan_dir(l, path, 0, err);
 	if (rc == AUSCULT_OK && l->count == before)
 		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "%s: no audio files (.wav, .flac, .ogg, .aiff, .au) in this folder "
-				  "or below it",
+				  "%s: no audio files (.wav, .flac, .ogg, .oga, .aif, .aiff, .au) in "
+				  "this folder or below it; give a folder of recordings",
 				  path);
 	if (rc != AUSCULT_OK) {
 		while (l->count > before)

@@ -24,7 +24,10 @@
 int clip_score_file(const struct model *m, struct autoencoder *ae, const char *path,
 		    float *clip_score, float *band_errors, struct auscult_err *err);
 
-/* A list of audio file paths to score, in the order given (each directory's files sorted). */
+/*
+ * A list of audio file paths, in the order given (each directory's files sorted): what the tools
+ * score and, through dataset_add_path, what training learns from.
+ */
 struct clip_list {
 	char **paths;    /* count owned strings */
 	size_t count;
@@ -33,9 +36,9 @@ struct clip_list {
 
 /*
  * Adds path to the list: a regular file (or anything not a directory) as is, so that a bad file
- * is reported by the scorer that opens it; a directory: every audio file under it, recursively,
- * by name extension (.wav .flac .ogg .oga .aif .aiff .au, any case), hidden entries skipped, sorted
- * by path. Returns AUSCULT_OK; AUSCULT_ERR_IO if path does not exist or a directory cannot be
+ * is reported by whoever opens it; a directory: every entry under it, recursively, named like
+ * audio (.wav .flac .ogg .oga .aif .aiff .au, any case; dangling symlinks too), hidden entries
+ * skipped, sorted by path. Returns AUSCULT_OK; AUSCULT_ERR_IO if path does not exist or a directory cannot be
  * read; AUSCULT_ERR_INVALID if a directory holds no audio file; AUSCULT_ERR_NOMEM. The message
  * names the path. On failure the list keeps what it held before the call.
  */

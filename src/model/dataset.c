@@ -1,123 +1,42 @@
 /* dataset.c - collects training files, computes their features and stacks them into vectors. */
 #include "model/dataset.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 #include "features/features_file.h"
-
-static const char *const audio_ext[] = { ".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".au" };
-
-static int is_audio_name(const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < sizeof(audio_ext) / sizeof(audio_ext[0]); i++) {
-		size_t e = strlen(audio_ext[i]);
-		if (n > e && strcasecmp(name + n - e, audio_ext[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int push_path(struct dataset *ds, const char *path)
-{
-	if (ds->n_files == ds->cap_files) {
-		uint32_t cap = ds->cap_files ? ds->cap_files * 2 : 64;
-		char **p = realloc(ds->paths, cap * sizeof(*p));
-		if (!p)
-			return AUSCULT_ERR_NOMEM;
-		ds->paths = p;
-		ds->cap_files = cap;
-	}
-	char *copy = strdup(path);
-	if (!copy)
-		return AUSCULT_ERR_NOMEM;
-	ds->paths[ds->n_files++] = copy;
-	return AUSCULT_OK;
-}
-
-static int cmp_path(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds the audio files under dir, recursively; *found counts them. */
-static int add_dir(struct dataset *ds, const char *dir, uint32_t *found, int depth,
-		   struct auscult_err *err)
-{
-	if (depth > 32)
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "%s: folders nested more than 32 deep (a symlink loop?)", dir);
-	DIR *d = opendir(dir);
-	if (!d)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read the folder: %s", dir,
-				    strerror(errno));
-	int rc = AUSCULT_OK;
-	struct dirent *e;
-	char *path = NULL;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		size_t len = strlen(dir) + strlen(e->d_name) + 2;
-		free(path);
-		path = malloc(len);
-		if (!path) {
-			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory listing %s", dir);
-			goto done;
-		}
-		snprintf(path, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
-		struct stat st;
-		if (stat(path, &st) != 0)
-			continue; /* a dangling symlink is not training data */
-		if (S_ISDIR(st.st_mode)) {
-			rc = add_dir(ds, path, found, depth + 1, err);
-			if (rc)
-				goto done;
-		} else if (S_ISREG(st.st_mode) && is_audio_name(e->d_name)) {
-			if (push_path(ds, path)) {
-				rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory listing %s",
-						  dir);
-				goto done;
-			}
-			(*found)++;
-		}
-	}
-done:
-	free(path);
-	closedir(d);
-	return rc;
-}
+#include "model/clip_scorer.h"
 
 int dataset_add_path(struct dataset *ds, const char *path, struct auscult_err *err)
 {
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: %s", path, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		if (push_path(ds, path))
-			return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory adding %s", path);
-		return AUSCULT_OK;
-	}
-	uint32_t before = ds->n_files, found = 0;
-	int rc = add_dir(ds, path, &found, 0, err);
-	if (rc == AUSCULT_OK && found == 0)
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "%s: no audio files in this folder (looked for .wav, .flac, .ogg, "
-				  ".aif, .au, also in subfolders); give a folder of recordings",
-				  path);
-	if (rc) {
-		/* Leave the list as it was before the call. */
-		while (ds->n_files > before)
-			free(ds->paths[--ds->n_files]);
+	/* The files `auscult score` would score for the same path: one way to collect recordings. */
+	struct clip_list found = { 0 };
+	int rc = clip_list_add(&found, path, err);
+	if (rc)
 		return rc;
+	if (found.count > UINT32_MAX / 2 - ds->n_files) {
+		clip_list_free(&found);
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: too many files (%zu) to train on",
+				    path, found.count);
 	}
-	qsort(ds->paths + before, ds->n_files - before, sizeof(char *), cmp_path);
+	uint32_t need = ds->n_files + (uint32_t)found.count;
+	if (need > ds->cap_files) {
+		uint32_t cap = ds->cap_files ? ds->cap_files * 2 : 64;
+		if (cap < need)
+			cap = need;
+		char **grown = realloc(ds->paths, cap * sizeof(*grown));
+		if (!grown) {
+			clip_list_free(&found);
+			return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory adding %s", path);
+		}
+		ds->paths = grown;
+		ds->cap_files = cap;
+	}
+	/* The strings move to ds; only the list's array is freed. */
+	memcpy(ds->paths + ds->n_files, found.paths, found.count * sizeof(*found.paths));
+	ds->n_files = need;
+	free(found.paths);
 	return AUSCULT_OK;
 }
 

@@ -26,11 +26,13 @@ struct dataset {
 };
 
 /*
- * Adds path: a directory gives every audio file under it (recursively; names ending in .wav,
- * .flac, .ogg, .oga, .aif, .aiff or .au in any case; hidden entries skipped), sorted by path;
- * anything else is added as is, so a bad file is reported when it is loaded. Returns AUSCULT_OK;
- * AUSCULT_ERR_IO (path missing or unreadable, errno text); AUSCULT_ERR_INVALID when a directory
- * holds no audio file; AUSCULT_ERR_NOMEM. The message names the path and says what to do.
+ * Adds path, collected as clip_list_add does (clip_scorer.h): a directory gives every entry under
+ * it named like audio (recursively; .wav, .flac, .ogg, .oga, .aif, .aiff or .au in any case;
+ * hidden entries skipped), sorted by path; anything else is added as is, so a bad file (or a
+ * dangling symlink) is reported when it is loaded. Returns AUSCULT_OK; AUSCULT_ERR_IO (path
+ * missing or unreadable, errno text); AUSCULT_ERR_INVALID when a directory holds no audio file;
+ * AUSCULT_ERR_NOMEM. The message names the path and says what to do. On failure ds keeps the
+ * files it had.
  */
 int dataset_add_path(struct dataset *ds, const char *path, struct auscult_err *err);
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "model/model_file.h"
+#include "publish/json_writer.h"
 
 uint64_t model_param_count(const struct model *m)
 {
@@ -120,39 +121,21 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 		t->tool_version[0] ? t->tool_version : "(unknown)");
 }
 
-static void json_string(FILE *out, const char *s)
+/* %.9g round-trips a float exactly; NaN and infinities become null. */
+static void json_field_f32(struct json_writer *w, const char *key, float v)
 {
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
+	json_field_double_digits(w, key, (double)v, 9);
 }
 
-/* %.9g round-trips a float exactly; JSON has no NaN or infinity. */
-static void json_float(FILE *out, float v)
+static void json_field_frames(struct json_writer *w, const char *key, uint32_t mask,
+			      uint32_t n_stack)
 {
-	if (isfinite(v))
-		fprintf(out, "%.9g", (double)v);
-	else
-		fputs("null", out);
-}
-
-static void json_frames(FILE *out, uint32_t mask, uint32_t n_stack)
-{
-	fputc('[', out);
-	const char *sep = "";
+	json_key(w, key);
+	json_array_open(w);
 	for (uint32_t f = 0; f < n_stack && f < 32; f++)
-		if (mask & (1u << f)) {
-			fprintf(out, "%s%u", sep, f);
-			sep = ",";
-		}
-	fputc(']', out);
+		if (mask & (1u << f))
+			json_uint(w, f);
+	json_array_close(w);
 }
 
 void model_info_print_json(FILE *out, const struct model *m, const char *path)
@@ -163,65 +146,70 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 	char created[64];
 	model_architecture(m, arch, sizeof(arch));
 	model_format_time_utc(t->created_unix_s, created, sizeof(created));
-
-	fputc('{', out);
-	if (path) {
-		fputs("\"path\":", out);
-		json_string(out, path);
-		fputc(',', out);
-	}
-	fprintf(out, "\"format_version\":%u,", MODEL_FILE_VERSION);
-	fprintf(out,
-		"\"features\":{\"sample_rate_hz\":%u,\"n_fft\":%u,\"hop_length\":%u,\"n_mels\":%u,"
-		"\"fmin_hz\":",
-		f->sample_rate_hz, f->n_fft, f->hop_length, f->n_mels);
-	json_float(out, f->fmin_hz);
-	fputs(",\"fmax_hz\":", out);
-	json_float(out, f->fmax_hz);
-	fprintf(out, ",\"n_stack\":%u,\"vector_dim\":%u},", f->n_stack, feature_params_vector_dim(f));
-	fputs("\"input_frames\":", out);
-	json_frames(out, m->input_frames, f->n_stack);
-	fputs(",\"target_frames\":", out);
-	json_frames(out, m->target_frames, f->n_stack);
-	fprintf(out, ",\"input_dim\":%u,\"output_dim\":%u,", model_input_dim(m), model_output_dim(m));
-	fprintf(out, "\"standardisation\":%s,\"band_weights\":%s,",
-		m->input_mean ? "true" : "false", m->band_weights ? "true" : "false");
-	fprintf(out, "\"aggregation\":\"%s\",\"top_fraction\":",
-		m->aggregation == CLIP_AGG_TOP_MEAN ? "top_mean" : "mean");
-	json_float(out, m->top_fraction);
-	fputs(",\"architecture\":", out);
-	json_string(out, arch);
-	fputs(",\"layers\":[", out);
-	for (uint32_t i = 0; i < m->n_layers; i++)
-		fprintf(out, "%s{\"n_in\":%u,\"n_out\":%u,\"activation\":\"%s\"}", i ? "," : "",
-			m->layers[i].n_in, m->layers[i].n_out,
-			activation_name(m->layers[i].activation));
-	fprintf(out, "],\"parameters\":%" PRIu64 ",", model_param_count(m));
-	fputs("\"threshold\":{\"gamma_shape\":", out);
-	json_float(out, m->threshold.gamma_shape);
-	fputs(",\"gamma_scale\":", out);
-	json_float(out, m->threshold.gamma_scale);
-	fputs(",\"quantile\":", out);
-	json_float(out, m->threshold.quantile);
-	fputs(",\"threshold\":", out);
-	json_float(out, m->threshold.threshold);
-	fprintf(out,
-		"},\"training\":{\"n_vectors\":%" PRIu64 ",\"n_files\":%u,\"epochs\":%u,"
-		"\"batch_size\":%u,\"learning_rate\":",
-		t->n_vectors, t->n_files, t->epochs, t->batch_size);
-	json_float(out, t->learning_rate);
-	fputs(",\"validation_split\":", out);
-	json_float(out, t->validation_split);
-	fprintf(out, ",\"seed\":%" PRIu64 ",\"train_loss\":", t->seed);
-	json_float(out, t->train_loss);
-	fputs(",\"val_loss\":", out);
-	json_float(out, t->val_loss);
-	fprintf(out, ",\"created_unix_s\":%" PRId64 ",\"created\":", t->created_unix_s);
-	json_string(out, created);
-	fputs(",\"tool_version\":", out);
 	char version[sizeof(t->tool_version) + 1];
 	memcpy(version, t->tool_version, sizeof(t->tool_version));
 	version[sizeof(t->tool_version)] = '\0';
-	json_string(out, version);
-	fputs("}}\n", out);
+
+	struct json_writer w;
+	json_writer_init_file(&w, out);
+	json_object_open(&w);
+	if (path)
+		json_field_string(&w, "path", path);
+	json_field_uint(&w, "format_version", MODEL_FILE_VERSION);
+	json_key(&w, "features");
+	json_object_open(&w);
+	json_field_uint(&w, "sample_rate_hz", f->sample_rate_hz);
+	json_field_uint(&w, "n_fft", f->n_fft);
+	json_field_uint(&w, "hop_length", f->hop_length);
+	json_field_uint(&w, "n_mels", f->n_mels);
+	json_field_f32(&w, "fmin_hz", f->fmin_hz);
+	json_field_f32(&w, "fmax_hz", f->fmax_hz);
+	json_field_uint(&w, "n_stack", f->n_stack);
+	json_field_uint(&w, "vector_dim", feature_params_vector_dim(f));
+	json_object_close(&w);
+	json_field_frames(&w, "input_frames", m->input_frames, f->n_stack);
+	json_field_frames(&w, "target_frames", m->target_frames, f->n_stack);
+	json_field_uint(&w, "input_dim", model_input_dim(m));
+	json_field_uint(&w, "output_dim", model_output_dim(m));
+	json_field_bool(&w, "standardisation", m->input_mean != NULL);
+	json_field_bool(&w, "band_weights", m->band_weights != NULL);
+	json_field_string(&w, "aggregation",
+			  m->aggregation == CLIP_AGG_TOP_MEAN ? "top_mean" : "mean");
+	json_field_f32(&w, "top_fraction", m->top_fraction);
+	json_field_string(&w, "architecture", arch);
+	json_key(&w, "layers");
+	json_array_open(&w);
+	for (uint32_t i = 0; i < m->n_layers; i++) {
+		json_object_open(&w);
+		json_field_uint(&w, "n_in", m->layers[i].n_in);
+		json_field_uint(&w, "n_out", m->layers[i].n_out);
+		json_field_string(&w, "activation", activation_name(m->layers[i].activation));
+		json_object_close(&w);
+	}
+	json_array_close(&w);
+	json_field_uint(&w, "parameters", model_param_count(m));
+	json_key(&w, "threshold");
+	json_object_open(&w);
+	json_field_f32(&w, "gamma_shape", m->threshold.gamma_shape);
+	json_field_f32(&w, "gamma_scale", m->threshold.gamma_scale);
+	json_field_f32(&w, "quantile", m->threshold.quantile);
+	json_field_f32(&w, "threshold", m->threshold.threshold);
+	json_object_close(&w);
+	json_key(&w, "training");
+	json_object_open(&w);
+	json_field_uint(&w, "n_vectors", t->n_vectors);
+	json_field_uint(&w, "n_files", t->n_files);
+	json_field_uint(&w, "epochs", t->epochs);
+	json_field_uint(&w, "batch_size", t->batch_size);
+	json_field_f32(&w, "learning_rate", t->learning_rate);
+	json_field_f32(&w, "validation_split", t->validation_split);
+	json_field_uint(&w, "seed", t->seed);
+	json_field_f32(&w, "train_loss", t->train_loss);
+	json_field_f32(&w, "val_loss", t->val_loss);
+	json_field_int(&w, "created_unix_s", t->created_unix_s);
+	json_field_string(&w, "created", created);
+	json_field_string(&w, "tool_version", version);
+	json_object_close(&w);
+	json_object_close(&w);
+	fputc('\n', out);
 }

@@ -1,6 +1,7 @@
-/* json_writer.c - a tiny JSON builder into a caller's buffer. */
+/* json_writer.c - a tiny JSON builder into a caller's buffer or a stream. */
 #include "publish/json_writer.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +12,10 @@
 /* Appends n bytes, counting what would have been written past the end (like snprintf). */
 static void put(struct json_writer *w, const char *s, size_t n)
 {
-	if (w->len < w->cap - 1) {
+	if (w->file) {
+		if (n > 0 && fwrite(s, 1, n, w->file) != n && w->write_errno == 0)
+			w->write_errno = errno ? errno : EIO;
+	} else if (w->len < w->cap - 1) {
 		size_t room = w->cap - 1 - w->len;
 		size_t k = n < room ? n : room;
 		memcpy(w->buf + w->len, s, k);
@@ -31,6 +35,29 @@ static void misuse(struct json_writer *w, const char *what)
 		w->misuse = what;
 }
 
+/* What stands between two tokens: the comma a later item needs, then the layout's white space. */
+static void put_gap(struct json_writer *w, bool comma)
+{
+	if (comma)
+		putc1(w, ',');
+	if (w->break_pending) {
+		putc1(w, '\n');
+		for (int i = 0; i < w->break_indent; i++)
+			putc1(w, ' ');
+		w->break_pending = false;
+	} else if (comma && w->spaced) {
+		putc1(w, ' ');
+	}
+}
+
+/* The comma and white space before the next item of the innermost container. */
+static void next_item(struct json_writer *w)
+{
+	int d = w->depth - 1;
+	put_gap(w, w->has_items[d]);
+	w->has_items[d] = true;
+}
+
 /* Everything a value needs before it: a comma in a list, a key in an object. */
 static bool before_value(struct json_writer *w)
 {
@@ -38,20 +65,20 @@ static bool before_value(struct json_writer *w)
 		misuse(w, "a second value after the complete top-level value");
 		return false;
 	}
-	if (w->depth == 0)
+	if (w->depth == 0) {
+		put_gap(w, false);
 		return true;
-	int d = w->depth - 1;
-	if (w->in_object[d]) {
+	}
+	if (w->in_object[w->depth - 1]) {
 		if (!w->key_pending) {
 			misuse(w, "a value inside an object without a key");
 			return false;
 		}
 		w->key_pending = false;
+		put_gap(w, false);
 		return true;
 	}
-	if (w->has_items[d])
-		putc1(w, ',');
-	w->has_items[d] = true;
+	next_item(w);
 	return true;
 }
 
@@ -70,6 +97,26 @@ void json_writer_init(struct json_writer *w, char *buf, size_t cap)
 		buf[0] = '\0';
 	if (!buf || cap == 0)
 		misuse(w, "no output buffer");
+}
+
+void json_writer_init_file(struct json_writer *w, FILE *out)
+{
+	memset(w, 0, sizeof(*w));
+	w->cap = 1;
+	w->file = out;
+	if (!out)
+		misuse(w, "no output stream");
+}
+
+void json_writer_spaced(struct json_writer *w)
+{
+	w->spaced = true;
+}
+
+void json_line_break(struct json_writer *w, int indent)
+{
+	w->break_pending = true;
+	w->break_indent = indent > 0 ? indent : 0;
 }
 
 static void open_container(struct json_writer *w, bool object)
@@ -97,6 +144,7 @@ static void close_container(struct json_writer *w, bool object)
 		misuse(w, "an object closed after a key without its value");
 		return;
 	}
+	put_gap(w, false);
 	putc1(w, object ? '}' : ']');
 	w->depth--;
 	after_value(w);
@@ -223,12 +271,9 @@ void json_key(struct json_writer *w, const char *key)
 		misuse(w, "a NULL key");
 		return;
 	}
-	int d = w->depth - 1;
-	if (w->has_items[d])
-		putc1(w, ',');
-	w->has_items[d] = true;
+	next_item(w);
 	put_escaped(w, key);
-	putc1(w, ':');
+	put(w, ": ", w->spaced ? 2 : 1);
 	w->key_pending = true;
 }
 
@@ -238,6 +283,15 @@ static void put_raw_value(struct json_writer *w, const char *text, size_t n)
 		return;
 	put(w, text, n);
 	after_value(w);
+}
+
+/* A number snprintf formatted: %g follows LC_NUMERIC; JSON needs a '.' whatever the locale says. */
+static void put_number(struct json_writer *w, char *text, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (text[i] == ',')
+			text[i] = '.';
+	put_raw_value(w, text, (size_t)n);
 }
 
 void json_string(struct json_writer *w, const char *s)
@@ -264,11 +318,7 @@ void json_double_digits(struct json_writer *w, double v, int significant_digits)
 		significant_digits = 17;
 	char text[40];
 	int n = snprintf(text, sizeof(text), "%.*g", significant_digits, v);
-	/* %g follows LC_NUMERIC; JSON needs a '.' whatever the locale says. */
-	for (int i = 0; i < n; i++)
-		if (text[i] == ',')
-			text[i] = '.';
-	put_raw_value(w, text, (size_t)n);
+	put_number(w, text, n);
 }
 
 void json_double(struct json_writer *w, double v)
@@ -289,10 +339,7 @@ void json_float(struct json_writer *w, float v)
 		if (strtof(text, NULL) == v)
 			break; /* 9 digits always round-trip a float */
 	}
-	for (int i = 0; i < n; i++)
-		if (text[i] == ',')
-			text[i] = '.';
-	put_raw_value(w, text, (size_t)n);
+	put_number(w, text, n);
 }
 
 void json_int(struct json_writer *w, int64_t v)
@@ -355,6 +402,13 @@ void json_field_double(struct json_writer *w, const char *key, double v)
 	json_double(w, v);
 }
 
+void json_field_double_digits(struct json_writer *w, const char *key, double v,
+			      int significant_digits)
+{
+	json_key(w, key);
+	json_double_digits(w, v, significant_digits);
+}
+
 void json_field_float(struct json_writer *w, const char *key, float v)
 {
 	json_key(w, key);
@@ -392,7 +446,10 @@ int json_writer_finish(struct json_writer *w, size_t *len_out, struct auscult_er
 	if (w->depth != 0 || !w->done)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "JSON writer misuse: %d container(s) left open", w->depth);
-	if (w->len > w->cap - 1)
+	if (w->write_errno)
+		return auscult_fail(err, AUSCULT_ERR_IO, "writing the JSON output failed: %s",
+				    strerror(w->write_errno));
+	if (!w->file && w->len > w->cap - 1)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM,
 				    "JSON payload needs %zu bytes but the buffer holds %zu; "
 				    "enlarge the buffer",

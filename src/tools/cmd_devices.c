@@ -1,5 +1,4 @@
 /* cmd_devices.c - `auscult devices`: list capture devices, or listen to one and print its level. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +6,7 @@
 #include <time.h>
 
 #include "audio/audio_source.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 #define LISTEN_RATE_HZ 16000u
@@ -26,20 +26,6 @@ static void devices_usage(FILE *out)
 		"  --seconds S      how long to listen (default 3, at most 3600)\n"
 		"  --rate HZ        open the device at this rate (default: 16000 if it can)\n"
 		"  --channels N     open N channels and average them (default 1)\n");
-}
-
-static int parse_uint(const char *opt, const char *text, unsigned long max, unsigned long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	unsigned long v = strtoul(text, &end, 10);
-	if (errno || !end || *end || end == text || text[0] == '-' || v > max) {
-		fprintf(stderr, "auscult devices: %s: '%s' is not a whole number in [0, %lu]\n", opt,
-			text, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 static double seconds_since(const struct timespec *t)
@@ -131,49 +117,31 @@ int cmd_devices(int argc, char **argv)
 {
 	const char *device = NULL;
 	double seconds = 3.0;
-	unsigned long rate_hz = 0;
-	unsigned long channels = 1;
-	unsigned long v;
+	uint64_t rate_hz = 0;
+	uint64_t channels = 1;
+	struct cli_command cli = { "devices", devices_usage, argc, argv, false };
 
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		const char *v;
+		int bad = 0;
+		if (cli_is_help(argv[i])) {
 			devices_usage(stdout);
 			return 0;
-		}
-		if (i + 1 >= argc && (strcmp(a, "--listen") == 0 || strcmp(a, "--seconds") == 0 ||
-				      strcmp(a, "--rate") == 0 || strcmp(a, "--channels") == 0)) {
-			fprintf(stderr, "auscult devices: %s needs a value\n", a);
-			return 2;
-		}
-		if (strcmp(a, "--listen") == 0) {
-			device = argv[++i];
-		} else if (strcmp(a, "--seconds") == 0) {
-			char *end = NULL;
-			const char *t = argv[++i];
-			seconds = strtod(t, &end);
-			if (!end || *end || end == t || !(seconds > 0.0) || seconds > 3600.0) {
-				fprintf(stderr, "auscult devices: --seconds: '%s' is not a number "
-					"in (0, 3600]\n", t);
-				return 2;
-			}
-		} else if (strcmp(a, "--rate") == 0) {
-			if (parse_uint(a, argv[++i], 384000, &v) != 0)
-				return 2;
-			rate_hz = v;
-		} else if (strcmp(a, "--channels") == 0) {
-			if (parse_uint(a, argv[++i], 64, &v) != 0 || v == 0) {
-				if (v == 0)
-					fprintf(stderr, "auscult devices: --channels: 0 is not in "
-						"[1, 64]\n");
-				return 2;
-			}
-			channels = v;
+		} else if ((v = cli_option_value(&cli, &i, "--listen"))) {
+			device = v;
+		} else if ((v = cli_option_value(&cli, &i, "--seconds"))) {
+			bad = cli_parse_double(&cli, "--seconds", v, 0.0, 3600.0, CLI_LO_OPEN, &seconds);
+		} else if ((v = cli_option_value(&cli, &i, "--rate"))) {
+			bad = cli_parse_uint(&cli, "--rate", v, 0, 384000, &rate_hz);
+		} else if ((v = cli_option_value(&cli, &i, "--channels"))) {
+			bad = cli_parse_uint(&cli, "--channels", v, 1, 64, &channels);
+		} else if (cli.failed) {
+			return CLI_EXIT_USAGE;
 		} else {
-			fprintf(stderr, "auscult devices: unknown option '%s'\n\n", a);
-			devices_usage(stderr);
-			return 2;
+			return cli_usage_error(&cli, "unknown option '%s'", argv[i]);
 		}
+		if (bad)
+			return CLI_EXIT_USAGE;
 	}
 	if (device)
 		return listen(device, seconds, (uint32_t)rate_hz, (uint32_t)channels);

@@ -12,12 +12,15 @@
 #include "model/metrics.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "publish/json_writer.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/svg_report.h"
 
 #define EVAL_MAX_BATCH 256
 #define EVAL_MAX_FPR 0.1 /* DCASE 2020 Task 2's pAUC range */
 #define EVAL_ID_MAX 16
+#define EVAL_JSON_DIGITS 9 /* JSON figures: enough digits for a float score to read back exactly */
 
 static void eval_usage(FILE *out)
 {
@@ -57,45 +60,6 @@ struct eval_group {
 	double *scores;    /* n, owned */
 	int *labels;       /* n, owned */
 };
-
-static void json_put_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-static void json_put_number(FILE *out, double v)
-{
-	if (isfinite(v))
-		fprintf(out, "%.9g", v);
-	else
-		fputs("null", out);
-}
-
-static const char *option_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t len = strlen(name);
-	const char *arg = argv[*i];
-	if (strncmp(arg, name, len) != 0)
-		return NULL;
-	if (arg[len] == '=')
-		return arg + len + 1;
-	if (arg[len] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++(*i)];
-}
 
 static const char *base_name(const char *path)
 {
@@ -243,64 +207,73 @@ static void print_table(const struct eval_group *groups, size_t n_groups, const 
 	}
 }
 
-static void json_group(FILE *out, const struct eval_group *g)
+static void json_group(struct json_writer *w, const struct eval_group *g)
 {
 	double p, r, f;
 	group_rates(g, &p, &r, &f);
-	fprintf(out, "{");
-	if (g->id) {
-		fprintf(out, "\"machine_id\": ");
-		json_put_string(out, g->id);
-		fprintf(out, ", ");
-	}
-	fprintf(out, "\"n_normal\": %zu, \"n_anomaly\": %zu, \"auc\": ", g->n_normal,
-		g->n_anomaly);
-	json_put_number(out, g->auc);
-	fprintf(out, ", \"pauc\": ");
-	json_put_number(out, g->pauc);
-	fprintf(out, ", \"tp\": %zu, \"fp\": %zu, \"tn\": %zu, \"fn\": %zu, \"precision\": ",
-		g->conf.tp, g->conf.fp, g->conf.tn, g->conf.fn);
-	json_put_number(out, p);
-	fprintf(out, ", \"recall\": ");
-	json_put_number(out, r);
-	fprintf(out, ", \"f1\": ");
-	json_put_number(out, f);
-	fprintf(out, "}");
+	json_object_open(w);
+	if (g->id)
+		json_field_string(w, "machine_id", g->id);
+	json_field_uint(w, "n_normal", g->n_normal);
+	json_field_uint(w, "n_anomaly", g->n_anomaly);
+	json_field_double_digits(w, "auc", g->auc, EVAL_JSON_DIGITS);
+	json_field_double_digits(w, "pauc", g->pauc, EVAL_JSON_DIGITS);
+	json_field_uint(w, "tp", g->conf.tp);
+	json_field_uint(w, "fp", g->conf.fp);
+	json_field_uint(w, "tn", g->conf.tn);
+	json_field_uint(w, "fn", g->conf.fn);
+	json_field_double_digits(w, "precision", p, EVAL_JSON_DIGITS);
+	json_field_double_digits(w, "recall", r, EVAL_JSON_DIGITS);
+	json_field_double_digits(w, "f1", f, EVAL_JSON_DIGITS);
+	json_object_close(w);
 }
 
-static void print_json(const struct eval_group *groups, size_t n_groups, const char *model_path,
-		       double threshold, const char *folder, const struct eval_clip *clips,
-		       size_t n_clips, size_t n_failed)
+/* One object, one line per machine and per file; the layout is part of the output format. */
+static int print_json(const struct eval_group *groups, size_t n_groups, const char *model_path,
+		      double threshold, const char *folder, const struct eval_clip *clips,
+		      size_t n_clips, size_t n_failed, struct auscult_err *err)
 {
-	printf("{\"model\": ");
-	json_put_string(stdout, model_path);
-	printf(", \"threshold\": ");
-	json_put_number(stdout, threshold);
-	printf(", \"max_fpr\": %.2g, \"folder\": ", EVAL_MAX_FPR);
-	json_put_string(stdout, folder);
-	printf(", \"files_failed\": %zu,\n \"machines\": [", n_failed);
+	struct json_writer w;
+	json_writer_init_file(&w, stdout);
+	json_writer_spaced(&w);
+	json_object_open(&w);
+	json_field_string(&w, "model", model_path);
+	json_field_double_digits(&w, "threshold", threshold, EVAL_JSON_DIGITS);
+	json_field_double_digits(&w, "max_fpr", EVAL_MAX_FPR, 2);
+	json_field_string(&w, "folder", folder);
+	json_field_uint(&w, "files_failed", n_failed);
+	json_line_break(&w, 1);
+	json_key(&w, "machines");
+	json_array_open(&w);
 	/* The last group is the pooled one. */
 	for (size_t i = 0; i + 1 < n_groups; i++) {
-		printf(i ? ",\n  " : "\n  ");
-		json_group(stdout, &groups[i]);
+		json_line_break(&w, 2);
+		json_group(&w, &groups[i]);
 	}
-	printf("\n ],\n \"overall\": ");
-	json_group(stdout, &groups[n_groups - 1]);
-	printf(",\n \"files\": [");
-	size_t k = 0;
+	json_line_break(&w, 1);
+	json_array_close(&w);
+	json_line_break(&w, 1);
+	json_key(&w, "overall");
+	json_group(&w, &groups[n_groups - 1]);
+	json_line_break(&w, 1);
+	json_key(&w, "files");
+	json_array_open(&w);
 	for (size_t i = 0; i < n_clips; i++) {
 		if (!clips[i].scored)
 			continue;
-		printf(k++ ? ",\n  {\"file\": " : "\n  {\"file\": ");
-		json_put_string(stdout, clips[i].path);
-		printf(", \"label\": \"%s\", \"machine_id\": ",
-		       clips[i].anomaly ? "anomaly" : "normal");
-		json_put_string(stdout, clips[i].id);
-		printf(", \"score\": ");
-		json_put_number(stdout, clips[i].score);
-		printf("}");
+		json_line_break(&w, 2);
+		json_object_open(&w);
+		json_field_string(&w, "file", clips[i].path);
+		json_field_string(&w, "label", clips[i].anomaly ? "anomaly" : "normal");
+		json_field_string(&w, "machine_id", clips[i].id);
+		json_field_double_digits(&w, "score", clips[i].score, EVAL_JSON_DIGITS);
+		json_object_close(&w);
 	}
-	printf("\n ]}\n");
+	json_line_break(&w, 1);
+	json_array_close(&w);
+	json_object_close(&w);
+	putchar('\n');
+	return json_writer_finish(&w, NULL, err);
 }
 
 static int write_svg(const char *svg_path, const char *model_path, const struct eval_group *groups,
@@ -365,55 +338,39 @@ int cmd_eval(int argc, char **argv)
 	size_t n_groups = 0, n_clips = 0;
 	char *folder = NULL;
 	struct auscult_err err;
+	struct cli_command cli = { "eval", eval_usage, argc, argv, false };
 	int status = 1;
 
 	for (int i = 1; i < argc; i++) {
-		bool missing = false;
 		const char *v;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (cli_is_help(argv[i])) {
 			eval_usage(stdout);
 			return 0;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		} else if ((v = option_value(argc, argv, &i, "--model", &missing))) {
+		} else if ((v = cli_option_value(&cli, &i, "--model"))) {
 			model_path = v;
-		} else if ((v = option_value(argc, argv, &i, "--svg", &missing))) {
+		} else if ((v = cli_option_value(&cli, &i, "--svg"))) {
 			svg_path = v;
-		} else if ((v = option_value(argc, argv, &i, "--threshold", &missing))) {
+		} else if ((v = cli_option_value(&cli, &i, "--threshold"))) {
 			threshold_text = v;
-		} else if (missing) {
-			fprintf(stderr, "auscult eval: %s needs a value\n", argv[i]);
-			return 2;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "auscult eval: unknown option '%s'\n\n", argv[i]);
-			eval_usage(stderr);
-			return 2;
+		} else if (cli.failed) {
+			return CLI_EXIT_USAGE;
+		} else if (cli_is_option(argv[i])) {
+			return cli_usage_error(&cli, "unknown option '%s'", argv[i]);
 		} else if (dir) {
-			fprintf(stderr, "auscult eval: one folder only ('%s' and '%s')\n", dir,
-				argv[i]);
-			return 2;
+			return cli_usage_error(&cli, "one folder only ('%s' and '%s')", dir, argv[i]);
 		} else {
 			dir = argv[i];
 		}
 	}
-	if (!model_path || !dir) {
-		fprintf(stderr, "auscult eval: %s is required\n\n",
-			!model_path ? "--model MODEL" : "a folder DIR");
-		eval_usage(stderr);
-		return 2;
-	}
+	if (!model_path || !dir)
+		return cli_usage_error(&cli, "%s is required",
+				       !model_path ? "--model MODEL" : "a folder DIR");
 	double threshold_override = NAN;
-	if (threshold_text) {
-		char *end;
-		errno = 0;
-		threshold_override = strtod(threshold_text, &end);
-		if (end == threshold_text || *end != '\0' || errno || !isfinite(threshold_override)) {
-			fprintf(stderr,
-				"auscult eval: --threshold '%s' is not a finite number (e.g. 12.5)\n",
-				threshold_text);
-			return 2;
-		}
-	}
+	if (threshold_text && cli_parse_double(&cli, "--threshold", threshold_text, -INFINITY,
+					       INFINITY, CLI_OPEN, &threshold_override))
+		return CLI_EXIT_USAGE;
 
 	/* The DCASE layout keeps training normals in train/ next to test/: never mix them in. */
 	struct stat st;
@@ -521,10 +478,13 @@ int cmd_eval(int argc, char **argv)
 		}
 	}
 
-	if (json)
-		print_json(groups, n_groups, model_path, threshold, folder, clips, n_clips, n_failed);
-	else
+	if (!json) {
 		print_table(groups, n_groups, model_path, threshold, folder, n_scored, n_failed);
+	} else if (print_json(groups, n_groups, model_path, threshold, folder, clips, n_clips,
+			      n_failed, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult eval: %s\n", err.msg);
+		goto done;
+	}
 	if (svg_path) {
 		if (write_svg(svg_path, model_path, groups, n_groups, threshold, &err) !=
 		    AUSCULT_OK) {

@@ -8,6 +8,7 @@
 #include "common/status.h"
 #include "features/feature_params.h"
 #include "features/features_file.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 static const char usage_line[] = "usage: auscult features FILE [--out OUT.f32] [--csv] [--streaming]";
@@ -95,40 +96,32 @@ int cmd_features(int argc, char **argv)
 	const char *in_path = NULL, *out_path = NULL;
 	int csv = 0;
 	enum framing framing = FRAMING_CENTRED;
+	struct cli_command cli = { "features", usage, argc, argv, false };
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		const char *v;
+		if (cli_is_help(argv[i])) {
 			usage(stdout);
 			return 0;
-		} else if (strcmp(argv[i], "--out") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "auscult features: --out needs a file name\n");
-				usage(stderr);
-				return 2;
-			}
-			out_path = argv[++i];
+		} else if ((v = cli_option_value(&cli, &i, "--out"))) {
+			out_path = v;
+		} else if (cli.failed) {
+			return CLI_EXIT_USAGE;
 		} else if (strcmp(argv[i], "--csv") == 0) {
 			csv = 1;
 		} else if (strcmp(argv[i], "--streaming") == 0) {
 			framing = FRAMING_STREAMING;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "auscult features: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			return 2;
+		} else if (cli_is_option(argv[i])) {
+			return cli_usage_error(&cli, "unknown option '%s'", argv[i]);
 		} else if (in_path) {
-			fprintf(stderr, "auscult features: one input file only ('%s' and '%s')\n",
-				in_path, argv[i]);
-			usage(stderr);
-			return 2;
+			return cli_usage_error(&cli, "one input file only ('%s' and '%s')", in_path,
+					       argv[i]);
 		} else {
 			in_path = argv[i];
 		}
 	}
-	if (!in_path) {
-		fprintf(stderr, "auscult features: no input file\n");
-		usage(stderr);
-		return 2;
-	}
+	if (!in_path)
+		return cli_usage_error(&cli, "no input file");
 
 	struct feature_params p;
 	struct auscult_err err;

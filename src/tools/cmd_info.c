@@ -5,6 +5,7 @@
 #include "model/model.h"
 #include "model/model_file.h"
 #include "model/model_info.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 static void info_usage(FILE *out)
@@ -23,30 +24,24 @@ int cmd_info(int argc, char **argv)
 {
 	const char *path = NULL;
 	int json = 0;
+	struct cli_command cli = { "info", info_usage, argc, argv, false };
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (cli_is_help(argv[i])) {
 			info_usage(stdout);
 			return 0;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "auscult info: unknown option '%s'\n\n", argv[i]);
-			info_usage(stderr);
-			return 2;
+		} else if (cli_is_option(argv[i])) {
+			return cli_usage_error(&cli, "unknown option '%s'", argv[i]);
 		} else if (path) {
-			fprintf(stderr, "auscult info: one model at a time ('%s' and '%s')\n\n", path,
-				argv[i]);
-			info_usage(stderr);
-			return 2;
+			return cli_usage_error(&cli, "one model at a time ('%s' and '%s')", path,
+					       argv[i]);
 		} else {
 			path = argv[i];
 		}
 	}
-	if (!path) {
-		fprintf(stderr, "auscult info: no model file given\n\n");
-		info_usage(stderr);
-		return 2;
-	}
+	if (!path)
+		return cli_usage_error(&cli, "no model file given");
 	struct model m;
 	struct auscult_err err;
 	if (model_load(&m, path, &err) != AUSCULT_OK) {

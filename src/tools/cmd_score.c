@@ -3,13 +3,14 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "publish/json_writer.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 /* Vectors per forward pass: a 10 s clip (309 vectors) in two passes, ~0.5 MB of activations. */
@@ -32,37 +33,18 @@ static void score_usage(FILE *out)
 		"the exit status is 1.\n");
 }
 
-/* Writes s as a JSON string literal (paths can hold quotes, backslashes, control bytes). */
-static void json_put_string(FILE *out, const char *s)
+/* One result as {file, score, threshold, decision}, on a line of its own in the array. */
+static void json_result(struct json_writer *w, const char *path, double score, double threshold,
+			const char *decision)
 {
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-/* Takes the value of --name VALUE or --name=VALUE; NULL when arg is not that option. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t len = strlen(name);
-	const char *arg = argv[*i];
-	if (strncmp(arg, name, len) != 0)
-		return NULL;
-	if (arg[len] == '=')
-		return arg + len + 1;
-	if (arg[len] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++(*i)];
+	json_line_break(w, 2);
+	json_object_open(w);
+	json_field_string(w, "file", path);
+	/* 9 significant digits: a float score's exact value. */
+	json_field_double_digits(w, "score", score, 9);
+	json_field_double_digits(w, "threshold", threshold, 9);
+	json_field_string(w, "decision", decision);
+	json_object_close(w);
 }
 
 int cmd_score(int argc, char **argv)
@@ -74,58 +56,42 @@ int cmd_score(int argc, char **argv)
 	struct model m = { 0 };
 	struct autoencoder ae = { 0 };
 	struct clip_list list = { 0 };
+	struct json_writer w;
 	struct auscult_err err;
+	struct cli_command cli = { "score", score_usage, argc, argv, false };
 	int status = 1;
 
 	for (int i = 1; i < argc; i++) {
-		bool missing = false;
 		const char *v;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (cli_is_help(argv[i])) {
 			score_usage(stdout);
 			return 0;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		} else if ((v = option_value(argc, argv, &i, "--model", &missing))) {
+		} else if ((v = cli_option_value(&cli, &i, "--model"))) {
 			model_path = v;
-		} else if ((v = option_value(argc, argv, &i, "--threshold", &missing))) {
+		} else if ((v = cli_option_value(&cli, &i, "--threshold"))) {
 			threshold_text = v;
-		} else if (missing) {
-			fprintf(stderr, "auscult score: %s needs a value\n", argv[i]);
-			return 2;
+		} else if (cli.failed) {
+			return CLI_EXIT_USAGE;
 		} else if (strcmp(argv[i], "--") == 0) {
 			first_input = i + 1;
 			break;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "auscult score: unknown option '%s'\n\n", argv[i]);
-			score_usage(stderr);
-			return 2;
+		} else if (cli_is_option(argv[i])) {
+			return cli_usage_error(&cli, "unknown option '%s'", argv[i]);
 		} else {
 			first_input = i;
 			break;
 		}
 	}
-	if (!model_path) {
-		fprintf(stderr, "auscult score: --model MODEL is required\n\n");
-		score_usage(stderr);
-		return 2;
-	}
-	if (first_input >= argc) {
-		fprintf(stderr, "auscult score: no files or folders to score\n\n");
-		score_usage(stderr);
-		return 2;
-	}
+	if (!model_path)
+		return cli_usage_error(&cli, "--model MODEL is required");
+	if (first_input >= argc)
+		return cli_usage_error(&cli, "no files or folders to score");
 	double threshold_override = NAN;
-	if (threshold_text) {
-		char *end;
-		errno = 0;
-		threshold_override = strtod(threshold_text, &end);
-		if (end == threshold_text || *end != '\0' || errno || !isfinite(threshold_override)) {
-			fprintf(stderr,
-				"auscult score: --threshold '%s' is not a finite number (e.g. 12.5)\n",
-				threshold_text);
-			return 2;
-		}
-	}
+	if (threshold_text && cli_parse_double(&cli, "--threshold", threshold_text, -INFINITY,
+					       INFINITY, CLI_OPEN, &threshold_override))
+		return CLI_EXIT_USAGE;
 
 	if (model_load(&m, model_path, &err) != AUSCULT_OK) {
 		fprintf(stderr, "auscult score: %s\n", err.msg);
@@ -150,8 +116,11 @@ int cmd_score(int argc, char **argv)
 
 	double threshold = threshold_text ? threshold_override : (double)m.threshold.threshold;
 	size_t printed = 0;
-	if (json)
-		fputs("[", stdout);
+	if (json) {
+		json_writer_init_file(&w, stdout);
+		json_writer_spaced(&w);
+		json_array_open(&w);
+	}
 	for (size_t i = 0; i < list.count; i++) {
 		float score;
 		if (clip_score_file(&m, &ae, list.paths[i], &score, NULL, &err) != AUSCULT_OK) {
@@ -162,20 +131,25 @@ int cmd_score(int argc, char **argv)
 		}
 		const char *decision = (double)score > threshold ? "anomaly" : "normal";
 		if (json) {
-			fputs(printed ? ",\n  {\"file\": " : "\n  {\"file\": ", stdout);
-			json_put_string(stdout, list.paths[i]);
-			printf(", \"score\": %.9g, \"threshold\": %.9g, \"decision\": \"%s\"}",
-			       (double)score, threshold, decision);
+			json_result(&w, list.paths[i], (double)score, threshold, decision);
 		} else {
 			printf("%s\t%.6f\t%s\n", list.paths[i], (double)score, decision);
 		}
 		fflush(stdout); /* a long run shows progress line by line, even through a pipe */
 		printed++;
 	}
-	if (json)
-		fputs(printed ? "\n]\n" : "]\n", stdout);
+	if (json) {
+		if (printed)
+			json_line_break(&w, 0);
+		json_array_close(&w);
+		putchar('\n');
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "auscult score: writing the results failed: %s\n", strerror(errno));
+		goto done;
+	}
+	if (json && json_writer_finish(&w, NULL, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult score: %s\n", err.msg);
 		goto done;
 	}
 	status = any_failed ? 1 : 0;

@@ -9,6 +9,7 @@
 #include "model/gamma_fit.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 #define THRESHOLD_MAX_BATCH 256
@@ -38,55 +39,41 @@ int cmd_threshold(int argc, char **argv)
 	struct autoencoder ae = { 0 };
 	struct auscult_err err = { { 0 } };
 	double *scores = NULL;
+	struct cli_command cli = { "threshold", threshold_usage, argc, argv, false };
 	int status = 1;
 	int ae_ready = 0;
 
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		const char *v;
+		if (cli_is_help(argv[i])) {
 			threshold_usage(stdout);
 			status = 0;
 			goto done;
-		}
-		if (strcmp(a, "--model") == 0 || strcmp(a, "--out") == 0 ||
-		    strcmp(a, "--quantile") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "auscult threshold: %s needs a value\n", a);
-				status = 2;
+		} else if ((v = cli_option_value(&cli, &i, "--model"))) {
+			model_path = v;
+		} else if ((v = cli_option_value(&cli, &i, "--out"))) {
+			out_path = v;
+		} else if ((v = cli_option_value(&cli, &i, "--quantile"))) {
+			if (cli_parse_double(&cli, "--quantile", v, 0.0, 1.0, CLI_OPEN, &quantile)) {
+				status = CLI_EXIT_USAGE;
 				goto done;
 			}
-			const char *v = argv[++i];
-			if (strcmp(a, "--model") == 0) {
-				model_path = v;
-			} else if (strcmp(a, "--out") == 0) {
-				out_path = v;
-			} else {
-				char *end = NULL;
-				quantile = strtod(v, &end);
-				if (end == v || *end != '\0' || !(quantile > 0.0 && quantile < 1.0)) {
-					fprintf(stderr,
-						"auscult threshold: --quantile: '%s' is not a number in (0, 1)\n",
-						v);
-					status = 2;
-					goto done;
-				}
-			}
-			continue;
-		}
-		if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "auscult threshold: unknown option '%s'\n", a);
-			threshold_usage(stderr);
-			status = 2;
+		} else if (cli.failed) {
+			status = CLI_EXIT_USAGE;
 			goto done;
-		}
-		if (clip_list_add(&files, a, &err) != AUSCULT_OK) {
+		} else if (cli_is_option(argv[i])) {
+			status = cli_usage_error(&cli, "unknown option '%s'", argv[i]);
+			goto done;
+		} else if (clip_list_add(&files, argv[i], &err) != AUSCULT_OK) {
 			fprintf(stderr, "auscult threshold: %s\n", err.msg);
 			goto done;
 		}
 	}
 	if (!model_path || !out_path || files.count == 0) {
-		threshold_usage(stderr);
-		status = 2;
+		status = cli_usage_error(&cli, "%s is required",
+					 !model_path ? "--model MODEL" :
+					 !out_path ? "--out NEW_MODEL" :
+					 "at least one file or folder of recordings");
 		goto done;
 	}
 	if (files.count < 2) {

@@ -16,6 +16,7 @@
 #include "model/model.h"
 #include "model/model_file.h"
 #include "model/trainer_recipe.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -56,33 +57,24 @@ static void usage(FILE *out)
 		"current batch without writing a model (exit status 130).\n");
 }
 
-static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+/* --epochs N and the like: a whole number in [lo, hi] into a uint32_t. */
+static int parse_u32(const struct cli_command *cli, const char *opt, const char *text, uint32_t lo,
+		     uint32_t hi, uint32_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
-		fprintf(stderr, "auscult train: %s: \"%s\" is not a whole number in [%u, %u]\n", opt, s,
-			lo, hi);
+	uint64_t v;
+	if (cli_parse_uint(cli, opt, text, lo, hi, &v))
 		return -1;
-	}
 	*out = (uint32_t)v;
 	return 0;
 }
 
-static int parse_float(const char *opt, const char *s, double lo, double hi, int lo_open,
-		       int hi_open, float *out)
+/* --lr X and the like: a number in the range into a float. */
+static int parse_float(const struct cli_command *cli, const char *opt, const char *text, double lo,
+		       double hi, enum cli_ends ends, float *out)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	int ok = !errno && end != s && !*end && isfinite(v) && (lo_open ? v > lo : v >= lo) &&
-		 (hi_open ? v < hi : v <= hi);
-	if (!ok) {
-		fprintf(stderr, "auscult train: %s: \"%s\" is not a number in %c%g, %g%c\n", opt, s,
-			lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
+	double v;
+	if (cli_parse_double(cli, opt, text, lo, hi, ends, &v))
 		return -1;
-	}
 	*out = (float)v;
 	return 0;
 }
@@ -189,6 +181,7 @@ int cmd_train(int argc, char **argv)
 	const char *out = NULL, *in_frames = NULL, *target_frames = NULL;
 	int quiet = 0;
 	uint32_t u;
+	struct cli_command cli = { "train", usage, argc, argv, false };
 
 	optind = 1;
 	int c;
@@ -205,43 +198,35 @@ int cmd_train(int argc, char **argv)
 			}
 			break;
 		case OPT_EPOCHS:
-			if (parse_u32("--epochs", optarg, 1, 1000000, &o.trainer.epochs))
-				return 2;
+			if (parse_u32(&cli, "--epochs", optarg, 1, 1000000, &o.trainer.epochs))
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_BATCH:
-			if (parse_u32("--batch", optarg, 1, 1048576, &o.trainer.batch_size))
-				return 2;
+			if (parse_u32(&cli, "--batch", optarg, 1, 1048576, &o.trainer.batch_size))
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_LR:
-			if (parse_float("--lr", optarg, 0.0, 10.0, 1, 0, &o.trainer.learning_rate))
-				return 2;
+			if (parse_float(&cli, "--lr", optarg, 0.0, 10.0, CLI_LO_OPEN,
+					&o.trainer.learning_rate))
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_VAL:
-			if (parse_float("--val-split", optarg, 0.0, 1.0, 0, 1,
+			if (parse_float(&cli, "--val-split", optarg, 0.0, 1.0, CLI_HI_OPEN,
 					&o.trainer.validation_split))
-				return 2;
+				return CLI_EXIT_USAGE;
 			break;
-		case OPT_SEED: {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr,
-					"auscult train: --seed: \"%s\" is not a whole number >= 0\n",
-					optarg);
-				return 2;
-			}
-			o.trainer.seed = v;
+		case OPT_SEED:
+			if (cli_parse_uint(&cli, "--seed", optarg, 0, UINT64_MAX, &o.trainer.seed))
+				return CLI_EXIT_USAGE;
 			break;
-		}
 		case OPT_THREADS:
-			if (parse_u32("--threads", optarg, 0, 256, &u))
-				return 2;
+			if (parse_u32(&cli, "--threads", optarg, 0, 256, &u))
+				return CLI_EXIT_USAGE;
 			o.trainer.threads = (int)u;
 			break;
 		case OPT_QUANTILE:
-			if (parse_float("--quantile", optarg, 0.0, 1.0, 1, 1, &o.quantile))
-				return 2;
+			if (parse_float(&cli, "--quantile", optarg, 0.0, 1.0, CLI_OPEN, &o.quantile))
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_STD:
 			o.standardize = true;
@@ -273,17 +258,11 @@ int cmd_train(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!out) {
-		fprintf(stderr, "auscult train: --out MODEL is required\n\n");
-		usage(stderr);
-		return 2;
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "auscult train: no training data: give folders or files of "
-				"recordings of the healthy machine\n\n");
-		usage(stderr);
-		return 2;
-	}
+	if (!out)
+		return cli_usage_error(&cli, "--out MODEL is required");
+	if (optind >= argc)
+		return cli_usage_error(&cli, "no training data: give folders or files of "
+				       "recordings of the healthy machine");
 	if (in_frames && train_parse_frames("input-frames", in_frames, fp.n_stack,
 					    &o.input_frames, &err)) {
 		fprintf(stderr, "auscult train: --%s\n", err.msg);

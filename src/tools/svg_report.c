@@ -204,6 +204,19 @@ static void write_bars(FILE *out, const unsigned *counts, int n_bins, double x0,
 	fputs("</g>\n", out);
 }
 
+/* One legend line at (x, y): a swatch of the bars' colour and "NAME (N files)". */
+static void put_legend_entry(FILE *out, double x, double y, const char *colour, const char *name,
+			     size_t n_files)
+{
+	char label[96];
+	fprintf(out,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\" "
+		"fill-opacity=\"0.55\"/>\n",
+		x, y, colour);
+	snprintf(label, sizeof(label), "%s (%zu file%s)", name, n_files, n_files == 1 ? "" : "s");
+	put_text(out, x + 20, y + 11, "start", 12, NULL, label);
+}
+
 static void write_histogram_panel(FILE *out, const struct svg_report *r)
 {
 	const double x0 = HIST_LEFT, y0 = PANEL_TOP, w = HIST_W, h = PANEL_H;
@@ -313,20 +326,8 @@ static void write_histogram_panel(FILE *out, const struct svg_report *r)
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"162\" height=\"48\" fill=\"#ffffff\" "
 		"fill-opacity=\"0.9\" stroke=\"#bbbbbb\"/>\n",
 		lx, ly);
-	fprintf(out,
-		"<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\" "
-		"fill-opacity=\"0.55\"/>\n",
-		lx + 8, ly + 8, COLOUR_NORMAL);
-	snprintf(label, sizeof(label), "normal (%zu file%s)", r->n_normal,
-		 r->n_normal == 1 ? "" : "s");
-	put_text(out, lx + 28, ly + 19, "start", 12, NULL, label);
-	fprintf(out,
-		"<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\" "
-		"fill-opacity=\"0.55\"/>\n",
-		lx + 8, ly + 28, COLOUR_ANOMALY);
-	snprintf(label, sizeof(label), "anomaly (%zu file%s)", r->n_anomaly,
-		 r->n_anomaly == 1 ? "" : "s");
-	put_text(out, lx + 28, ly + 39, "start", 12, NULL, label);
+	put_legend_entry(out, lx + 8, ly + 8, COLOUR_NORMAL, "normal", r->n_normal);
+	put_legend_entry(out, lx + 8, ly + 28, COLOUR_ANOMALY, "anomaly", r->n_anomaly);
 	fputs("</g>\n", out);
 }
 

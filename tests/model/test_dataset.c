@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -53,8 +54,8 @@ static void test_empty_folder(void **state)
 	assert_int_equal(dataset_add_path(&ds, tmpdir, &err), AUSCULT_ERR_INVALID);
 	char want[512];
 	snprintf(want, sizeof(want),
-		 "%s: no audio files in this folder (looked for .wav, .flac, .ogg, .aif, .au, also "
-		 "in subfolders); give a folder of recordings",
+		 "%s: no audio files (.wav, .flac, .ogg, .oga, .aif, .aiff, .au) in this folder or "
+		 "below it; give a folder of recordings",
 		 tmpdir);
 	assert_string_equal(err.msg, want);
 	assert_int_equal(ds.n_files, 0);
@@ -68,7 +69,8 @@ static void test_missing_path(void **state)
 	memset(&ds, 0, sizeof(ds));
 	struct auscult_err err = { { 0 } };
 	assert_int_equal(dataset_add_path(&ds, "/nonexistent/recordings", &err), AUSCULT_ERR_IO);
-	assert_string_equal(err.msg, "/nonexistent/recordings: No such file or directory");
+	assert_string_equal(err.msg,
+			    "/nonexistent/recordings: No such file or directory; check the path");
 	struct feature_params p;
 	feature_params_defaults(&p);
 	assert_int_equal(dataset_load(&ds, &p, NULL, NULL, &err), AUSCULT_ERR_INVALID);
@@ -94,6 +96,55 @@ static void test_not_audio(void **state)
 		fail_msg("the error does not name the file: %s", err.msg);
 	assert_null(ds.vectors);
 	assert_int_equal(ds.n_vectors, 0);
+	dataset_free(&ds);
+}
+
+/* A dangling symlink named like audio is collected, then refused at load with its name. */
+static void test_dangling_symlink_is_named(void **state)
+{
+	(void)state;
+	char link[256];
+	snprintf(link, sizeof(link), "%s/gone.wav", tmpdir);
+	assert_int_equal(symlink("/nonexistent/recording.wav", link), 0);
+	struct dataset ds;
+	memset(&ds, 0, sizeof(ds));
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(dataset_add_path(&ds, tmpdir, &err), AUSCULT_OK);
+	assert_int_equal(ds.n_files, 1);
+	assert_string_equal(ds.paths[0], link);
+	struct feature_params p;
+	feature_params_defaults(&p);
+	assert_int_equal(dataset_load(&ds, &p, NULL, NULL, &err), AUSCULT_ERR_IO);
+	if (!strstr(err.msg, "gone.wav: cannot open"))
+		fail_msg("the error does not name the file: %s", err.msg);
+	dataset_free(&ds);
+	unlink(link);
+}
+
+/* Paths added one after another keep their order; a failing add keeps what was there. */
+static void test_adds_accumulate(void **state)
+{
+	(void)state;
+	struct dataset ds;
+	memset(&ds, 0, sizeof(ds));
+	struct auscult_err err = { { 0 } };
+	char dir[256], solo[256];
+	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
+	snprintf(solo, sizeof(solo), "%s/solo.txt", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_file("sub/b.wav", "x");
+	write_file("sub/a.flac", "x");
+	write_file("solo.txt", "x");
+	assert_int_equal(dataset_add_path(&ds, solo, &err), AUSCULT_OK);
+	assert_int_equal(dataset_add_path(&ds, dir, &err), AUSCULT_OK);
+	assert_int_equal(dataset_add_path(&ds, "/nonexistent", &err), AUSCULT_ERR_IO);
+	for (int i = 0; i < 70; i++) /* past the first 64 slots */
+		assert_int_equal(dataset_add_path(&ds, solo, &err), AUSCULT_OK);
+	assert_int_equal(ds.n_files, 73);
+	assert_string_equal(ds.paths[0], solo);
+	assert_non_null(strstr(ds.paths[1], "/sub/a.flac"));
+	assert_non_null(strstr(ds.paths[2], "/sub/b.wav"));
+	assert_string_equal(ds.paths[72], solo);
 	dataset_free(&ds);
 }
 
@@ -193,6 +244,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty_folder, make_tmp, remove_tmp),
 		cmocka_unit_test(test_missing_path),
 		cmocka_unit_test_setup_teardown(test_not_audio, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_dangling_symlink_is_named, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_adds_accumulate, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_real_files_sorted_and_stacked, make_tmp,
 						remove_tmp),
 		cmocka_unit_test(test_matches_reference),

@@ -349,7 +349,8 @@ static void info_json_is_one_valid_object(void **state)
 	char *text = capture(model_info_print_json, &m, "odd \"name\"\t.am");
 	if (!json_valid_object(text))
 		fail_msg("not one valid JSON object: %s", text);
-	assert_non_null(strstr(text, "\"path\":\"odd \\\"name\\\"\\u0009.am\""));
+	/* Escaped by json_writer, the one JSON escaper: a tab has its short form. */
+	assert_non_null(strstr(text, "\"path\":\"odd \\\"name\\\"\\t.am\""));
 	assert_non_null(strstr(text, "\"architecture\":\"640-128-128-128-128-8-128-128-128-128-640\""));
 	assert_non_null(strstr(text, "\"parameters\":265864"));
 	assert_non_null(strstr(text, "\"input_frames\":[0,1,2,3,4]"));

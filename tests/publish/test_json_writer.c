@@ -1,4 +1,4 @@
-/* test_json_writer.c - the JSON builder: escaping, numbers, nesting, overflow and misuse. */
+/* test_json_writer.c - the JSON builder: escaping, numbers, nesting, streams, layout, misuse. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,123 @@ static void misuse_is_named(void **state)
 	assert_string_equal(err.msg, "JSON writer misuse: a key outside an object");
 }
 
+/* The same calls give the same bytes into a buffer and into a stream. */
+static void write_sample(struct json_writer *w)
+{
+	json_object_open(w);
+	json_field_string(w, "file", "a \"b\"\n\xff.wav");
+	json_field_double(w, "score", 2.5);
+	json_key(w, "ids");
+	json_array_open(w);
+	json_uint(w, 0);
+	json_null(w);
+	json_array_close(w);
+	json_object_close(w);
+}
+
+static void streams_to_a_file(void **state)
+{
+	(void)state;
+	char buf[256];
+	struct json_writer w;
+	json_writer_init(&w, buf, sizeof(buf));
+	write_sample(&w);
+	assert_int_equal(json_writer_finish(&w, NULL, NULL), AUSCULT_OK);
+
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *f = open_memstream(&text, &text_len);
+	assert_non_null(f);
+	json_writer_init_file(&w, f);
+	write_sample(&w);
+	size_t len = 0;
+	assert_int_equal(json_writer_finish(&w, &len, NULL), AUSCULT_OK);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(text, buf);
+	assert_int_equal(len, strlen(buf));
+	free(text);
+
+	/* Misuse is still found; a missing stream is misuse too. */
+	struct auscult_err err;
+	f = open_memstream(&text, &text_len);
+	assert_non_null(f);
+	json_writer_init_file(&w, f);
+	json_array_open(&w);
+	assert_int_equal(json_writer_finish(&w, NULL, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "JSON writer misuse: 1 container(s) left open");
+	fclose(f);
+	free(text);
+	json_writer_init_file(&w, NULL);
+	json_null(&w);
+	assert_int_equal(json_writer_finish(&w, NULL, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "JSON writer misuse: no output stream");
+}
+
+static void stream_write_failure_is_reported(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/dev/full", "w");
+	if (!f)
+		skip(); /* no /dev/full on this system */
+	setvbuf(f, NULL, _IONBF, 0); /* every write reaches the device and fails at once */
+	struct json_writer w;
+	struct auscult_err err;
+	json_writer_init_file(&w, f);
+	write_sample(&w);
+	assert_int_equal(json_writer_finish(&w, NULL, &err), AUSCULT_ERR_IO);
+	assert_string_equal(err.msg, "writing the JSON output failed: No space left on device");
+	fclose(f);
+}
+
+/* The layout `auscult eval --json` prints: spaced items, some starting indented lines. */
+static void spaced_layout_with_line_breaks(void **state)
+{
+	(void)state;
+	char buf[512];
+	struct json_writer w;
+	json_writer_init(&w, buf, sizeof(buf));
+	json_writer_spaced(&w);
+	json_object_open(&w);
+	json_field_string(&w, "model", "m.am");
+	json_field_uint(&w, "files_failed", 0);
+	json_line_break(&w, 1);
+	json_key(&w, "machines");
+	json_array_open(&w);
+	for (int i = 0; i < 2; i++) {
+		json_line_break(&w, 2);
+		json_object_open(&w);
+		json_field_int(&w, "id", i);
+		json_field_double_digits(&w, "auc", 0.123456789012 * (i + 1), 9);
+		json_object_close(&w);
+	}
+	json_line_break(&w, 1);
+	json_array_close(&w);
+	json_line_break(&w, 1);
+	json_key(&w, "empty");
+	json_array_open(&w);
+	json_array_close(&w);
+	json_object_close(&w);
+	assert_int_equal(json_writer_finish(&w, NULL, NULL), AUSCULT_OK);
+	assert_string_equal(buf, "{\"model\": \"m.am\", \"files_failed\": 0,\n"
+				 " \"machines\": [\n"
+				 "  {\"id\": 0, \"auc\": 0.123456789},\n"
+				 "  {\"id\": 1, \"auc\": 0.246913578}\n"
+				 " ],\n"
+				 " \"empty\": []}");
+
+	/* Line breaks alone (compact otherwise): an array of items one per line. */
+	json_writer_init(&w, buf, sizeof(buf));
+	json_array_open(&w);
+	json_line_break(&w, 2);
+	json_int(&w, 1);
+	json_line_break(&w, 2);
+	json_int(&w, 2);
+	json_line_break(&w, 0);
+	json_array_close(&w);
+	assert_int_equal(json_writer_finish(&w, NULL, NULL), AUSCULT_OK);
+	assert_string_equal(buf, "[\n  1,\n  2\n]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +345,9 @@ int main(void)
 		cmocka_unit_test(times_are_utc_milliseconds),
 		cmocka_unit_test(overflow_is_reported_with_size),
 		cmocka_unit_test(misuse_is_named),
+		cmocka_unit_test(streams_to_a_file),
+		cmocka_unit_test(stream_write_failure_is_reported),
+		cmocka_unit_test(spaced_layout_with_line_breaks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
