@@ -229,7 +229,6 @@ static void reload(struct daemon_state *d, const char *path)
 	log_set_level(d->cfg.log_level);
 	if (announce_monitors(d, &d->cfg, &err) != AUSCULT_OK)
 		log_error("reload: Home Assistant discovery: %s", err.msg);
-	d->ready_sent = false; /* READY again once audio flows: systemd expects it after RELOADING */
 	log_info("reload: %s applied (%zu monitor%s)", path, d->n_monitors,
 		 d->n_monitors == 1 ? "" : "s");
 }
@@ -305,8 +304,15 @@ int daemon_run(const char *config_path)
 	while (!stop_requested) {
 		if (reload_requested) {
 			reload_requested = 0;
-			sd_notify_send("RELOADING=1");
+			char reloading[64];
+			snprintf(reloading, sizeof(reloading), "RELOADING=1\nMONOTONIC_USEC=%.0f",
+				 floor(mono_s() * 1e6));
+			sd_notify_send(reloading);
 			reload(&d, config_path);
+			/* systemd holds the unit in "reloading" until READY=1, whether the file was
+			 * applied or refused: send it once audio flows, at once if it still does. */
+			d.ready_sent = false;
+			status_next_s = 0.0;
 			busy_until_s = mono_s() + BUSY_AFTER_CHANGE_S;
 		}
 		message_queue_clear_wake(&d.q);
