@@ -1,4 +1,4 @@
-/* trainer_kernels.h - the trainer's building blocks: seeded PRNG, batch norm + ReLU, Adam. */
+/* trainer_kernels.h - the trainer's building blocks: PRNG, gathering, BN + ReLU, MSE, Adam. */
 #ifndef AUSCULT_TRAINER_KERNELS_H
 #define AUSCULT_TRAINER_KERNELS_H
 
@@ -32,6 +32,17 @@ double trainer_rng_normal(struct trainer_rng *r);
 void trainer_rng_shuffle(struct trainer_rng *r, uint32_t *idx, uint32_t n);
 
 /*
+ * Copies n_rows rows into dst (n_rows x n_cols) through a column selection and an affine map:
+ * dst[i][j] = (src[cols[j]] - shift[j]) * scale[j], src being row idx[i] of rows (row first + i
+ * when idx is NULL), rows row_dim floats apart. shift and scale are n_cols values, or both NULL
+ * to copy the values unchanged. A selection of consecutive columns (the usual case) takes a
+ * vectorised path with the same results. Never allocates.
+ */
+void gather_rows(float *dst, const float *rows, uint32_t row_dim, const uint32_t *idx,
+		 uint64_t first, uint32_t n_rows, const uint32_t *cols, uint32_t n_cols,
+		 const float *shift, const float *scale);
+
+/*
  * Batch normalisation in training mode followed by ReLU, over a row-major batch of n_rows x
  * n_cols pre-activations (Keras semantics): per column, the batch mean and the biased batch
  * variance normalise; xhat = (z - mean) / sqrt(var + eps); act = max(0, gamma xhat + beta).
@@ -50,6 +61,20 @@ void bn_relu_forward_train(float *z, float *act, uint32_t n_rows, uint32_t n_col
 void bn_relu_backward(float *d, const float *xhat, const float *act, uint32_t n_rows,
 		      uint32_t n_cols, const float *gamma, const float *inv_std, float *dgamma,
 		      float *dbeta);
+
+/* Rows whose squared errors mse_backward sums side by side (independent addition chains). */
+#define MSE_ROWS_AT_ONCE 8
+
+/*
+ * Mean squared error of out against target (both n_rows x n_cols) and its gradient, which
+ * replaces out: d = 2 (out - target) / (n_rows n_cols); dbias[j] (n_cols) receives the sum over
+ * rows of d[.][j] (the output layer's bias gradient). The error is summed in float along each
+ * row, the row sums in double, row after row, so the value does not depend on how the loops are
+ * vectorised. sq is scratch for min(n_rows, MSE_ROWS_AT_ONCE) x n_cols floats. out, dbias and
+ * sq overlap nothing else. Returns the mean; never allocates.
+ */
+double mse_backward(float *out, const float *target, uint32_t n_rows, uint32_t n_cols,
+		    float *dbias, float *sq);
 
 /*
  * Inference-mode batch norm + ReLU with running statistics, in place on n_rows x n_cols:
