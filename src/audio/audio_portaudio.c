@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pa_linux_alsa.h>
 #include <portaudio.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,24 @@
 
 /* A device whose callback has not run for this long is treated as gone. */
 #define PA_SILENT_LIMIT_MS 2000L
+/*
+ * With real_time_only, a device that delivers more than PA_FAST_RATIO times its rate, plus
+ * PA_FAST_SLACK_S of audio (buffers filled before the count began, a pipe's backlog), within a
+ * window of up to PA_FAST_WINDOW_MS is broken: no clock runs that fast. An ALSA `type file` PCM
+ * past the end of its infile replays its stale buffer as fast as the CPU goes (tens of millions
+ * of frames a second); without this check the daemon would score that garbage, and burn two
+ * cores, for ever.
+ */
+#define PA_FAST_RATIO 2.0
+#define PA_FAST_SLACK_S 2.0
+#define PA_FAST_WINDOW_MS 5000L
+/*
+ * How long closing waits for the stream to stop. Stopping joins PortAudio's capture thread, which
+ * cannot be cancelled while it is inside ALSA; an ALSA file PCM reading a stalled FIFO sits in
+ * read(2) there until data comes. The close then finishes on a thread of its own, and the device
+ * is not reopened until it has.
+ */
+#define PA_CLOSE_WAIT_MS 250L
 
 static const double pa_probe_rates_hz[] = { 8000, 16000, 22050, 44100, 48000 };
 #define PA_N_PROBE_RATES (sizeof(pa_probe_rates_hz) / sizeof(pa_probe_rates_hz[0]))
@@ -32,9 +51,30 @@ struct audio_pa {
 	uint64_t overruns_total;    /* ring overruns up to overruns_seen, in 64 bits */
 	size_t overruns_seen;       /* the ring's (wrapping) counter when last added up */
 	struct timespec last_alive; /* when the reader last saw the callback make progress */
+	int real_time_only;         /* cfg->real_time_only: check the delivery speed */
+	uint64_t frames_read;       /* frames the reader has taken from the ring */
+	uint64_t fast_base;         /* frames delivered when the speed window began */
+	struct timespec fast_since; /* when the speed window began */
 	char name[160];
+	char key[160];              /* the name asked for: one stream per device at a time */
 	char desc[256];
+	/* Closing: the flags and the link are guarded by pa_lock. */
+	sem_t closed;               /* posted by the closer thread when the stream is closed */
+	int closed_ready;           /* closed initialised */
+	int close_done;             /* the stream is closed and PortAudio released */
+	int close_abandoned;        /* nobody waits any more: the closer thread frees p */
+	struct audio_pa *next_closing;
 };
+
+/*
+ * PortAudio's global state (its initialisation count, device list and list of open streams) is
+ * not thread-safe, and each device monitor opens and closes streams from its own thread, and
+ * closes may finish on a thread of their own: every PortAudio call that touches it is made
+ * under this lock. Reading a stream (Pa_IsStreamActive) and stopping one are not, so a stuck
+ * stop never holds up the others.
+ */
+static pthread_mutex_t pa_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct audio_pa *pa_closing; /* streams whose close has not finished yet (pa_lock) */
 
 /* ALSA prints every probe of an absent card to stderr; what failed reaches us as error codes. */
 static void alsa_quiet(const char *file, int line, const char *function, int errcode,
@@ -101,6 +141,19 @@ static long ms_since(const struct timespec *t)
 	return (long)(now.tv_sec - t->tv_sec) * 1000L + (long)(now.tv_nsec - t->tv_nsec) / 1000000L;
 }
 
+static struct timespec mono_plus_ms(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 /* Real-time thread: only copies into the ring (which counts what does not fit). */
 static int pa_callback(const void *input, void *output, unsigned long frames,
 		       const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags flags,
@@ -129,9 +182,28 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 	size_t ov = spsc_ring_overruns(&p->ring);
 	p->overruns_total += (size_t)(ov - p->overruns_seen);
 	p->overruns_seen = ov;
+
+	/* Everything the callback has delivered: read, waiting in the ring, or dropped. */
+	uint64_t delivered = p->frames_read + spsc_ring_readable(&p->ring) + p->overruns_total;
+	long window_ms = ms_since(&p->fast_since);
+	double limit = (double)p->base.rate_hz *
+		       (PA_FAST_RATIO * (double)window_ms / 1000.0 + PA_FAST_SLACK_S);
+	if (p->real_time_only && (double)(delivered - p->fast_base) > limit)
+		return auscult_fail(err, AUSCULT_ERR_DEVICE,
+				    "device '%s': %.1f s of audio came in %.2f s, far faster than "
+				    "its %u Hz (an ALSA file PCM past the end of its infile does "
+				    "this): the device is broken or gone", p->name,
+				    (double)(delivered - p->fast_base) / p->base.rate_hz,
+				    (double)window_ms / 1000.0, p->base.rate_hz);
+	if (window_ms >= PA_FAST_WINDOW_MS) {
+		clock_gettime(CLOCK_MONOTONIC, &p->fast_since);
+		p->fast_base = delivered;
+	}
+
 	for (;;) {
 		size_t n = spsc_ring_read(&p->ring, frames, max_frames);
 		if (n > 0) {
+			p->frames_read += n;
 			*got = n;
 			return AUSCULT_OK;
 		}
@@ -142,7 +214,7 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 		} else if (ms_since(&p->last_alive) > PA_SILENT_LIMIT_MS) {
 			return auscult_fail(err, AUSCULT_ERR_DEVICE,
 					    "device '%s': no audio for %.1f s (the capture callback "
-					    "stopped): the device stalled or was unplugged; reopen it",
+					    "stopped): the device stalled or was unplugged",
 					    p->name, (double)ms_since(&p->last_alive) / 1000.0);
 		}
 		PaError active = Pa_IsStreamActive(p->stream);
@@ -154,7 +226,7 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 				snprintf(why, sizeof(why), "the stream is no longer active");
 			return auscult_fail(err, AUSCULT_ERR_DEVICE,
 					    "device '%s': capture stopped (PortAudio: %s): the device "
-					    "failed or was unplugged; reopen it", p->name, why);
+					    "failed or was unplugged", p->name, why);
 		}
 		if (timeout_ms <= 0 || ms_since(&start) >= timeout_ms)
 			return AUSCULT_ERR_TIMEOUT;
@@ -183,23 +255,86 @@ static const char *pa_describe(const struct audio_backend *b)
 	return ((const struct audio_pa *)b)->desc;
 }
 
+/* Frees what p holds besides PortAudio. */
+static void pa_free(struct audio_pa *p)
+{
+	spsc_ring_free(&p->ring);
+	if (p->sem_ready)
+		sem_destroy(&p->data_ready);
+	if (p->closed_ready)
+		sem_destroy(&p->closed);
+	free(p);
+}
+
+/* Closes p's (stopped) stream and releases PortAudio. pa_lock held. */
+static void pa_release_locked(struct audio_pa *p)
+{
+	if (p->stream)
+		Pa_CloseStream(p->stream);
+	p->stream = NULL;
+	if (p->pa_initialised)
+		Pa_Terminate();
+	p->pa_initialised = 0;
+}
+
+/* The closer: stops the stream however long that takes, closes it, then wakes pa_close or, when
+ * pa_close has stopped waiting, frees p itself. Its own thread, or pa_close's. */
+static void *pa_closer(void *arg)
+{
+	struct audio_pa *p = arg;
+	/* Abort, not stop: nothing queued is worth waiting for, and a dead device may never
+	 * drain. Outside pa_lock: this is the call that may block. */
+	Pa_AbortStream(p->stream);
+	pthread_mutex_lock(&pa_lock);
+	pa_release_locked(p);
+	for (struct audio_pa **q = &pa_closing; *q; q = &(*q)->next_closing) {
+		if (*q == p) {
+			*q = p->next_closing;
+			break;
+		}
+	}
+	p->close_done = 1;
+	int orphan = p->close_abandoned;
+	if (!orphan)
+		sem_post(&p->closed);
+	pthread_mutex_unlock(&pa_lock);
+	if (orphan)
+		pa_free(p);
+	return NULL;
+}
+
 static void pa_close(struct audio_backend *b)
 {
 	struct audio_pa *p = (struct audio_pa *)b;
 	if (!p)
 		return;
-	if (p->stream) {
-		/* Abort, not stop: nothing queued is worth waiting for, and a dead device may
-		 * never drain. */
-		Pa_AbortStream(p->stream);
-		Pa_CloseStream(p->stream);
+	pthread_mutex_lock(&pa_lock);
+	p->next_closing = pa_closing;
+	pa_closing = p;
+	pthread_mutex_unlock(&pa_lock);
+
+	pthread_attr_t attr;
+	pthread_t closer;
+	int started = 0;
+	if (pthread_attr_init(&attr) == 0) {
+		if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+		    pthread_create(&closer, &attr, pa_closer, p) == 0)
+			started = 1;
+		pthread_attr_destroy(&attr);
 	}
-	if (p->pa_initialised)
-		Pa_Terminate();
-	spsc_ring_free(&p->ring);
-	if (p->sem_ready)
-		sem_destroy(&p->data_ready);
-	free(p);
+	if (!started)
+		pa_closer(p); /* no thread to spare: close here, however long it takes */
+
+	struct timespec until = mono_plus_ms(PA_CLOSE_WAIT_MS);
+	while (sem_clockwait(&p->closed, CLOCK_MONOTONIC, &until) != 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&pa_lock);
+	int done = p->close_done;
+	if (!done)
+		p->close_abandoned = 1; /* the stream stays listed in pa_closing until it closes */
+	pthread_mutex_unlock(&pa_lock);
+	if (done)
+		pa_free(p);
 }
 
 static const struct audio_backend_ops pa_ops = {
@@ -283,13 +418,31 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "device: cannot create a semaphore");
 	}
 	p->sem_ready = 1;
+	if (sem_init(&p->closed, 0, 0) != 0) {
+		pa_free(p);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "device: cannot create a semaphore");
+	}
+	p->closed_ready = 1;
 	if (cfg->device_name && cfg->device_name[0])
 		snprintf(p->name, sizeof(p->name), "%s", cfg->device_name);
 	else if (cfg->device_index >= 0)
 		snprintf(p->name, sizeof(p->name), "#%d", cfg->device_index);
 	else
 		snprintf(p->name, sizeof(p->name), "default");
+	snprintf(p->key, sizeof(p->key), "%s", p->name);
+	p->real_time_only = cfg->real_time_only;
 
+	pthread_mutex_lock(&pa_lock);
+	for (const struct audio_pa *c = pa_closing; c; c = c->next_closing) {
+		if (strcmp(c->key, p->key) == 0) {
+			/* A second stream on a wedged device would only wedge too (or find it
+			 * busy); the old one must let go first. */
+			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+					  "device '%s': its previous stream has not closed yet (its "
+					  "capture thread is blocked in the driver)", p->name);
+			goto fail;
+		}
+	}
 	rc = pa_start(err, p->name);
 	if (rc != AUSCULT_OK)
 		goto fail;
@@ -358,9 +511,13 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 	}
 
 	double rate_hz = cfg->input_rate_hz;
+	PaError e;
 	if (rate_hz == 0) {
 		rate_hz = cfg->output_rate_hz;
-		if (Pa_IsFormatSupported(&in, NULL, rate_hz) != paFormatIsSupported) {
+		e = Pa_IsFormatSupported(&in, NULL, rate_hz);
+		/* Only a rate the device lacks is worth trying others for: a device that is not
+		 * there fails them all, and PortAudio prints two lines on stderr for each. */
+		if (e == paInvalidSampleRate) {
 			if (info) {
 				rate_hz = info->defaultSampleRate;
 			} else {
@@ -375,9 +532,11 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 				if (rate_hz == 0)
 					rate_hz = cfg->output_rate_hz;
 			}
+			e = Pa_IsFormatSupported(&in, NULL, rate_hz);
 		}
+	} else {
+		e = Pa_IsFormatSupported(&in, NULL, rate_hz);
 	}
-	PaError e = Pa_IsFormatSupported(&in, NULL, rate_hz);
 	if (e != paFormatIsSupported) {
 		char rates[96];
 		pa_error_text(e, why, sizeof(why));
@@ -428,6 +587,7 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 	snprintf(p->desc, sizeof(p->desc), "device '%s' (%.0f Hz, %u ch)", p->name, rate_hz,
 		 channels);
 	clock_gettime(CLOCK_MONOTONIC, &p->last_alive);
+	p->fast_since = p->last_alive;
 	e = Pa_StartStream(p->stream);
 	if (e != paNoError) {
 		pa_error_text(e, why, sizeof(why));
@@ -435,18 +595,24 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 				  "(PortAudio: %s)", p->name, why);
 		goto fail;
 	}
+	pthread_mutex_unlock(&pa_lock);
 	*out = &p->base;
 	return AUSCULT_OK;
 fail:
-	pa_close(&p->base);
+	pa_release_locked(p);
+	pthread_mutex_unlock(&pa_lock);
+	pa_free(p);
 	return rc;
 }
 
 int audio_list_devices(FILE *out, struct auscult_err *err)
 {
+	pthread_mutex_lock(&pa_lock);
 	int rc = pa_start(err, "devices");
-	if (rc != AUSCULT_OK)
+	if (rc != AUSCULT_OK) {
+		pthread_mutex_unlock(&pa_lock);
 		return rc;
+	}
 	int count = Pa_GetDeviceCount();
 	if (count < 0) {
 		rc = auscult_fail(err, AUSCULT_ERR_DEVICE, "devices: PortAudio cannot count the "
@@ -489,5 +655,6 @@ int audio_list_devices(FILE *out, struct auscult_err *err)
 	rc = AUSCULT_OK;
 done:
 	Pa_Terminate();
+	pthread_mutex_unlock(&pa_lock);
 	return rc;
 }

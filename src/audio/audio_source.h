@@ -30,6 +30,11 @@ struct audio_source_config {
 	int channel;              /* channel to keep, or AUDIO_CHANNEL_AVERAGE */
 	uint32_t output_rate_hz;  /* the pipeline's rate; other rates are converted (libsamplerate) */
 	double ring_seconds;      /* PORTAUDIO: capture ring length, seconds (0: 2 s) */
+	int real_time_only;       /* PORTAUDIO: 1 = a device that delivers far more than its rate
+				     (over 2x, beyond 2 s of slack) is broken: reads fail with
+				     AUSCULT_ERR_DEVICE. An ALSA `type file` PCM replays its infile
+				     unpaced, and past its end repeats stale data for ever. 0 (the
+				     default): take audio as fast as it comes (tests, tools) */
 };
 
 /* Fills cfg with defaults: FILE kind, channel AVERAGE, output 16 kHz, device_index -1. */
@@ -60,7 +65,11 @@ uint64_t audio_source_overruns(const struct audio_source *src);
 /* A short description for logs: "file pump.wav (16000 Hz, 1 ch)", "device 'hw:1' (48000 Hz)". */
 const char *audio_source_describe(const struct audio_source *src);
 
-/* Closes and frees. NULL-safe. */
+/*
+ * Closes and frees. NULL-safe. A device whose stream does not stop within 250 ms (its capture
+ * thread is stuck in the driver, as an ALSA file PCM on a stalled FIFO is) finishes closing on a
+ * thread of its own; opening the same device fails with AUSCULT_ERR_DEVICE until it has.
+ */
 void audio_source_close(struct audio_source *src);
 
 /* Prints capture devices (index, name, host API, channels, default rate, supported rates). */

@@ -31,6 +31,8 @@
  * per 100 ms read cost ~60 us a vector with the weights evicted in between, 16 at a time ~20 us.
  */
 #define BATCH_MAX_VECTORS 16 /* the default hop (0.5 s); each holds 2 x 16 x 640 floats */
+/* Audio must flow this long after a reopen before the source counts as back (see note_audio). */
+#define MONITOR_RECOVERED_S 5.0
 
 struct monitor {
 	/* Settings (copied strings). */
@@ -320,15 +322,62 @@ static bool nap(struct monitor *m, double seconds)
 	return nap_until(m, mono_ns() + (int64_t)(seconds * 1e9));
 }
 
+/* The monitor thread's account of its source's failures. */
+struct monitor_run {
+	struct complaint open_fail; /* the source cannot be opened */
+	struct complaint stall;     /* it opened, then failed or stopped delivering */
+	double backoff_s;           /* wait before the next reopen */
+	double outage_since_s;      /* monotonic time the audio was lost; < 0: it flows */
+	double flowing_since_s;     /* first audio since the last (re)open; < 0: none yet */
+	bool recovered;             /* audio has flowed MONITOR_RECOVERED_S since the (re)open */
+};
+
+/* The source delivered audio long enough to count as back: the back-off starts again from its
+ * minimum and the recovery is logged. Not at the first samples, so that a device that opens and
+ * fails at once (a wedged driver, a file PCM replaying stale data) keeps backing off and is not
+ * logged as failing and recovering on every attempt. */
+static void note_audio(struct monitor *m, struct audio_source *src, double now_s,
+		       struct monitor_run *run)
+{
+	if (run->flowing_since_s < 0.0) {
+		run->flowing_since_s = now_s;
+		pthread_mutex_lock(&m->status_lock);
+		m->status.audio_flowing = true;
+		pthread_mutex_unlock(&m->status_lock);
+	}
+	if (run->recovered || now_s - run->flowing_since_s < MONITOR_RECOVERED_S)
+		return;
+	run->recovered = true;
+	run->backoff_s = MONITOR_BACKOFF_MIN_S;
+	bool was_failing = complaint_cleared(&run->open_fail, NULL);
+	was_failing |= complaint_cleared(&run->stall, NULL);
+	if (was_failing && run->outage_since_s >= 0.0)
+		log_info("%s: audio flows again from %s (it was lost for %.0f s)", m->name,
+			 audio_source_describe(src), run->flowing_since_s - run->outage_since_s);
+	run->outage_since_s = -1.0;
+}
+
+/* Publishes `fault` once per outage and notes when the outage began. */
+static void outage(struct monitor *m, struct monitor_run *run)
+{
+	if (run->outage_since_s < 0.0)
+		run->outage_since_s = mono_s();
+	if (detector_get_state(&m->det) != DETECTOR_FAULT)
+		enter_fault(m);
+}
+
 static void *monitor_thread(void *arg)
 {
 	struct monitor *m = arg;
 	struct audio_source_config sc;
 	monitor_settings_source_config(&m->ms, m->rate_hz, &sc);
-	struct complaint open_fail, stall;
-	complaint_init(&open_fail, MONITOR_BACKOFF_MIN_S, 300.0);
-	complaint_init(&stall, MONITOR_BACKOFF_MIN_S, 300.0);
-	double backoff_s = MONITOR_BACKOFF_MIN_S;
+	/* A device that delivers faster than real time is broken, not a fast input. */
+	sc.real_time_only = 1;
+	struct monitor_run run;
+	complaint_init(&run.open_fail, MONITOR_BACKOFF_MIN_S, 300.0);
+	complaint_init(&run.stall, MONITOR_BACKOFF_MIN_S, 300.0);
+	run.backoff_s = MONITOR_BACKOFF_MIN_S;
+	run.outage_since_s = -1.0;
 	bool paced = m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
 
 	while (!atomic_load(&m->stop)) {
@@ -336,18 +385,19 @@ static void *monitor_thread(void *arg)
 		struct auscult_err err;
 		int rc = audio_source_open(&src, &sc, &err);
 		if (rc != AUSCULT_OK) {
-			if (detector_get_state(&m->det) != DETECTOR_FAULT)
-				enter_fault(m);
-			complain(&open_fail, mono_s(), LOG_LEVEL_ERROR,
+			outage(m, &run);
+			complain(&run.open_fail, mono_s(), LOG_LEVEL_ERROR,
 				 "%s: cannot open the audio source: %s; retrying in %.0f s", m->name,
-				 err.msg, backoff_s);
-			if (!nap(m, backoff_s))
+				 err.msg, run.backoff_s);
+			if (!nap(m, run.backoff_s))
 				break;
-			backoff_s = fmin(backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
+			run.backoff_s = fmin(run.backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
 			continue;
 		}
 		log_info("%s: listening to %s", m->name, audio_source_describe(src));
 		pipeline_restart(m);
+		run.flowing_since_s = -1.0;
+		run.recovered = false;
 		double last_audio_s = mono_s();
 		int64_t pace_start_ns = mono_ns();
 		bool ended = false, failed = false;
@@ -367,21 +417,16 @@ static void *monitor_thread(void *arg)
 			}
 			if (rc == AUSCULT_OK && got > 0) {
 				last_audio_s = mono_s();
-				complain_clear(&open_fail, LOG_LEVEL_INFO, "%s: audio source is back",
-					       m->name);
-				backoff_s = MONITOR_BACKOFF_MIN_S;
-				complain_clear(&stall, LOG_LEVEL_INFO, "%s: audio flows again", m->name);
-				pthread_mutex_lock(&m->status_lock);
-				m->status.audio_flowing = true;
-				pthread_mutex_unlock(&m->status_lock);
+				note_audio(m, src, last_audio_s, &run);
 				process_samples(m, m->samples, got);
 				continue;
 			}
 			if (rc == AUSCULT_ERR_TIMEOUT || (rc == AUSCULT_OK && got == 0)) {
 				if (mono_s() - last_audio_s > MONITOR_STALL_S) {
-					complain(&stall, mono_s(), LOG_LEVEL_ERROR,
-						 "%s: no audio for %.0f s from %s; reopening it",
-						 m->name, MONITOR_STALL_S, audio_source_describe(src));
+					complain(&run.stall, mono_s(), LOG_LEVEL_ERROR,
+						 "%s: no audio for %.0f s from %s; reopening it in %.0f s",
+						 m->name, MONITOR_STALL_S, audio_source_describe(src),
+						 run.backoff_s);
 					failed = true;
 					break;
 				}
@@ -391,10 +436,14 @@ static void *monitor_thread(void *arg)
 				ended = true;
 				break;
 			}
-			complain(&stall, mono_s(), LOG_LEVEL_ERROR, "%s: %s", m->name, err.msg);
+			complain(&run.stall, mono_s(), LOG_LEVEL_ERROR, "%s: %s; reopening it in %.0f s",
+				 m->name, err.msg, run.backoff_s);
 			failed = true;
 			break;
 		}
+		/* `fault` goes out before the close: closing a wedged device can take a while. */
+		if (failed)
+			outage(m, &run);
 		audio_source_close(src);
 		if (ended) {
 			if (m->ms.loop && m->ms.source_kind == AUDIO_SOURCE_FILE) {
@@ -407,10 +456,9 @@ static void *monitor_thread(void *arg)
 			break;
 		}
 		if (failed) {
-			enter_fault(m);
-			if (!nap(m, backoff_s))
+			if (!nap(m, run.backoff_s))
 				break;
-			backoff_s = fmin(backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
+			run.backoff_s = fmin(run.backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
 		}
 	}
 	pthread_mutex_lock(&m->status_lock);
@@ -599,8 +647,8 @@ bool monitor_destroy(struct monitor *m, int timeout_ms)
 			nanosleep(&ts, NULL);
 		}
 		if (!atomic_load(&m->finished)) {
-			log_warn("monitor %s: its thread is blocked reading; leaving it behind",
-				 m->name);
+			log_warn("monitor %s: its thread is blocked in its audio source; leaving it "
+				 "behind", m->name);
 			pthread_detach(m->thread);
 			return false;
 		}

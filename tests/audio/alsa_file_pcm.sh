@@ -73,8 +73,9 @@ expect_error "--seconds: 'x' is not a number" --listen auscult_test_mic --second
 # A device that stalls: the file PCM reads a FIFO that holds 1 s of sound (consumed at once, the
 # null PCM being faster than real time) and then nothing, its writer (fd 3 of this shell) staying
 # open. The capture callback stops being called; reading must fail with a device error after
-# about 2 s instead of waiting for ever. (Closing the stream waits until the plugin's blocked
-# read(2) returns, so fd 3 is closed once the error is out; a real card does not block there.)
+# about 2 s instead of waiting for ever. (Stopping the stream waits for the plugin's blocked
+# read(2); the close gives up after 250 ms and finishes in the background once fd 3 is closed
+# after the error is out; a real card does not block there.)
 mkfifo "$tmp/fifo"
 cat >> "$tmp/.asoundrc" <<CONF
 pcm.auscult_stall_file {

@@ -639,6 +639,39 @@ static void test_device_file_pcm_level(void **state)
 	audio_source_close(src);
 }
 
+/* A device that delivers far faster than its clock is broken: with real_time_only set, the file
+ * PCM (whose null PCM runs unpaced, and which replays its last buffer for ever once the infile
+ * ends) must fail with a device error within a few seconds instead of feeding garbage. */
+static void test_device_too_fast_is_an_error(void **state)
+{
+	(void)state;
+	struct audio_source_config cfg;
+	audio_source_config_defaults(&cfg);
+	cfg.kind = AUDIO_SOURCE_PORTAUDIO;
+	cfg.device_name = "auscult_test_mic";
+	cfg.real_time_only = 1;
+	struct audio_source *src = NULL;
+	struct auscult_err err;
+	int rc = audio_source_open(&src, &cfg, &err);
+	if (rc != AUSCULT_OK)
+		fail_msg("%s", err.msg);
+	static float x[4096];
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double waited_s = 0.0;
+	do {
+		size_t got = 0;
+		rc = audio_source_read(src, x, 4096, &got, 250, &err);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		waited_s = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9;
+	} while ((rc == AUSCULT_OK || rc == AUSCULT_ERR_TIMEOUT) && waited_s < 10.0);
+	assert_int_equal(rc, AUSCULT_ERR_DEVICE);
+	assert_non_null(strstr(err.msg, "device 'auscult_test_mic': "));
+	assert_non_null(strstr(err.msg, "far faster than its 16000 Hz"));
+	print_message("unpaced PCM refused after %.2f s: %s\n", waited_s, err.msg);
+	audio_source_close(src);
+}
+
 static void test_list_devices(void **state)
 {
 	(void)state;
@@ -729,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_device_missing),
 		cmocka_unit_test(test_device_bad_rate),
 		cmocka_unit_test(test_device_file_pcm_level),
+		cmocka_unit_test(test_device_too_fast_is_an_error),
 		cmocka_unit_test(test_list_devices),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
