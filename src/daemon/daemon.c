@@ -28,7 +28,7 @@
 #define QUEUE_PER_MONITOR 256
 #define STOP_WAIT_MS 600      /* per monitor thread, all stopping at once */
 #define SHUTDOWN_FLUSH_MS 1000 /* SIGTERM: leave within 2 s all told */
-#define END_FLUSH_MS 5000      /* inputs ended: no hurry, deliver the events */
+#define END_FLUSH_MS 5000      /* inputs ended, events delivered: the last states */
 
 /* Signal handlers only set these; the main loop acts. */
 static volatile sig_atomic_t stop_requested;
@@ -116,6 +116,14 @@ static const char *class_topic(enum message_class cls)
 }
 
 /* Moves every queued monitor message into the MQTT outbox. */
+/* Events in the outbox: an ended input waits for them, however long the broker is away. */
+static size_t undelivered_events(const struct daemon_state *d)
+{
+	struct mqtt_publisher_stats st;
+	mqtt_publisher_stats(d->pub, &st);
+	return st.queued_events;
+}
+
 static void drain(struct daemon_state *d)
 {
 	struct daemon_message msg;
@@ -340,10 +348,16 @@ int daemon_run(const char *config_path)
 				snprintf(d.last_status, sizeof(d.last_status), "%s", line);
 			}
 			status_next_s = now + STATUS_EVERY_S;
-			if (ended) {
+			if (ended && !inputs_ended) {
 				inputs_ended = true;
-				break;
+				size_t left = undelivered_events(&d);
+				if (left > 0)
+					log_warn("every input has ended; %zu event(s) still wait for the "
+						 "broker: exiting once they are delivered (SIGTERM gives up)",
+						 left);
 			}
+			if (inputs_ended && undelivered_events(&d) == 0)
+				break;
 		}
 		if (wd_every_s > 0 && now >= wd_next_s) {
 			sd_notify_send("WATCHDOG=1");
@@ -379,13 +393,14 @@ int daemon_run(const char *config_path)
 	}
 
 	sd_notify_send("STOPPING=1");
-	if (inputs_ended)
-		log_info("every input has ended; delivering what is queued, then exiting");
+	bool finished = inputs_ended && !stop_requested;
+	if (finished)
+		log_info("every input has ended and its events are delivered; exiting");
 	else
 		log_info("stopping");
 	stop_monitors(&d);
 	drain(&d);
-	mqtt_publisher_shutdown(d.pub, inputs_ended ? END_FLUSH_MS : SHUTDOWN_FLUSH_MS);
+	mqtt_publisher_shutdown(d.pub, finished ? END_FLUSH_MS : SHUTDOWN_FLUSH_MS);
 	exit_code = 0;
 out:
 	stop_monitors(&d);

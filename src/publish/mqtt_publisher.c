@@ -924,6 +924,7 @@ void mqtt_publisher_stats(const struct mqtt_publisher *p, struct mqtt_publisher_
 	out->dropped_scores = p->ob.dropped_scores;
 	out->dropped_events = p->ob.dropped_events;
 	out->queued = p->ob.count;
+	out->queued_events = outbox_count_class(&mp->ob, MESSAGE_EVENT);
 	pthread_mutex_unlock(&mp->lock);
 	out->reconnects = p->reconnects;
 	out->connect_failures = p->connect_failures;

@@ -78,6 +78,7 @@ struct mqtt_publisher_stats {
 	uint64_t reconnects;     /* connections made after the first one */
 	uint64_t connect_failures; /* connection attempts that failed (refused, unreachable, TLS) */
 	size_t queued;           /* messages in the outbox now (including unacknowledged) */
+	size_t queued_events;    /* of which events (QoS 1, never thinned) */
 };
 
 /* Copies the counters. Main thread. */
