@@ -1168,7 +1168,23 @@ static int check_model(struct loader *ld, struct scope *sc)
 	const struct feature_params *fp = &m.features;
 	double context_s = (double)(fp->n_fft + (fp->n_stack - 1) * fp->hop_length) /
 			   (double)fp->sample_rate_hz;
+	uint32_t rate_hz = fp->sample_rate_hz;
 	model_free(&m);
+	if (ms->source_kind == AUDIO_SOURCE_FILE) {
+		/* A file that is not audio, or lacks the channel asked for, will not mend itself:
+		 * say so now rather than have the monitor retry it for ever. */
+		struct audio_source_config asc;
+		struct audio_source *src = NULL;
+		monitor_settings_source_config(ms, rate_hz, &asc);
+		auscult_err_clear(&why);
+		rc = audio_source_open(&src, &asc, &why);
+		audio_source_close(src);
+		if (rc) {
+			int ip = opt_index(sc, "source.path");
+			join_key(key, sizeof(key), sc->path, "source.path");
+			return fail_at(ld, sc->value_mark[ip], key, rc, "%s", why.msg);
+		}
+	}
 	if (ms->window_s < context_s) {
 		int iw = opt_index(sc, "window_s");
 		yaml_mark_t mark = sc->set[iw] ? sc->value_mark[iw] : sc->value_mark[im];

@@ -45,6 +45,29 @@ static void write_str(const char *path, const char *text)
 	write_text(path, text, strlen(text));
 }
 
+/* A WAV file of 0.1 s of silence, 16 kHz mono 16-bit: the config opens a file source to check
+ * it is audio. */
+static void write_silent_wav(const char *path)
+{
+	enum { N = 1600 };
+	static unsigned char b[44 + 2 * N];
+	const uint32_t data = 2 * N, rate = 16000;
+	const struct {
+		size_t at;
+		uint32_t v;
+		int bytes;
+	} fields[] = { { 4, 36 + data, 4 }, { 16, 16, 4 }, { 20, 1, 2 },  { 22, 1, 2 },
+		       { 24, rate, 4 },     { 28, 2 * rate, 4 }, { 32, 2, 2 }, { 34, 16, 2 },
+		       { 40, data, 4 } };
+	memcpy(b, "RIFF", 4);
+	memcpy(b + 8, "WAVEfmt ", 8);
+	memcpy(b + 36, "data", 4);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		for (int k = 0; k < fields[i].bytes; k++)
+			b[fields[i].at + k] = (unsigned char)(fields[i].v >> (8 * k));
+	write_text(path, (const char *)b, sizeof(b));
+}
+
 static char *read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -153,7 +176,9 @@ static int group_setup(void **state)
 	join(p, sizeof(p), tmp_dir, "client.key");
 	write_str(p, "-----BEGIN PRIVATE KEY-----\n");
 	join(p, sizeof(p), tmp_dir, "pump.wav");
-	write_str(p, "RIFF"); /* the config only checks it can be read; the source opens it */
+	write_silent_wav(p);
+	join(p, sizeof(p), tmp_dir, "not-audio.wav");
+	write_str(p, "RIFF, but no more of a WAV header than that\n");
 	return 0;
 }
 
@@ -679,6 +704,37 @@ static void example_config_in_tree(void **state)
  * Faults that need a real model or a temporary file
  * ------------------------------------------------------------------------------------------- */
 
+/* A file source that is not audio, or lacks the channel asked for, is refused at start (it would
+ * never mend by itself), with the path's place in the file. */
+static void file_source_must_be_audio(void **state)
+{
+	(void)state;
+	char expect[MSG_BUF];
+	char real_tmp[PATH_MAX];
+	assert_non_null(realpath(tmp_dir, real_tmp));
+	snprintf(expect, sizeof(expect),
+		 "3:33: monitors[0].source.path: %s/not-audio.wav: damaged WAV file (libsndfile: "
+		 "Format not recognised.): expected a RIFF/WAVE file with fmt and data chunks; "
+		 "re-copy or re-record it",
+		 real_tmp);
+	expect_text_fails("not-audio.yaml",
+			  "monitors:\n"
+			  "  - name: m\n"
+			  "    source: { type: file, path: not-audio.wav }\n"
+			  "    model: pump.am\n",
+			  expect);
+	snprintf(expect, sizeof(expect),
+		 "3:33: monitors[0].source.path: file %s/pump.wav (16000 Hz, 1 ch): channel 2 does "
+		 "not exist: the input has 1 channel (use channel 0 or 'average')",
+		 real_tmp);
+	expect_text_fails("no-channel.yaml",
+			  "monitors:\n"
+			  "  - name: m\n"
+			  "    source: { type: file, path: pump.wav, channel: 2 }\n"
+			  "    model: pump.am\n",
+			  expect);
+}
+
 static void window_shorter_than_model_context(void **state)
 {
 	(void)state;
@@ -977,7 +1033,21 @@ static void fuzz_truncations_and_mutations(void **state)
 int main(void)
 {
 	enum { N_FIX = sizeof(fixture_cases) / sizeof(fixture_cases[0]) };
-	struct CMUnitTest tests[N_FIX + 10];
+	static const struct CMUnitTest rest[] = {
+		cmocka_unit_test(every_fixture_has_a_case),
+		cmocka_unit_test(full_config_sets_every_field),
+		cmocka_unit_test(minimal_config_gets_defaults),
+		cmocka_unit_test(example_config_loads),
+		cmocka_unit_test(example_config_in_tree),
+		cmocka_unit_test(file_source_must_be_audio),
+		cmocka_unit_test(window_shorter_than_model_context),
+		cmocka_unit_test(truncated_model_names_the_model),
+		cmocka_unit_test(more_value_faults),
+		cmocka_unit_test(file_level_faults),
+		cmocka_unit_test(fuzz_truncations_and_mutations),
+	};
+	enum { N_REST = sizeof(rest) / sizeof(rest[0]) };
+	struct CMUnitTest tests[N_FIX + N_REST];
 	size_t n = 0;
 	for (size_t i = 0; i < N_FIX; i++) {
 		struct CMUnitTest t = cmocka_unit_test_prestate(fixture_fails_with_message,
@@ -985,18 +1055,6 @@ int main(void)
 		t.name = fixture_cases[i].file;
 		tests[n++] = t;
 	}
-	const struct CMUnitTest rest[] = {
-		cmocka_unit_test(every_fixture_has_a_case),
-		cmocka_unit_test(full_config_sets_every_field),
-		cmocka_unit_test(minimal_config_gets_defaults),
-		cmocka_unit_test(example_config_loads),
-		cmocka_unit_test(example_config_in_tree),
-		cmocka_unit_test(window_shorter_than_model_context),
-		cmocka_unit_test(truncated_model_names_the_model),
-		cmocka_unit_test(more_value_faults),
-		cmocka_unit_test(file_level_faults),
-		cmocka_unit_test(fuzz_truncations_and_mutations),
-	};
 	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
 		tests[n++] = rest[i];
 	return _cmocka_run_group_tests("daemon_config", tests, n, group_setup, group_teardown);
