@@ -149,39 +149,28 @@ static int check_output_rate(const struct audio_source_config *cfg, struct auscu
 	return AUSCULT_OK;
 }
 
-int audio_source_open(struct audio_source **out, const struct audio_source_config *cfg,
-		      struct auscult_err *err)
+/* Opens the backend cfg->kind names. */
+static int backend_open(struct audio_backend **be, const struct audio_source_config *cfg,
+			struct auscult_err *err)
 {
-	struct audio_backend *be = NULL;
-	int rc;
-
-	*out = NULL;
-	auscult_err_clear(err);
-	rc = check_output_rate(cfg, err);
-	if (rc != AUSCULT_OK)
-		return rc;
 	switch (cfg->kind) {
 	case AUDIO_SOURCE_FILE:
-		rc = audio_file_open(&be, cfg, err);
-		break;
+		return audio_file_open(be, cfg, err);
 	case AUDIO_SOURCE_STDIN:
-		rc = audio_raw_open_fd(&be, cfg, 0, "stdin", err);
-		break;
+		return audio_raw_open_fd(be, cfg, 0, "stdin", err);
 	case AUDIO_SOURCE_PORTAUDIO:
-		rc = audio_portaudio_open(&be, cfg, err);
-		break;
+		return audio_portaudio_open(be, cfg, err);
 	default:
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "audio source: unknown kind %d (expected file, stdin or device)",
 				    (int)cfg->kind);
 	}
-	if (rc != AUSCULT_OK)
-		return rc;
-	return source_finish_open(out, be, cfg, err);
 }
 
-int audio_source_open_fd(struct audio_source **out, const struct audio_source_config *cfg,
-			 int fd, const char *name, struct auscult_err *err)
+/* Both public openers: the raw backend on fd when fd_name is not NULL, else the backend
+ * cfg->kind names; the output rate is checked before anything is opened. */
+static int source_open(struct audio_source **out, const struct audio_source_config *cfg, int fd,
+		       const char *fd_name, struct auscult_err *err)
 {
 	struct audio_backend *be = NULL;
 	int rc;
@@ -191,10 +180,25 @@ int audio_source_open_fd(struct audio_source **out, const struct audio_source_co
 	rc = check_output_rate(cfg, err);
 	if (rc != AUSCULT_OK)
 		return rc;
-	rc = audio_raw_open_fd(&be, cfg, fd, name ? name : "raw input", err);
+	if (fd_name)
+		rc = audio_raw_open_fd(&be, cfg, fd, fd_name, err);
+	else
+		rc = backend_open(&be, cfg, err);
 	if (rc != AUSCULT_OK)
 		return rc;
 	return source_finish_open(out, be, cfg, err);
+}
+
+int audio_source_open(struct audio_source **out, const struct audio_source_config *cfg,
+		      struct auscult_err *err)
+{
+	return source_open(out, cfg, -1, NULL, err);
+}
+
+int audio_source_open_fd(struct audio_source **out, const struct audio_source_config *cfg,
+			 int fd, const char *name, struct auscult_err *err)
+{
+	return source_open(out, cfg, fd, name ? name : "raw input", err);
 }
 
 /* Keeps one channel, or the mean of all, of n interleaved frames. */

@@ -36,6 +36,25 @@ int spsc_ring_init(struct spsc_ring *r, size_t min_frames, size_t frame_len,
 	return AUSCULT_OK;
 }
 
+/* Where todo frames from ring position pos lie in buf: a run from its slot towards the end of
+ * buf, and the rest (often none) from the start of buf. */
+struct ring_span {
+	float *first;
+	size_t first_floats;
+	size_t rest_floats;
+};
+
+static struct ring_span ring_span_of(const struct spsc_ring *r, size_t pos, size_t todo)
+{
+	size_t at = pos & r->mask;
+	size_t first = r->capacity_frames - at;
+	if (first > todo)
+		first = todo;
+	struct ring_span sp = { r->buf + at * r->frame_len, first * r->frame_len,
+				(todo - first) * r->frame_len };
+	return sp;
+}
+
 size_t spsc_ring_write(struct spsc_ring *r, const float *src, size_t n)
 {
 	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -50,14 +69,10 @@ size_t spsc_ring_write(struct spsc_ring *r, const float *src, size_t n)
 					  memory_order_relaxed);
 	if (todo == 0)
 		return 0;
-	size_t at = head & r->mask;
-	size_t first = r->capacity_frames - at;
-	if (first > todo)
-		first = todo;
-	memcpy(r->buf + at * r->frame_len, src, first * r->frame_len * sizeof(float));
-	if (todo > first)
-		memcpy(r->buf, src + first * r->frame_len,
-		       (todo - first) * r->frame_len * sizeof(float));
+	struct ring_span sp = ring_span_of(r, head, todo);
+	memcpy(sp.first, src, sp.first_floats * sizeof(float));
+	if (sp.rest_floats > 0)
+		memcpy(r->buf, src + sp.first_floats, sp.rest_floats * sizeof(float));
 	/* release: the frames are in place before the reader can see the new head. */
 	atomic_store_explicit(&r->head, head + todo, memory_order_release);
 	return todo;
@@ -72,14 +87,10 @@ size_t spsc_ring_read(struct spsc_ring *r, float *dst, size_t n)
 
 	if (todo == 0)
 		return 0;
-	size_t at = tail & r->mask;
-	size_t first = r->capacity_frames - at;
-	if (first > todo)
-		first = todo;
-	memcpy(dst, r->buf + at * r->frame_len, first * r->frame_len * sizeof(float));
-	if (todo > first)
-		memcpy(dst + first * r->frame_len, r->buf,
-		       (todo - first) * r->frame_len * sizeof(float));
+	struct ring_span sp = ring_span_of(r, tail, todo);
+	memcpy(dst, sp.first, sp.first_floats * sizeof(float));
+	if (sp.rest_floats > 0)
+		memcpy(dst + sp.first_floats, r->buf, sp.rest_floats * sizeof(float));
 	atomic_store_explicit(&r->tail, tail + todo, memory_order_release);
 	return todo;
 }

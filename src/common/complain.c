@@ -59,16 +59,12 @@ bool complaint_cleared(struct complaint *c, uint64_t *failures_out)
 	return true;
 }
 
-void complain(struct complaint *c, double now_s, enum log_level level, const char *fmt, ...)
+/* Logs one formatted line, naming how many like it were held back since the last one. */
+__attribute__((format(printf, 3, 0)))
+static void log_complaint(enum log_level level, uint64_t suppressed, const char *fmt, va_list ap)
 {
-	uint64_t suppressed = 0;
-	if (!complaint_failed(c, now_s, &suppressed))
-		return;
 	char line[768];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	if (suppressed > 0)
 		log_msg(level, "%s (%llu similar messages suppressed)", line,
 			(unsigned long long)suppressed);
@@ -76,16 +72,25 @@ void complain(struct complaint *c, double now_s, enum log_level level, const cha
 		log_msg(level, "%s", line);
 }
 
+void complain(struct complaint *c, double now_s, enum log_level level, const char *fmt, ...)
+{
+	uint64_t suppressed = 0;
+	if (!complaint_failed(c, now_s, &suppressed))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_complaint(level, suppressed, fmt, ap);
+	va_end(ap);
+}
+
 void complain_clear(struct complaint *c, enum log_level level, const char *fmt, ...)
 {
 	if (!complaint_cleared(c, NULL))
 		return;
-	char line[768];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	log_complaint(level, 0, fmt, ap);
 	va_end(ap);
-	log_msg(level, "%s", line);
 }
 
 double complain_clock_s(void)

@@ -187,20 +187,28 @@ static void output_end(const struct detector *d, struct detector_output *out)
 	out->state_changed = out->state != out->previous;
 }
 
+/* Leaves for state next (idle or fault) at time_ms: an anomaly in progress ends there, with its
+ * end event in out. Finishes out. */
+static void leave_for(struct detector *d, enum detector_state next, int64_t time_ms,
+		      struct detector_output *out)
+{
+	if (d->state == DETECTOR_ANOMALY) {
+		pending_commit(d);
+		fill_event(d, DETECTOR_EVENT_END, time_ms, time_ms, &out->event);
+		out->has_event = 1;
+	}
+	anomaly_clear(d);
+	d->state = next;
+	output_end(d, out);
+}
+
 void detector_update(struct detector *d, int64_t time_ms, float smoothed, float rms_dbfs,
 		     const float *band_errors, struct detector_output *out)
 {
 	output_begin(d, out);
 	if (rms_dbfs < d->cfg.silence_dbfs) {
-		if (d->state == DETECTOR_ANOMALY) {
-			/* The machine stopped while it sounded wrong: the anomaly ends here. */
-			pending_commit(d);
-			fill_event(d, DETECTOR_EVENT_END, time_ms, time_ms, &out->event);
-			out->has_event = 1;
-		}
-		anomaly_clear(d);
-		d->state = DETECTOR_IDLE;
-		output_end(d, out);
+		/* The machine stopped; if it sounded wrong, the anomaly ends here. */
+		leave_for(d, DETECTOR_IDLE, time_ms, out);
 		return;
 	}
 	if (d->state != DETECTOR_NORMAL && d->state != DETECTOR_ANOMALY) {
@@ -249,14 +257,7 @@ void detector_update(struct detector *d, int64_t time_ms, float smoothed, float 
 void detector_set_fault(struct detector *d, int64_t time_ms, struct detector_output *out)
 {
 	output_begin(d, out);
-	if (d->state == DETECTOR_ANOMALY) {
-		pending_commit(d);
-		fill_event(d, DETECTOR_EVENT_END, time_ms, time_ms, &out->event);
-		out->has_event = 1;
-	}
-	anomaly_clear(d);
-	d->state = DETECTOR_FAULT;
-	output_end(d, out);
+	leave_for(d, DETECTOR_FAULT, time_ms, out);
 }
 
 enum detector_state detector_get_state(const struct detector *d)
