@@ -13,9 +13,7 @@ sox "$WORK/rec0.wav" "$DATA/normal_id_00_00000007.wav" "$DATA/normal_id_00_00000
 start_broker
 subscribe "$WORK/msgs.txt"
 write_config "$WORK/d.yaml" "{ type: file, path: $WORK/rec.wav, realtime: true }" "threshold: 105"
-"$AUSCULTD_BIN" --config "$WORK/d.yaml" >"$WORK/daemon.log" 2>&1 &
-DPID=$!
-track $DPID
+start_daemon d
 wait_for 20 "$WORK/msgs.txt" '^auscult/pump/score '
 sleep 15            # t ~ 17 s: before the fault (30-45 s)
 kill $SUB_PID
@@ -33,7 +31,6 @@ ends=$(count '"type":"end"' "$WORK/all.txt")
 [ "$ends" = 1 ] || fail "expected 1 end event, got $ends"
 grep '^auscult/pump/event' "$WORK/msgs2.txt" | sed 's/.*"type":"\([a-z]*\)".*/\1/' | tr '\n' ' ' >"$WORK/order"
 [ "$(cat "$WORK/order")" = "start end " ] || fail "events out of order: $(cat "$WORK/order")"
-kill -TERM $DPID
-wait $DPID || fail "auscultd exited $? after SIGTERM"
-grep -q 'mqtt' "$WORK/daemon.log" || true
+stop_daemon d 30
+grep -q 'mqtt' "$WORK/d.daemon.log" || true
 echo "broker_outage: both events delivered once, in order, after a 60 s outage: ok"

@@ -8,18 +8,16 @@ start_broker
 subscribe "$WORK/msgs.txt"
 src="{ type: file, path: $DATA/normal_id_00_00000000.wav, loop: true, realtime: true }"
 write_config "$WORK/d.yaml" "$src"
-"$AUSCULTD_BIN" --config "$WORK/d.yaml" >"$WORK/daemon.log" 2>&1 &
-DPID=$!
-track $DPID
+start_daemon d
 wait_for 15 "$WORK/msgs.txt" '^auscult/pump/score '
 
 # A bad file: refused, old config still running.
 cp "$WORK/d.yaml" "$WORK/good.yaml"
 printf 'log_level: info\nmonitors: 3\n' >"$WORK/d.yaml"
 kill -HUP $DPID
-wait_for 10 "$WORK/daemon.log" 'keeping the running configuration'
-grep 'keeping the running configuration' "$WORK/daemon.log" | grep -q 'd.yaml:2:11: monitors' \
-	|| fail "reload refusal does not say where: $(grep keeping "$WORK/daemon.log")"
+wait_for 10 "$WORK/d.daemon.log" 'keeping the running configuration'
+grep 'keeping the running configuration' "$WORK/d.daemon.log" | grep -q 'd.yaml:2:11: monitors' \
+	|| fail "reload refusal does not say where: $(grep keeping "$WORK/d.daemon.log")"
 kill -0 $DPID || fail "daemon died on a bad reload"
 n=$(count '^auscult/pump/score ' "$WORK/msgs.txt")
 sleep 2.5
@@ -28,20 +26,12 @@ sleep 2.5
 # A good, changed file: the monitor is renamed; the new one publishes.
 sed 's/name: pump$/name: press/' "$WORK/good.yaml" >"$WORK/d.yaml"
 kill -HUP $DPID
-wait_for 10 "$WORK/daemon.log" 'reload: .*applied'
+wait_for 10 "$WORK/d.daemon.log" 'reload: .*applied'
 wait_for 15 "$WORK/msgs.txt" '^auscult/press/score '
 
 # SIGTERM: exit 0 within 2 s, `offline` retained on the status topic.
-t0=$(date +%s%N)
-kill -TERM $DPID
-set +e
-wait $DPID
-rc=$?
-set -e
-t1=$(date +%s%N)
-ms=$(( (t1 - t0) / 1000000 ))
-[ $rc = 0 ] || fail "auscultd exited $rc after SIGTERM"
-[ $ms -le 2000 ] || fail "auscultd took $ms ms to stop"
+stop_daemon d 5
+[ $STOP_MS -le 2000 ] || fail "auscultd took $STOP_MS ms to stop"
 retained=$(timeout 5 mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'auscult/status' -C 1 -W 3 || true)
 [ "$retained" = offline ] || fail "retained status is '$retained', expected offline"
-echo "reload_and_stop: bad reload kept, good reload applied, stopped in $ms ms: ok"
+echo "reload_and_stop: bad reload kept, good reload applied, stopped in $STOP_MS ms: ok"

@@ -15,72 +15,30 @@ WD_SLACK_MS=${WD_SLACK_MS:-250}
 WAV="$DATA/normal_id_00_00000000.wav"
 ln -s "$AUSCULT_SOURCE_DIR/models/pump_id00.am" "$WORK/model.am"
 
-now_ms() { date +%s%3N; }
-
-# A daemon that is still running when the script exits (a failed check) is killed outright, so
-# that the cleanup's wait can never hang on it.
-STARTED=""
-kill_started() {
-	for n in $STARTED; do
-		[ -s "$WORK/$n.exit" ] || kill -KILL "$(cat "$WORK/$n.pid")" 2>/dev/null || true
-	done
-}
-trap 'kill_started; cleanup' EXIT
-
 # start_listener NAME: systemd's notify socket $WORK/NAME.sock, messages to $WORK/NAME.notify.log.
 start_listener() {
 	"$AUSCULT_NOTIFY_LISTENER" "$WORK/$1.sock" 300 >"$WORK/$1.notify.log" \
 		2>>"$WORK/listener.log" &
 	track $!
-	n=0
-	while [ ! -S "$WORK/$1.sock" ]; do
-		n=$((n + 1))
-		[ $n -le 50 ] || fail "notify_listener did not bind $WORK/$1.sock"
-		sleep 0.1
-	done
+	wait_until 5 test -S "$WORK/$1.sock" || fail "notify_listener did not bind $WORK/$1.sock"
 }
 
-# start_daemon NAME WATCHDOG_PID [STDIN]: auscultd --config $WORK/NAME.yaml in systemd's
-# environment; WATCHDOG_PID empty means the daemon's own pid (sh -c exec keeps $$). Sets DPID;
-# "RC END_MS" goes to $WORK/NAME.exit when it exits.
-start_daemon() {
-	(
-		rc=0
-		NOTIFY_SOCKET="$WORK/$1.sock" WATCHDOG_USEC=$WD_USEC WD_PID="$2" sh -c \
-			'echo $$ >"$0.pid"; WATCHDOG_PID=${WD_PID:-$$} exec "$AUSCULTD_BIN" --config "$0.yaml"' \
-			"$WORK/$1" <"${3:-/dev/null}" >"$WORK/$1.daemon.log" 2>&1 || rc=$?
-		echo "$rc $(now_ms)" >"$WORK/$1.exit"
-	) &
-	track $!
-	n=0
-	while [ ! -s "$WORK/$1.pid" ]; do
-		n=$((n + 1))
-		[ $n -le 100 ] || fail "auscultd ($1) did not start"
-		sleep 0.05
-	done
-	DPID=$(cat "$WORK/$1.pid")
-	STARTED="$STARTED $1"
+# start_notified NAME WATCHDOG_PID [STDIN]: start_daemon NAME in systemd's environment, the
+# notify socket $WORK/NAME.sock; WATCHDOG_PID empty means the daemon's own pid. Sets DPID.
+start_notified() {
+	start_daemon "$1" "${3:-}" NOTIFY_SOCKET="$WORK/$1.sock" WATCHDOG_USEC=$WD_USEC \
+		WATCHDOG_PID="${2:-self}"
 }
 
-# stop_daemon NAME: SIGTERM; exit 0 within 2 s, STOPPING=1 sent once, after the signal.
-stop_daemon() {
-	t_term=$(now_ms)
-	kill -TERM "$DPID"
-	n=0
-	while [ ! -s "$WORK/$1.exit" ]; do
-		n=$((n + 1))
-		[ $n -le 100 ] || fail "auscultd ($1) still running 5 s after SIGTERM"
-		sleep 0.05
-	done
-	read -r rc t_end <"$WORK/$1.exit"
-	ms=$((t_end - t_term))
-	[ "$rc" = 0 ] || fail "auscultd ($1) exited $rc after SIGTERM"
-	[ $ms -le 2000 ] || fail "auscultd ($1) took $ms ms to exit after SIGTERM"
+# stop_notified NAME: SIGTERM; exit 0 within 2 s, STOPPING=1 sent once, after the signal.
+# Sets STOP_MS.
+stop_notified() {
+	stop_daemon "$1" 5
+	[ $STOP_MS -le 2000 ] || fail "auscultd ($1) took $STOP_MS ms to exit after SIGTERM"
 	[ "$(count ' STOPPING=1$' "$WORK/$1.notify.log")" = 1 ] || fail "($1) expected one STOPPING=1"
 	t_stopping=$(sed -n 's/^\([0-9.]*\) .* STOPPING=1$/\1/p' "$WORK/$1.notify.log")
-	awk -v a="$t_stopping" -v b="$t_term" 'BEGIN { exit !(a >= b) }' \
-		|| fail "($1) STOPPING=1 at $t_stopping, before SIGTERM at $t_term"
-	STOP_MS=$ms
+	awk -v a="$t_stopping" -v b="$TERM_MS" 'BEGIN { exit !(a >= b) }' \
+		|| fail "($1) STOPPING=1 at $t_stopping, before SIGTERM at $TERM_MS"
 }
 
 # only_from NAME PID: systemd (NotifyAccess=main) ignores messages from any other process.
@@ -94,14 +52,13 @@ ready_sequence() {
 	awk '$4 == "READY=1" || $4 == "RELOADING=1" { printf "%s ", $4 }' "$WORK/$1.notify.log"
 }
 
+# sequence_is NAME SEQUENCE: ready_sequence NAME is SEQUENCE.
+sequence_is() { [ "$(ready_sequence "$1")" = "$2" ]; }
+
 # wait_sequence SECONDS NAME SEQUENCE: until ready_sequence NAME is SEQUENCE, or fail.
 wait_sequence() {
-	n=0
-	while [ "$(ready_sequence "$2")" != "$3" ]; do
-		n=$((n + 1))
-		[ $n -le $(($1 * 10)) ] || fail "($2) waited $1 s for '$3', got '$(ready_sequence "$2")'"
-		sleep 0.1
-	done
+	wait_until "$1" sequence_is "$2" "$3" ||
+		fail "($2) waited $1 s for '$3', got '$(ready_sequence "$2")'"
 }
 
 start_broker
@@ -110,7 +67,7 @@ start_broker
 start_listener b
 write_config "$WORK/b.yaml" "{ type: file, path: $WAV, loop: true, realtime: true }"
 t_start=$(now_ms)
-start_daemon b ""
+start_notified b ""
 wait_sequence 20 b "READY=1 "
 # (Part 2 shows that READY=1 waits for audio.)
 wait_for 15 "$WORK/b.notify.log" \
@@ -135,7 +92,7 @@ wait_for 10 "$WORK/b.daemon.log" 'reload: .*applied'
 wait_sequence 10 b "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 "
 wait_for 15 "$WORK/b.notify.log" ' STATUS=1 monitor: press \(starting\|normal\|anomaly\|idle\)'
 sleep 1
-stop_daemon b
+stop_notified b
 only_from b "$DPID"
 
 # The watchdog: from start-up to STOPPING=1, never a gap over WATCHDOG_USEC/2 + slack.
@@ -165,12 +122,11 @@ mkfifo "$WORK/pcm.fifo"
 write_config "$WORK/a.yaml" "{ type: stdin, rate_hz: 16000, realtime: true }"
 # The writer holds the pipe open and sends audio only once $WORK/go exists.
 (
-	n=0
-	while [ ! -e "$WORK/go" ] && [ $n -lt 600 ]; do n=$((n + 1)); sleep 0.05; done
+	wait_until 30 test -e "$WORK/go" || :
 	exec sox "$WAV" -t raw -e signed-integer -b 16 -L -
 ) >"$WORK/pcm.fifo" 2>>"$WORK/sox.log" &
 track $!
-start_daemon a $$ "$WORK/pcm.fifo"
+start_notified a $$ "$WORK/pcm.fifo"
 wait_for 10 "$WORK/a.notify.log" ' STATUS=1 monitor: pump starting; mqtt connected$'
 sleep 1
 [ "$(count ' READY=1$' "$WORK/a.notify.log")" = 0 ] || fail "READY=1 before any audio arrived"
@@ -180,7 +136,7 @@ wait_for 10 "$WORK/a.notify.log" ' READY=1$'
 t_ready=$(awk '$4 == "READY=1" { print $1; exit }' "$WORK/a.notify.log")
 awk -v a="$t_ready" -v b="$t_go" 'BEGIN { exit !(a >= b) }' || fail "READY=1 before the audio"
 sleep 1.5
-stop_daemon a
+stop_notified a
 only_from a "$DPID"
 [ "$(count ' WATCHDOG=1$' "$WORK/a.notify.log")" = 0 ] \
 	|| fail "WATCHDOG=1 sent although WATCHDOG_PID names another process"

@@ -7,8 +7,16 @@ set -eu
 DATA="$AUSCULT_SHARED_DIR/data/dcase2020_id00/train"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/auscult-daemon-test.XXXXXX")
 PIDS=""
+DAEMONS=""
 
 cleanup() {
+	# A daemon from start_daemon still running (a failed check) is killed outright, so that the
+	# wait below can never hang on it.
+	for d in $DAEMONS; do
+		if [ -s "$WORK/$d.pid" ] && [ ! -s "$WORK/$d.exit" ]; then
+			kill -KILL "$(cat "$WORK/$d.pid")" 2>/dev/null || true
+		fi
+	done
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
@@ -118,16 +126,65 @@ monitors:
 EOC
 }
 
-# wait_for SECONDS FILE PATTERN: until grep finds PATTERN in FILE, or fail.
-wait_for() {
-	n=0
-	limit=$(($1 * 10))
-	while ! grep -q -- "$3" "$2" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -le "$limit" ] || fail "waited $1 s for '$3' in $2"
+# now_ms: milliseconds since the epoch.
+now_ms() { date +%s%3N; }
+
+# wait_until SECONDS CMD [ARG...]: runs CMD every 0.1 s until it succeeds (status 0), at most
+# SECONDS * 10 times more after the first; status 1 when it never did. The caller says what failed:
+#   wait_until 5 test -S "$sock" || fail "nothing bound $sock"
+wait_until() {
+	_wu_left=$(($1 * 10))
+	shift
+	until "$@"; do
+		[ $_wu_left -gt 0 ] || return 1
+		_wu_left=$((_wu_left - 1))
 		sleep 0.1
 	done
 }
 
+# wait_for_file SECONDS FILE: until FILE exists and is not empty (a pid or exit file is written
+# in one go); status 1 when it did not within SECONDS s.
+wait_for_file() { wait_until "$1" test -s "$2"; }
+
+# wait_for SECONDS FILE PATTERN: until grep finds PATTERN in FILE, or fail.
+wait_for() { wait_until "$1" grep -q -s -- "$3" "$2" || fail "waited $1 s for '$3' in $2"; }
+
 # count PATTERN FILE: matching lines (0 when none).
 count() { grep -c -- "$1" "$2" 2>/dev/null || true; }
+
+# start_daemon NAME [STDIN [VAR=VALUE...]]: auscultd --config $WORK/NAME.yaml in the background,
+# stdin from STDIN (empty or none: /dev/null), output to $WORK/NAME.daemon.log, the VAR=VALUE
+# pairs added to its environment (WATCHDOG_PID=self: its own pid). Its pid goes to $WORK/NAME.pid
+# and DPID. A subshell waits for it and writes "RC END_MS" to $WORK/NAME.exit when it exits, so
+# no wait on it is unbounded; one still running when the script exits is killed outright.
+# Fails if it has not started within 5 s.
+start_daemon() {
+	_sd_name=$1
+	_sd_in=${2:-/dev/null}
+	shift
+	[ $# -eq 0 ] || shift
+	rm -f "$WORK/$_sd_name.pid" "$WORK/$_sd_name.exit"
+	(
+		rc=0
+		env "$@" sh -c 'echo $$ >"$0.pid"
+			[ "${WATCHDOG_PID-}" != self ] || WATCHDOG_PID=$$
+			exec "$AUSCULTD_BIN" --config "$0.yaml"' \
+			"$WORK/$_sd_name" <"$_sd_in" >"$WORK/$_sd_name.daemon.log" 2>&1 || rc=$?
+		echo "$rc $(now_ms)" >"$WORK/$_sd_name.exit"
+	) &
+	track $!
+	DAEMONS="$DAEMONS $_sd_name"
+	wait_for_file 5 "$WORK/$_sd_name.pid" || fail "auscultd ($_sd_name) did not start"
+	DPID=$(cat "$WORK/$_sd_name.pid")
+}
+
+# stop_daemon NAME SECONDS: SIGTERM to the daemon start_daemon NAME began; fails unless it exits 0
+# within SECONDS s. Sets TERM_MS (now_ms at the signal) and STOP_MS (from the signal to its exit).
+stop_daemon() {
+	TERM_MS=$(now_ms)
+	kill -TERM "$(cat "$WORK/$1.pid")"
+	wait_for_file "$2" "$WORK/$1.exit" || fail "auscultd ($1) still running $2 s after SIGTERM"
+	read -r _sd_rc _sd_end <"$WORK/$1.exit"
+	[ "$_sd_rc" = 0 ] || fail "auscultd ($1) exited $_sd_rc after SIGTERM"
+	STOP_MS=$((_sd_end - TERM_MS))
+}
