@@ -12,8 +12,9 @@
 
 #include "features/features_file.h"
 
-int clip_score_file(const struct model *m, struct autoencoder *ae, const char *path,
-		    float *clip_score, float *band_errors, struct auscult_err *err)
+int clip_vector_scores(const struct model *m, struct autoencoder *ae, const char *path,
+		       float **scores, size_t *n_scores, float *band_errors,
+		       struct auscult_err *err)
 {
 	const uint32_t n_mels = m->features.n_mels;
 	const uint32_t n_stack = m->features.n_stack;
@@ -21,7 +22,8 @@ int clip_score_file(const struct model *m, struct autoencoder *ae, const char *p
 	size_t n_frames = 0;
 	int rc;
 
-	*clip_score = NAN;
+	*scores = NULL;
+	*n_scores = 0;
 	if (ae->model != m || ae->max_batch == 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "%s: the autoencoder was not initialised for this model", path);
@@ -68,21 +70,35 @@ int clip_score_file(const struct model *m, struct autoencoder *ae, const char *p
 	if (band_errors)
 		for (uint32_t k = 0; k < n_mels; k++)
 			band_errors[k] = (float)(band_sum[k] / (double)n_vectors);
-	float score = model_clip_score(m, vector_scores, n_vectors);
-	if (!isfinite(score)) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "%s: the clip score is %g (not finite): the features or the model "
-				  "produce non-finite values; check the model with `auscult info`",
-				  path, (double)score);
-		goto fail;
-	}
-	*clip_score = score;
+	*scores = vector_scores;
+	*n_scores = n_vectors;
+	vector_scores = NULL;
 	rc = AUSCULT_OK;
 fail:
 	free(batch_bands);
 	free(vector_scores);
 	free(frames);
 	return rc;
+}
+
+int clip_score_file(const struct model *m, struct autoencoder *ae, const char *path,
+		    float *clip_score, float *band_errors, struct auscult_err *err)
+{
+	float *vector_scores;
+	size_t n_vectors;
+	*clip_score = NAN;
+	int rc = clip_vector_scores(m, ae, path, &vector_scores, &n_vectors, band_errors, err);
+	if (rc)
+		return rc;
+	float score = model_clip_score(m, vector_scores, n_vectors);
+	free(vector_scores);
+	if (!isfinite(score))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "%s: the clip score is %g (not finite): the features or the model "
+				    "produce non-finite values; check the model with `auscult info`",
+				    path, (double)score);
+	*clip_score = score;
+	return AUSCULT_OK;
 }
 
 /* Audio file name extensions a folder scan picks up (libsndfile reads them all). */

@@ -22,25 +22,53 @@ for i in 55 56 57 58 59 60 61 62 63 64; do
 	ln -s "$DATA/normal_id_00_000000$i.wav" "$TMP/unseen/"
 done
 
-# The shipped model's threshold is itself a refit on these ten files at quantile 0.95
-# (scripts/train-shipped-model): refitting it with the model's own quantile gives it again.
-out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/same.am" "$TMP/unseen") ||
-	fail "threshold exited $?"
+# The shipped model's threshold is itself a refit on the 2-s windows of these ten files at
+# quantile 0.999 (scripts/train-shipped-model): the same refit, with the model's own quantile
+# as the default, gives it again, from 10 x 16 windows.
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/same.am" --window-s 2 --hop-s 0.5 \
+	"$TMP/unseen") || fail "threshold --window-s exited $?"
 echo "$out"
-echo "$out" | grep -q "over 10 recordings" || fail "summary does not count 10 recordings: $out"
-echo "$out" | grep -q "quantile 0.95 " || fail "the default is not the model's quantile: $out"
+echo "$out" | grep -q "quantile 0.999 over 160 windows of 2 s every 0.5 s from 10 recordings" ||
+	fail "window summary: $out"
 old=$(threshold_of "$MODEL")
 same=$(threshold_of "$TMP/same.am")
-[ -n "$old" ] && [ "$old" = "$same" ] || fail "refit on the same files moved $old to '$same'"
-# At quantile 0.9 the same gamma (shape 19.8927, scale 0.67187) gives 17.3206.
+# (Equal to float rounding: the model stores the quantile 0.999 as a float.)
+[ -n "$old" ] && [ -n "$same" ] || fail "could not read thresholds ('$old', '$same')"
+awk -v o="$old" -v n="$same" 'BEGIN { d = n - o; exit !(d < 1e-4 && d > -1e-4) }' ||
+	fail "refit on the same windows moved $old to $same"
+# Whole clips at quantile 0.9: the gamma (shape 19.8927, scale 0.67187) gives 17.3206.
 out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/refit.am" --quantile 0.9 \
 	"$TMP/unseen") || fail "threshold --quantile 0.9 exited $?"
 echo "$out"
+echo "$out" | grep -q "over 10 recordings" || fail "summary does not count 10 recordings: $out"
 new=$(threshold_of "$TMP/refit.am")
 awk -v n="$new" 'BEGIN { d = n - 17.3206; exit !(d < 0.001 && d > -0.001) }' ||
 	fail "quantile 0.9 gave $new, expected 17.3206"
 # The fitted gamma itself: any change in how files are scored would move it.
 echo "$out" | grep -q "shape 19.89.* scale 0.6718" || fail "gamma parameters changed: $out"
+# Windows vary more than clips: at the same quantile their threshold is higher.
+"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/win.am" --quantile 0.9 --window-s 2 \
+	"$TMP/unseen" >/dev/null || fail "threshold --window-s 2 exited $?"
+win=$(threshold_of "$TMP/win.am")
+awk -v w="$win" -v c="$new" 'BEGIN { exit !(w > c) }' || fail "window fit $win not above clip fit $new"
+# Window options: a hop without a window, a hop longer than the window, a window longer than a
+# recording (which names it).
+for bad in "--hop-s 1" "--window-s 1 --hop-s 2" "--window-s 0" "--window-s x"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/x.am" $bad "$TMP/unseen" 2>"$TMP/err"
+	rc=$?
+	set -e
+	[ "$rc" = 2 ] || fail "'$bad' exited $rc, not 2: $(cat "$TMP/err")"
+	grep -q -e "--hop-s" -e "--window-s" "$TMP/err" || fail "'$bad': $(cat "$TMP/err")"
+done
+if "$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/x.am" --window-s 30 "$TMP/unseen" \
+	2>"$TMP/err"; then
+	fail "a window longer than the recordings was accepted"
+fi
+grep -q "normal_id_00_00000055.wav: .* shorter than one window" "$TMP/err" ||
+	fail "long-window message: $(cat "$TMP/err")"
+[ ! -e "$TMP/x.am" ] || fail "a model was written despite the error"
 # Everything but the threshold is the same model: scores are unchanged.
 a=$("$AUSCULT_BIN" score --model "$MODEL" "$DATA/normal_id_00_00000070.wav" | cut -f2)
 b=$("$AUSCULT_BIN" score --model "$TMP/refit.am" "$DATA/normal_id_00_00000070.wav" | cut -f2)
