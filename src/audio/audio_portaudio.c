@@ -8,6 +8,7 @@
 #include <portaudio.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,10 +142,9 @@ static long ms_since(const struct timespec *t)
 	return (long)(now.tv_sec - t->tv_sec) * 1000L + (long)(now.tv_nsec - t->tv_nsec) / 1000000L;
 }
 
-static struct timespec mono_plus_ms(long ms)
+/* t + ms, for the absolute deadlines of sem_clockwait. */
+static struct timespec plus_ms(struct timespec t, long ms)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
 	t.tv_sec += ms / 1000;
 	t.tv_nsec += (ms % 1000) * 1000000L;
 	if (t.tv_nsec >= 1000000000L) {
@@ -152,6 +152,13 @@ static struct timespec mono_plus_ms(long ms)
 		t.tv_nsec -= 1000000000L;
 	}
 	return t;
+}
+
+static struct timespec mono_plus_ms(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return plus_ms(t, ms);
 }
 
 /* Real-time thread: only copies into the ring (which counts what does not fit). */
@@ -171,6 +178,31 @@ static int pa_callback(const void *input, void *output, unsigned long frames,
 	return paContinue;
 }
 
+/* With real_time_only: false (err set) when the device has delivered far more than its clock
+ * allows since the speed window began; the window restarts every PA_FAST_WINDOW_MS. */
+static bool delivery_speed_ok(struct audio_pa *p, struct auscult_err *err)
+{
+	/* Everything the callback has delivered: read, waiting in the ring, or dropped. */
+	uint64_t delivered = p->frames_read + spsc_ring_readable(&p->ring) + p->overruns_total;
+	long window_ms = ms_since(&p->fast_since);
+	double limit = (double)p->base.rate_hz *
+		       (PA_FAST_RATIO * (double)window_ms / 1000.0 + PA_FAST_SLACK_S);
+	if ((double)(delivered - p->fast_base) > limit) {
+		auscult_fail(err, AUSCULT_ERR_DEVICE,
+			     "device '%s': %.1f s of audio came in %.2f s, far faster than its %u Hz "
+			     "(an ALSA file PCM past the end of its infile does this): the device "
+			     "is broken or gone",
+			     p->name, (double)(delivered - p->fast_base) / p->base.rate_hz,
+			     (double)window_ms / 1000.0, p->base.rate_hz);
+		return false;
+	}
+	if (window_ms >= PA_FAST_WINDOW_MS) {
+		clock_gettime(CLOCK_MONOTONIC, &p->fast_since);
+		p->fast_base = delivered;
+	}
+	return true;
+}
+
 static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, size_t *got,
 		   int timeout_ms, struct auscult_err *err)
 {
@@ -183,22 +215,8 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 	p->overruns_total += (size_t)(ov - p->overruns_seen);
 	p->overruns_seen = ov;
 
-	/* Everything the callback has delivered: read, waiting in the ring, or dropped. */
-	uint64_t delivered = p->frames_read + spsc_ring_readable(&p->ring) + p->overruns_total;
-	long window_ms = ms_since(&p->fast_since);
-	double limit = (double)p->base.rate_hz *
-		       (PA_FAST_RATIO * (double)window_ms / 1000.0 + PA_FAST_SLACK_S);
-	if (p->real_time_only && (double)(delivered - p->fast_base) > limit)
-		return auscult_fail(err, AUSCULT_ERR_DEVICE,
-				    "device '%s': %.1f s of audio came in %.2f s, far faster than "
-				    "its %u Hz (an ALSA file PCM past the end of its infile does "
-				    "this): the device is broken or gone", p->name,
-				    (double)(delivered - p->fast_base) / p->base.rate_hz,
-				    (double)window_ms / 1000.0, p->base.rate_hz);
-	if (window_ms >= PA_FAST_WINDOW_MS) {
-		clock_gettime(CLOCK_MONOTONIC, &p->fast_since);
-		p->fast_base = delivered;
-	}
+	if (p->real_time_only && !delivery_speed_ok(p, err))
+		return AUSCULT_ERR_DEVICE;
 
 	for (;;) {
 		size_t n = spsc_ring_read(&p->ring, frames, max_frames);
@@ -232,13 +250,7 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 			return AUSCULT_ERR_TIMEOUT;
 		/* Sleep until the callback writes (or the time is up) instead of polling: a post
 		 * left from a write already read only costs one more look at the ring. */
-		struct timespec until = start;
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = plus_ms(start, timeout_ms);
 		while (sem_clockwait(&p->data_ready, CLOCK_MONOTONIC, &until) != 0 && errno == EINTR)
 			;
 	}

@@ -115,7 +115,6 @@ static const char *class_topic(enum message_class cls)
 	return cls == MESSAGE_SCORE ? "score" : cls == MESSAGE_STATE ? "state" : "event";
 }
 
-/* Moves every queued monitor message into the MQTT outbox. */
 /* Events in the outbox: an ended input waits for them, however long the broker is away. */
 static size_t undelivered_events(const struct daemon_state *d)
 {
@@ -124,6 +123,7 @@ static size_t undelivered_events(const struct daemon_state *d)
 	return st.queued_events;
 }
 
+/* Moves every queued monitor message into the MQTT outbox. */
 static void drain(struct daemon_state *d)
 {
 	struct daemon_message msg;

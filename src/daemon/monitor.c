@@ -296,8 +296,6 @@ static size_t paced_read_samples(const struct monitor *m)
 	size_t held = vectors_held(m);
 	size_t frames = need > held ? need - held : 1;
 	size_t n = frames * m->hop_samples;
-	if (n < m->hop_samples)
-		n = m->hop_samples;
 	return n > READ_SAMPLES_MAX ? READ_SAMPLES_MAX : n;
 }
 
@@ -470,12 +468,6 @@ static void *monitor_thread(void *arg)
 
 /* ---- life cycle ------------------------------------------------------------------------------ */
 
-static uint32_t vectors_for(double seconds, uint32_t rate_hz, uint32_t hop)
-{
-	double v = round(seconds * (double)rate_hz / (double)hop);
-	return v < 1.0 ? 1u : (uint32_t)v;
-}
-
 static void monitor_free_all(struct monitor *m)
 {
 	feature_extractor_free(&m->fx);
@@ -576,8 +568,8 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 
 	struct window_scorer_config wc;
 	window_scorer_config_defaults(&wc);
-	wc.window_vectors = vectors_for(ms->window_s, m->rate_hz, fp->hop_length);
-	wc.hop_vectors = vectors_for(ms->hop_s, m->rate_hz, fp->hop_length);
+	wc.window_vectors = feature_params_vectors_in(fp, ms->window_s);
+	wc.hop_vectors = feature_params_vectors_in(fp, ms->hop_s);
 	if (wc.hop_vectors > wc.window_vectors)
 		wc.hop_vectors = wc.window_vectors;
 	wc.n_mels = m->n_mels;

@@ -1,6 +1,8 @@
 /* feature_params.c - defaults and validation of the front end's parameters. */
 #include "features/feature_params.h"
 
+#include <math.h>
+
 void feature_params_defaults(struct feature_params *p)
 {
 	p->sample_rate_hz = 16000;
@@ -10,6 +12,12 @@ void feature_params_defaults(struct feature_params *p)
 	p->fmin_hz = 0.0f;
 	p->fmax_hz = 8000.0f;
 	p->n_stack = 5;
+}
+
+uint32_t feature_params_vectors_in(const struct feature_params *p, double seconds)
+{
+	double v = round(seconds * (double)p->sample_rate_hz / (double)p->hop_length);
+	return v < 1.0 ? 1u : (uint32_t)v;
 }
 
 int feature_params_validate(const struct feature_params *p, struct auscult_err *err)

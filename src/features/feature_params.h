@@ -30,6 +30,10 @@ static inline uint32_t feature_params_vector_dim(const struct feature_params *p)
 	return p->n_stack * p->n_mels;
 }
 
+/* Model vectors (one per frame hop) in `seconds` of audio, rounded, at least 1: how auscultd
+ * turns window_s and hop_s into its window scorer's sizes. */
+uint32_t feature_params_vectors_in(const struct feature_params *p, double seconds);
+
 /*
  * Checks that the front end can do these parameters (rate 8-192 kHz, n_fft a power of two
  * 64..16384, 0 < hop <= n_fft, 1..512 mels, 0 <= fmin < fmax <= rate/2, 1..32 stacked frames).

@@ -36,13 +36,6 @@ static void threshold_usage(FILE *out)
 		"                    most S)\n");
 }
 
-/* Vectors in `seconds` of audio, as auscultd counts them (at least 1). */
-static size_t vectors_in(const struct model *m, double seconds)
-{
-	double v = round(seconds * m->features.sample_rate_hz / m->features.hop_length);
-	return v < 1.0 ? 1 : (size_t)v;
-}
-
 /*
  * Appends to *scores the mean of every window of w vectors, one every h, as auscultd's window
  * scorer forms them from the start of a stream. Returns the number added, or 0 when the file
@@ -162,8 +155,17 @@ int cmd_threshold(int argc, char **argv)
 	if (isnan(quantile))
 		quantile = m.threshold.quantile;
 
-	size_t w = window_s > 0.0 ? vectors_in(&m, window_s) : 0;
-	size_t h = window_s > 0.0 ? vectors_in(&m, hop_s) : 0;
+	/* Windows as auscultd sizes them; clips: one score per file. */
+	size_t w = window_s > 0.0 ? feature_params_vectors_in(&m.features, window_s) : 0;
+	size_t h = window_s > 0.0 ? feature_params_vectors_in(&m.features, hop_s) : 0;
+	if (window_s == 0.0) {
+		capacity = files.count;
+		scores = malloc(capacity * sizeof(*scores));
+		if (!scores) {
+			fprintf(stderr, "auscult threshold: out of memory\n");
+			goto done;
+		}
+	}
 	for (size_t f = 0; f < files.count; f++) {
 		/* Every file must count: a fit on a silently shorter list would mislead. */
 		if (window_s > 0.0) {
@@ -184,14 +186,6 @@ int cmd_threshold(int argc, char **argv)
 			continue;
 		}
 		float s;
-		if (n_scores == capacity) {
-			capacity = files.count;
-			scores = malloc(capacity * sizeof(*scores));
-			if (!scores) {
-				fprintf(stderr, "auscult threshold: out of memory\n");
-				goto done;
-			}
-		}
 		if (clip_score_file(&m, &ae, files.paths[f], &s, NULL, &err) != AUSCULT_OK) {
 			fprintf(stderr, "auscult threshold: %s\n", err.msg);
 			goto done;
