@@ -60,6 +60,8 @@ struct monitor {
 	size_t n_frames;     /* frames held in `frames` */
 	float *vec_scores;   /* BATCH_MAX_VECTORS */
 	float *band_errors;  /* BATCH_MAX_VECTORS x n_mels */
+	float *window_top;   /* window vectors: scratch of a top-fraction window score; NULL for a
+				mean model */
 	float threshold;
 
 	pthread_t thread;
@@ -254,9 +256,17 @@ static void score_held(struct monitor *m, int64_t t_ms)
 			struct window_score w;
 			/* A vector's level is that of the read that brought its newest frame. */
 			double ms = m->frame_ms[v + m->n_stack - 1];
-			if (window_scorer_push(&m->ws, m->vec_scores[v], m->band_errors + v * m->n_mels,
-					       ms, &w))
-				on_window(m, &w, t_ms);
+			if (!window_scorer_push(&m->ws, m->vec_scores[v],
+						m->band_errors + v * m->n_mels, ms, &w))
+				continue;
+			if (m->window_top) {
+				/* The model's own aggregation (--aggregate top:F), as for a clip: a
+				 * mean of 2 s dilutes the brief bursts such a model is trained to
+				 * show. The ring's order does not matter to it. */
+				memcpy(m->window_top, m->ws.scores, m->ws.w * sizeof(float));
+				w.score = model_clip_score(&m->model, m->window_top, m->ws.w);
+			}
+			on_window(m, &w, t_ms);
 		}
 		/* Drop the n frames that only scored vectors started at; keep the rest. */
 		size_t keep = m->n_frames - n;
@@ -476,6 +486,7 @@ static void monitor_free_all(struct monitor *m)
 	smoother_free(&m->sm);
 	detector_free(&m->det);
 	model_free(&m->model);
+	free(m->window_top);
 	free(m->samples);
 	free(m->frames);
 	free(m->frame_ms);
@@ -595,6 +606,11 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		goto fail;
 	}
 
+	if (m->model.aggregation == CLIP_AGG_TOP_MEAN &&
+	    !(m->window_top = calloc(wc.window_vectors, sizeof(float)))) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
+		goto fail;
+	}
 	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
 	m->frames = calloc(m->frame_cap * m->n_mels, sizeof(float));
 	m->frame_ms = calloc(m->frame_cap, sizeof(double));

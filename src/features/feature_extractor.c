@@ -105,8 +105,6 @@ size_t feature_extractor_heap_bytes(const struct feature_extractor *fx)
 	n += (size_t)lm->n_bins * sizeof(double);      /* power */
 	n += 3 * (size_t)lm->n_mels * sizeof(uint32_t);
 	n += (lm->n_weights + 1) * sizeof(float);
-	/* the FFT plan: bit-reversal table, twiddles, split twiddles, complex scratch */
-	n += (size_t)lm->fft.m * (sizeof(uint32_t) + 4 * sizeof(double));
-	n += 2 * ((size_t)lm->fft.m / 2 + 1) * sizeof(double);
+	n += rfft_heap_bytes(&lm->fft);
 	return n;
 }

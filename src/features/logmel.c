@@ -1,4 +1,4 @@
-/* logmel.c - window, double real FFT power, sparse Slaney mel filter bank and a fast exact-enough dB. */
+/* logmel.c - window, kissfft real FFT power, sparse Slaney mel filter bank and a fast exact-enough dB. */
 #include "features/logmel.h"
 
 #include <math.h>

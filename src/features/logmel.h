@@ -32,7 +32,7 @@ struct logmel {
 	uint32_t *band_offset;    /* n_mels: index of each band's first weight in weights */
 	float *weights;           /* the nonzero filter weights, band after band */
 	size_t n_weights;
-	struct rfft fft;          /* double-precision real FFT (see rfft.h for why not float) */
+	struct rfft fft;          /* kissfft real FFT (float; see rfft.h for the accuracy) */
 };
 
 /* Baseline: 16 kHz, n_fft 1024, 128 mels over 0-8 kHz. */

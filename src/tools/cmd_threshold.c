@@ -29,26 +29,34 @@ static void threshold_usage(FILE *out)
 		"  --model MODEL     the model to start from\n"
 		"  --out NEW_MODEL   where to write the model with the new threshold (may be MODEL)\n"
 		"  --quantile Q      gamma quantile, 0 < Q < 1 (default: the model's own, e.g. 0.9)\n"
-		"  --window-s S      fit to the scores the daemon sees instead: the mean of every\n"
-		"                    S-second window of each file (auscultd's window_s), which vary\n"
-		"                    more than whole clips; use a high quantile such as 0.99\n"
+		"  --window-s S      fit to the scores the daemon sees instead: the score of every\n"
+		"                    S-second window of each file (auscultd's window_s; the mean\n"
+		"                    of its vectors, or of their largest share for a top:F model),\n"
+		"                    which vary more than whole clips; use a high quantile such as\n"
+		"                    0.99\n"
 		"  --hop-s H         seconds between windows (auscultd's hop_s; default 0.5, at\n"
 		"                    most S)\n");
 }
 
 /*
- * Appends to *scores the mean of every window of w vectors, one every h, as auscultd's window
- * scorer forms them from the start of a stream. Returns the number added, or 0 when the file
- * is shorter than one window (err set), or when out of memory (err set).
+ * Appends to *scores the score of every window of w vectors, one every h, as auscultd forms
+ * them from the start of a stream: the mean, or for a top:F model the mean of the window's
+ * largest share F (model_clip_score). Returns the number added, or 0 when the file is shorter
+ * than one window (err set), or when out of memory (err set).
  */
-static size_t add_window_scores(const float *v, size_t n, size_t w, size_t h, double **scores,
-				size_t *count, size_t *capacity, const char *path,
-				struct auscult_err *err)
+static size_t add_window_scores(const struct model *m, const float *v, size_t n, size_t w,
+				size_t h, double **scores, size_t *count, size_t *capacity,
+				const char *path, struct auscult_err *err)
 {
 	if (n < w) {
 		auscult_fail(err, AUSCULT_ERR_INVALID,
 			     "%s: %zu vectors, shorter than one window of %zu; give longer recordings "
 			     "or a smaller --window-s", path, n, w);
+		return 0;
+	}
+	float *top = m->aggregation == CLIP_AGG_TOP_MEAN ? malloc(w * sizeof(*top)) : NULL;
+	if (m->aggregation == CLIP_AGG_TOP_MEAN && !top) {
+		auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for window scores");
 		return 0;
 	}
 	size_t added = 0;
@@ -57,18 +65,25 @@ static size_t add_window_scores(const float *v, size_t n, size_t w, size_t h, do
 			size_t cap = *capacity ? *capacity * 2 : 1024;
 			double *grown = realloc(*scores, cap * sizeof(*grown));
 			if (!grown) {
+				free(top);
 				auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for window scores");
 				return 0;
 			}
 			*scores = grown;
 			*capacity = cap;
 		}
-		double sum = 0.0;
-		for (size_t i = start; i < start + w; i++)
-			sum += v[i];
-		(*scores)[(*count)++] = sum / (double)w;
+		if (top) {
+			memcpy(top, v + start, w * sizeof(*top));
+			(*scores)[(*count)++] = model_clip_score(m, top, w);
+		} else {
+			double sum = 0.0;
+			for (size_t i = start; i < start + w; i++)
+				sum += v[i];
+			(*scores)[(*count)++] = sum / (double)w;
+		}
 		added++;
 	}
+	free(top);
 	return added;
 }
 
@@ -176,7 +191,7 @@ int cmd_threshold(int argc, char **argv)
 				fprintf(stderr, "auscult threshold: %s\n", err.msg);
 				goto done;
 			}
-			size_t added = add_window_scores(v, n, w, h, &scores, &n_scores, &capacity,
+			size_t added = add_window_scores(&m, v, n, w, h, &scores, &n_scores, &capacity,
 							 files.paths[f], &err);
 			free(v);
 			if (added == 0) {
