@@ -3,6 +3,8 @@
 set -eu
 
 : "${AUSCULT_BIN:?set AUSCULT_BIN to the auscult tool}"
+. "$(dirname "$0")/../lib/tools.sh"
+require_tools sox:sox
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/auscult-alsa.XXXXXX")
 writer=
 trap 'if [ -n "$writer" ]; then kill "$writer" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT INT TERM
