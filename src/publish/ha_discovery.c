@@ -95,7 +95,7 @@ int ha_discovery_message(const struct ha_discovery_params *hp, const char *monit
 	if (n < 0 || (size_t)n >= topic_cap)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM,
 				    "ha_discovery: config topic for monitor '%s' is longer than %zu "
-				    "bytes; shorten mqtt.ha_prefix, the client id or the monitor name",
+				    "bytes; shorten home_assistant.prefix, the client id or the monitor name",
 				    monitor, topic_cap - 1);
 	snprintf(unique_id, sizeof(unique_id), "%s_%s_%s", node, monitor, objects[which]);
 	snprintf(state_topic, sizeof(state_topic), "%s/%s/state", hp->topic_prefix, monitor);
