@@ -658,12 +658,13 @@ int audio_list_devices(FILE *out, struct auscult_err *err)
 			api ? api->name : "?", d->maxInputChannels, d->defaultSampleRate, rates);
 		shown++;
 	}
-	if (shown == 0)
-		fprintf(out, "no capture devices found (PortAudio sees %d device(s), none with "
-			"inputs)\n", count);
-	else
-		fprintf(out, "(* = default; a device can also be named by an ALSA PCM such as "
-			"hw:1,0)\n");
+	if (shown == 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_DEVICE, "no capture device found (PortAudio "
+				  "sees %d device(s), none with inputs)", count);
+		goto done;
+	}
+	fprintf(out, "(* = default; a device can also be named by an ALSA PCM such as "
+		"hw:1,0)\n");
 	rc = AUSCULT_OK;
 done:
 	Pa_Terminate();

@@ -72,7 +72,8 @@ const char *audio_source_describe(const struct audio_source *src);
  */
 void audio_source_close(struct audio_source *src);
 
-/* Prints capture devices (index, name, host API, channels, default rate, supported rates). */
+/* Prints capture devices (index, name, host API, channels, default rate, supported rates).
+ * Returns AUSCULT_ERR_DEVICE, having printed nothing, when there is none. */
 int audio_list_devices(FILE *out, struct auscult_err *err);
 
 /*

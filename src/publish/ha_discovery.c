@@ -7,6 +7,12 @@
 
 #include "publish/json_writer.h"
 
+/* Every payload of <prefix>/<monitor>/state: the detector's states, and `learning` (a monitor
+ * recording and training its model). An enum sensor refuses a value missing from this list. */
+const char *const ha_state_options[] = { "starting", "learning", "normal",
+					 "anomaly",  "idle",     "fault" };
+const size_t ha_state_option_count = sizeof(ha_state_options) / sizeof(ha_state_options[0]);
+
 void ha_node_id(const char *client_id, char *out, size_t cap)
 {
 	if (cap == 0)
@@ -23,15 +29,38 @@ void ha_node_id(const char *client_id, char *out, size_t cap)
 	out[i] = '\0';
 }
 
-/* The part every entity shares: availability and the device block. */
-static void common_fields(struct json_writer *w, const struct ha_discovery_params *hp,
-			  const char *node)
+/*
+ * Availability: the daemon's status topic (its last will says offline), and for an entity that
+ * means nothing while the monitor cannot listen (problem, score), also the monitor's state
+ * topic, unavailable in `fault`. Home Assistant then shows a dead microphone as "unavailable",
+ * not as "no problem"; the state sensor stays available and shows `fault` itself.
+ */
+static void availability(struct json_writer *w, const struct ha_discovery_params *hp,
+			 const char *state_topic, bool with_fault)
 {
 	char topic[256];
 	snprintf(topic, sizeof(topic), "%s/status", hp->topic_prefix);
-	json_field_string(w, "availability_topic", topic);
+	json_key(w, "availability");
+	json_array_open(w);
+	json_object_open(w);
+	json_field_string(w, "topic", topic);
 	json_field_string(w, "payload_available", "online");
 	json_field_string(w, "payload_not_available", "offline");
+	json_object_close(w);
+	if (with_fault) {
+		json_object_open(w);
+		json_field_string(w, "topic", state_topic);
+		json_field_string(w, "value_template",
+				  "{{ 'offline' if value == 'fault' else 'online' }}");
+		json_object_close(w);
+	}
+	json_array_close(w);
+	json_field_string(w, "availability_mode", "all");
+}
+
+/* The device block every entity shares: all monitors of one daemon are one device. */
+static void device(struct json_writer *w, const struct ha_discovery_params *hp, const char *node)
+{
 	json_key(w, "device");
 	json_object_open(w);
 	json_key(w, "identifiers");
@@ -53,46 +82,70 @@ int ha_discovery_message(const struct ha_discovery_params *hp, const char *monit
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "ha_discovery: no monitor name or message %d out of range [0, %d)",
 				    which, HA_DISCOVERY_PER_MONITOR);
-	char node[128], state_topic[256], unique_id[300], name[200];
+	static const char *const components[] = { [HA_ENTITY_PROBLEM] = "binary_sensor",
+						   [HA_ENTITY_SCORE] = "sensor",
+						   [HA_ENTITY_STATE] = "sensor" };
+	static const char *const objects[] = { [HA_ENTITY_PROBLEM] = "problem",
+						[HA_ENTITY_SCORE] = "score",
+						[HA_ENTITY_STATE] = "state" };
+	char node[128], state_topic[256], score_topic[256], unique_id[300], name[200];
 	ha_node_id(hp->client_id, node, sizeof(node));
-	const char *component = which == 0 ? "binary_sensor" : "sensor";
-	const char *object = which == 0 ? "problem" : "score";
-	int n = snprintf(topic, topic_cap, "%s/%s/%s/%s_%s/config", hp->ha_prefix, component, node,
-			 monitor, object);
+	int n = snprintf(topic, topic_cap, "%s/%s/%s/%s_%s/config", hp->ha_prefix,
+			 components[which], node, monitor, objects[which]);
 	if (n < 0 || (size_t)n >= topic_cap)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM,
 				    "ha_discovery: config topic for monitor '%s' is longer than %zu "
-				    "bytes; shorten mqtt.ha_prefix, the client id or the monitor name",
+				    "bytes; shorten home_assistant.prefix, the client id or the monitor name",
 				    monitor, topic_cap - 1);
-	snprintf(unique_id, sizeof(unique_id), "%s_%s_%s", node, monitor, object);
+	snprintf(unique_id, sizeof(unique_id), "%s_%s_%s", node, monitor, objects[which]);
+	snprintf(state_topic, sizeof(state_topic), "%s/%s/state", hp->topic_prefix, monitor);
+	snprintf(score_topic, sizeof(score_topic), "%s/%s/score", hp->topic_prefix, monitor);
 
 	struct json_writer w;
 	json_writer_init(&w, payload, payload_cap);
 	json_object_open(&w);
-	if (which == 0) {
+	switch ((enum ha_entity)which) {
+	case HA_ENTITY_PROBLEM:
 		snprintf(name, sizeof(name), "%s problem", monitor);
-		snprintf(state_topic, sizeof(state_topic), "%s/%s/state", hp->topic_prefix, monitor);
 		json_field_string(&w, "name", name);
 		json_field_string(&w, "unique_id", unique_id);
 		json_field_string(&w, "device_class", "problem");
 		json_field_string(&w, "state_topic", state_topic);
-		/* The state topic also carries idle and fault; only anomaly is a problem. */
+		/* Only anomaly is a problem; fault makes the entity unavailable (availability). */
 		json_field_string(&w, "value_template",
 				  "{{ 'ON' if value == 'anomaly' else 'OFF' }}");
 		json_field_string(&w, "payload_on", "ON");
 		json_field_string(&w, "payload_off", "OFF");
-	} else {
+		availability(&w, hp, state_topic, true);
+		break;
+	case HA_ENTITY_SCORE:
 		snprintf(name, sizeof(name), "%s anomaly score", monitor);
-		snprintf(state_topic, sizeof(state_topic), "%s/%s/score", hp->topic_prefix, monitor);
 		json_field_string(&w, "name", name);
 		json_field_string(&w, "unique_id", unique_id);
-		json_field_string(&w, "state_topic", state_topic);
+		json_field_string(&w, "state_topic", score_topic);
 		json_field_string(&w, "value_template", "{{ value_json.smoothed }}");
 		json_field_string(&w, "state_class", "measurement");
-		json_field_string(&w, "json_attributes_topic", state_topic);
+		json_field_string(&w, "json_attributes_topic", score_topic);
 		json_field_string(&w, "icon", "mdi:waveform");
+		availability(&w, hp, state_topic, true);
+		break;
+	case HA_ENTITY_STATE:
+	default:
+		snprintf(name, sizeof(name), "%s state", monitor);
+		json_field_string(&w, "name", name);
+		json_field_string(&w, "unique_id", unique_id);
+		json_field_string(&w, "device_class", "enum");
+		json_key(&w, "options");
+		json_array_open(&w);
+		for (size_t i = 0; i < ha_state_option_count; i++)
+			json_string(&w, ha_state_options[i]);
+		json_array_close(&w);
+		json_field_string(&w, "state_topic", state_topic);
+		json_field_string(&w, "icon", "mdi:list-status");
+		availability(&w, hp, state_topic, false);
+		break;
 	}
-	common_fields(&w, hp, node);
+	device(&w, hp, node);
 	json_object_close(&w);
 	struct auscult_err jerr;
 	int rc = json_writer_finish(&w, NULL, &jerr);

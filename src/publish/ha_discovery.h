@@ -6,8 +6,17 @@
 
 #include "common/status.h"
 
-/* Config messages per monitor: 0 = binary_sensor "<m> problem", 1 = sensor "<m> anomaly score". */
-#define HA_DISCOVERY_PER_MONITOR 2
+/* Config messages per monitor, by `which`: */
+enum ha_entity {
+	HA_ENTITY_PROBLEM = 0, /* binary_sensor "<m> problem": ON in anomaly */
+	HA_ENTITY_SCORE,       /* sensor "<m> anomaly score": the smoothed score */
+	HA_ENTITY_STATE,       /* sensor "<m> state": enum of the state topic's payloads */
+	HA_DISCOVERY_PER_MONITOR
+};
+
+/* The values the state sensor accepts (its `options`), in the order Home Assistant lists them. */
+extern const char *const ha_state_options[];
+extern const size_t ha_state_option_count;
 
 /* What every discovery message refers to. Strings are borrowed. */
 struct ha_discovery_params {
@@ -22,8 +31,8 @@ struct ha_discovery_params {
 void ha_node_id(const char *client_id, char *out, size_t cap);
 
 /*
- * Builds config message `which` (0 .. HA_DISCOVERY_PER_MONITOR-1) for monitor into topic and
- * payload (retained, QoS 1 when published). Pure: no I/O, no allocation, any thread. Returns
+ * Builds config message `which` (an enum ha_entity) for monitor into topic and payload
+ * (retained, QoS 1 when published). Pure: no I/O, no allocation, any thread. Returns
  * AUSCULT_OK, or AUSCULT_ERR_INVALID / AUSCULT_ERR_NOMEM (buffers too small) with err set.
  */
 int ha_discovery_message(const struct ha_discovery_params *hp, const char *monitor, int which,

@@ -1,9 +1,11 @@
 /* cmd_devices.c - `auscult devices`: list capture devices, or listen to one and print its level. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audio/audio_source.h"
 #include "tools/cli_args.h"
@@ -18,7 +20,8 @@ static void devices_usage(FILE *out)
 		"usage: auscult devices [--listen DEVICE [--seconds S] [--rate HZ] [--channels N]]\n"
 		"\n"
 		"Without options, lists capture devices: index, name, host API, input channels,\n"
-		"default rate and which of 8000/16000/22050/44100/48000 Hz they take.\n"
+		"default rate and which of 8000/16000/22050/44100/48000 Hz they take; exits 1\n"
+		"when there is none.\n"
 		"\n"
 		"  --listen DEVICE  record from DEVICE (an index, part of a listed name, or an ALSA\n"
 		"                   PCM such as hw:1,0 or one defined in ~/.asoundrc) and print how\n"
@@ -38,6 +41,36 @@ static double seconds_since(const struct timespec *t)
 static double to_dbfs(double amplitude)
 {
 	return amplitude > 0.0 ? 20.0 * log10(amplitude) : -INFINITY;
+}
+
+/*
+ * PortAudio's ALSA host API prints lines of its own on stderr while it probes and opens devices
+ * ("Expression '...' failed in 'src/hostapi/alsa/pa_linux_alsa.c'"), which bury our message; the
+ * failure they describe is in that message. fd 2 goes to /dev/null meanwhile: mute_stderr
+ * returns the saved descriptor (-1 when it could not), unmute_stderr puts it back.
+ */
+static int mute_stderr(void)
+{
+	fflush(stderr);
+	int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved < 0 || null_fd < 0 || dup2(null_fd, STDERR_FILENO) < 0) {
+		if (saved >= 0)
+			close(saved);
+		saved = -1;
+	}
+	if (null_fd >= 0)
+		close(null_fd);
+	return saved;
+}
+
+static void unmute_stderr(int saved)
+{
+	if (saved < 0)
+		return;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
 }
 
 static int listen(const char *device, double seconds, uint32_t rate_hz, uint32_t channels)
@@ -66,7 +99,9 @@ static int listen(const char *device, double seconds, uint32_t rate_hz, uint32_t
 	cfg.channel = AUDIO_CHANNEL_AVERAGE;
 	cfg.output_rate_hz = LISTEN_RATE_HZ;
 
+	int muted = mute_stderr();
 	int rc = audio_source_open(&src, &cfg, &err);
+	unmute_stderr(muted);
 	if (rc != AUSCULT_OK) {
 		fprintf(stderr, "auscult devices: %s\n", err.msg);
 		return 1;
@@ -148,8 +183,15 @@ int cmd_devices(int argc, char **argv)
 
 	struct auscult_err err;
 	auscult_err_clear(&err);
-	if (audio_list_devices(stdout, &err) != AUSCULT_OK) {
+	int muted = mute_stderr();
+	int rc = audio_list_devices(stdout, &err);
+	unmute_stderr(muted);
+	if (rc != AUSCULT_OK) {
 		fprintf(stderr, "auscult devices: %s\n", err.msg);
+		if (rc == AUSCULT_ERR_DEVICE)
+			fprintf(stderr, "auscult devices: plug in a microphone (`arecord -l` lists the "
+					"cards ALSA sees), check that this user is in the `audio` "
+					"group, or name an ALSA PCM with --listen\n");
 		return 1;
 	}
 	return 0;

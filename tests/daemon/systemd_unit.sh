@@ -3,14 +3,11 @@
 # it (ExecStart= then names a daemon that exists), without a warning, and catches a broken copy;
 # the unit keeps the contract the daemon is written for: Type=notify, notifications from the main
 # pid, a watchdog, SIGHUP to reload, AF_UNIX allowed (the notify socket). Skipped (77) only when
-# systemd-analyze is missing: scripts/install-deps installs it (Debian package systemd).
+# systemd-analyze is missing, outside CI: scripts/install-deps installs it (Debian package systemd).
 . "$(dirname "$0")/lib/common.sh"
 : "${AUSCULT_BUILD_DIR:?set by ctest}"
 
-if ! command -v systemd-analyze >/dev/null 2>&1; then
-	echo "SKIP: systemd-analyze is not installed (Debian package systemd; scripts/install-deps)"
-	exit 77
-fi
+skip_without_tools systemd-analyze:systemd
 
 P="$WORK/prefix"
 "${AUSCULT_CMAKE:-cmake}" --install "$AUSCULT_BUILD_DIR" --prefix "$P" >"$WORK/install.log" 2>&1 \

@@ -6,6 +6,9 @@ set -u
 : "${AUSCULT_FIXTURES:?}"
 VEC="$AUSCULT_SHARED_DIR/vectors"
 FIX="$AUSCULT_FIXTURES/features"
+. "$(dirname "$0")/../lib/tools.sh"
+# /usr/bin/time (not the shell keyword) gives the peak RSS of the bounded-memory check.
+require_tools sox:sox /usr/bin/time:time
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cli_features.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 fails=0
@@ -66,18 +69,14 @@ done
 "$AUSCULT_BIN" features --help | grep -q "^usage: auscult features" && ok || bad "--help"
 
 # 5. Bounded memory: 30 minutes of audio must not cost more resident memory than 10 s.
-if [ -x /usr/bin/time ] && command -v sox > /dev/null 2>&1; then
-	sox -n -r 16000 -c 1 -b 16 "$TMP/long.wav" synth 1800 whitenoise vol 0.3 || bad "sox failed"
-	/usr/bin/time -f %M -o "$TMP/rss_short" "$AUSCULT_BIN" features "$VEC/pump_normal.wav" --out /dev/null > /dev/null 2>&1
-	/usr/bin/time -f %M -o "$TMP/rss_long" "$AUSCULT_BIN" features "$TMP/long.wav" --out /dev/null > "$TMP/long_summary" 2>&1
-	grep -q "56251 frames" "$TMP/long_summary" && ok || bad "30-min run: $(cat "$TMP/long_summary")"
-	short_kib=$(tail -n 1 "$TMP/rss_short")
-	long_kib=$(tail -n 1 "$TMP/rss_long")
-	echo "peak RSS: 10 s -> $short_kib KiB, 30 min -> $long_kib KiB"
-	[ $((long_kib - short_kib)) -lt 4096 ] && ok || bad "30 min of audio used $long_kib KiB against $short_kib KiB for 10 s: memory is not bounded"
-else
-	echo "skipping the bounded-memory check: /usr/bin/time or sox missing"
-fi
+sox -n -r 16000 -c 1 -b 16 "$TMP/long.wav" synth 1800 whitenoise vol 0.3 || bad "sox failed"
+/usr/bin/time -f %M -o "$TMP/rss_short" "$AUSCULT_BIN" features "$VEC/pump_normal.wav" --out /dev/null > /dev/null 2>&1
+/usr/bin/time -f %M -o "$TMP/rss_long" "$AUSCULT_BIN" features "$TMP/long.wav" --out /dev/null > "$TMP/long_summary" 2>&1
+grep -q "56251 frames" "$TMP/long_summary" && ok || bad "30-min run: $(cat "$TMP/long_summary")"
+short_kib=$(tail -n 1 "$TMP/rss_short")
+long_kib=$(tail -n 1 "$TMP/rss_long")
+echo "peak RSS: 10 s -> $short_kib KiB, 30 min -> $long_kib KiB"
+[ $((long_kib - short_kib)) -lt 4096 ] && ok || bad "30 min of audio used $long_kib KiB against $short_kib KiB for 10 s: memory is not bounded"
 
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]

@@ -696,7 +696,7 @@ static void ha_discovery_announced_and_reannounced(void **state)
 	assert_int_equal(got[0].retained, 1);
 	assert_non_null(strstr(got[0].payload, "\"device_class\":\"problem\""));
 	assert_non_null(strstr(got[0].payload, "\"state_topic\":\"t7/pump/state\""));
-	assert_non_null(strstr(got[0].payload, "\"availability_topic\":\"t7/status\""));
+	assert_non_null(strstr(got[0].payload, "\"availability\":[{\"topic\":\"t7/status\""));
 	assert_non_null(strstr(got[0].payload, "\"unique_id\":\"auscult-test_pump_problem\""));
 	assert_non_null(strstr(got[0].payload, "\"identifiers\":[\"auscult-test\"]"));
 	assert_int_equal(sub_collect(&f->sub, score, got, 4), 1);

@@ -4,6 +4,8 @@
 
 set -eu
 : "${AUSCULT_BIN:?set by ctest}" "${AUSCULTD_BIN:?set by ctest}" "${AUSCULT_SHARED_DIR:?set by ctest}"
+. "$(dirname "$0")/../lib/tools.sh"
+require_tools mosquitto:mosquitto mosquitto_pub:mosquitto-clients mosquitto_sub:mosquitto-clients sox:sox
 DATA="$AUSCULT_SHARED_DIR/data/dcase2020_id00/train"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/auscult-daemon-test.XXXXXX")
 PIDS=""
