@@ -20,7 +20,7 @@
 
 #define CONVERTER_BLOCK RATE_CONVERTER_BLOCK
 /* Silence the warm-up converts: at least this many blocks. */
-#define CONVERTER_WARM_BLOCKS 6u
+#define CONVERTER_WARM_BLOCKS 48u
 
 #define COST_S 0.25
 #define COST_RUNS 3
@@ -46,17 +46,18 @@ static uint64_t gcd_u64(uint64_t a, uint64_t b)
 }
 
 /*
- * Runs silence through c so that libsoxr designs its filters and grows its FIFOs now: full
- * blocks with room for all output, then blocks whose output is held back (as a reader with a
- * small buffer leaves it), then a drain. The silence lasts a whole number of periods of the
- * ratio, so its output is a whole number of samples: those not yet out are dropped later.
+ * Runs silence through c so that libsoxr designs its filters and grows its FIFOs now. A FIFO of
+ * libsoxr grows when a block does not fit behind what it holds, so the warm-up gives it the
+ * mixes a reader makes: full and odd-sized blocks, output taken in full or held back (a reader
+ * with a small buffer), then drained. The silence lasts a whole number of periods of the ratio,
+ * so its output is a whole number of samples: those not out yet are dropped later.
  */
 static int converter_warm_up(struct rate_converter *c, struct auscult_err *err)
 {
 	soxr_t s = c->soxr;
 	uint64_t period = c->in_hz / gcd_u64(c->in_hz, c->out_hz);
 	uint64_t total = (CONVERTER_WARM_BLOCKS * CONVERTER_BLOCK + period - 1) / period * period;
-	size_t out_cap = (size_t)((uint64_t)CONVERTER_BLOCK * c->out_hz / c->in_hz) * 4 + 64;
+	size_t out_cap = (size_t)((uint64_t)CONVERTER_BLOCK * c->out_hz / c->in_hz) * 8 + 64;
 	float *in = calloc(CONVERTER_BLOCK, sizeof(float));
 	float *out = malloc(out_cap * sizeof(float));
 	uint64_t fed = 0, made_total = 0;
@@ -66,9 +67,11 @@ static int converter_warm_up(struct rate_converter *c, struct auscult_err *err)
 		goto done;
 	}
 	for (unsigned i = 0; fed < total; i++) {
-		size_t take = total - fed < CONVERTER_BLOCK ? (size_t)(total - fed) : CONVERTER_BLOCK;
+		size_t take = i % 3 == 1 ? 1 + (size_t)i * 1409 % CONVERTER_BLOCK : CONVERTER_BLOCK;
+		if (take > total - fed)
+			take = (size_t)(total - fed);
+		size_t room = i % 4 >= 2 ? 1 : out_cap;
 		size_t used = 0, made = 0;
-		size_t room = i % 3 == 2 ? 1 : out_cap;
 		soxr_error_t e = soxr_process(s, in, take, &used, out, room, &made);
 		if (e) {
 			rc = auscult_fail(err, AUSCULT_ERR_UNSUPPORTED, "rate converter: %u Hz to %u "
@@ -77,6 +80,14 @@ static int converter_warm_up(struct rate_converter *c, struct auscult_err *err)
 		}
 		fed += used;
 		made_total += made;
+		if (i % 4 != 3)
+			continue;
+		/* Drain what was held back. */
+		for (;;) {
+			if (soxr_process(s, in, 0, &used, out, out_cap, &made) || made == 0)
+				break;
+			made_total += made;
+		}
 	}
 	for (;;) {
 		size_t used = 0, made = 0;
