@@ -46,6 +46,8 @@ static const struct converter converters[] = {
 	{ "soxr VHQ", LIB_SOXR, SOXR_VHQ, 0.0 },
 	{ "soxr HQ, pass band 0.95", LIB_SOXR, SOXR_HQ, 0.95 },
 	{ "soxr VHQ, pass band 0.95", LIB_SOXR, SOXR_VHQ, 0.95 },
+	{ "soxr HQ, pass band 0.97", LIB_SOXR, SOXR_HQ, 0.97 },
+	{ "soxr HQ, pass band 0.99", LIB_SOXR, SOXR_HQ, 0.99 },
 	{ "ALSA plug (default)", LIB_ALSA_PLUG, 0, 0.0 },
 };
 #define N_CONVERTERS (sizeof(converters) / sizeof(converters[0]))

@@ -7,8 +7,8 @@
 
 #include "common/status.h"
 
-/* What converts, for logs: "soxr HQ, pass band 95%". */
-#define RATE_CONVERTER_NAME "soxr HQ, pass band 95%"
+/* What converts, for logs. */
+#define RATE_CONVERTER_NAME "soxr HQ, pass band 97%"
 
 /* The largest input block rate_converter_process is prepared for without allocating. */
 #define RATE_CONVERTER_BLOCK 4096u
