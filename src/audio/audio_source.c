@@ -32,7 +32,7 @@ struct audio_source {
 	size_t mono_len;
 	size_t mono_pos;
 	int in_eof;         /* the backend has ended; the converter is being flushed */
-	char desc[320];
+	char desc[768];
 };
 
 void audio_source_config_defaults(struct audio_source_config *cfg)
