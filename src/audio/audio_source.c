@@ -250,6 +250,9 @@ int audio_source_read(struct audio_source *s, float *buf, size_t max_samples, si
 			*got = made;
 			return AUSCULT_OK;
 		}
+		if (in && used == 0 && s->mono_pos < s->mono_len)
+			return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: the rate converter takes "
+					    "no more input (libsoxr failed)", s->desc);
 		if (s->in_eof) {
 			if (!in)
 				return AUSCULT_ERR_EOF;
