@@ -53,6 +53,9 @@ EOC
 	sed -n 's/^auscult\/pump\/score .*"state":"\([a-z]*\)".*/\1/p' "$WORK/$1.msgs" >"$WORK/$1.states"
 	grep '^auscult/pump/event ' "$WORK/$1.msgs" | sed 's/.*"type":"\([a-z]*\)".*/\1/' \
 		>"$WORK/$1.events"
+	# duration and peak of each anomaly, one a line
+	sed -n 's/^auscult\/pump\/event .*"type":"end".*"duration_s":\([0-9.]*\),"peak":\([-0-9.e+]*\).*/\1 \2/p' \
+		"$WORK/$1.msgs" >"$WORK/$1.anomalies"
 }
 
 run 16000
@@ -89,5 +92,11 @@ for rate in 22050 44100 48000; do
 		fail "$rate Hz: states differ from 16000 Hz: $(diff "$WORK/a.states" "$WORK/b.states" | head -n 6)"
 	cmp -s "$WORK/16000.events" "$WORK/$rate.events" ||
 		fail "$rate Hz: events $(tr '\n' ' ' <"$WORK/$rate.events"), 16000 Hz had $(tr '\n' ' ' <"$WORK/16000.events")"
+	# Each anomaly lasts as long, within a window hop (0.5 s), and peaks as high, within 3 %.
+	paste "$WORK/16000.anomalies" "$WORK/$rate.anomalies" | awk -v rate="$rate" '
+		{ dd = $3 - $1; dp = ($4 - $2) / $2; if (dd < 0) dd = -dd; if (dp < 0) dp = -dp
+		  printf "%s Hz: anomaly of %.2f s (16000 Hz: %.2f s), peak %.2f (%.2f)\n", rate, $3, $1, $4, $2
+		  if (NF != 4 || dd > 0.5 || dp > 0.03) bad = 1 }
+		END { exit bad }' || fail "$rate Hz: the anomaly differs from the 16 kHz run"
 done
 echo "resampled_input: 22.05, 44.1 and 48 kHz score, decide and raise events as 16 kHz: ok"
