@@ -27,7 +27,6 @@ struct audio_source {
 	float *frames;      /* interleaved scratch, AUDIO_SCRATCH_FRAMES * channels */
 	struct rate_converter conv; /* when converting */
 	int converting;     /* the rates differ */
-	double cost_share;  /* CPU the converter takes, fraction of one core (0: no converter) */
 	float *mono;        /* converter input, AUDIO_SCRATCH_FRAMES samples */
 	size_t mono_len;
 	size_t mono_pos;
@@ -103,7 +102,6 @@ static int source_finish_open(struct audio_source **out, struct audio_backend *b
 			goto fail;
 		}
 		s->converting = 1;
-		s->cost_share = rate_converter_cost_share(be->rate_hz, cfg->output_rate_hz);
 	}
 	const char *ch_text = "average of all channels";
 	char ch_buf[32];
@@ -116,7 +114,7 @@ static int source_finish_open(struct audio_source **out, struct audio_backend *b
 	if (s->converting)
 		snprintf(s->desc, sizeof(s->desc), "%s, %s, converted to %u Hz by %s, ~%.2g%% of a "
 			 "core", backend_describe(be), ch_text, s->out_rate_hz, RATE_CONVERTER_NAME,
-			 100.0 * s->cost_share);
+			 100.0 * s->conv.cost_share);
 	else
 		snprintf(s->desc, sizeof(s->desc), "%s, %s", backend_describe(be), ch_text);
 	*out = s;

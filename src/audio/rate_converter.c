@@ -23,8 +23,6 @@
 /* Silence the warm-up converts: at least this many blocks. */
 #define CONVERTER_WARM_BLOCKS 48u
 
-#define COST_S 0.25
-#define COST_RUNS 3
 
 static soxr_t converter_create(uint32_t in_hz, uint32_t out_hz, soxr_error_t *e)
 {
@@ -34,6 +32,13 @@ static soxr_t converter_create(uint32_t in_hz, uint32_t out_hz, soxr_error_t *e)
 	soxr_runtime_spec_t rt = soxr_runtime_spec(1);
 	*e = NULL;
 	return soxr_create((double)in_hz, (double)out_hz, 1, e, NULL, &q, &rt);
+}
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static uint64_t gcd_u64(uint64_t a, uint64_t b)
@@ -61,7 +66,8 @@ static int converter_warm_up(struct rate_converter *c, struct auscult_err *err)
 	size_t out_cap = (size_t)((uint64_t)CONVERTER_BLOCK * c->out_hz / c->in_hz) * 8 + 64;
 	float *in = calloc(CONVERTER_BLOCK, sizeof(float));
 	float *out = malloc(out_cap * sizeof(float));
-	uint64_t fed = 0, made_total = 0;
+	uint64_t fed = 0, made_total = 0, timed = 0;
+	double t0 = 0.0;
 	int rc = AUSCULT_OK;
 	if (!in || !out) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "rate converter: out of memory");
@@ -81,6 +87,11 @@ static int converter_warm_up(struct rate_converter *c, struct auscult_err *err)
 		}
 		fed += used;
 		made_total += made;
+		/* The first block designs the filters: a cost of the open, not of the stream. */
+		if (i == 0)
+			t0 = thread_cpu_s();
+		else
+			timed += used;
 		if (i % 4 != 3)
 			continue;
 		/* Drain what was held back. */
@@ -96,6 +107,9 @@ static int converter_warm_up(struct rate_converter *c, struct auscult_err *err)
 			break;
 		made_total += made;
 	}
+	/* libsoxr's work does not depend on the samples: silence costs what sound does. */
+	if (timed > 0)
+		c->cost_share = (thread_cpu_s() - t0) / ((double)timed / c->in_hz);
 	uint64_t due = total * c->out_hz / c->in_hz;
 	c->skip_out = due > made_total ? due - made_total : 0;
 done:
@@ -151,59 +165,6 @@ size_t rate_converter_process(struct rate_converter *c, const float *in, size_t 
 		}
 		/* All dropped: go on, with what input is left, for samples of the signal. */
 	}
-}
-
-static double thread_cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-double rate_converter_cost_share(uint32_t in_hz, uint32_t out_hz)
-{
-	size_t out_cap = (size_t)((uint64_t)CONVERTER_BLOCK * out_hz / in_hz) * 2 + 64;
-	float *in = malloc(CONVERTER_BLOCK * sizeof(float));
-	float *out = malloc(out_cap * sizeof(float));
-	double runs[COST_RUNS], share = 0.0;
-	if (!in || !out)
-		goto done;
-	uint32_t seed = 1;
-	for (size_t i = 0; i < CONVERTER_BLOCK; i++) {
-		seed = seed * 1664525u + 1013904223u;
-		in[i] = (float)((double)(seed >> 8) / (double)(1u << 24) - 0.5);
-	}
-	const size_t total = (size_t)(COST_S * in_hz);
-	for (int r = 0; r < COST_RUNS; r++) {
-		soxr_error_t e;
-		soxr_t s = converter_create(in_hz, out_hz, &e);
-		if (!s)
-			goto done;
-		/* The first block designs the filters: a cost of the open, not of the stream. */
-		size_t used = 0, made = 0;
-		soxr_process(s, in, CONVERTER_BLOCK, &used, out, out_cap, &made);
-		double t0 = thread_cpu_s();
-		for (size_t fed = 0; fed < total;) {
-			size_t take = total - fed < CONVERTER_BLOCK ? total - fed : CONVERTER_BLOCK;
-			if (soxr_process(s, in, take, &used, out, out_cap, &made) || used == 0)
-				break;
-			fed += used;
-		}
-		runs[r] = (thread_cpu_s() - t0) / COST_S;
-		soxr_delete(s);
-	}
-	qsort(runs, COST_RUNS, sizeof(double), cmp_double);
-	share = runs[COST_RUNS / 2];
-done:
-	free(in);
-	free(out);
-	return share;
 }
 
 void rate_converter_free(struct rate_converter *c)

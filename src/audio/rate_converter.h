@@ -18,13 +18,15 @@ struct rate_converter {
 	uint32_t in_hz;     /* input rate, Hz */
 	uint32_t out_hz;    /* output rate, Hz */
 	uint64_t skip_out;  /* output samples of the warm-up's silence still to drop */
+	double cost_share;  /* CPU converting takes, fraction of one core, measured at init */
 };
 
 /*
  * Starts a converter from in_hz to out_hz (ratio within 1/256..256). Does every allocation: the
  * converter is run over silence here so that libsoxr builds its filters and sizes its buffers
  * now, and the silence's output is dropped, so the first sample out is the first of the signal
- * (as from a fresh converter). Returns AUSCULT_OK, or AUSCULT_ERR_UNSUPPORTED / _NOMEM with a
+ * (as from a fresh converter); timing that run gives cost_share, the share of one core the
+ * conversion takes here. Returns AUSCULT_OK, or AUSCULT_ERR_UNSUPPORTED / _NOMEM with a
  * message. c is the caller's; rate_converter_free releases what init took.
  */
 int rate_converter_init(struct rate_converter *c, uint32_t in_hz, uint32_t out_hz,
@@ -40,12 +42,6 @@ int rate_converter_init(struct rate_converter *c, uint32_t in_hz, uint32_t out_h
  */
 size_t rate_converter_process(struct rate_converter *c, const float *in, size_t n_in,
 			      size_t *used, float *out, size_t max_out);
-
-/*
- * Measures the share of one core converting in_hz to out_hz takes on this machine: the median
- * of 3 runs over 0.25 s of noise each, on converters of its own. 0 when it cannot tell.
- */
-double rate_converter_cost_share(uint32_t in_hz, uint32_t out_hz);
 
 /* Releases what init took. NULL-safe; safe on a zeroed struct. */
 void rate_converter_free(struct rate_converter *c);
