@@ -23,7 +23,6 @@
 /* Silence the warm-up converts: at least this many blocks. */
 #define CONVERTER_WARM_BLOCKS 48u
 
-
 static soxr_t converter_create(uint32_t in_hz, uint32_t out_hz, soxr_error_t *e)
 {
 	soxr_quality_spec_t q = soxr_quality_spec(CONVERTER_RECIPE, 0);
