@@ -1,6 +1,7 @@
 #!/bin/sh
-# bench_daemon.sh - auscultd's cost on live-paced audio (16 kHz, or another rate it converts): CPU time
-# (RSS now and peak) for 1, 4 and 16 monitors in one process, against a real local mosquitto.
+# bench_daemon.sh - auscultd's cost on live-paced audio (16 kHz or converted): CPU time over
+# wall time and memory (RSS now and peak) for 1, 4 and 16 monitors in one process, against a real
+# local mosquitto.
 #
 # usage: bench/bench_daemon.sh [BUILD_DIR] [SECONDS_1] [SECONDS_N] [RATE_HZ]
 #   BUILD_DIR  holds auscultd (default: build)
