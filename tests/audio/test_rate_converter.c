@@ -1,4 +1,4 @@
-/* test_rate_converter.c - the rate converter: pass band, aliasing, timing, streaming, no allocation. */
+/* test_rate_converter.c - the rate converter: pass band, aliasing, timing, streaming, no malloc. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

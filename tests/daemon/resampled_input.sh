@@ -80,7 +80,8 @@ for rate in 22050 44100 48000; do
 			for (i = 2; i <= n; i++) { v = diff[i]; j = i - 1
 				while (j > 0 && diff[j] > v) { diff[j + 1] = diff[j]; j-- } diff[j + 1] = v }
 			med = diff[int((n + 1) / 2)]
-			printf "%s Hz: %d windows, window scores differ from 16000 Hz by %.2f %% (median), %.2f %% (worst)\n", rate, n, 100 * med, 100 * worst
+			printf "%s Hz: %d windows, window scores differ from 16000 Hz by ", rate, n
+			printf "%.2f %% (median), %.2f %% (worst)\n", 100 * med, 100 * worst
 			exit !(med <= 0.01 && worst <= 0.03)
 		}' || fail "$rate Hz: window scores differ from the 16 kHz run"
 	# The same states window by window (the last window may be missing), the same events.
