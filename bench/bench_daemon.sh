@@ -1,11 +1,14 @@
 #!/bin/sh
-# bench_daemon.sh - auscultd's cost on live-paced 16 kHz audio: CPU time over wall time and memory
-# (RSS now and peak) for 1, 4 and 16 monitors in one process, against a real local mosquitto.
+# bench_daemon.sh - auscultd's cost on live-paced audio (16 kHz or converted): CPU time over
+# wall time and memory (RSS now and peak) for 1, 4 and 16 monitors in one process, against a real
+# local mosquitto.
 #
-# usage: bench/bench_daemon.sh [BUILD_DIR] [SECONDS_1] [SECONDS_N]
+# usage: bench/bench_daemon.sh [BUILD_DIR] [SECONDS_1] [SECONDS_N] [RATE_HZ]
 #   BUILD_DIR  holds auscultd (default: build)
 #   SECONDS_1  how long the 1-monitor run lasts (default 180)
 #   SECONDS_N  how long the 4- and 16-monitor runs last (default 60)
+#   RATE_HZ    the recording's rate (default 16000, the model's); another rate is made with sox
+#              (rate -v at its widest band), so the daemon converts it as from a microphone
 # Each monitor reads a real 10 s recording in a loop, paced to real time (realtime: true), with
 # the shipped model (models/pump_id00.am). The first 10 s of each run (start-up, model loading)
 # are excluded from the CPU figure. Targets for one monitor: <= 0.2 % of one core, <= 16 MB RSS.
@@ -14,6 +17,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$here/build"}
 secs1=${2:-180}
 secsn=${3:-60}
+rate=${4:-16000}
 daemon="$build/auscultd"
 model="$here/models/pump_id00.am"
 wav="$here/../shared/data/dcase2020_id00/train/normal_id_00_00000060.wav"
@@ -29,6 +33,12 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [ "$rate" != 16000 ]; then
+	sox "$wav" -r "$rate" "$work/input.wav" rate -v -b 99.7 || { echo "bench_daemon: sox failed" >&2; exit 2; }
+	wav="$work/input.wav"
+fi
+echo "input: $(basename "$wav") at $rate Hz"
 
 port=$(( 20000 + $$ % 20000 ))
 printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" >"$work/mosquitto.conf"

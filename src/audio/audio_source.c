@@ -1,16 +1,18 @@
 /* audio_source.c - opens a backend and turns its frames into mono float32 at the pipeline rate. */
 #include "audio/audio_source.h"
 
-#include <samplerate.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "audio/audio_backend.h"
+#include "audio/rate_converter.h"
+#include "common/clock.h"
 
 /* Frames pulled from a backend per read when they need converting; 4096 keeps the cost of a call
  * small against the work per sample without holding much memory. */
 #define AUDIO_SCRATCH_FRAMES 4096u
+_Static_assert(AUDIO_SCRATCH_FRAMES <= RATE_CONVERTER_BLOCK,
+	       "the converter is prepared for blocks of at most RATE_CONVERTER_BLOCK samples");
 
 #define AUDIO_RATE_MIN_HZ 1000u
 #define AUDIO_RATE_MAX_HZ 384000u
@@ -23,13 +25,13 @@ struct audio_source {
 	uint32_t in_rate_hz;
 	uint32_t out_rate_hz;
 	float *frames;      /* interleaved scratch, AUDIO_SCRATCH_FRAMES * channels */
-	SRC_STATE *resampler; /* NULL when the rates match */
-	double ratio;       /* out / in */
-	float *mono;        /* resampler input, AUDIO_SCRATCH_FRAMES samples */
+	struct rate_converter conv; /* when converting */
+	int converting;     /* the rates differ */
+	float *mono;        /* converter input, AUDIO_SCRATCH_FRAMES samples */
 	size_t mono_len;
 	size_t mono_pos;
-	int in_eof;         /* the backend has ended; the resampler is being flushed */
-	char desc[320];
+	int in_eof;         /* the backend has ended; the converter is being flushed */
+	char desc[768];
 };
 
 void audio_source_config_defaults(struct audio_source_config *cfg)
@@ -68,14 +70,6 @@ static int source_finish_open(struct audio_source **out, struct audio_backend *b
 					  be->channels - 1);
 		goto fail;
 	}
-	double ratio = (double)cfg->output_rate_hz / (double)be->rate_hz;
-	if (src_is_valid_ratio(ratio) == 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
-				  "%s: cannot convert %u Hz to %u Hz (ratio beyond 1/256..256)",
-				  backend_describe(be), be->rate_hz, cfg->output_rate_hz);
-		goto fail;
-	}
-
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory",
@@ -88,7 +82,6 @@ static int source_finish_open(struct audio_source **out, struct audio_backend *b
 	s->channels = be->channels;
 	s->in_rate_hz = be->rate_hz;
 	s->out_rate_hz = cfg->output_rate_hz;
-	s->ratio = ratio;
 	s->frames = malloc((size_t)AUDIO_SCRATCH_FRAMES * be->channels * sizeof(float));
 	if (!s->frames) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory for %u-frame buffer",
@@ -96,22 +89,19 @@ static int source_finish_open(struct audio_source **out, struct audio_backend *b
 		goto fail;
 	}
 	if (be->rate_hz != cfg->output_rate_hz) {
-		int src_err = 0;
 		s->mono = malloc(AUDIO_SCRATCH_FRAMES * sizeof(float));
 		if (!s->mono) {
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory",
 					  backend_describe(be));
 			goto fail;
 		}
-		/* SINC_FASTEST: 97 dB SNR and ~80% bandwidth - clean far beyond what the
-		 * 128-band log-mel front end resolves, at a third of SINC_MEDIUM's cost. */
-		s->resampler = src_new(SRC_SINC_FASTEST, 1, &src_err);
-		if (!s->resampler) {
-			rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
-					  "%s: cannot start the resampler (libsamplerate: %s)",
-					  backend_describe(be), src_strerror(src_err));
+		struct auscult_err why;
+		rc = rate_converter_init(&s->conv, be->rate_hz, cfg->output_rate_hz, &why);
+		if (rc != AUSCULT_OK) {
+			rc = auscult_fail(err, rc, "%s: %s", backend_describe(be), why.msg);
 			goto fail;
 		}
+		s->converting = 1;
 	}
 	const char *ch_text = "average of all channels";
 	char ch_buf[32];
@@ -121,17 +111,17 @@ static int source_finish_open(struct audio_source **out, struct audio_backend *b
 		snprintf(ch_buf, sizeof(ch_buf), "channel %d", cfg->channel);
 		ch_text = ch_buf;
 	}
-	if (s->resampler)
-		snprintf(s->desc, sizeof(s->desc), "%s, %s, resampled to %u Hz",
-			 backend_describe(be), ch_text, s->out_rate_hz);
+	if (s->converting)
+		snprintf(s->desc, sizeof(s->desc), "%s, %s, converted to %u Hz by %s, ~%.2g%% of a "
+			 "core", backend_describe(be), ch_text, s->out_rate_hz, RATE_CONVERTER_NAME,
+			 100.0 * s->conv.cost_share);
 	else
 		snprintf(s->desc, sizeof(s->desc), "%s, %s", backend_describe(be), ch_text);
 	*out = s;
 	return AUSCULT_OK;
 fail:
 	if (s) {
-		if (s->resampler)
-			src_delete(s->resampler);
+		rate_converter_free(&s->conv);
 		free(s->mono);
 		free(s->frames);
 		free(s);
@@ -221,14 +211,6 @@ static void to_mono(const struct audio_source *s, const float *frames, size_t n,
 	}
 }
 
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - since->tv_sec) * 1000L +
-	       (long)(now.tv_nsec - since->tv_nsec) / 1000000L;
-}
-
 int audio_source_read(struct audio_source *s, float *buf, size_t max_samples, size_t *got,
 		      int timeout_ms, struct auscult_err *err)
 {
@@ -240,7 +222,7 @@ int audio_source_read(struct audio_source *s, float *buf, size_t max_samples, si
 	if (max_samples == 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: read of 0 samples", s->desc);
 
-	if (!s->resampler) {
+	if (!s->converting) {
 		if (s->channels == 1)
 			return be->ops->read(be, buf, max_samples, got, timeout_ms, err);
 		size_t want = max_samples < AUDIO_SCRATCH_FRAMES ? max_samples : AUDIO_SCRATCH_FRAMES;
@@ -252,52 +234,49 @@ int audio_source_read(struct audio_source *s, float *buf, size_t max_samples, si
 		return AUSCULT_OK;
 	}
 
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	const int64_t start_ns = clock_mono_ns();
 	for (;;) {
-		if (s->mono_pos == s->mono_len && !s->in_eof) {
-			int left_ms = timeout_ms;
-			if (be->honours_timeout && timeout_ms > 0) {
-				left_ms = timeout_ms - (int)elapsed_ms(&start);
-				if (left_ms < 0)
-					left_ms = 0;
-			}
-			rc = be->ops->read(be, s->frames, AUDIO_SCRATCH_FRAMES, &n, left_ms, err);
-			if (rc == AUSCULT_ERR_EOF) {
-				s->in_eof = 1;
-				n = 0;
-			} else if (rc != AUSCULT_OK) {
-				return rc;
-			}
-			if (s->channels == 1)
-				memcpy(s->mono, s->frames, n * sizeof(float));
-			else
-				to_mono(s, s->frames, n, s->mono);
-			s->mono_len = n;
-			s->mono_pos = 0;
-		}
-		SRC_DATA d;
-		memset(&d, 0, sizeof(d));
-		d.data_in = s->mono + s->mono_pos;
-		d.input_frames = (long)(s->mono_len - s->mono_pos);
-		d.data_out = buf;
-		d.output_frames = (long)(max_samples > 1u << 30 ? 1u << 30 : max_samples);
-		d.end_of_input = s->in_eof;
-		d.src_ratio = s->ratio;
-		int e = src_process(s->resampler, &d);
-		if (e != 0)
-			return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: resampler failed "
-					    "(libsamplerate: %s)", s->desc, src_strerror(e));
-		s->mono_pos += (size_t)d.input_frames_used;
-		if (d.output_frames_gen > 0) {
-			*got = (size_t)d.output_frames_gen;
+		/* What the converter holds, and what is left of the last block, go first: new
+		 * input only when both are spent (the converter's buffers were sized for that). */
+		size_t used = 0;
+		const float *in = s->in_eof && s->mono_pos == s->mono_len ? NULL
+									 : s->mono + s->mono_pos;
+		size_t made = rate_converter_process(&s->conv, in, s->mono_len - s->mono_pos, &used,
+						     buf, max_samples);
+		s->mono_pos += used;
+		if (made > 0) {
+			*got = made;
 			return AUSCULT_OK;
 		}
-		if (s->in_eof && s->mono_pos == s->mono_len)
-			return AUSCULT_ERR_EOF;
-		/* The filter is still filling; a device gets only the time it was given. */
-		if (be->honours_timeout && elapsed_ms(&start) >= timeout_ms)
-			return AUSCULT_ERR_TIMEOUT;
+		if (in && used == 0 && s->mono_pos < s->mono_len)
+			return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: the rate converter takes "
+					    "no more input (libsoxr failed)", s->desc);
+		if (s->in_eof) {
+			if (!in)
+				return AUSCULT_ERR_EOF;
+			continue;
+		}
+		if (s->mono_pos < s->mono_len)
+			continue;
+		int left_ms = timeout_ms;
+		if (be->honours_timeout && timeout_ms > 0) {
+			left_ms = timeout_ms - (int)((clock_mono_ns() - start_ns) / 1000000);
+			if (left_ms < 0)
+				left_ms = 0;
+		}
+		rc = be->ops->read(be, s->frames, AUDIO_SCRATCH_FRAMES, &n, left_ms, err);
+		if (rc == AUSCULT_ERR_EOF) {
+			s->in_eof = 1;
+			n = 0;
+		} else if (rc != AUSCULT_OK) {
+			return rc;
+		}
+		if (s->channels == 1)
+			memcpy(s->mono, s->frames, n * sizeof(float));
+		else
+			to_mono(s, s->frames, n, s->mono);
+		s->mono_len = n;
+		s->mono_pos = 0;
 	}
 }
 
@@ -326,8 +305,7 @@ void audio_source_close(struct audio_source *s)
 	if (!s)
 		return;
 	s->be->ops->close(s->be);
-	if (s->resampler)
-		src_delete(s->resampler);
+	rate_converter_free(&s->conv);
 	free(s->mono);
 	free(s->frames);
 	free(s);

@@ -28,7 +28,7 @@ struct audio_source_config {
 				     at (0: the pipeline rate if the device can, else its default) */
 	uint32_t input_channels;  /* STDIN: channels of the raw PCM; PORTAUDIO: 0 = 1 channel */
 	int channel;              /* channel to keep, or AUDIO_CHANNEL_AVERAGE */
-	uint32_t output_rate_hz;  /* the pipeline's rate; other rates are converted (libsamplerate) */
+	uint32_t output_rate_hz;  /* the pipeline's rate; other rates are converted (libsoxr) */
 	double ring_seconds;      /* PORTAUDIO: capture ring length, seconds (0: 2 s) */
 	int real_time_only;       /* PORTAUDIO: 1 = a device that delivers far more than its rate
 				     (over 2x, beyond 2 s of slack) is broken: reads fail with
@@ -62,7 +62,12 @@ int audio_source_read(struct audio_source *src, float *buf, size_t max_samples, 
 /* Capture overruns (samples dropped because the reader fell behind) since open. */
 uint64_t audio_source_overruns(const struct audio_source *src);
 
-/* A short description for logs: "file pump.wav (16000 Hz, 1 ch)", "device 'hw:1' (48000 Hz)". */
+/*
+ * A short description for logs: what is read, at which rate and how it reaches the pipeline's
+ * rate, with the converter's measured cost: "file pump.wav (16000 Hz, 1 ch), mono",
+ * "device 'hw:1,0' (48000 Hz native, 1 ch), mono, converted to 16000 Hz by soxr HQ, pass band
+ * 97%, ~0.02% of a core". Owned by src.
+ */
 const char *audio_source_describe(const struct audio_source *src);
 
 /*

@@ -232,7 +232,7 @@ static float *read_resampled(const char *path, int channel, size_t *n)
 		fail_msg("%s", err.msg);
 	assert_int_equal(audio_source_input_rate_hz(src), 48000);
 	assert_int_equal(audio_source_input_channels(src), 3);
-	assert_non_null(strstr(audio_source_describe(src), "resampled to 16000 Hz"));
+	assert_non_null(strstr(audio_source_describe(src), "converted to 16000 Hz by soxr"));
 	float *x = read_all(src, n, 1000);
 	audio_source_close(src);
 	return x;
