@@ -86,7 +86,8 @@ mkdir -p "$clips"
 "$build/make_faults" synth --seed "$seed" --out "$clips" "${held[@]}"
 for f in "${held[@]}" "$data/test/anomaly_id_00_00000000.wav"; do ln -s "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" "$clips/"; done
 n_clips=$(find -L "$clips" -name '*.wav' | wc -l)
-echo "clips: $n_clips ($(ls "$clips" | grep -c '^fault_') faults, ${#held[@]} held-out normals," \
+n_faults=$(find "$clips" -name 'fault_*.wav' | wc -l)
+echo "clips: $n_clips ($n_faults faults, ${#held[@]} held-out normals," \
 	"1 real anomaly); training: 55 normals, $epochs epochs, 1 thread"
 echo
 
