@@ -493,6 +493,14 @@ static double front_end_ms(const struct band_stats_config *cfg)
 	return ms;
 }
 
+static void clipset_free(struct clipset *set)
+{
+	for (size_t i = 0; set->paths && i < set->n; i++)
+		free(set->paths[i]);
+	free(set->paths);
+	free(set->vectors);
+}
+
 static int uses_short(const char *part)
 {
 	return strcmp(part, "fine") != 0 && strcmp(part, "peak") != 0 && strcmp(part, "mel") != 0;
@@ -705,5 +713,14 @@ head_fail:
 	}
 	printf("bench_detector: wrote %zu heads and %zu sums to %s\n", N_HEADS, n_sums, out_dir);
 	band_stats_free(&bs);
+	clipset_free(&train);
+	clipset_free(&test);
+	free(tr);
+	free(te);
+	free(ae_tr);
+	free(comb);
+	free(zh);
+	free(za);
+	free(tmp);
 	return 0;
 }
