@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# eval_detector.sh - held-out accuracy of detector recipes on real normals, the real anomaly and seeded synthetic faults.
+#
+# Trains each recipe with `auscult train` on normals 00..54 of ../shared/data/dcase2020_id00,
+# scores with `auscult score` the held-out normals 55..74, the real anomalous recording and, made
+# by build/make_faults from those held-out normals, synthetic faults of seven families at three
+# levels (each mix rescaled to its source recording's RMS: loudness gives nothing away), and
+# prints per recipe: AUC and pAUC (max FPR 0.1) per family and level, pooled over the "tuning"
+# families (choose features on these) and the "report" families (never tune on these), the real
+# anomaly's rank, MFLOP per 10-s clip and scoring time; then one comparison table.
+# When build/bench_detector exists it also runs the window-statistics heads (band_stats +
+# stats_head) on the same clips, alone and summed with each autoencoder, and prints the table of
+# whichever candidate does best on the tuning families.
+#
+# Usage: bench/eval_detector.sh [--quick] [--seed N] [--keep DIR]
+#   --quick     10 held-out sources instead of 20 and 20 training epochs instead of 100
+#   --seed N    fault seed (default 1); training seeds stay at the tool's default
+#   --keep DIR  work in DIR and keep it (models, clips, score files); default: a temporary folder
+# Environment: AUSCULT_BUILD (default ./build), AUSCULT_DATA (default ../shared/data/dcase2020_id00)
+# Everything runs on one thread. Build first:
+#   cmake --build build -j2 --target auscult make_faults bench_detector
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${AUSCULT_BUILD:-$here/build}
+data=${AUSCULT_DATA:-$here/../shared/data/dcase2020_id00}
+quick=0
+seed=1
+keep=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--seed) seed=${2:?--seed needs a number}; shift ;;
+	--keep) keep=${2:?--keep needs a folder}; shift ;;
+	*) echo "usage: $0 [--quick] [--seed N] [--keep DIR]" >&2; exit 2 ;;
+	esac
+	shift
+done
+case $seed in '' | *[!0-9]*) echo "$0: --seed $seed: expected a non-negative integer" >&2; exit 2 ;; esac
+
+for tool in auscult make_faults; do
+	if [ ! -x "$build/$tool" ]; then
+		echo "$0: $build/$tool not found: build it first (cmake -S . -B build &&" \
+			"cmake --build build -j2 --target auscult make_faults)" >&2
+		exit 1
+	fi
+done
+for f in "$data/train/normal_id_00_00000000.wav" "$data/test/anomaly_id_00_00000000.wav"; do
+	if [ ! -f "$f" ]; then
+		echo "$0: $f not found: set AUSCULT_DATA to the dcase2020_id00 folder" >&2
+		exit 1
+	fi
+done
+
+if [ -n "$keep" ]; then
+	work=$keep
+	mkdir -p "$work"
+else
+	work=$(mktemp -d "${TMPDIR:-/tmp}/eval_detector.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+fi
+export OPENBLAS_NUM_THREADS=1
+
+# The recipes: name and `auscult train` options. dcase2020 is the DCASE 2020 Task 2 baseline
+# (the tool's defaults); variant is the best combination of existing options (issue 12).
+recipes=(
+	"dcase2020|"
+	"variant|--standardize --input-frames 0,1,3,4 --target-frames 2 --band-weights --aggregate top:0.1 --hidden 16"
+)
+epochs=100
+last=74
+if [ "$quick" = 1 ]; then
+	epochs=20
+	last=64
+fi
+
+train=()
+for i in $(seq -w 0 54); do train+=("$data/train/normal_id_00_000000$i.wav"); done
+held=()
+for i in $(seq 55 "$last"); do held+=("$data/train/normal_id_00_000000$i.wav"); done
+
+clips=$work/clips
+rm -rf "$clips"
+mkdir -p "$clips"
+"$build/make_faults" families
+"$build/make_faults" synth --seed "$seed" --out "$clips" "${held[@]}"
+for f in "${held[@]}" "$data/test/anomaly_id_00_00000000.wav"; do ln -s "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" "$clips/"; done
+n_clips=$(find -L "$clips" -name '*.wav' | wc -l)
+n_faults=$(find "$clips" -name 'fault_*.wav' | wc -l)
+echo "clips: $n_clips ($n_faults faults, ${#held[@]} held-out normals," \
+	"1 real anomaly); training: 55 normals, $epochs epochs, 1 thread"
+echo
+
+# MFLOP per 10-s clip (160000 samples): the log-mel front end, 313 frames of a 1024-point real
+# FFT (2.5 N log2 N), window, power and mel weights, about 31 kFLOP each = 9.7 MFLOP; the network,
+# 2 FLOP per weight for each of the clip's 309 stacked vectors.
+summaries=$work/summaries.tsv
+: >"$summaries"
+ae_args=()
+for r in "${recipes[@]}"; do
+	name=${r%%|*}
+	opts=${r#*|}
+	TIMEFORMAT=%R
+	# shellcheck disable=SC2086 # the options are words
+	train_s=$({ time "$build/auscult" train --quiet --threads 1 --epochs "$epochs" $opts \
+		--out "$work/$name.am" "${train[@]}" >/dev/null; } 2>&1)
+	TIMEFORMAT='%U %S'
+	cpu=$({ time "$build/auscult" score --model "$work/$name.am" "$clips" >"$work/$name.tsv"; } 2>&1)
+	params=$("$build/auscult" info --json "$work/$name.am" | sed 's/.*"parameters":\([0-9]*\).*/\1/')
+	mflop=$(awk -v p="$params" 'BEGIN { printf "%.1f", 9.7 + 2 * p * 309 / 1e6 }')
+	ms=$(echo "$cpu" | awk -v n="$n_clips" '{ printf "%.2f", ($1 + $2) * 1000 / n }')
+	report=$("$build/make_faults" report --name "$name" "$work/$name.tsv")
+	echo "$report" | grep -v '^summary'
+	echo "  $name: $mflop MFLOP per 10-s clip ($params weights); scoring $ms ms CPU per clip" \
+		"(WAV decoding included); training ${train_s} s"
+	echo
+	echo "$report" | grep '^summary' |
+		awk -v m="$mflop" -v t="$ms" 'BEGIN { FS = OFS = "\t" } { print $0, m, t }' >>"$summaries"
+	if [ -x "$build/bench_detector" ]; then
+		"$build/auscult" score --model "$work/$name.am" "${train[@]}" >"$work/$name.train.tsv"
+		ae_args+=(--ae "$name" "$work/$name.tsv" "$work/$name.train.tsv" "$mflop" "$ms")
+	fi
+done
+
+# The window-statistics heads (band_stats + stats_head) alone and summed with each autoencoder,
+# over the daemon's 2-s windows and over whole 10-s clips (a long-term accumulator).
+if [ -x "$build/bench_detector" ]; then
+	printf '%s\n' "${train[@]}" >"$work/train.txt"
+	for w in 250:w2s 1249:w10s; do
+		frames=${w%%:*}
+		tag=${w#*:}
+		mkdir -p "$work/$tag"
+		"$build/bench_detector" --train "$work/train.txt" --clips "$clips" --out "$work/$tag" \
+			--window-frames "$frames" "${ae_args[@]}"
+		for f in "$work/$tag"/head_*.tsv; do
+			name=$(basename "$f" .tsv)
+			name=$tag:${name#head_}
+			cp "$f" "$work/$name.tsv"
+			read -r m t <"${f%.tsv}.cost"
+			"$build/make_faults" report --name "$name" "$f" | grep '^summary' |
+				awk -v m="$m" -v t="$t" 'BEGIN { FS = OFS = "\t" } { print $0, m, t }' \
+				>>"$summaries"
+		done
+	done
+	echo
+	# Chosen on the TUNING families only (column 6 of the summaries); its table shows how it
+	# does on the report families it was not chosen on.
+	best=$(awk 'BEGIN { FS = "\t" } $6 > b { b = $6; n = $2 } END { print n }' "$summaries")
+	echo "best on the tuning families: $best"
+	"$build/make_faults" report --name "$best" "$work/$best.tsv" | grep -v '^summary'
+	echo
+fi
+
+echo "comparison (AUC unless pAUC; hard = level l1; stat-l1 = stationary faults at l1;" \
+	"ms = CPU per 10-s clip, WAV decoding included)"
+printf '%-40s %7s %7s %7s %7s %7s %7s %6s %6s %7s\n' recipe overall pAUC hard tuning report \
+	stat-l1 real MFLOP ms
+awk 'BEGIN { FS = "\t" } { printf "%-40s %7s %7s %7s %7s %7s %7s %6s %6s %7s\n",
+	$2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' "$summaries"
