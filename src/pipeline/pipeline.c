@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/audio_source.h"
 #include "detect/gate.h"
 #include "detect/window_scorer.h"
 #include "features/feature_extractor.h"
@@ -261,6 +262,40 @@ uint32_t pipeline_window_vectors(const struct pipeline *p)
 uint32_t pipeline_hop_vectors(const struct pipeline *p)
 {
 	return p->hop_vectors;
+}
+
+/* Samples per read of a replayed file: what the daemon reads from an unpaced file. */
+#define REPLAY_READ_SAMPLES 1600
+
+int pipeline_replay_file(struct pipeline *p, const char *path, int channel,
+			 struct auscult_err *err)
+{
+	struct audio_source_config sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.kind = AUDIO_SOURCE_FILE;
+	sc.path = path;
+	sc.device_index = -1;
+	sc.channel = channel;
+	sc.output_rate_hz = p->rate_hz;
+	struct audio_source *src = NULL;
+	int rc = audio_source_open(&src, &sc, err);
+	if (rc != AUSCULT_OK)
+		return rc;
+	pipeline_restart(p, 0);
+	float buf[REPLAY_READ_SAMPLES];
+	for (;;) {
+		size_t got = 0;
+		rc = audio_source_read(src, buf, REPLAY_READ_SAMPLES, &got, 1000, err);
+		if (rc == AUSCULT_ERR_EOF) {
+			rc = AUSCULT_OK;
+			break;
+		}
+		if (rc != AUSCULT_OK && rc != AUSCULT_ERR_TIMEOUT)
+			break;
+		pipeline_push(p, buf, got, -1);
+	}
+	audio_source_close(src);
+	return rc;
 }
 
 /* ---- life cycle ------------------------------------------------------------------------------ */

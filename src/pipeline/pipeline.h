@@ -135,6 +135,15 @@ float pipeline_threshold(const struct pipeline *p);
 uint32_t pipeline_window_vectors(const struct pipeline *p);
 uint32_t pipeline_hop_vectors(const struct pipeline *p);
 
+/*
+ * Replays an audio file through p as the daemon reads a file source (converted to the model's
+ * rate, channel AUDIO_CHANNEL_AVERAGE or one channel index, not paced): pipeline_restart(p, 0)
+ * first, stream time, windows to the callback. Returns AUSCULT_OK at the file's end, or the
+ * failing status with err naming the file. Not for real-time threads (it opens the file).
+ */
+int pipeline_replay_file(struct pipeline *p, const char *path, int channel,
+			 struct auscult_err *err);
+
 /* Frees everything. NULL-safe. */
 void pipeline_destroy(struct pipeline *p);
 
