@@ -334,6 +334,7 @@ static void *monitor_thread(void *arg)
 			outage(m, &run);
 		audio_source_close(src);
 		if (ended) {
+			pipeline_flush(m->pl);
 			if (m->ms.loop && m->ms.source_kind == AUDIO_SOURCE_FILE) {
 				log_debug("%s: end of %s, starting it over", m->name, m->ms.source_path);
 				continue;

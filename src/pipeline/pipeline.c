@@ -11,6 +11,16 @@
 #include "features/feature_extractor.h"
 #include "model/autoencoder.h"
 
+/* A window scored but not yet decided. */
+struct pending_window {
+	uint64_t index;
+	int64_t time_ms;
+	double stream_s;
+	float raw, rms_dbfs;
+	uint32_t n_counted;
+	bool idle;
+};
+
 struct pipeline {
 	const struct model *model;
 	struct pipeline_settings settings;
@@ -41,6 +51,12 @@ struct pipeline {
 	size_t n_frames, frame_cap;
 	float *vec_scores;   /* PIPELINE_BATCH_MAX_VECTORS */
 	float *band_errors;  /* PIPELINE_BATCH_MAX_VECTORS x n_mels */
+
+	/* Windows wait settle_s before they are smoothed, decided and handed out, so that those
+	 * of a machine running down can still be dropped when it stops (a ring of delay + 1). */
+	struct pending_window *pending;
+	float *pending_bands;  /* (delay + 1) x n_mels */
+	uint32_t delay, n_pending, pending_head;
 
 	uint64_t stream_samples; /* since the (re)start */
 	uint64_t frames_out;     /* frames since the (re)start */
@@ -112,30 +128,67 @@ int pipeline_settings_validate(const struct pipeline_settings *ps, const char **
 
 /* ---- windows --------------------------------------------------------------------------------- */
 
-static void finish_window(struct pipeline *p, const struct window_score *ws, int64_t now_ms)
+/* Smooths, decides and hands out the oldest pending window. */
+static void emit_oldest(struct pipeline *p)
 {
+	struct pending_window *pw = &p->pending[p->pending_head];
 	struct pipeline_window w;
-	/* The window's last sample: the end of the newest frame of its newest vector. */
-	uint64_t end = p->first_end + (ws->last_vector + p->n_stack - 1) * (uint64_t)p->hop;
-	w.index = ws->index;
-	w.stream_s = (double)end / (double)p->rate_hz;
-	w.time_ms = now_ms >= 0 ? now_ms : p->base_ms + (int64_t)(end * 1000 / p->rate_hz);
-	w.raw = ws->score;
-	w.rms_dbfs = ws->rms_dbfs;
-	w.n_counted = ws->n_counted;
-	/* Fewer than half the window counted: what is left says too little about the machine. */
-	w.idle = 2u * ws->n_counted < p->window_vectors;
-	w.band_errors = ws->band_errors;
+	w.index = pw->index;
+	w.time_ms = pw->time_ms;
+	w.stream_s = pw->stream_s;
+	w.raw = pw->raw;
+	w.rms_dbfs = pw->rms_dbfs;
+	w.n_counted = pw->n_counted;
+	w.idle = pw->idle;
+	w.band_errors = p->pending_bands + (size_t)p->pending_head * p->n_mels;
 	if (w.idle) {
 		/* Smoothing restarts from the first counted window, not from before the stop. */
 		smoother_reset(&p->sm);
 		w.smoothed = NAN;
 	} else {
-		w.smoothed = smoother_process(&p->sm, ws->score);
+		w.smoothed = smoother_process(&p->sm, w.raw);
 	}
-	detector_update(&p->det, w.time_ms, w.smoothed, w.idle, ws->band_errors, &w.det);
+	detector_update(&p->det, w.time_ms, w.smoothed, w.idle, w.band_errors, &w.det);
+	p->pending_head = p->pending_head == p->delay ? 0 : p->pending_head + 1;
+	p->n_pending--;
 	if (p->on_window)
 		p->on_window(p->ctx, &w);
+}
+
+static void finish_window(struct pipeline *p, const struct window_score *ws, int64_t now_ms)
+{
+	/* The window's last sample: the end of the newest frame of its newest vector. */
+	uint64_t end = p->first_end + (ws->last_vector + p->n_stack - 1) * (uint64_t)p->hop;
+	/* Fewer than half the window counted: what is left says too little about the machine. */
+	bool idle = 2u * ws->n_counted < p->window_vectors;
+	if (idle) {
+		/* The machine stopped: the windows of its last settle_s (running down, fading out)
+		 * say nothing about its health either. */
+		for (uint32_t i = 0, k = p->pending_head; i < p->n_pending; i++) {
+			p->pending[k].idle = true;
+			k = k == p->delay ? 0 : k + 1;
+		}
+	}
+	uint32_t slot = (p->pending_head + p->n_pending) % (p->delay + 1);
+	struct pending_window *pw = &p->pending[slot];
+	pw->index = ws->index;
+	pw->stream_s = (double)end / (double)p->rate_hz;
+	pw->time_ms = now_ms >= 0 ? now_ms : p->base_ms + (int64_t)(end * 1000 / p->rate_hz);
+	pw->raw = ws->score;
+	pw->rms_dbfs = ws->rms_dbfs;
+	pw->n_counted = ws->n_counted;
+	pw->idle = idle;
+	memcpy(p->pending_bands + (size_t)slot * p->n_mels, ws->band_errors,
+	       p->n_mels * sizeof(float));
+	p->n_pending++;
+	if (p->n_pending > p->delay)
+		emit_oldest(p);
+}
+
+void pipeline_flush(struct pipeline *p)
+{
+	while (p->n_pending > 0)
+		emit_oldest(p);
 }
 
 /* Vectors whose frames are all held: none of them is scored yet. */
@@ -227,6 +280,7 @@ size_t pipeline_samples_to_next_window(const struct pipeline *p)
 
 void pipeline_restart(struct pipeline *p, int64_t base_ms)
 {
+	pipeline_flush(p);
 	feature_extractor_reset(&p->fx);
 	gate_reset(&p->gate);
 	window_scorer_reset(&p->ws);
@@ -241,6 +295,7 @@ void pipeline_restart(struct pipeline *p, int64_t base_ms)
 
 void pipeline_set_fault(struct pipeline *p, int64_t time_ms, struct detector_output *out)
 {
+	pipeline_flush(p);
 	detector_set_fault(&p->det, time_ms, out);
 }
 
@@ -287,6 +342,7 @@ int pipeline_replay_file(struct pipeline *p, const char *path, int channel,
 		size_t got = 0;
 		rc = audio_source_read(src, buf, REPLAY_READ_SAMPLES, &got, 1000, err);
 		if (rc == AUSCULT_ERR_EOF) {
+			pipeline_flush(p);
 			rc = AUSCULT_OK;
 			break;
 		}
@@ -315,6 +371,8 @@ void pipeline_destroy(struct pipeline *p)
 	free(p->frame_gate);
 	free(p->vec_scores);
 	free(p->band_errors);
+	free(p->pending);
+	free(p->pending_bands);
 	free(p);
 }
 
@@ -379,6 +437,9 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 
 	/* Held frames never exceed a batch's vectors plus their context, and one more comes in
 	 * before the batch is scored. */
+	p->delay = (gc.settle_vectors + wc.hop_vectors - 1) / wc.hop_vectors;
+	p->pending = calloc((size_t)p->delay + 1, sizeof(*p->pending));
+	p->pending_bands = calloc(((size_t)p->delay + 1) * p->n_mels, sizeof(float));
 	p->frame_cap = p->n_stack - 1 + PIPELINE_BATCH_MAX_VECTORS + 1;
 	p->intervals = calloc(p->span_hops, sizeof(*p->intervals));
 	p->frames = calloc(p->frame_cap * p->n_mels, sizeof(float));
@@ -386,7 +447,7 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	p->frame_gate = calloc(p->frame_cap, sizeof(double));
 	p->vec_scores = calloc(PIPELINE_BATCH_MAX_VECTORS, sizeof(float));
 	p->band_errors = calloc((size_t)PIPELINE_BATCH_MAX_VECTORS * p->n_mels, sizeof(float));
-	if (!p->intervals || !p->frames || !p->frame_ms || !p->frame_gate || !p->vec_scores ||
+	if (!p->pending || !p->pending_bands || !p->intervals || !p->frames || !p->frame_ms || !p->frame_gate || !p->vec_scores ||
 	    !p->band_errors) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "pipeline: out of memory");
 		goto fail;

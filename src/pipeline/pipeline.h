@@ -25,6 +25,12 @@
  * forgets its history (smoothing restarts from the first counted window) and the detector goes
  * idle. Otherwise the window's raw score (mean over counted vectors) is smoothed and fed to the
  * detector (threshold with hysteresis). Every window is handed to the caller's callback.
+ *
+ * The settle time works on both sides of a stop: windows are held settle_s (rounded up to whole
+ * hops) before they are smoothed and decided, and when a window is idle the held ones, the
+ * machine's last settle_s of running down or fading out, become idle too. So the daemon's
+ * windows, states and events come settle_s after their audio (their times are their own);
+ * settle_s 0 decides every window at once.
  */
 
 /* Bounds of struct pipeline_settings; the config loader's option table uses these. */
@@ -115,6 +121,10 @@ void pipeline_push(struct pipeline *p, const float *x, size_t n, int64_t now_ms)
 /* Samples to push before the next window completes (>= 1), so a paced reader can wake once per
  * window. */
 size_t pipeline_samples_to_next_window(const struct pipeline *p);
+
+/* Decides and hands out the windows still held (end of input). pipeline_restart,
+ * pipeline_set_fault and pipeline_replay_file do it themselves. */
+void pipeline_flush(struct pipeline *p);
 
 /*
  * Forgets the audio so far (after a reopen or a loop: the next samples are not contiguous) and
