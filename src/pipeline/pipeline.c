@@ -265,6 +265,10 @@ void pipeline_push(struct pipeline *p, const float *x, size_t n, int64_t now_ms)
 		if (got) {
 			frame_done(p);
 			score_held(p, now_ms);
+		} else if (p->stream_samples == next_end) {
+			/* Cannot happen while first_end matches the framer; never loop on it. */
+			p->sumsq = 0.0;
+			p->frames_out++;
 		}
 	}
 }
@@ -400,7 +404,8 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	    (rc = autoencoder_init(&p->ae, p->model, PIPELINE_BATCH_MAX_VECTORS, err)) != AUSCULT_OK)
 		goto fail;
 
-	/* Streaming frame 0 is centred frame t0 = ceil(pad / hop) and ends at t0 hop + pad. */
+	/* Streaming frame 0 is centred frame t0 = ceil(pad / hop) and ends at t0 hop + pad
+	 * (1024 samples for the baseline; framer.h). */
 	uint32_t pad = fp->n_fft / 2;
 	p->first_end = (uint64_t)((pad + p->hop - 1) / p->hop) * p->hop + pad;
 	p->span_hops = (fp->n_fft + (p->n_stack - 1) * p->hop + p->hop - 1) / p->hop;
