@@ -13,6 +13,7 @@
 #include "pipeline/pipeline.h"
 #include "publish/json_writer.h"
 #include "tools/cli_args.h"
+#include "tools/pipeline_args.h"
 #include "tools/commands.h"
 
 /* Vectors per forward pass: a 10 s clip (309 vectors) in two passes, ~0.5 MB of activations. */
@@ -116,71 +117,6 @@ static void print_window(void *ctx, const struct pipeline_window *pw)
 	o->printed++;
 }
 
-/* Option values given on the command line, applied over the defaults or a monitor's settings. */
-static int windows_option(struct cli_command *cli, int *i, struct pipeline_settings *ps,
-			  bool *matched)
-{
-	const char *v;
-	uint64_t u;
-	*matched = true;
-	if ((v = cli_option_value(cli, i, "--window-s")))
-		return cli_parse_double(cli, "--window-s", v, PIPELINE_WINDOW_S_MIN,
-					PIPELINE_WINDOW_S_MAX, CLI_CLOSED, &ps->window_s);
-	if ((v = cli_option_value(cli, i, "--hop-s")))
-		return cli_parse_double(cli, "--hop-s", v, 0.0, PIPELINE_HOP_S_MAX, CLI_LO_OPEN,
-					&ps->hop_s);
-	if ((v = cli_option_value(cli, i, "--settle-s")))
-		return cli_parse_double(cli, "--settle-s", v, 0.0, PIPELINE_SETTLE_S_MAX, CLI_CLOSED,
-					&ps->settle_s);
-	if ((v = cli_option_value(cli, i, "--threshold"))) {
-		ps->threshold_set = true;
-		return cli_parse_double(cli, "--threshold", v, 0.0, INFINITY, CLI_LO_OPEN,
-					&ps->threshold);
-	}
-	if ((v = cli_option_value(cli, i, "--silence-dbfs"))) {
-		if (strcmp(v, "off") == 0) {
-			ps->silence_dbfs = -INFINITY;
-			return 0;
-		}
-		return cli_parse_double(cli, "--silence-dbfs", v, PIPELINE_SILENCE_DBFS_MIN,
-					PIPELINE_SILENCE_DBFS_MAX, CLI_CLOSED, &ps->silence_dbfs);
-	}
-	if ((v = cli_option_value(cli, i, "--smoothing"))) {
-		if (strcmp(v, "ema") == 0)
-			ps->smoothing = SMOOTHER_EMA;
-		else if (strcmp(v, "median") == 0)
-			ps->smoothing = SMOOTHER_MEDIAN;
-		else if (strcmp(v, "none") == 0)
-			ps->smoothing = SMOOTHER_NONE;
-		else {
-			cli_usage_error(cli, "--smoothing: '%s' is not ema, median or none", v);
-			return -1;
-		}
-		return 0;
-	}
-	if ((v = cli_option_value(cli, i, "--smoothing-windows"))) {
-		if (cli_parse_uint(cli, "--smoothing-windows", v, 1, PIPELINE_SMOOTHING_WINDOWS_MAX,
-				   &u))
-			return -1;
-		ps->smoothing_windows = (uint32_t)u;
-		return 0;
-	}
-	if ((v = cli_option_value(cli, i, "--anomaly-after"))) {
-		if (cli_parse_uint(cli, "--anomaly-after", v, 1, PIPELINE_HYSTERESIS_MAX, &u))
-			return -1;
-		ps->anomaly_after = (uint32_t)u;
-		return 0;
-	}
-	if ((v = cli_option_value(cli, i, "--normal-after"))) {
-		if (cli_parse_uint(cli, "--normal-after", v, 1, PIPELINE_HYSTERESIS_MAX, &u))
-			return -1;
-		ps->normal_after = (uint32_t)u;
-		return 0;
-	}
-	*matched = false;
-	return 0;
-}
-
 static int score_windows(int argc, char **argv)
 {
 	const char *model_path = NULL, *config_path = NULL, *monitor = NULL;
@@ -241,7 +177,7 @@ static int score_windows(int argc, char **argv)
 		} else if (cli_option_value(&cli, &i, "--config") ||
 			   cli_option_value(&cli, &i, "--monitor")) {
 			continue;
-		} else if (windows_option(&cli, &i, &ps, &matched) != 0) {
+		} else if (pipeline_args_option(&cli, &i, &ps, &matched) != 0) {
 			status = CLI_EXIT_USAGE;
 			goto done;
 		} else if (matched) {
@@ -269,9 +205,8 @@ static int score_windows(int argc, char **argv)
 		status = cli_usage_error(&cli, "no files or folders to score");
 		goto done;
 	}
-	const char *field;
-	if (pipeline_settings_validate(&ps, &field, &err) != AUSCULT_OK) {
-		status = cli_usage_error(&cli, "%s", err.msg);
+	if (pipeline_args_check(&cli, &ps) != 0) {
+		status = CLI_EXIT_USAGE;
 		goto done;
 	}
 	if (model_load(&m, model_path, &err) != AUSCULT_OK) {
