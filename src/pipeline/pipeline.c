@@ -11,16 +11,6 @@
 #include "features/feature_extractor.h"
 #include "model/autoencoder.h"
 
-/* A window scored but not yet decided. */
-struct pending_window {
-	uint64_t index;
-	int64_t time_ms;
-	double stream_s;
-	float raw, rms_dbfs;
-	uint32_t n_counted;
-	bool idle;
-};
-
 struct pipeline {
 	const struct model *model;
 	struct pipeline_settings settings;
@@ -54,7 +44,7 @@ struct pipeline {
 
 	/* Windows wait settle_s before they are smoothed, decided and handed out, so that those
 	 * of a machine running down can still be dropped when it stops (a ring of delay + 1). */
-	struct pending_window *pending;
+	struct pipeline_window *pending; /* scored, not yet smoothed nor decided */
 	float *pending_bands;  /* (delay + 1) x n_mels */
 	uint32_t delay, n_pending, pending_head;
 
@@ -131,16 +121,7 @@ int pipeline_settings_validate(const struct pipeline_settings *ps, const char **
 /* Smooths, decides and hands out the oldest pending window. */
 static void emit_oldest(struct pipeline *p)
 {
-	struct pending_window *pw = &p->pending[p->pending_head];
-	struct pipeline_window w;
-	w.index = pw->index;
-	w.time_ms = pw->time_ms;
-	w.stream_s = pw->stream_s;
-	w.raw = pw->raw;
-	w.rms_dbfs = pw->rms_dbfs;
-	w.n_counted = pw->n_counted;
-	w.idle = pw->idle;
-	w.band_errors = p->pending_bands + (size_t)p->pending_head * p->n_mels;
+	struct pipeline_window w = p->pending[p->pending_head];
 	if (w.idle) {
 		/* Smoothing restarts from the first counted window, not from before the stop. */
 		smoother_reset(&p->sm);
@@ -170,7 +151,7 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 		}
 	}
 	uint32_t slot = (p->pending_head + p->n_pending) % (p->delay + 1);
-	struct pending_window *pw = &p->pending[slot];
+	struct pipeline_window *pw = &p->pending[slot];
 	pw->index = ws->index;
 	pw->stream_s = (double)end / (double)p->rate_hz;
 	pw->time_ms = now_ms >= 0 ? now_ms : p->base_ms + (int64_t)(end * 1000 / p->rate_hz);
@@ -178,8 +159,11 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 	pw->rms_dbfs = ws->rms_dbfs;
 	pw->n_counted = ws->n_counted;
 	pw->idle = idle;
+	pw->band_errors = p->pending_bands + (size_t)slot * p->n_mels;
 	memcpy(p->pending_bands + (size_t)slot * p->n_mels, ws->band_errors,
 	       p->n_mels * sizeof(float));
+	pw->smoothed = NAN;
+	memset(&pw->det, 0, sizeof(pw->det));
 	p->n_pending++;
 	if (p->n_pending > p->delay)
 		emit_oldest(p);

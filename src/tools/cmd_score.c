@@ -63,6 +63,28 @@ static void json_result(struct json_writer *w, const char *path, double score, d
 	json_object_close(w);
 }
 
+/* Closes the JSON array (w not NULL) and checks that everything reached stdout. Returns 0, or
+ * -1 with the fault on stderr. */
+static int finish_output(struct json_writer *w, size_t printed)
+{
+	struct auscult_err err;
+	if (w) {
+		if (printed)
+			json_line_break(w, 0);
+		json_array_close(w);
+		putchar('\n');
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "auscult score: writing the results failed: %s\n", strerror(errno));
+		return -1;
+	}
+	if (w && json_writer_finish(w, NULL, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult score: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- --windows: the daemon's verdict, window by window ---------------------------------------- */
 
 struct windows_out {
@@ -244,20 +266,8 @@ static int score_windows(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-	if (json) {
-		if (out.printed)
-			json_line_break(&w, 0);
-		json_array_close(&w);
-		putchar('\n');
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "auscult score: writing the results failed: %s\n", strerror(errno));
+	if (finish_output(json ? &w : NULL, out.printed) != 0)
 		goto done;
-	}
-	if (json && json_writer_finish(&w, NULL, &err) != AUSCULT_OK) {
-		fprintf(stderr, "auscult score: %s\n", err.msg);
-		goto done;
-	}
 	status = any_failed ? 1 : 0;
 done:
 	pipeline_destroy(pl);
@@ -364,20 +374,8 @@ int cmd_score(int argc, char **argv)
 		fflush(stdout); /* a long run shows progress line by line, even through a pipe */
 		printed++;
 	}
-	if (json) {
-		if (printed)
-			json_line_break(&w, 0);
-		json_array_close(&w);
-		putchar('\n');
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "auscult score: writing the results failed: %s\n", strerror(errno));
+	if (finish_output(json ? &w : NULL, printed) != 0)
 		goto done;
-	}
-	if (json && json_writer_finish(&w, NULL, &err) != AUSCULT_OK) {
-		fprintf(stderr, "auscult score: %s\n", err.msg);
-		goto done;
-	}
 	status = any_failed ? 1 : 0;
 done:
 	clip_list_free(&list);
