@@ -443,6 +443,7 @@ static const char full_config[] =
 	"    threshold: 12.5\n"
 	"    hysteresis: { anomaly_after: 2, normal_after: 9 }\n"
 	"    silence_dbfs: off\n"
+	"    gate: { settle_s: 1.5 }\n"
 	"    publish_interval_s: 0.25\n"
 	"  - name: fan_2\n"
 	"    source:\n"
@@ -511,6 +512,7 @@ static void full_config_sets_every_field(void **state)
 	assert_int_equal(a->pipeline.anomaly_after, 2);
 	assert_int_equal(a->pipeline.normal_after, 9);
 	assert_true(isinf(a->pipeline.silence_dbfs) && a->pipeline.silence_dbfs < 0);
+	assert_float_equal(a->pipeline.settle_s, 1.5, 1e-12);
 	assert_float_equal(a->publish_interval_s, 0.25, 1e-12);
 
 	const struct monitor_settings *b = &cfg.monitors[1];
@@ -529,6 +531,7 @@ static void full_config_sets_every_field(void **state)
 	assert_int_equal(c->channel, AUDIO_CHANNEL_AVERAGE);
 	assert_false(c->realtime); /* stdin default: the writer paces the pipe */
 	assert_float_equal(c->pipeline.silence_dbfs, -55.5, 1e-12);
+	assert_float_equal(c->pipeline.settle_s, 3.0, 1e-12); /* pipeline_settings_defaults */
 
 	const struct monitor_settings *d = &cfg.monitors[3];
 	assert_null(d->device_name);
@@ -800,6 +803,10 @@ static void more_value_faults(void **state)
 	snprintf(text, sizeof(text), "%s    hysteresis: { anomaly_after: 0 }\n", head);
 	expect_text_fails("zero-after.yaml", text,
 			  "5:34: monitors[0].hysteresis.anomaly_after: 0 is out of range [1, 10000]");
+
+	snprintf(text, sizeof(text), "%s    gate: { settle_s: 601 }\n", head);
+	expect_text_fails("long-settle.yaml", text,
+			  "5:23: monitors[0].gate.settle_s: 601 is out of range [0, 600]");
 
 	snprintf(text, sizeof(text), "%s    window_s: [1, 2]\n", head);
 	expect_text_fails("list-number.yaml", text,
