@@ -72,6 +72,32 @@ static void test_level(void **state)
 }
 
 /* W = H = 1: every vector is its own window. */
+/* Vectors the gate did not count: out of the score and band means, in the level; the window says
+ * how many counted; none counted gives a NaN score. */
+static void test_counted(void **state)
+{
+	(void)state;
+	struct window_scorer ws;
+	struct window_score out;
+	init_or_fail(&ws, 3, 1, 1, 0);
+	window_scorer_push(&ws, 2.0f, &(float){ 4.0f }, 1.0, 1, &out);
+	window_scorer_push(&ws, 100.0f, &(float){ 100.0f }, 0.0, 0, &out);
+	assert_int_equal(window_scorer_push(&ws, 4.0f, &(float){ 8.0f }, 0.5, 1, &out), 1);
+	assert_int_equal(out.n_counted, 2);
+	assert_float_equal(out.score, 3.0f, 1e-6);
+	assert_float_equal(out.band_errors[0], 6.0f, 1e-6);
+	/* level over all three: mean square 0.5 -> -3.0103 dBFS */
+	assert_float_equal(out.rms_dbfs, -3.0103f, 1e-3);
+	window_scorer_push(&ws, 9.0f, NULL, 0.0, 0, &out);
+	window_scorer_push(&ws, 9.0f, NULL, 0.0, 0, &out);
+	assert_int_equal(out.n_counted, 1);
+	assert_float_equal(out.score, 4.0f, 1e-6);
+	window_scorer_push(&ws, 9.0f, NULL, 0.0, 0, &out);
+	assert_int_equal(out.n_counted, 0);
+	assert_true(isnan(out.score));
+	window_scorer_free(&ws);
+}
+
 static void test_w1(void **state)
 {
 	(void)state;
@@ -204,6 +230,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window_hop_means), cmocka_unit_test(test_level),
+		cmocka_unit_test(test_counted),
 		cmocka_unit_test(test_w1),              cmocka_unit_test(test_resum_flushes),
 		cmocka_unit_test(test_long_run_matches_direct), cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_until_window), cmocka_unit_test(test_bad_config),
