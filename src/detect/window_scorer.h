@@ -60,8 +60,9 @@ int window_scorer_init(struct window_scorer *ws, const struct window_scorer_conf
 /*
  * Adds one vector: its score, its n_mels band errors (NULL: zeros), the mean square of the
  * samples it brought in (for the level) and whether it counts (the gate's verdict: a vector of a
- * machine that is off or still settling has its level counted but not its score). Returns 1 and fills *out when this vector completes a
- * window (the first after W vectors, then every H), else 0. Never allocates, never fails.
+ * machine that is off or still settling has its level counted but not its score). Returns 1 and
+ * fills *out when this vector completes a window (the first after W vectors, then every H), else
+ * 0. Never allocates, never fails.
  */
 int window_scorer_push(struct window_scorer *ws, float vector_score, const float *band_errors,
 		       double mean_square, int counted, struct window_score *out);

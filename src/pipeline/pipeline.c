@@ -436,8 +436,8 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	p->frame_gate = calloc(p->frame_cap, sizeof(double));
 	p->vec_scores = calloc(PIPELINE_BATCH_MAX_VECTORS, sizeof(float));
 	p->band_errors = calloc((size_t)PIPELINE_BATCH_MAX_VECTORS * p->n_mels, sizeof(float));
-	if (!p->pending || !p->pending_bands || !p->intervals || !p->frames || !p->frame_ms || !p->frame_gate || !p->vec_scores ||
-	    !p->band_errors) {
+	if (!p->pending || !p->pending_bands || !p->intervals || !p->frames || !p->frame_ms ||
+	    !p->frame_gate || !p->vec_scores || !p->band_errors) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "pipeline: out of memory");
 		goto fail;
 	}

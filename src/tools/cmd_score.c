@@ -85,7 +85,7 @@ static int finish_output(struct json_writer *w, size_t printed)
 	return 0;
 }
 
-/* ---- --windows: the daemon's verdict, window by window ---------------------------------------- */
+/* ---- --windows: the daemon's verdict, window by window --------------------------------------- */
 
 struct windows_out {
 	const char *path;

@@ -1,4 +1,4 @@
-/* pipeline_args.h - command-line options that set a scoring pipeline (score --windows, threshold). */
+/* pipeline_args.h - command-line options that set a scoring pipeline (score --windows, threshold) */
 #ifndef AUSCULT_PIPELINE_ARGS_H
 #define AUSCULT_PIPELINE_ARGS_H
 
