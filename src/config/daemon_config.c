@@ -137,9 +137,9 @@ static const struct enum_name source_type_names[] = {
 };
 
 static const struct enum_name smoothing_names[] = {
-	{ "ema", SMOOTHING_EMA },
-	{ "median", SMOOTHING_MEDIAN },
-	{ "none", SMOOTHING_NONE },
+	{ "ema", SMOOTHER_EMA },
+	{ "median", SMOOTHER_MEDIAN },
+	{ "none", SMOOTHER_NONE },
 	{ NULL, 0 },
 };
 
@@ -203,20 +203,24 @@ static const struct opt monitor_opts[] = {
 	{ .key = "source.realtime", .type = OPT_BOOL, .offset = MS(realtime), .def = "true",
 	  .sources = SRC_FILE | SRC_STDIN },
 	{ .key = "model", .type = OPT_PATH, .offset = MS(model_path), .flags = OPTF_REQUIRED },
-	{ .key = "window_s", .type = OPT_DOUBLE, .offset = MS(window_s), .min = 0.2, .max = 60,
-	  .def = "2.0" },
-	{ .key = "hop_s", .type = OPT_DOUBLE, .offset = MS(hop_s), .min = 0, .max = 60,
-	  .flags = OPTF_MIN_OPEN, .def = "0.5" },
-	{ .key = "smoothing.method", .type = OPT_ENUM, .offset = MS(smoothing), .def = "ema",
+	/* The scoring keys fill the pipeline's settings: their defaults come from
+	 * pipeline_settings_defaults (no .def here) and their bounds from pipeline.h. */
+	{ .key = "window_s", .type = OPT_DOUBLE, .offset = MS(pipeline.window_s),
+	  .min = PIPELINE_WINDOW_S_MIN, .max = PIPELINE_WINDOW_S_MAX },
+	{ .key = "hop_s", .type = OPT_DOUBLE, .offset = MS(pipeline.hop_s), .min = 0,
+	  .max = PIPELINE_HOP_S_MAX, .flags = OPTF_MIN_OPEN },
+	{ .key = "smoothing.method", .type = OPT_ENUM, .offset = MS(pipeline.smoothing),
 	  .names = smoothing_names },
-	{ .key = "smoothing.windows", .type = OPT_U32, .offset = MS(smoothing_windows), .min = 1,
-	  .max = 1000, .def = "4" },
-	{ .key = "threshold", .type = OPT_CUSTOM, .def = "model", .set = set_threshold },
-	{ .key = "hysteresis.anomaly_after", .type = OPT_U32, .offset = MS(anomaly_after), .min = 1,
-	  .max = 10000, .def = "3" },
-	{ .key = "hysteresis.normal_after", .type = OPT_U32, .offset = MS(normal_after), .min = 1,
-	  .max = 10000, .def = "5" },
-	{ .key = "silence_dbfs", .type = OPT_CUSTOM, .def = "-70", .set = set_silence },
+	{ .key = "smoothing.windows", .type = OPT_U32, .offset = MS(pipeline.smoothing_windows),
+	  .min = 1, .max = PIPELINE_SMOOTHING_WINDOWS_MAX },
+	{ .key = "threshold", .type = OPT_CUSTOM, .set = set_threshold },
+	{ .key = "hysteresis.anomaly_after", .type = OPT_U32, .offset = MS(pipeline.anomaly_after),
+	  .min = 1, .max = PIPELINE_HYSTERESIS_MAX },
+	{ .key = "hysteresis.normal_after", .type = OPT_U32, .offset = MS(pipeline.normal_after),
+	  .min = 1, .max = PIPELINE_HYSTERESIS_MAX },
+	{ .key = "silence_dbfs", .type = OPT_CUSTOM, .set = set_silence },
+	{ .key = "gate.settle_s", .type = OPT_DOUBLE, .offset = MS(pipeline.settle_s), .min = 0,
+	  .max = PIPELINE_SETTLE_S_MAX },
 	{ .key = "publish_interval_s", .type = OPT_DOUBLE, .offset = MS(publish_interval_s),
 	  .min = 0.1, .max = 3600, .def = "1.0" },
 };
@@ -694,8 +698,8 @@ static int set_threshold(struct loader *ld, struct scope *sc, const struct opt *
 {
 	struct monitor_settings *ms = sc->obj;
 	if (n->type == YAML_SCALAR_NODE && strcmp(scalar(n), "model") == 0) {
-		ms->threshold_set = false;
-		ms->threshold = 0;
+		ms->pipeline.threshold_set = false;
+		ms->pipeline.threshold = 0;
 		return AUSCULT_OK;
 	}
 	char buf[80];
@@ -710,8 +714,8 @@ static int set_threshold(struct loader *ld, struct scope *sc, const struct opt *
 	if (v <= 0)
 		return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID,
 			       "%s is out of range (0, inf) (or write 'model' for the model's own)", s);
-	ms->threshold_set = true;
-	ms->threshold = v;
+	ms->pipeline.threshold_set = true;
+	ms->pipeline.threshold = v;
 	return AUSCULT_OK;
 }
 
@@ -722,7 +726,7 @@ static int set_silence(struct loader *ld, struct scope *sc, const struct opt *o,
 	/* YAML 1.1 reads a plain `off` as false, which is what people write to turn the gate off */
 	if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	    (strcasecmp(scalar(n), "off") == 0 || strcasecmp(scalar(n), "false") == 0)) {
-		ms->silence_dbfs = -INFINITY;
+		ms->pipeline.silence_dbfs = -INFINITY;
 		return AUSCULT_OK;
 	}
 	char buf[80];
@@ -734,10 +738,11 @@ static int set_silence(struct loader *ld, struct scope *sc, const struct opt *o,
 		return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID,
 			       "expected a level in dBFS or 'off', got %s",
 			       describe(n, buf, sizeof(buf)));
-	if (v < -200 || v > 0)
+	if (v < PIPELINE_SILENCE_DBFS_MIN || v > PIPELINE_SILENCE_DBFS_MAX)
 		return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID,
-			       "%s is out of range [-200, 0] (or write 'off')", s);
-	ms->silence_dbfs = v;
+			       "%s is out of range [%g, %g] (or write 'off')", s,
+			       PIPELINE_SILENCE_DBFS_MIN, PIPELINE_SILENCE_DBFS_MAX);
+	ms->pipeline.silence_dbfs = v;
 	return AUSCULT_OK;
 }
 
@@ -906,6 +911,7 @@ static int set_monitors(struct loader *ld, struct scope *sc, const struct opt *o
 		char path[KEY_PATH_MAX];
 		snprintf(path, sizeof(path), "%s[%zu]", key, i);
 		scope_init(ms, monitor_opts, N_MONITOR_OPTS, &cfg->monitors[i], path);
+		pipeline_settings_defaults(&cfg->monitors[i].pipeline);
 		int rc = apply_defaults(ld, ms);
 		if (rc)
 			return rc;
@@ -1135,15 +1141,22 @@ static int validate_monitor(struct loader *ld, struct scope *sc)
 	    (rc = check_readable(ld, sc, "source.path", ms->source_path, "the audio file")))
 		return rc;
 
-	if (ms->hop_s > ms->window_s) {
-		int ih = opt_index(sc, "hop_s");
+	/* The pipeline's own check: the cross-field rules (hop_s within window_s) and the bounds. */
+	const char *field = NULL;
+	struct auscult_err why;
+	auscult_err_clear(&why);
+	if ((rc = pipeline_settings_validate(&ms->pipeline, &field, &why))) {
+		int ik = field ? opt_index(sc, field) : -1;
 		int iw = opt_index(sc, "window_s");
-		yaml_mark_t mark = sc->set[ih] ? sc->value_mark[ih] : sc->value_mark[iw];
-		join_key(key, sizeof(key), sc->path, "hop_s");
-		return fail_at(ld, mark, key, AUSCULT_ERR_INVALID,
-			       "%g s is longer than window_s (%g s), so audio between windows would "
-			       "never be scored; make hop_s at most window_s",
-			       ms->hop_s, ms->window_s);
+		yaml_mark_t mark = ik >= 0 && sc->set[ik] ? sc->value_mark[ik]
+			: sc->set[iw] ? sc->value_mark[iw] : sc->start;
+		join_key(key, sizeof(key), sc->path, field ? field : "");
+		/* The message may start with the key already: say it once. */
+		const char *msg = why.msg;
+		size_t fl = field ? strlen(field) : 0;
+		if (fl && strncmp(msg, field, fl) == 0 && msg[fl] == ':')
+			msg += fl + 2;
+		return fail_at(ld, mark, key, rc, "%s", msg);
 	}
 	return AUSCULT_OK;
 }
@@ -1185,14 +1198,14 @@ static int check_model(struct loader *ld, struct scope *sc)
 			return fail_at(ld, sc->value_mark[ip], key, rc, "%s", why.msg);
 		}
 	}
-	if (ms->window_s < context_s) {
+	if (ms->pipeline.window_s < context_s) {
 		int iw = opt_index(sc, "window_s");
 		yaml_mark_t mark = sc->set[iw] ? sc->value_mark[iw] : sc->value_mark[im];
 		join_key(key, sizeof(key), sc->path, "window_s");
 		return fail_at(ld, mark, key, AUSCULT_ERR_INVALID,
 			       "%g s is shorter than one input of the model (%.3f s of audio); make "
 			       "window_s at least that",
-			       ms->window_s, context_s);
+			       ms->pipeline.window_s, context_s);
 	}
 	return AUSCULT_OK;
 }

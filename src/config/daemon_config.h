@@ -9,6 +9,7 @@
 #include "audio/audio_source.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "pipeline/pipeline.h"
 
 /* The MQTT connection and topics (YAML section `mqtt:`). All strings owned (malloc'd). */
 struct mqtt_settings {
@@ -31,12 +32,6 @@ struct mqtt_settings {
 	char *ha_prefix;     /* default "homeassistant" */
 };
 
-enum smoothing_kind {
-	SMOOTHING_NONE = 0,
-	SMOOTHING_EMA,    /* exponential moving average over ~smoothing_windows windows */
-	SMOOTHING_MEDIAN, /* median of the last smoothing_windows window scores */
-};
-
 /* One monitored machine (YAML list `monitors:`). All strings owned. */
 struct monitor_settings {
 	char *name; /* [A-Za-z0-9_-]+, unique; used in topics */
@@ -53,16 +48,9 @@ struct monitor_settings {
 
 	char *model_path;         /* required; must exist and load */
 
-	double window_s;          /* scoring window, default 2.0 s, [0.2, 60] */
-	double hop_s;             /* between window scores, default 0.5 s, (0, window_s] */
-	enum smoothing_kind smoothing; /* default EMA */
-	uint32_t smoothing_windows;    /* default 4, [1, 1000] */
-	bool threshold_set;       /* false: use the model's threshold */
-	double threshold;         /* override, > 0 */
-	uint32_t anomaly_after;   /* consecutive windows above the threshold to enter anomaly, default 3 */
-	uint32_t normal_after;    /* consecutive windows below to return to normal, default 5 */
-	double silence_dbfs;      /* below this RMS level (dBFS) the machine is off: state idle;
-				     default -70; YAML `off` disables the gate (-inf) */
+	/* window_s, hop_s, smoothing.*, threshold, hysteresis.*, silence_dbfs, gate.settle_s:
+	 * defaults, bounds and validation are the pipeline's (pipeline/pipeline.h). */
+	struct pipeline_settings pipeline;
 	double publish_interval_s; /* score messages at most this often, default 1.0 s, [0.1, 3600] */
 };
 

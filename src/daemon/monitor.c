@@ -1,4 +1,4 @@
-/* monitor.c - the per-machine thread: audio -> log-mel -> autoencoder -> window -> detector. */
+/* monitor.c - the per-machine thread: its audio source's life cycle around the scoring pipeline. */
 #include "daemon/monitor.h"
 
 #include <errno.h>
@@ -10,13 +10,11 @@
 #include <time.h>
 
 #include "audio/audio_source.h"
+#include "common/clock.h"
 #include "common/complain.h"
 #include "common/log.h"
-#include "detect/smoother.h"
-#include "detect/window_scorer.h"
-#include "features/feature_extractor.h"
-#include "model/autoencoder.h"
 #include "model/model_file.h"
+#include "pipeline/pipeline.h"
 #include "publish/payloads.h"
 
 /* 100 ms of audio per read at 16 kHz from a device or an unpaced input. */
@@ -24,13 +22,6 @@
 /* A paced file is read up to the next window in one go: one wake-up per window hop. */
 #define READ_SAMPLES_MAX 8192
 #define READ_TIMEOUT_MS 250
-/*
- * Vectors are held back and scored in one autoencoder call up to the vector that completes the
- * next window (which is when anyone looks at them), at most this many at a time. One call streams
- * the model's weights (about 1 MB for the baseline) through the cache once; scoring 3 vectors
- * per 100 ms read cost ~60 us a vector with the weights evicted in between, 16 at a time ~20 us.
- */
-#define BATCH_MAX_VECTORS 16 /* the default hop (0.5 s); each holds 2 x 16 x 640 floats */
 /* Audio must flow this long after a reopen before the source counts as back (see note_audio). */
 #define MONITOR_RECOVERED_S 5.0
 
@@ -43,25 +34,11 @@ struct monitor {
 	struct monitor_settings ms; /* its string fields point at the copies above */
 	struct message_queue *q;
 
-	/* Stages, owned by the thread once it runs. */
+	/* Owned by the thread once it runs. */
 	struct model model;
-	struct feature_extractor fx;
-	struct autoencoder ae;
-	struct window_scorer ws;
-	struct smoother sm;
-	struct detector det;
-	uint32_t n_mels, n_stack, rate_hz;
-	uint32_t hop_samples;
-	size_t max_frames;   /* frames one read can produce */
-	size_t frame_cap;    /* n_stack - 1 + BATCH_MAX_VECTORS + max_frames */
-	float *samples;      /* READ_SAMPLES_MAX */
-	float *frames;       /* frame_cap x n_mels, oldest first; vectors not yet scored */
-	double *frame_ms;    /* frame_cap: mean square of the read that brought each frame in */
-	size_t n_frames;     /* frames held in `frames` */
-	float *vec_scores;   /* BATCH_MAX_VECTORS */
-	float *band_errors;  /* BATCH_MAX_VECTORS x n_mels */
-	float *window_top;   /* window vectors: scratch of a top-fraction window score; NULL for a
-				mean model */
+	struct pipeline *pl;
+	uint32_t rate_hz;
+	float *samples; /* READ_SAMPLES_MAX */
 	float threshold;
 
 	pthread_t thread;
@@ -76,34 +53,10 @@ struct monitor {
 	struct monitor_status status;
 
 	/* Thread-local bookkeeping. */
-	double level_sumsq;     /* samples' squares since the last read that made frames */
-	uint64_t level_n;
 	uint64_t stream_samples; /* since the source was (re)opened */
-	int64_t stream_base_ms;  /* wall clock at (re)open, for non-realtime stream time */
 	int64_t last_score_ms;
 	bool have_scored;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static char *dup_or_null(const char *s, bool *fail)
 {
@@ -182,7 +135,7 @@ static void apply_output(struct monitor *m, const struct detector_output *o)
 static void enter_fault(struct monitor *m)
 {
 	struct detector_output o;
-	detector_set_fault(&m->det, wall_ms(), &o);
+	pipeline_set_fault(m->pl, clock_wall_ms(), &o);
 	apply_output(m, &o);
 	pthread_mutex_lock(&m->status_lock);
 	m->status.audio_flowing = false;
@@ -191,121 +144,48 @@ static void enter_fault(struct monitor *m)
 
 /* ---- the pipeline ---------------------------------------------------------------------------- */
 
-/* Forgets the audio so far: after a reopen or a loop the next samples are not contiguous. */
-static void pipeline_restart(struct monitor *m)
+/* One window out of the pipeline: state, event and score messages. */
+static void on_window(void *ctx, const struct pipeline_window *w)
 {
-	feature_extractor_reset(&m->fx);
-	window_scorer_reset(&m->ws);
-	smoother_reset(&m->sm);
-	m->n_frames = 0;
-	m->level_sumsq = 0.0;
-	m->level_n = 0;
-	m->stream_samples = 0;
-	m->stream_base_ms = wall_ms();
-}
-
-static void on_window(struct monitor *m, const struct window_score *w, int64_t t_ms)
-{
-	float smoothed;
-	if (w->rms_dbfs < m->ms.silence_dbfs) {
-		/* A machine that is off says nothing about its health; start afresh when it is back. */
-		smoother_reset(&m->sm);
-		smoothed = w->score;
-	} else {
-		smoothed = smoother_process(&m->sm, w->score);
-	}
-	struct detector_output o;
-	detector_update(&m->det, t_ms, smoothed, w->rms_dbfs, w->band_errors, &o);
-	apply_output(m, &o);
-
-	/* Stream time: the 1 ms slack absorbs rounding of window times to whole milliseconds. */
-	double since_ms = (double)(t_ms - m->last_score_ms);
-	if (!m->have_scored || since_ms >= m->ms.publish_interval_s * 1000.0 - 1.0) {
+	struct monitor *m = ctx;
+	apply_output(m, &w->det);
+	/* An idle machine (off, or settling after a start) has no score to publish. Stream time:
+	 * the 1 ms slack absorbs rounding of window times to whole milliseconds. */
+	double since_ms = (double)(w->time_ms - m->last_score_ms);
+	if (!w->idle &&
+	    (!m->have_scored || since_ms >= m->ms.publish_interval_s * 1000.0 - 1.0)) {
 		char buf[PAYLOAD_MAX_BYTES];
-		if (payload_score(buf, sizeof(buf), NULL, t_ms, m->name, w->score, smoothed,
-				  m->threshold, o.state, NULL) == AUSCULT_OK)
+		if (payload_score(buf, sizeof(buf), NULL, w->time_ms, m->name, w->raw, w->smoothed,
+				  m->threshold, w->det.state, NULL) == AUSCULT_OK)
 			message_queue_push(m->q, MESSAGE_SCORE, m->name, buf);
-		m->last_score_ms = t_ms;
+		m->last_score_ms = w->time_ms;
 		m->have_scored = true;
 	}
 	pthread_mutex_lock(&m->status_lock);
-	m->status.smoothed = smoothed;
+	m->status.smoothed = w->smoothed;
 	m->status.windows++;
 	pthread_mutex_unlock(&m->status_lock);
 }
 
-/* Vectors whose frames are all held: none of them is scored yet. */
-static size_t vectors_held(const struct monitor *m)
+/* Forgets the audio so far: after a reopen or a loop the next samples are not contiguous. */
+static void restart_stream(struct monitor *m)
 {
-	return m->n_frames >= m->n_stack ? m->n_frames - m->n_stack + 1 : 0;
-}
-
-/* Scores the held vectors in batches, each ending at the vector that completes a window (or at
- * BATCH_MAX_VECTORS); vectors short of the next window stay held for the next read. */
-static void score_held(struct monitor *m, int64_t t_ms)
-{
-	for (;;) {
-		size_t held = vectors_held(m);
-		size_t n = window_scorer_until_window(&m->ws);
-		if (n > BATCH_MAX_VECTORS)
-			n = BATCH_MAX_VECTORS;
-		if (held < n)
-			return;
-		autoencoder_score(&m->ae, m->frames, m->n_mels, n, m->vec_scores, m->band_errors);
-		for (size_t v = 0; v < n; v++) {
-			struct window_score w;
-			/* A vector's level is that of the read that brought its newest frame. */
-			double ms = m->frame_ms[v + m->n_stack - 1];
-			if (!window_scorer_push(&m->ws, m->vec_scores[v],
-						m->band_errors + v * m->n_mels, ms, &w))
-				continue;
-			if (m->window_top) {
-				/* The model's own aggregation (--aggregate top:F), as for a clip: a
-				 * mean of 2 s dilutes the brief bursts such a model is trained to
-				 * show. The ring's order does not matter to it. */
-				memcpy(m->window_top, m->ws.scores, m->ws.w * sizeof(float));
-				w.score = model_clip_score(&m->model, m->window_top, m->ws.w);
-			}
-			on_window(m, &w, t_ms);
-		}
-		/* Drop the n frames that only scored vectors started at; keep the rest. */
-		size_t keep = m->n_frames - n;
-		memmove(m->frames, m->frames + n * m->n_mels, keep * m->n_mels * sizeof(float));
-		memmove(m->frame_ms, m->frame_ms + n, keep * sizeof(double));
-		m->n_frames = keep;
-	}
+	m->stream_samples = 0;
+	pipeline_restart(m->pl, clock_wall_ms());
 }
 
 static void process_samples(struct monitor *m, const float *x, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		m->level_sumsq += (double)x[i] * x[i];
-	m->level_n += n;
 	m->stream_samples += n;
-
-	size_t got = feature_extractor_push(&m->fx, x, n, m->frames + m->n_frames * m->n_mels);
-	if (got == 0)
-		return;
-	double ms = m->level_n ? m->level_sumsq / (double)m->level_n : 0.0;
-	m->level_sumsq = 0.0;
-	m->level_n = 0;
-	for (size_t i = 0; i < got; i++)
-		m->frame_ms[m->n_frames + i] = ms;
-	m->n_frames += got;
+	/* A file read faster than real time has the times of its own audio, not the wall clock. */
 	bool stream_time = !m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
-	int64_t t_ms = stream_time ? m->stream_base_ms +
-				     (int64_t)(m->stream_samples * 1000 / m->rate_hz)
-				   : wall_ms();
-	score_held(m, t_ms);
+	pipeline_push(m->pl, x, n, stream_time ? -1 : clock_wall_ms());
 }
 
 /* How many samples a paced read takes: those that bring in the vectors up to the next window. */
 static size_t paced_read_samples(const struct monitor *m)
 {
-	size_t need = window_scorer_until_window(&m->ws);
-	size_t held = vectors_held(m);
-	size_t frames = need > held ? need - held : 1;
-	size_t n = frames * m->hop_samples;
+	size_t n = pipeline_samples_to_next_window(m->pl);
 	return n > READ_SAMPLES_MAX ? READ_SAMPLES_MAX : n;
 }
 
@@ -327,7 +207,7 @@ static bool nap_until(struct monitor *m, int64_t deadline_ns)
 /* Sleeps up to seconds, waking early when asked to stop. Returns false when stopping. */
 static bool nap(struct monitor *m, double seconds)
 {
-	return nap_until(m, mono_ns() + (int64_t)(seconds * 1e9));
+	return nap_until(m, clock_mono_ns() + (int64_t)(seconds * 1e9));
 }
 
 /* The monitor thread's account of its source's failures. */
@@ -369,8 +249,8 @@ static void note_audio(struct monitor *m, struct audio_source *src, double now_s
 static void outage(struct monitor *m, struct monitor_run *run)
 {
 	if (run->outage_since_s < 0.0)
-		run->outage_since_s = mono_s();
-	if (detector_get_state(&m->det) != DETECTOR_FAULT)
+		run->outage_since_s = clock_mono_s();
+	if (pipeline_state(m->pl) != DETECTOR_FAULT)
 		enter_fault(m);
 }
 
@@ -394,7 +274,7 @@ static void *monitor_thread(void *arg)
 		int rc = audio_source_open(&src, &sc, &err);
 		if (rc != AUSCULT_OK) {
 			outage(m, &run);
-			complain(&run.open_fail, mono_s(), LOG_LEVEL_ERROR,
+			complain(&run.open_fail, clock_mono_s(), LOG_LEVEL_ERROR,
 				 "%s: cannot open the audio source: %s; retrying in %.0f s", m->name,
 				 err.msg, run.backoff_s);
 			if (!nap(m, run.backoff_s))
@@ -403,11 +283,11 @@ static void *monitor_thread(void *arg)
 			continue;
 		}
 		log_info("%s: listening to %s", m->name, audio_source_describe(src));
-		pipeline_restart(m);
+		restart_stream(m);
 		run.flowing_since_s = -1.0;
 		run.recovered = false;
-		double last_audio_s = mono_s();
-		int64_t pace_start_ns = mono_ns();
+		double last_audio_s = clock_mono_s();
+		int64_t pace_start_ns = clock_mono_ns();
 		bool ended = false, failed = false;
 
 		while (!atomic_load(&m->stop)) {
@@ -424,14 +304,14 @@ static void *monitor_thread(void *arg)
 					break;
 			}
 			if (rc == AUSCULT_OK && got > 0) {
-				last_audio_s = mono_s();
+				last_audio_s = clock_mono_s();
 				note_audio(m, src, last_audio_s, &run);
 				process_samples(m, m->samples, got);
 				continue;
 			}
 			if (rc == AUSCULT_ERR_TIMEOUT || (rc == AUSCULT_OK && got == 0)) {
-				if (mono_s() - last_audio_s > MONITOR_STALL_S) {
-					complain(&run.stall, mono_s(), LOG_LEVEL_ERROR,
+				if (clock_mono_s() - last_audio_s > MONITOR_STALL_S) {
+					complain(&run.stall, clock_mono_s(), LOG_LEVEL_ERROR,
 						 "%s: no audio for %.0f s from %s; reopening it in %.0f s",
 						 m->name, MONITOR_STALL_S, audio_source_describe(src),
 						 run.backoff_s);
@@ -444,7 +324,7 @@ static void *monitor_thread(void *arg)
 				ended = true;
 				break;
 			}
-			complain(&run.stall, mono_s(), LOG_LEVEL_ERROR, "%s: %s; reopening it in %.0f s",
+			complain(&run.stall, clock_mono_s(), LOG_LEVEL_ERROR, "%s: %s; reopening it in %.0f s",
 				 m->name, err.msg, run.backoff_s);
 			failed = true;
 			break;
@@ -454,13 +334,14 @@ static void *monitor_thread(void *arg)
 			outage(m, &run);
 		audio_source_close(src);
 		if (ended) {
+			pipeline_flush(m->pl);
 			if (m->ms.loop && m->ms.source_kind == AUDIO_SOURCE_FILE) {
 				log_debug("%s: end of %s, starting it over", m->name, m->ms.source_path);
 				continue;
 			}
 			log_info("%s: the %s ended; the monitor stops (state stays %s)", m->name,
 				 m->ms.source_kind == AUDIO_SOURCE_FILE ? "file" : "input",
-				 detector_state_name(detector_get_state(&m->det)));
+				 detector_state_name(pipeline_state(m->pl)));
 			break;
 		}
 		if (failed) {
@@ -480,18 +361,9 @@ static void *monitor_thread(void *arg)
 
 static void monitor_free_all(struct monitor *m)
 {
-	feature_extractor_free(&m->fx);
-	autoencoder_free(&m->ae);
-	window_scorer_free(&m->ws);
-	smoother_free(&m->sm);
-	detector_free(&m->det);
+	pipeline_destroy(m->pl);
 	model_free(&m->model);
-	free(m->window_top);
 	free(m->samples);
-	free(m->frames);
-	free(m->frame_ms);
-	free(m->vec_scores);
-	free(m->band_errors);
 	free(m->name);
 	free(m->source_path);
 	free(m->device_name);
@@ -557,66 +429,18 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
 		goto fail;
 	}
-	const struct feature_params *fp = &m->model.features;
-	m->n_mels = fp->n_mels;
-	m->n_stack = fp->n_stack;
-	m->rate_hz = fp->sample_rate_hz;
-	rc = feature_extractor_init(&m->fx, fp, FRAMING_STREAMING, &inner);
+	m->rate_hz = m->model.features.sample_rate_hz;
+	struct pipeline_config pc = {
+		.model = &m->model, .settings = ms->pipeline, .on_window = on_window, .ctx = m
+	};
+	rc = pipeline_create(&m->pl, &pc, &inner);
 	if (rc != AUSCULT_OK) {
 		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
 		goto fail;
 	}
-	m->hop_samples = fp->hop_length;
-	m->max_frames = feature_extractor_max_frames(&m->fx, READ_SAMPLES_MAX);
-	if (m->max_frames < 1)
-		m->max_frames = 1;
-	m->frame_cap = m->n_stack - 1 + BATCH_MAX_VECTORS + m->max_frames;
-	rc = autoencoder_init(&m->ae, &m->model, BATCH_MAX_VECTORS, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
-		goto fail;
-	}
-
-	struct window_scorer_config wc;
-	window_scorer_config_defaults(&wc);
-	wc.window_vectors = feature_params_vectors_in(fp, ms->window_s);
-	wc.hop_vectors = feature_params_vectors_in(fp, ms->hop_s);
-	if (wc.hop_vectors > wc.window_vectors)
-		wc.hop_vectors = wc.window_vectors;
-	wc.n_mels = m->n_mels;
-	struct smoother_config smc;
-	smc.kind = ms->smoothing == SMOOTHING_MEDIAN ? SMOOTHER_MEDIAN
-		   : ms->smoothing == SMOOTHING_EMA  ? SMOOTHER_EMA
-						     : SMOOTHER_NONE;
-	smc.n_windows = ms->smoothing_windows;
-	m->threshold = ms->threshold_set ? (float)ms->threshold : m->model.threshold.threshold;
-	struct detector_config dc;
-	detector_config_defaults(&dc);
-	dc.threshold = m->threshold;
-	dc.anomaly_after = ms->anomaly_after;
-	dc.normal_after = ms->normal_after;
-	dc.silence_dbfs = (float)ms->silence_dbfs;
-	dc.n_mels = m->n_mels;
-	dc.fmin_hz = fp->fmin_hz;
-	dc.fmax_hz = fp->fmax_hz;
-	if ((rc = window_scorer_init(&m->ws, &wc, &inner)) != AUSCULT_OK ||
-	    (rc = smoother_init(&m->sm, &smc, &inner)) != AUSCULT_OK ||
-	    (rc = detector_init(&m->det, &dc, &inner)) != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
-		goto fail;
-	}
-
-	if (m->model.aggregation == CLIP_AGG_TOP_MEAN &&
-	    !(m->window_top = calloc(wc.window_vectors, sizeof(float)))) {
-		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
-		goto fail;
-	}
+	m->threshold = pipeline_threshold(m->pl);
 	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
-	m->frames = calloc(m->frame_cap * m->n_mels, sizeof(float));
-	m->frame_ms = calloc(m->frame_cap, sizeof(double));
-	m->vec_scores = calloc(BATCH_MAX_VECTORS, sizeof(float));
-	m->band_errors = calloc((size_t)BATCH_MAX_VECTORS * m->n_mels, sizeof(float));
-	if (!m->samples || !m->frames || !m->frame_ms || !m->vec_scores || !m->band_errors) {
+	if (!m->samples) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
 		goto fail;
 	}
@@ -635,7 +459,8 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 	}
 	m->thread_started = true;
 	log_info("monitor %s: model %s (threshold %.4g), window %u vectors, hop %u", m->name,
-		 m->model_path, (double)m->threshold, wc.window_vectors, wc.hop_vectors);
+		 m->model_path, (double)m->threshold, pipeline_window_vectors(m->pl),
+		 pipeline_hop_vectors(m->pl));
 	*out = m;
 	return AUSCULT_OK;
 fail:
@@ -649,8 +474,8 @@ bool monitor_destroy(struct monitor *m, int timeout_ms)
 		return true;
 	if (m->thread_started) {
 		monitor_request_stop(m);
-		double until = mono_s() + timeout_ms / 1000.0;
-		while (!atomic_load(&m->finished) && mono_s() < until) {
+		double until = clock_mono_s() + timeout_ms / 1000.0;
+		while (!atomic_load(&m->finished) && clock_mono_s() < until) {
 			struct timespec ts = { 0, 5 * 1000000L };
 			nanosleep(&ts, NULL);
 		}

@@ -11,10 +11,10 @@
 #include "detect/detector.h"
 
 /*
- * A resource owner. The thread reads the audio source, pushes samples through the streaming
- * feature extractor into a contiguous frame buffer, scores each new stacked vector once
- * (autoencoder), then window scorer -> smoother -> detector, and pushes score/state/event
- * payloads into the message queue (it never touches MQTT or the disk itself).
+ * A resource owner. The thread reads the audio source, pushes the samples through the scoring
+ * pipeline (pipeline/pipeline.h: the same one `auscult score --windows` replays files through)
+ * and turns its windows into score/state/event payloads in the message queue (it never touches
+ * MQTT or the disk itself). An idle window (machine off or settling) publishes no score.
  *
  * Faults: a device error, or no samples for more than MONITOR_STALL_S, publishes `fault`, closes
  * the source and reopens it with back-off (1 s doubling to 30 s); the monitor resumes on its own.

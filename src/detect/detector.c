@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "features/logmel.h"
+
 static void anomaly_clear(struct detector *d);
 
 static const char *const state_names[DETECTOR_STATE_COUNT] = {
@@ -25,25 +27,9 @@ void detector_config_defaults(struct detector_config *cfg)
 	cfg->threshold = 1.0f;
 	cfg->anomaly_after = 3;
 	cfg->normal_after = 5;
-	cfg->silence_dbfs = -70.0f;
 	cfg->n_mels = 128;
 	cfg->fmin_hz = 0.0f;
 	cfg->fmax_hz = 8000.0f;
-}
-
-/* Slaney's mel scale (librosa htk=False): linear below 1 kHz, logarithmic above. */
-static double hz_to_mel(double hz)
-{
-	const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0, min_log_mel = min_log_hz / f_sp;
-	const double logstep = log(6.4) / 27.0;
-	return hz < min_log_hz ? hz / f_sp : min_log_mel + log(hz / min_log_hz) / logstep;
-}
-
-static double mel_to_hz(double mel)
-{
-	const double f_sp = 200.0 / 3.0, min_log_hz = 1000.0, min_log_mel = min_log_hz / f_sp;
-	const double logstep = log(6.4) / 27.0;
-	return mel < min_log_mel ? mel * f_sp : min_log_hz * exp(logstep * (mel - min_log_mel));
 }
 
 int detector_init(struct detector *d, const struct detector_config *cfg, struct auscult_err *err)
@@ -57,8 +43,6 @@ int detector_init(struct detector *d, const struct detector_config *cfg, struct 
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "detector: anomaly_after %u and normal_after %u must be >= 1",
 				    cfg->anomaly_after, cfg->normal_after);
-	if (isnan(cfg->silence_dbfs))
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "detector: silence_dbfs is NaN");
 	if (cfg->n_mels < 1 || cfg->n_mels > 4096)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "detector: %u bands is out of range [1, 4096]", cfg->n_mels);
@@ -76,12 +60,12 @@ int detector_init(struct detector *d, const struct detector_config *cfg, struct 
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "detector: out of memory for %u bands",
 				    cfg->n_mels);
 	}
-	/* Band b's triangle spans mel points b .. b + 2 of n_mels + 2 evenly spaced points. */
-	double mlo = hz_to_mel(cfg->fmin_hz), mhi = hz_to_mel(cfg->fmax_hz);
-	double step = (mhi - mlo) / (double)(cfg->n_mels + 1);
+	/* Band b's triangle spans mel points b .. b + 2 of the filter bank. */
 	for (uint32_t b = 0; b < cfg->n_mels; b++) {
-		d->band_lo_hz[b] = (float)mel_to_hz(mlo + step * b);
-		d->band_hi_hz[b] = (float)mel_to_hz(mlo + step * (b + 2));
+		d->band_lo_hz[b] = (float)logmel_band_edge_hz(b, cfg->n_mels, cfg->fmin_hz,
+							       cfg->fmax_hz);
+		d->band_hi_hz[b] = (float)logmel_band_edge_hz(b + 2, cfg->n_mels, cfg->fmin_hz,
+							       cfg->fmax_hz);
 	}
 	anomaly_clear(d);
 	d->state = DETECTOR_STARTING;
@@ -202,11 +186,11 @@ static void leave_for(struct detector *d, enum detector_state next, int64_t time
 	output_end(d, out);
 }
 
-void detector_update(struct detector *d, int64_t time_ms, float smoothed, float rms_dbfs,
+void detector_update(struct detector *d, int64_t time_ms, float smoothed, int idle,
 		     const float *band_errors, struct detector_output *out)
 {
 	output_begin(d, out);
-	if (rms_dbfs < d->cfg.silence_dbfs) {
+	if (idle) {
 		/* The machine stopped; if it sounded wrong, the anomaly ends here. */
 		leave_for(d, DETECTOR_IDLE, time_ms, out);
 		return;

@@ -1,4 +1,4 @@
-/* detector.h - threshold, hysteresis and silence gate over smoothed scores; anomaly events. */
+/* detector.h - threshold and hysteresis over smoothed scores, idle and fault; anomaly events. */
 #ifndef AUSCULT_DETECTOR_H
 #define AUSCULT_DETECTOR_H
 
@@ -10,7 +10,7 @@ enum detector_state {
 	DETECTOR_STARTING = 0, /* no window scored yet */
 	DETECTOR_NORMAL,
 	DETECTOR_ANOMALY,
-	DETECTOR_IDLE,  /* the window is quieter than silence_dbfs: the machine is off */
+	DETECTOR_IDLE,  /* the gate judged the window idle: the machine is off (or settling) */
 	DETECTOR_FAULT, /* set by the caller: the audio stopped coming */
 	DETECTOR_STATE_COUNT
 };
@@ -22,7 +22,6 @@ struct detector_config {
 	float threshold;        /* smoothed score above which a window is anomalous, > 0 */
 	uint32_t anomaly_after; /* consecutive windows above to enter anomaly, >= 1 */
 	uint32_t normal_after;  /* consecutive windows at or below to return to normal, >= 1 */
-	float silence_dbfs;     /* windows below this RMS level are idle; -INFINITY: no gate */
 	uint32_t n_mels;        /* bands in the window band-error arrays */
 	float fmin_hz, fmax_hz; /* the mel filter bank's range, to name bands in Hz */
 };
@@ -76,7 +75,7 @@ struct detector {
 	float *band_lo_hz, *band_hi_hz; /* n_mels filter edges */
 };
 
-/* Threshold 1, anomaly after 3, normal after 5, silence -70 dBFS, 128 mels over 0-8000 Hz. */
+/* Threshold 1, anomaly after 3, normal after 5, 128 mels over 0-8000 Hz. */
 void detector_config_defaults(struct detector_config *cfg);
 
 /*
@@ -86,10 +85,11 @@ void detector_config_defaults(struct detector_config *cfg);
 int detector_init(struct detector *d, const struct detector_config *cfg, struct auscult_err *err);
 
 /*
- * Feeds one window: its time (unix ms), smoothed score, RMS level and n_mels mean band errors
- * (NULL: none). Fills *out. Never allocates, never fails.
+ * Feeds one window: its time (unix ms), smoothed score, whether the gate found it idle (the
+ * machine off or settling: the score is then ignored and an anomaly in progress ends) and n_mels
+ * mean band errors (NULL: none). Fills *out. Never allocates, never fails.
  */
-void detector_update(struct detector *d, int64_t time_ms, float smoothed, float rms_dbfs,
+void detector_update(struct detector *d, int64_t time_ms, float smoothed, int idle,
 		     const float *band_errors, struct detector_output *out);
 
 /*

@@ -35,9 +35,11 @@ int window_scorer_init(struct window_scorer *ws, const struct window_scorer_conf
 	ws->scores = calloc(ws->w, sizeof(*ws->scores));
 	ws->bands = calloc((size_t)ws->w * ws->n_mels, sizeof(*ws->bands));
 	ws->levels = calloc(ws->w, sizeof(*ws->levels));
+	ws->counted = calloc(ws->w, sizeof(*ws->counted));
 	ws->band_sum = calloc(ws->n_mels, sizeof(*ws->band_sum));
 	ws->band_mean = calloc(ws->n_mels, sizeof(*ws->band_mean));
-	if (!ws->scores || !ws->bands || !ws->levels || !ws->band_sum || !ws->band_mean) {
+	if (!ws->scores || !ws->bands || !ws->levels || !ws->counted || !ws->band_sum ||
+	    !ws->band_mean) {
 		window_scorer_free(ws);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM,
 				    "window scorer: out of memory for a window of %u x %u bands",
@@ -55,12 +57,15 @@ int window_scorer_init(struct window_scorer *ws, const struct window_scorer_conf
 static void resum(struct window_scorer *ws)
 {
 	double s = 0.0, l = 0.0;
+	uint32_t c = 0;
 	for (uint32_t i = 0; i < ws->filled; i++) {
 		s += ws->scores[i];
 		l += ws->levels[i];
+		c += ws->counted[i];
 	}
 	ws->score_sum = s;
 	ws->level_sum = l;
+	ws->n_counted = c;
 	for (uint32_t b = 0; b < ws->n_mels; b++)
 		ws->band_sum[b] = 0.0;
 	for (uint32_t i = 0; i < ws->filled; i++) {
@@ -72,13 +77,19 @@ static void resum(struct window_scorer *ws)
 }
 
 int window_scorer_push(struct window_scorer *ws, float vector_score, const float *band_errors,
-		       double mean_square, struct window_score *out)
+		       double mean_square, int counted, struct window_score *out)
 {
+	/* A vector that does not count enters the sums as zeros, so the sliding sums stay simple. */
+	if (!counted) {
+		vector_score = 0.0f;
+		band_errors = NULL;
+	}
 	float *row = ws->bands + (size_t)ws->head * ws->n_mels;
 	if (ws->filled == ws->w) {
 		/* The slot being overwritten holds the oldest vector: take it out of the sums. */
 		ws->score_sum -= ws->scores[ws->head];
 		ws->level_sum -= ws->levels[ws->head];
+		ws->n_counted -= ws->counted[ws->head];
 		for (uint32_t b = 0; b < ws->n_mels; b++)
 			ws->band_sum[b] -= row[b];
 	} else {
@@ -86,6 +97,8 @@ int window_scorer_push(struct window_scorer *ws, float vector_score, const float
 	}
 	ws->scores[ws->head] = vector_score;
 	ws->levels[ws->head] = mean_square;
+	ws->counted[ws->head] = counted ? 1 : 0;
+	ws->n_counted += counted ? 1u : 0u;
 	ws->score_sum += vector_score;
 	ws->level_sum += mean_square;
 	for (uint32_t b = 0; b < ws->n_mels; b++) {
@@ -105,13 +118,14 @@ int window_scorer_push(struct window_scorer *ws, float vector_score, const float
 		return 0;
 	ws->since_hop = 0;
 
-	double inv = 1.0 / (double)ws->w;
+	double inv = ws->n_counted ? 1.0 / (double)ws->n_counted : 0.0;
 	for (uint32_t b = 0; b < ws->n_mels; b++)
 		ws->band_mean[b] = (float)(ws->band_sum[b] * inv);
-	double ms = ws->level_sum * inv;
+	double ms = ws->level_sum / (double)ws->w;
 	out->index = ws->n_windows++;
 	out->last_vector = ws->n_vectors - 1;
-	out->score = (float)(ws->score_sum * inv);
+	out->n_counted = ws->n_counted;
+	out->score = ws->n_counted ? (float)(ws->score_sum * inv) : NAN;
 	/* A tiny negative residue from the sliding sum must not become a NaN. */
 	out->rms_dbfs = ms > 0.0 ? (float)(10.0 * log10(ms)) : -INFINITY;
 	out->band_errors = ws->band_mean;
@@ -136,6 +150,7 @@ void window_scorer_reset(struct window_scorer *ws)
 	ws->n_windows = 0;
 	ws->score_sum = 0.0;
 	ws->level_sum = 0.0;
+	ws->n_counted = 0;
 	for (uint32_t b = 0; b < ws->n_mels; b++)
 		ws->band_sum[b] = 0.0;
 }
@@ -147,6 +162,7 @@ void window_scorer_free(struct window_scorer *ws)
 	free(ws->scores);
 	free(ws->bands);
 	free(ws->levels);
+	free(ws->counted);
 	free(ws->band_sum);
 	free(ws->band_mean);
 	memset(ws, 0, sizeof(*ws));

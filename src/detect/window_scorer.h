@@ -22,20 +22,23 @@ struct window_scorer_config {
 struct window_score {
 	uint64_t index;            /* windows emitted before this one */
 	uint64_t last_vector;      /* index (since init/reset) of the window's newest vector */
-	float score;               /* mean of the window's vector scores */
+	float score;               /* mean of the counted vectors' scores; NaN when none counts */
+	uint32_t n_counted;        /* vectors the gate let into the score, <= window_vectors */
 	float rms_dbfs;            /* window RMS level, dBFS (full scale = 1.0); -inf for silence */
-	const float *band_errors;  /* n_mels: mean per-band error over the window's vectors */
+	const float *band_errors;  /* n_mels: mean per-band error over the counted vectors */
 };
 
 struct window_scorer {
 	uint32_t w, h, n_mels, resum_every;
-	float *scores;       /* ring of the last W vector scores */
+	float *scores;       /* ring of the last W vector scores (0 for vectors not counted) */
+	uint8_t *counted;    /* ring: 1 when the vector counts towards the score */
 	float *bands;        /* ring of the last W band-error arrays, W x n_mels */
 	double *levels;      /* ring of the last W vector mean squares (sample units^2) */
 	double *band_sum;    /* n_mels sliding sums */
 	float *band_mean;    /* n_mels: the last window's means (what band_errors points to) */
 	double score_sum;
 	double level_sum;
+	uint32_t n_counted;  /* counted vectors in the ring */
 	uint32_t head;       /* ring slot the next vector goes to */
 	uint32_t filled;     /* vectors in the ring, <= W */
 	uint32_t since_hop;  /* vectors since the last window was emitted */
@@ -55,12 +58,14 @@ int window_scorer_init(struct window_scorer *ws, const struct window_scorer_conf
 		       struct auscult_err *err);
 
 /*
- * Adds one vector: its score, its n_mels band errors (NULL: zeros) and the mean square of the
- * samples it brought in (for the level). Returns 1 and fills *out when this vector completes a
- * window (the first after W vectors, then every H), else 0. Never allocates, never fails.
+ * Adds one vector: its score, its n_mels band errors (NULL: zeros), the mean square of the
+ * samples it brought in (for the level) and whether it counts (the gate's verdict: a vector of a
+ * machine that is off or still settling has its level counted but not its score). Returns 1 and
+ * fills *out when this vector completes a window (the first after W vectors, then every H), else
+ * 0. Never allocates, never fails.
  */
 int window_scorer_push(struct window_scorer *ws, float vector_score, const float *band_errors,
-		       double mean_square, struct window_score *out);
+		       double mean_square, int counted, struct window_score *out);
 
 /*
  * Vectors still to push before the next window completes (>= 1): a caller may hold vectors back

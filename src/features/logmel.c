@@ -47,6 +47,12 @@ static double mel_to_hz(double mel)
 	return SLANEY_F_SP_HZ * mel;
 }
 
+double logmel_band_edge_hz(uint32_t i, uint32_t n_mels, double fmin_hz, double fmax_hz)
+{
+	double mel_lo = hz_to_mel(fmin_hz), mel_hi = hz_to_mel(fmax_hz);
+	return mel_to_hz(mel_lo + i * ((mel_hi - mel_lo) / (n_mels + 1)));
+}
+
 /* Weight of FFT bin frequency f_hz in band m, given the n_mels + 2 band edges (librosa's mel()). */
 static double band_weight(const double *edges_hz, uint32_t m, double f_hz)
 {
@@ -63,13 +69,12 @@ static int build_filterbank(struct logmel *lm, const struct logmel_config *cfg,
 {
 	int rc = AUSCULT_ERR_NOMEM;
 	double *edges_hz = malloc(((size_t)cfg->n_mels + 2) * sizeof(*edges_hz));
-	double mel_lo = hz_to_mel(cfg->fmin_hz), mel_hi = hz_to_mel(cfg->fmax_hz);
 	double bin_hz = (double)cfg->sample_rate_hz / cfg->n_fft;
 
 	if (!edges_hz)
 		goto fail;
 	for (uint32_t i = 0; i < cfg->n_mels + 2; i++)
-		edges_hz[i] = mel_to_hz(mel_lo + i * ((mel_hi - mel_lo) / (cfg->n_mels + 1)));
+		edges_hz[i] = logmel_band_edge_hz(i, cfg->n_mels, cfg->fmin_hz, cfg->fmax_hz);
 
 	/* First pass: each band's nonzero run, so the weights fit one exact allocation. */
 	lm->n_weights = 0;

@@ -58,6 +58,12 @@ void logmel_process(struct logmel *lm, const float *frame, float *mel_db_out);
 /* Writes the filter bank as a dense n_mels x n_bins row-major matrix (zeros outside the runs). */
 void logmel_filterbank_dense(const struct logmel *lm, float *out);
 
+/*
+ * Edge i (0 .. n_mels + 1) of the Slaney mel filter bank over [fmin_hz, fmax_hz], Hz: band b's
+ * triangle rises from edge b, peaks at b + 1 and falls to b + 2. The one mel scale of the tree.
+ */
+double logmel_band_edge_hz(uint32_t i, uint32_t n_mels, double fmin_hz, double fmax_hz);
+
 /* Frees everything init allocated. NULL-safe, safe after a failed init. */
 void logmel_free(struct logmel *lm);
 

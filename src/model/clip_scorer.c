@@ -12,9 +12,11 @@
 
 #include "features/features_file.h"
 
-int clip_vector_scores(const struct model *m, struct autoencoder *ae, const char *path,
-		       float **scores, size_t *n_scores, float *band_errors,
-		       struct auscult_err *err)
+/* The per-vector scores of one audio file, in time order (*scores malloc'd, the caller frees),
+ * before clip_score_file aggregates them. */
+static int clip_vector_scores(const struct model *m, struct autoencoder *ae, const char *path,
+			      float **scores, size_t *n_scores, float *band_errors,
+			      struct auscult_err *err)
 {
 	const uint32_t n_mels = m->features.n_mels;
 	const uint32_t n_stack = m->features.n_stack;

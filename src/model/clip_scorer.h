@@ -25,15 +25,6 @@ int clip_score_file(const struct model *m, struct autoencoder *ae, const char *p
 		    float *clip_score, float *band_errors, struct auscult_err *err);
 
 /*
- * The per-vector scores of one audio file, as clip_score_file computes them before aggregating:
- * *scores (malloc'd, *n_scores values, the caller frees) is each vector's (band-weighted) mean
- * squared error, in time order. Same conditions and errors as clip_score_file.
- */
-int clip_vector_scores(const struct model *m, struct autoencoder *ae, const char *path,
-		       float **scores, size_t *n_scores, float *band_errors,
-		       struct auscult_err *err);
-
-/*
  * A list of audio file paths, in the order given (each directory's files sorted): what the tools
  * score and, through dataset_add_path, what training learns from.
  */

@@ -9,8 +9,11 @@
 #include "model/clip_scorer.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "config/daemon_config.h"
+#include "pipeline/pipeline.h"
 #include "publish/json_writer.h"
 #include "tools/cli_args.h"
+#include "tools/pipeline_args.h"
 #include "tools/commands.h"
 
 /* Vectors per forward pass: a 10 s clip (309 vectors) in two passes, ~0.5 MB of activations. */
@@ -20,6 +23,11 @@ static void score_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: auscult score --model MODEL [--threshold X] [--json] FILES_OR_DIRS...\n"
+		"       auscult score --windows [--model MODEL | --config FILE --monitor NAME]\n"
+		"                     [--window-s S] [--hop-s H] [--smoothing ema|median|none]\n"
+		"                     [--smoothing-windows N] [--threshold X] [--anomaly-after N]\n"
+		"                     [--normal-after N] [--silence-dbfs DB|off] [--settle-s S]\n"
+		"                     [--json] FILES_OR_DIRS...\n"
 		"\n"
 		"Scores each audio file with the model (folders: every audio file in them,\n"
 		"recursively) and prints one line per file: path<TAB>score<TAB>decision, where the\n"
@@ -28,6 +36,14 @@ static void score_usage(FILE *out)
 		"  --model MODEL   model file written by `auscult train` (.am)\n"
 		"  --threshold X   decide against X instead of the model's stored threshold\n"
 		"  --json          print a JSON array of {file, score, threshold, decision} instead\n"
+		"\n"
+		"With --windows, each file is replayed through exactly the daemon's pipeline (its\n"
+		"windows, gate, smoothing and hysteresis; the same defaults as auscultd, or a\n"
+		"monitor's settings with --config/--monitor, which options given after them change)\n"
+		"and one line per window is printed: file, time_s (end of the window, seconds from\n"
+		"the file's start), raw and smoothed score, state, event (start, end or -). Idle\n"
+		"windows (machine off or settling) have no smoothed score, as the daemon publishes\n"
+		"none for them. --json prints an array of window objects instead.\n"
 		"\n"
 		"A file that cannot be scored is reported on stderr; the others are still scored and\n"
 		"the exit status is 1.\n");
@@ -47,8 +63,228 @@ static void json_result(struct json_writer *w, const char *path, double score, d
 	json_object_close(w);
 }
 
+/* Closes the JSON array (w not NULL) and checks that everything reached stdout. Returns 0, or
+ * -1 with the fault on stderr. */
+static int finish_output(struct json_writer *w, size_t printed)
+{
+	struct auscult_err err;
+	if (w) {
+		if (printed)
+			json_line_break(w, 0);
+		json_array_close(w);
+		putchar('\n');
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "auscult score: writing the results failed: %s\n", strerror(errno));
+		return -1;
+	}
+	if (w && json_writer_finish(w, NULL, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult score: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- --windows: the daemon's verdict, window by window --------------------------------------- */
+
+struct windows_out {
+	const char *path;
+	bool json;
+	struct json_writer *w;
+	float threshold;
+	size_t printed;
+};
+
+static void print_window(void *ctx, const struct pipeline_window *pw)
+{
+	struct windows_out *o = ctx;
+	const struct detector_output *d = &pw->det;
+	const char *event = !d->has_event ? "-"
+			    : d->event.type == DETECTOR_EVENT_START ? "start" : "end";
+	if (!o->json) {
+		printf("%s\t%.3f\t%.9g\t", o->path, pw->stream_s, (double)pw->raw);
+		if (isnan(pw->smoothed))
+			printf("-");
+		else
+			printf("%.9g", (double)pw->smoothed);
+		printf("\t%s\t%s\n", detector_state_name(d->state), event);
+		o->printed++;
+		return;
+	}
+	struct json_writer *w = o->w;
+	json_line_break(w, 2);
+	json_object_open(w);
+	json_field_string(w, "file", o->path);
+	json_field_double_digits(w, "time_s", pw->stream_s, 9);
+	json_field_float(w, "raw", pw->raw);
+	json_field_float(w, "smoothed", pw->smoothed);
+	json_field_float(w, "threshold", o->threshold);
+	json_field_uint(w, "counted", pw->n_counted);
+	json_field_string(w, "state", detector_state_name(d->state));
+	json_key(w, "event");
+	if (!d->has_event) {
+		json_null(w);
+	} else {
+		json_object_open(w);
+		json_field_string(w, "type", event);
+		json_field_double_digits(w, "start_s", (double)d->event.start_ms / 1000.0, 9);
+		if (d->event.type == DETECTOR_EVENT_END)
+			json_field_double_digits(w, "end_s", (double)d->event.end_ms / 1000.0, 9);
+		json_field_double_digits(w, "duration_s", d->event.duration_s, 9);
+		json_field_float(w, "peak", d->event.peak);
+		json_field_float(w, "mean", d->event.mean);
+		json_object_close(w);
+	}
+	json_object_close(w);
+	o->printed++;
+}
+
+static int score_windows(int argc, char **argv)
+{
+	const char *model_path = NULL, *config_path = NULL, *monitor = NULL;
+	bool json = false;
+	int first_input = argc;
+	struct cli_command cli = { "score", score_usage, argc, argv, false };
+	struct pipeline_settings ps;
+	struct daemon_config dc = { 0 };
+	struct model m = { 0 };
+	struct clip_list list = { 0 };
+	struct pipeline *pl = NULL;
+	struct auscult_err err;
+	struct json_writer w;
+	int status = 1;
+	int channel = AUDIO_CHANNEL_AVERAGE;
+
+	pipeline_settings_defaults(&ps);
+	/* --config/--monitor first, so that options on the command line change what it gives. */
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		if ((v = cli_option_value(&cli, &i, "--config")))
+			config_path = v;
+		else if ((v = cli_option_value(&cli, &i, "--monitor")))
+			monitor = v;
+		else if (cli.failed)
+			return CLI_EXIT_USAGE;
+	}
+	if (!config_path != !monitor)
+		return cli_usage_error(&cli, "--config FILE and --monitor NAME go together");
+	if (config_path) {
+		if (daemon_config_load(&dc, config_path, &err) != AUSCULT_OK) {
+			fprintf(stderr, "auscult score: %s\n", err.msg);
+			return 1;
+		}
+		size_t k = 0;
+		while (k < dc.n_monitors && strcmp(dc.monitors[k].name, monitor) != 0)
+			k++;
+		if (k == dc.n_monitors) {
+			fprintf(stderr, "auscult score: %s: no monitor named '%s'\n", config_path,
+				monitor);
+			goto done;
+		}
+		ps = dc.monitors[k].pipeline;
+		model_path = dc.monitors[k].model_path;
+		channel = dc.monitors[k].channel;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		bool matched;
+		if (cli_is_help(argv[i])) {
+			score_usage(stdout);
+			status = 0;
+			goto done;
+		} else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--windows") == 0) {
+			json |= argv[i][2] == 'j';
+		} else if ((v = cli_option_value(&cli, &i, "--model"))) {
+			model_path = v;
+		} else if (cli_option_value(&cli, &i, "--config") ||
+			   cli_option_value(&cli, &i, "--monitor")) {
+			continue;
+		} else if (pipeline_args_option(&cli, &i, &ps, &matched) != 0) {
+			status = CLI_EXIT_USAGE;
+			goto done;
+		} else if (matched) {
+			continue;
+		} else if (cli.failed) {
+			status = CLI_EXIT_USAGE;
+			goto done;
+		} else if (strcmp(argv[i], "--") == 0) {
+			first_input = i + 1;
+			break;
+		} else if (cli_is_option(argv[i])) {
+			status = cli_usage_error(&cli, "unknown option '%s'", argv[i]);
+			goto done;
+		} else {
+			first_input = i;
+			break;
+		}
+	}
+	if (!model_path) {
+		status = cli_usage_error(&cli, "--model MODEL (or --config FILE --monitor NAME) is "
+					 "required");
+		goto done;
+	}
+	if (first_input >= argc) {
+		status = cli_usage_error(&cli, "no files or folders to score");
+		goto done;
+	}
+	if (pipeline_args_check(&cli, &ps) != 0) {
+		status = CLI_EXIT_USAGE;
+		goto done;
+	}
+	if (model_load(&m, model_path, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult score: %s\n", err.msg);
+		goto done;
+	}
+	struct windows_out out = { .json = json, .w = &w };
+	struct pipeline_config pc = { .model = &m, .settings = ps, .on_window = print_window,
+				      .ctx = &out };
+	if (pipeline_create(&pl, &pc, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult score: %s: %s\n", model_path, err.msg);
+		goto done;
+	}
+	out.threshold = pipeline_threshold(pl);
+	bool any_failed = false;
+	for (int i = first_input; i < argc; i++) {
+		if (clip_list_add(&list, argv[i], &err) != AUSCULT_OK) {
+			fprintf(stderr, "auscult score: %s\n", err.msg);
+			any_failed = true;
+		}
+	}
+	if (json) {
+		json_writer_init_file(&w, stdout);
+		json_writer_spaced(&w);
+		json_array_open(&w);
+	} else {
+		printf("file\ttime_s\traw\tsmoothed\tstate\tevent\n");
+	}
+	for (size_t i = 0; i < list.count; i++) {
+		out.path = list.paths[i];
+		if (pipeline_replay_file(pl, list.paths[i], channel, &err) != AUSCULT_OK) {
+			fflush(stdout);
+			fprintf(stderr, "auscult score: %s\n", err.msg);
+			any_failed = true;
+		}
+		fflush(stdout);
+	}
+	if (finish_output(json ? &w : NULL, out.printed) != 0)
+		goto done;
+	status = any_failed ? 1 : 0;
+done:
+	pipeline_destroy(pl);
+	clip_list_free(&list);
+	model_free(&m);
+	daemon_config_free(&dc);
+	return status;
+}
+
+/* ---- whole clips ----------------------------------------------------------------------------- */
+
 int cmd_score(int argc, char **argv)
 {
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--windows") == 0)
+			return score_windows(argc, argv);
+
 	const char *model_path = NULL;
 	const char *threshold_text = NULL;
 	bool json = false;
@@ -138,20 +374,8 @@ int cmd_score(int argc, char **argv)
 		fflush(stdout); /* a long run shows progress line by line, even through a pipe */
 		printed++;
 	}
-	if (json) {
-		if (printed)
-			json_line_break(&w, 0);
-		json_array_close(&w);
-		putchar('\n');
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "auscult score: writing the results failed: %s\n", strerror(errno));
+	if (finish_output(json ? &w : NULL, printed) != 0)
 		goto done;
-	}
-	if (json && json_writer_finish(&w, NULL, &err) != AUSCULT_OK) {
-		fprintf(stderr, "auscult score: %s\n", err.msg);
-		goto done;
-	}
 	status = any_failed ? 1 : 0;
 done:
 	clip_list_free(&list);

@@ -4,13 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/audio_source.h"
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
 #include "model/gamma_fit.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "pipeline/pipeline.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/pipeline_args.h"
 
 #define THRESHOLD_MAX_BATCH 256
 
@@ -18,7 +21,8 @@ static void threshold_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: auscult threshold --model MODEL --out NEW_MODEL [--quantile Q]\n"
-		"                         [--window-s S [--hop-s H]] FILES_OR_DIRS...\n"
+		"                         [--window-s S [--hop-s H] [--smoothing M ...]]\n"
+		"                         FILES_OR_DIRS...\n"
 		"\n"
 		"Refits the model's decision threshold on recordings of the machine running normally\n"
 		"that the model was NOT trained on (a model always reconstructs its own training clips\n"
@@ -29,80 +33,64 @@ static void threshold_usage(FILE *out)
 		"  --model MODEL     the model to start from\n"
 		"  --out NEW_MODEL   where to write the model with the new threshold (may be MODEL)\n"
 		"  --quantile Q      gamma quantile, 0 < Q < 1 (default: the model's own, e.g. 0.9)\n"
-		"  --window-s S      fit to the scores the daemon sees instead: the score of every\n"
-		"                    S-second window of each file (auscultd's window_s; the mean\n"
-		"                    of its vectors, or of their largest share for a top:F model),\n"
-		"                    which vary more than whole clips; use a high quantile such as\n"
-		"                    0.99\n"
-		"  --hop-s H         seconds between windows (auscultd's hop_s; default 0.5, at\n"
-		"                    most S)\n");
+		"  --window-s S      fit to the scores the daemon compares with its threshold\n"
+		"                    instead: each file is replayed through auscultd's pipeline\n"
+		"                    (as `auscult score --windows` does) and every window's\n"
+		"                    SMOOTHED score that is not idle counts; use a high quantile\n"
+		"                    such as 0.99. The daemon's other scoring options apply too:\n"
+		PIPELINE_ARGS_USAGE);
 }
 
-/*
- * Appends to *scores the score of every window of w vectors, one every h, as auscultd forms
- * them from the start of a stream: the mean, or for a top:F model the mean of the window's
- * largest share F (model_clip_score). Returns the number added, or 0 when the file is shorter
- * than one window (err set), or when out of memory (err set).
- */
-static size_t add_window_scores(const struct model *m, const float *v, size_t n, size_t w,
-				size_t h, double **scores, size_t *count, size_t *capacity,
-				const char *path, struct auscult_err *err)
+/* The smoothed scores of the windows the detector compares, gathered across files. */
+struct window_scores {
+	double *v;
+	size_t n, capacity;
+	size_t file_windows; /* of the file being replayed */
+	bool oom;
+};
+
+static void keep_window(void *ctx, const struct pipeline_window *w)
 {
-	if (n < w) {
-		auscult_fail(err, AUSCULT_ERR_INVALID,
-			     "%s: %zu vectors, shorter than one window of %zu; give longer recordings "
-			     "or a smaller --window-s", path, n, w);
-		return 0;
-	}
-	float *top = m->aggregation == CLIP_AGG_TOP_MEAN ? malloc(w * sizeof(*top)) : NULL;
-	if (m->aggregation == CLIP_AGG_TOP_MEAN && !top) {
-		auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for window scores");
-		return 0;
-	}
-	size_t added = 0;
-	for (size_t start = 0; start + w <= n; start += h) {
-		if (*count == *capacity) {
-			size_t cap = *capacity ? *capacity * 2 : 1024;
-			double *grown = realloc(*scores, cap * sizeof(*grown));
-			if (!grown) {
-				free(top);
-				auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for window scores");
-				return 0;
-			}
-			*scores = grown;
-			*capacity = cap;
+	struct window_scores *ws = ctx;
+	if (w->idle || ws->oom)
+		return;
+	if (ws->n == ws->capacity) {
+		size_t cap = ws->capacity ? ws->capacity * 2 : 1024;
+		double *grown = realloc(ws->v, cap * sizeof(*grown));
+		if (!grown) {
+			ws->oom = true;
+			return;
 		}
-		if (top) {
-			memcpy(top, v + start, w * sizeof(*top));
-			(*scores)[(*count)++] = model_clip_score(m, top, w);
-		} else {
-			double sum = 0.0;
-			for (size_t i = start; i < start + w; i++)
-				sum += v[i];
-			(*scores)[(*count)++] = sum / (double)w;
-		}
-		added++;
+		ws->v = grown;
+		ws->capacity = cap;
 	}
-	free(top);
-	return added;
+	ws->v[ws->n++] = w->smoothed;
+	ws->file_windows++;
 }
 
 int cmd_threshold(int argc, char **argv)
 {
 	const char *model_path = NULL, *out_path = NULL;
-	double quantile = NAN, window_s = 0.0, hop_s = NAN;
-	size_t n_scores = 0, capacity = 0;
+	double quantile = NAN;
+	size_t n_scores = 0;
 	struct clip_list files = { 0 };
 	struct model m = { 0 };
 	struct autoencoder ae = { 0 };
 	struct auscult_err err = { { 0 } };
+	struct window_scores ws = { 0 };
+	struct pipeline *pl = NULL;
+	struct pipeline_settings ps, defaults;
 	double *scores = NULL;
 	struct cli_command cli = { "threshold", threshold_usage, argc, argv, false };
 	int status = 1;
 	int ae_ready = 0;
+	bool windows = false, hop_given = false;
 
+	pipeline_settings_defaults(&ps);
+	defaults = ps;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
+		bool matched;
 		if (cli_is_help(argv[i])) {
 			threshold_usage(stdout);
 			status = 0;
@@ -116,17 +104,14 @@ int cmd_threshold(int argc, char **argv)
 				status = CLI_EXIT_USAGE;
 				goto done;
 			}
-		} else if ((v = cli_option_value(&cli, &i, "--window-s"))) {
-			if (cli_parse_double(&cli, "--window-s", v, 0.0, 3600.0, CLI_LO_OPEN,
-					     &window_s)) {
-				status = CLI_EXIT_USAGE;
-				goto done;
-			}
-		} else if ((v = cli_option_value(&cli, &i, "--hop-s"))) {
-			if (cli_parse_double(&cli, "--hop-s", v, 0.0, 3600.0, CLI_LO_OPEN, &hop_s)) {
-				status = CLI_EXIT_USAGE;
-				goto done;
-			}
+		} else if (pipeline_args_option(&cli, &i, &ps, &matched) != 0) {
+			status = CLI_EXIT_USAGE;
+			goto done;
+		} else if (matched) {
+			windows |= strcmp(argv[i - 1], "--window-s") == 0 ||
+				   strncmp(argv[i], "--window-s=", 11) == 0;
+			hop_given |= strcmp(argv[i - 1], "--hop-s") == 0 ||
+				     strncmp(argv[i], "--hop-s=", 8) == 0;
 		} else if (cli.failed) {
 			status = CLI_EXIT_USAGE;
 			goto done;
@@ -145,67 +130,81 @@ int cmd_threshold(int argc, char **argv)
 					 "at least one file or folder of recordings");
 		goto done;
 	}
-	if (!isnan(hop_s) && window_s == 0.0) {
-		status = cli_usage_error(&cli, "--hop-s goes with --window-s");
+	if (!windows && memcmp(&ps, &defaults, sizeof(ps)) != 0) {
+		status = cli_usage_error(&cli, "%s goes with --window-s",
+					 hop_given ? "--hop-s" : "a scoring option");
 		goto done;
 	}
-	if (isnan(hop_s))
-		hop_s = fmin(0.5, window_s);
-	if (window_s > 0.0 && hop_s > window_s) {
-		status = cli_usage_error(&cli, "--hop-s %g is longer than --window-s %g", hop_s,
-					 window_s);
+	if (windows && !hop_given && ps.hop_s > ps.window_s)
+		ps.hop_s = ps.window_s;
+	if (windows && pipeline_args_check(&cli, &ps) != 0) {
+		status = CLI_EXIT_USAGE;
 		goto done;
 	}
-	if (window_s == 0.0 && files.count < 2) {
+	if (!windows && files.count < 2) {
 		fprintf(stderr, "auscult threshold: a gamma fit needs at least 2 recordings, got 1\n");
 		goto done;
 	}
-	if (model_load(&m, model_path, &err) != AUSCULT_OK ||
-	    autoencoder_init(&ae, &m, THRESHOLD_MAX_BATCH, &err) != AUSCULT_OK) {
+	if (model_load(&m, model_path, &err) != AUSCULT_OK) {
 		fprintf(stderr, "auscult threshold: %s\n", err.msg);
 		goto done;
 	}
-	ae_ready = 1;
-	autoencoder_set_blas_threads(1);
 	if (isnan(quantile))
 		quantile = m.threshold.quantile;
 
-	/* Windows as auscultd sizes them; clips: one score per file. */
-	size_t w = window_s > 0.0 ? feature_params_vectors_in(&m.features, window_s) : 0;
-	size_t h = window_s > 0.0 ? feature_params_vectors_in(&m.features, hop_s) : 0;
-	if (window_s == 0.0) {
-		capacity = files.count;
-		scores = malloc(capacity * sizeof(*scores));
-		if (!scores) {
-			fprintf(stderr, "auscult threshold: out of memory\n");
+	if (windows) {
+		/* The daemon's pipeline: its windows, gate and smoothing; the smoothed score of each
+		 * window that is not idle is what its detector compares with the threshold. */
+		struct pipeline_config pc = { .model = &m, .settings = ps, .on_window = keep_window,
+					      .ctx = &ws };
+		if (pipeline_create(&pl, &pc, &err) != AUSCULT_OK) {
+			fprintf(stderr, "auscult threshold: %s: %s\n", model_path, err.msg);
 			goto done;
 		}
-	}
-	for (size_t f = 0; f < files.count; f++) {
-		/* Every file must count: a fit on a silently shorter list would mislead. */
-		if (window_s > 0.0) {
-			float *v;
-			size_t n;
-			if (clip_vector_scores(&m, &ae, files.paths[f], &v, &n, NULL, &err) !=
+		for (size_t f = 0; f < files.count; f++) {
+			/* Every file must count: a fit on a silently shorter list would mislead. */
+			ws.file_windows = 0;
+			if (pipeline_replay_file(pl, files.paths[f], AUDIO_CHANNEL_AVERAGE, &err) !=
 			    AUSCULT_OK) {
 				fprintf(stderr, "auscult threshold: %s\n", err.msg);
 				goto done;
 			}
-			size_t added = add_window_scores(&m, v, n, w, h, &scores, &n_scores, &capacity,
-							 files.paths[f], &err);
-			free(v);
-			if (added == 0) {
-				fprintf(stderr, "auscult threshold: %s\n", err.msg);
+			if (ws.oom) {
+				fprintf(stderr, "auscult threshold: out of memory for window scores\n");
 				goto done;
 			}
-			continue;
+			if (ws.file_windows == 0) {
+				fprintf(stderr,
+					"auscult threshold: %s: the recording is shorter than one window of "
+					"%g s (or silent); give longer recordings or a smaller "
+					"--window-s\n",
+					files.paths[f], ps.window_s);
+				goto done;
+			}
 		}
-		float s;
-		if (clip_score_file(&m, &ae, files.paths[f], &s, NULL, &err) != AUSCULT_OK) {
+		scores = ws.v;
+		ws.v = NULL;
+		n_scores = ws.n;
+	} else {
+		if (autoencoder_init(&ae, &m, THRESHOLD_MAX_BATCH, &err) != AUSCULT_OK) {
 			fprintf(stderr, "auscult threshold: %s\n", err.msg);
 			goto done;
 		}
-		scores[n_scores++] = s;
+		ae_ready = 1;
+		autoencoder_set_blas_threads(1);
+		scores = malloc(files.count * sizeof(*scores));
+		if (!scores) {
+			fprintf(stderr, "auscult threshold: out of memory\n");
+			goto done;
+		}
+		for (size_t f = 0; f < files.count; f++) {
+			float s;
+			if (clip_score_file(&m, &ae, files.paths[f], &s, NULL, &err) != AUSCULT_OK) {
+				fprintf(stderr, "auscult threshold: %s\n", err.msg);
+				goto done;
+			}
+			scores[n_scores++] = s;
+		}
 	}
 
 	double shape, scale;
@@ -226,10 +225,12 @@ int cmd_threshold(int argc, char **argv)
 		fprintf(stderr, "auscult threshold: %s\n", err.msg);
 		goto done;
 	}
-	char over[160];
-	if (window_s > 0.0)
-		snprintf(over, sizeof(over), "%zu windows of %g s every %g s from %zu recordings",
-			 n_scores, window_s, hop_s, files.count);
+	char over[200];
+	if (windows)
+		snprintf(over, sizeof(over),
+			 "%zu %s windows of %g s every %g s from %zu recordings", n_scores,
+			 ps.smoothing == SMOOTHER_NONE ? "raw" : "smoothed", ps.window_s, ps.hop_s,
+			 files.count);
 	else
 		snprintf(over, sizeof(over), "%zu recordings", files.count);
 	printf("%s: threshold %.6g -> %.6g (gamma shape %.6g, scale %.6g, quantile %g over %s; "
@@ -239,6 +240,8 @@ int cmd_threshold(int argc, char **argv)
 	status = 0;
 done:
 	free(scores);
+	free(ws.v);
+	pipeline_destroy(pl);
 	if (ae_ready)
 		autoencoder_free(&ae);
 	model_free(&m);

@@ -443,6 +443,7 @@ static const char full_config[] =
 	"    threshold: 12.5\n"
 	"    hysteresis: { anomaly_after: 2, normal_after: 9 }\n"
 	"    silence_dbfs: off\n"
+	"    gate: { settle_s: 1.5 }\n"
 	"    publish_interval_s: 0.25\n"
 	"  - name: fan_2\n"
 	"    source:\n"
@@ -502,15 +503,16 @@ static void full_config_sets_every_field(void **state)
 	assert_int_equal(a->channel, 1);
 	join(p, sizeof(p), real_tmp, "pump.am");
 	assert_string_equal(a->model_path, p);
-	assert_float_equal(a->window_s, 3.0, 1e-12);
-	assert_float_equal(a->hop_s, 1.5, 1e-12);
-	assert_int_equal(a->smoothing, SMOOTHING_MEDIAN);
-	assert_int_equal(a->smoothing_windows, 7);
-	assert_true(a->threshold_set);
-	assert_float_equal(a->threshold, 12.5, 1e-12);
-	assert_int_equal(a->anomaly_after, 2);
-	assert_int_equal(a->normal_after, 9);
-	assert_true(isinf(a->silence_dbfs) && a->silence_dbfs < 0);
+	assert_float_equal(a->pipeline.window_s, 3.0, 1e-12);
+	assert_float_equal(a->pipeline.hop_s, 1.5, 1e-12);
+	assert_int_equal(a->pipeline.smoothing, SMOOTHER_MEDIAN);
+	assert_int_equal(a->pipeline.smoothing_windows, 7);
+	assert_true(a->pipeline.threshold_set);
+	assert_float_equal(a->pipeline.threshold, 12.5, 1e-12);
+	assert_int_equal(a->pipeline.anomaly_after, 2);
+	assert_int_equal(a->pipeline.normal_after, 9);
+	assert_true(isinf(a->pipeline.silence_dbfs) && a->pipeline.silence_dbfs < 0);
+	assert_float_equal(a->pipeline.settle_s, 1.5, 1e-12);
 	assert_float_equal(a->publish_interval_s, 0.25, 1e-12);
 
 	const struct monitor_settings *b = &cfg.monitors[1];
@@ -528,7 +530,8 @@ static void full_config_sets_every_field(void **state)
 	assert_int_equal(c->input_channels, 4);
 	assert_int_equal(c->channel, AUDIO_CHANNEL_AVERAGE);
 	assert_false(c->realtime); /* stdin default: the writer paces the pipe */
-	assert_float_equal(c->silence_dbfs, -55.5, 1e-12);
+	assert_float_equal(c->pipeline.silence_dbfs, -55.5, 1e-12);
+	assert_float_equal(c->pipeline.settle_s, 3.0, 1e-12); /* pipeline_settings_defaults */
 
 	const struct monitor_settings *d = &cfg.monitors[3];
 	assert_null(d->device_name);
@@ -597,14 +600,14 @@ static void minimal_config_gets_defaults(void **state)
 	assert_int_equal(m->channel, AUDIO_CHANNEL_AVERAGE);
 	assert_false(m->loop);
 	assert_true(m->realtime);
-	assert_float_equal(m->window_s, 2.0, 1e-12);
-	assert_float_equal(m->hop_s, 0.5, 1e-12);
-	assert_int_equal(m->smoothing, SMOOTHING_EMA);
-	assert_int_equal(m->smoothing_windows, 4);
-	assert_false(m->threshold_set);
-	assert_int_equal(m->anomaly_after, 3);
-	assert_int_equal(m->normal_after, 5);
-	assert_float_equal(m->silence_dbfs, -70.0, 1e-12);
+	assert_float_equal(m->pipeline.window_s, 2.0, 1e-12);
+	assert_float_equal(m->pipeline.hop_s, 0.5, 1e-12);
+	assert_int_equal(m->pipeline.smoothing, SMOOTHER_EMA);
+	assert_int_equal(m->pipeline.smoothing_windows, 4);
+	assert_false(m->pipeline.threshold_set);
+	assert_int_equal(m->pipeline.anomaly_after, 3);
+	assert_int_equal(m->pipeline.normal_after, 5);
+	assert_float_equal(m->pipeline.silence_dbfs, -70.0, 1e-12);
 	assert_float_equal(m->publish_interval_s, 1.0, 1e-12);
 	daemon_config_free(&cfg);
 }
@@ -665,14 +668,14 @@ static void example_config_loads(void **state)
 	assert_int_equal(cfg.mqtt.ha_discovery, def.mqtt.ha_discovery);
 	assert_string_equal(cfg.mqtt.ha_prefix, def.mqtt.ha_prefix);
 	const struct monitor_settings *d = &def.monitors[0];
-	assert_float_equal(m->window_s, d->window_s, 1e-12);
-	assert_float_equal(m->hop_s, d->hop_s, 1e-12);
-	assert_int_equal(m->smoothing, d->smoothing);
-	assert_int_equal(m->smoothing_windows, d->smoothing_windows);
-	assert_int_equal(m->threshold_set, d->threshold_set);
-	assert_int_equal(m->anomaly_after, d->anomaly_after);
-	assert_int_equal(m->normal_after, d->normal_after);
-	assert_float_equal(m->silence_dbfs, d->silence_dbfs, 1e-12);
+	assert_float_equal(m->pipeline.window_s, d->pipeline.window_s, 1e-12);
+	assert_float_equal(m->pipeline.hop_s, d->pipeline.hop_s, 1e-12);
+	assert_int_equal(m->pipeline.smoothing, d->pipeline.smoothing);
+	assert_int_equal(m->pipeline.smoothing_windows, d->pipeline.smoothing_windows);
+	assert_int_equal(m->pipeline.threshold_set, d->pipeline.threshold_set);
+	assert_int_equal(m->pipeline.anomaly_after, d->pipeline.anomaly_after);
+	assert_int_equal(m->pipeline.normal_after, d->pipeline.normal_after);
+	assert_float_equal(m->pipeline.silence_dbfs, d->pipeline.silence_dbfs, 1e-12);
 	assert_float_equal(m->publish_interval_s, d->publish_interval_s, 1e-12);
 	daemon_config_free(&def);
 	daemon_config_free(&cfg);
@@ -801,6 +804,10 @@ static void more_value_faults(void **state)
 	expect_text_fails("zero-after.yaml", text,
 			  "5:34: monitors[0].hysteresis.anomaly_after: 0 is out of range [1, 10000]");
 
+	snprintf(text, sizeof(text), "%s    gate: { settle_s: 601 }\n", head);
+	expect_text_fails("long-settle.yaml", text,
+			  "5:23: monitors[0].gate.settle_s: 601 is out of range [0, 600]");
+
 	snprintf(text, sizeof(text), "%s    window_s: [1, 2]\n", head);
 	expect_text_fails("list-number.yaml", text,
 			  "5:15: monitors[0].window_s: expected a number, got a list");
@@ -926,7 +933,7 @@ static void fuzz_one(const char *path, const char *bytes, size_t len)
 		for (size_t i = 0; i < cfg.n_monitors; i++) {
 			assert_non_null(cfg.monitors[i].name);
 			assert_non_null(cfg.monitors[i].model_path);
-			assert_true(cfg.monitors[i].hop_s <= cfg.monitors[i].window_s);
+			assert_true(cfg.monitors[i].pipeline.hop_s <= cfg.monitors[i].pipeline.window_s);
 		}
 		daemon_config_free(&cfg);
 		fuzz_ok++;

@@ -1,4 +1,4 @@
-/* test_detector.c - hysteresis, anomaly events and their statistics, silence gate, fault. */
+/* test_detector.c - hysteresis, anomaly events and their statistics, idle, fault. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,6 @@ static void init_det(struct detector *d, uint32_t anomaly_after, uint32_t normal
 	cfg.threshold = 1.0f;
 	cfg.anomaly_after = anomaly_after;
 	cfg.normal_after = normal_after;
-	cfg.silence_dbfs = -60.0f;
 	cfg.n_mels = 4;
 	cfg.fmin_hz = 0.0f;
 	cfg.fmax_hz = 8000.0f;
@@ -41,7 +40,7 @@ static void test_hysteresis_events(void **state)
 	const float bands[4] = { 1.0f, 0.0f, 0.0f, 3.0f };
 	for (int i = 0; i < 11; i++) {
 		int64_t t = (int64_t)(i + 1) * 1000;
-		detector_update(&d, t, sc[i], -20.0f, bands, &out);
+		detector_update(&d, t, sc[i], 0, bands, &out);
 		if (i == 0) {
 			assert_true(out.state_changed);
 			assert_int_equal(out.previous, DETECTOR_STARTING);
@@ -92,46 +91,37 @@ static void test_threshold_is_strict(void **state)
 	struct detector d;
 	struct detector_output out;
 	init_det(&d, 1, 1);
-	detector_update(&d, 0, 1.0f, -10.0f, NULL, &out);
+	detector_update(&d, 0, 1.0f, 0, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_NORMAL);
-	detector_update(&d, 1, 1.0001f, -10.0f, NULL, &out);
+	detector_update(&d, 1, 1.0001f, 0, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	assert_true(out.has_event);
 	assert_int_equal(out.event.n_bands, 0); /* no band errors given */
 	detector_free(&d);
 }
 
-/* Going quiet during an anomaly ends it at once and enters idle; sound returning is normal. */
-static void test_silence_gate(void **state)
+/* An idle window during an anomaly ends it at once; sound returning is normal. */
+static void test_idle(void **state)
 {
 	(void)state;
 	struct detector d;
 	struct detector_output out;
 	init_det(&d, 1, 5);
-	detector_update(&d, 1000, 5.0f, -10.0f, NULL, &out);
+	detector_update(&d, 1000, 5.0f, 0, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	assert_int_equal(out.previous, DETECTOR_STARTING);
-	detector_update(&d, 1500, 5.0f, -75.0f, NULL, &out);
+	detector_update(&d, 1500, 5.0f, 1, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_IDLE);
 	assert_true(out.has_event);
 	assert_int_equal(out.event.type, DETECTOR_EVENT_END);
 	assert_int_equal(out.event.end_ms, 1500);
 	assert_float_equal(out.event.duration_s, 0.5, 1e-9);
-	detector_update(&d, 2000, 0.2f, -75.0f, NULL, &out);
+	detector_update(&d, 2000, 0.2f, 1, NULL, &out);
 	assert_false(out.state_changed);
-	detector_update(&d, 2500, 0.2f, -30.0f, NULL, &out);
+	detector_update(&d, 2500, 0.2f, 0, NULL, &out);
 	assert_true(out.state_changed);
 	assert_int_equal(out.state, DETECTOR_NORMAL);
 	assert_false(out.has_event);
-	detector_free(&d);
-
-	/* -inf disables the gate: digital silence is still scored */
-	struct detector_config cfg;
-	detector_config_defaults(&cfg);
-	cfg.silence_dbfs = -INFINITY;
-	assert_int_equal(detector_init(&d, &cfg, NULL), AUSCULT_OK);
-	detector_update(&d, 0, 0.1f, -INFINITY, NULL, &out);
-	assert_int_equal(out.state, DETECTOR_NORMAL);
 	detector_free(&d);
 }
 
@@ -141,8 +131,8 @@ static void test_fault(void **state)
 	struct detector d;
 	struct detector_output out;
 	init_det(&d, 2, 2);
-	detector_update(&d, 1000, 5.0f, -10.0f, NULL, &out);
-	detector_update(&d, 2000, 5.0f, -10.0f, NULL, &out);
+	detector_update(&d, 1000, 5.0f, 0, NULL, &out);
+	detector_update(&d, 2000, 5.0f, 0, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	detector_set_fault(&d, 4000, &out);
 	assert_int_equal(out.state, DETECTOR_FAULT);
@@ -154,10 +144,10 @@ static void test_fault(void **state)
 	assert_false(out.state_changed);
 	assert_false(out.has_event);
 	/* Back with a high score: normal first, the run must build up again */
-	detector_update(&d, 6000, 5.0f, -10.0f, NULL, &out);
+	detector_update(&d, 6000, 5.0f, 0, NULL, &out);
 	assert_int_equal(out.previous, DETECTOR_FAULT);
 	assert_int_equal(out.state, DETECTOR_NORMAL);
-	detector_update(&d, 7000, 5.0f, -10.0f, NULL, &out);
+	detector_update(&d, 7000, 5.0f, 0, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	assert_int_equal(out.event.start_ms, 6000);
 	detector_free(&d);
@@ -184,7 +174,7 @@ static void test_top_five(void **state)
 	double total = 0.0;
 	for (int b = 0; b < 128; b++)
 		total += bands[b];
-	detector_update(&d, 0, 9.0f, -10.0f, bands, &out);
+	detector_update(&d, 0, 9.0f, 0, bands, &out);
 	assert_int_equal(out.event.n_bands, 5);
 	const uint32_t order[5] = { 100, 7, 64, 3, 127 };
 	for (int i = 0; i < 5; i++) {
@@ -222,7 +212,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hysteresis_events), cmocka_unit_test(test_threshold_is_strict),
-		cmocka_unit_test(test_silence_gate),      cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_idle),      cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_top_five),          cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

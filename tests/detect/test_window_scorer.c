@@ -39,7 +39,7 @@ static void test_window_hop_means(void **state)
 	for (int i = 0; i < 8; i++) {
 		float s = (float)(i + 1);
 		float bands[2] = { s, 2.0f * s };
-		int got = window_scorer_push(&ws, s, bands, 0.01, &out);
+		int got = window_scorer_push(&ws, s, bands, 0.01, 1, &out);
 		assert_int_equal(got, emitted[i]);
 		if (!got)
 			continue;
@@ -61,10 +61,10 @@ static void test_level(void **state)
 	struct window_scorer ws;
 	struct window_score out;
 	init_or_fail(&ws, 2, 1, 1, 0);
-	assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 0.0, &out), 0);
-	assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 0.0, &out), 1);
+	assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 0.0, 1, &out), 0);
+	assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 0.0, 1, &out), 1);
 	assert_true(isinf(out.rms_dbfs) && out.rms_dbfs < 0);
-	assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 0.5, &out), 1);
+	assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 0.5, 1, &out), 1);
 	/* mean square (0 + 0.5) / 2 = 0.25: RMS 0.5 = -6.0206 dBFS */
 	assert_float_equal(out.rms_dbfs, -6.0206f, 1e-3);
 	assert_float_equal(out.band_errors[0], 0.0f, 0.0);
@@ -72,6 +72,32 @@ static void test_level(void **state)
 }
 
 /* W = H = 1: every vector is its own window. */
+/* Vectors the gate did not count: out of the score and band means, in the level; the window says
+ * how many counted; none counted gives a NaN score. */
+static void test_counted(void **state)
+{
+	(void)state;
+	struct window_scorer ws;
+	struct window_score out;
+	init_or_fail(&ws, 3, 1, 1, 0);
+	window_scorer_push(&ws, 2.0f, &(float){ 4.0f }, 1.0, 1, &out);
+	window_scorer_push(&ws, 100.0f, &(float){ 100.0f }, 0.0, 0, &out);
+	assert_int_equal(window_scorer_push(&ws, 4.0f, &(float){ 8.0f }, 0.5, 1, &out), 1);
+	assert_int_equal(out.n_counted, 2);
+	assert_float_equal(out.score, 3.0f, 1e-6);
+	assert_float_equal(out.band_errors[0], 6.0f, 1e-6);
+	/* level over all three: mean square 0.5 -> -3.0103 dBFS */
+	assert_float_equal(out.rms_dbfs, -3.0103f, 1e-3);
+	window_scorer_push(&ws, 9.0f, NULL, 0.0, 0, &out);
+	window_scorer_push(&ws, 9.0f, NULL, 0.0, 0, &out);
+	assert_int_equal(out.n_counted, 1);
+	assert_float_equal(out.score, 4.0f, 1e-6);
+	window_scorer_push(&ws, 9.0f, NULL, 0.0, 0, &out);
+	assert_int_equal(out.n_counted, 0);
+	assert_true(isnan(out.score));
+	window_scorer_free(&ws);
+}
+
 static void test_w1(void **state)
 {
 	(void)state;
@@ -79,7 +105,7 @@ static void test_w1(void **state)
 	struct window_score out;
 	init_or_fail(&ws, 1, 1, 1, 0);
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(window_scorer_push(&ws, (float)i * 0.5f, NULL, 1.0, &out), 1);
+		assert_int_equal(window_scorer_push(&ws, (float)i * 0.5f, NULL, 1.0, 1, &out), 1);
 		assert_float_equal(out.score, (float)i * 0.5f, 1e-7);
 		assert_float_equal(out.rms_dbfs, 0.0f, 1e-6);
 	}
@@ -98,10 +124,10 @@ static void test_resum_flushes(void **state)
 	struct window_score out;
 	init_or_fail(&ws, 3, 1, 1, 0);
 	float bad = NAN;
-	window_scorer_push(&ws, bad, &bad, 1.0, &out);
-	window_scorer_push(&ws, 1e30f, NULL, 1.0, &out);
+	window_scorer_push(&ws, bad, &bad, 1.0, 1, &out);
+	window_scorer_push(&ws, 1e30f, NULL, 1.0, 1, &out);
 	for (int i = 0; i < 10; i++)
-		window_scorer_push(&ws, 0.25f, &(float){ 0.25f }, 1.0, &out);
+		window_scorer_push(&ws, 0.25f, &(float){ 0.25f }, 1.0, 1, &out);
 	assert_float_equal(out.score, 0.25f, 1e-7);
 	assert_float_equal(out.band_errors[0], 0.25f, 1e-7);
 	window_scorer_free(&ws);
@@ -122,7 +148,7 @@ static void test_long_run_matches_direct(void **state)
 		x = x * 1664525u + 1013904223u;
 		float s = (float)(x >> 8) / (float)(1u << 24) * ((i & 1) ? 1000.0f : 0.001f);
 		hist[i % W] = s;
-		if (window_scorer_push(&ws, s, &s, 0.1, &out)) {
+		if (window_scorer_push(&ws, s, &s, 0.1, 1, &out)) {
 			double direct = 0.0;
 			for (int k = 0; k < W; k++)
 				direct += hist[k];
@@ -142,10 +168,10 @@ static void test_reset(void **state)
 	struct window_scorer ws;
 	struct window_score out;
 	init_or_fail(&ws, 2, 2, 1, 0);
-	window_scorer_push(&ws, 100.0f, NULL, 1.0, &out);
+	window_scorer_push(&ws, 100.0f, NULL, 1.0, 1, &out);
 	window_scorer_reset(&ws);
-	assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, &out), 0);
-	assert_int_equal(window_scorer_push(&ws, 3.0f, NULL, 1.0, &out), 1);
+	assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, 1, &out), 0);
+	assert_int_equal(window_scorer_push(&ws, 3.0f, NULL, 1.0, 1, &out), 1);
 	assert_float_equal(out.score, 2.0f, 1e-7);
 	assert_int_equal(out.index, 0);
 	window_scorer_free(&ws);
@@ -167,10 +193,10 @@ static void test_until_window(void **state)
 				uint32_t left = window_scorer_until_window(&ws);
 				assert_true(left >= 1);
 				for (uint32_t i = 1; i < left; i++) {
-					assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, &out), 0);
+					assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, 1, &out), 0);
 					assert_int_equal(window_scorer_until_window(&ws), left - i);
 				}
-				assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, &out), 1);
+				assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, 1, &out), 1);
 				assert_int_equal(window_scorer_until_window(&ws), shapes[s][1]);
 			}
 			window_scorer_reset(&ws);
@@ -204,6 +230,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window_hop_means), cmocka_unit_test(test_level),
+		cmocka_unit_test(test_counted),
 		cmocka_unit_test(test_w1),              cmocka_unit_test(test_resum_flushes),
 		cmocka_unit_test(test_long_run_matches_direct), cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_until_window), cmocka_unit_test(test_bad_config),

@@ -1,0 +1,319 @@
+/* test_pipeline.c - the scoring pipeline on real WAV with the shipped model, no threads, no devices. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../features/features_test_util.h"
+#include "model/model_file.h"
+#include "pipeline/pipeline.h"
+
+#define MODEL_PATH AUSCULT_SOURCE_DIR "/models/pump_id00.am"
+#define NORMAL_A AUSCULT_SHARED_DIR "/data/dcase2020_id00/train/normal_id_00_00000060.wav"
+#define NORMAL_B AUSCULT_SHARED_DIR "/data/dcase2020_id00/train/normal_id_00_00000061.wav"
+#define MAX_WINDOWS 512
+
+/* What the callback saw. */
+struct record {
+	size_t n;
+	struct pipeline_window w[MAX_WINDOWS];
+	int events, starts;
+	size_t idle;
+};
+
+static void collect(void *ctx, const struct pipeline_window *w)
+{
+	struct record *r = ctx;
+	if (r->n < MAX_WINDOWS) {
+		r->w[r->n] = *w;
+		r->w[r->n].band_errors = NULL; /* valid during the call only */
+	}
+	r->n++;
+	r->events += w->det.has_event;
+	r->starts += w->det.has_event && w->det.event.type == DETECTOR_EVENT_START;
+	r->idle += w->idle;
+}
+
+struct fixture {
+	struct model m;
+	float *a, *b; /* two held-out normal clips, 10 s at 16 kHz */
+	size_t na, nb;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	struct auscult_err err;
+	assert_int_equal(model_load(&f->m, MODEL_PATH, &err), AUSCULT_OK);
+	f->a = util_read_wav(NORMAL_A, &f->na);
+	f->b = util_read_wav(NORMAL_B, &f->nb);
+	assert_non_null(f->a);
+	assert_non_null(f->b);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	model_free(&f->m);
+	free(f->a);
+	free(f->b);
+	free(f);
+	return 0;
+}
+
+static struct pipeline *make(struct fixture *f, const struct pipeline_settings *ps,
+			     struct record *r)
+{
+	struct pipeline_config pc = { .model = &f->m, .on_window = collect, .ctx = r };
+	if (ps)
+		pc.settings = *ps;
+	else
+		pipeline_settings_defaults(&pc.settings);
+	struct pipeline *p = NULL;
+	struct auscult_err err;
+	assert_int_equal(pipeline_create(&p, &pc, &err), AUSCULT_OK);
+	memset(r, 0, sizeof(*r));
+	return p;
+}
+
+static void push_chunks(struct pipeline *p, const float *x, size_t n, size_t chunk)
+{
+	for (size_t i = 0; i < n; i += chunk)
+		pipeline_push(p, x + i, n - i < chunk ? n - i : chunk, -1);
+}
+
+/* Each setting out of range is refused and named by its YAML key. */
+static void test_settings_validation(void **state)
+{
+	(void)state;
+	struct pipeline_settings ps;
+	const char *field = "x";
+	struct auscult_err err;
+	pipeline_settings_defaults(&ps);
+	assert_int_equal(pipeline_settings_validate(&ps, &field, &err), AUSCULT_OK);
+	assert_null(field);
+	assert_float_equal(ps.window_s, 2.0, 0);
+	assert_float_equal(ps.settle_s, 3.0, 0);
+	assert_int_equal(ps.smoothing, SMOOTHER_EMA);
+
+	static const char *const fields[] = {
+		"window_s", "hop_s", "hop_s", "smoothing.windows", "threshold",
+		"hysteresis.anomaly_after", "hysteresis.normal_after", "silence_dbfs", "gate.settle_s",
+	};
+	for (int i = 0; i < 9; i++) {
+		pipeline_settings_defaults(&ps);
+		switch (i) {
+		case 0: ps.window_s = 0.1; break;
+		case 1: ps.hop_s = 0.0; break;
+		case 2: ps.hop_s = 3.0; break; /* longer than the window */
+		case 3: ps.smoothing_windows = 1001; break;
+		case 4: ps.threshold_set = true; ps.threshold = -1.0; break;
+		case 5: ps.anomaly_after = 0; break;
+		case 6: ps.normal_after = 10001; break;
+		case 7: ps.silence_dbfs = 3.0; break;
+		default: ps.settle_s = NAN; break;
+		}
+		assert_int_equal(pipeline_settings_validate(&ps, &field, &err), AUSCULT_ERR_INVALID);
+		assert_string_equal(field, fields[i]);
+	}
+	assert_int_equal(pipeline_settings_validate(&ps, NULL, &err), AUSCULT_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "gate.settle_s"));
+	/* -inf turns the gate off and is valid; create refuses what validate refuses. */
+	pipeline_settings_defaults(&ps);
+	ps.silence_dbfs = -INFINITY;
+	assert_int_equal(pipeline_settings_validate(&ps, NULL, &err), AUSCULT_OK);
+}
+
+/* Windows do not depend on how the samples are split into pushes; their number, spacing and
+ * times follow from window_s and hop_s; normal sound stays normal with no event. */
+static void test_chunking_and_windows(void **state)
+{
+	struct fixture *f = *state;
+	static struct record r1, r2, r3;
+	struct pipeline *p1 = make(f, NULL, &r1);
+	struct pipeline *p2 = make(f, NULL, &r2);
+	struct pipeline *p3 = make(f, NULL, &r3);
+	push_chunks(p1, f->a, f->na, f->na);
+	push_chunks(p2, f->a, f->na, 1600);
+	push_chunks(p3, f->a, f->na, 7);
+	pipeline_flush(p1);
+	pipeline_flush(p2);
+	pipeline_flush(p3);
+	assert_int_equal(pipeline_window_vectors(p1), 63);
+	assert_int_equal(pipeline_hop_vectors(p1), 16);
+	/* 10 s: 1 + (vectors - 63) / 16 windows; vectors = frames - 4, frames = (n - 1024) / 512 + 1 */
+	size_t frames = (f->na - 1024) / 512 + 1, vectors = frames - 4;
+	size_t want = 1 + (vectors - 63) / 16;
+	assert_int_equal(r1.n, want);
+	assert_int_equal(r2.n, want);
+	assert_int_equal(r3.n, want);
+	for (size_t i = 0; i < want; i++) {
+		/* Batches differ (BLAS kernels may round differently), values must not beyond that. */
+		assert_float_equal(r1.w[i].raw, r2.w[i].raw, 1e-4 * r1.w[i].raw);
+		assert_float_equal(r1.w[i].raw, r3.w[i].raw, 1e-4 * r1.w[i].raw);
+		assert_float_equal(r1.w[i].smoothed, r3.w[i].smoothed, 1e-4 * r1.w[i].raw);
+		assert_int_equal(r1.w[i].det.state, r3.w[i].det.state);
+		assert_int_equal(r1.w[i].index, i);
+		/* The first window ends with vector 62, whose newest frame (66) ends at 1024 + 66 x 512:
+		 * streaming frame k covers samples [512 k, 1024 + 512 k). */
+		double end_s = (1024.0 + (62.0 + 16.0 * (double)i + 4.0) * 512.0) / 16000.0;
+		assert_float_equal(r1.w[i].stream_s, end_s, 1e-9);
+		assert_int_equal(r1.w[i].time_ms, (int64_t)(end_s * 1000.0));
+		assert_int_equal(r1.w[i].n_counted, 63);
+		assert_false(r1.w[i].idle);
+		assert_int_equal(r1.w[i].det.state, DETECTOR_NORMAL);
+		/* A held-out normal clip scores below the shipped threshold, and not far below it
+		 * (the threshold is a high quantile of such windows). */
+		assert_true(r1.w[i].raw > 0.2f * pipeline_threshold(p1) &&
+			    r1.w[i].raw < pipeline_threshold(p1));
+	}
+	assert_int_equal(r1.events, 0);
+	pipeline_destroy(p1);
+	pipeline_destroy(p2);
+	pipeline_destroy(p3);
+}
+
+/* pipeline_samples_to_next_window is exact: pushing that many samples completes one window. */
+static void test_samples_to_next_window(void **state)
+{
+	struct fixture *f = *state;
+	static struct record r;
+	struct pipeline_settings ps;
+	pipeline_settings_defaults(&ps);
+	ps.settle_s = 0.0; /* windows come out at once */
+	struct pipeline *p = make(f, &ps, &r);
+	size_t at = 0;
+	for (int k = 0; k < 5; k++) {
+		size_t n = pipeline_samples_to_next_window(p);
+		assert_true(n >= 1 && at + n <= f->na);
+		pipeline_push(p, f->a + at, n - 1, -1);
+		assert_int_equal(r.n, (size_t)k);
+		pipeline_push(p, f->a + at + n - 1, 1, -1);
+		assert_int_equal(r.n, (size_t)k + 1);
+		at += n;
+	}
+	/* The first window needs 1024 + 66 x 512 samples. */
+	assert_float_equal(r.w[0].stream_s, (1024.0 + 66 * 512.0) / 16000.0, 1e-9);
+	pipeline_destroy(p);
+}
+
+/* Normal, 20 s of silence, normal: no event; normal -> idle -> normal; idle windows carry no
+ * smoothed score; the first counted window after the stop starts the smoothing afresh. */
+static void test_machine_off_and_on(void **state)
+{
+	struct fixture *f = *state;
+	static struct record r;
+	struct pipeline *p = make(f, NULL, &r);
+	size_t n_sil = 20 * 16000;
+	float *zeros = calloc(n_sil, sizeof(float));
+	assert_non_null(zeros);
+	push_chunks(p, f->a, f->na, 1600);
+	push_chunks(p, zeros, n_sil, 1600);
+	push_chunks(p, f->b, f->nb, 1600);
+	pipeline_flush(p);
+	assert_int_equal(r.events, 0);
+	enum detector_state seen[8];
+	int n_seen = 0;
+	for (size_t i = 0; i < r.n && i < MAX_WINDOWS; i++) {
+		const struct pipeline_window *w = &r.w[i];
+		if (n_seen == 0 || seen[n_seen - 1] != w->det.state) {
+			assert_true(n_seen < 8);
+			seen[n_seen++] = w->det.state;
+		}
+		assert_int_equal(w->idle, w->det.state == DETECTOR_IDLE);
+		if (w->idle)
+			assert_true(isnan(w->smoothed));
+		/* The first window after idle is not smoothed with anything before it. */
+		if (i > 0 && r.w[i - 1].idle && !w->idle)
+			assert_float_equal(w->smoothed, w->raw, 0);
+		/* No window in the silence counts (the gate judges vectors) */
+		if (w->stream_s > 12.0 && w->stream_s < 30.0)
+			assert_true(w->idle);
+	}
+	assert_int_equal(n_seen, 3);
+	assert_int_equal(seen[0], DETECTOR_NORMAL);
+	assert_int_equal(seen[1], DETECTOR_IDLE);
+	assert_int_equal(seen[2], DETECTOR_NORMAL);
+	/* Back to normal only after the settle time (3 s) and half a window counted (1 s). */
+	for (size_t i = 0; i < r.n; i++)
+		if (r.w[i].stream_s > 30.0 && !r.w[i].idle) {
+			assert_true(r.w[i].stream_s >= 33.9);
+			break;
+		}
+	free(zeros);
+	pipeline_destroy(p);
+}
+
+/* Loud sound out of nowhere right after a switch-on (the model has never seen it): an anomaly
+ * once the settle time has passed, not a missed one. */
+static void test_fault_after_switch_on(void **state)
+{
+	struct fixture *f = *state;
+	static struct record r;
+	struct pipeline *p = make(f, NULL, &r);
+	size_t n_sil = 10 * 16000;
+	float *x = calloc(n_sil + f->nb, sizeof(float));
+	assert_non_null(x);
+	/* The machine starts with a whine 10 dB above its own sound: a fault from the start. */
+	for (size_t i = 0; i < f->nb; i++)
+		x[n_sil + i] = f->b[i] + 0.1f * sinf(2.0f * (float)M_PI * 3150.0f * (float)i / 16000.0f);
+	push_chunks(p, f->a, f->na, 1600);
+	push_chunks(p, x, n_sil + f->nb, 1600);
+	pipeline_flush(p);
+	assert_int_equal(r.starts, 1);
+	for (size_t i = 0; i < r.n; i++)
+		if (r.w[i].det.has_event) {
+			assert_true(r.w[i].stream_s > 23.0 && r.w[i].stream_s < 27.0);
+			break;
+		}
+	free(x);
+	pipeline_destroy(p);
+}
+
+/* A fault ends the anomaly and a restart keeps the detector's state but forgets the audio. */
+static void test_fault_and_restart(void **state)
+{
+	struct fixture *f = *state;
+	static struct record r;
+	struct pipeline *p = make(f, NULL, &r);
+	push_chunks(p, f->a, f->na, 4000);
+	size_t before = r.n;
+	assert_true(before > 0);
+	struct detector_output o;
+	pipeline_set_fault(p, 123, &o);
+	assert_int_equal(o.state, DETECTOR_FAULT);
+	assert_int_equal(pipeline_state(p), DETECTOR_FAULT);
+	size_t flushed = r.n;
+	pipeline_restart(p, 1000000);
+	pipeline_push(p, f->b, f->nb, -1);
+	pipeline_flush(p);
+	assert_true(r.n > flushed);
+	assert_int_equal(r.w[flushed].index, 0);
+	assert_int_equal(r.w[flushed].time_ms,
+			 1000000 + (int64_t)(r.w[flushed].stream_s * 1000.0));
+	assert_int_equal(r.w[flushed].det.previous, DETECTOR_FAULT);
+	assert_int_equal(r.w[flushed].det.state, DETECTOR_NORMAL);
+	pipeline_destroy(p);
+	pipeline_destroy(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_settings_validation),
+		cmocka_unit_test(test_chunking_and_windows),
+		cmocka_unit_test(test_samples_to_next_window),
+		cmocka_unit_test(test_machine_off_and_on),
+		cmocka_unit_test(test_fault_after_switch_on),
+		cmocka_unit_test(test_fault_and_restart),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
