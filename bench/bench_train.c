@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include "features/feature_params.h"
-#include "model/dataset.h"
-#include "model/trainer.h"
+#include "train/dataset.h"
+#include "train/trainer.h"
 
 /* What the issue measured for the same recipe and data in torch on one thread. */
 #define TORCH_1THREAD_S 0.29

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 void ha_node_id(const char *client_id, char *out, size_t cap)
 {

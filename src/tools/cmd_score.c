@@ -9,7 +9,7 @@
 #include "model/clip_scorer.h"
 #include "model/model.h"
 #include "model/model_file.h"
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 

@@ -6,7 +6,7 @@
 
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
-#include "model/gamma_fit.h"
+#include "train/gamma_fit.h"
 #include "model/model.h"
 #include "model/model_file.h"
 #include "tools/cli_args.h"

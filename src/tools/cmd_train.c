@@ -12,10 +12,10 @@
 
 #include "common/status.h"
 #include "features/feature_params.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/model.h"
 #include "model/model_file.h"
-#include "model/trainer_recipe.h"
+#include "train/trainer_recipe.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 

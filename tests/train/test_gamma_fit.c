@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "model/gamma_fit.h"
-#include "model/trainer_kernels.h"
+#include "train/gamma_fit.h"
+#include "train/trainer_kernels.h"
 
 #define PI 3.14159265358979323846
 

@@ -1,5 +1,5 @@
 /* trainer_kernels.c - PRNG, batch gathering, BN + ReLU, MSE and Adam: the trainer's loops. */
-#include "model/trainer_kernels.h"
+#include "train/trainer_kernels.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "features/feature_params.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 
 #define NORMALS AUSCULT_SHARED_DIR "/data/dcase2020_id00/train"
 

@@ -1,5 +1,5 @@
 /* gamma_fit.c - digamma, trigamma, incomplete gamma and its inverse, gamma MLE. */
-#include "model/gamma_fit.h"
+#include "train/gamma_fit.h"
 
 #include <float.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* dataset.c - collects training files, computes their features and stacks them into vectors. */
-#include "model/dataset.h"
+#include "train/dataset.h"
 
 #include <math.h>
 #include <stdlib.h>

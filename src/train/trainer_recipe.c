@@ -1,5 +1,5 @@
 /* trainer_recipe.c - runs the training recipe end to end and assembles the model file's contents. */
-#include "model/trainer_recipe.h"
+#include "train/trainer_recipe.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "model/autoencoder.h"
-#include "model/gamma_fit.h"
+#include "train/gamma_fit.h"
 
 /* Vectors per autoencoder_score call when scoring the training data. */
 #define SCORE_BATCH 512

@@ -11,8 +11,8 @@
 
 #include "model/autoencoder.h"
 #include "model/model.h"
-#include "model/trainer.h"
-#include "model/trainer_kernels.h"
+#include "train/trainer.h"
+#include "train/trainer_kernels.h"
 
 /* Random rows with a 2-dimensional latent structure, so an autoencoder with a 2-wide
  * bottleneck can learn them: row = A z + small noise. */

@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 #include "common/status.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/model.h"
-#include "model/trainer.h"
+#include "train/trainer.h"
 
 /* Everything `auscult train` can change. Defaults: the DCASE 2020 Task 2 baseline. */
 struct train_options {

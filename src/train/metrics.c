@@ -1,5 +1,5 @@
 /* metrics.c - ROC, AUC, standardised pAUC and confusion counts, as scikit-learn computes them. */
-#include "model/metrics.h"
+#include "train/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* model_info.c - text and JSON descriptions of a model, for `auscult info` and the daemon's log. */
-#include "model/model_info.h"
+#include "train/model_info.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "model/model_file.h"
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 uint64_t model_param_count(const struct model *m)
 {

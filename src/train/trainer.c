@@ -1,5 +1,5 @@
 /* trainer.c - the autoencoder trainer: sgemm dense layers, fused BN + ReLU, Adam, BN folding. */
-#include "model/trainer.h"
+#include "train/trainer.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "model/trainer_kernels.h"
+#include "train/trainer_kernels.h"
 
 /*
  * Hidden layers have no dense bias: batch norm subtracts the batch mean right after, so a bias

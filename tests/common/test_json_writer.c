@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 static void builds_nested_payload(void **state)
 {

@@ -1,5 +1,5 @@
 /* json_writer.c - a tiny JSON builder into a caller's buffer or a stream. */
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 #include <errno.h>
 #include <inttypes.h>

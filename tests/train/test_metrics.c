@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "model/metrics.h"
+#include "train/metrics.h"
 
 /* Every expected value below is an exact fraction; 1e-12 only absorbs double rounding. */
 #define TOL 1e-12
