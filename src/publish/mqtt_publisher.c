@@ -135,54 +135,6 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-/* Translates mqtt:// and mqtts:// to Paho's tcp:// and ssl://, adding the default port. */
-static int paho_uri(const char *uri, char **out, bool *tls, struct auscult_err *err)
-{
-	static const struct {
-		const char *scheme, *paho;
-		bool tls;
-		int port;
-	} schemes[] = {
-		{ "mqtt://", "tcp://", false, 1883 },
-		{ "tcp://", "tcp://", false, 1883 },
-		{ "mqtts://", "ssl://", true, 8883 },
-		{ "ssl://", "ssl://", true, 8883 },
-	};
-	*out = NULL;
-	if (!uri || !uri[0])
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "mqtt.uri: empty; expected mqtt://host:port or mqtts://host:port");
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t n = strlen(schemes[i].scheme);
-		if (strncmp(uri, schemes[i].scheme, n) != 0)
-			continue;
-		const char *host = uri + n;
-		if (!host[0] || host[0] == ':' || strchr(host, '/'))
-			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "mqtt.uri: '%s' has no host or has a path; expected "
-					    "%shost:port",
-					    uri, schemes[i].scheme);
-		/* A port is present if a ':' follows the host (after the ']' of an IPv6 literal). */
-		const char *after = strrchr(host, ']');
-		bool has_port = strchr(after ? after : host, ':') != NULL;
-		size_t len = strlen(schemes[i].paho) + strlen(host) + 8;
-		char *s = malloc(len);
-		if (!s)
-			return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt.uri: out of memory");
-		if (has_port)
-			snprintf(s, len, "%s%s", schemes[i].paho, host);
-		else
-			snprintf(s, len, "%s%s:%d", schemes[i].paho, host, schemes[i].port);
-		*out = s;
-		*tls = schemes[i].tls;
-		return AUSCULT_OK;
-	}
-	return auscult_fail(err, AUSCULT_ERR_INVALID,
-			    "mqtt.uri: '%s' has an unknown scheme; expected mqtt://host:port or "
-			    "mqtts://host:port",
-			    uri);
-}
-
 /* Reads the password: the file's first line without its line end. */
 static int read_password(const char *path, char **out, struct auscult_err *err)
 {
@@ -214,14 +166,6 @@ static int read_password(const char *path, char **out, struct auscult_err *err)
 	memset(line, 0, sizeof(line));
 	if (!*out)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);
-	return AUSCULT_OK;
-}
-
-static int check_readable(const char *path, const char *key, struct auscult_err *err)
-{
-	if (path && access(path, R_OK) != 0)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read %s: %s; fix %s", path, key,
-				    strerror(errno), key);
 	return AUSCULT_OK;
 }
 
@@ -356,73 +300,59 @@ static void on_disconnect_failed(void *ctx, MQTTAsync_failureData *resp)
 
 /* ---- create / destroy ---- */
 
-int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_settings *s,
+int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_settings *settings,
 			  struct auscult_err *err)
 {
 	*out = NULL;
 	int rc;
 	bool nomem = false;
+	/* Validated on a copy: validation fills in the default client id. */
+	struct mqtt_settings copy;
+	const struct mqtt_settings *s = &copy;
+	if ((rc = mqtt_settings_copy(&copy, settings, err)))
+		return rc;
+	struct mqtt_settings_fault fault;
+	struct auscult_err why;
+	if ((rc = mqtt_settings_validate(&copy, NULL, &fault, &why))) {
+		auscult_fail(err, rc, "%s: %s", mqtt_settings_table[fault.id].key, why.msg);
+		mqtt_settings_free(&copy);
+		return rc;
+	}
+	struct mqtt_uri uri;
+	mqtt_uri_parse(s->uri, &uri, NULL); /* valid: validated above */
 	struct mqtt_publisher *p = calloc(1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		mqtt_settings_free(&copy);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
+	}
 	if (pthread_mutex_init(&p->lock, NULL) != 0) {
 		free(p);
+		mqtt_settings_free(&copy);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: cannot create a mutex");
 	}
 
-	const char *prefix = s->topic_prefix ? s->topic_prefix : "auscult";
+	const char *prefix = s->topic_prefix;
 	size_t plen = strlen(prefix);
-	if (plen == 0 || strpbrk(prefix, "#+") || prefix[plen - 1] == '/' || plen > 200) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "mqtt.topic_prefix: '%s' is not usable; expected 1..200 "
-				  "characters without '#', '+' or a trailing '/'",
-				  prefix);
-		goto fail;
-	}
-	if (s->qos < 0 || s->qos > 2) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID, "mqtt.qos: %d is out of range [0, 2]",
-				  s->qos);
-		goto fail;
-	}
-	if (s->offline_buffer < 1) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "mqtt.offline_buffer: 0 is out of range [10, 1000000]");
-		goto fail;
-	}
-	rc = paho_uri(s->uri ? s->uri : "mqtt://localhost:1883", &p->server_uri, &p->tls, err);
-	if (rc)
-		goto fail;
-	if (!p->tls && (s->cert_file || s->key_file))
-		log_warn("mqtt.uri: '%s' is not mqtts://, so cert_file and key_file are ignored",
-			 s->uri);
-	if (p->tls) {
-		if ((rc = check_readable(s->ca_file, "mqtt.ca_file", err)) ||
-		    (rc = check_readable(s->cert_file, "mqtt.cert_file", err)) ||
-		    (rc = check_readable(s->key_file, "mqtt.key_file", err)))
-			goto fail;
-	}
+	p->tls = uri.tls;
+	size_t ulen = strlen(uri.host) + sizeof("ssl://:65535");
+	if ((p->server_uri = malloc(ulen)))
+		snprintf(p->server_uri, ulen, "%s://%s:%d", uri.tls ? "ssl" : "tcp", uri.host, uri.port);
+	else
+		nomem = true;
 	if (s->password_file) {
 		rc = read_password(s->password_file, &p->password, err);
 		if (rc)
 			goto fail;
 	}
 
-	char host[256] = "auscult";
-	char default_id[300];
-	if (!s->client_id || !s->client_id[0]) {
-		gethostname(host, sizeof(host) - 1);
-		host[sizeof(host) - 1] = '\0';
-		snprintf(default_id, sizeof(default_id), "auscult-%s", host);
-	}
-	p->shown_uri = dup_or_null(s->uri ? s->uri : "mqtt://localhost:1883", &nomem);
-	p->client_id = dup_or_null(s->client_id && s->client_id[0] ? s->client_id : default_id,
-				   &nomem);
+	p->shown_uri = dup_or_null(s->uri, &nomem);
+	p->client_id = dup_or_null(s->client_id, &nomem);
 	p->username = dup_or_null(s->username, &nomem);
 	p->ca_file = dup_or_null(s->ca_file, &nomem);
 	p->cert_file = dup_or_null(s->cert_file, &nomem);
 	p->key_file = dup_or_null(s->key_file, &nomem);
 	p->prefix = dup_or_null(prefix, &nomem);
-	p->ha_prefix = dup_or_null(s->ha_prefix ? s->ha_prefix : "homeassistant", &nomem);
+	p->ha_prefix = dup_or_null(s->ha_prefix, &nomem);
 	p->status_topic = malloc(plen + sizeof("/status"));
 	p->ha_status_topic = p->ha_prefix ? malloc(strlen(p->ha_prefix) + sizeof("/status")) : NULL;
 	if (nomem || !p->status_topic || !p->ha_status_topic) {
@@ -432,7 +362,7 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	sprintf(p->status_topic, "%s/status", prefix);
 	sprintf(p->ha_status_topic, "%s/status", p->ha_prefix);
 	p->verify_server = s->verify_server;
-	p->keepalive_s = s->keepalive_s > 0 ? s->keepalive_s : 30;
+	p->keepalive_s = s->keepalive_s;
 	p->score_qos = s->qos;
 	p->ha_discovery = s->ha_discovery;
 
@@ -473,10 +403,12 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	if (p->rng == 0)
 		p->rng = 0x9e3779b97f4a7c15ull;
 	*out = p;
+	mqtt_settings_free(&copy);
 	return AUSCULT_OK;
 fail:
 	p->state = LINK_CLOSED;
 	mqtt_publisher_destroy(p);
+	mqtt_settings_free(&copy);
 	return rc;
 }
 

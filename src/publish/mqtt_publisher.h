@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "common/status.h"
-#include "config/daemon_config.h"
+#include "publish/mqtt_settings.h"
 #include "publish/outbox.h" /* enum message_class */
 
 /*
