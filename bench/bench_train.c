@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "features/feature_params.h"
 #include "train/dataset.h"
 #include "train/trainer.h"
@@ -57,17 +58,16 @@ int main(int argc, char **argv)
 	}
 	struct feature_params fp;
 	feature_params_defaults(&fp);
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	double load_start_s = clock_mono_s();
 	if (dataset_load(&ds, &fp, NULL, NULL, &err)) {
 		fprintf(stderr, "bench_train: %s\n", err.msg);
 		dataset_free(&ds);
 		return 1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	double load_s = clock_mono_s() - load_start_s;
 	printf("features: %u files, %llu vectors in %.2f s\n", ds.n_files,
 	       (unsigned long long)ds.n_vectors,
-	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9);
+	       load_s);
 
 	uint32_t *cols = malloc(ds.dim * sizeof(uint32_t));
 	if (!cols) {

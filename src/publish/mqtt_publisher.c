@@ -12,6 +12,7 @@
 
 #include <MQTTAsync.h>
 
+#include "common/clock.h"
 #include "common/complain.h"
 #include "common/log.h"
 #include "publish/ha_discovery.h"
@@ -396,10 +397,8 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	p->state = LINK_DOWN;
 	p->backoff_s = BACKOFF_MIN_S;
 	p->next_attempt_s = 0.0;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	p->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
-		 (uint64_t)(uintptr_t)p;
+	p->rng = ((uint64_t)clock_mono_ns() << 20) ^ (uint64_t)clock_wall_ms() ^
+		 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)p;
 	if (p->rng == 0)
 		p->rng = 0x9e3779b97f4a7c15ull;
 	*out = p;
@@ -541,9 +540,9 @@ int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, c
 		 total_scores = p->ob.dropped_scores;
 	size_t cap = p->ob.capacity;
 	if (drop.events)
-		log_now = complaint_failed(&p->event_drop_complaint, complain_clock_s(), &suppressed);
+		log_now = complaint_failed(&p->event_drop_complaint, clock_mono_s(), &suppressed);
 	else if (lost)
-		log_now = complaint_failed(&p->drop_complaint, complain_clock_s(), &suppressed);
+		log_now = complaint_failed(&p->drop_complaint, clock_mono_s(), &suppressed);
 	pthread_mutex_unlock(&p->lock);
 	if (log_now) {
 		if (drop.events)
@@ -788,7 +787,7 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 {
 	if (!p || p->state == LINK_CLOSED)
 		return;
-	double now_s = complain_clock_s();
+	double now_s = clock_mono_s();
 	struct completion done[COMPLETIONS_MAX];
 	pthread_mutex_lock(&p->lock);
 	bool connected = p->ev_connected, failed = p->ev_connect_failed, lost = p->ev_lost;
@@ -872,13 +871,13 @@ void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
 {
 	if (!p || p->state == LINK_CLOSED)
 		return;
-	double deadline_s = complain_clock_s() + (timeout_ms > 0 ? timeout_ms : 0) / 1000.0;
+	double deadline_s = clock_mono_s() + (timeout_ms > 0 ? timeout_ms : 0) / 1000.0;
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		size_t pending = outbox_count_class(&p->ob, MESSAGE_EVENT) +
 				 outbox_count_class(&p->ob, MESSAGE_STATE);
 		pthread_mutex_unlock(&p->lock);
-		if (pending == 0 || complain_clock_s() >= deadline_s)
+		if (pending == 0 || clock_mono_s() >= deadline_s)
 			break;
 		mqtt_publisher_poll(p);
 		sleep_ms(10);

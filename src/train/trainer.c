@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "train/trainer_kernels.h"
 
 /*
@@ -151,13 +152,6 @@ uint64_t trainer_split_rows(uint64_t n_rows, float validation_split)
 	/* Keras: int(n (1 - split)). The split arrives as a float (0.1f is 0.10000000149), so a small
 	 * allowance keeps 600 x 0.9 at 540 rather than 539. */
 	return (uint64_t)((double)n_rows * (1.0 - (double)validation_split) + 1e-3);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int check_data(const struct trainer_data *d, struct auscult_err *err)
@@ -558,7 +552,7 @@ static float validation_loss(struct trainer *t)
 int trainer_run_epoch(struct trainer *t, const volatile sig_atomic_t *stop,
 		      struct trainer_epoch_stats *stats)
 {
-	double t0 = now_s();
+	double t0 = clock_mono_s();
 	uint32_t B = t->cfg.batch_size;
 	trainer_rng_shuffle(&t->rng, t->perm, (uint32_t)t->n_train);
 	double weighted = 0.0;
@@ -579,7 +573,7 @@ int trainer_run_epoch(struct trainer *t, const volatile sig_atomic_t *stop,
 	stats->epoch = t->epoch;
 	stats->train_loss = (float)(weighted / (double)t->n_train);
 	stats->val_loss = validation_loss(t);
-	stats->seconds = now_s() - t0;
+	stats->seconds = clock_mono_s() - t0;
 	return AUSCULT_OK;
 }
 
