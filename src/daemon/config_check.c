@@ -64,8 +64,8 @@ static int model_facts_of(const struct daemon_config *cfg, size_t i, struct mode
 	return AUSCULT_OK;
 }
 
-static int check_monitor(const struct daemon_config *cfg, size_t i,
-			 const struct feature_params *fp, struct auscult_err *err)
+static int check_monitor(const struct daemon_config *cfg, size_t i, const struct feature_params *fp,
+			 struct auscult_err *err)
 {
 	const struct monitor_settings *ms = &cfg->monitors[i];
 	char key[64];
@@ -81,15 +81,16 @@ static int check_monitor(const struct daemon_config *cfg, size_t i,
 		audio_source_close(src);
 		if (rc) {
 			snprintf(key, sizeof(key), "monitors[%zu].source.path", i);
-			return daemon_config_fail(cfg, cfg->places[i].source_path, key, rc, err, "%s",
-						  why.msg);
+			return daemon_config_fail(cfg, cfg->places[i].source_path, key, rc, err,
+						  "%s", why.msg);
 		}
 	}
 	double context_s = (double)(fp->n_fft + (fp->n_stack - 1) * fp->hop_length) /
 			   (double)fp->sample_rate_hz;
 	if (ms->window_s < context_s) {
 		snprintf(key, sizeof(key), "monitors[%zu].window_s", i);
-		return daemon_config_fail(cfg, cfg->places[i].window_s, key, AUSCULT_ERR_INVALID, err,
+		return daemon_config_fail(cfg, cfg->places[i].window_s, key, AUSCULT_ERR_INVALID,
+					  err,
 					  "%g s is shorter than one input of the model (%.3f s of "
 					  "audio); make window_s at least that",
 					  ms->window_s, context_s);

@@ -28,7 +28,7 @@
 #define STATUS_EVERY_S 1.0
 #define BUSY_AFTER_CHANGE_S 5.0 /* discovery may go out over several polls after a (re)connect */
 #define QUEUE_PER_MONITOR 256
-#define STOP_WAIT_MS 600      /* per monitor thread, all stopping at once */
+#define STOP_WAIT_MS 600       /* per monitor thread, all stopping at once */
 #define SHUTDOWN_FLUSH_MS 1000 /* SIGTERM: leave within 2 s all told */
 #define END_FLUSH_MS 5000      /* inputs ended, events delivered: the last states */
 
@@ -342,9 +342,10 @@ int daemon_run(const char *config_path)
 				inputs_ended = true;
 				size_t left = undelivered_events(&d);
 				if (left > 0)
-					log_warn("every input has ended; %zu event(s) still wait for the "
-						 "broker: exiting once they are delivered (SIGTERM gives up)",
-						 left);
+					log_warn(
+						"every input has ended; %zu event(s) still wait for the "
+						"broker: exiting once they are delivered (SIGTERM gives up)",
+						left);
 			}
 			if (inputs_ended && undelivered_events(&d) == 0)
 				break;
@@ -361,7 +362,8 @@ int daemon_run(const char *config_path)
 		if (!busy) {
 			struct mqtt_publisher_stats st;
 			mqtt_publisher_stats(d.pub, &st);
-			busy = st.queued > 0; /* acknowledgements to collect, or a send window to refill */
+			/* acknowledgements to collect, or a send window to refill */
+			busy = st.queued > 0;
 		}
 		if (busy && now + BUSY_POLL_MS / 1000.0 < wake_s)
 			wake_s = now + BUSY_POLL_MS / 1000.0;

@@ -21,9 +21,9 @@
 #define AUSCULT_VERSION "unknown"
 #endif
 
-#define SEND_WINDOW 32          /* outbox messages unacknowledged at once */
-#define PAHO_MAX_INFLIGHT 64    /* room above the window for status and discovery messages */
-#define COMPLETIONS_MAX 256     /* acknowledgements recorded between two polls (>= 2 windows) */
+#define SEND_WINDOW 32       /* outbox messages unacknowledged at once */
+#define PAHO_MAX_INFLIGHT 64 /* room above the window for status and discovery messages */
+#define COMPLETIONS_MAX 256  /* acknowledgements recorded between two polls (>= 2 windows) */
 #define BACKOFF_MIN_S 1.0
 #define BACKOFF_MAX_S 15.0 /* events flow again within ~15 s of the broker's return */
 #define CONNECT_TIMEOUT_S 10
@@ -190,12 +190,18 @@ static void on_connect_success(void *ctx, MQTTAsync_successData *resp)
 static const char *connack_text(int code)
 {
 	switch (code) {
-	case 1: return "the broker refused MQTT 3.1.1 (unacceptable protocol version)";
-	case 2: return "the broker rejected the client id; check mqtt.client_id";
-	case 3: return "the broker says it is unavailable";
-	case 4: return "bad user name or password; check mqtt.username and mqtt.password_file";
-	case 5: return "not authorised; check mqtt.username and mqtt.password_file";
-	default: return NULL;
+	case 1:
+		return "the broker refused MQTT 3.1.1 (unacceptable protocol version)";
+	case 2:
+		return "the broker rejected the client id; check mqtt.client_id";
+	case 3:
+		return "the broker says it is unavailable";
+	case 4:
+		return "bad user name or password; check mqtt.username and mqtt.password_file";
+	case 5:
+		return "not authorised; check mqtt.username and mqtt.password_file";
+	default:
+		return NULL;
 	}
 }
 
@@ -205,8 +211,8 @@ static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
 	int code = resp ? resp->code : MQTTASYNC_FAILURE;
 	const char *text = connack_text(code);
 	if (!text)
-		text = resp && resp->message && resp->message[0] ? resp->message :
-								    MQTTAsync_strerror(code);
+		text = resp && resp->message && resp->message[0] ? resp->message
+								 : MQTTAsync_strerror(code);
 	pthread_mutex_lock(&p->lock);
 	p->ev_connect_failed = true;
 	p->connect_fail_code = code;
@@ -337,7 +343,8 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	p->tls = uri.tls;
 	size_t ulen = strlen(uri.host) + sizeof("ssl://:65535");
 	if ((p->server_uri = malloc(ulen)))
-		snprintf(p->server_uri, ulen, "%s://%s:%d", uri.tls ? "ssl" : "tcp", uri.host, uri.port);
+		snprintf(p->server_uri, ulen, "%s://%s:%d", uri.tls ? "ssl" : "tcp", uri.host,
+			 uri.port);
 	else
 		nomem = true;
 	if (s->password_file) {
@@ -632,8 +639,8 @@ static void start_connect(struct mqtt_publisher *p, double now_s)
 }
 
 /* Publishes a message that the outbox does not track (status, discovery). */
-static int send_untracked(struct mqtt_publisher *p, const char *topic, const char *payload,
-			  int qos, bool retained)
+static int send_untracked(struct mqtt_publisher *p, const char *topic, const char *payload, int qos,
+			  bool retained)
 {
 	MQTTAsync_message msg = MQTTAsync_message_initializer;
 	msg.payload = (void *)(uintptr_t)payload;
@@ -696,8 +703,8 @@ static void announce(struct mqtt_publisher *p, double now_s)
 		size_t k = p->announce_next;
 		bool clear = k < n_clear;
 		size_t j = clear ? k : k - n_clear;
-		const char *name = clear ? p->retired[j / HA_DISCOVERY_PER_MONITOR] :
-					   p->monitors[j / HA_DISCOVERY_PER_MONITOR];
+		const char *name = clear ? p->retired[j / HA_DISCOVERY_PER_MONITOR]
+					 : p->monitors[j / HA_DISCOVERY_PER_MONITOR];
 		struct auscult_err err;
 		int rc = ha_discovery_message(&hp, name, (int)(j % HA_DISCOVERY_PER_MONITOR), topic,
 					      sizeof(topic), payload, sizeof(payload), &err);
@@ -732,8 +739,8 @@ static void drain(struct mqtt_publisher *p, double now_s)
 {
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		struct outbox_msg *m = p->ob.inflight < SEND_WINDOW ? outbox_next_queued(&p->ob) :
-								      NULL;
+		struct outbox_msg *m = p->ob.inflight < SEND_WINDOW ? outbox_next_queued(&p->ob)
+								    : NULL;
 		if (!m) {
 			pthread_mutex_unlock(&p->lock);
 			return;
@@ -826,7 +833,8 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 	if (p->state == LINK_UP && lost)
 		handle_lost(p, now_s, cause);
 	if (p->state == LINK_UP && ha_online && p->ha_discovery) {
-		log_info("mqtt: Home Assistant is online; announcing %zu monitor(s)", p->n_monitors);
+		log_info("mqtt: Home Assistant is online; announcing %zu monitor(s)",
+			 p->n_monitors);
 		p->announce_pending = true;
 		p->announce_next = 0;
 	}
@@ -890,7 +898,7 @@ void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
 			 p->shown_uri);
 	if (p->state == LINK_UP) {
 		MQTTAsync_message msg = MQTTAsync_message_initializer;
-		msg.payload = (void *)(uintptr_t)"offline";
+		msg.payload = (void *)(uintptr_t) "offline";
 		msg.payloadlen = 7;
 		msg.qos = 1;
 		msg.retained = 1;

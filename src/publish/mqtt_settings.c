@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 const struct mqtt_setting mqtt_settings_table[MQTT_SETTINGS_COUNT] = {
-#define MQTT_SETTING_ROW(field, kind_, key_, min_, max_, def_)                                    \
-	[MQTT_SETTING_ID_##field] = { .key = key_,                                                \
-				      .kind = MQTT_SETTING_##kind_,                               \
-				      .offset = offsetof(struct mqtt_settings, field),            \
-				      .min = min_,                                                \
-				      .max = max_,                                                \
+#define MQTT_SETTING_ROW(field, kind_, key_, min_, max_, def_)                         \
+	[MQTT_SETTING_ID_##field] = { .key = key_,                                     \
+				      .kind = MQTT_SETTING_##kind_,                    \
+				      .offset = offsetof(struct mqtt_settings, field), \
+				      .min = min_,                                     \
+				      .max = max_,                                     \
 				      .def = def_ },
 	MQTT_SETTINGS(MQTT_SETTING_ROW)
 #undef MQTT_SETTING_ROW
@@ -216,8 +216,7 @@ static bool was_given(const struct mqtt_settings *s, const bool *given, enum mqt
 	return differs;
 }
 
-static int fault_at(struct mqtt_settings_fault *fault, enum mqtt_setting_id id, bool at_key,
-		    int rc)
+static int fault_at(struct mqtt_settings_fault *fault, enum mqtt_setting_id id, bool at_key, int rc)
 {
 	fault->id = id;
 	fault->at_key = at_key;
@@ -229,10 +228,11 @@ static int check_topic_prefix(const char *v, struct auscult_err *err)
 {
 	size_t len = strlen(v);
 	if (strpbrk(v, "#+"))
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "'%s' contains an MQTT wildcard ('#' or '+'), which cannot appear "
-				    "in a topic that is published to",
-				    v);
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"'%s' contains an MQTT wildcard ('#' or '+'), which cannot appear "
+			"in a topic that is published to",
+			v);
 	if (len == 0 || v[0] == '/' || v[len - 1] == '/' || strstr(v, "//"))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "'%s' has an empty topic level; write it without leading, "

@@ -18,28 +18,27 @@
 #define MQTT_SETTINGS(X)                                                                          \
 	/* "mqtt://host[:port]" or "mqtts://host[:port]" (TLS); tcp:// and ssl:// are synonyms */ \
 	X(uri, STRING, "mqtt.uri", 0, 0, "mqtt://localhost:1883")                                 \
-	/* NULL in the file: "auscult-<hostname>", deterministic so the broker can resume a       \
-	 * persistent session (filled in by mqtt_settings_validate) */                            \
-	X(client_id, STRING, "mqtt.client_id", 0, 0, NULL)                                       \
-	X(username, STRING, "mqtt.username", 0, 0, NULL)                                         \
+	/* NULL: "auscult-<hostname>" (mqtt_settings_validate), the same on every start */        \
+	X(client_id, STRING, "mqtt.client_id", 0, 0, NULL)                                        \
+	X(username, STRING, "mqtt.username", 0, 0, NULL)                                          \
 	/* the password is the file's first line, never in the YAML file */                       \
-	X(password_file, PATH, "mqtt.password_file", 0, 0, NULL)                                 \
+	X(password_file, PATH, "mqtt.password_file", 0, 0, NULL)                                  \
 	/* mqtts: CA bundle; NULL: the system's */                                                \
-	X(ca_file, PATH, "mqtt.ca_file", 0, 0, NULL)                                             \
+	X(ca_file, PATH, "mqtt.ca_file", 0, 0, NULL)                                              \
 	/* mqtts: client certificate and key (PEM) */                                             \
-	X(cert_file, PATH, "mqtt.cert_file", 0, 0, NULL)                                         \
-	X(key_file, PATH, "mqtt.key_file", 0, 0, NULL)                                           \
+	X(cert_file, PATH, "mqtt.cert_file", 0, 0, NULL)                                          \
+	X(key_file, PATH, "mqtt.key_file", 0, 0, NULL)                                            \
 	/* mqtts: verify the broker's certificate and host name */                                \
-	X(verify_server, BOOL, "mqtt.verify_server", 0, 1, "true")                               \
-	X(keepalive_s, INT, "mqtt.keepalive_s", 5, 3600, "30")                                   \
+	X(verify_server, BOOL, "mqtt.verify_server", 0, 1, "true")                                \
+	X(keepalive_s, INT, "mqtt.keepalive_s", 5, 3600, "30")                                    \
 	/* QoS of score messages; events are always QoS 1, state and status QoS 1 retained */     \
-	X(qos, INT, "mqtt.qos", 0, 2, "0")                                                       \
+	X(qos, INT, "mqtt.qos", 0, 2, "0")                                                        \
 	/* no '#', '+', or empty topic level */                                                   \
-	X(topic_prefix, STRING, "mqtt.topic_prefix", 0, 0, "auscult")                            \
+	X(topic_prefix, STRING, "mqtt.topic_prefix", 0, 0, "auscult")                             \
 	/* messages kept while the broker is away; scores are dropped first, events last */       \
-	X(offline_buffer, SIZE, "mqtt.offline_buffer", 10, 1000000, "1000")                      \
+	X(offline_buffer, SIZE, "mqtt.offline_buffer", 10, 1000000, "1000")                       \
 	/* Home Assistant MQTT discovery */                                                       \
-	X(ha_discovery, BOOL, "home_assistant.discovery", 0, 1, "true")                          \
+	X(ha_discovery, BOOL, "home_assistant.discovery", 0, 1, "true")                           \
 	X(ha_prefix, STRING, "home_assistant.prefix", 0, 0, "homeassistant")
 
 #define MQTT_SETTING_CTYPE_STRING char *
@@ -74,9 +73,8 @@ struct mqtt_setting {
 
 enum mqtt_setting_id {
 #define MQTT_SETTING_ID(field, kind, key, min, max, def) MQTT_SETTING_ID_##field,
-	MQTT_SETTINGS(MQTT_SETTING_ID)
+	MQTT_SETTINGS(MQTT_SETTING_ID) MQTT_SETTINGS_COUNT
 #undef MQTT_SETTING_ID
-	MQTT_SETTINGS_COUNT
 };
 
 extern const struct mqtt_setting mqtt_settings_table[MQTT_SETTINGS_COUNT];

@@ -56,9 +56,9 @@ static void write_silent_wav(const char *path)
 		size_t at;
 		uint32_t v;
 		int bytes;
-	} fields[] = { { 4, 36 + data, 4 }, { 16, 16, 4 }, { 20, 1, 2 },  { 22, 1, 2 },
-		       { 24, rate, 4 },     { 28, 2 * rate, 4 }, { 32, 2, 2 }, { 34, 16, 2 },
-		       { 40, data, 4 } };
+	} fields[] = { { 4, 36 + data, 4 }, { 16, 16, 4 },   { 20, 1, 2 },
+		       { 22, 1, 2 },        { 24, rate, 4 }, { 28, 2 * rate, 4 },
+		       { 32, 2, 2 },        { 34, 16, 2 },   { 40, data, 4 } };
 	memcpy(b, "RIFF", 4);
 	memcpy(b + 8, "WAVEfmt ", 8);
 	memcpy(b + 36, "data", 4);
@@ -228,10 +228,11 @@ static void model_fixtures(void **state)
 
 	join(path, sizeof(path), FIXTURE_DIR, "model_file_invalid.yaml");
 	assert_int_equal(check_path(path, &err), AUSCULT_ERR_FORMAT);
-	snprintf(want, sizeof(want),
-		 "%s:4:12: monitors[0].model: %s/not_a_model.am: not an auscult model file (it does "
-		 "not start with \"AUSCULTM\"); give the path of a model written by `auscult train`",
-		 path, dir);
+	snprintf(
+		want, sizeof(want),
+		"%s:4:12: monitors[0].model: %s/not_a_model.am: not an auscult model file (it does "
+		"not start with \"AUSCULTM\"); give the path of a model written by `auscult train`",
+		path, dir);
 	assert_string_equal(err.msg, want);
 }
 
@@ -262,18 +263,19 @@ static void model_exists_is_one_check(void **state)
 static void shared_model_checked_per_monitor(void **state)
 {
 	(void)state;
-	expect_check_fails("shared.yaml",
-			   "monitors:\n"
-			   "  - { name: a, source: { type: device }, model: long-context.am }\n"
-			   "  - { name: b, source: { type: device }, model: pump.am }\n"
-			   "  - name: c\n"
-			   "    source: { type: device }\n"
-			   "    model: long-context.am\n"
-			   "    window_s: 0.5\n"
-			   "    hop_s: 0.25\n",
-			   AUSCULT_ERR_INVALID,
-			   "7:15: monitors[2].window_s: 0.5 s is shorter than one input of the model "
-			   "(1.056 s of audio); make window_s at least that");
+	expect_check_fails(
+		"shared.yaml",
+		"monitors:\n"
+		"  - { name: a, source: { type: device }, model: long-context.am }\n"
+		"  - { name: b, source: { type: device }, model: pump.am }\n"
+		"  - name: c\n"
+		"    source: { type: device }\n"
+		"    model: long-context.am\n"
+		"    window_s: 0.5\n"
+		"    hop_s: 0.25\n",
+		AUSCULT_ERR_INVALID,
+		"7:15: monitors[2].window_s: 0.5 s is shorter than one input of the model "
+		"(1.056 s of audio); make window_s at least that");
 }
 
 /* A file source that is not audio, or lacks the channel asked for, is refused at start (it would
@@ -310,16 +312,17 @@ static void file_source_must_be_audio(void **state)
 static void window_shorter_than_model_context(void **state)
 {
 	(void)state;
-	expect_check_fails("short-window.yaml",
-			   "monitors:\n"
-			   "  - name: m\n"
-			   "    source: { type: device }\n"
-			   "    model: long-context.am\n"
-			   "    window_s: 0.5\n"
-			   "    hop_s: 0.25\n",
-			   AUSCULT_ERR_INVALID,
-			   "5:15: monitors[0].window_s: 0.5 s is shorter than one input of the model "
-			   "(1.056 s of audio); make window_s at least that");
+	expect_check_fails(
+		"short-window.yaml",
+		"monitors:\n"
+		"  - name: m\n"
+		"    source: { type: device }\n"
+		"    model: long-context.am\n"
+		"    window_s: 0.5\n"
+		"    hop_s: 0.25\n",
+		AUSCULT_ERR_INVALID,
+		"5:15: monitors[0].window_s: 0.5 s is shorter than one input of the model "
+		"(1.056 s of audio); make window_s at least that");
 	/* the same model with a long enough window passes */
 	struct auscult_err err;
 	int rc = check_text("long-window.yaml",
@@ -341,9 +344,9 @@ static void truncated_model_names_the_model(void **state)
 	write_text(dst, bytes, len / 2);
 	free(bytes);
 	struct auscult_err err;
-	int rc = check_text("cut.yaml",
-			    "monitors:\n  - name: m\n    source: { type: device }\n    model: cut.am\n",
-			    &err);
+	int rc = check_text(
+		"cut.yaml",
+		"monitors:\n  - name: m\n    source: { type: device }\n    model: cut.am\n", &err);
 	assert_int_equal(rc, AUSCULT_ERR_TRUNCATED);
 	char real_tmp[PATH_MAX], want[MSG_BUF];
 	assert_non_null(realpath(tmp_dir, real_tmp));
@@ -367,7 +370,8 @@ static void example_config_in_tree(void **state)
 			fail_msg("%s", err.msg);
 	} else {
 		assert_int_equal(rc, AUSCULT_ERR_IO);
-		assert_non_null(strstr(err.msg, ": monitors[0].model: cannot read the model file '"));
+		assert_non_null(
+			strstr(err.msg, ": monitors[0].model: cannot read the model file '"));
 		assert_non_null(strstr(err.msg, "/config/../models/pump_id00.am': No such file"));
 	}
 }

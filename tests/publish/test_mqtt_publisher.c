@@ -79,8 +79,9 @@ static void broker_write_conf(struct broker *b, const char *extra)
 {
 	FILE *f = fopen(b->conf, "w");
 	assert_non_null(f);
-	fprintf(f, "per_listener_settings false\nlistener %d 127.0.0.1\npersistence false\n"
-		   "log_dest stderr\n%s",
+	fprintf(f,
+		"per_listener_settings false\nlistener %d 127.0.0.1\npersistence false\n"
+		"log_dest stderr\n%s",
 		b->port, extra ? extra : "allow_anonymous true\n");
 	fclose(f);
 }
@@ -187,8 +188,8 @@ static int sub_arrived(void *ctx, char *topic, int topic_len, MQTTAsync_message 
 	if (s->msgs) {
 		struct rx *r = &s->msgs[s->n++];
 		snprintf(r->topic, sizeof(r->topic), "%s", topic);
-		int n = m->payloadlen < (int)sizeof(r->payload) - 1 ? m->payloadlen :
-								      (int)sizeof(r->payload) - 1;
+		int n = m->payloadlen < (int)sizeof(r->payload) - 1 ? m->payloadlen
+								    : (int)sizeof(r->payload) - 1;
 		memcpy(r->payload, m->payload, (size_t)n);
 		r->payload[n] = '\0';
 		r->retained = m->retained;
@@ -346,14 +347,14 @@ static void settings_for(struct mqtt_settings *s, char *uri, size_t uri_cap, int
 	memset(s, 0, sizeof(*s));
 	snprintf(uri, uri_cap, "mqtt://127.0.0.1:%d", port);
 	s->uri = uri;
-	s->client_id = (char *)(uintptr_t)"auscult-test";
+	s->client_id = (char *)(uintptr_t) "auscult-test";
 	s->keepalive_s = 10;
 	s->qos = 0;
 	s->topic_prefix = (char *)(uintptr_t)prefix;
 	s->offline_buffer = 1000;
 	s->verify_server = true;
 	s->ha_discovery = false;
-	s->ha_prefix = (char *)(uintptr_t)"homeassistant";
+	s->ha_prefix = (char *)(uintptr_t) "homeassistant";
 }
 
 static void pump(struct mqtt_publisher *p, int ms)
@@ -679,7 +680,7 @@ static void ha_discovery_announced_and_reannounced(void **state)
 	char uri[64];
 	settings_for(&s, uri, sizeof(uri), f->broker.port, "t7");
 	s.ha_discovery = true;
-	s.ha_prefix = (char *)(uintptr_t)"ha7";
+	s.ha_prefix = (char *)(uintptr_t) "ha7";
 	struct auscult_err err = { { 0 } };
 	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
 	const char *const names[] = { "pump", "fan" };
@@ -732,22 +733,24 @@ static void bad_settings_are_named(void **state)
 	struct mqtt_publisher *p = (struct mqtt_publisher *)&err; /* must become NULL */
 
 	settings_for(&s, uri, sizeof(uri), 1883, "t8");
-	s.password_file = (char *)(uintptr_t)"/nonexistent/auscult-pw";
+	s.password_file = (char *)(uintptr_t) "/nonexistent/auscult-pw";
 	assert_int_equal(mqtt_publisher_create(&p, &s, &err), AUSCULT_ERR_IO);
 	assert_null(p);
 	assert_non_null(strstr(err.msg, "mqtt.password_file: cannot read the password file "
 					"'/nonexistent/auscult-pw': No such file or directory"));
 
 	settings_for(&s, uri, sizeof(uri), 1883, "t8");
-	s.uri = (char *)(uintptr_t)"http://localhost:1883";
+	s.uri = (char *)(uintptr_t) "http://localhost:1883";
 	assert_int_equal(mqtt_publisher_create(&p, &s, &err), AUSCULT_ERR_INVALID);
-	assert_non_null(strstr(err.msg, "mqtt.uri: 'http://localhost:1883' has an unsupported scheme"));
+	assert_non_null(
+		strstr(err.msg, "mqtt.uri: 'http://localhost:1883' has an unsupported scheme"));
 
 	settings_for(&s, uri, sizeof(uri), 1883, "t8");
-	s.uri = (char *)(uintptr_t)"mqtts://localhost";
-	s.ca_file = (char *)(uintptr_t)"/nonexistent/ca.pem";
+	s.uri = (char *)(uintptr_t) "mqtts://localhost";
+	s.ca_file = (char *)(uintptr_t) "/nonexistent/ca.pem";
 	assert_int_equal(mqtt_publisher_create(&p, &s, &err), AUSCULT_ERR_IO);
-	assert_non_null(strstr(err.msg, "mqtt.ca_file: cannot read the CA file '/nonexistent/ca.pem'"));
+	assert_non_null(
+		strstr(err.msg, "mqtt.ca_file: cannot read the CA file '/nonexistent/ca.pem'"));
 
 	settings_for(&s, uri, sizeof(uri), 1883, "t8/");
 	assert_int_equal(mqtt_publisher_create(&p, &s, &err), AUSCULT_ERR_INVALID);
@@ -760,7 +763,7 @@ static void bad_settings_are_named(void **state)
 	close(fd);
 	settings_for(&s, uri, sizeof(uri), 1883, "t8");
 	s.password_file = pw;
-	s.username = (char *)(uintptr_t)"auscult";
+	s.username = (char *)(uintptr_t) "auscult";
 	assert_int_equal(mqtt_publisher_create(&p, &s, &err), AUSCULT_ERR_FORMAT);
 	assert_non_null(strstr(err.msg, "the MQTT password file is empty"));
 	FILE *f = fopen(pw, "w");
@@ -784,8 +787,8 @@ static void bad_settings_are_named(void **state)
 	assert_int_equal(rc, AUSCULT_OK);
 	assert_true(got > 0);
 	char want[200];
-	snprintf(want, sizeof(want), "%s: the MQTT password file is readable by everyone; chmod 600 it",
-		 pw);
+	snprintf(want, sizeof(want),
+		 "%s: the MQTT password file is readable by everyone; chmod 600 it", pw);
 	assert_non_null(strstr(logged, want));
 	assert_non_null(p);
 	assert_int_equal(mqtt_publisher_enqueue(p, "", "x", MESSAGE_EVENT), AUSCULT_ERR_INVALID);
@@ -874,7 +877,7 @@ static void tls_and_password(void **state)
 	char uri[64];
 	settings_for(&s, uri, sizeof(uri), f->broker.port, "t9");
 	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", f->broker.port2);
-	s.username = (char *)(uintptr_t)"auscult";
+	s.username = (char *)(uintptr_t) "auscult";
 	s.password_file = path[2];
 	s.ca_file = path[1];
 	struct auscult_err err;
@@ -981,7 +984,7 @@ static int will_child(const char *port, const char *prefix)
 	struct mqtt_settings s;
 	char uri[64];
 	settings_for(&s, uri, sizeof(uri), atoi(port), prefix);
-	s.client_id = (char *)(uintptr_t)"auscult-will-child";
+	s.client_id = (char *)(uintptr_t) "auscult-will-child";
 	struct auscult_err err;
 	struct mqtt_publisher *p;
 	if (mqtt_publisher_create(&p, &s, &err) != AUSCULT_OK)

@@ -71,8 +71,8 @@ static void the_table_covers_the_struct(void **state)
 		const struct mqtt_setting *m = &mqtt_settings_table[i];
 		assert_non_null(m->key);
 		assert_true(m->offset >= end); /* in order, no overlap */
-		size_t size = m->kind == MQTT_SETTING_BOOL  ? sizeof(bool)
-			      : m->kind == MQTT_SETTING_INT ? sizeof(int)
+		size_t size = m->kind == MQTT_SETTING_BOOL   ? sizeof(bool)
+			      : m->kind == MQTT_SETTING_INT  ? sizeof(int)
 			      : m->kind == MQTT_SETTING_SIZE ? sizeof(size_t)
 							     : sizeof(char *);
 		assert_true(m->offset - end < size || m->offset == end);
@@ -132,21 +132,29 @@ static void uri_parser(void **state)
 	static const struct {
 		const char *uri, *msg;
 	} bad[] = {
-		{ "http://h:1883", "'http://h:1883' has an unsupported scheme; write mqtt://HOST[:PORT] "
-				   "or mqtts://HOST[:PORT] (TLS)" },
-		{ "", "'' has an unsupported scheme; write mqtt://HOST[:PORT] or mqtts://HOST[:PORT] "
-		      "(TLS)" },
+		{ "http://h:1883",
+		  "'http://h:1883' has an unsupported scheme; write mqtt://HOST[:PORT] "
+		  "or mqtts://HOST[:PORT] (TLS)" },
+		{ "",
+		  "'' has an unsupported scheme; write mqtt://HOST[:PORT] or mqtts://HOST[:PORT] "
+		  "(TLS)" },
 		{ "mqtt://h:0", "'mqtt://h:0' has a bad port; expected 1 to 65535 after the ':'" },
-		{ "mqtt://h:65536", "'mqtt://h:65536' has a bad port; expected 1 to 65535 after the ':'" },
-		{ "mqtt://h:12x", "'mqtt://h:12x' has a bad port; expected 1 to 65535 after the ':'" },
-		{ "mqtts://:8883", "'mqtts://:8883' is not a broker address; write mqtt://HOST[:PORT] or "
-				   "mqtts://HOST[:PORT]" },
-		{ "mqtt://h/path", "'mqtt://h/path' is not a broker address; write mqtt://HOST[:PORT] "
-				   "or mqtts://HOST[:PORT]" },
-		{ "mqtt://[::1", "'mqtt://[::1' is not a broker address; write mqtt://HOST[:PORT] or "
-				 "mqtts://HOST[:PORT]" },
-		{ "mqtt://[::1]x", "'mqtt://[::1]x' is not a broker address; write mqtt://HOST[:PORT] "
-				   "or mqtts://HOST[:PORT]" },
+		{ "mqtt://h:65536",
+		  "'mqtt://h:65536' has a bad port; expected 1 to 65535 after the ':'" },
+		{ "mqtt://h:12x",
+		  "'mqtt://h:12x' has a bad port; expected 1 to 65535 after the ':'" },
+		{ "mqtts://:8883",
+		  "'mqtts://:8883' is not a broker address; write mqtt://HOST[:PORT] or "
+		  "mqtts://HOST[:PORT]" },
+		{ "mqtt://h/path",
+		  "'mqtt://h/path' is not a broker address; write mqtt://HOST[:PORT] "
+		  "or mqtts://HOST[:PORT]" },
+		{ "mqtt://[::1",
+		  "'mqtt://[::1' is not a broker address; write mqtt://HOST[:PORT] or "
+		  "mqtts://HOST[:PORT]" },
+		{ "mqtt://[::1]x",
+		  "'mqtt://[::1]x' is not a broker address; write mqtt://HOST[:PORT] "
+		  "or mqtts://HOST[:PORT]" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(mqtt_uri_parse(bad[i].uri, &u, &err), AUSCULT_ERR_INVALID);
