@@ -11,7 +11,7 @@
 #include "model/autoencoder.h"
 #include "model/model.h"
 #include "model/model_file.h"
-#include "model/model_info.h"
+#include "train/model_info.h"
 
 #define ROUNDS 5
 #define MAX_FILES 256

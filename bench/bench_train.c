@@ -5,9 +5,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "features/feature_params.h"
-#include "model/dataset.h"
-#include "model/trainer.h"
+#include "train/dataset.h"
+#include "train/trainer.h"
 
 /* What the issue measured for the same recipe and data in torch on one thread. */
 #define TORCH_1THREAD_S 0.29
@@ -32,7 +33,7 @@ int main(int argc, char **argv)
 {
 	int epochs = argc > 1 ? atoi(argv[1]) : 4;
 	const char *dir = argc > 2 && argv[2][0] ? argv[2]
-						  : AUSCULT_SHARED_DIR "/data/dcase2020_id00/train";
+						 : AUSCULT_SHARED_DIR "/data/dcase2020_id00/train";
 	int only_threads = argc > 3 ? atoi(argv[3]) : 0;
 	if (epochs < 2 || epochs > MAX_EPOCHS) {
 		fprintf(stderr, "bench_train: EPOCHS %d is out of range [2, %d]\n", epochs,
@@ -57,17 +58,15 @@ int main(int argc, char **argv)
 	}
 	struct feature_params fp;
 	feature_params_defaults(&fp);
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	double load_start_s = clock_mono_s();
 	if (dataset_load(&ds, &fp, NULL, NULL, &err)) {
 		fprintf(stderr, "bench_train: %s\n", err.msg);
 		dataset_free(&ds);
 		return 1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	double load_s = clock_mono_s() - load_start_s;
 	printf("features: %u files, %llu vectors in %.2f s\n", ds.n_files,
-	       (unsigned long long)ds.n_vectors,
-	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9);
+	       (unsigned long long)ds.n_vectors, load_s);
 
 	uint32_t *cols = malloc(ds.dim * sizeof(uint32_t));
 	if (!cols) {
@@ -76,8 +75,12 @@ int main(int argc, char **argv)
 	}
 	for (uint32_t j = 0; j < ds.dim; j++)
 		cols[j] = j;
-	struct trainer_data data = { .rows = ds.vectors, .n_rows = ds.n_vectors, .row_dim = ds.dim,
-				     .n_in = ds.dim, .in_cols = cols, .n_out = ds.dim,
+	struct trainer_data data = { .rows = ds.vectors,
+				     .n_rows = ds.n_vectors,
+				     .row_dim = ds.dim,
+				     .n_in = ds.dim,
+				     .in_cols = cols,
+				     .n_out = ds.dim,
 				     .out_cols = cols };
 	int status = 0;
 	int lo = only_threads ? only_threads : 1, hi = only_threads ? only_threads : 2;

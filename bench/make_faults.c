@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "audio/audio_source.h"
-#include "model/metrics.h"
+#include "train/metrics.h"
 
 /*
  * Two subcommands, used by bench/eval_detector.sh:

@@ -3,7 +3,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
 
 void complaint_init(struct complaint *c, double interval_min_s, double interval_max_s)
 {
@@ -91,11 +90,4 @@ void complain_clear(struct complaint *c, enum log_level level, const char *fmt, 
 	va_start(ap, fmt);
 	log_complaint(level, 0, fmt, ap);
 	va_end(ap);
-}
-
-double complain_clock_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -51,7 +51,4 @@ void complain(struct complaint *c, double now_s, enum log_level level, const cha
 void complain_clear(struct complaint *c, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Monotonic clock in seconds (CLOCK_MONOTONIC), for callers without an injected clock. */
-double complain_clock_s(void);
-
 #endif

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 static atomic_int current_level = LOG_LEVEL_INFO;
 
 void log_set_level(enum log_level level)
@@ -39,12 +41,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (getenv("JOURNAL_STREAM")) {
 		n = (size_t)snprintf(line, sizeof(line), "<%d>", prio[level]);
 	} else {
-		struct timespec ts;
+		int64_t ms = clock_wall_ms();
+		time_t s = (time_t)(ms / 1000);
 		struct tm tm;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		localtime_r(&ts.tv_sec, &tm);
+		localtime_r(&s, &tm);
 		n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ld %s: ", ts.tv_nsec / 1000000L,
+		n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03d %s: ", (int)(ms % 1000),
 				      tag[level]);
 	}
 	va_list ap;

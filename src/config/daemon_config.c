@@ -13,8 +13,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "model/model.h"
-#include "model/model_file.h"
+#include "publish/mqtt_settings.h"
 
 /* A config file is a few kilobytes; the cap keeps a wrong path (a WAV, a log) from eating memory. */
 #define CONFIG_FILE_MAX_BYTES (1024 * 1024)
@@ -106,6 +105,9 @@ struct loader {
 	bool have_doc;
 	struct daemon_config *cfg;
 	struct scope root;
+	struct opt root_table[SCOPE_MAX_OPTS]; /* root_opts with the MQTT settings' rows */
+	size_t n_root;
+	size_t mqtt_first; /* root_table index of mqtt_settings_table[0] */
 	struct scope *monitors; /* cfg->n_monitors scopes */
 	struct auscult_err *err;
 };
@@ -146,41 +148,16 @@ static const struct enum_name smoothing_names[] = {
 #define DC(field) offsetof(struct daemon_config, field)
 #define MS(field) offsetof(struct monitor_settings, field)
 
-/* The top level of the file. Keep config/auscultd.yaml in step with this table. */
+/* The top level of the file but the MQTT settings, which publish/mqtt_settings.h lists (they
+ * are added by root_table()). Keep config/auscultd.yaml in step with both. */
 static const struct opt root_opts[] = {
 	{ .key = "log_level", .type = OPT_ENUM, .offset = DC(log_level), .def = "info",
 	  .names = log_level_names },
-	{ .key = "mqtt.uri", .type = OPT_STRING, .offset = DC(mqtt.uri),
-	  .def = "mqtt://localhost:1883" },
-	/* NULL until validation fills in auscult-<hostname> */
-	{ .key = "mqtt.client_id", .type = OPT_STRING, .offset = DC(mqtt.client_id),
-	  .flags = OPTF_NULLABLE },
-	{ .key = "mqtt.username", .type = OPT_STRING, .offset = DC(mqtt.username),
-	  .flags = OPTF_NULLABLE },
+	/* root_table() puts every row of mqtt_settings_table here */
 	{ .key = "mqtt.password", .type = OPT_FORBIDDEN,
 	  .help = "passwords do not belong in the config file (it is often world-readable and "
 		  "gets copied around); put the password in a file readable only by auscultd and "
 		  "set mqtt.password_file to its path" },
-	{ .key = "mqtt.password_file", .type = OPT_PATH, .offset = DC(mqtt.password_file),
-	  .flags = OPTF_NULLABLE },
-	{ .key = "mqtt.ca_file", .type = OPT_PATH, .offset = DC(mqtt.ca_file), .flags = OPTF_NULLABLE },
-	{ .key = "mqtt.cert_file", .type = OPT_PATH, .offset = DC(mqtt.cert_file),
-	  .flags = OPTF_NULLABLE },
-	{ .key = "mqtt.key_file", .type = OPT_PATH, .offset = DC(mqtt.key_file),
-	  .flags = OPTF_NULLABLE },
-	{ .key = "mqtt.verify_server", .type = OPT_BOOL, .offset = DC(mqtt.verify_server),
-	  .def = "true" },
-	{ .key = "mqtt.keepalive_s", .type = OPT_INT, .offset = DC(mqtt.keepalive_s), .min = 5,
-	  .max = 3600, .def = "30" },
-	{ .key = "mqtt.qos", .type = OPT_INT, .offset = DC(mqtt.qos), .min = 0, .max = 2, .def = "0" },
-	{ .key = "mqtt.topic_prefix", .type = OPT_STRING, .offset = DC(mqtt.topic_prefix),
-	  .def = "auscult" },
-	{ .key = "mqtt.offline_buffer", .type = OPT_SIZE, .offset = DC(mqtt.offline_buffer),
-	  .min = 10, .max = 1000000, .def = "1000" },
-	{ .key = "home_assistant.discovery", .type = OPT_BOOL, .offset = DC(mqtt.ha_discovery),
-	  .def = "true" },
-	{ .key = "home_assistant.prefix", .type = OPT_STRING, .offset = DC(mqtt.ha_prefix),
-	  .def = "homeassistant" },
 	{ .key = "monitors", .type = OPT_CUSTOM, .flags = OPTF_REQUIRED, .set = set_monitors },
 };
 
@@ -227,8 +204,38 @@ static const struct opt monitor_opts[] = {
 
 #define N_ROOT_OPTS (sizeof(root_opts) / sizeof(root_opts[0]))
 #define N_MONITOR_OPTS (sizeof(monitor_opts) / sizeof(monitor_opts[0]))
-_Static_assert(N_ROOT_OPTS <= SCOPE_MAX_OPTS, "raise SCOPE_MAX_OPTS");
+_Static_assert(N_ROOT_OPTS + MQTT_SETTINGS_COUNT <= SCOPE_MAX_OPTS, "raise SCOPE_MAX_OPTS");
 _Static_assert(N_MONITOR_OPTS <= SCOPE_MAX_OPTS, "raise SCOPE_MAX_OPTS");
+
+/* The root scope's table: root_opts with one row per MQTT setting after log_level, mapped from
+ * mqtt_settings_table, so the loader holds no second copy of their keys, bounds or defaults. */
+static void root_table(struct loader *ld)
+{
+	static const enum opt_type types[] = {
+		[MQTT_SETTING_STRING] = OPT_STRING, [MQTT_SETTING_PATH] = OPT_PATH,
+		[MQTT_SETTING_BOOL] = OPT_BOOL,     [MQTT_SETTING_INT] = OPT_INT,
+		[MQTT_SETTING_SIZE] = OPT_SIZE,
+	};
+	size_t n = 0;
+	ld->root_table[n++] = root_opts[0];
+	ld->mqtt_first = n;
+	for (size_t i = 0; i < MQTT_SETTINGS_COUNT; i++) {
+		const struct mqtt_setting *m = &mqtt_settings_table[i];
+		ld->root_table[n++] = (struct opt){
+			.key = m->key,
+			.type = types[m->kind],
+			.offset = DC(mqtt) + m->offset,
+			.min = m->min,
+			.max = m->max,
+			/* a string without a default is optional: null is none */
+			.flags = !m->def ? OPTF_NULLABLE : 0,
+			.def = m->def,
+		};
+	}
+	for (size_t i = 1; i < N_ROOT_OPTS; i++)
+		ld->root_table[n++] = root_opts[i];
+	ld->n_root = n;
+}
 
 /* ---------------------------------------------------------------------------------------------
  * Messages
@@ -949,132 +956,24 @@ static int check_readable(struct loader *ld, const struct scope *sc, const char 
 	return AUSCULT_OK;
 }
 
-/* A topic level an MQTT client may publish under: no wildcards, no empty levels at the ends. */
-static int check_topic_prefix(struct loader *ld, const struct scope *sc, const char *okey,
-			      const char *v)
-{
-	int i = opt_index(sc, okey);
-	size_t len = strlen(v);
-	if (strpbrk(v, "#+"))
-		return fail_at(ld, sc->value_mark[i], okey, AUSCULT_ERR_INVALID,
-			       "'%s' contains an MQTT wildcard ('#' or '+'), which cannot appear in a "
-			       "topic that is published to",
-			       v);
-	if (v[0] == '/' || v[len - 1] == '/' || strstr(v, "//"))
-		return fail_at(ld, sc->value_mark[i], okey, AUSCULT_ERR_INVALID,
-			       "'%s' has an empty topic level; write it without leading, trailing or "
-			       "doubled '/'",
-			       v);
-	return AUSCULT_OK;
-}
-
+/* The MQTT settings are checked by their owner; the loader only says where in the file. */
 static int validate_mqtt(struct loader *ld)
 {
 	struct scope *sc = &ld->root;
-	struct mqtt_settings *m = &ld->cfg->mqtt;
-	int iu = opt_index(sc, "mqtt.uri");
-	bool tls;
-	const char *rest;
-	if (strncmp(m->uri, "mqtt://", 7) == 0) {
-		tls = false;
-		rest = m->uri + 7;
-	} else if (strncmp(m->uri, "mqtts://", 8) == 0) {
-		tls = true;
-		rest = m->uri + 8;
-	} else {
-		return fail_at(ld, sc->value_mark[iu], "mqtt.uri", AUSCULT_ERR_INVALID,
-			       "'%s' has an unsupported scheme; write mqtt://HOST[:PORT] or "
-			       "mqtts://HOST[:PORT] (TLS)",
-			       m->uri);
-	}
-	/* host, then an optional port; IPv6 literals come in brackets */
-	const char *colon = NULL;
-	const char *host_end;
-	if (*rest == '[') {
-		host_end = strchr(rest, ']');
-		if (!host_end)
-			goto bad_host;
-		host_end++;
-		if (*host_end == ':')
-			colon = host_end;
-		else if (*host_end)
-			goto bad_host;
-	} else {
-		colon = strchr(rest, ':');
-		host_end = colon ? colon : rest + strlen(rest);
-	}
-	if (host_end == rest || strcspn(rest, "/?# ") < (size_t)(host_end - rest))
-		goto bad_host;
-	if (colon) {
-		char *end = NULL;
-		errno = 0;
-		long port = strtol(colon + 1, &end, 10);
-		if (end == colon + 1 || *end || errno || port < 1 || port > 65535)
-			return fail_at(ld, sc->value_mark[iu], "mqtt.uri", AUSCULT_ERR_INVALID,
-				       "'%s' has a bad port; expected 1 to 65535 after the ':'", m->uri);
-	} else if (*host_end) {
-		goto bad_host;
-	}
-
-	static const char *const tls_keys[] = { "mqtt.ca_file", "mqtt.cert_file", "mqtt.key_file",
-						"mqtt.verify_server" };
-	for (size_t k = 0; k < 4 && !tls; k++) {
-		int i = opt_index(sc, tls_keys[k]);
-		if (sc->set[i])
-			return fail_at(ld, sc->key_mark[i], tls_keys[k], AUSCULT_ERR_INVALID,
-				       "only applies to TLS connections, but mqtt.uri is '%s'; use "
-				       "mqtts:// or remove this key",
-				       m->uri);
-	}
-	if (m->key_file && !m->cert_file)
-		return fail_at(ld, sc->key_mark[opt_index(sc, "mqtt.key_file")], "mqtt.key_file",
-			       AUSCULT_ERR_INVALID,
-			       "a client key needs its certificate; set mqtt.cert_file too");
-
-	const struct {
-		const char *key;
-		const char *path;
-		const char *what;
-	} files[] = {
-		{ "mqtt.password_file", m->password_file, "the password file" },
-		{ "mqtt.ca_file", m->ca_file, "the CA file" },
-		{ "mqtt.cert_file", m->cert_file, "the client certificate" },
-		{ "mqtt.key_file", m->key_file, "the client key" },
-	};
-	for (size_t k = 0; k < 4; k++) {
-		int rc;
-		if (files[k].path && (rc = check_readable(ld, sc, files[k].key, files[k].path,
-							  files[k].what)))
-			return rc;
-	}
-	if (m->password_file && !m->username)
-		return fail_at(ld, sc->key_mark[opt_index(sc, "mqtt.password_file")],
-			       "mqtt.password_file", AUSCULT_ERR_INVALID,
-			       "a password needs a user name; set mqtt.username too");
-
-	int rc;
-	if ((rc = check_topic_prefix(ld, sc, "mqtt.topic_prefix", m->topic_prefix)) ||
-	    (rc = check_topic_prefix(ld, sc, "home_assistant.prefix", m->ha_prefix)))
-		return rc;
-
-	if (!m->client_id) {
-		/* deterministic, so the broker can resume the session after a restart */
-		char host[256] = "";
-		if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
-			snprintf(host, sizeof(host), "host");
-		host[sizeof(host) - 1] = '\0';
-		size_t n = strlen("auscult-") + strlen(host) + 1;
-		m->client_id = malloc(n);
-		if (!m->client_id)
-			return auscult_fail(ld->err, AUSCULT_ERR_NOMEM, "%s: out of memory", ld->file);
-		snprintf(m->client_id, n, "auscult-%s", host);
-	}
-	return AUSCULT_OK;
-
-bad_host:
-	return fail_at(ld, sc->value_mark[iu], "mqtt.uri", AUSCULT_ERR_INVALID,
-		       "'%s' is not a broker address; write mqtt://HOST[:PORT] or mqtts://HOST[:PORT]",
-		       m->uri);
+	bool given[MQTT_SETTINGS_COUNT];
+	for (size_t i = 0; i < MQTT_SETTINGS_COUNT; i++)
+		given[i] = sc->set[ld->mqtt_first + i];
+	struct mqtt_settings_fault fault;
+	struct auscult_err why;
+	auscult_err_clear(&why);
+	int rc = mqtt_settings_validate(&ld->cfg->mqtt, given, &fault, &why);
+	if (rc == AUSCULT_OK)
+		return AUSCULT_OK;
+	if (rc == AUSCULT_ERR_NOMEM)
+		return auscult_fail(ld->err, rc, "%s: out of memory", ld->file);
+	size_t i = ld->mqtt_first + (size_t)fault.id;
+	yaml_mark_t mark = !sc->set[i] ? sc->start : fault.at_key ? sc->key_mark[i] : sc->value_mark[i];
+	return fail_at(ld, mark, sc->table[i].key, rc, "%s", why.msg);
 }
 
 static const char *source_type_word(enum audio_source_kind k)
@@ -1161,53 +1060,40 @@ static int validate_monitor(struct loader *ld, struct scope *sc)
 	return AUSCULT_OK;
 }
 
-/* Opens the model the monitor will run and checks that a scoring window holds at least one
- * stacked feature vector of it; the daemon must not start on a model it cannot use. */
-static int check_model(struct loader *ld, struct scope *sc)
+/* Keeps where each monitor's model, source.path and window_s are, for daemon/config_check.c. */
+static struct config_place place_of(yaml_mark_t m)
 {
-	struct monitor_settings *ms = sc->obj;
-	int im = opt_index(sc, "model");
-	char key[KEY_PATH_MAX];
-	join_key(key, sizeof(key), sc->path, "model");
-	int rc = check_readable(ld, sc, "model", ms->model_path, "the model file");
-	if (rc)
-		return rc;
-	struct model m;
-	struct auscult_err why;
-	auscult_err_clear(&why);
-	rc = model_load(&m, ms->model_path, &why);
-	if (rc)
-		return fail_at(ld, sc->value_mark[im], key, rc, "%s", why.msg);
-	const struct feature_params *fp = &m.features;
-	double context_s = (double)(fp->n_fft + (fp->n_stack - 1) * fp->hop_length) /
-			   (double)fp->sample_rate_hz;
-	uint32_t rate_hz = fp->sample_rate_hz;
-	model_free(&m);
-	if (ms->source_kind == AUDIO_SOURCE_FILE) {
-		/* A file that is not audio, or lacks the channel asked for, will not mend itself:
-		 * say so now rather than have the monitor retry it for ever. */
-		struct audio_source_config asc;
-		struct audio_source *src = NULL;
-		monitor_settings_source_config(ms, rate_hz, &asc);
-		auscult_err_clear(&why);
-		rc = audio_source_open(&src, &asc, &why);
-		audio_source_close(src);
-		if (rc) {
-			int ip = opt_index(sc, "source.path");
-			join_key(key, sizeof(key), sc->path, "source.path");
-			return fail_at(ld, sc->value_mark[ip], key, rc, "%s", why.msg);
-		}
-	}
-	if (ms->pipeline.window_s < context_s) {
+	return (struct config_place){ .line = m.line + 1, .column = m.column + 1 };
+}
+
+static int record_places(struct loader *ld)
+{
+	struct daemon_config *cfg = ld->cfg;
+	cfg->places = calloc(cfg->n_monitors, sizeof(*cfg->places));
+	if (!cfg->places)
+		return auscult_fail(ld->err, AUSCULT_ERR_NOMEM, "%s: out of memory", ld->file);
+	for (size_t i = 0; i < cfg->n_monitors; i++) {
+		const struct scope *sc = &ld->monitors[i];
+		int im = opt_index(sc, "model"), ip = opt_index(sc, "source.path");
 		int iw = opt_index(sc, "window_s");
-		yaml_mark_t mark = sc->set[iw] ? sc->value_mark[iw] : sc->value_mark[im];
-		join_key(key, sizeof(key), sc->path, "window_s");
-		return fail_at(ld, mark, key, AUSCULT_ERR_INVALID,
-			       "%g s is shorter than one input of the model (%.3f s of audio); make "
-			       "window_s at least that",
-			       ms->pipeline.window_s, context_s);
+		struct monitor_places *p = &cfg->places[i];
+		p->model = place_of(sc->value_mark[im]);
+		p->source_path = sc->set[ip] ? place_of(sc->value_mark[ip]) : p->model;
+		p->window_s = sc->set[iw] ? place_of(sc->value_mark[iw]) : p->model;
 	}
 	return AUSCULT_OK;
+}
+
+int daemon_config_fail(const struct daemon_config *cfg, struct config_place at, const char *key,
+		       int status, struct auscult_err *err, const char *fmt, ...)
+{
+	char msg[AUSCULT_ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return auscult_fail(err, status, "%s:%zu:%zu: %s: %s", cfg->path, at.line, at.column, key,
+			    msg);
 }
 
 static int validate(struct loader *ld)
@@ -1238,11 +1124,8 @@ static int validate(struct loader *ld)
 				       cfg->monitors[i].name, j, first.line + 1);
 		}
 	}
-	/* Models last: they are the slowest check, and every cheaper fault is reported first. */
-	for (size_t i = 0; i < cfg->n_monitors; i++) {
-		if ((rc = check_model(ld, &ld->monitors[i])))
-			return rc;
-	}
+	if ((rc = record_places(ld)))
+		return rc;
 	return AUSCULT_OK;
 }
 
@@ -1383,16 +1266,7 @@ void daemon_config_free(struct daemon_config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->path);
-	struct mqtt_settings *m = &cfg->mqtt;
-	free(m->uri);
-	free(m->client_id);
-	free(m->username);
-	free(m->password_file);
-	free(m->ca_file);
-	free(m->cert_file);
-	free(m->key_file);
-	free(m->topic_prefix);
-	free(m->ha_prefix);
+	mqtt_settings_free(&cfg->mqtt);
 	for (size_t i = 0; cfg->monitors && i < cfg->n_monitors; i++) {
 		struct monitor_settings *ms = &cfg->monitors[i];
 		free(ms->name);
@@ -1401,6 +1275,7 @@ void daemon_config_free(struct daemon_config *cfg)
 		free(ms->model_path);
 	}
 	free(cfg->monitors);
+	free(cfg->places);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1426,7 +1301,8 @@ int daemon_config_load(struct daemon_config *cfg, const char *path, struct auscu
 		goto fail;
 	}
 
-	scope_init(&ld.root, root_opts, N_ROOT_OPTS, cfg, "");
+	root_table(&ld);
+	scope_init(&ld.root, ld.root_table, ld.n_root, cfg, "");
 	if ((rc = apply_defaults(&ld, &ld.root)) || (rc = parse_document(&ld)))
 		goto fail;
 

@@ -10,27 +10,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "pipeline/pipeline.h"
-
-/* The MQTT connection and topics (YAML section `mqtt:`). All strings owned (malloc'd). */
-struct mqtt_settings {
-	char *uri;           /* "mqtt://host:port" or "mqtts://host:port"; default mqtt://localhost:1883 */
-	char *client_id;     /* default "auscult-<hostname>" (deterministic, so the broker can
-				resume a persistent session) */
-	char *username;      /* NULL: none */
-	char *password_file; /* NULL: none; the password is the file's first line, never in YAML */
-	char *ca_file;       /* mqtts: CA bundle; NULL: the system's */
-	char *cert_file;     /* mqtts: client certificate (PEM); NULL: none */
-	char *key_file;      /* mqtts: client key (PEM); NULL: none */
-	bool verify_server;  /* mqtts: verify the broker's certificate and host name; default true */
-	int keepalive_s;     /* default 30, range [5, 3600] */
-	int qos;             /* QoS of score messages, 0..2, default 0 (events are always QoS 1,
-				state and status QoS 1 retained) */
-	char *topic_prefix;  /* default "auscult"; no '#', '+', or trailing '/' */
-	size_t offline_buffer; /* messages kept while the broker is away, default 1000, [10, 1000000];
-				  scores are dropped first, events last */
-	bool ha_discovery;   /* Home Assistant MQTT discovery, default true */
-	char *ha_prefix;     /* default "homeassistant" */
-};
+#include "publish/mqtt_settings.h"
 
 /* One monitored machine (YAML list `monitors:`). All strings owned. */
 struct monitor_settings {
@@ -54,20 +34,35 @@ struct monitor_settings {
 	double publish_interval_s; /* score messages at most this often, default 1.0 s, [0.1, 3600] */
 };
 
+/* A place in the config file, 1-based as messages show it. */
+struct config_place {
+	size_t line, column;
+};
+
+/* Where a monitor's keys are, for the checks made after loading (daemon/config_check.c). */
+struct monitor_places {
+	struct config_place model;       /* the value of `model` */
+	struct config_place source_path; /* the value of source.path; of `model` when absent */
+	struct config_place window_s;    /* the value of window_s; of `model` when not written */
+};
+
 struct daemon_config {
 	char *path;                /* the file this was read from */
 	enum log_level log_level;  /* YAML `log_level`, default info */
 	struct mqtt_settings mqtt;
 	size_t n_monitors;         /* at least 1 */
 	struct monitor_settings *monitors;
+	struct monitor_places *places; /* n_monitors: where each monitor's keys are */
 };
 
 /*
- * Reads and validates path into a fresh cfg (defaults, then the file, then validation; model
- * files are opened and checked with model_load). On any fault returns non-zero with err set to
+ * Reads and validates path into a fresh cfg (defaults, then the file, then validation). It
+ * reads no model and opens no audio: daemon/config_check.h checks those files afterwards. On
+ * any fault returns non-zero with err set to
  * "FILE:LINE:COL: KEY: MESSAGE" (e.g. "auscultd.yaml:12:5: monitors[0].window_s: -1 is out of
  * range [0.2, 60]") and leaves cfg zeroed. Unknown keys, wrong types, out-of-range values,
- * duplicate monitor names, a missing or invalid model file are all faults.
+ * duplicate monitor names, an unreadable source.path or
+ * MQTT file are all faults.
  *
  * Relative paths in the file (model, source.path, mqtt.password_file, ca_file, cert_file,
  * key_file) are resolved against the config file's folder and stored absolute. Faults of the
@@ -80,6 +75,13 @@ int daemon_config_load(struct daemon_config *cfg, const char *path, struct auscu
 
 /* Frees everything cfg owns and zeroes it. NULL-safe. */
 void daemon_config_free(struct daemon_config *cfg);
+
+/* Fails with "FILE:LINE:COL: key: message" for a fault found after loading (at: from
+ * cfg->places). Returns status. */
+__attribute__((format(printf, 6, 7))) int daemon_config_fail(const struct daemon_config *cfg,
+								struct config_place at, const char *key,
+								int status, struct auscult_err *err,
+								const char *fmt, ...);
 
 /* Fills an audio_source_config pointing into ms's strings (valid while ms lives). */
 void monitor_settings_source_config(const struct monitor_settings *ms, uint32_t output_rate_hz,

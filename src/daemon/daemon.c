@@ -11,8 +11,10 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "config/daemon_config.h"
+#include "daemon/config_check.h"
 #include "daemon/message_queue.h"
 #include "daemon/monitor.h"
 #include "daemon/sd_notify.h"
@@ -26,7 +28,7 @@
 #define STATUS_EVERY_S 1.0
 #define BUSY_AFTER_CHANGE_S 5.0 /* discovery may go out over several polls after a (re)connect */
 #define QUEUE_PER_MONITOR 256
-#define STOP_WAIT_MS 600      /* per monitor thread, all stopping at once */
+#define STOP_WAIT_MS 600       /* per monitor thread, all stopping at once */
 #define SHUTDOWN_FLUSH_MS 1000 /* SIGTERM: leave within 2 s all told */
 #define END_FLUSH_MS 5000      /* inputs ended, events delivered: the last states */
 
@@ -74,13 +76,6 @@ static int install_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int daemon_check_config(const char *path, FILE *out, FILE *err_out)
 {
 	struct daemon_config cfg;
@@ -88,6 +83,11 @@ int daemon_check_config(const char *path, FILE *out, FILE *err_out)
 	memset(&cfg, 0, sizeof(cfg));
 	if (daemon_config_load(&cfg, path, &err) != AUSCULT_OK) {
 		fprintf(err_out, "%s\n", err.msg);
+		return 1;
+	}
+	if (config_check_files(&cfg, &err) != AUSCULT_OK) {
+		fprintf(err_out, "%s\n", err.msg);
+		daemon_config_free(&cfg);
 		return 1;
 	}
 	fprintf(out, "%s: OK (%zu monitor%s:", path, cfg.n_monitors,
@@ -177,26 +177,6 @@ static int announce_monitors(struct daemon_state *d, const struct daemon_config 
 	return rc;
 }
 
-static bool str_differs(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
-static bool mqtt_settings_differ(const struct mqtt_settings *a, const struct mqtt_settings *b)
-{
-	return str_differs(a->uri, b->uri) || str_differs(a->client_id, b->client_id) ||
-	       str_differs(a->username, b->username) ||
-	       str_differs(a->password_file, b->password_file) ||
-	       str_differs(a->ca_file, b->ca_file) || str_differs(a->cert_file, b->cert_file) ||
-	       str_differs(a->key_file, b->key_file) || a->verify_server != b->verify_server ||
-	       a->keepalive_s != b->keepalive_s || a->qos != b->qos ||
-	       str_differs(a->topic_prefix, b->topic_prefix) ||
-	       a->offline_buffer != b->offline_buffer || a->ha_discovery != b->ha_discovery ||
-	       str_differs(a->ha_prefix, b->ha_prefix);
-}
-
 /* SIGHUP: a fresh config replaces the running one only when all of it is valid and starts. */
 static void reload(struct daemon_state *d, const char *path)
 {
@@ -208,8 +188,13 @@ static void reload(struct daemon_state *d, const char *path)
 		log_error("reload: %s; keeping the running configuration", err.msg);
 		return;
 	}
+	if (config_check_files(&fresh, &err) != AUSCULT_OK) {
+		log_error("reload: %s; keeping the running configuration", err.msg);
+		daemon_config_free(&fresh);
+		return;
+	}
 	struct mqtt_publisher *new_pub = NULL;
-	bool new_link = mqtt_settings_differ(&d->cfg.mqtt, &fresh.mqtt);
+	bool new_link = !mqtt_settings_equal(&d->cfg.mqtt, &fresh.mqtt);
 	if (new_link && mqtt_publisher_create(&new_pub, &fresh.mqtt, &err) != AUSCULT_OK) {
 		log_error("reload: %s; keeping the running configuration", err.msg);
 		daemon_config_free(&fresh);
@@ -279,6 +264,11 @@ int daemon_run(const char *config_path)
 		log_error("%s", err.msg);
 		return 1;
 	}
+	if (config_check_files(&d.cfg, &err) != AUSCULT_OK) {
+		log_error("%s", err.msg);
+		daemon_config_free(&d.cfg);
+		return 1;
+	}
 	log_set_level(d.cfg.log_level);
 	autoencoder_set_blas_threads(1);
 	sigset_t wait_mask; /* the mask as it was: what pselect waits with */
@@ -306,7 +296,7 @@ int daemon_run(const char *config_path)
 	uint64_t wd_usec = sd_watchdog_usec();
 	double wd_every_s = wd_usec ? (double)wd_usec / 2e6 : 0.0, wd_next_s = 0.0;
 	double status_next_s = 0.0;
-	double busy_until_s = mono_s() + BUSY_AFTER_CHANGE_S;
+	double busy_until_s = clock_mono_s() + BUSY_AFTER_CHANGE_S;
 	bool was_connected = false;
 	bool inputs_ended = false;
 	while (!stop_requested) {
@@ -314,20 +304,20 @@ int daemon_run(const char *config_path)
 			reload_requested = 0;
 			char reloading[64];
 			snprintf(reloading, sizeof(reloading), "RELOADING=1\nMONOTONIC_USEC=%.0f",
-				 floor(mono_s() * 1e6));
+				 floor(clock_mono_s() * 1e6));
 			sd_notify_send(reloading);
 			reload(&d, config_path);
 			/* systemd holds the unit in "reloading" until READY=1, whether the file was
 			 * applied or refused: send it once audio flows, at once if it still does. */
 			d.ready_sent = false;
 			status_next_s = 0.0;
-			busy_until_s = mono_s() + BUSY_AFTER_CHANGE_S;
+			busy_until_s = clock_mono_s() + BUSY_AFTER_CHANGE_S;
 		}
 		message_queue_clear_wake(&d.q);
 		drain(&d);
 		mqtt_publisher_poll(d.pub);
 
-		double now = mono_s();
+		double now = clock_mono_s();
 		bool connected = mqtt_publisher_connected(d.pub);
 		if (connected != was_connected) {
 			was_connected = connected;
@@ -352,9 +342,10 @@ int daemon_run(const char *config_path)
 				inputs_ended = true;
 				size_t left = undelivered_events(&d);
 				if (left > 0)
-					log_warn("every input has ended; %zu event(s) still wait for the "
-						 "broker: exiting once they are delivered (SIGTERM gives up)",
-						 left);
+					log_warn(
+						"every input has ended; %zu event(s) still wait for the "
+						"broker: exiting once they are delivered (SIGTERM gives up)",
+						left);
 			}
 			if (inputs_ended && undelivered_events(&d) == 0)
 				break;
@@ -371,7 +362,8 @@ int daemon_run(const char *config_path)
 		if (!busy) {
 			struct mqtt_publisher_stats st;
 			mqtt_publisher_stats(d.pub, &st);
-			busy = st.queued > 0; /* acknowledgements to collect, or a send window to refill */
+			/* acknowledgements to collect, or a send window to refill */
+			busy = st.queued > 0;
 		}
 		if (busy && now + BUSY_POLL_MS / 1000.0 < wake_s)
 			wake_s = now + BUSY_POLL_MS / 1000.0;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 /* Every payload of <prefix>/<monitor>/state: the detector's states, and `learning` (a monitor
  * recording and training its model). An enum sensor refuses a value missing from this list. */

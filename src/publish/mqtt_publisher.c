@@ -12,6 +12,7 @@
 
 #include <MQTTAsync.h>
 
+#include "common/clock.h"
 #include "common/complain.h"
 #include "common/log.h"
 #include "publish/ha_discovery.h"
@@ -20,9 +21,9 @@
 #define AUSCULT_VERSION "unknown"
 #endif
 
-#define SEND_WINDOW 32          /* outbox messages unacknowledged at once */
-#define PAHO_MAX_INFLIGHT 64    /* room above the window for status and discovery messages */
-#define COMPLETIONS_MAX 256     /* acknowledgements recorded between two polls (>= 2 windows) */
+#define SEND_WINDOW 32       /* outbox messages unacknowledged at once */
+#define PAHO_MAX_INFLIGHT 64 /* room above the window for status and discovery messages */
+#define COMPLETIONS_MAX 256  /* acknowledgements recorded between two polls (>= 2 windows) */
 #define BACKOFF_MIN_S 1.0
 #define BACKOFF_MAX_S 15.0 /* events flow again within ~15 s of the broker's return */
 #define CONNECT_TIMEOUT_S 10
@@ -135,54 +136,6 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-/* Translates mqtt:// and mqtts:// to Paho's tcp:// and ssl://, adding the default port. */
-static int paho_uri(const char *uri, char **out, bool *tls, struct auscult_err *err)
-{
-	static const struct {
-		const char *scheme, *paho;
-		bool tls;
-		int port;
-	} schemes[] = {
-		{ "mqtt://", "tcp://", false, 1883 },
-		{ "tcp://", "tcp://", false, 1883 },
-		{ "mqtts://", "ssl://", true, 8883 },
-		{ "ssl://", "ssl://", true, 8883 },
-	};
-	*out = NULL;
-	if (!uri || !uri[0])
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "mqtt.uri: empty; expected mqtt://host:port or mqtts://host:port");
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t n = strlen(schemes[i].scheme);
-		if (strncmp(uri, schemes[i].scheme, n) != 0)
-			continue;
-		const char *host = uri + n;
-		if (!host[0] || host[0] == ':' || strchr(host, '/'))
-			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "mqtt.uri: '%s' has no host or has a path; expected "
-					    "%shost:port",
-					    uri, schemes[i].scheme);
-		/* A port is present if a ':' follows the host (after the ']' of an IPv6 literal). */
-		const char *after = strrchr(host, ']');
-		bool has_port = strchr(after ? after : host, ':') != NULL;
-		size_t len = strlen(schemes[i].paho) + strlen(host) + 8;
-		char *s = malloc(len);
-		if (!s)
-			return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt.uri: out of memory");
-		if (has_port)
-			snprintf(s, len, "%s%s", schemes[i].paho, host);
-		else
-			snprintf(s, len, "%s%s:%d", schemes[i].paho, host, schemes[i].port);
-		*out = s;
-		*tls = schemes[i].tls;
-		return AUSCULT_OK;
-	}
-	return auscult_fail(err, AUSCULT_ERR_INVALID,
-			    "mqtt.uri: '%s' has an unknown scheme; expected mqtt://host:port or "
-			    "mqtts://host:port",
-			    uri);
-}
-
 /* Reads the password: the file's first line without its line end. */
 static int read_password(const char *path, char **out, struct auscult_err *err)
 {
@@ -217,14 +170,6 @@ static int read_password(const char *path, char **out, struct auscult_err *err)
 	return AUSCULT_OK;
 }
 
-static int check_readable(const char *path, const char *key, struct auscult_err *err)
-{
-	if (path && access(path, R_OK) != 0)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read %s: %s; fix %s", path, key,
-				    strerror(errno), key);
-	return AUSCULT_OK;
-}
-
 /* ---- Paho callbacks (Paho's thread): record, never block, never call Paho ---- */
 
 static void copy_text(char *dst, size_t cap, const char *src, const char *fallback)
@@ -245,12 +190,18 @@ static void on_connect_success(void *ctx, MQTTAsync_successData *resp)
 static const char *connack_text(int code)
 {
 	switch (code) {
-	case 1: return "the broker refused MQTT 3.1.1 (unacceptable protocol version)";
-	case 2: return "the broker rejected the client id; check mqtt.client_id";
-	case 3: return "the broker says it is unavailable";
-	case 4: return "bad user name or password; check mqtt.username and mqtt.password_file";
-	case 5: return "not authorised; check mqtt.username and mqtt.password_file";
-	default: return NULL;
+	case 1:
+		return "the broker refused MQTT 3.1.1 (unacceptable protocol version)";
+	case 2:
+		return "the broker rejected the client id; check mqtt.client_id";
+	case 3:
+		return "the broker says it is unavailable";
+	case 4:
+		return "bad user name or password; check mqtt.username and mqtt.password_file";
+	case 5:
+		return "not authorised; check mqtt.username and mqtt.password_file";
+	default:
+		return NULL;
 	}
 }
 
@@ -260,8 +211,8 @@ static void on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
 	int code = resp ? resp->code : MQTTASYNC_FAILURE;
 	const char *text = connack_text(code);
 	if (!text)
-		text = resp && resp->message && resp->message[0] ? resp->message :
-								    MQTTAsync_strerror(code);
+		text = resp && resp->message && resp->message[0] ? resp->message
+								 : MQTTAsync_strerror(code);
 	pthread_mutex_lock(&p->lock);
 	p->ev_connect_failed = true;
 	p->connect_fail_code = code;
@@ -356,73 +307,60 @@ static void on_disconnect_failed(void *ctx, MQTTAsync_failureData *resp)
 
 /* ---- create / destroy ---- */
 
-int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_settings *s,
+int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_settings *settings,
 			  struct auscult_err *err)
 {
 	*out = NULL;
 	int rc;
 	bool nomem = false;
+	/* Validated on a copy: validation fills in the default client id. */
+	struct mqtt_settings copy;
+	const struct mqtt_settings *s = &copy;
+	if ((rc = mqtt_settings_copy(&copy, settings, err)))
+		return rc;
+	struct mqtt_settings_fault fault;
+	struct auscult_err why;
+	if ((rc = mqtt_settings_validate(&copy, NULL, &fault, &why))) {
+		auscult_fail(err, rc, "%s: %s", mqtt_settings_table[fault.id].key, why.msg);
+		mqtt_settings_free(&copy);
+		return rc;
+	}
+	struct mqtt_uri uri;
+	mqtt_uri_parse(s->uri, &uri, NULL); /* valid: validated above */
 	struct mqtt_publisher *p = calloc(1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		mqtt_settings_free(&copy);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
+	}
 	if (pthread_mutex_init(&p->lock, NULL) != 0) {
 		free(p);
+		mqtt_settings_free(&copy);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: cannot create a mutex");
 	}
 
-	const char *prefix = s->topic_prefix ? s->topic_prefix : "auscult";
+	const char *prefix = s->topic_prefix;
 	size_t plen = strlen(prefix);
-	if (plen == 0 || strpbrk(prefix, "#+") || prefix[plen - 1] == '/' || plen > 200) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "mqtt.topic_prefix: '%s' is not usable; expected 1..200 "
-				  "characters without '#', '+' or a trailing '/'",
-				  prefix);
-		goto fail;
-	}
-	if (s->qos < 0 || s->qos > 2) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID, "mqtt.qos: %d is out of range [0, 2]",
-				  s->qos);
-		goto fail;
-	}
-	if (s->offline_buffer < 1) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "mqtt.offline_buffer: 0 is out of range [10, 1000000]");
-		goto fail;
-	}
-	rc = paho_uri(s->uri ? s->uri : "mqtt://localhost:1883", &p->server_uri, &p->tls, err);
-	if (rc)
-		goto fail;
-	if (!p->tls && (s->cert_file || s->key_file))
-		log_warn("mqtt.uri: '%s' is not mqtts://, so cert_file and key_file are ignored",
-			 s->uri);
-	if (p->tls) {
-		if ((rc = check_readable(s->ca_file, "mqtt.ca_file", err)) ||
-		    (rc = check_readable(s->cert_file, "mqtt.cert_file", err)) ||
-		    (rc = check_readable(s->key_file, "mqtt.key_file", err)))
-			goto fail;
-	}
+	p->tls = uri.tls;
+	size_t ulen = strlen(uri.host) + sizeof("ssl://:65535");
+	if ((p->server_uri = malloc(ulen)))
+		snprintf(p->server_uri, ulen, "%s://%s:%d", uri.tls ? "ssl" : "tcp", uri.host,
+			 uri.port);
+	else
+		nomem = true;
 	if (s->password_file) {
 		rc = read_password(s->password_file, &p->password, err);
 		if (rc)
 			goto fail;
 	}
 
-	char host[256] = "auscult";
-	char default_id[300];
-	if (!s->client_id || !s->client_id[0]) {
-		gethostname(host, sizeof(host) - 1);
-		host[sizeof(host) - 1] = '\0';
-		snprintf(default_id, sizeof(default_id), "auscult-%s", host);
-	}
-	p->shown_uri = dup_or_null(s->uri ? s->uri : "mqtt://localhost:1883", &nomem);
-	p->client_id = dup_or_null(s->client_id && s->client_id[0] ? s->client_id : default_id,
-				   &nomem);
+	p->shown_uri = dup_or_null(s->uri, &nomem);
+	p->client_id = dup_or_null(s->client_id, &nomem);
 	p->username = dup_or_null(s->username, &nomem);
 	p->ca_file = dup_or_null(s->ca_file, &nomem);
 	p->cert_file = dup_or_null(s->cert_file, &nomem);
 	p->key_file = dup_or_null(s->key_file, &nomem);
 	p->prefix = dup_or_null(prefix, &nomem);
-	p->ha_prefix = dup_or_null(s->ha_prefix ? s->ha_prefix : "homeassistant", &nomem);
+	p->ha_prefix = dup_or_null(s->ha_prefix, &nomem);
 	p->status_topic = malloc(plen + sizeof("/status"));
 	p->ha_status_topic = p->ha_prefix ? malloc(strlen(p->ha_prefix) + sizeof("/status")) : NULL;
 	if (nomem || !p->status_topic || !p->ha_status_topic) {
@@ -432,7 +370,7 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	sprintf(p->status_topic, "%s/status", prefix);
 	sprintf(p->ha_status_topic, "%s/status", p->ha_prefix);
 	p->verify_server = s->verify_server;
-	p->keepalive_s = s->keepalive_s > 0 ? s->keepalive_s : 30;
+	p->keepalive_s = s->keepalive_s;
 	p->score_qos = s->qos;
 	p->ha_discovery = s->ha_discovery;
 
@@ -466,17 +404,17 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	p->state = LINK_DOWN;
 	p->backoff_s = BACKOFF_MIN_S;
 	p->next_attempt_s = 0.0;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	p->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
-		 (uint64_t)(uintptr_t)p;
+	p->rng = ((uint64_t)clock_mono_ns() << 20) ^ (uint64_t)clock_wall_ms() ^
+		 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)p;
 	if (p->rng == 0)
 		p->rng = 0x9e3779b97f4a7c15ull;
 	*out = p;
+	mqtt_settings_free(&copy);
 	return AUSCULT_OK;
 fail:
 	p->state = LINK_CLOSED;
 	mqtt_publisher_destroy(p);
+	mqtt_settings_free(&copy);
 	return rc;
 }
 
@@ -609,9 +547,9 @@ int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, c
 		 total_scores = p->ob.dropped_scores;
 	size_t cap = p->ob.capacity;
 	if (drop.events)
-		log_now = complaint_failed(&p->event_drop_complaint, complain_clock_s(), &suppressed);
+		log_now = complaint_failed(&p->event_drop_complaint, clock_mono_s(), &suppressed);
 	else if (lost)
-		log_now = complaint_failed(&p->drop_complaint, complain_clock_s(), &suppressed);
+		log_now = complaint_failed(&p->drop_complaint, clock_mono_s(), &suppressed);
 	pthread_mutex_unlock(&p->lock);
 	if (log_now) {
 		if (drop.events)
@@ -701,8 +639,8 @@ static void start_connect(struct mqtt_publisher *p, double now_s)
 }
 
 /* Publishes a message that the outbox does not track (status, discovery). */
-static int send_untracked(struct mqtt_publisher *p, const char *topic, const char *payload,
-			  int qos, bool retained)
+static int send_untracked(struct mqtt_publisher *p, const char *topic, const char *payload, int qos,
+			  bool retained)
 {
 	MQTTAsync_message msg = MQTTAsync_message_initializer;
 	msg.payload = (void *)(uintptr_t)payload;
@@ -765,8 +703,8 @@ static void announce(struct mqtt_publisher *p, double now_s)
 		size_t k = p->announce_next;
 		bool clear = k < n_clear;
 		size_t j = clear ? k : k - n_clear;
-		const char *name = clear ? p->retired[j / HA_DISCOVERY_PER_MONITOR] :
-					   p->monitors[j / HA_DISCOVERY_PER_MONITOR];
+		const char *name = clear ? p->retired[j / HA_DISCOVERY_PER_MONITOR]
+					 : p->monitors[j / HA_DISCOVERY_PER_MONITOR];
 		struct auscult_err err;
 		int rc = ha_discovery_message(&hp, name, (int)(j % HA_DISCOVERY_PER_MONITOR), topic,
 					      sizeof(topic), payload, sizeof(payload), &err);
@@ -801,8 +739,8 @@ static void drain(struct mqtt_publisher *p, double now_s)
 {
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		struct outbox_msg *m = p->ob.inflight < SEND_WINDOW ? outbox_next_queued(&p->ob) :
-								      NULL;
+		struct outbox_msg *m = p->ob.inflight < SEND_WINDOW ? outbox_next_queued(&p->ob)
+								    : NULL;
 		if (!m) {
 			pthread_mutex_unlock(&p->lock);
 			return;
@@ -856,7 +794,7 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 {
 	if (!p || p->state == LINK_CLOSED)
 		return;
-	double now_s = complain_clock_s();
+	double now_s = clock_mono_s();
 	struct completion done[COMPLETIONS_MAX];
 	pthread_mutex_lock(&p->lock);
 	bool connected = p->ev_connected, failed = p->ev_connect_failed, lost = p->ev_lost;
@@ -895,7 +833,8 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 	if (p->state == LINK_UP && lost)
 		handle_lost(p, now_s, cause);
 	if (p->state == LINK_UP && ha_online && p->ha_discovery) {
-		log_info("mqtt: Home Assistant is online; announcing %zu monitor(s)", p->n_monitors);
+		log_info("mqtt: Home Assistant is online; announcing %zu monitor(s)",
+			 p->n_monitors);
 		p->announce_pending = true;
 		p->announce_next = 0;
 	}
@@ -940,13 +879,13 @@ void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
 {
 	if (!p || p->state == LINK_CLOSED)
 		return;
-	double deadline_s = complain_clock_s() + (timeout_ms > 0 ? timeout_ms : 0) / 1000.0;
+	double deadline_s = clock_mono_s() + (timeout_ms > 0 ? timeout_ms : 0) / 1000.0;
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		size_t pending = outbox_count_class(&p->ob, MESSAGE_EVENT) +
 				 outbox_count_class(&p->ob, MESSAGE_STATE);
 		pthread_mutex_unlock(&p->lock);
-		if (pending == 0 || complain_clock_s() >= deadline_s)
+		if (pending == 0 || clock_mono_s() >= deadline_s)
 			break;
 		mqtt_publisher_poll(p);
 		sleep_ms(10);
@@ -959,7 +898,7 @@ void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
 			 p->shown_uri);
 	if (p->state == LINK_UP) {
 		MQTTAsync_message msg = MQTTAsync_message_initializer;
-		msg.payload = (void *)(uintptr_t)"offline";
+		msg.payload = (void *)(uintptr_t) "offline";
 		msg.payloadlen = 7;
 		msg.qos = 1;
 		msg.retained = 1;

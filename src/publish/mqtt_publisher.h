@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "common/status.h"
-#include "config/daemon_config.h"
+#include "publish/mqtt_settings.h"
 #include "publish/outbox.h" /* enum message_class */
 
 /*
@@ -72,13 +72,13 @@ void mqtt_publisher_poll(struct mqtt_publisher *p);
 bool mqtt_publisher_connected(const struct mqtt_publisher *p);
 
 struct mqtt_publisher_stats {
-	uint64_t sent;           /* messages the broker acknowledged (QoS 0: written) */
-	uint64_t dropped_scores; /* score messages dropped because the outbox was full */
-	uint64_t dropped_events; /* events dropped because the outbox was full of events */
-	uint64_t reconnects;     /* connections made after the first one */
+	uint64_t sent;             /* messages the broker acknowledged (QoS 0: written) */
+	uint64_t dropped_scores;   /* score messages dropped because the outbox was full */
+	uint64_t dropped_events;   /* events dropped because the outbox was full of events */
+	uint64_t reconnects;       /* connections made after the first one */
 	uint64_t connect_failures; /* connection attempts that failed (refused, unreachable, TLS) */
-	size_t queued;           /* messages in the outbox now (including unacknowledged) */
-	size_t queued_events;    /* of which events (QoS 1, never thinned) */
+	size_t queued;             /* messages in the outbox now (including unacknowledged) */
+	size_t queued_events;      /* of which events (QoS 1, never thinned) */
 };
 
 /* Copies the counters. Main thread. */

@@ -12,7 +12,8 @@ int outbox_init(struct outbox *ob, size_t capacity, struct auscult_err *err)
 	memset(ob, 0, sizeof(*ob));
 	if (capacity < 1 || capacity > (size_t)INT32_MAX)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "outbox: capacity %zu is out of range [1, %d]", capacity, INT32_MAX);
+				    "outbox: capacity %zu is out of range [1, %d]", capacity,
+				    INT32_MAX);
 	ob->slots = calloc(capacity, sizeof(*ob->slots));
 	if (!ob->slots)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM,

@@ -12,19 +12,20 @@
 enum message_class {
 	MESSAGE_SCORE = 0, /* periodic: thinned first, oldest dropped when full */
 	MESSAGE_STATE = 1, /* retained: only the latest per topic is kept */
-	MESSAGE_EVENT = 2, /* kept in order; dropped (oldest first) only when the outbox is all events */
+	MESSAGE_EVENT =
+		2, /* kept in order; dropped (oldest first) only when the outbox is all events */
 };
 
 /* One queued message. Owned by the outbox; valid until it is acknowledged or dropped. */
 struct outbox_msg {
 	enum message_class cls;
-	char *topic;        /* full topic, NUL-terminated */
-	char *payload;      /* NUL-terminated (MQTT payload is the bytes before the NUL) */
+	char *topic;   /* full topic, NUL-terminated */
+	char *payload; /* NUL-terminated (MQTT payload is the bytes before the NUL) */
 	size_t payload_len;
-	uint64_t seq;       /* enqueue order, from 1 */
-	bool inflight;      /* handed to the client, waiting for its acknowledgement */
-	int token;          /* the client's delivery token while inflight */
-	uint32_t epoch;     /* connection epoch it was sent in (stale acknowledgements differ) */
+	uint64_t seq;   /* enqueue order, from 1 */
+	bool inflight;  /* handed to the client, waiting for its acknowledgement */
+	int token;      /* the client's delivery token while inflight */
+	uint32_t epoch; /* connection epoch it was sent in (stale acknowledgements differ) */
 	/* Links (indices into the slot array, -1 = none): the delivery order and its class. */
 	int32_t prev, next, class_prev, class_next;
 };
@@ -44,11 +45,11 @@ struct outbox_drop {
  */
 struct outbox {
 	size_t capacity;
-	size_t count;          /* messages held (queued + inflight) */
-	size_t inflight;       /* of which handed to the client */
+	size_t count;    /* messages held (queued + inflight) */
+	size_t inflight; /* of which handed to the client */
 	struct outbox_msg *slots;
-	int32_t free_head;     /* free slots, chained through next */
-	int32_t head, tail;    /* delivery order */
+	int32_t free_head;  /* free slots, chained through next */
+	int32_t head, tail; /* delivery order */
 	int32_t class_head[3], class_tail[3];
 	size_t class_count[3];
 	uint64_t next_seq;

@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 int payload_score(char *buf, size_t cap, size_t *len, int64_t time_ms, const char *monitor,
 		  float raw, float smoothed, float threshold, enum detector_state state,

@@ -9,10 +9,10 @@
 
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
-#include "model/metrics.h"
+#include "train/metrics.h"
 #include "model/model.h"
 #include "model/model_file.h"
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/svg_report.h"

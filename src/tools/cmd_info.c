@@ -4,7 +4,7 @@
 
 #include "model/model.h"
 #include "model/model_file.h"
-#include "model/model_info.h"
+#include "train/model_info.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 

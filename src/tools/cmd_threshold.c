@@ -7,7 +7,7 @@
 #include "audio/audio_source.h"
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
-#include "model/gamma_fit.h"
+#include "train/gamma_fit.h"
 #include "model/model.h"
 #include "model/model_file.h"
 #include "pipeline/pipeline.h"

@@ -10,12 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "features/feature_params.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/model.h"
 #include "model/model_file.h"
-#include "model/trainer_recipe.h"
+#include "train/trainer_recipe.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -85,13 +86,6 @@ struct progress {
 	double start_s;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void on_loaded(void *ctx, uint32_t done, uint32_t total, const char *path)
 {
 	const struct progress *p = ctx;
@@ -108,7 +102,7 @@ static void on_epoch(void *ctx, const struct trainer_epoch_stats *st, uint32_t e
 	const struct progress *p = ctx;
 	if (p->quiet)
 		return;
-	double spent = mono_s() - p->start_s;
+	double spent = clock_mono_s() - p->start_s;
 	double left = spent / st->epoch * (epochs - st->epoch);
 	if (p->tty) {
 		enum { W = 24 };
@@ -305,7 +299,7 @@ int cmd_train(int argc, char **argv)
 	struct sigaction old_int, old_term;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	prog.start_s = mono_s();
+	prog.start_s = clock_mono_s();
 	int rc = train_model(&m, &ds, &o, on_epoch, &prog, &stop_signal, &res, &err);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -337,7 +331,7 @@ int cmd_train(int argc, char **argv)
 			"(%.1f s)\n",
 			res.epochs_run, (unsigned long long)res.train_rows,
 			(unsigned long long)res.val_rows, (double)res.train_loss,
-			(double)res.val_loss, mono_s() - prog.start_s);
+			(double)res.val_loss, clock_mono_s() - prog.start_s);
 		fprintf(stderr,
 			"training clip scores: min %.6g mean %.6g max %.6g; gamma shape %.6g scale "
 			"%.6g\n",

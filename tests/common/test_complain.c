@@ -64,8 +64,6 @@ static void logging_wrappers_follow_the_same_rules(void **state)
 	complain_clear(&c, LOG_LEVEL_INFO, "broker back");
 	assert_false(c.active);
 	log_set_level(LOG_LEVEL_INFO);
-	double a = complain_clock_s(), b = complain_clock_s();
-	assert_true(a > 0.0 && b >= a);
 }
 
 int main(void)

@@ -14,7 +14,7 @@
 
 #include "model/model.h"
 #include "model/model_file.h"
-#include "model/model_info.h"
+#include "train/model_info.h"
 
 #define TINY_MODEL AUSCULT_FIXTURES "/model/tiny.am"
 

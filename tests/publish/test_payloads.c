@@ -20,8 +20,9 @@ static void test_score(void **state)
 	assert_int_equal(payload_score(buf, sizeof(buf), &len, T_MS, "pump1", 0.5f, 1.25f, 2.0f,
 				       DETECTOR_NORMAL, NULL),
 			 AUSCULT_OK);
-	assert_string_equal(buf, "{\"time\":\"2024-05-01T12:00:00.500Z\",\"monitor\":\"pump1\","
-				 "\"raw\":0.5,\"smoothed\":1.25,\"threshold\":2,\"state\":\"normal\"}");
+	assert_string_equal(buf,
+			    "{\"time\":\"2024-05-01T12:00:00.500Z\",\"monitor\":\"pump1\","
+			    "\"raw\":0.5,\"smoothed\":1.25,\"threshold\":2,\"state\":\"normal\"}");
 	assert_int_equal(len, strlen(buf));
 }
 
@@ -33,8 +34,9 @@ static void test_escaping(void **state)
 	assert_int_equal(payload_score(buf, sizeof(buf), NULL, 0, "a\"b\\c\n", 0.0f, 0.0f, 1.0f,
 				       DETECTOR_IDLE, NULL),
 			 AUSCULT_OK);
-	assert_string_equal(buf, "{\"time\":\"1970-01-01T00:00:00.000Z\",\"monitor\":\"a\\\"b\\\\c\\n\","
-				 "\"raw\":0,\"smoothed\":0,\"threshold\":1,\"state\":\"idle\"}");
+	assert_string_equal(buf,
+			    "{\"time\":\"1970-01-01T00:00:00.000Z\",\"monitor\":\"a\\\"b\\\\c\\n\","
+			    "\"raw\":0,\"smoothed\":0,\"threshold\":1,\"state\":\"idle\"}");
 }
 
 static void test_state(void **state)
@@ -77,9 +79,10 @@ static void test_event(void **state)
 	ev.n_bands = 0;
 	assert_int_equal(payload_event(buf, sizeof(buf), NULL, "pump1", &ev, NULL), AUSCULT_OK);
 	assert_string_equal(
-		buf, "{\"id\":\"pump1-1714564800500\",\"type\":\"end\",\"monitor\":\"pump1\","
-		     "\"start\":\"2024-05-01T12:00:00.500Z\",\"end\":\"2024-05-01T12:00:15.750Z\","
-		     "\"duration_s\":15.25,\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"bands\":[]}");
+		buf,
+		"{\"id\":\"pump1-1714564800500\",\"type\":\"end\",\"monitor\":\"pump1\","
+		"\"start\":\"2024-05-01T12:00:00.500Z\",\"end\":\"2024-05-01T12:00:15.750Z\","
+		"\"duration_s\":15.25,\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"bands\":[]}");
 }
 
 /* The largest event (64-byte name, five bands, long numbers) fits PAYLOAD_MAX_BYTES; a small
@@ -104,7 +107,8 @@ static void test_sizes(void **state)
 	assert_true(len < 700);
 	struct auscult_err err = { { 0 } };
 	char small[40];
-	assert_int_not_equal(payload_event(small, sizeof(small), NULL, name, &ev, &err), AUSCULT_OK);
+	assert_int_not_equal(payload_event(small, sizeof(small), NULL, name, &ev, &err),
+			     AUSCULT_OK);
 	assert_true(strlen(err.msg) > 0);
 }
 

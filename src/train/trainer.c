@@ -1,5 +1,5 @@
 /* trainer.c - the autoencoder trainer: sgemm dense layers, fused BN + ReLU, Adam, BN folding. */
-#include "model/trainer.h"
+#include "train/trainer.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "model/trainer_kernels.h"
+#include "common/clock.h"
+#include "train/trainer_kernels.h"
 
 /*
  * Hidden layers have no dense bias: batch norm subtracts the batch mean right after, so a bias
@@ -21,7 +22,7 @@ struct tlayer {
 	uint32_t n_in;
 	uint32_t n_out;
 	bool bn;
-	float *w, *b, *gamma, *beta;     /* into params (b: output layer only; gamma/beta: bn only) */
+	float *w, *b, *gamma, *beta; /* into params (b: output layer only; gamma/beta: bn only) */
 	float *dw, *db, *dgamma, *dbeta; /* the same places in grads */
 	float *run_mean, *run_var;       /* bn only */
 	float *batch_mean, *batch_var, *inv_std;
@@ -81,11 +82,11 @@ int trainer_config_validate(const struct trainer_config *c, struct auscult_err *
 	for (uint32_t i = 0; i < c->n_hidden; i++)
 		if (c->hidden[i] < 1 || c->hidden[i] > 65536)
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "hidden: layer %u width %u is out of range [1, 65536]", i + 1,
-					    c->hidden[i]);
+					    "hidden: layer %u width %u is out of range [1, 65536]",
+					    i + 1, c->hidden[i]);
 	if (c->epochs < 1 || c->epochs > 1000000)
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "epochs: %u is out of range [1, 1000000]",
-				    c->epochs);
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "epochs: %u is out of range [1, 1000000]", c->epochs);
 	if (c->batch_size < 1 || c->batch_size > 1048576)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "batch: %u is out of range [1, 1048576]", c->batch_size);
@@ -104,11 +105,12 @@ int trainer_config_validate(const struct trainer_config *c, struct auscult_err *
 				    "batch norm: momentum %g must be in [0, 1), epsilon %g > 0",
 				    (double)c->bn_momentum, (double)c->bn_epsilon);
 	if (!(c->validation_split >= 0.0f && c->validation_split < 1.0f))
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "val-split: %g is out of range [0, 1)",
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "val-split: %g is out of range [0, 1)",
 				    (double)c->validation_split);
 	if (c->threads < 0 || c->threads > 256)
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "threads: %d is out of range [0, 256]",
-				    c->threads);
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "threads: %d is out of range [0, 256]", c->threads);
 	return AUSCULT_OK;
 }
 
@@ -123,23 +125,24 @@ int trainer_parse_hidden(struct trainer_config *c, const char *text, struct ausc
 		char *end;
 		if (*p < '0' || *p > '9')
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "hidden: element %u of \"%s\" is not a number", n + 1, text);
+					    "hidden: element %u of \"%s\" is not a number", n + 1,
+					    text);
 		unsigned long v = strtoul(p, &end, 10);
 		if (v < 1 || v > 65536)
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "hidden: element %u (%lu) is out of range [1, 65536]", n + 1,
-					    v);
+					    "hidden: element %u (%lu) is out of range [1, 65536]",
+					    n + 1, v);
 		if (n == TRAINER_MAX_HIDDEN)
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "hidden: more than %d layers in \"%s\"", TRAINER_MAX_HIDDEN,
-					    text);
+					    "hidden: more than %d layers in \"%s\"",
+					    TRAINER_MAX_HIDDEN, text);
 		c->hidden[n++] = (uint32_t)v;
 		if (*end == '\0')
 			break;
 		if (*end != ',')
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "hidden: unexpected '%c' after element %u of \"%s\"", *end, n,
-					    text);
+					    "hidden: unexpected '%c' after element %u of \"%s\"",
+					    *end, n, text);
 		p = end + 1;
 	}
 	c->n_hidden = n;
@@ -151,13 +154,6 @@ uint64_t trainer_split_rows(uint64_t n_rows, float validation_split)
 	/* Keras: int(n (1 - split)). The split arrives as a float (0.1f is 0.10000000149), so a small
 	 * allowance keeps 600 x 0.9 at 540 rather than 539. */
 	return (uint64_t)((double)n_rows * (1.0 - (double)validation_split) + 1e-3);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int check_data(const struct trainer_data *d, struct auscult_err *err)
@@ -178,9 +174,10 @@ static int check_data(const struct trainer_data *d, struct auscult_err *err)
 					    d->in_cols[j], d->row_dim);
 	for (uint32_t j = 0; j < d->n_out; j++)
 		if (d->out_cols[j] >= d->row_dim)
-			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "training data: target column %u is past the vector (%u)",
-					    d->out_cols[j], d->row_dim);
+			return auscult_fail(
+				err, AUSCULT_ERR_INVALID,
+				"training data: target column %u is past the vector (%u)",
+				d->out_cols[j], d->row_dim);
 	if ((d->mean == NULL) != (d->std == NULL))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "training data: mean and std must be given together");
@@ -233,7 +230,8 @@ int trainer_create(struct trainer **out, const struct trainer_config *cfg,
 	if (n_train < 1)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "val-split: %g of %llu vectors leaves none to train on",
-				    (double)cfg->validation_split, (unsigned long long)data->n_rows);
+				    (double)cfg->validation_split,
+				    (unsigned long long)data->n_rows);
 
 	struct trainer *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -330,7 +328,8 @@ int trainer_create(struct trainer **out, const struct trainer_config *cfg,
 		t->out_scale[j] = data->std ? 1.0f / data->std[c] : 1.0f;
 	}
 	t->target_is_input = data->n_in == data->n_out &&
-			     memcmp(data->in_cols, data->out_cols, data->n_in * sizeof(uint32_t)) == 0;
+			     memcmp(data->in_cols, data->out_cols, data->n_in * sizeof(uint32_t)) ==
+				     0;
 	if (!t->target_is_input) {
 		t->y = alloc_floats((size_t)B * data->n_out);
 		if (!t->y)
@@ -558,7 +557,7 @@ static float validation_loss(struct trainer *t)
 int trainer_run_epoch(struct trainer *t, const volatile sig_atomic_t *stop,
 		      struct trainer_epoch_stats *stats)
 {
-	double t0 = now_s();
+	double t0 = clock_mono_s();
 	uint32_t B = t->cfg.batch_size;
 	trainer_rng_shuffle(&t->rng, t->perm, (uint32_t)t->n_train);
 	double weighted = 0.0;
@@ -579,7 +578,7 @@ int trainer_run_epoch(struct trainer *t, const volatile sig_atomic_t *stop,
 	stats->epoch = t->epoch;
 	stats->train_loss = (float)(weighted / (double)t->n_train);
 	stats->val_loss = validation_loss(t);
-	stats->seconds = now_s() - t0;
+	stats->seconds = clock_mono_s() - t0;
 	return AUSCULT_OK;
 }
 
@@ -606,7 +605,8 @@ int trainer_export(const struct trainer *t, struct model *m, struct auscult_err 
 					   sqrt((double)L->run_var[o] + (double)t->cfg.bn_epsilon);
 				for (uint32_t i = 0; i < L->n_in; i++)
 					dst[i] = (float)((double)src[i] * s);
-				D->bias[o] = (float)(-(double)L->run_mean[o] * s + (double)L->beta[o]);
+				D->bias[o] = (float)(-(double)L->run_mean[o] * s +
+						     (double)L->beta[o]);
 			} else {
 				memcpy(dst, src, L->n_in * sizeof(float));
 				D->bias[o] = L->b[o];

@@ -1,5 +1,5 @@
 /* model_info.c - text and JSON descriptions of a model, for `auscult info` and the daemon's log. */
-#include "model/model_info.h"
+#include "train/model_info.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "model/model_file.h"
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 uint64_t model_param_count(const struct model *m)
 {
@@ -102,8 +102,7 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 	for (uint32_t i = 0; i < m->n_layers; i++)
 		fprintf(out, " %s", activation_name(m->layers[i].activation));
 	fputc('\n', out);
-	fprintf(out,
-		"threshold:      %.6g (gamma fit: shape %.6g, scale %.6g; quantile %.6g)\n",
+	fprintf(out, "threshold:      %.6g (gamma fit: shape %.6g, scale %.6g; quantile %.6g)\n",
 		(double)m->threshold.threshold, (double)m->threshold.gamma_shape,
 		(double)m->threshold.gamma_scale, (double)m->threshold.quantile);
 	const struct model_training_info *t = &m->training;
@@ -113,7 +112,8 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 		t->n_vectors, t->n_files, t->epochs, t->batch_size, (double)t->learning_rate,
 		(double)t->validation_split, t->seed);
 	if (isnan(t->val_loss))
-		fprintf(out, "loss:           train %.6g, validation none\n", (double)t->train_loss);
+		fprintf(out, "loss:           train %.6g, validation none\n",
+			(double)t->train_loss);
 	else
 		fprintf(out, "loss:           train %.6g, validation %.6g\n", (double)t->train_loss,
 			(double)t->val_loss);

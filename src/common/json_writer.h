@@ -21,19 +21,19 @@
  * json_writer_spaced / json_line_break ask for a layout people read.
  */
 struct json_writer {
-	char *buf;         /* buffer output, or NULL when writing to file */
-	size_t cap;        /* bytes in buf, including room for the final NUL */
-	size_t len;        /* bytes the output needs so far (may exceed cap - 1 on overflow) */
-	FILE *file;        /* stream output (json_writer_init_file), or NULL */
-	int write_errno;   /* errno of the first failed write to file, 0 if none */
+	char *buf;       /* buffer output, or NULL when writing to file */
+	size_t cap;      /* bytes in buf, including room for the final NUL */
+	size_t len;      /* bytes the output needs so far (may exceed cap - 1 on overflow) */
+	FILE *file;      /* stream output (json_writer_init_file), or NULL */
+	int write_errno; /* errno of the first failed write to file, 0 if none */
 	int depth;
 	bool in_object[JSON_WRITER_MAX_DEPTH]; /* per level: object (true) or array */
 	bool has_items[JSON_WRITER_MAX_DEPTH]; /* per level: a comma is due before the next item */
-	bool key_pending;  /* a key was written; its value comes next */
-	bool done;         /* the top-level value is complete */
-	bool spaced;       /* ", " between items and ": " after keys */
+	bool key_pending;                      /* a key was written; its value comes next */
+	bool done;                             /* the top-level value is complete */
+	bool spaced;                           /* ", " between items and ": " after keys */
 	bool break_pending; /* the next item or closing bracket starts a new line */
-	int break_indent;  /* spaces at the start of that line */
+	int break_indent;   /* spaces at the start of that line */
 	const char *misuse; /* first misuse, NULL if none */
 };
 

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "model/metrics.h"
+#include "train/metrics.h"
 
 /* Every expected value below is an exact fraction; 1e-12 only absorbs double rounding. */
 #define TOL 1e-12
@@ -46,7 +46,8 @@ static void pauc_worked_case(void **state)
 {
 	(void)state;
 	assert_true(fabs(metrics_pauc(case_scores, case_labels, CASE_N, 0.1) - 23.0 / 38.0) < TOL);
-	assert_true(fabs(metrics_pauc(case_scores, case_labels, CASE_N, 0.3) - 253.0 / 408.0) < TOL);
+	assert_true(fabs(metrics_pauc(case_scores, case_labels, CASE_N, 0.3) - 253.0 / 408.0) <
+		    TOL);
 	assert_true(fabs(metrics_pauc(case_scores, case_labels, CASE_N, 0.5) - 2.0 / 3.0) < TOL);
 	/* sklearn returns the plain AUC for max_fpr == 1. */
 	assert_true(fabs(metrics_pauc(case_scores, case_labels, CASE_N, 1.0) - 0.675) < TOL);
@@ -206,7 +207,8 @@ static void auc_matches_pairwise_count(void **state)
 		double area = 0;
 		for (size_t k = 1; k < stop; k++)
 			area += (fpr[k] - fpr[k - 1]) * (tpr[k] + tpr[k - 1]) / 2;
-		double t_at = tpr[stop - 1] + (max_fpr - fpr[stop - 1]) * (tpr[stop] - tpr[stop - 1]) /
+		double t_at = tpr[stop - 1] + (max_fpr - fpr[stop - 1]) *
+						      (tpr[stop] - tpr[stop - 1]) /
 						      (fpr[stop] - fpr[stop - 1]);
 		area += (max_fpr - fpr[stop - 1]) * (tpr[stop - 1] + t_at) / 2;
 		double want = 0.5 * (1 + (area - 0.005) / (0.1 - 0.005));

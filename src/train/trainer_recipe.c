@@ -1,5 +1,5 @@
 /* trainer_recipe.c - runs the training recipe end to end and assembles the model file's contents. */
-#include "model/trainer_recipe.h"
+#include "train/trainer_recipe.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "model/autoencoder.h"
-#include "model/gamma_fit.h"
+#include "train/gamma_fit.h"
 
 /* Vectors per autoencoder_score call when scoring the training data. */
 #define SCORE_BATCH 512
@@ -36,23 +36,25 @@ int train_parse_frames(const char *name, const char *text, uint32_t n_stack, uin
 		n++;
 		if (*p < '0' || *p > '9')
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "%s: element %u of \"%s\" is not a frame number", name, n,
-					    text);
+					    "%s: element %u of \"%s\" is not a frame number", name,
+					    n, text);
 		unsigned long f = strtoul(p, &end, 10);
 		if (f >= n_stack)
-			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "%s: frame %lu is out of range [0, %u] (%u stacked frames)",
-					    name, f, n_stack - 1, n_stack);
+			return auscult_fail(
+				err, AUSCULT_ERR_INVALID,
+				"%s: frame %lu is out of range [0, %u] (%u stacked frames)", name,
+				f, n_stack - 1, n_stack);
 		if (m & (1u << f))
-			return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: frame %lu is listed twice",
-					    name, f);
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "%s: frame %lu is listed twice", name, f);
 		m |= 1u << f;
 		if (*end == '\0')
 			break;
 		if (*end != ',')
-			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "%s: unexpected '%c' in \"%s\"; expected a list like 0,1,3,4",
-					    name, *end, text);
+			return auscult_fail(
+				err, AUSCULT_ERR_INVALID,
+				"%s: unexpected '%c' in \"%s\"; expected a list like 0,1,3,4", name,
+				*end, text);
 		p = end + 1;
 	}
 	*mask = m;
@@ -149,7 +151,8 @@ static int score_files(const struct model *m, const struct dataset *ds, float *c
 	memset(&ae, 0, sizeof(ae));
 	float *scores = malloc((size_t)most * sizeof(float));
 	if (!scores)
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory scoring the training files");
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "out of memory scoring the training files");
 	int rc = autoencoder_init(&ae, m, SCORE_BATCH, err);
 	if (rc)
 		goto out;
@@ -191,7 +194,8 @@ int train_model(struct model *m, const struct dataset *ds, const struct train_op
 		memset(result, 0, sizeof(*result));
 	memset(m, 0, sizeof(*m));
 	if (!ds->vectors || ds->n_vectors == 0)
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "no training vectors (load a dataset)");
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "no training vectors (load a dataset)");
 	if (!(o->quantile > 0.0f && o->quantile < 1.0f))
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "quantile: %g is not in (0, 1)",
 				    (double)o->quantile);
@@ -220,12 +224,18 @@ int train_model(struct model *m, const struct dataset *ds, const struct train_op
 		if (!m->input_mean || !m->input_std)
 			goto nomem;
 		/* Statistics of the training rows only: the held-out ones stay unseen. */
-		dataset_mean_std(ds, n_train ? n_train : ds->n_vectors, m->input_mean, m->input_std);
+		dataset_mean_std(ds, n_train ? n_train : ds->n_vectors, m->input_mean,
+				 m->input_std);
 	}
 
-	struct trainer_data data = { .rows = ds->vectors, .n_rows = ds->n_vectors,
-				     .row_dim = ds->dim, .n_in = n_in, .in_cols = in_cols,
-				     .n_out = n_out, .out_cols = out_cols, .mean = m->input_mean,
+	struct trainer_data data = { .rows = ds->vectors,
+				     .n_rows = ds->n_vectors,
+				     .row_dim = ds->dim,
+				     .n_in = n_in,
+				     .in_cols = in_cols,
+				     .n_out = n_out,
+				     .out_cols = out_cols,
+				     .mean = m->input_mean,
 				     .std = m->input_std };
 	rc = trainer_create(&t, &o->trainer, &data, err);
 	if (rc)
@@ -234,8 +244,8 @@ int train_model(struct model *m, const struct dataset *ds, const struct train_op
 	for (uint32_t e = 0; e < o->trainer.epochs; e++) {
 		rc = trainer_run_epoch(t, stop, &st);
 		if (rc) {
-			auscult_fail(err, rc, "interrupted in epoch %u of %u; no model written", e + 1,
-				     o->trainer.epochs);
+			auscult_fail(err, rc, "interrupted in epoch %u of %u; no model written",
+				     e + 1, o->trainer.epochs);
 			goto fail;
 		}
 		if (!isfinite(st.train_loss)) {

@@ -14,15 +14,16 @@
  * Zero-initialise, fill with dataset_add_path, then dataset_load; free with dataset_free.
  */
 struct dataset {
-	char **paths;         /* n_files owned strings, in the order they were added */
+	char **paths; /* n_files owned strings, in the order they were added */
 	uint32_t n_files;
 	uint32_t cap_files;
 
 	struct feature_params features; /* what dataset_load computed with */
 	uint32_t dim;                   /* n_stack * n_mels floats per vector */
 	uint64_t n_vectors;
-	float *vectors;       /* n_vectors x dim, owned */
-	uint64_t *file_first; /* n_files + 1: file i's vectors are [file_first[i], file_first[i+1]) */
+	float *vectors; /* n_vectors x dim, owned */
+	uint64_t *
+		file_first; /* n_files + 1: file i's vectors are [file_first[i], file_first[i+1]) */
 };
 
 /*

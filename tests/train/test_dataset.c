@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "features/feature_params.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 
 #define NORMALS AUSCULT_SHARED_DIR "/data/dcase2020_id00/train"
 
@@ -244,7 +244,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty_folder, make_tmp, remove_tmp),
 		cmocka_unit_test(test_missing_path),
 		cmocka_unit_test_setup_teardown(test_not_audio, make_tmp, remove_tmp),
-		cmocka_unit_test_setup_teardown(test_dangling_symlink_is_named, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_dangling_symlink_is_named, make_tmp,
+						remove_tmp),
 		cmocka_unit_test_setup_teardown(test_adds_accumulate, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_real_files_sorted_and_stacked, make_tmp,
 						remove_tmp),

@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "model/gamma_fit.h"
-#include "model/trainer_kernels.h"
+#include "train/gamma_fit.h"
+#include "train/trainer_kernels.h"
 
 #define PI 3.14159265358979323846
 
@@ -163,8 +163,9 @@ static void test_fit_errors(void **state)
 	double k, theta;
 	const double one[] = { 0.5 };
 	assert_int_equal(gamma_fit_mle(one, 1, &k, &theta, &err), AUSCULT_ERR_INVALID);
-	assert_string_equal(err.msg, "gamma fit: 1 clip score(s); at least 2 are needed (train on 2 "
-				     "or more files)");
+	assert_string_equal(err.msg,
+			    "gamma fit: 1 clip score(s); at least 2 are needed (train on 2 "
+			    "or more files)");
 	const double zero[] = { 0.5, 0.0, 0.2 };
 	assert_int_equal(gamma_fit_mle(zero, 3, &k, &theta, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "gamma fit: clip score 1 is 0; scores must be finite and > 0");
@@ -177,12 +178,9 @@ static void test_fit_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_digamma),
-		cmocka_unit_test(test_incomplete_gamma),
-		cmocka_unit_test(test_quantile),
-		cmocka_unit_test(test_fit_recovers),
-		cmocka_unit_test(test_fit_condition),
-		cmocka_unit_test(test_fit_errors),
+		cmocka_unit_test(test_digamma),       cmocka_unit_test(test_incomplete_gamma),
+		cmocka_unit_test(test_quantile),      cmocka_unit_test(test_fit_recovers),
+		cmocka_unit_test(test_fit_condition), cmocka_unit_test(test_fit_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,8 +73,8 @@ void bn_relu_backward(float *d, const float *xhat, const float *act, uint32_t n_
  * vectorised. sq is scratch for min(n_rows, MSE_ROWS_AT_ONCE) x n_cols floats. out, dbias and
  * sq overlap nothing else. Returns the mean; never allocates.
  */
-double mse_backward(float *out, const float *target, uint32_t n_rows, uint32_t n_cols,
-		    float *dbias, float *sq);
+double mse_backward(float *out, const float *target, uint32_t n_rows, uint32_t n_cols, float *dbias,
+		    float *sq);
 
 /*
  * Inference-mode batch norm + ReLU with running statistics, in place on n_rows x n_cols:
@@ -97,7 +97,6 @@ void bn_update_running(float *run_mean, float *run_var, const float *batch_mean,
  * v = beta2 v + (1 - beta2) g^2; p -= lr_t m / (sqrt(v) + epsilon). step_t counts from 1.
  */
 void adam_step(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
-	       size_t n, uint64_t step_t, float lr,
-	       float beta1, float beta2, float epsilon);
+	       size_t n, uint64_t step_t, float lr, float beta1, float beta2, float epsilon);
 
 #endif

@@ -1,5 +1,5 @@
 /* gamma_fit.c - digamma, trigamma, incomplete gamma and its inverse, gamma MLE. */
-#include "model/gamma_fit.h"
+#include "train/gamma_fit.h"
 
 #include <float.h>
 #include <math.h>
@@ -16,8 +16,10 @@ double gamma_digamma(double x)
 	}
 	double r = 1.0 / (x * x);
 	/* ln x - 1/(2x) - sum B_2n / (2n x^2n) */
-	double series = r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (1.0 / 240 -
-							 r * (1.0 / 132 - r * 691.0 / 32760)))));
+	double series =
+		r * (1.0 / 12 -
+		     r * (1.0 / 120 -
+			  r * (1.0 / 252 - r * (1.0 / 240 - r * (1.0 / 132 - r * 691.0 / 32760)))));
 	return acc + log(x) - 0.5 / x - series;
 }
 
@@ -32,8 +34,10 @@ double gamma_trigamma(double x)
 	}
 	double r = 1.0 / (x * x);
 	/* 1/x + 1/(2x^2) + sum B_2n / x^(2n+1) */
-	double series = (1.0 / 6 - r * (1.0 / 30 - r * (1.0 / 42 - r * (1.0 / 30 -
-						     r * (5.0 / 66 - r * 691.0 / 2730))))) / x;
+	double series = (1.0 / 6 - r * (1.0 / 30 -
+					r * (1.0 / 42 -
+					     r * (1.0 / 30 - r * (5.0 / 66 - r * 691.0 / 2730))))) /
+			x;
 	return acc + 1.0 / x + 0.5 * r + r * series;
 }
 
@@ -116,8 +120,9 @@ double gamma_quantile(double k, double theta, double q)
 		double pp = q < 0.5 ? q : 1.0 - q;
 		double t = sqrt(-2.0 * log(pp));
 		/* Abramowitz-Stegun 26.2.23 normal quantile: a starting point only. */
-		double z = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
-				       (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+		double z = t -
+			   (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+				   (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
 		if (q < 0.5)
 			z = -z;
 		double c = 1.0 / (9.0 * k);
@@ -137,7 +142,8 @@ double gamma_quantile(double k, double theta, double q)
 		double next = slope > 0.0 ? u - f / slope : NAN;
 		if (!(next > lo && next < hi))
 			next = 0.5 * (lo + hi);
-		if (fabs(next - u) <= 1e-15 * (1.0 + fabs(u)) || hi - lo <= 1e-15 * (1.0 + fabs(u))) {
+		if (fabs(next - u) <= 1e-15 * (1.0 + fabs(u)) ||
+		    hi - lo <= 1e-15 * (1.0 + fabs(u))) {
 			u = next;
 			break;
 		}

@@ -1,5 +1,5 @@
 /* metrics.c - ROC, AUC, standardised pAUC and confusion counts, as scikit-learn computes them. */
-#include "model/metrics.h"
+#include "train/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,8 +22,8 @@ static int scored_cmp_desc(const void *a, const void *b)
  * nothing to free) when n == 0, a score is NaN, a class is empty or the allocation fails: every
  * caller then answers "undefined".
  */
-static struct scored *sort_scored(const double *scores, const int *labels, size_t n,
-				  size_t *n_pos, size_t *n_neg)
+static struct scored *sort_scored(const double *scores, const int *labels, size_t n, size_t *n_pos,
+				  size_t *n_neg)
 {
 	*n_pos = 0;
 	*n_neg = 0;

@@ -11,8 +11,8 @@
 
 #include "model/autoencoder.h"
 #include "model/model.h"
-#include "model/trainer.h"
-#include "model/trainer_kernels.h"
+#include "train/trainer.h"
+#include "train/trainer_kernels.h"
 
 /* Random rows with a 2-dimensional latent structure, so an autoencoder with a 2-wide
  * bottleneck can learn them: row = A z + small noise. */
@@ -29,9 +29,8 @@ static float *make_rows(uint32_t n_rows, uint32_t dim, uint64_t seed)
 	for (uint32_t r = 0; r < n_rows; r++) {
 		double z0 = trainer_rng_normal(&rng), z1 = trainer_rng_normal(&rng);
 		for (uint32_t j = 0; j < dim; j++)
-			rows[(size_t)r * dim + j] =
-				(float)(a[j] * z0 + a[dim + j] * z1 + 0.05 * trainer_rng_normal(&rng) +
-					3.0);
+			rows[(size_t)r * dim + j] = (float)(a[j] * z0 + a[dim + j] * z1 +
+							    0.05 * trainer_rng_normal(&rng) + 3.0);
 	}
 	free(a);
 	return rows;
@@ -55,8 +54,13 @@ static struct trainer *make_trainer(const float *rows, uint32_t n_rows, uint32_t
 	cfg.seed = seed;
 	cfg.threads = 1;
 	cfg.learning_rate = 1e-2f;
-	struct trainer_data data = { .rows = rows, .n_rows = n_rows, .row_dim = dim, .n_in = dim,
-				     .in_cols = cols, .n_out = dim, .out_cols = cols };
+	struct trainer_data data = { .rows = rows,
+				     .n_rows = n_rows,
+				     .row_dim = dim,
+				     .n_in = dim,
+				     .in_cols = cols,
+				     .n_out = dim,
+				     .out_cols = cols };
 	struct trainer *t = NULL;
 	int rc = trainer_create(&t, &cfg, &data, &err);
 	if (rc)
@@ -146,9 +150,15 @@ static void test_gradient_interpolation_standardised(void **state)
 	cfg.batch_size = 16;
 	cfg.validation_split = 0.0f;
 	cfg.threads = 1;
-	struct trainer_data data = { .rows = rows, .n_rows = n_rows, .row_dim = dim, .n_in = 8,
-				     .in_cols = in_cols, .n_out = 2, .out_cols = out_cols,
-				     .mean = mean, .std = sd };
+	struct trainer_data data = { .rows = rows,
+				     .n_rows = n_rows,
+				     .row_dim = dim,
+				     .n_in = 8,
+				     .in_cols = in_cols,
+				     .n_out = 2,
+				     .out_cols = out_cols,
+				     .mean = mean,
+				     .std = sd };
 	struct trainer *t = NULL;
 	assert_int_equal(trainer_create(&t, &cfg, &data, &err), AUSCULT_OK);
 	assert_int_equal(trainer_train_rows(t), 12);
@@ -272,7 +282,8 @@ static void test_loss_decreases(void **state)
 	}
 	assert_int_equal(last.epoch, 40);
 	/* The first epoch starts from a net that outputs ~0 for values near 3: loss ~10. */
-	if (!(last.train_loss < 0.1f * first.train_loss) || !(last.val_loss < 0.1f * first.val_loss))
+	if (!(last.train_loss < 0.1f * first.train_loss) ||
+	    !(last.val_loss < 0.1f * first.val_loss))
 		fail_msg("loss did not fall enough: train %g -> %g, val %g -> %g",
 			 (double)first.train_loss, (double)last.train_loss, (double)first.val_loss,
 			 (double)last.val_loss);
@@ -405,7 +416,8 @@ static void test_bn_folding(void **state)
 			mse += e * e / dim;
 		}
 		if (fabs(scores[r] - mse) > 1e-4 * mse + 1e-6)
-			fail_msg("row %u: autoencoder_score %g, trainer %g", r, (double)scores[r], mse);
+			fail_msg("row %u: autoencoder_score %g, trainer %g", r, (double)scores[r],
+				 mse);
 	}
 	free(scores);
 	autoencoder_free(&ae);
@@ -445,8 +457,13 @@ static void test_config_errors(void **state)
 	uint32_t cols[4] = { 0, 1, 2, 3 };
 	trainer_config_defaults(&cfg);
 	cfg.validation_split = 0.9f;
-	struct trainer_data data = { .rows = rows, .n_rows = 1, .row_dim = 4, .n_in = 4,
-				     .in_cols = cols, .n_out = 4, .out_cols = cols };
+	struct trainer_data data = { .rows = rows,
+				     .n_rows = 1,
+				     .row_dim = 4,
+				     .n_in = 4,
+				     .in_cols = cols,
+				     .n_out = 4,
+				     .out_cols = cols };
 	struct trainer *t = NULL;
 	assert_int_equal(trainer_create(&t, &cfg, &data, &err), AUSCULT_ERR_INVALID);
 	assert_null(t);

@@ -1,5 +1,5 @@
 /* json_writer.c - a tiny JSON builder into a caller's buffer or a stream. */
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -136,8 +136,8 @@ static void open_container(struct json_writer *w, bool object)
 static void close_container(struct json_writer *w, bool object)
 {
 	if (w->depth == 0 || w->in_object[w->depth - 1] != object) {
-		misuse(w, object ? "an object closed that is not open" :
-				   "an array closed that is not open");
+		misuse(w, object ? "an object closed that is not open"
+				 : "an array closed that is not open");
 		return;
 	}
 	if (w->key_pending) {
@@ -215,7 +215,8 @@ static void put_escaped(struct json_writer *w, const char *str)
 		unsigned char c = s[i];
 		/* Copy runs of plain bytes at once; most payload text is plain ASCII. */
 		size_t run = i;
-		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' &&
+		       s[run] != '\\')
 			run++;
 		if (run > i) {
 			put(w, (const char *)s + i, run - i);
@@ -229,12 +230,23 @@ static void put_escaped(struct json_writer *w, const char *str)
 		} else if (c < 0x20) {
 			const char *named = NULL;
 			switch (c) {
-			case '\b': named = "\\b"; break;
-			case '\f': named = "\\f"; break;
-			case '\n': named = "\\n"; break;
-			case '\r': named = "\\r"; break;
-			case '\t': named = "\\t"; break;
-			default: break;
+			case '\b':
+				named = "\\b";
+				break;
+			case '\f':
+				named = "\\f";
+				break;
+			case '\n':
+				named = "\\n";
+				break;
+			case '\r':
+				named = "\\r";
+				break;
+			case '\t':
+				named = "\\t";
+				break;
+			default:
+				break;
 			}
 			if (named) {
 				put(w, named, 2);

@@ -1,5 +1,5 @@
 /* dataset.c - collects training files, computes their features and stacks them into vectors. */
-#include "model/dataset.h"
+#include "train/dataset.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,8 +17,8 @@ int dataset_add_path(struct dataset *ds, const char *path, struct auscult_err *e
 		return rc;
 	if (found.count > UINT32_MAX / 2 - ds->n_files) {
 		clip_list_free(&found);
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: too many files (%zu) to train on",
-				    path, found.count);
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "%s: too many files (%zu) to train on", path, found.count);
 	}
 	uint32_t need = ds->n_files + (uint32_t)found.count;
 	if (need > ds->cap_files) {
@@ -28,7 +28,8 @@ int dataset_add_path(struct dataset *ds, const char *path, struct auscult_err *e
 		char **grown = realloc(ds->paths, cap * sizeof(*grown));
 		if (!grown) {
 			clip_list_free(&found);
-			return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory adding %s", path);
+			return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory adding %s",
+					    path);
 		}
 		ds->paths = grown;
 		ds->cap_files = cap;
@@ -91,8 +92,8 @@ int dataset_load(struct dataset *ds, const struct feature_params *p, dataset_pro
 		}
 		/* Consecutive frames are contiguous, so vector t is frames + t * n_mels. */
 		for (uint64_t t = 0; t < n_vec; t++)
-			memcpy(ds->vectors + (ds->n_vectors + t) * ds->dim,
-			       frames + t * p->n_mels, ds->dim * sizeof(float));
+			memcpy(ds->vectors + (ds->n_vectors + t) * ds->dim, frames + t * p->n_mels,
+			       ds->dim * sizeof(float));
 		for (uint64_t i = 0; i < n_vec * ds->dim; i++) {
 			float x = ds->vectors[ds->n_vectors * ds->dim + i];
 			if (!isfinite(x)) {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "publish/json_writer.h"
+#include "common/json_writer.h"
 
 static void builds_nested_payload(void **state)
 {
@@ -62,9 +62,10 @@ static void escapes_strings(void **state)
 	json_array_open(&w);
 	json_string(&w, "q\"b\\s/\n\r\t\b\f\x01\x1f");
 	json_string(&w, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x8a"); /* valid UTF-8 passes */
-	json_string(&w, "bad\xff" "x\xc3");                         /* invalid bytes -> U+FFFD */
-	json_string(&w, "\xed\xa0\x80");                           /* a surrogate is invalid */
-	json_string(&w, "\xc0\xaf");                               /* overlong '/' is invalid */
+	json_string(&w, "bad\xff"
+			"x\xc3");        /* invalid bytes -> U+FFFD */
+	json_string(&w, "\xed\xa0\x80"); /* a surrogate is invalid */
+	json_string(&w, "\xc0\xaf");     /* overlong '/' is invalid */
 	json_string(&w, NULL);
 	json_array_close(&w);
 	assert_int_equal(json_writer_finish(&w, NULL, NULL), AUSCULT_OK);
@@ -203,14 +204,15 @@ static void misuse_is_named(void **state)
 	json_int(&w, 1);
 	json_int(&w, 2);
 	assert_int_equal(json_writer_finish(&w, NULL, &err), AUSCULT_ERR_INVALID);
-	assert_string_equal(err.msg,
-			    "JSON writer misuse: a second value after the complete top-level value");
+	assert_string_equal(
+		err.msg, "JSON writer misuse: a second value after the complete top-level value");
 
 	json_writer_init(&w, buf, sizeof(buf));
 	for (int i = 0; i < JSON_WRITER_MAX_DEPTH + 1; i++)
 		json_array_open(&w);
 	assert_int_equal(json_writer_finish(&w, NULL, &err), AUSCULT_ERR_INVALID);
-	assert_string_equal(err.msg, "JSON writer misuse: nesting deeper than JSON_WRITER_MAX_DEPTH");
+	assert_string_equal(err.msg,
+			    "JSON writer misuse: nesting deeper than JSON_WRITER_MAX_DEPTH");
 
 	json_writer_init(&w, buf, sizeof(buf));
 	json_key(&w, "k");
@@ -275,7 +277,7 @@ static void stream_write_failure_is_reported(void **state)
 	(void)state;
 	FILE *f = fopen("/dev/full", "w");
 	if (!f)
-		skip(); /* no /dev/full on this system */
+		skip();              /* no /dev/full on this system */
 	setvbuf(f, NULL, _IONBF, 0); /* every write reaches the device and fails at once */
 	struct json_writer w;
 	struct auscult_err err;

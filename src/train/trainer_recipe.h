@@ -7,20 +7,20 @@
 #include <stdint.h>
 
 #include "common/status.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/model.h"
-#include "model/trainer.h"
+#include "train/trainer.h"
 
 /* Everything `auscult train` can change. Defaults: the DCASE 2020 Task 2 baseline. */
 struct train_options {
 	struct trainer_config trainer;
-	bool standardize;        /* per-dimension training mean/std into input_mean/input_std */
-	uint32_t input_frames;   /* frame mask of the network input; 0 = all n_stack frames */
-	uint32_t target_frames;  /* frame mask of the reconstruction target; 0 = all */
-	bool band_weights;       /* weight each band by 1 / its mean squared error on the data */
+	bool standardize;       /* per-dimension training mean/std into input_mean/input_std */
+	uint32_t input_frames;  /* frame mask of the network input; 0 = all n_stack frames */
+	uint32_t target_frames; /* frame mask of the reconstruction target; 0 = all */
+	bool band_weights;      /* weight each band by 1 / its mean squared error on the data */
 	enum clip_aggregation aggregation;
-	float top_fraction;      /* for CLIP_AGG_TOP_MEAN, in (0, 1] */
-	float quantile;          /* threshold level of the fitted gamma, in (0, 1); 0.9 */
+	float top_fraction; /* for CLIP_AGG_TOP_MEAN, in (0, 1] */
+	float quantile;     /* threshold level of the fitted gamma, in (0, 1); 0.9 */
 };
 
 /* Fills o with the baseline (trainer_config_defaults, all frames, mean aggregation, q 0.9). */
@@ -37,8 +37,7 @@ int train_parse_frames(const char *name, const char *text, uint32_t n_stack, uin
 int train_parse_aggregate(struct train_options *o, const char *text, struct auscult_err *err);
 
 /* Called after each epoch with its figures (for progress display); may be NULL. */
-typedef void (*train_epoch_fn)(void *ctx, const struct trainer_epoch_stats *stats,
-			       uint32_t epochs);
+typedef void (*train_epoch_fn)(void *ctx, const struct trainer_epoch_stats *stats, uint32_t epochs);
 
 /* The figures of the last run, for the tool's summary. */
 struct train_result {

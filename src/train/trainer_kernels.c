@@ -1,5 +1,5 @@
 /* trainer_kernels.c - PRNG, batch gathering, BN + ReLU, MSE and Adam: the trainer's loops. */
-#include "model/trainer_kernels.h"
+#include "train/trainer_kernels.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -224,8 +224,8 @@ void bn_relu_backward(float *d, const float *xhat, const float *act, uint32_t n_
 }
 
 HOT_LOOPS
-double mse_backward(float *out, const float *target, uint32_t n_rows, uint32_t n_cols,
-		    float *dbias, float *sq)
+double mse_backward(float *out, const float *target, uint32_t n_rows, uint32_t n_cols, float *dbias,
+		    float *sq)
 {
 	size_t nc = n_cols, total = (size_t)n_rows * n_cols;
 	float scale = 2.0f / (float)total;

@@ -20,16 +20,16 @@ struct trainer_config {
 	uint32_t n_hidden;                   /* hidden layers (0: one linear layer) */
 	uint32_t hidden[TRAINER_MAX_HIDDEN]; /* their widths, input side first */
 	uint32_t epochs;
-	uint32_t batch_size;      /* rows per Adam step; the last batch of an epoch may be smaller */
+	uint32_t batch_size; /* rows per Adam step; the last batch of an epoch may be smaller */
 	float learning_rate;
 	float adam_beta1;
 	float adam_beta2;
 	float adam_epsilon;
-	float bn_momentum;        /* Keras momentum: moving = moving m + batch (1 - m) */
+	float bn_momentum; /* Keras momentum: moving = moving m + batch (1 - m) */
 	float bn_epsilon;
-	float validation_split;   /* in [0, 1): share of the rows, taken from the end, held out */
-	uint64_t seed;            /* weight init and shuffling; same seed + threads = same bits */
-	int threads;              /* OpenBLAS threads; 0 = every online core */
+	float validation_split; /* in [0, 1): share of the rows, taken from the end, held out */
+	uint64_t seed;          /* weight init and shuffling; same seed + threads = same bits */
+	int threads;            /* OpenBLAS threads; 0 = every online core */
 };
 
 /* Fills c with the baseline recipe above (seed 0, threads 0). */
@@ -65,10 +65,10 @@ struct trainer_data {
 
 /* One finished epoch. */
 struct trainer_epoch_stats {
-	uint32_t epoch;     /* 1-based */
-	float train_loss;   /* mean of the batch losses (batch-size weighted), training mode */
-	float val_loss;     /* MSE over the held-out rows, inference mode; NaN when none */
-	double seconds;     /* wall time of the epoch, validation included */
+	uint32_t epoch;   /* 1-based */
+	float train_loss; /* mean of the batch losses (batch-size weighted), training mode */
+	float val_loss;   /* MSE over the held-out rows, inference mode; NaN when none */
+	double seconds;   /* wall time of the epoch, validation included */
 };
 
 struct trainer;

@@ -1,0 +1,114 @@
+/* config_check.c - loads each distinct model of a config once and checks the monitors by it. */
+#include "daemon/config_check.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audio/audio_source.h"
+#include "model/model.h"
+#include "model/model_file.h"
+
+int config_check_model_exists(const struct daemon_config *cfg, size_t i, struct auscult_err *err)
+{
+	const char *path = cfg->monitors[i].model_path;
+	char key[64];
+	snprintf(key, sizeof(key), "monitors[%zu].model", i);
+	struct stat st;
+	if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+		return daemon_config_fail(cfg, cfg->places[i].model, key, AUSCULT_ERR_IO, err,
+					  "cannot read the model file '%s': %s", path,
+					  strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return daemon_config_fail(cfg, cfg->places[i].model, key, AUSCULT_ERR_IO, err,
+					  "'%s' is a directory; expected the model file", path);
+	return AUSCULT_OK;
+}
+
+/* What the monitors need to know of a model: its features. */
+struct model_facts {
+	bool loaded;
+	struct feature_params features;
+};
+
+/* Loads monitor i's model unless an earlier monitor named the same file; facts[first] holds it. */
+static int model_facts_of(const struct daemon_config *cfg, size_t i, struct model_facts *facts,
+			  const struct feature_params **out, struct auscult_err *err)
+{
+	const char *path = cfg->monitors[i].model_path;
+	for (size_t j = 0; j < i; j++) {
+		if (facts[j].loaded && strcmp(cfg->monitors[j].model_path, path) == 0) {
+			*out = &facts[j].features;
+			return AUSCULT_OK;
+		}
+	}
+	int rc = config_check_model_exists(cfg, i, err);
+	if (rc)
+		return rc;
+	struct model m;
+	struct auscult_err why;
+	auscult_err_clear(&why);
+	if ((rc = model_load(&m, path, &why))) {
+		char key[64];
+		snprintf(key, sizeof(key), "monitors[%zu].model", i);
+		return daemon_config_fail(cfg, cfg->places[i].model, key, rc, err, "%s", why.msg);
+	}
+	facts[i].features = m.features;
+	facts[i].loaded = true;
+	model_free(&m);
+	*out = &facts[i].features;
+	return AUSCULT_OK;
+}
+
+static int check_monitor(const struct daemon_config *cfg, size_t i, const struct feature_params *fp,
+			 struct auscult_err *err)
+{
+	const struct monitor_settings *ms = &cfg->monitors[i];
+	char key[64];
+	if (ms->source_kind == AUDIO_SOURCE_FILE) {
+		/* A file that is not audio, or lacks the channel asked for, will not mend itself:
+		 * say so now rather than have the monitor retry it for ever. */
+		struct audio_source_config asc;
+		struct audio_source *src = NULL;
+		struct auscult_err why;
+		auscult_err_clear(&why);
+		monitor_settings_source_config(ms, fp->sample_rate_hz, &asc);
+		int rc = audio_source_open(&src, &asc, &why);
+		audio_source_close(src);
+		if (rc) {
+			snprintf(key, sizeof(key), "monitors[%zu].source.path", i);
+			return daemon_config_fail(cfg, cfg->places[i].source_path, key, rc, err,
+						  "%s", why.msg);
+		}
+	}
+	double context_s = (double)(fp->n_fft + (fp->n_stack - 1) * fp->hop_length) /
+			   (double)fp->sample_rate_hz;
+	if (ms->pipeline.window_s < context_s) {
+		snprintf(key, sizeof(key), "monitors[%zu].window_s", i);
+		return daemon_config_fail(cfg, cfg->places[i].window_s, key, AUSCULT_ERR_INVALID,
+					  err,
+					  "%g s is shorter than one input of the model (%.3f s of "
+					  "audio); make window_s at least that",
+					  ms->pipeline.window_s, context_s);
+	}
+	return AUSCULT_OK;
+}
+
+int config_check_files(const struct daemon_config *cfg, struct auscult_err *err)
+{
+	struct model_facts *facts = calloc(cfg->n_monitors ? cfg->n_monitors : 1, sizeof(*facts));
+	if (!facts)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", cfg->path);
+	int rc = AUSCULT_OK;
+	for (size_t i = 0; i < cfg->n_monitors && rc == AUSCULT_OK; i++) {
+		const struct feature_params *fp = NULL;
+		if (!(rc = model_facts_of(cfg, i, facts, &fp, err)))
+			rc = check_monitor(cfg, i, fp, err);
+	}
+	free(facts);
+	return rc;
+}
