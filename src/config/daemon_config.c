@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "learn/level_meter.h"
 #include "model/model.h"
 #include "model/model_file.h"
 
@@ -216,7 +217,8 @@ static const struct opt monitor_opts[] = {
 	  .max = 10000, .def = "3" },
 	{ .key = "hysteresis.normal_after", .type = OPT_U32, .offset = MS(normal_after), .min = 1,
 	  .max = 10000, .def = "5" },
-	{ .key = "silence_dbfs", .type = OPT_CUSTOM, .def = "-70", .set = set_silence },
+	{ .key = "silence_dbfs", .type = OPT_CUSTOM, .def = SILENCE_DBFS_DEFAULT_TEXT,
+	  .set = set_silence },
 	{ .key = "publish_interval_s", .type = OPT_DOUBLE, .offset = MS(publish_interval_s),
 	  .min = 0.1, .max = 3600, .def = "1.0" },
 };
