@@ -221,6 +221,10 @@ static const struct opt monitor_opts[] = {
 	  .set = set_silence },
 	{ .key = "publish_interval_s", .type = OPT_DOUBLE, .offset = MS(publish_interval_s),
 	  .min = 0.1, .max = 3600, .def = "1.0" },
+	/* absent: 0, learning off; 0.5 min = 3 clips, two to train on and one to fit on */
+	{ .key = "learn.minutes", .type = OPT_DOUBLE, .offset = MS(learn_minutes), .min = 0.5,
+	  .max = 10080 },
+	{ .key = "learn.dir", .type = OPT_PATH, .offset = MS(learn_dir), .flags = OPTF_NULLABLE },
 };
 
 #define N_ROOT_OPTS (sizeof(root_opts) / sizeof(root_opts[0]))
@@ -1150,6 +1154,35 @@ static int validate_monitor(struct loader *ld, struct scope *sc)
 	return AUSCULT_OK;
 }
 
+/* Learning mode with no model yet: the model's folder must take the file training writes, and
+ * a window must hold one input of the default features the model will have. */
+static int check_learning(struct loader *ld, struct scope *sc)
+{
+	struct monitor_settings *ms = sc->obj;
+	char key[KEY_PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(ms->model_path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - ms->model_path) : 1,
+		 slash ? ms->model_path : ".");
+	if (access(dir, W_OK | X_OK) != 0) {
+		join_key(key, sizeof(key), sc->path, "model");
+		return fail_at(ld, sc->value_mark[opt_index(sc, "model")], key, AUSCULT_ERR_IO,
+			       "the model does not exist yet and learning cannot write it into "
+			       "'%s': %s", dir[0] ? dir : "/", strerror(errno));
+	}
+	struct feature_params fp;
+	feature_params_defaults(&fp);
+	double context_s = (double)(fp.n_fft + (fp.n_stack - 1) * fp.hop_length) /
+			   (double)fp.sample_rate_hz;
+	if (ms->window_s < context_s) {
+		join_key(key, sizeof(key), sc->path, "window_s");
+		return fail_at(ld, sc->value_mark[opt_index(sc, "window_s")], key,
+			       AUSCULT_ERR_INVALID,
+			       "%g s is shorter than one input of the model to learn (%.3f s of "
+			       "audio); make window_s at least that", ms->window_s, context_s);
+	}
+	return AUSCULT_OK;
+}
+
 /* Opens the model the monitor will run and checks that a scoring window holds at least one
  * stacked feature vector of it; the daemon must not start on a model it cannot use. */
 static int check_model(struct loader *ld, struct scope *sc)
@@ -1158,6 +1191,8 @@ static int check_model(struct loader *ld, struct scope *sc)
 	int im = opt_index(sc, "model");
 	char key[KEY_PATH_MAX];
 	join_key(key, sizeof(key), sc->path, "model");
+	if (ms->learn_minutes > 0.0 && access(ms->model_path, F_OK) != 0 && errno == ENOENT)
+		return check_learning(ld, sc);
 	int rc = check_readable(ld, sc, "model", ms->model_path, "the model file");
 	if (rc)
 		return rc;
@@ -1388,6 +1423,7 @@ void daemon_config_free(struct daemon_config *cfg)
 		free(ms->source_path);
 		free(ms->device_name);
 		free(ms->model_path);
+		free(ms->learn_dir);
 	}
 	free(cfg->monitors);
 	memset(cfg, 0, sizeof(*cfg));

@@ -51,7 +51,7 @@ struct monitor_settings {
 	bool loop;                /* file: start over at the end (demos); default false */
 	bool realtime;            /* file/stdin: pace reading to real time; default true for file */
 
-	char *model_path;         /* required; must exist and load */
+	char *model_path;         /* required; must exist and load (unless learn_minutes is set) */
 
 	double window_s;          /* scoring window, default 2.0 s, [0.2, 60] */
 	double hop_s;             /* between window scores, default 0.5 s, (0, window_s] */
@@ -64,6 +64,12 @@ struct monitor_settings {
 	double silence_dbfs;      /* below this RMS level (dBFS) the machine is off: state idle;
 				     default -70; YAML `off` disables the gate (-inf) */
 	double publish_interval_s; /* score messages at most this often, default 1.0 s, [0.1, 3600] */
+
+	/* Learning mode (YAML `learn:`; see learn/learn_monitor.h): when model_path does not exist
+	 * yet, record this much normal sound, train the model, then monitor. */
+	double learn_minutes;     /* `learn.minutes`, [0.5, 10080]; 0 (no `learn:`): off, a
+				     missing model is an error */
+	char *learn_dir;          /* `learn.dir`: the clips' folder; NULL: "<model>.learn" */
 };
 
 struct daemon_config {

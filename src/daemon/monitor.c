@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audio/audio_source.h"
 #include "common/complain.h"
@@ -15,6 +16,7 @@
 #include "detect/smoother.h"
 #include "detect/window_scorer.h"
 #include "features/feature_extractor.h"
+#include "learn/learn_monitor.h"
 #include "model/autoencoder.h"
 #include "model/model_file.h"
 #include "publish/payloads.h"
@@ -40,6 +42,8 @@ struct monitor {
 	char *source_path;
 	char *device_name;
 	char *model_path;
+	char *learn_dir;   /* learning mode (record) */
+	bool learning;     /* learning mode (record): no model yet; the thread learns it first */
 	struct monitor_settings ms; /* its string fields point at the copies above */
 	struct message_queue *q;
 
@@ -364,9 +368,69 @@ static void outage(struct monitor *m, struct monitor_run *run)
 		enter_fault(m);
 }
 
+/* ---- learning mode (record): BEGIN ------------------------------------------------------- */
+
+static int monitor_setup_model(struct monitor *m, struct auscult_err *err);
+
+static void learn_send(void *ctx, bool state, const char *payload)
+{
+	struct monitor *m = ctx;
+	message_queue_push(m->q, state ? MESSAGE_STATE : MESSAGE_SCORE, m->name, payload);
+}
+
+static bool learn_stopping(void *ctx)
+{
+	return atomic_load(&((struct monitor *)ctx)->stop);
+}
+
+static bool learn_nap(void *ctx, double seconds)
+{
+	return nap(ctx, seconds);
+}
+
+static void learn_flowing(void *ctx, bool flowing)
+{
+	struct monitor *m = ctx;
+	pthread_mutex_lock(&m->status_lock);
+	m->status.audio_flowing = flowing;
+	pthread_mutex_unlock(&m->status_lock);
+}
+
+/* Records and trains the model (learn/learn_monitor.h), then sets the stages up from it as
+ * monitor_create does. Returns false when the monitor must end (stopped, or learning failed:
+ * logged, state `fault`). */
+static bool learn_then_set_up(struct monitor *m)
+{
+	const struct learn_host host = { m, learn_send, learn_stopping, learn_nap, learn_flowing };
+	struct auscult_err err;
+	int rc = learn_monitor_run(&m->ms, &host, &err);
+	if (rc == AUSCULT_OK)
+		rc = monitor_setup_model(m, &err);
+	if (rc == AUSCULT_OK) {
+		m->learning = false;
+		send_state(m, DETECTOR_STARTING);
+		return true;
+	}
+	if (rc != AUSCULT_ERR_INTERRUPTED) {
+		log_error("%s: learning: %s", m->name, err.msg);
+		send_state(m, DETECTOR_FAULT);
+	}
+	return false;
+}
+
+/* ---- learning mode (record): END --------------------------------------------------------- */
+
 static void *monitor_thread(void *arg)
 {
 	struct monitor *m = arg;
+	/* learning mode (record): the model first; the stages exist only once it does */
+	if (m->learning && !learn_then_set_up(m)) {
+		pthread_mutex_lock(&m->status_lock);
+		m->status.ended = true;
+		pthread_mutex_unlock(&m->status_lock);
+		atomic_store(&m->finished, true);
+		return NULL;
+	}
 	struct audio_source_config sc;
 	monitor_settings_source_config(&m->ms, m->rate_hz, &sc);
 	/* A device that delivers faster than real time is broken, not a fast input. */
@@ -485,12 +549,89 @@ static void monitor_free_all(struct monitor *m)
 	free(m->source_path);
 	free(m->device_name);
 	free(m->model_path);
+	free(m->learn_dir);
 	pthread_mutex_destroy(&m->status_lock);
 	if (m->nap_ready) {
 		pthread_cond_destroy(&m->nap_cond);
 		pthread_mutex_destroy(&m->nap_lock);
 	}
 	free(m);
+}
+
+/* Loads the model and sets up every stage and buffer from it. Main thread at create, or the
+ * monitor's thread after learning wrote the model. On failure the caller frees m. */
+static int monitor_setup_model(struct monitor *m, struct auscult_err *err)
+{
+	struct auscult_err inner;
+	int rc = model_load(&m->model, m->model_path, &inner);
+	if (rc != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
+		return rc;
+	}
+	const struct feature_params *fp = &m->model.features;
+	m->n_mels = fp->n_mels;
+	m->n_stack = fp->n_stack;
+	m->rate_hz = fp->sample_rate_hz;
+	rc = feature_extractor_init(&m->fx, fp, FRAMING_STREAMING, &inner);
+	if (rc != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
+		return rc;
+	}
+	m->hop_samples = fp->hop_length;
+	m->max_frames = feature_extractor_max_frames(&m->fx, READ_SAMPLES_MAX);
+	if (m->max_frames < 1)
+		m->max_frames = 1;
+	m->frame_cap = m->n_stack - 1 + BATCH_MAX_VECTORS + m->max_frames;
+	rc = autoencoder_init(&m->ae, &m->model, BATCH_MAX_VECTORS, &inner);
+	if (rc != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
+		return rc;
+	}
+
+	struct window_scorer_config wc;
+	window_scorer_config_defaults(&wc);
+	wc.window_vectors = feature_params_vectors_in(fp, m->ms.window_s);
+	wc.hop_vectors = feature_params_vectors_in(fp, m->ms.hop_s);
+	if (wc.hop_vectors > wc.window_vectors)
+		wc.hop_vectors = wc.window_vectors;
+	wc.n_mels = m->n_mels;
+	struct smoother_config smc;
+	smc.kind = m->ms.smoothing == SMOOTHING_MEDIAN ? SMOOTHER_MEDIAN
+		   : m->ms.smoothing == SMOOTHING_EMA  ? SMOOTHER_EMA
+						     : SMOOTHER_NONE;
+	smc.n_windows = m->ms.smoothing_windows;
+	m->threshold = m->ms.threshold_set ? (float)m->ms.threshold : m->model.threshold.threshold;
+	struct detector_config dc;
+	detector_config_defaults(&dc);
+	dc.threshold = m->threshold;
+	dc.anomaly_after = m->ms.anomaly_after;
+	dc.normal_after = m->ms.normal_after;
+	dc.silence_dbfs = (float)m->ms.silence_dbfs;
+	dc.n_mels = m->n_mels;
+	dc.fmin_hz = fp->fmin_hz;
+	dc.fmax_hz = fp->fmax_hz;
+	if ((rc = window_scorer_init(&m->ws, &wc, &inner)) != AUSCULT_OK ||
+	    (rc = smoother_init(&m->sm, &smc, &inner)) != AUSCULT_OK ||
+	    (rc = detector_init(&m->det, &dc, &inner)) != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
+		return rc;
+	}
+
+	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
+	m->frames = calloc(m->frame_cap * m->n_mels, sizeof(float));
+	m->frame_ms = calloc(m->frame_cap, sizeof(double));
+	m->vec_scores = calloc(BATCH_MAX_VECTORS, sizeof(float));
+	m->band_errors = calloc((size_t)BATCH_MAX_VECTORS * m->n_mels, sizeof(float));
+	if (!m->samples || !m->frames || !m->frame_ms || !m->vec_scores || !m->band_errors) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
+		return rc;
+	}
+	pthread_mutex_lock(&m->status_lock); /* after learning, the main loop may be reading */
+	m->status.threshold = m->threshold;
+	pthread_mutex_unlock(&m->status_lock);
+	log_info("monitor %s: model %s (threshold %.4g), window %u vectors, hop %u", m->name,
+		 m->model_path, (double)m->threshold, wc.window_vectors, wc.hop_vectors);
+	return AUSCULT_OK;
 }
 
 int monitor_create(struct monitor **out, const struct monitor_settings *ms,
@@ -530,86 +671,29 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 	m->source_path = dup_or_null(ms->source_path, &oom);
 	m->device_name = dup_or_null(ms->device_name, &oom);
 	m->model_path = dup_or_null(ms->model_path, &oom);
+	m->learn_dir = dup_or_null(ms->learn_dir, &oom); /* learning mode (record) */
 	m->ms.name = m->name;
 	m->ms.source_path = m->source_path;
 	m->ms.device_name = m->device_name;
 	m->ms.model_path = m->model_path;
+	m->ms.learn_dir = m->learn_dir;
 	m->q = q;
 	if (oom || !m->name) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", ms->name);
 		goto fail;
 	}
 
-	struct auscult_err inner;
-	rc = model_load(&m->model, m->model_path, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
+	/* ---- learning mode (record): BEGIN ---- */
+	m->learning = ms->learn_minutes > 0.0 && access(m->model_path, F_OK) != 0 && errno == ENOENT;
+	if (!m->learning && (rc = monitor_setup_model(m, err)) != AUSCULT_OK)
 		goto fail;
-	}
-	const struct feature_params *fp = &m->model.features;
-	m->n_mels = fp->n_mels;
-	m->n_stack = fp->n_stack;
-	m->rate_hz = fp->sample_rate_hz;
-	rc = feature_extractor_init(&m->fx, fp, FRAMING_STREAMING, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
-		goto fail;
-	}
-	m->hop_samples = fp->hop_length;
-	m->max_frames = feature_extractor_max_frames(&m->fx, READ_SAMPLES_MAX);
-	if (m->max_frames < 1)
-		m->max_frames = 1;
-	m->frame_cap = m->n_stack - 1 + BATCH_MAX_VECTORS + m->max_frames;
-	rc = autoencoder_init(&m->ae, &m->model, BATCH_MAX_VECTORS, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
-		goto fail;
-	}
-
-	struct window_scorer_config wc;
-	window_scorer_config_defaults(&wc);
-	wc.window_vectors = feature_params_vectors_in(fp, ms->window_s);
-	wc.hop_vectors = feature_params_vectors_in(fp, ms->hop_s);
-	if (wc.hop_vectors > wc.window_vectors)
-		wc.hop_vectors = wc.window_vectors;
-	wc.n_mels = m->n_mels;
-	struct smoother_config smc;
-	smc.kind = ms->smoothing == SMOOTHING_MEDIAN ? SMOOTHER_MEDIAN
-		   : ms->smoothing == SMOOTHING_EMA  ? SMOOTHER_EMA
-						     : SMOOTHER_NONE;
-	smc.n_windows = ms->smoothing_windows;
-	m->threshold = ms->threshold_set ? (float)ms->threshold : m->model.threshold.threshold;
-	struct detector_config dc;
-	detector_config_defaults(&dc);
-	dc.threshold = m->threshold;
-	dc.anomaly_after = ms->anomaly_after;
-	dc.normal_after = ms->normal_after;
-	dc.silence_dbfs = (float)ms->silence_dbfs;
-	dc.n_mels = m->n_mels;
-	dc.fmin_hz = fp->fmin_hz;
-	dc.fmax_hz = fp->fmax_hz;
-	if ((rc = window_scorer_init(&m->ws, &wc, &inner)) != AUSCULT_OK ||
-	    (rc = smoother_init(&m->sm, &smc, &inner)) != AUSCULT_OK ||
-	    (rc = detector_init(&m->det, &dc, &inner)) != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
-		goto fail;
-	}
-
-	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
-	m->frames = calloc(m->frame_cap * m->n_mels, sizeof(float));
-	m->frame_ms = calloc(m->frame_cap, sizeof(double));
-	m->vec_scores = calloc(BATCH_MAX_VECTORS, sizeof(float));
-	m->band_errors = calloc((size_t)BATCH_MAX_VECTORS * m->n_mels, sizeof(float));
-	if (!m->samples || !m->frames || !m->frame_ms || !m->vec_scores || !m->band_errors) {
-		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
-		goto fail;
-	}
+	/* ---- learning mode (record): END ---- */
 	m->status.state = DETECTOR_STARTING;
 	m->status.smoothed = NAN;
-	m->status.threshold = m->threshold;
 	atomic_init(&m->stop, false);
 	atomic_init(&m->finished, false);
-	send_state(m, DETECTOR_STARTING);
+	if (!m->learning) /* learning mode (record): it publishes `learning` itself */
+		send_state(m, DETECTOR_STARTING);
 
 	int prc = pthread_create(&m->thread, NULL, monitor_thread, m);
 	if (prc != 0) {
@@ -618,8 +702,6 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		goto fail;
 	}
 	m->thread_started = true;
-	log_info("monitor %s: model %s (threshold %.4g), window %u vectors, hop %u", m->name,
-		 m->model_path, (double)m->threshold, wc.window_vectors, wc.hop_vectors);
 	*out = m;
 	return AUSCULT_OK;
 fail:

@@ -88,8 +88,8 @@ int learner_create(struct learner **out, const struct learner_config *cfg,
 	l->cfg.model_path = l->model_path;
 	l->cfg.dir = l->dir;
 	l->clips_needed = (uint32_t)ceil(cfg->minutes * 60.0 / cfg->clip_s - 1e-9);
-	if (l->clips_needed < 2)
-		l->clips_needed = 2; /* one to train on, one to fit the threshold on */
+	if (l->clips_needed < LEARNER_MIN_CLIPS)
+		l->clips_needed = LEARNER_MIN_CLIPS;
 	if ((rc = clip_dir_scan(l->dir, &l->clips, err)) != AUSCULT_OK)
 		goto fail;
 	struct clip_writer_config cwc = { l->dir, l->rate_hz, cfg->clip_s };
@@ -283,10 +283,10 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 	int rc = clip_list_add(&clips, l->dir, err);
 	if (rc != AUSCULT_OK)
 		goto out;
-	if (clips.count < 2) {
+	if (clips.count < LEARNER_MIN_CLIPS) {
 		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "%s: %zu clip, and learning needs at least 2 (one to train on, one "
-				  "to fit the threshold on)", l->dir, clips.count);
+				  "%s: %zu clip(s), and learning needs at least %d (two to train on, "
+				  "one to fit the threshold on)", l->dir, clips.count, LEARNER_MIN_CLIPS);
 		goto out;
 	}
 	/* Clip names are their times: the last ones in the list are the newest. */

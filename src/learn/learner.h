@@ -11,12 +11,17 @@
 #include "features/feature_params.h"
 #include "model/trainer_recipe.h"
 
+/* Clips learning needs at least: two to train on (training fits a gamma to its clips' scores),
+ * one held out to fit the threshold to windows on. */
+#define LEARNER_MIN_CLIPS 3
+
 /* The learning mode's choices; learner_config_defaults gives the daemon's. */
 struct learner_config {
 	const char *model_path;  /* the model to write (atomically) */
 	const char *dir;         /* folder the clips are kept in (created if missing); bounded:
 				    it never holds more than the clips asked for */
-	double minutes;          /* normal sound to collect, > 0 (rounded up to whole clips) */
+	double minutes;          /* normal sound to collect, > 0 (rounded up to whole clips, at
+				    least LEARNER_MIN_CLIPS) */
 	double clip_s;           /* clip length, seconds (CLIP_WRITER_DEFAULT_S) */
 	double gate_s;           /* the silence gate looks at blocks this long (1 s) */
 	double silence_dbfs;     /* a block quieter than this is the machine off: it is skipped
@@ -91,7 +96,7 @@ struct learner_result {
  * gamma threshold to the held-out clips' window scores at window_quantile, and writes the model
  * to model_path atomically (model_save). on_epoch (may be NULL) is called on this thread after
  * each epoch; when it returns true the training stops: AUSCULT_ERR_INTERRUPTED, nothing written.
- * Needs at least 2 clips (AUSCULT_ERR_INVALID). Other failures: the file, training or the fit
+ * Needs LEARNER_MIN_CLIPS clips (AUSCULT_ERR_INVALID). Other failures: the file, training or the fit
  * (err says which). Minutes of CPU on a small device: call it from a thread that may block.
  */
 int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,

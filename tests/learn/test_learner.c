@@ -289,15 +289,15 @@ static void test_train(void **state)
 	struct auscult_err err;
 	assert_int_equal(learner_create(&l, &c, &err), AUSCULT_OK);
 
-	/* One clip is not enough to train and fit. */
+	/* Two clips are not enough to train and fit. */
 	uint32_t clips = 0;
 	feed_file(l, NORMALS "/normal_id_00_00000000.wav", 1796400900000, &clips);
-	assert_int_equal(clips, 1);
+	feed_file(l, NORMALS "/normal_id_00_00000001.wav", 1796400910000, &clips);
+	assert_int_equal(clips, 2);
 	struct learner_result res;
 	assert_int_equal(learner_train(l, NULL, NULL, &res, &err), AUSCULT_ERR_INVALID);
-	assert_non_null(strstr(err.msg, "1 clip, and learning needs at least 2"));
+	assert_non_null(strstr(err.msg, "2 clip(s), and learning needs at least 3"));
 
-	feed_file(l, NORMALS "/normal_id_00_00000001.wav", 1796400910000, &clips);
 	feed_file(l, NORMALS "/normal_id_00_00000002.wav", 1796400920000, &clips);
 	assert_int_equal(learner_clips(l), 3);
 
@@ -307,7 +307,8 @@ static void test_train(void **state)
 	assert_int_equal(seen, 2);
 	assert_int_equal(access(model, F_OK), -1);
 
-	/* Trained on 2 clips, fitted on the third's 16 windows of 2 s every 0.5 s (309 vectors, 63 a window, 16 a hop). */
+	/* Trained on 2 clips, fitted on the third's 16 windows of 2 s every 0.5 s (309 vectors,
+	 * 63 a window, 16 a hop). */
 	assert_int_equal(learner_train(l, count_epochs, &seen, &res, &err), AUSCULT_OK);
 	assert_int_equal(seen, 3);
 	assert_int_equal(res.train_clips, 2);
