@@ -47,7 +47,7 @@ percent=$(grep '"phase":"recording"' "$WORK/msgs.txt" | tail -n 1 | sed 's/.*"pr
 echo "stopped while learning: $n clip(s) kept, progress $percent%"
 
 # 2. Restart, as fast as the file reads: resumes from the clips on disk, trains, monitors.
-: > "$WORK/msgs.txt"
+subscribe "$WORK/msgs2.txt"
 write_config "$WORK/second.yaml" "{ type: file, path: $WORK/normal2.wav, realtime: false }" \
 	"learn: { minutes: 0.5 }"
 start_daemon second
@@ -59,15 +59,15 @@ grep -q "recording 3 clips of the machine running (0.5 min; $n already in $CLIPS
 [ -s "$WORK/model.am" ] || fail "no model written"
 "$AUSCULT_BIN" info "$WORK/model.am" > "$WORK/info.txt" || fail "the learned model does not load"
 [ "$(ls "$CLIPS" | grep -c '\.wav$')" -eq 3 ] || fail "the clip folder is not 3 clips: $(ls -A "$CLIPS")"
-grep -q '"phase":"training","progress":[89]' "$WORK/msgs.txt" || fail "no training progress"
-grep -q '"phase":"done","progress":100' "$WORK/msgs.txt" || fail "no 100% progress"
+grep -q '"phase":"training","progress":[89]' "$WORK/msgs2.txt" || fail "no training progress"
+grep -q '"phase":"done","progress":100' "$WORK/msgs2.txt" || fail "no 100% progress"
 grep -q "learned $WORK/model.am in .* fitted to 16 windows of 1 held-out clips" \
 	"$WORK/second.daemon.log" || fail "no learned line"
 # Then it monitors with the new model: normal state, scores against the refitted threshold.
-sed -n 's/^auscult\/pump\/state //p' "$WORK/msgs.txt" | tr '\n' ' ' > "$WORK/states.txt"
+sed -n 's/^auscult\/pump\/state //p' "$WORK/msgs2.txt" | tr '\n' ' ' > "$WORK/states.txt"
 grep -q "^learning .*starting normal" "$WORK/states.txt" || fail "states: $(cat "$WORK/states.txt")"
-threshold=$(sed -n 's/^threshold: *//p' "$WORK/info.txt" | head -n 1)
-scores=$(count '^auscult/pump/score {.*"smoothed":' "$WORK/msgs.txt")
+threshold=$(sed -n 's/^threshold: *\([0-9.]*\).*/\1/p' "$WORK/info.txt" | head -n 1)
+scores=$(count '^auscult/pump/score {.*"smoothed":' "$WORK/msgs2.txt")
 [ "$scores" -ge 30 ] || fail "only $scores scores after learning"
 echo "resumed, learned (threshold $threshold), monitored: states $(cat "$WORK/states.txt"), $scores scores"
 echo "ok"
