@@ -558,82 +558,6 @@ static void monitor_free_all(struct monitor *m)
 	free(m);
 }
 
-/* Loads the model and sets up every stage and buffer from it. Main thread at create, or the
- * monitor's thread after learning wrote the model. On failure the caller frees m. */
-static int monitor_setup_model(struct monitor *m, struct auscult_err *err)
-{
-	struct auscult_err inner;
-	int rc = model_load(&m->model, m->model_path, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
-		return rc;
-	}
-	const struct feature_params *fp = &m->model.features;
-	m->n_mels = fp->n_mels;
-	m->n_stack = fp->n_stack;
-	m->rate_hz = fp->sample_rate_hz;
-	rc = feature_extractor_init(&m->fx, fp, FRAMING_STREAMING, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
-		return rc;
-	}
-	m->hop_samples = fp->hop_length;
-	m->max_frames = feature_extractor_max_frames(&m->fx, READ_SAMPLES_MAX);
-	if (m->max_frames < 1)
-		m->max_frames = 1;
-	m->frame_cap = m->n_stack - 1 + BATCH_MAX_VECTORS + m->max_frames;
-	rc = autoencoder_init(&m->ae, &m->model, BATCH_MAX_VECTORS, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
-		return rc;
-	}
-
-	struct window_scorer_config wc;
-	window_scorer_config_defaults(&wc);
-	wc.window_vectors = feature_params_vectors_in(fp, m->ms.window_s);
-	wc.hop_vectors = feature_params_vectors_in(fp, m->ms.hop_s);
-	if (wc.hop_vectors > wc.window_vectors)
-		wc.hop_vectors = wc.window_vectors;
-	wc.n_mels = m->n_mels;
-	struct smoother_config smc;
-	smc.kind = m->ms.smoothing == SMOOTHING_MEDIAN ? SMOOTHER_MEDIAN
-		   : m->ms.smoothing == SMOOTHING_EMA  ? SMOOTHER_EMA
-						     : SMOOTHER_NONE;
-	smc.n_windows = m->ms.smoothing_windows;
-	m->threshold = m->ms.threshold_set ? (float)m->ms.threshold : m->model.threshold.threshold;
-	struct detector_config dc;
-	detector_config_defaults(&dc);
-	dc.threshold = m->threshold;
-	dc.anomaly_after = m->ms.anomaly_after;
-	dc.normal_after = m->ms.normal_after;
-	dc.silence_dbfs = (float)m->ms.silence_dbfs;
-	dc.n_mels = m->n_mels;
-	dc.fmin_hz = fp->fmin_hz;
-	dc.fmax_hz = fp->fmax_hz;
-	if ((rc = window_scorer_init(&m->ws, &wc, &inner)) != AUSCULT_OK ||
-	    (rc = smoother_init(&m->sm, &smc, &inner)) != AUSCULT_OK ||
-	    (rc = detector_init(&m->det, &dc, &inner)) != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
-		return rc;
-	}
-
-	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
-	m->frames = calloc(m->frame_cap * m->n_mels, sizeof(float));
-	m->frame_ms = calloc(m->frame_cap, sizeof(double));
-	m->vec_scores = calloc(BATCH_MAX_VECTORS, sizeof(float));
-	m->band_errors = calloc((size_t)BATCH_MAX_VECTORS * m->n_mels, sizeof(float));
-	if (!m->samples || !m->frames || !m->frame_ms || !m->vec_scores || !m->band_errors) {
-		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
-		return rc;
-	}
-	pthread_mutex_lock(&m->status_lock); /* after learning, the main loop may be reading */
-	m->status.threshold = m->threshold;
-	pthread_mutex_unlock(&m->status_lock);
-	log_info("monitor %s: model %s (threshold %.4g), window %u vectors, hop %u", m->name,
-		 m->model_path, (double)m->threshold, wc.window_vectors, wc.hop_vectors);
-	return AUSCULT_OK;
-}
-
 int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		   struct message_queue *q, struct auscult_err *err)
 {
@@ -707,6 +631,83 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 fail:
 	monitor_free_all(m);
 	return rc;
+}
+
+/* Loads the model and sets up every stage and buffer from it: monitor_create's set-up, moved
+ * here for learning mode (record) so that it can also run on the monitor's thread once learning
+ * wrote the model. On failure the caller frees m. */
+static int monitor_setup_model(struct monitor *m, struct auscult_err *err)
+{
+	struct auscult_err inner;
+	int rc = model_load(&m->model, m->model_path, &inner);
+	if (rc != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
+		return rc;
+	}
+	const struct feature_params *fp = &m->model.features;
+	m->n_mels = fp->n_mels;
+	m->n_stack = fp->n_stack;
+	m->rate_hz = fp->sample_rate_hz;
+	rc = feature_extractor_init(&m->fx, fp, FRAMING_STREAMING, &inner);
+	if (rc != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
+		return rc;
+	}
+	m->hop_samples = fp->hop_length;
+	m->max_frames = feature_extractor_max_frames(&m->fx, READ_SAMPLES_MAX);
+	if (m->max_frames < 1)
+		m->max_frames = 1;
+	m->frame_cap = m->n_stack - 1 + BATCH_MAX_VECTORS + m->max_frames;
+	rc = autoencoder_init(&m->ae, &m->model, BATCH_MAX_VECTORS, &inner);
+	if (rc != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
+		return rc;
+	}
+
+	struct window_scorer_config wc;
+	window_scorer_config_defaults(&wc);
+	wc.window_vectors = feature_params_vectors_in(fp, m->ms.window_s);
+	wc.hop_vectors = feature_params_vectors_in(fp, m->ms.hop_s);
+	if (wc.hop_vectors > wc.window_vectors)
+		wc.hop_vectors = wc.window_vectors;
+	wc.n_mels = m->n_mels;
+	struct smoother_config smc;
+	smc.kind = m->ms.smoothing == SMOOTHING_MEDIAN ? SMOOTHER_MEDIAN
+		   : m->ms.smoothing == SMOOTHING_EMA  ? SMOOTHER_EMA
+						     : SMOOTHER_NONE;
+	smc.n_windows = m->ms.smoothing_windows;
+	m->threshold = m->ms.threshold_set ? (float)m->ms.threshold : m->model.threshold.threshold;
+	struct detector_config dc;
+	detector_config_defaults(&dc);
+	dc.threshold = m->threshold;
+	dc.anomaly_after = m->ms.anomaly_after;
+	dc.normal_after = m->ms.normal_after;
+	dc.silence_dbfs = (float)m->ms.silence_dbfs;
+	dc.n_mels = m->n_mels;
+	dc.fmin_hz = fp->fmin_hz;
+	dc.fmax_hz = fp->fmax_hz;
+	if ((rc = window_scorer_init(&m->ws, &wc, &inner)) != AUSCULT_OK ||
+	    (rc = smoother_init(&m->sm, &smc, &inner)) != AUSCULT_OK ||
+	    (rc = detector_init(&m->det, &dc, &inner)) != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
+		return rc;
+	}
+
+	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
+	m->frames = calloc(m->frame_cap * m->n_mels, sizeof(float));
+	m->frame_ms = calloc(m->frame_cap, sizeof(double));
+	m->vec_scores = calloc(BATCH_MAX_VECTORS, sizeof(float));
+	m->band_errors = calloc((size_t)BATCH_MAX_VECTORS * m->n_mels, sizeof(float));
+	if (!m->samples || !m->frames || !m->frame_ms || !m->vec_scores || !m->band_errors) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
+		return rc;
+	}
+	pthread_mutex_lock(&m->status_lock); /* after learning, the main loop may be reading */
+	m->status.threshold = m->threshold;
+	pthread_mutex_unlock(&m->status_lock);
+	log_info("monitor %s: model %s (threshold %.4g), window %u vectors, hop %u", m->name,
+		 m->model_path, (double)m->threshold, wc.window_vectors, wc.hop_vectors);
+	return AUSCULT_OK;
 }
 
 bool monitor_destroy(struct monitor *m, int timeout_ms)

@@ -157,7 +157,6 @@ static void note_samples(struct recording *r, const float *x, size_t n)
 {
 	const uint64_t block = (uint64_t)(RECORD_METER_S * r->rate_hz);
 	r->total += n;
-	level_meter_push(&r->clip, x, n);
 	size_t i = 0;
 	while (i < n) {
 		size_t take = (size_t)(block - r->meter.n);
@@ -274,9 +273,11 @@ static int record_loop(struct recording *r, struct audio_source *src, struct cli
 		int64_t at_ms = start_ms + (int64_t)((double)r->total * 1000.0 / r->rate_hz);
 		uint32_t completed = 0;
 		rc = clip_writer_push(cw, buf, got, at_ms, &completed, &err);
-		note_samples(r, buf, got);
+		/* The clip's line first, so that the bar counts it when it reaches its end. */
+		level_meter_push(&r->clip, buf, got);
 		if (completed)
 			note_clip(r, clip_writer_last_path(cw));
+		note_samples(r, buf, got);
 		if (rc != AUSCULT_OK) {
 			fprintf(stderr, "%sauscult record: %s\n", r->tty ? "\n" : "", err.msg);
 			return 1;
