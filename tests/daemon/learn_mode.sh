@@ -24,6 +24,12 @@ if "$AUSCULTD_BIN" --check-config --config "$WORK/nolearn.yaml" > "$WORK/check.l
 fi
 grep -q "model: cannot read the model file '$WORK/model.am'" "$WORK/check.log" ||
 	fail "missing model: $(cat "$WORK/check.log")"
+write_config "$WORK/short.yaml" "{ type: file, path: $WORK/normal.wav }" "learn: { minutes: 0.1 }"
+if "$AUSCULTD_BIN" --check-config --config "$WORK/short.yaml" > "$WORK/check.log" 2>&1; then
+	fail "learn.minutes 0.1 passed the check"
+fi
+grep -q "short.yaml:[0-9]*:[0-9]*: monitors\[0\].learn.minutes: 0.1 is out of range \[0.5, 10080\]" \
+	"$WORK/check.log" || fail "learn.minutes 0.1: $(cat "$WORK/check.log")"
 write_config "$WORK/first.yaml" "{ type: file, path: $WORK/normal.wav, realtime: true }" \
 	"learn: { minutes: 0.5 }"
 "$AUSCULTD_BIN" --check-config --config "$WORK/first.yaml" > "$WORK/check.log" 2>&1 ||
@@ -63,9 +69,10 @@ grep -q '"phase":"training","progress":[89]' "$WORK/msgs2.txt" || fail "no train
 grep -q '"phase":"done","progress":100' "$WORK/msgs2.txt" || fail "no 100% progress"
 grep -q "learned $WORK/model.am in .* fitted to 16 windows of 1 held-out clips" \
 	"$WORK/second.daemon.log" || fail "no learned line"
-# Then it monitors with the new model: normal state, scores against the refitted threshold.
+# Then it monitors with the new model: normal state, scores against the refitted threshold
+# (`starting` may be superseded in the outbox by the first real state: states are retained).
 sed -n 's/^auscult\/pump\/state //p' "$WORK/msgs2.txt" | tr '\n' ' ' > "$WORK/states.txt"
-grep -q "^learning .*starting normal" "$WORK/states.txt" || fail "states: $(cat "$WORK/states.txt")"
+grep -q "^learning .*normal" "$WORK/states.txt" || fail "states: $(cat "$WORK/states.txt")"
 threshold=$(sed -n 's/^threshold: *\([0-9.]*\).*/\1/p' "$WORK/info.txt" | head -n 1)
 scores=$(count '^auscult/pump/score {.*"smoothed":' "$WORK/msgs2.txt")
 [ "$scores" -ge 30 ] || fail "only $scores scores after learning"
