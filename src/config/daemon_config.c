@@ -1161,13 +1161,16 @@ static int check_learning(struct loader *ld, struct scope *sc)
 	struct monitor_settings *ms = sc->obj;
 	char key[KEY_PATH_MAX], dir[PATH_MAX];
 	const char *slash = strrchr(ms->model_path, '/');
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - ms->model_path) : 1,
-		 slash ? ms->model_path : ".");
+	if (slash == ms->model_path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - ms->model_path) : 1,
+			 slash ? ms->model_path : ".");
 	if (access(dir, W_OK | X_OK) != 0) {
 		join_key(key, sizeof(key), sc->path, "model");
 		return fail_at(ld, sc->value_mark[opt_index(sc, "model")], key, AUSCULT_ERR_IO,
 			       "the model does not exist yet and learning cannot write it into "
-			       "'%s': %s", dir[0] ? dir : "/", strerror(errno));
+			       "'%s': %s", dir, strerror(errno));
 	}
 	struct feature_params fp;
 	feature_params_defaults(&fp);
