@@ -65,7 +65,7 @@ struct monitor_settings {
 				     default -70; YAML `off` disables the gate (-inf) */
 	double publish_interval_s; /* score messages at most this often, default 1.0 s, [0.1, 3600] */
 
-	/* Learning mode (YAML `learn:`; see learn/learn_monitor.h): when model_path does not exist
+	/* Learning mode (YAML `learn:`; see daemon/learn_mode.h): when model_path does not exist
 	 * yet, record this much normal sound, train the model, then monitor. */
 	double learn_minutes;     /* `learn.minutes`, [0.5, 10080]; 0 (no `learn:`): off, a
 				     missing model is an error */

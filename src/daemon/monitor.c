@@ -16,7 +16,7 @@
 #include "detect/smoother.h"
 #include "detect/window_scorer.h"
 #include "features/feature_extractor.h"
-#include "learn/learn_monitor.h"
+#include "daemon/learn_mode.h"
 #include "model/autoencoder.h"
 #include "model/model_file.h"
 #include "publish/payloads.h"
@@ -396,14 +396,14 @@ static void learn_flowing(void *ctx, bool flowing)
 	pthread_mutex_unlock(&m->status_lock);
 }
 
-/* Records and trains the model (learn/learn_monitor.h), then sets the stages up from it as
+/* Records and trains the model (daemon/learn_mode.h), then sets the stages up from it as
  * monitor_create does. Returns false when the monitor must end (stopped, or learning failed:
  * logged, state `fault`). */
 static bool learn_then_set_up(struct monitor *m)
 {
 	const struct learn_host host = { m, learn_send, learn_stopping, learn_nap, learn_flowing };
 	struct auscult_err err;
-	int rc = learn_monitor_run(&m->ms, &host, &err);
+	int rc = learn_mode_run(&m->ms, &host, &err);
 	if (rc == AUSCULT_OK)
 		rc = monitor_setup_model(m, &err);
 	if (rc == AUSCULT_OK) {

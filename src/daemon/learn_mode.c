@@ -1,5 +1,5 @@
-/* learn_monitor.c - a monitor's learning mode: source loop into the learner, then training, with progress. */
-#include "learn/learn_monitor.h"
+/* learn_mode.c - a monitor's learning mode: source loop into the learner, then training, with progress. */
+#include "daemon/learn_mode.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -34,7 +34,7 @@ struct learn_run {
 	float samples[LEARN_READ_SAMPLES];
 };
 
-int learn_payload_progress(char *buf, size_t cap, int64_t time_ms, const char *monitor,
+int learn_mode_payload_progress(char *buf, size_t cap, int64_t time_ms, const char *monitor,
 			   const char *phase, double percent, unsigned clips, unsigned clips_needed,
 			   struct auscult_err *err)
 {
@@ -60,7 +60,7 @@ static void progress(struct learn_run *r, const char *phase, double percent, boo
 		return;
 	r->next_progress_s = now + r->ms->publish_interval_s;
 	char buf[PAYLOAD_MAX_BYTES];
-	if (learn_payload_progress(buf, sizeof(buf), clock_wall_ms(), r->ms->name, phase, percent,
+	if (learn_mode_payload_progress(buf, sizeof(buf), clock_wall_ms(), r->ms->name, phase, percent,
 				   learner_clips(r->l), learner_clips_needed(r->l), NULL) ==
 	    AUSCULT_OK)
 		r->host->send(r->host->ctx, false, buf);
@@ -209,7 +209,7 @@ static bool on_epoch(void *ctx, uint32_t epoch, uint32_t epochs)
 	return r->host->stopping(r->host->ctx);
 }
 
-int learn_monitor_run(const struct monitor_settings *ms, const struct learn_host *host,
+int learn_mode_run(const struct monitor_settings *ms, const struct learn_host *host,
 		      struct auscult_err *err)
 {
 	struct learn_run *r = calloc(1, sizeof(*r));

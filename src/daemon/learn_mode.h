@@ -1,6 +1,6 @@
-/* learn_monitor.h - a monitor's learning mode: record the machine, train its model, then hand back. */
-#ifndef AUSCULT_LEARN_MONITOR_H
-#define AUSCULT_LEARN_MONITOR_H
+/* learn_mode.h - a monitor's learning mode: record the machine, train its model, then hand back. */
+#ifndef AUSCULT_LEARN_MODE_H
+#define AUSCULT_LEARN_MODE_H
 
 #include <stdbool.h>
 
@@ -37,7 +37,7 @@ struct learn_host {
  * AUSCULT_ERR_EOF when a file or stdin ended before enough sound came; other failures with err
  * saying what (the folder, the training).
  */
-int learn_monitor_run(const struct monitor_settings *ms, const struct learn_host *host,
+int learn_mode_run(const struct monitor_settings *ms, const struct learn_host *host,
 		      struct auscult_err *err);
 
 /*
@@ -46,7 +46,7 @@ int learn_monitor_run(const struct monitor_settings *ms, const struct learn_host
  * recording (by audio collected), 80-100 while training (by epoch). Same buffer rules as
  * payload_score (publish/payloads.h).
  */
-int learn_payload_progress(char *buf, size_t cap, int64_t time_ms, const char *monitor,
+int learn_mode_payload_progress(char *buf, size_t cap, int64_t time_ms, const char *monitor,
 			   const char *phase, double percent, unsigned clips, unsigned clips_needed,
 			   struct auscult_err *err);
 
