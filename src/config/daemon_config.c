@@ -200,6 +200,10 @@ static const struct opt monitor_opts[] = {
 	  .max = PIPELINE_SETTLE_S_MAX },
 	{ .key = "publish_interval_s", .type = OPT_DOUBLE, .offset = MS(publish_interval_s),
 	  .min = 0.1, .max = 3600, .def = "1.0" },
+	/* absent: 0, learning off; 0.5 min = 3 clips, two to train on and one to fit on */
+	{ .key = "learn.minutes", .type = OPT_DOUBLE, .offset = MS(learn_minutes), .min = 0.5,
+	  .max = 10080 },
+	{ .key = "learn.dir", .type = OPT_PATH, .offset = MS(learn_dir), .flags = OPTF_NULLABLE },
 };
 
 #define N_ROOT_OPTS (sizeof(root_opts) / sizeof(root_opts[0]))
@@ -1273,6 +1277,7 @@ void daemon_config_free(struct daemon_config *cfg)
 		free(ms->source_path);
 		free(ms->device_name);
 		free(ms->model_path);
+		free(ms->learn_dir);
 	}
 	free(cfg->monitors);
 	free(cfg->places);

@@ -26,12 +26,18 @@ struct monitor_settings {
 	bool loop;                /* file: start over at the end (demos); default false */
 	bool realtime;            /* file/stdin: pace reading to real time; default true for file */
 
-	char *model_path;         /* required; must exist and load */
+	char *model_path;         /* required; must exist and load (unless learn_minutes is set) */
 
 	/* window_s, hop_s, smoothing.*, threshold, hysteresis.*, silence_dbfs, gate.settle_s:
 	 * defaults, bounds and validation are the pipeline's (pipeline/pipeline.h). */
 	struct pipeline_settings pipeline;
 	double publish_interval_s; /* score messages at most this often, default 1.0 s, [0.1, 3600] */
+
+	/* Learning mode (YAML `learn:`; see daemon/learn_mode.h): when model_path does not exist
+	 * yet, record this much normal sound, train the model, then monitor. */
+	double learn_minutes;     /* `learn.minutes`, [0.5, 10080]; 0 (no `learn:`): off, a
+				     missing model is an error */
+	char *learn_dir;          /* `learn.dir`: the clips' folder; NULL: "<model>.learn" */
 };
 
 /* A place in the config file, 1-based as messages show it. */

@@ -2,6 +2,7 @@
 #include "daemon/config_check.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,33 @@ static int check_monitor(const struct daemon_config *cfg, size_t i, const struct
 	return AUSCULT_OK;
 }
 
+/* Learning mode with no model yet (`learn:` set, the model file absent): the model's folder must
+ * take the file that training writes. */
+static bool learns(const struct monitor_settings *ms)
+{
+	return ms->learn_minutes > 0.0 && access(ms->model_path, F_OK) != 0 && errno == ENOENT;
+}
+
+static int check_learning(const struct daemon_config *cfg, size_t i, struct auscult_err *err)
+{
+	const char *path = cfg->monitors[i].model_path;
+	char dir[PATH_MAX], key[64];
+	const char *slash = strrchr(path, '/');
+	if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (access(dir, W_OK | X_OK) == 0)
+		return AUSCULT_OK;
+	snprintf(key, sizeof(key), "monitors[%zu].model", i);
+	return daemon_config_fail(cfg, cfg->places[i].model, key, AUSCULT_ERR_IO, err,
+				  "the model does not exist yet and learning cannot write it into "
+				  "'%s': %s",
+				  dir, strerror(errno));
+}
+
 int config_check_files(const struct daemon_config *cfg, struct auscult_err *err)
 {
 	struct model_facts *facts = calloc(cfg->n_monitors ? cfg->n_monitors : 1, sizeof(*facts));
@@ -106,7 +134,16 @@ int config_check_files(const struct daemon_config *cfg, struct auscult_err *err)
 	int rc = AUSCULT_OK;
 	for (size_t i = 0; i < cfg->n_monitors && rc == AUSCULT_OK; i++) {
 		const struct feature_params *fp = NULL;
-		if (!(rc = model_facts_of(cfg, i, facts, &fp, err)))
+		struct feature_params to_learn;
+		if (learns(&cfg->monitors[i])) {
+			/* The model learning will write has the default features. */
+			feature_params_defaults(&to_learn);
+			fp = &to_learn;
+			rc = check_learning(cfg, i, err);
+		} else {
+			rc = model_facts_of(cfg, i, facts, &fp, err);
+		}
+		if (rc == AUSCULT_OK)
 			rc = check_monitor(cfg, i, fp, err);
 	}
 	free(facts);

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audio/audio_source.h"
 #include "common/clock.h"
 #include "common/complain.h"
 #include "common/log.h"
+#include "daemon/learn_mode.h"
 #include "model/model_file.h"
 #include "pipeline/pipeline.h"
 #include "publish/payloads.h"
@@ -31,6 +33,8 @@ struct monitor {
 	char *source_path;
 	char *device_name;
 	char *model_path;
+	char *learn_dir;   /* learning mode (record) */
+	bool learning;     /* learning mode (record): no model yet; the thread learns it first */
 	struct monitor_settings ms; /* its string fields point at the copies above */
 	struct message_queue *q;
 
@@ -254,9 +258,69 @@ static void outage(struct monitor *m, struct monitor_run *run)
 		enter_fault(m);
 }
 
+/* ---- learning mode (record): BEGIN ------------------------------------------------------- */
+
+static int monitor_setup_model(struct monitor *m, struct auscult_err *err);
+
+static void learn_send(void *ctx, bool state, const char *payload)
+{
+	struct monitor *m = ctx;
+	message_queue_push(m->q, state ? MESSAGE_STATE : MESSAGE_SCORE, m->name, payload);
+}
+
+static bool learn_stopping(void *ctx)
+{
+	return atomic_load(&((struct monitor *)ctx)->stop);
+}
+
+static bool learn_nap(void *ctx, double seconds)
+{
+	return nap(ctx, seconds);
+}
+
+static void learn_flowing(void *ctx, bool flowing)
+{
+	struct monitor *m = ctx;
+	pthread_mutex_lock(&m->status_lock);
+	m->status.audio_flowing = flowing;
+	pthread_mutex_unlock(&m->status_lock);
+}
+
+/* Records and trains the model (daemon/learn_mode.h), then sets the stages up from it as
+ * monitor_create does. Returns false when the monitor must end (stopped, or learning failed:
+ * logged, state `fault`). */
+static bool learn_then_set_up(struct monitor *m)
+{
+	const struct learn_host host = { m, learn_send, learn_stopping, learn_nap, learn_flowing };
+	struct auscult_err err;
+	int rc = learn_mode_run(&m->ms, &host, &err);
+	if (rc == AUSCULT_OK)
+		rc = monitor_setup_model(m, &err);
+	if (rc == AUSCULT_OK) {
+		m->learning = false;
+		send_state(m, DETECTOR_STARTING);
+		return true;
+	}
+	if (rc != AUSCULT_ERR_INTERRUPTED) {
+		log_error("%s: learning: %s", m->name, err.msg);
+		send_state(m, DETECTOR_FAULT);
+	}
+	return false;
+}
+
+/* ---- learning mode (record): END --------------------------------------------------------- */
+
 static void *monitor_thread(void *arg)
 {
 	struct monitor *m = arg;
+	/* learning mode (record): the model first; the stages exist only once it does */
+	if (m->learning && !learn_then_set_up(m)) {
+		pthread_mutex_lock(&m->status_lock);
+		m->status.ended = true;
+		pthread_mutex_unlock(&m->status_lock);
+		atomic_store(&m->finished, true);
+		return NULL;
+	}
 	struct audio_source_config sc;
 	monitor_settings_source_config(&m->ms, m->rate_hz, &sc);
 	/* A device that delivers faster than real time is broken, not a fast input. */
@@ -368,6 +432,7 @@ static void monitor_free_all(struct monitor *m)
 	free(m->source_path);
 	free(m->device_name);
 	free(m->model_path);
+	free(m->learn_dir);
 	pthread_mutex_destroy(&m->status_lock);
 	if (m->nap_ready) {
 		pthread_cond_destroy(&m->nap_cond);
@@ -413,43 +478,29 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 	m->source_path = dup_or_null(ms->source_path, &oom);
 	m->device_name = dup_or_null(ms->device_name, &oom);
 	m->model_path = dup_or_null(ms->model_path, &oom);
+	m->learn_dir = dup_or_null(ms->learn_dir, &oom); /* learning mode (record) */
 	m->ms.name = m->name;
 	m->ms.source_path = m->source_path;
 	m->ms.device_name = m->device_name;
 	m->ms.model_path = m->model_path;
+	m->ms.learn_dir = m->learn_dir;
 	m->q = q;
 	if (oom || !m->name) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", ms->name);
 		goto fail;
 	}
 
-	struct auscult_err inner;
-	rc = model_load(&m->model, m->model_path, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
+	/* ---- learning mode (record): BEGIN ---- */
+	m->learning = ms->learn_minutes > 0.0 && access(m->model_path, F_OK) != 0 && errno == ENOENT;
+	if (!m->learning && (rc = monitor_setup_model(m, err)) != AUSCULT_OK)
 		goto fail;
-	}
-	m->rate_hz = m->model.features.sample_rate_hz;
-	struct pipeline_config pc = {
-		.model = &m->model, .settings = ms->pipeline, .on_window = on_window, .ctx = m
-	};
-	rc = pipeline_create(&m->pl, &pc, &inner);
-	if (rc != AUSCULT_OK) {
-		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
-		goto fail;
-	}
-	m->threshold = pipeline_threshold(m->pl);
-	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
-	if (!m->samples) {
-		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
-		goto fail;
-	}
+	/* ---- learning mode (record): END ---- */
 	m->status.state = DETECTOR_STARTING;
 	m->status.smoothed = NAN;
-	m->status.threshold = m->threshold;
 	atomic_init(&m->stop, false);
 	atomic_init(&m->finished, false);
-	send_state(m, DETECTOR_STARTING);
+	if (!m->learning) /* learning mode (record): it publishes `learning` itself */
+		send_state(m, DETECTOR_STARTING);
 
 	int prc = pthread_create(&m->thread, NULL, monitor_thread, m);
 	if (prc != 0) {
@@ -458,14 +509,46 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		goto fail;
 	}
 	m->thread_started = true;
-	log_info("monitor %s: model %s (threshold %.4g), window %u vectors, hop %u", m->name,
-		 m->model_path, (double)m->threshold, pipeline_window_vectors(m->pl),
-		 pipeline_hop_vectors(m->pl));
 	*out = m;
 	return AUSCULT_OK;
 fail:
 	monitor_free_all(m);
 	return rc;
+}
+
+/* Loads the model and sets up every stage and buffer from it: monitor_create's set-up, moved
+ * here for learning mode (record) so that it can also run on the monitor's thread once learning
+ * wrote the model. On failure the caller frees m. */
+static int monitor_setup_model(struct monitor *m, struct auscult_err *err)
+{
+	struct auscult_err inner;
+	int rc = model_load(&m->model, m->model_path, &inner);
+	if (rc != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
+		return rc;
+	}
+	m->rate_hz = m->model.features.sample_rate_hz;
+	struct pipeline_config pc = {
+		.model = &m->model, .settings = m->ms.pipeline, .on_window = on_window, .ctx = m
+	};
+	rc = pipeline_create(&m->pl, &pc, &inner);
+	if (rc != AUSCULT_OK) {
+		auscult_fail(err, rc, "monitor %s: %s: %s", m->name, m->model_path, inner.msg);
+		return rc;
+	}
+	m->threshold = pipeline_threshold(m->pl);
+	m->samples = calloc(READ_SAMPLES_MAX, sizeof(float));
+	if (!m->samples) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
+		return rc;
+	}
+	pthread_mutex_lock(&m->status_lock); /* after learning, the main loop may be reading */
+	m->status.threshold = m->threshold;
+	pthread_mutex_unlock(&m->status_lock);
+	log_info("monitor %s: model %s (threshold %.4g), window %u vectors, hop %u", m->name,
+		 m->model_path, (double)m->threshold, pipeline_window_vectors(m->pl),
+		 pipeline_hop_vectors(m->pl));
+	return AUSCULT_OK;
 }
 
 bool monitor_destroy(struct monitor *m, int timeout_ms)

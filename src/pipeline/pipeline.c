@@ -65,7 +65,7 @@ void pipeline_settings_defaults(struct pipeline_settings *ps)
 	ps->threshold = 0.0;
 	ps->anomaly_after = 3;
 	ps->normal_after = 5;
-	ps->silence_dbfs = -70.0;
+	ps->silence_dbfs = PIPELINE_SILENCE_DBFS_DEFAULT;
 	ps->settle_s = 3.0;
 }
 

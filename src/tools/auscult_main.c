@@ -13,6 +13,7 @@ struct command {
 static const struct command commands[] = {
 	{ "features", cmd_features, "compute log-mel features of an audio file" },
 	{ "devices", cmd_devices, "list audio capture devices and their rates" },
+	{ "record", cmd_record, "record a machine as 10-s WAV clips to train on" },
 	{ "train", cmd_train, "train a model on recordings of a healthy machine" },
 	{ "score", cmd_score, "score recordings with a model" },
 	{ "eval", cmd_eval, "AUC and pAUC of a model on a DCASE-style labelled folder" },

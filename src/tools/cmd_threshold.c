@@ -11,6 +11,7 @@
 #include "model/model.h"
 #include "model/model_file.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/window_fit.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/pipeline_args.h"
@@ -41,33 +42,6 @@ static void threshold_usage(FILE *out)
 		PIPELINE_ARGS_USAGE);
 }
 
-/* The smoothed scores of the windows the detector compares, gathered across files. */
-struct window_scores {
-	double *v;
-	size_t n, capacity;
-	size_t file_windows; /* of the file being replayed */
-	bool oom;
-};
-
-static void keep_window(void *ctx, const struct pipeline_window *w)
-{
-	struct window_scores *ws = ctx;
-	if (w->idle || ws->oom)
-		return;
-	if (ws->n == ws->capacity) {
-		size_t cap = ws->capacity ? ws->capacity * 2 : 1024;
-		double *grown = realloc(ws->v, cap * sizeof(*grown));
-		if (!grown) {
-			ws->oom = true;
-			return;
-		}
-		ws->v = grown;
-		ws->capacity = cap;
-	}
-	ws->v[ws->n++] = w->smoothed;
-	ws->file_windows++;
-}
-
 int cmd_threshold(int argc, char **argv)
 {
 	const char *model_path = NULL, *out_path = NULL;
@@ -77,8 +51,6 @@ int cmd_threshold(int argc, char **argv)
 	struct model m = { 0 };
 	struct autoencoder ae = { 0 };
 	struct auscult_err err = { { 0 } };
-	struct window_scores ws = { 0 };
-	struct pipeline *pl = NULL;
 	struct pipeline_settings ps, defaults;
 	double *scores = NULL;
 	struct cli_command cli = { "threshold", threshold_usage, argc, argv, false };
@@ -155,36 +127,11 @@ int cmd_threshold(int argc, char **argv)
 	if (windows) {
 		/* The daemon's pipeline: its windows, gate and smoothing; the smoothed score of each
 		 * window that is not idle is what its detector compares with the threshold. */
-		struct pipeline_config pc = { .model = &m, .settings = ps, .on_window = keep_window,
-					      .ctx = &ws };
-		if (pipeline_create(&pl, &pc, &err) != AUSCULT_OK) {
-			fprintf(stderr, "auscult threshold: %s: %s\n", model_path, err.msg);
+		if (window_fit_scores(&m, &ps, files.paths, files.count, &scores, &n_scores,
+				      &err) != AUSCULT_OK) {
+			fprintf(stderr, "auscult threshold: %s\n", err.msg);
 			goto done;
 		}
-		for (size_t f = 0; f < files.count; f++) {
-			/* Every file must count: a fit on a silently shorter list would mislead. */
-			ws.file_windows = 0;
-			if (pipeline_replay_file(pl, files.paths[f], AUDIO_CHANNEL_AVERAGE, &err) !=
-			    AUSCULT_OK) {
-				fprintf(stderr, "auscult threshold: %s\n", err.msg);
-				goto done;
-			}
-			if (ws.oom) {
-				fprintf(stderr, "auscult threshold: out of memory for window scores\n");
-				goto done;
-			}
-			if (ws.file_windows == 0) {
-				fprintf(stderr,
-					"auscult threshold: %s: the recording is shorter than one window of "
-					"%g s (or silent); give longer recordings or a smaller "
-					"--window-s\n",
-					files.paths[f], ps.window_s);
-				goto done;
-			}
-		}
-		scores = ws.v;
-		ws.v = NULL;
-		n_scores = ws.n;
 	} else {
 		if (autoencoder_init(&ae, &m, THRESHOLD_MAX_BATCH, &err) != AUSCULT_OK) {
 			fprintf(stderr, "auscult threshold: %s\n", err.msg);
@@ -240,8 +187,6 @@ int cmd_threshold(int argc, char **argv)
 	status = 0;
 done:
 	free(scores);
-	free(ws.v);
-	pipeline_destroy(pl);
 	if (ae_ready)
 		autoencoder_free(&ae);
 	model_free(&m);

@@ -2,8 +2,8 @@
 # Folder dependency check: every `#include "X/..."` under src/ is an edge from the including
 # folder to X. Prints the graph, then fails on an include of a folder that is not below in the
 # intended order, or on a cycle. The order (a folder may include only folders of a lower rank):
-#   common < audio < features < model < train, detect < pipeline < publish < config
-#   < daemon, learn < tools
+#   common < audio < features < model < train, detect < pipeline < publish, learn < config
+#   < daemon < tools
 # publish ranks below config so that the loader can fill publish's settings struct; publish
 # itself uses common and detect (its payloads carry the detector's events) only.
 set -eu
@@ -18,9 +18,9 @@ train 4
 detect 4
 pipeline 5
 publish 6
+learn 6
 config 7
 daemon 8
-learn 8
 tools 9"
 
 folders=$(cd "$src" && for d in *; do [ -d "$d" ] && echo "$d"; done)
