@@ -185,7 +185,8 @@ static int load_set(struct band_stats *bs, struct clipset *set, uint32_t windows
 				     set->vectors + i * windows * (size_t)bs->dim, windows);
 		if (w < (int)windows) {
 			if (w >= 0)
-				fprintf(stderr, "bench_detector: %s: %d windows, expected %u (10-s clips)\n",
+				fprintf(stderr,
+					"bench_detector: %s: %d windows, expected %u (10-s clips)\n",
 					set->paths[i], w, windows);
 			return -1;
 		}
@@ -202,8 +203,8 @@ static int load_set(struct band_stats *bs, struct clipset *set, uint32_t windows
 		derive(bs, set->vectors + i * bs->dim, w + i * wide + bs->dim);
 	}
 	for (size_t i = 0; i < set->n; i++)
-		if (mel_stats(bs, set->paths[i], windows, w + i * windows * wide + wide - 2 * MEL_GROUPS,
-			      wide) != 0) {
+		if (mel_stats(bs, set->paths[i], windows,
+			      w + i * windows * wide + wide - 2 * MEL_GROUPS, wide) != 0) {
 			free(w);
 			return -1;
 		}
@@ -287,7 +288,8 @@ static int read_scores(const char *file, const struct clipset *set, double *out)
 	fclose(f);
 	for (size_t i = 0; i < set->n; i++)
 		if (isnan(out[i])) {
-			fprintf(stderr, "bench_detector: %s: no score for %s\n", file, set->paths[i]);
+			fprintf(stderr, "bench_detector: %s: no score for %s\n", file,
+				set->paths[i]);
 			return -1;
 		}
 	return 0;
@@ -355,8 +357,9 @@ static void head_scores(struct stats_head *h, const struct part *p, const struct
  * any training window of another clip (the training recordings differ among themselves more
  * than a weak fault changes one, so "like some normal recording" may beat "like the average").
  */
-static void knn_scores(const struct stats_head *h, const struct part *p, const struct clipset *train,
-		       const struct clipset *set, int same_set, uint32_t wide, double *out)
+static void knn_scores(const struct stats_head *h, const struct part *p,
+		       const struct clipset *train, const struct clipset *set, int same_set,
+		       uint32_t wide, double *out)
 {
 	uint32_t W = set->windows;
 	for (size_t i = 0; i < set->n; i++) {
@@ -368,8 +371,8 @@ static void knn_scores(const struct stats_head *h, const struct part *p, const s
 				if (same_set && j == i)
 					continue;
 				for (uint32_t u = 0; u < W; u++) {
-					const float *t = train->vectors + (j * W + u) * (size_t)wide +
-							 p->offset;
+					const float *t = train->vectors +
+							 (j * W + u) * (size_t)wide + p->offset;
 					double d = 0;
 					for (uint32_t k = 0; k < p->dim && d < best * p->dim; k++) {
 						double z = (v[k] - t[k]) * h->inv_std[k];
@@ -415,7 +418,8 @@ static const char *const TRIPLES[][2] = {
 
 /* Fits a head on the training windows of every clip but skip (skip = train->n: all of them). */
 static int fit_head(struct stats_head *h, const struct head_spec *hs, const struct part *p,
-		    const struct clipset *train, size_t skip, uint32_t wide, struct auscult_err *err)
+		    const struct clipset *train, size_t skip, uint32_t wide,
+		    struct auscult_err *err)
 {
 	struct stats_head_config hc;
 	stats_head_config_defaults(&hc);
@@ -508,9 +512,10 @@ static int uses_short(const char *part)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_detector --train LIST --clips DIR --out DIR [--window-frames N]"
-			" [--bands N] [--frame N_FFT HOP] [--mod MIN_HZ MAX_HZ N]"
-			" [--ae NAME TEST.tsv TRAIN.tsv MFLOP MS]...\n");
+	fprintf(stderr,
+		"usage: bench_detector --train LIST --clips DIR --out DIR [--window-frames N]"
+		" [--bands N] [--frame N_FFT HOP] [--mod MIN_HZ MAX_HZ N]"
+		" [--ae NAME TEST.tsv TRAIN.tsv MFLOP MS]...\n");
 }
 
 int main(int argc, char **argv)
@@ -539,8 +544,7 @@ int main(int argc, char **argv)
 			cfg.mod_min_hz = strtof(argv[++i], NULL);
 			cfg.mod_max_hz = strtof(argv[++i], NULL);
 			cfg.n_mod = (uint32_t)strtoul(argv[++i], NULL, 10);
-		}
-		else if (strcmp(argv[i], "--ae") == 0 && i + 5 < argc && n_ae < MAX_AE) {
+		} else if (strcmp(argv[i], "--ae") == 0 && i + 5 < argc && n_ae < MAX_AE) {
 			ae_name[n_ae] = argv[i + 1];
 			ae_test[n_ae] = argv[i + 2];
 			ae_train[n_ae] = argv[i + 3];
@@ -651,12 +655,13 @@ int main(int argc, char **argv)
 			goto head_fail;
 		/* the head's own work per window: z (3 per feature), then d or d^2 MACs, or one
 		 * distance per training window for k-NN */
-		double per_window = hs->knn ? 3.0 * p->dim * train.n * windows
+		double per_window = hs->knn              ? 3.0 * p->dim * train.n * windows
 				    : hs->shrinkage >= 0 ? 3.0 * p->dim + 2.0 * p->dim * p->dim
 							 : 5.0 * p->dim;
-		head_mf[hh] = p->mflop + per_window * windows * (10.0 * cfg.sample_rate_hz /
-								   (windows * cfg.window_frames *
-								    (double)cfg.hop)) / 1e6;
+		head_mf[hh] = p->mflop + per_window * windows *
+						 (10.0 * cfg.sample_rate_hz /
+						  (windows * cfg.window_frames * (double)cfg.hop)) /
+						 1e6;
 		stats_head_free(&h);
 		if (write_out(out_dir, hs->name, &test, te, head_mf[hh], head_ms[hh]) != 0)
 			return 1;
@@ -665,7 +670,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < test.n; i++)
 			zh[hh * test.n + i] = zlog(te[i], m, sd);
 		continue;
-head_fail:
+	head_fail:
 		fprintf(stderr, "bench_detector: %s: %s\n", hs->name, err.msg);
 		stats_head_free(&h);
 		return 1;

@@ -52,7 +52,8 @@ int main(void)
 	size_t n_files = 0;
 	DIR *d = opendir(TRAIN_DIR);
 	if (!d) {
-		fprintf(stderr, "bench_features: %s: cannot open the recordings folder\n", TRAIN_DIR);
+		fprintf(stderr, "bench_features: %s: cannot open the recordings folder\n",
+			TRAIN_DIR);
 		return 1;
 	}
 	struct dirent *de;
@@ -124,7 +125,8 @@ int main(void)
 	}
 	qsort(dsp, ROUNDS, sizeof(double), cmp_double);
 	qsort(dsp_cpu, ROUNDS, sizeof(double), cmp_double);
-	size_t heap = feature_extractor_heap_bytes(&fx) + FEATURES_FILE_BLOCK_SAMPLES * sizeof(float) +
+	size_t heap = feature_extractor_heap_bytes(&fx) +
+		      FEATURES_FILE_BLOCK_SAMPLES * sizeof(float) +
 		      feature_extractor_max_frames(&fx, FEATURES_FILE_BLOCK_SAMPLES) * p.n_mels *
 			      sizeof(float);
 	feature_extractor_free(&fx);

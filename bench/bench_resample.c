@@ -33,7 +33,7 @@ enum lib { LIB_LSR, LIB_SOXR, LIB_ALSA_PLUG };
 struct converter {
 	const char *name;
 	enum lib lib;
-	int type; /* libsamplerate converter or soxr recipe */
+	int type;            /* libsamplerate converter or soxr recipe */
 	double passband_end; /* soxr: 0 dB bandwidth, fraction of the new Nyquist (0: the recipe's) */
 };
 
@@ -134,7 +134,8 @@ static size_t plug_read(const char *path, double in_hz, float *out, size_t n_out
 		 "pcm.bench_file { type file slave.pcm \"null\" file \"/dev/null\" infile \"%s\" "
 		 "format \"raw\" }\n"
 		 "pcm.bench_plug { type plug slave { pcm \"bench_file\" format S16_LE rate %.0f "
-		 "channels 1 } }\n", path, in_hz);
+		 "channels 1 } }\n",
+		 path, in_hz);
 	snd_config_t *cfg = NULL;
 	snd_input_t *inp = NULL;
 	snd_pcm_t *pcm = NULL;
@@ -228,8 +229,7 @@ static double thread_cpu_s(void)
 
 /* Median CPU seconds per second of audio. The plug path's time includes ALSA's file reading
  * and format conversion, as it would on a device. */
-static double cpu_per_s(const struct converter *c, double in_hz, float *in, float *out,
-			size_t cap)
+static double cpu_per_s(const struct converter *c, double in_hz, float *in, float *out, size_t cap)
 {
 	size_t n = (size_t)(NOISE_S * in_hz);
 	unsigned seed = 12345;
@@ -254,7 +254,8 @@ static double crossing_hz(const double *f, const double *g, size_t n, double lev
 {
 	for (size_t i = 1; i < n; i++) {
 		if (g[i] < level_db && g[i - 1] >= level_db)
-			return f[i - 1] + (f[i] - f[i - 1]) * (g[i - 1] - level_db) / (g[i - 1] - g[i]);
+			return f[i - 1] +
+			       (f[i] - f[i - 1]) * (g[i - 1] - level_db) / (g[i - 1] - g[i]);
 		if (g[i] < level_db)
 			return f[i];
 	}
@@ -279,7 +280,8 @@ int main(void)
 	}
 	printf("# rate conversion to %.0f Hz: pass band (levels of sines after conversion), aliasing "
 	       "(worst level left by a sine at 8.5-12 kHz), CPU (median of %d x %.0f s of noise, one "
-	       "thread)\n", OUT_HZ, REPEATS, NOISE_S);
+	       "thread)\n",
+	       OUT_HZ, REPEATS, NOISE_S);
 	printf("%-8s %-27s %8s %8s %8s %9s %9s %10s %9s %10s\n", "in Hz", "converter", "-0.1dB",
 	       "-1dB", "-3dB", "7.6k dB", "7.9k dB", "alias dB", "10k dB", "ms CPU/s");
 	for (size_t ri = 0; ri < sizeof(in_rates_hz) / sizeof(in_rates_hz[0]); ri++) {

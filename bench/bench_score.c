@@ -126,8 +126,10 @@ int main(int argc, char **argv)
 	model_architecture(&m, arch, sizeof(arch));
 
 	char *paths[MAX_FILES];
-	size_t n_files = list_wavs(AUSCULT_SHARED_DIR "/data/dcase2020_id00/train", paths, 0, MAX_FILES);
-	n_files = list_wavs(AUSCULT_SHARED_DIR "/data/dcase2020_id00/test", paths, n_files, MAX_FILES);
+	size_t n_files = list_wavs(AUSCULT_SHARED_DIR "/data/dcase2020_id00/train", paths, 0,
+				   MAX_FILES);
+	n_files = list_wavs(AUSCULT_SHARED_DIR "/data/dcase2020_id00/test", paths, n_files,
+			    MAX_FILES);
 	qsort(paths, n_files, sizeof(paths[0]), cmp_str);
 	if (n_files == 0) {
 		fprintf(stderr, "bench_score: no recordings found\n");
@@ -158,7 +160,8 @@ int main(int argc, char **argv)
 			double t0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
 			float *frames;
 			size_t n_frames;
-			if (features_from_file(paths[f], p, &frames, &n_frames, &err) != AUSCULT_OK) {
+			if (features_from_file(paths[f], p, &frames, &n_frames, &err) !=
+			    AUSCULT_OK) {
 				fprintf(stderr, "bench_score: %s\n", err.msg);
 				return 1;
 			}
@@ -181,7 +184,8 @@ int main(int argc, char **argv)
 			checksum += clip;
 			vectors_scored += n_vec;
 			if (round == 0)
-				audio_s += (double)(n_frames - 1) * p->hop_length / p->sample_rate_hz;
+				audio_s += (double)(n_frames - 1) * p->hop_length /
+					   p->sample_rate_hz;
 			total_ms[run] = t2 - t0;
 			wall_ms[run] = clock_ms(CLOCK_MONOTONIC) - w0;
 			feat_ms[run] = t1 - t0;
@@ -212,8 +216,9 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	double clip_s = audio_s / (double)n_files;
 	double med = median(total_ms, n_runs);
-	printf("model:            %s (%s, %llu parameters)\n", argc == 2 ? argv[1] : "random baseline",
-	       arch, (unsigned long long)model_param_count(&m));
+	printf("model:            %s (%s, %llu parameters)\n",
+	       argc == 2 ? argv[1] : "random baseline", arch,
+	       (unsigned long long)model_param_count(&m));
 	printf("recordings:       %zu (%.1f s of audio each), %d rounds, 1 BLAS thread\n", n_files,
 	       clip_s, ROUNDS);
 	printf("per clip (CPU):   median %.3f ms (features %.3f ms, inference %.3f ms)\n", med,

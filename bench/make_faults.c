@@ -147,7 +147,8 @@ static void gen_harmonics(struct rng *r, double *out, size_t n)
 		double amp = pow(k, -0.7) * rng_range(r, 0.6, 1.0), ph = rng_range(r, 0, 2 * PI);
 		double phase = ph;
 		for (size_t i = 0; i < n; i++) {
-			double f = k * f0 * (1.0 + drift * sin(2 * PI * drift_hz * (double)i / RATE_HZ));
+			double f = k * f0 *
+				   (1.0 + drift * sin(2 * PI * drift_hz * (double)i / RATE_HZ));
 			phase += 2.0 * PI * f / RATE_HZ;
 			out[i] += amp * sin(phase);
 		}
@@ -193,8 +194,8 @@ static void gen_whine(struct rng *r, double *out, size_t n)
 	double f = rng_range(r, 1500.0, 6000.0), depth = rng_range(r, 0.002, 0.01);
 	double rate_hz = rng_range(r, 0.5, 4.0), phase = rng_range(r, 0, 2 * PI);
 	for (size_t i = 0; i < n; i++) {
-		phase += 2.0 * PI * f * (1.0 + depth * sin(2 * PI * rate_hz * (double)i / RATE_HZ)) /
-			 RATE_HZ;
+		phase += 2.0 * PI * f *
+			 (1.0 + depth * sin(2 * PI * rate_hz * (double)i / RATE_HZ)) / RATE_HZ;
 		out[i] += sin(phase);
 	}
 }
@@ -283,8 +284,9 @@ static void put_u32(unsigned char *p, uint32_t v)
 /* 16-bit mono PCM WAV; samples in [-1, 1) (saturated). */
 static int write_wav(const char *path, const double *x, size_t n)
 {
-	unsigned char hdr[44] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\0\0\0\0\0\0\0\0\x02\0\x10\0"
-				"data";
+	unsigned char hdr[44] =
+		"RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\0\0\0\0\0\0\0\0\x02\0\x10\0"
+		"data";
 	put_u32(hdr + 4, (uint32_t)(36 + 2 * n));
 	put_u32(hdr + 24, RATE_HZ);
 	put_u32(hdr + 28, 2 * RATE_HZ);
@@ -298,7 +300,8 @@ static int write_wav(const char *path, const double *x, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		double v = round(x[i] * 32768.0);
 		int16_t s = (int16_t)(v > 32767.0 ? 32767 : v < -32768.0 ? -32768 : v);
-		unsigned char b[2] = { (unsigned char)(s & 0xff), (unsigned char)((uint16_t)s >> 8) };
+		unsigned char b[2] = { (unsigned char)(s & 0xff),
+				       (unsigned char)((uint16_t)s >> 8) };
 		fwrite(b, 1, 2, f);
 	}
 	if (fclose(f) != 0) {
@@ -438,7 +441,8 @@ static int selected(const struct scored *c, const struct selection *s)
 	if (c->family < 0)
 		return 0;
 	const struct family *f = &FAMILIES[c->family];
-	return (s->family < 0 || s->family == c->family) && (s->level < 0 || s->level == c->level) &&
+	return (s->family < 0 || s->family == c->family) &&
+	       (s->level < 0 || s->level == c->level) &&
 	       (s->group < 0 || s->group == (int)f->group) &&
 	       (s->kind < 0 || s->kind == (int)f->kind);
 }
@@ -507,7 +511,8 @@ static int report(const char *name, const char *path)
 			c = grown;
 		}
 		struct scored *e = &c[n];
-		size_t len = strlen(base) < sizeof(e->name) - 1 ? strlen(base) : sizeof(e->name) - 1;
+		size_t len = strlen(base) < sizeof(e->name) - 1 ? strlen(base)
+								: sizeof(e->name) - 1;
 		memcpy(e->name, base, len);
 		e->name[len] = '\0';
 		char *end;
@@ -548,7 +553,8 @@ static int report(const char *name, const char *path)
 	printf(" %5s\n", "all");
 	for (size_t fam = 0; fam < N_FAMILIES; fam++) {
 		char tag[32];
-		snprintf(tag, sizeof(tag), "%s/%s", FAMILIES[fam].group == TUNING ? "tune" : "report",
+		snprintf(tag, sizeof(tag), "%s/%s",
+			 FAMILIES[fam].group == TUNING ? "tune" : "report",
 			 FAMILIES[fam].kind == STATIONARY ? "stat" : "trans");
 		print_row(FAMILIES[fam].name, tag, c, n, (struct selection){ (int)fam, -1, -1, -1 },
 			  scores, labels);
@@ -566,7 +572,8 @@ static int report(const char *name, const char *path)
 		rank = 1;
 		for (size_t i = 0; i < n; i++)
 			rank += c[i].family == LABEL_NORMAL && c[i].score >= real;
-		printf("  real anomaly: rank %zu of %zu (1 = most anomalous)\n", rank, n_normal + 1);
+		printf("  real anomaly: rank %zu of %zu (1 = most anomalous)\n", rank,
+		       n_normal + 1);
 	}
 
 	/* One line for the comparison: overall, hardest level, tuning, report, stationary l1. */
@@ -589,10 +596,9 @@ done:
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: make_faults synth --seed N --out DIR SOURCE.wav...\n"
-		"       make_faults report --name NAME SCORES.tsv\n"
-		"       make_faults families\n");
+	fprintf(stderr, "usage: make_faults synth --seed N --out DIR SOURCE.wav...\n"
+			"       make_faults report --name NAME SCORES.tsv\n"
+			"       make_faults families\n");
 }
 
 int main(int argc, char **argv)

@@ -32,8 +32,8 @@ struct audio_backend_ops {
 /* The part every backend shares; each backend's own struct starts with it. */
 struct audio_backend {
 	const struct audio_backend_ops *ops;
-	uint32_t rate_hz;  /* rate the frames come at */
-	uint32_t channels; /* samples per frame */
+	uint32_t rate_hz;    /* rate the frames come at */
+	uint32_t channels;   /* samples per frame */
 	int honours_timeout; /* 1 for devices: reads may return AUSCULT_ERR_TIMEOUT */
 };
 

@@ -16,8 +16,8 @@
 #define WAV_PROBE_BYTES 512
 
 /* The WAV format tags libsndfile decodes; anything else is a codec it does not have. */
-static const unsigned wav_known_tags[] = { 0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011,
-					   0x0031, 0xFFFE };
+static const unsigned wav_known_tags[] = { 0x0001, 0x0002, 0x0003, 0x0006,
+					   0x0007, 0x0011, 0x0031, 0xFFFE };
 
 /* The format tag of a RIFF/WAVE file's fmt chunk, or -1 if it is not within the first bytes. */
 static long wav_format_tag(const unsigned char *b, ssize_t n)
@@ -60,9 +60,10 @@ static int file_read(struct audio_backend *b, float *frames, size_t max_frames, 
 	}
 	int e = sf_error(f->sf);
 	if (e != SF_ERR_NO_ERROR)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: read failed after %lld frames "
-				    "(libsndfile: %s)", f->path, (long long)f->frames_read,
-				    sf_strerror(f->sf));
+		return auscult_fail(err, AUSCULT_ERR_IO,
+				    "%s: read failed after %lld frames "
+				    "(libsndfile: %s)",
+				    f->path, (long long)f->frames_read, sf_strerror(f->sf));
 	return AUSCULT_ERR_EOF;
 }
 
@@ -108,12 +109,15 @@ static int explain_refusal(const char *path, const unsigned char *head, ssize_t 
 	if (size == 0)
 		return auscult_fail(err, AUSCULT_ERR_TRUNCATED,
 				    "%s: empty file (0 bytes): expected an audio file such as a "
-				    "16-bit PCM WAV; re-copy or re-record it", path);
+				    "16-bit PCM WAV; re-copy or re-record it",
+				    path);
 	if (is_riff && size < WAV_MIN_HEADER_BYTES)
-		return auscult_fail(err, AUSCULT_ERR_TRUNCATED,
-				    "%s: truncated WAV header (%lld bytes, a WAV header needs at least "
-				    "%d) (libsndfile: %s): the file is incomplete; re-copy or "
-				    "re-record it", path, (long long)size, WAV_MIN_HEADER_BYTES, why);
+		return auscult_fail(
+			err, AUSCULT_ERR_TRUNCATED,
+			"%s: truncated WAV header (%lld bytes, a WAV header needs at least "
+			"%d) (libsndfile: %s): the file is incomplete; re-copy or "
+			"re-record it",
+			path, (long long)size, WAV_MIN_HEADER_BYTES, why);
 	if (tag >= 0) {
 		int known = 0;
 		for (size_t i = 0; i < sizeof(wav_known_tags) / sizeof(wav_known_tags[0]); i++)
@@ -122,16 +126,20 @@ static int explain_refusal(const char *path, const unsigned char *head, ssize_t 
 			return auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
 					    "%s: unsupported audio encoding: WAV codec 0x%04lx "
 					    "(libsndfile: %s): convert it to 16-bit PCM WAV, e.g. "
-					    "`sox IN -b 16 -e signed OUT.wav`", path, tag, why);
+					    "`sox IN -b 16 -e signed OUT.wav`",
+					    path, tag, why);
 	}
 	if (sf_code == SF_ERR_UNSUPPORTED_ENCODING || (is_riff && strstr(why, "nsupported")))
 		return auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
 				    "%s: unsupported audio encoding (libsndfile: %s): convert it to "
-				    "16-bit PCM WAV, e.g. `sox IN -b 16 -e signed OUT.wav`", path, why);
+				    "16-bit PCM WAV, e.g. `sox IN -b 16 -e signed OUT.wav`",
+				    path, why);
 	if (is_riff)
-		return auscult_fail(err, AUSCULT_ERR_FORMAT,
-				    "%s: damaged WAV file (libsndfile: %s): expected a RIFF/WAVE file "
-				    "with fmt and data chunks; re-copy or re-record it", path, why);
+		return auscult_fail(
+			err, AUSCULT_ERR_FORMAT,
+			"%s: damaged WAV file (libsndfile: %s): expected a RIFF/WAVE file "
+			"with fmt and data chunks; re-copy or re-record it",
+			path, why);
 	return auscult_fail(err, AUSCULT_ERR_FORMAT,
 			    "%s: not an audio file (libsndfile: %s): expected WAV, FLAC or another "
 			    "format libsndfile reads; for headerless PCM use the stdin source",
@@ -184,14 +192,17 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 		goto fail;
 	}
 	if (info.channels < 1 || info.samplerate < 1) {
-		rc = auscult_fail(err, AUSCULT_ERR_FORMAT, "%s: header says %d channels at %d Hz: "
-				  "expected at least 1 channel and a positive rate", path,
-				  info.channels, info.samplerate);
+		rc = auscult_fail(err, AUSCULT_ERR_FORMAT,
+				  "%s: header says %d channels at %d Hz: "
+				  "expected at least 1 channel and a positive rate",
+				  path, info.channels, info.samplerate);
 		goto fail;
 	}
 	if (info.frames == 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_TRUNCATED, "%s: no samples (the header is there "
-				  "but the data is empty): re-record it", path);
+		rc = auscult_fail(err, AUSCULT_ERR_TRUNCATED,
+				  "%s: no samples (the header is there "
+				  "but the data is empty): re-record it",
+				  path);
 		goto fail;
 	}
 	f->base.ops = &file_ops;

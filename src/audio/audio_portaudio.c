@@ -57,13 +57,13 @@ struct audio_pa {
 	uint64_t fast_base;         /* frames delivered when the speed window began */
 	struct timespec fast_since; /* when the speed window began */
 	char name[160];
-	char key[160];              /* the name asked for: one stream per device at a time */
+	char key[160]; /* the name asked for: one stream per device at a time */
 	char desc[512];
 	/* Closing: the flags and the link are guarded by pa_lock. */
-	sem_t closed;               /* posted by the closer thread when the stream is closed */
-	int closed_ready;           /* closed initialised */
-	int close_done;             /* the stream is closed and PortAudio released */
-	int close_abandoned;        /* nobody waits any more: the closer thread frees p */
+	sem_t closed;        /* posted by the closer thread when the stream is closed */
+	int closed_ready;    /* closed initialised */
+	int close_done;      /* the stream is closed and PortAudio released */
+	int close_abandoned; /* nobody waits any more: the closer thread frees p */
 	struct audio_pa *next_closing;
 };
 
@@ -188,12 +188,13 @@ static bool delivery_speed_ok(struct audio_pa *p, struct auscult_err *err)
 	double limit = (double)p->base.rate_hz *
 		       (PA_FAST_RATIO * (double)window_ms / 1000.0 + PA_FAST_SLACK_S);
 	if ((double)(delivered - p->fast_base) > limit) {
-		auscult_fail(err, AUSCULT_ERR_DEVICE,
-			     "device '%s': %.1f s of audio came in %.2f s, far faster than its %u Hz "
-			     "(an ALSA file PCM past the end of its infile does this): the device "
-			     "is broken or gone",
-			     p->name, (double)(delivered - p->fast_base) / p->base.rate_hz,
-			     (double)window_ms / 1000.0, p->base.rate_hz);
+		auscult_fail(
+			err, AUSCULT_ERR_DEVICE,
+			"device '%s': %.1f s of audio came in %.2f s, far faster than its %u Hz "
+			"(an ALSA file PCM past the end of its infile does this): the device "
+			"is broken or gone",
+			p->name, (double)(delivered - p->fast_base) / p->base.rate_hz,
+			(double)window_ms / 1000.0, p->base.rate_hz);
 		return false;
 	}
 	if (window_ms >= PA_FAST_WINDOW_MS) {
@@ -242,16 +243,19 @@ static int pa_read(struct audio_backend *b, float *frames, size_t max_frames, si
 				pa_error_text(active, why, sizeof(why));
 			else
 				snprintf(why, sizeof(why), "the stream is no longer active");
-			return auscult_fail(err, AUSCULT_ERR_DEVICE,
-					    "device '%s': capture stopped (PortAudio: %s): the device "
-					    "failed or was unplugged", p->name, why);
+			return auscult_fail(
+				err, AUSCULT_ERR_DEVICE,
+				"device '%s': capture stopped (PortAudio: %s): the device "
+				"failed or was unplugged",
+				p->name, why);
 		}
 		if (timeout_ms <= 0 || ms_since(&start) >= timeout_ms)
 			return AUSCULT_ERR_TIMEOUT;
 		/* Sleep until the callback writes (or the time is up) instead of polling: a post
 		 * left from a write already read only costs one more look at the ring. */
 		struct timespec until = plus_ms(start, timeout_ms);
-		while (sem_clockwait(&p->data_ready, CLOCK_MONOTONIC, &until) != 0 && errno == EINTR)
+		while (sem_clockwait(&p->data_ready, CLOCK_MONOTONIC, &until) != 0 &&
+		       errno == EINTR)
 			;
 	}
 }
@@ -455,8 +459,8 @@ static bool alsa_native_rate(const char *name, unsigned channels, unsigned want_
 	}
 	*native = 0;
 	*best_hz = 0;
-	static const unsigned common_hz[] = { 8000, 11025, 16000, 22050, 32000, 44100, 48000,
-					      88200, 96000, 176400, 192000 };
+	static const unsigned common_hz[] = { 8000,  11025, 16000, 22050,  32000, 44100,
+					      48000, 88200, 96000, 176400, 192000 };
 	for (size_t i = 0; i < sizeof(common_hz) / sizeof(common_hz[0]); i++) {
 		if (snd_pcm_hw_params_test_rate(pcm, hw_params, common_hz[i], 0) != 0)
 			continue;
@@ -524,7 +528,8 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 			 * busy); the old one must let go first. */
 			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
 					  "device '%s': its previous stream has not closed yet (its "
-					  "capture thread is blocked in the driver)", p->name);
+					  "capture thread is blocked in the driver)",
+					  p->name);
 			goto fail;
 		}
 	}
@@ -546,7 +551,8 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 				rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
 						  "device '%s': no capture device has this name and "
 						  "this PortAudio has no ALSA to ask: run `auscult "
-						  "devices` to list the devices", p->name);
+						  "devices` to list the devices",
+						  p->name);
 				goto fail;
 			}
 			PaAlsa_InitializeStreamInfo(&alsa_info);
@@ -558,27 +564,29 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 		if (cfg->device_index >= Pa_GetDeviceCount()) {
 			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
 					  "device #%d: no such device (PortAudio has %d): run "
-					  "`auscult devices` to list them", cfg->device_index,
-					  Pa_GetDeviceCount());
+					  "`auscult devices` to list them",
+					  cfg->device_index, Pa_GetDeviceCount());
 			goto fail;
 		}
 		in.device = cfg->device_index;
 	} else {
 		in.device = Pa_GetDefaultInputDevice();
 		if (in.device == paNoDevice) {
-			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
-					  "device: there is no default capture device (no sound card "
-					  "found): plug in a microphone, or name an ALSA PCM");
+			rc = auscult_fail(
+				err, AUSCULT_ERR_DEVICE,
+				"device: there is no default capture device (no sound card "
+				"found): plug in a microphone, or name an ALSA PCM");
 			goto fail;
 		}
 	}
 	if (in.device != paUseHostApiSpecificDeviceSpecification) {
 		info = Pa_GetDeviceInfo(in.device);
 		if (!info || info->maxInputChannels < 1) {
-			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
-					  "device '%s': %s is not a capture device (it has no input "
-					  "channels): run `auscult devices` to list capture devices",
-					  p->name, info ? info->name : "it");
+			rc = auscult_fail(
+				err, AUSCULT_ERR_DEVICE,
+				"device '%s': %s is not a capture device (it has no input "
+				"channels): run `auscult devices` to list capture devices",
+				p->name, info ? info->name : "it");
 			goto fail;
 		}
 		if ((int)channels > info->maxInputChannels) {
@@ -602,7 +610,7 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 	unsigned native_hz = 0;
 	unsigned ask_hz = cfg->input_rate_hz ? cfg->input_rate_hz : cfg->output_rate_hz;
 	bool known = is_alsa && alsa_native_rate(info ? info->name : p->name, channels, ask_hz,
-						   &native, &native_hz);
+						 &native, &native_hz);
 
 	double rate_hz = cfg->input_rate_hz;
 	PaError e;
@@ -648,16 +656,21 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 		} else if (!info) {
 			const PaHostErrorInfo *h = Pa_GetLastHostErrorInfo();
 			const char *alsa = h && h->hostApiType == paALSA && h->errorText &&
-						   h->errorText[0] ? h->errorText : "no details";
-			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
-					  "device '%s': no capture device or ALSA PCM has this name "
-					  "(PortAudio: %s; ALSA: %s): run `auscult devices` to list "
-					  "devices, or name an ALSA PCM such as hw:1,0 or one defined in "
-					  "~/.asoundrc", p->name, why, alsa);
+							   h->errorText[0]
+						   ? h->errorText
+						   : "no details";
+			rc = auscult_fail(
+				err, AUSCULT_ERR_DEVICE,
+				"device '%s': no capture device or ALSA PCM has this name "
+				"(PortAudio: %s; ALSA: %s): run `auscult devices` to list "
+				"devices, or name an ALSA PCM such as hw:1,0 or one defined in "
+				"~/.asoundrc",
+				p->name, why, alsa);
 		} else {
 			rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
 					  "device '%s': cannot capture %u channel(s) of float32 at "
-					  "%.0f Hz (PortAudio: %s)", p->name, channels, rate_hz, why);
+					  "%.0f Hz (PortAudio: %s)",
+					  p->name, channels, rate_hz, why);
 		}
 		goto fail;
 	}
@@ -674,9 +687,10 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 	if (e != paNoError) {
 		p->stream = NULL;
 		pa_error_text(e, why, sizeof(why));
-		rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
-				  "device '%s': cannot open %u channel(s) at %.0f Hz (PortAudio: %s)",
-				  p->name, channels, rate_hz, why);
+		rc = auscult_fail(
+			err, AUSCULT_ERR_DEVICE,
+			"device '%s': cannot open %u channel(s) at %.0f Hz (PortAudio: %s)",
+			p->name, channels, rate_hz, why);
 		goto fail;
 	}
 	p->base.ops = &pa_ops;
@@ -687,9 +701,11 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 		snprintf(p->desc, sizeof(p->desc), "device '%s' (%.0f Hz native, %u ch)", p->name,
 			 rate_hz, channels);
 	else if (known)
-		snprintf(p->desc, sizeof(p->desc), "device '%s' (%.0f Hz from ALSA's plug converting "
+		snprintf(p->desc, sizeof(p->desc),
+			 "device '%s' (%.0f Hz from ALSA's plug converting "
 			 "its native %u Hz with no anti-alias filter: leave the rate out to convert in "
-			 "auscult, %u ch)", p->name, rate_hz, native_hz, channels);
+			 "auscult, %u ch)",
+			 p->name, rate_hz, native_hz, channels);
 	else
 		snprintf(p->desc, sizeof(p->desc), "device '%s' (%.0f Hz, %u ch)", p->name, rate_hz,
 			 channels);
@@ -698,8 +714,10 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 	e = Pa_StartStream(p->stream);
 	if (e != paNoError) {
 		pa_error_text(e, why, sizeof(why));
-		rc = auscult_fail(err, AUSCULT_ERR_DEVICE, "device '%s': cannot start capture "
-				  "(PortAudio: %s)", p->name, why);
+		rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+				  "device '%s': cannot start capture "
+				  "(PortAudio: %s)",
+				  p->name, why);
 		goto fail;
 	}
 	pthread_mutex_unlock(&pa_lock);
@@ -722,8 +740,10 @@ int audio_list_devices(FILE *out, struct auscult_err *err)
 	}
 	int count = Pa_GetDeviceCount();
 	if (count < 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_DEVICE, "devices: PortAudio cannot count the "
-				  "devices (%s)", Pa_GetErrorText(count));
+		rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+				  "devices: PortAudio cannot count the "
+				  "devices (%s)",
+				  Pa_GetErrorText(count));
 		goto done;
 	}
 	PaDeviceIndex def = Pa_GetDefaultInputDevice();
@@ -754,12 +774,14 @@ int audio_list_devices(FILE *out, struct auscult_err *err)
 		shown++;
 	}
 	if (shown == 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_DEVICE, "no capture device found (PortAudio "
-				  "sees %d device(s), none with inputs)", count);
+		rc = auscult_fail(err, AUSCULT_ERR_DEVICE,
+				  "no capture device found (PortAudio "
+				  "sees %d device(s), none with inputs)",
+				  count);
 		goto done;
 	}
 	fprintf(out, "(* = default; a device can also be named by an ALSA PCM such as "
-		"hw:1,0)\n");
+		     "hw:1,0)\n");
 	rc = AUSCULT_OK;
 done:
 	Pa_Terminate();

@@ -53,8 +53,8 @@ static int raw_read(struct audio_backend *b, float *frames, size_t max_frames, s
 			if (r->held > 0)
 				log_warn("%s: ended in the middle of a frame: %zu stray byte(s) "
 					 "dropped (expected whole %zu-byte frames of %u-channel "
-					 "s16le)", r->name, r->held, r->frame_bytes,
-					 r->base.channels);
+					 "s16le)",
+					 r->name, r->held, r->frame_bytes, r->base.channels);
 			r->held = 0;
 			return AUSCULT_ERR_EOF;
 		}
@@ -142,8 +142,8 @@ int audio_raw_open_fd(struct audio_backend **out, const struct audio_source_conf
 	r->base.channels = cfg->input_channels;
 	r->base.honours_timeout = 0;
 	snprintf(r->name, sizeof(r->name), "%s", name);
-	snprintf(r->desc, sizeof(r->desc), "%s (raw s16le, %u Hz, %u ch)", name,
-		 cfg->input_rate_hz, cfg->input_channels);
+	snprintf(r->desc, sizeof(r->desc), "%s (raw s16le, %u Hz, %u ch)", name, cfg->input_rate_hz,
+		 cfg->input_channels);
 	*out = &r->base;
 	return AUSCULT_OK;
 fail:

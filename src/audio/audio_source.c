@@ -20,17 +20,17 @@ _Static_assert(AUDIO_SCRATCH_FRAMES <= RATE_CONVERTER_BLOCK,
 struct audio_source {
 	struct audio_backend *be;
 	enum audio_source_kind kind;
-	int channel;        /* channel kept, or AUDIO_CHANNEL_AVERAGE */
-	uint32_t channels;  /* backend's channels */
+	int channel;       /* channel kept, or AUDIO_CHANNEL_AVERAGE */
+	uint32_t channels; /* backend's channels */
 	uint32_t in_rate_hz;
 	uint32_t out_rate_hz;
-	float *frames;      /* interleaved scratch, AUDIO_SCRATCH_FRAMES * channels */
+	float *frames;              /* interleaved scratch, AUDIO_SCRATCH_FRAMES * channels */
 	struct rate_converter conv; /* when converting */
-	int converting;     /* the rates differ */
-	float *mono;        /* converter input, AUDIO_SCRATCH_FRAMES samples */
+	int converting;             /* the rates differ */
+	float *mono;                /* converter input, AUDIO_SCRATCH_FRAMES samples */
 	size_t mono_len;
 	size_t mono_pos;
-	int in_eof;         /* the backend has ended; the converter is being flushed */
+	int in_eof; /* the backend has ended; the converter is being flushed */
 	char desc[768];
 };
 
@@ -112,8 +112,10 @@ static int source_finish_open(struct audio_source **out, struct audio_backend *b
 		ch_text = ch_buf;
 	}
 	if (s->converting)
-		snprintf(s->desc, sizeof(s->desc), "%s, %s, converted to %u Hz by %s, ~%.2g%% of a "
-			 "core", backend_describe(be), ch_text, s->out_rate_hz, RATE_CONVERTER_NAME,
+		snprintf(s->desc, sizeof(s->desc),
+			 "%s, %s, converted to %u Hz by %s, ~%.2g%% of a "
+			 "core",
+			 backend_describe(be), ch_text, s->out_rate_hz, RATE_CONVERTER_NAME,
 			 100.0 * s->conv.cost_share);
 	else
 		snprintf(s->desc, sizeof(s->desc), "%s, %s", backend_describe(be), ch_text);
@@ -185,8 +187,8 @@ int audio_source_open(struct audio_source **out, const struct audio_source_confi
 	return source_open(out, cfg, -1, NULL, err);
 }
 
-int audio_source_open_fd(struct audio_source **out, const struct audio_source_config *cfg,
-			 int fd, const char *name, struct auscult_err *err)
+int audio_source_open_fd(struct audio_source **out, const struct audio_source_config *cfg, int fd,
+			 const char *name, struct auscult_err *err)
 {
 	return source_open(out, cfg, fd, name ? name : "raw input", err);
 }
@@ -225,7 +227,8 @@ int audio_source_read(struct audio_source *s, float *buf, size_t max_samples, si
 	if (!s->converting) {
 		if (s->channels == 1)
 			return be->ops->read(be, buf, max_samples, got, timeout_ms, err);
-		size_t want = max_samples < AUDIO_SCRATCH_FRAMES ? max_samples : AUDIO_SCRATCH_FRAMES;
+		size_t want = max_samples < AUDIO_SCRATCH_FRAMES ? max_samples
+								 : AUDIO_SCRATCH_FRAMES;
 		rc = be->ops->read(be, s->frames, want, &n, timeout_ms, err);
 		if (rc != AUSCULT_OK)
 			return rc;
@@ -240,7 +243,7 @@ int audio_source_read(struct audio_source *s, float *buf, size_t max_samples, si
 		 * input only when both are spent (the converter's buffers were sized for that). */
 		size_t used = 0;
 		const float *in = s->in_eof && s->mono_pos == s->mono_len ? NULL
-									 : s->mono + s->mono_pos;
+									  : s->mono + s->mono_pos;
 		size_t made = rate_converter_process(&s->conv, in, s->mono_len - s->mono_pos, &used,
 						     buf, max_samples);
 		s->mono_pos += used;
@@ -249,8 +252,10 @@ int audio_source_read(struct audio_source *s, float *buf, size_t max_samples, si
 			return AUSCULT_OK;
 		}
 		if (in && used == 0 && s->mono_pos < s->mono_len)
-			return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: the rate converter takes "
-					    "no more input (libsoxr failed)", s->desc);
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "%s: the rate converter takes "
+					    "no more input (libsoxr failed)",
+					    s->desc);
 		if (s->in_eof) {
 			if (!in)
 				return AUSCULT_ERR_EOF;

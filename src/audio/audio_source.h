@@ -19,18 +19,18 @@ enum audio_source_kind {
 
 struct audio_source_config {
 	enum audio_source_kind kind;
-	const char *path;         /* FILE: the file's path */
-	const char *device_name;  /* PORTAUDIO: a device name (substring match) or an ALSA PCM name
+	const char *path;        /* FILE: the file's path */
+	const char *device_name; /* PORTAUDIO: a device name (substring match) or an ALSA PCM name
 				     such as "hw:1,0" or a PCM defined in .asoundrc; NULL: use
 				     device_index */
-	int device_index;         /* PORTAUDIO: PortAudio device index; -1 with no name: default */
-	uint32_t input_rate_hz;   /* STDIN: rate of the raw PCM; PORTAUDIO: rate to open the device
+	int device_index;        /* PORTAUDIO: PortAudio device index; -1 with no name: default */
+	uint32_t input_rate_hz;  /* STDIN: rate of the raw PCM; PORTAUDIO: rate to open the device
 				     at (0: the pipeline rate if the device can, else its default) */
-	uint32_t input_channels;  /* STDIN: channels of the raw PCM; PORTAUDIO: 0 = 1 channel */
-	int channel;              /* channel to keep, or AUDIO_CHANNEL_AVERAGE */
-	uint32_t output_rate_hz;  /* the pipeline's rate; other rates are converted (libsoxr) */
-	double ring_seconds;      /* PORTAUDIO: capture ring length, seconds (0: 2 s) */
-	int real_time_only;       /* PORTAUDIO: 1 = a device that delivers far more than its rate
+	uint32_t input_channels; /* STDIN: channels of the raw PCM; PORTAUDIO: 0 = 1 channel */
+	int channel;             /* channel to keep, or AUDIO_CHANNEL_AVERAGE */
+	uint32_t output_rate_hz; /* the pipeline's rate; other rates are converted (libsoxr) */
+	double ring_seconds;     /* PORTAUDIO: capture ring length, seconds (0: 2 s) */
+	int real_time_only;      /* PORTAUDIO: 1 = a device that delivers far more than its rate
 				     (over 2x, beyond 2 s of slack) is broken: reads fail with
 				     AUSCULT_ERR_DEVICE. An ALSA `type file` PCM replays its infile
 				     unpaced, and past its end repeats stale data for ever. 0 (the
@@ -91,8 +91,8 @@ int audio_list_devices(FILE *out, struct auscult_err *err);
  * fd stays open after audio_source_close. name is used in messages (NULL: "raw input").
  * A read interrupted by a signal returns AUSCULT_ERR_INTERRUPTED with *got == 0.
  */
-int audio_source_open_fd(struct audio_source **out, const struct audio_source_config *cfg,
-			 int fd, const char *name, struct auscult_err *err);
+int audio_source_open_fd(struct audio_source **out, const struct audio_source_config *cfg, int fd,
+			 const char *name, struct auscult_err *err);
 
 /* The rate the backend delivers before conversion, Hz (file rate, device rate, stdin rate). */
 uint32_t audio_source_input_rate_hz(const struct audio_source *src);

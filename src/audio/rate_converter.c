@@ -80,8 +80,10 @@ static int converter_warm_up(struct rate_converter *c, struct auscult_err *err)
 		size_t used = 0, made = 0;
 		soxr_error_t e = soxr_process(s, in, take, &used, out, room, &made);
 		if (e) {
-			rc = auscult_fail(err, AUSCULT_ERR_UNSUPPORTED, "rate converter: %u Hz to %u "
-					  "Hz: libsoxr: %s", c->in_hz, c->out_hz, e);
+			rc = auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
+					  "rate converter: %u Hz to %u "
+					  "Hz: libsoxr: %s",
+					  c->in_hz, c->out_hz, e);
 			goto done;
 		}
 		fed += used;
@@ -123,23 +125,27 @@ int rate_converter_init(struct rate_converter *c, uint32_t in_hz, uint32_t out_h
 	memset(c, 0, sizeof(*c));
 	if (in_hz == 0 || out_hz == 0 || (double)out_hz / in_hz < 1.0 / 256.0 ||
 	    (double)out_hz / in_hz > 256.0)
-		return auscult_fail(err, AUSCULT_ERR_UNSUPPORTED, "cannot convert %u Hz to %u Hz "
-				    "(ratio beyond 1/256..256)", in_hz, out_hz);
+		return auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
+				    "cannot convert %u Hz to %u Hz "
+				    "(ratio beyond 1/256..256)",
+				    in_hz, out_hz);
 	c->in_hz = in_hz;
 	c->out_hz = out_hz;
 	soxr_error_t e = NULL;
 	c->soxr = converter_create(in_hz, out_hz, &e);
 	if (!c->soxr)
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "cannot start the rate converter "
-				    "(libsoxr: %s)", e ? e : "out of memory");
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "cannot start the rate converter "
+				    "(libsoxr: %s)",
+				    e ? e : "out of memory");
 	int rc = converter_warm_up(c, err);
 	if (rc != AUSCULT_OK)
 		rate_converter_free(c);
 	return rc;
 }
 
-size_t rate_converter_process(struct rate_converter *c, const float *in, size_t n_in,
-			      size_t *used, float *out, size_t max_out)
+size_t rate_converter_process(struct rate_converter *c, const float *in, size_t n_in, size_t *used,
+			      float *out, size_t max_out)
 {
 	static const float nothing[1];
 	size_t made = 0;

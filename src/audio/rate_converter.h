@@ -14,11 +14,11 @@
 #define RATE_CONVERTER_BLOCK 4096u
 
 struct rate_converter {
-	void *soxr;         /* the libsoxr converter */
-	uint32_t in_hz;     /* input rate, Hz */
-	uint32_t out_hz;    /* output rate, Hz */
-	uint64_t skip_out;  /* output samples of the warm-up's silence still to drop */
-	double cost_share;  /* CPU converting takes, fraction of one core, measured at init */
+	void *soxr;        /* the libsoxr converter */
+	uint32_t in_hz;    /* input rate, Hz */
+	uint32_t out_hz;   /* output rate, Hz */
+	uint64_t skip_out; /* output samples of the warm-up's silence still to drop */
+	double cost_share; /* CPU converting takes, fraction of one core, measured at init */
 };
 
 /*
@@ -40,8 +40,8 @@ int rate_converter_init(struct rate_converter *c, uint32_t in_hz, uint32_t out_h
  * more input. With input blocks of at most RATE_CONVERTER_BLOCK samples, used that way, it never
  * allocates. One thread at a time.
  */
-size_t rate_converter_process(struct rate_converter *c, const float *in, size_t n_in,
-			      size_t *used, float *out, size_t max_out);
+size_t rate_converter_process(struct rate_converter *c, const float *in, size_t n_in, size_t *used,
+			      float *out, size_t max_out);
 
 /* Releases what init took. NULL-safe; safe on a zeroed struct. */
 void rate_converter_free(struct rate_converter *c);

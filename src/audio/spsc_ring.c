@@ -12,9 +12,10 @@ int spsc_ring_init(struct spsc_ring *r, size_t min_frames, size_t frame_len,
 {
 	memset(r, 0, sizeof(*r));
 	if (min_frames == 0 || frame_len == 0 || frame_len > 64)
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "ring: %zu frames of %zu floats: "
-				    "expected at least 1 frame of 1..64 floats", min_frames,
-				    frame_len);
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "ring: %zu frames of %zu floats: "
+				    "expected at least 1 frame of 1..64 floats",
+				    min_frames, frame_len);
 	if (min_frames > SPSC_RING_MAX_FRAMES)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "ring: %zu frames is more than the limit of %zu", min_frames,
@@ -65,8 +66,7 @@ size_t spsc_ring_write(struct spsc_ring *r, const float *src, size_t n)
 
 	atomic_fetch_add_explicit(&r->writes, 1, memory_order_relaxed);
 	if (todo < n)
-		atomic_fetch_add_explicit(&r->overruns, n - todo,
-					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->overruns, n - todo, memory_order_relaxed);
 	if (todo == 0)
 		return 0;
 	struct ring_span sp = ring_span_of(r, head, todo);

@@ -20,7 +20,7 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && sizeof(size_t) == sizeof(long),
  * and counted (overruns), never overwriting unread data.
  */
 struct spsc_ring {
-	float *buf;            /* capacity_frames * frame_len floats */
+	float *buf;             /* capacity_frames * frame_len floats */
 	size_t capacity_frames; /* a power of two */
 	size_t mask;            /* capacity_frames - 1 */
 	size_t frame_len;       /* floats per frame */
@@ -31,7 +31,7 @@ struct spsc_ring {
 	_Atomic size_t overruns; /* frames ever dropped (wraps at 2^32 on 32-bit machines) */
 	_Atomic size_t writes;   /* write calls ever made (a sign of life; wraps) */
 	char pad_consumer[64];
-	_Atomic size_t tail;     /* frames ever read; written by the consumer only */
+	_Atomic size_t tail; /* frames ever read; written by the consumer only */
 	char pad_end[64];
 };
 

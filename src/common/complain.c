@@ -59,8 +59,9 @@ bool complaint_cleared(struct complaint *c, uint64_t *failures_out)
 }
 
 /* Logs one formatted line, naming how many like it were held back since the last one. */
-__attribute__((format(printf, 3, 0)))
-static void log_complaint(enum log_level level, uint64_t suppressed, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_complaint(enum log_level level,
+								uint64_t suppressed,
+								const char *fmt, va_list ap)
 {
 	char line[768];
 	vsnprintf(line, sizeof(line), fmt, ap);

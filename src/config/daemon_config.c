@@ -27,15 +27,15 @@
  * ------------------------------------------------------------------------------------------- */
 
 enum opt_type {
-	OPT_STRING,    /* any scalar, kept as text */
-	OPT_PATH,      /* a string naming a file; relative paths start at the config file's folder */
-	OPT_BOOL,      /* true/false (also yes/no, on/off) */
-	OPT_INT,       /* int within [min, max] */
-	OPT_U32,       /* uint32_t within [min, max] */
-	OPT_SIZE,      /* size_t within [min, max] */
-	OPT_DOUBLE,    /* finite double within [min, max] (min open with OPTF_MIN_OPEN) */
-	OPT_ENUM,      /* one of names[], stored as an int-sized enum */
-	OPT_CUSTOM,    /* o->set does the work */
+	OPT_STRING, /* any scalar, kept as text */
+	OPT_PATH,   /* a string naming a file; relative paths start at the config file's folder */
+	OPT_BOOL,   /* true/false (also yes/no, on/off) */
+	OPT_INT,    /* int within [min, max] */
+	OPT_U32,    /* uint32_t within [min, max] */
+	OPT_SIZE,   /* size_t within [min, max] */
+	OPT_DOUBLE, /* finite double within [min, max] (min open with OPTF_MIN_OPEN) */
+	OPT_ENUM,   /* one of names[], stored as an int-sized enum */
+	OPT_CUSTOM, /* o->set does the work */
 	OPT_FORBIDDEN, /* never allowed; o->help says what to do instead */
 };
 
@@ -67,25 +67,25 @@ typedef int (*opt_setter)(struct loader *ld, struct scope *sc, const struct opt 
 			  const yaml_node_t *node, const char *key);
 
 struct opt {
-	const char *key;      /* dotted path inside its scope: "window_s", "source.type" */
+	const char *key; /* dotted path inside its scope: "window_s", "source.type" */
 	enum opt_type type;
-	size_t offset;        /* into the scope's struct */
-	double min, max;      /* bounds of numbers */
-	unsigned flags;       /* OPTF_* */
-	const char *def;      /* default as YAML text, converted like the file's values; NULL: zero */
+	size_t offset;   /* into the scope's struct */
+	double min, max; /* bounds of numbers */
+	unsigned flags;  /* OPTF_* */
+	const char *def; /* default as YAML text, converted like the file's values; NULL: zero */
 	const struct enum_name *names; /* OPT_ENUM: the accepted words, NULL-terminated */
-	opt_setter set;       /* OPT_CUSTOM */
-	const char *help;     /* OPT_FORBIDDEN: the message */
-	unsigned sources;     /* SRC_* mask for source keys; 0: any */
+	opt_setter set;                /* OPT_CUSTOM */
+	const char *help;              /* OPT_FORBIDDEN: the message */
+	unsigned sources;              /* SRC_* mask for source keys; 0: any */
 };
 
 /* Where each option of one mapping scope (the root, or one monitor) was set. */
 struct scope {
 	const struct opt *table;
 	size_t n_opts;
-	void *obj;                    /* struct daemon_config or struct monitor_settings */
-	char path[KEY_PATH_MAX];      /* message prefix: "" or "monitors[1]" */
-	yaml_mark_t start;            /* where the scope's mapping starts */
+	void *obj;               /* struct daemon_config or struct monitor_settings */
+	char path[KEY_PATH_MAX]; /* message prefix: "" or "monitors[1]" */
+	yaml_mark_t start;       /* where the scope's mapping starts */
 	bool set[SCOPE_MAX_OPTS];
 	yaml_mark_t key_mark[SCOPE_MAX_OPTS];
 	yaml_mark_t value_mark[SCOPE_MAX_OPTS];
@@ -97,9 +97,9 @@ struct scope {
 };
 
 struct loader {
-	const char *file;       /* the path as given: every message starts with it */
-	char *base_dir;         /* absolute folder of the config file, for relative paths */
-	char *text;             /* the file's bytes */
+	const char *file; /* the path as given: every message starts with it */
+	char *base_dir;   /* absolute folder of the config file, for relative paths */
+	char *text;       /* the file's bytes */
 	size_t text_len;
 	yaml_document_t doc;
 	bool have_doc;
@@ -107,7 +107,7 @@ struct loader {
 	struct scope root;
 	struct opt root_table[SCOPE_MAX_OPTS]; /* root_opts with the MQTT settings' rows */
 	size_t n_root;
-	size_t mqtt_first; /* root_table index of mqtt_settings_table[0] */
+	size_t mqtt_first;      /* root_table index of mqtt_settings_table[0] */
 	struct scope *monitors; /* cfg->n_monitors scopes */
 	struct auscult_err *err;
 };
@@ -126,8 +126,10 @@ static int set_silence(struct loader *ld, struct scope *sc, const struct opt *o,
 		       const yaml_node_t *node, const char *key);
 
 static const struct enum_name log_level_names[] = {
-	{ "error", LOG_LEVEL_ERROR }, { "warn", LOG_LEVEL_WARN },
-	{ "info", LOG_LEVEL_INFO },   { "debug", LOG_LEVEL_DEBUG },
+	{ "error", LOG_LEVEL_ERROR },
+	{ "warn", LOG_LEVEL_WARN },
+	{ "info", LOG_LEVEL_INFO },
+	{ "debug", LOG_LEVEL_DEBUG },
 	{ NULL, 0 },
 };
 
@@ -151,10 +153,14 @@ static const struct enum_name smoothing_names[] = {
 /* The top level of the file but the MQTT settings, which publish/mqtt_settings.h lists (they
  * are added by root_table()). Keep config/auscultd.yaml in step with both. */
 static const struct opt root_opts[] = {
-	{ .key = "log_level", .type = OPT_ENUM, .offset = DC(log_level), .def = "info",
+	{ .key = "log_level",
+	  .type = OPT_ENUM,
+	  .offset = DC(log_level),
+	  .def = "info",
 	  .names = log_level_names },
 	/* root_table() puts every row of mqtt_settings_table here */
-	{ .key = "mqtt.password", .type = OPT_FORBIDDEN,
+	{ .key = "mqtt.password",
+	  .type = OPT_FORBIDDEN,
 	  .help = "passwords do not belong in the config file (it is often world-readable and "
 		  "gets copied around); put the password in a file readable only by auscultd and "
 		  "set mqtt.password_file to its path" },
@@ -164,44 +170,93 @@ static const struct opt root_opts[] = {
 /* One entry of `monitors:`. Keep config/auscultd.yaml in step with this table. */
 static const struct opt monitor_opts[] = {
 	{ .key = "name", .type = OPT_CUSTOM, .flags = OPTF_REQUIRED, .set = set_name },
-	{ .key = "source.type", .type = OPT_ENUM, .offset = MS(source_kind), .flags = OPTF_REQUIRED,
+	{ .key = "source.type",
+	  .type = OPT_ENUM,
+	  .offset = MS(source_kind),
+	  .flags = OPTF_REQUIRED,
 	  .names = source_type_names },
-	{ .key = "source.device", .type = OPT_CUSTOM, .def = "null", .set = set_device,
+	{ .key = "source.device",
+	  .type = OPT_CUSTOM,
+	  .def = "null",
+	  .set = set_device,
 	  .sources = SRC_DEVICE },
 	{ .key = "source.path", .type = OPT_PATH, .offset = MS(source_path), .sources = SRC_FILE },
-	{ .key = "source.rate_hz", .type = OPT_U32, .offset = MS(input_rate_hz), .min = 8000,
-	  .max = 384000, .sources = SRC_DEVICE | SRC_STDIN },
-	{ .key = "source.channels", .type = OPT_U32, .offset = MS(input_channels), .min = 1,
-	  .max = 64, .def = "1", .sources = SRC_DEVICE | SRC_STDIN },
+	{ .key = "source.rate_hz",
+	  .type = OPT_U32,
+	  .offset = MS(input_rate_hz),
+	  .min = 8000,
+	  .max = 384000,
+	  .sources = SRC_DEVICE | SRC_STDIN },
+	{ .key = "source.channels",
+	  .type = OPT_U32,
+	  .offset = MS(input_channels),
+	  .min = 1,
+	  .max = 64,
+	  .def = "1",
+	  .sources = SRC_DEVICE | SRC_STDIN },
 	{ .key = "source.channel", .type = OPT_CUSTOM, .def = "average", .set = set_channel },
-	{ .key = "source.loop", .type = OPT_BOOL, .offset = MS(loop), .def = "false",
+	{ .key = "source.loop",
+	  .type = OPT_BOOL,
+	  .offset = MS(loop),
+	  .def = "false",
 	  .sources = SRC_FILE },
 	/* stdin gets false in validation unless set: a pipe is paced by its writer already */
-	{ .key = "source.realtime", .type = OPT_BOOL, .offset = MS(realtime), .def = "true",
+	{ .key = "source.realtime",
+	  .type = OPT_BOOL,
+	  .offset = MS(realtime),
+	  .def = "true",
 	  .sources = SRC_FILE | SRC_STDIN },
 	{ .key = "model", .type = OPT_PATH, .offset = MS(model_path), .flags = OPTF_REQUIRED },
 	/* The scoring keys fill the pipeline's settings: their defaults come from
 	 * pipeline_settings_defaults (no .def here) and their bounds from pipeline.h. */
-	{ .key = "window_s", .type = OPT_DOUBLE, .offset = MS(pipeline.window_s),
-	  .min = PIPELINE_WINDOW_S_MIN, .max = PIPELINE_WINDOW_S_MAX },
-	{ .key = "hop_s", .type = OPT_DOUBLE, .offset = MS(pipeline.hop_s), .min = 0,
-	  .max = PIPELINE_HOP_S_MAX, .flags = OPTF_MIN_OPEN },
-	{ .key = "smoothing.method", .type = OPT_ENUM, .offset = MS(pipeline.smoothing),
+	{ .key = "window_s",
+	  .type = OPT_DOUBLE,
+	  .offset = MS(pipeline.window_s),
+	  .min = PIPELINE_WINDOW_S_MIN,
+	  .max = PIPELINE_WINDOW_S_MAX },
+	{ .key = "hop_s",
+	  .type = OPT_DOUBLE,
+	  .offset = MS(pipeline.hop_s),
+	  .min = 0,
+	  .max = PIPELINE_HOP_S_MAX,
+	  .flags = OPTF_MIN_OPEN },
+	{ .key = "smoothing.method",
+	  .type = OPT_ENUM,
+	  .offset = MS(pipeline.smoothing),
 	  .names = smoothing_names },
-	{ .key = "smoothing.windows", .type = OPT_U32, .offset = MS(pipeline.smoothing_windows),
-	  .min = 1, .max = PIPELINE_SMOOTHING_WINDOWS_MAX },
+	{ .key = "smoothing.windows",
+	  .type = OPT_U32,
+	  .offset = MS(pipeline.smoothing_windows),
+	  .min = 1,
+	  .max = PIPELINE_SMOOTHING_WINDOWS_MAX },
 	{ .key = "threshold", .type = OPT_CUSTOM, .set = set_threshold },
-	{ .key = "hysteresis.anomaly_after", .type = OPT_U32, .offset = MS(pipeline.anomaly_after),
-	  .min = 1, .max = PIPELINE_HYSTERESIS_MAX },
-	{ .key = "hysteresis.normal_after", .type = OPT_U32, .offset = MS(pipeline.normal_after),
-	  .min = 1, .max = PIPELINE_HYSTERESIS_MAX },
+	{ .key = "hysteresis.anomaly_after",
+	  .type = OPT_U32,
+	  .offset = MS(pipeline.anomaly_after),
+	  .min = 1,
+	  .max = PIPELINE_HYSTERESIS_MAX },
+	{ .key = "hysteresis.normal_after",
+	  .type = OPT_U32,
+	  .offset = MS(pipeline.normal_after),
+	  .min = 1,
+	  .max = PIPELINE_HYSTERESIS_MAX },
 	{ .key = "silence_dbfs", .type = OPT_CUSTOM, .set = set_silence },
-	{ .key = "gate.settle_s", .type = OPT_DOUBLE, .offset = MS(pipeline.settle_s), .min = 0,
+	{ .key = "gate.settle_s",
+	  .type = OPT_DOUBLE,
+	  .offset = MS(pipeline.settle_s),
+	  .min = 0,
 	  .max = PIPELINE_SETTLE_S_MAX },
-	{ .key = "publish_interval_s", .type = OPT_DOUBLE, .offset = MS(publish_interval_s),
-	  .min = 0.1, .max = 3600, .def = "1.0" },
+	{ .key = "publish_interval_s",
+	  .type = OPT_DOUBLE,
+	  .offset = MS(publish_interval_s),
+	  .min = 0.1,
+	  .max = 3600,
+	  .def = "1.0" },
 	/* absent: 0, learning off; 0.5 min = 3 clips, two to train on and one to fit on */
-	{ .key = "learn.minutes", .type = OPT_DOUBLE, .offset = MS(learn_minutes), .min = 0.5,
+	{ .key = "learn.minutes",
+	  .type = OPT_DOUBLE,
+	  .offset = MS(learn_minutes),
+	  .min = 0.5,
 	  .max = 10080 },
 	{ .key = "learn.dir", .type = OPT_PATH, .offset = MS(learn_dir), .flags = OPTF_NULLABLE },
 };
@@ -288,7 +343,8 @@ static const char *describe(const yaml_node_t *n, char *buf, size_t size)
 	case YAML_SCALAR_NODE:
 		if (is_null(n))
 			return "null";
-		snprintf(buf, size, "'%.60s%s'", scalar(n), n->data.scalar.length > 60 ? "..." : "");
+		snprintf(buf, size, "'%.60s%s'", scalar(n),
+			 n->data.scalar.length > 60 ? "..." : "");
 		return buf;
 	default:
 		return "nothing";
@@ -303,8 +359,8 @@ static void format_bound(char *buf, size_t size, double v, enum opt_type t)
 		snprintf(buf, size, "%.0f", v);
 }
 
-static int fail_range(struct loader *ld, const struct opt *o, const yaml_node_t *n,
-		      const char *key, double min, double max)
+static int fail_range(struct loader *ld, const struct opt *o, const yaml_node_t *n, const char *key,
+		      double min, double max)
 {
 	char lo[32], hi[32];
 	format_bound(lo, sizeof(lo), min, o->type);
@@ -437,14 +493,14 @@ static int parse_double(struct loader *ld, const yaml_node_t *n, const char *key
 			       "expected a number, got %s'%s'%s",
 			       n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ? "the string " : "",
 			       s,
-			       n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ? " (remove the quotes)"
-									     : "");
+			       n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE
+				       ? " (remove the quotes)"
+				       : "");
 	*out = v;
 	return AUSCULT_OK;
 }
 
-static int parse_integer(struct loader *ld, const yaml_node_t *n, const char *key,
-			 long long *out)
+static int parse_integer(struct loader *ld, const yaml_node_t *n, const char *key, long long *out)
 {
 	int rc = need_scalar(ld, n, key, "an integer");
 	if (rc)
@@ -458,8 +514,9 @@ static int parse_integer(struct loader *ld, const yaml_node_t *n, const char *ke
 			       "expected an integer, got %s'%s'%s",
 			       n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ? "the string " : "",
 			       s,
-			       n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ? " (remove the quotes)"
-									     : "");
+			       n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE
+				       ? " (remove the quotes)"
+				       : "");
 	*out = v;
 	return AUSCULT_OK;
 }
@@ -498,21 +555,23 @@ static char *resolve_path(const struct loader *ld, const char *p)
 	return out;
 }
 
-static int set_string(struct loader *ld, const struct opt *o, const yaml_node_t *n,
-		      const char *key, char **target)
+static int set_string(struct loader *ld, const struct opt *o, const yaml_node_t *n, const char *key,
+		      char **target)
 {
 	char buf[80];
 	if (is_null(n)) {
 		if (!(o->flags & OPTF_NULLABLE))
 			return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID,
-				       "expected a %s, got null", o->type == OPT_PATH ? "path" : "string");
+				       "expected a %s, got null",
+				       o->type == OPT_PATH ? "path" : "string");
 		free(*target);
 		*target = NULL;
 		return AUSCULT_OK;
 	}
 	if (n->type != YAML_SCALAR_NODE)
 		return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID, "expected a %s, got %s",
-			       o->type == OPT_PATH ? "path" : "string", describe(n, buf, sizeof(buf)));
+			       o->type == OPT_PATH ? "path" : "string",
+			       describe(n, buf, sizeof(buf)));
 	int rc = need_scalar(ld, n, key, "a string");
 	if (rc)
 		return rc;
@@ -615,8 +674,8 @@ static int apply_defaults(struct loader *ld, struct scope *sc)
  * Custom setters
  * ------------------------------------------------------------------------------------------- */
 
-static int set_name(struct loader *ld, struct scope *sc, const struct opt *o,
-		    const yaml_node_t *n, const char *key)
+static int set_name(struct loader *ld, struct scope *sc, const struct opt *o, const yaml_node_t *n,
+		    const char *key)
 {
 	struct monitor_settings *ms = sc->obj;
 	int rc = need_scalar(ld, n, key, "a name");
@@ -654,7 +713,8 @@ static int set_device(struct loader *ld, struct scope *sc, const struct opt *o,
 	if (rc)
 		return rc;
 	const char *s = scalar(n);
-	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strspn(s, "0123456789") == strlen(s)) {
+	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    strspn(s, "0123456789") == strlen(s)) {
 		long long idx;
 		if ((rc = parse_integer(ld, n, key, &idx)))
 			return rc;
@@ -721,10 +781,12 @@ static int set_threshold(struct loader *ld, struct scope *sc, const struct opt *
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 	    end == s || *end || !isfinite(v))
 		return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID,
-			       "expected a number or 'model', got %s", describe(n, buf, sizeof(buf)));
+			       "expected a number or 'model', got %s",
+			       describe(n, buf, sizeof(buf)));
 	if (v <= 0)
 		return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID,
-			       "%s is out of range (0, inf) (or write 'model' for the model's own)", s);
+			       "%s is out of range (0, inf) (or write 'model' for the model's own)",
+			       s);
 	ms->pipeline.threshold_set = true;
 	ms->pipeline.threshold = v;
 	return AUSCULT_OK;
@@ -812,8 +874,9 @@ static int parse_mapping(struct loader *ld, struct scope *sc, const yaml_node_t 
 		if (!kn || !vn || kn->type != YAML_SCALAR_NODE || is_null(kn) ||
 		    strlen(scalar(kn)) != kn->data.scalar.length) {
 			char buf[80];
-			return fail_at(ld, kn ? kn->start_mark : map->start_mark, *where ? where : NULL,
-				       AUSCULT_ERR_INVALID, "keys must be plain words, got %s",
+			return fail_at(ld, kn ? kn->start_mark : map->start_mark,
+				       *where ? where : NULL, AUSCULT_ERR_INVALID,
+				       "keys must be plain words, got %s",
 				       kn ? describe(kn, buf, sizeof(buf)) : "nothing");
 		}
 		const char *name = scalar(kn);
@@ -826,7 +889,8 @@ static int parse_mapping(struct loader *ld, struct scope *sc, const yaml_node_t 
 			if (prev && strcmp(scalar(prev), name) == 0)
 				return fail_at(ld, kn->start_mark, key, AUSCULT_ERR_INVALID,
 					       "duplicate key; it is already set at line %zu:%zu",
-					       prev->start_mark.line + 1, prev->start_mark.column + 1);
+					       prev->start_mark.line + 1,
+					       prev->start_mark.column + 1);
 		}
 
 		bool section = false;
@@ -908,9 +972,10 @@ static int set_monitors(struct loader *ld, struct scope *sc, const struct opt *o
 		return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID,
 			       "the list is empty; add at least one monitor (name, source, model)");
 	if (n->type != YAML_SEQUENCE_NODE)
-		return fail_at(ld, n->start_mark, key, AUSCULT_ERR_INVALID,
-			       "expected a list of monitors (each item starting with '- name:'), got %s",
-			       describe(n, buf, sizeof(buf)));
+		return fail_at(
+			ld, n->start_mark, key, AUSCULT_ERR_INVALID,
+			"expected a list of monitors (each item starting with '- name:'), got %s",
+			describe(n, buf, sizeof(buf)));
 	size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	cfg->monitors = calloc(count, sizeof(*cfg->monitors));
 	ld->monitors = calloc(count, sizeof(*ld->monitors));
@@ -926,13 +991,15 @@ static int set_monitors(struct loader *ld, struct scope *sc, const struct opt *o
 		int rc = apply_defaults(ld, ms);
 		if (rc)
 			return rc;
-		yaml_node_t *item = yaml_document_get_node(&ld->doc, n->data.sequence.items.start[i]);
+		yaml_node_t *item = yaml_document_get_node(&ld->doc,
+							   n->data.sequence.items.start[i]);
 		if (!item || item->type != YAML_MAPPING_NODE)
-			return fail_at(ld, item ? item->start_mark : n->start_mark, path,
-				       AUSCULT_ERR_INVALID,
-				       "expected a mapping with the monitor's keys (name, source, model, "
-				       "...), got %s",
-				       item ? describe(item, buf, sizeof(buf)) : "nothing");
+			return fail_at(
+				ld, item ? item->start_mark : n->start_mark, path,
+				AUSCULT_ERR_INVALID,
+				"expected a mapping with the monitor's keys (name, source, model, "
+				"...), got %s",
+				item ? describe(item, buf, sizeof(buf)) : "nothing");
 		ms->start = item->start_mark;
 		if ((rc = parse_mapping(ld, ms, item, "")))
 			return rc;
@@ -952,8 +1019,8 @@ static int check_readable(struct loader *ld, const struct scope *sc, const char 
 	join_key(key, sizeof(key), sc->path, okey);
 	struct stat st;
 	if (stat(path, &st) != 0 || access(path, R_OK) != 0)
-		return fail_at(ld, sc->value_mark[i], key, AUSCULT_ERR_IO, "cannot read %s '%s': %s",
-			       what, path, strerror(errno));
+		return fail_at(ld, sc->value_mark[i], key, AUSCULT_ERR_IO,
+			       "cannot read %s '%s': %s", what, path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return fail_at(ld, sc->value_mark[i], key, AUSCULT_ERR_IO,
 			       "'%s' is a directory; expected %s", path, what);
@@ -976,7 +1043,9 @@ static int validate_mqtt(struct loader *ld)
 	if (rc == AUSCULT_ERR_NOMEM)
 		return auscult_fail(ld->err, rc, "%s: out of memory", ld->file);
 	size_t i = ld->mqtt_first + (size_t)fault.id;
-	yaml_mark_t mark = !sc->set[i] ? sc->start : fault.at_key ? sc->key_mark[i] : sc->value_mark[i];
+	yaml_mark_t mark = !sc->set[i]    ? sc->start
+			   : fault.at_key ? sc->key_mark[i]
+					  : sc->value_mark[i];
 	return fail_at(ld, mark, sc->table[i].key, rc, "%s", why.msg);
 }
 
@@ -1004,8 +1073,8 @@ static int validate_monitor(struct loader *ld, struct scope *sc)
 		for (const struct enum_name *e = source_type_names; e->name; e++) {
 			if (!(o->sources & (1u << e->value)))
 				continue;
-			int w = snprintf(kinds + len, sizeof(kinds) - len, "%s%s", len ? " or " : "",
-					 e->name);
+			int w = snprintf(kinds + len, sizeof(kinds) - len, "%s%s",
+					 len ? " or " : "", e->name);
 			if (w > 0 && (size_t)w < sizeof(kinds) - len)
 				len += (size_t)w;
 		}
@@ -1024,9 +1093,10 @@ static int validate_monitor(struct loader *ld, struct scope *sc)
 	}
 	if (ms->source_kind == AUDIO_SOURCE_STDIN && ms->input_rate_hz == 0) {
 		join_key(key, sizeof(key), sc->path, "source.rate_hz");
-		return fail_at(ld, src_mark, key, AUSCULT_ERR_INVALID,
-			       "missing; raw PCM on stdin carries no header, so give its sample rate "
-			       "(e.g. rate_hz: 16000)");
+		return fail_at(
+			ld, src_mark, key, AUSCULT_ERR_INVALID,
+			"missing; raw PCM on stdin carries no header, so give its sample rate "
+			"(e.g. rate_hz: 16000)");
 	}
 	int ic = opt_index(sc, "source.channel");
 	if (ms->source_kind != AUDIO_SOURCE_FILE && ms->channel >= 0 &&
@@ -1052,7 +1122,8 @@ static int validate_monitor(struct loader *ld, struct scope *sc)
 		int ik = field ? opt_index(sc, field) : -1;
 		int iw = opt_index(sc, "window_s");
 		yaml_mark_t mark = ik >= 0 && sc->set[ik] ? sc->value_mark[ik]
-			: sc->set[iw] ? sc->value_mark[iw] : sc->start;
+				   : sc->set[iw]          ? sc->value_mark[iw]
+							  : sc->start;
 		join_key(key, sizeof(key), sc->path, field ? field : "");
 		/* The message may start with the key already: say it once. */
 		const char *msg = why.msg;
@@ -1150,10 +1221,11 @@ static int read_file(struct loader *ld)
 		goto out;
 	}
 	if (st.st_size > CONFIG_FILE_MAX_BYTES) {
-		rc = auscult_fail(ld->err, AUSCULT_ERR_INVALID,
-				  "%s: %lld bytes is too large for a config file (at most %d); is this "
-				  "the right file?",
-				  ld->file, (long long)st.st_size, CONFIG_FILE_MAX_BYTES);
+		rc = auscult_fail(
+			ld->err, AUSCULT_ERR_INVALID,
+			"%s: %lld bytes is too large for a config file (at most %d); is this "
+			"the right file?",
+			ld->file, (long long)st.st_size, CONFIG_FILE_MAX_BYTES);
 		goto out;
 	}
 	ld->text = malloc((size_t)st.st_size + 1);
@@ -1225,8 +1297,9 @@ static int fail_syntax(struct loader *ld, const yaml_parser_t *parser)
 			       "YAML syntax error: %s (the file must be UTF-8 text)", problem);
 	if (parser->context)
 		return fail_at(ld, parser->problem_mark, NULL, AUSCULT_ERR_FORMAT,
-			       "YAML syntax error: %s (%s at line %zu:%zu)", problem, parser->context,
-			       parser->context_mark.line + 1, parser->context_mark.column + 1);
+			       "YAML syntax error: %s (%s at line %zu:%zu)", problem,
+			       parser->context, parser->context_mark.line + 1,
+			       parser->context_mark.column + 1);
 	return fail_at(ld, parser->problem_mark, NULL, AUSCULT_ERR_FORMAT, "YAML syntax error: %s",
 		       problem);
 }
@@ -1321,10 +1394,11 @@ int daemon_config_load(struct daemon_config *cfg, const char *path, struct auscu
 	}
 	if (root->type != YAML_MAPPING_NODE) {
 		char buf[80];
-		rc = fail_at(&ld, root->start_mark, NULL, AUSCULT_ERR_INVALID,
-			     "the file must be a mapping of keys (log_level:, mqtt:, monitors:, ...), "
-			     "got %s",
-			     describe(root, buf, sizeof(buf)));
+		rc = fail_at(
+			&ld, root->start_mark, NULL, AUSCULT_ERR_INVALID,
+			"the file must be a mapping of keys (log_level:, mqtt:, monitors:, ...), "
+			"got %s",
+			describe(root, buf, sizeof(buf)));
 		goto fail;
 	}
 	ld.root.start = root->start_mark;

@@ -17,16 +17,16 @@ struct monitor_settings {
 	char *name; /* [A-Za-z0-9_-]+, unique; used in topics */
 
 	enum audio_source_kind source_kind; /* YAML `source.type`: device | file | stdin */
-	char *source_path;        /* file: path */
-	char *device_name;        /* device: name or ALSA PCM name; NULL: use device_index */
-	int device_index;         /* device: PortAudio index; -1 default device */
-	uint32_t input_rate_hz;   /* device/stdin: 0 = automatic (device) / required (stdin) */
-	uint32_t input_channels;  /* device/stdin: default 1 */
-	int channel;              /* channel index, or AUDIO_CHANNEL_AVERAGE (YAML `average`) */
-	bool loop;                /* file: start over at the end (demos); default false */
-	bool realtime;            /* file/stdin: pace reading to real time; default true for file */
+	char *source_path;                  /* file: path */
+	char *device_name;       /* device: name or ALSA PCM name; NULL: use device_index */
+	int device_index;        /* device: PortAudio index; -1 default device */
+	uint32_t input_rate_hz;  /* device/stdin: 0 = automatic (device) / required (stdin) */
+	uint32_t input_channels; /* device/stdin: default 1 */
+	int channel;             /* channel index, or AUDIO_CHANNEL_AVERAGE (YAML `average`) */
+	bool loop;               /* file: start over at the end (demos); default false */
+	bool realtime;           /* file/stdin: pace reading to real time; default true for file */
 
-	char *model_path;         /* required; must exist and load (unless learn_minutes is set) */
+	char *model_path; /* required; must exist and load (unless learn_minutes is set) */
 
 	/* window_s, hop_s, smoothing.*, threshold, hysteresis.*, silence_dbfs, gate.settle_s:
 	 * defaults, bounds and validation are the pipeline's (pipeline/pipeline.h). */
@@ -35,9 +35,9 @@ struct monitor_settings {
 
 	/* Learning mode (YAML `learn:`; see daemon/learn_mode.h): when model_path does not exist
 	 * yet, record this much normal sound, train the model, then monitor. */
-	double learn_minutes;     /* `learn.minutes`, [0.5, 10080]; 0 (no `learn:`): off, a
+	double learn_minutes; /* `learn.minutes`, [0.5, 10080]; 0 (no `learn:`): off, a
 				     missing model is an error */
-	char *learn_dir;          /* `learn.dir`: the clips' folder; NULL: "<model>.learn" */
+	char *learn_dir;      /* `learn.dir`: the clips' folder; NULL: "<model>.learn" */
 };
 
 /* A place in the config file, 1-based as messages show it. */
@@ -53,10 +53,10 @@ struct monitor_places {
 };
 
 struct daemon_config {
-	char *path;                /* the file this was read from */
-	enum log_level log_level;  /* YAML `log_level`, default info */
+	char *path;               /* the file this was read from */
+	enum log_level log_level; /* YAML `log_level`, default info */
 	struct mqtt_settings mqtt;
-	size_t n_monitors;         /* at least 1 */
+	size_t n_monitors; /* at least 1 */
 	struct monitor_settings *monitors;
 	struct monitor_places *places; /* n_monitors: where each monitor's keys are */
 };
@@ -85,9 +85,10 @@ void daemon_config_free(struct daemon_config *cfg);
 /* Fails with "FILE:LINE:COL: key: message" for a fault found after loading (at: from
  * cfg->places). Returns status. */
 __attribute__((format(printf, 6, 7))) int daemon_config_fail(const struct daemon_config *cfg,
-								struct config_place at, const char *key,
-								int status, struct auscult_err *err,
-								const char *fmt, ...);
+							     struct config_place at,
+							     const char *key, int status,
+							     struct auscult_err *err,
+							     const char *fmt, ...);
 
 /* Fills an audio_source_config pointing into ms's strings (valid while ms lives). */
 void monitor_settings_source_config(const struct monitor_settings *ms, uint32_t output_rate_hz,

@@ -16,7 +16,7 @@
 
 #define LEARN_READ_SAMPLES 1600 /* 100 ms at 16 kHz */
 #define LEARN_READ_TIMEOUT_MS 250
-#define LEARN_STALL_S 2.0       /* no audio this long: the source failed (as a monitor) */
+#define LEARN_STALL_S 2.0 /* no audio this long: the source failed (as a monitor) */
 #define LEARN_BACKOFF_MIN_S 1.0
 #define LEARN_BACKOFF_MAX_S 30.0
 /* Recording is most of the wait; training the rest (on one core: about a minute on a Pi-class
@@ -35,8 +35,8 @@ struct learn_run {
 };
 
 int learn_mode_payload_progress(char *buf, size_t cap, int64_t time_ms, const char *monitor,
-			   const char *phase, double percent, unsigned clips, unsigned clips_needed,
-			   struct auscult_err *err)
+				const char *phase, double percent, unsigned clips,
+				unsigned clips_needed, struct auscult_err *err)
 {
 	struct json_writer w;
 	json_writer_init(&w, buf, cap);
@@ -60,9 +60,9 @@ static void progress(struct learn_run *r, const char *phase, double percent, boo
 		return;
 	r->next_progress_s = now + r->ms->publish_interval_s;
 	char buf[PAYLOAD_MAX_BYTES];
-	if (learn_mode_payload_progress(buf, sizeof(buf), clock_wall_ms(), r->ms->name, phase, percent,
-				   learner_clips(r->l), learner_clips_needed(r->l), NULL) ==
-	    AUSCULT_OK)
+	if (learn_mode_payload_progress(buf, sizeof(buf), clock_wall_ms(), r->ms->name, phase,
+					percent, learner_clips(r->l), learner_clips_needed(r->l),
+					NULL) == AUSCULT_OK)
 		r->host->send(r->host->ctx, false, buf);
 }
 
@@ -85,7 +85,8 @@ static void set_fault(struct learn_run *r, bool fault)
 	if (fault == r->in_fault)
 		return;
 	r->in_fault = fault;
-	r->host->send(r->host->ctx, true, fault ? detector_state_name(DETECTOR_FAULT) : LEARN_STATE);
+	r->host->send(r->host->ctx, true,
+		      fault ? detector_state_name(DETECTOR_FAULT) : LEARN_STATE);
 	if (!fault)
 		recording_progress(r, true);
 }
@@ -134,7 +135,8 @@ static int read_source(struct learn_run *r, struct audio_source *src, struct com
 			if (clock_mono_s() - last_audio_s > LEARN_STALL_S) {
 				complain(stall, clock_mono_s(), LOG_LEVEL_ERROR,
 					 "%s: learning: no audio for %.0f s from %s; reopening it in "
-					 "%.0f s", ms->name, LEARN_STALL_S, audio_source_describe(src),
+					 "%.0f s",
+					 ms->name, LEARN_STALL_S, audio_source_describe(src),
 					 backoff_s);
 				return AUSCULT_ERR_DEVICE;
 			}
@@ -142,8 +144,10 @@ static int read_source(struct learn_run *r, struct audio_source *src, struct com
 		}
 		if (rc == AUSCULT_ERR_EOF)
 			return rc;
-		complain(stall, clock_mono_s(), LOG_LEVEL_ERROR, "%s: learning: %s; reopening it in "
-			 "%.0f s", ms->name, err->msg, backoff_s);
+		complain(stall, clock_mono_s(), LOG_LEVEL_ERROR,
+			 "%s: learning: %s; reopening it in "
+			 "%.0f s",
+			 ms->name, err->msg, backoff_s);
 		return AUSCULT_ERR_DEVICE;
 	}
 	return AUSCULT_ERR_INTERRUPTED;
@@ -165,9 +169,10 @@ static int collect(struct learn_run *r, struct auscult_err *err)
 		struct auscult_err why;
 		if (audio_source_open(&src, &sc, &why) != AUSCULT_OK) {
 			set_fault(r, true);
-			complain(&open_fail, clock_mono_s(), LOG_LEVEL_ERROR,
-				 "%s: learning: cannot open the audio source: %s; retrying in %.0f s",
-				 ms->name, why.msg, backoff_s);
+			complain(
+				&open_fail, clock_mono_s(), LOG_LEVEL_ERROR,
+				"%s: learning: cannot open the audio source: %s; retrying in %.0f s",
+				ms->name, why.msg, backoff_s);
 			if (!r->host->nap(r->host->ctx, backoff_s))
 				break;
 			backoff_s = fmin(backoff_s * 2.0, LEARN_BACKOFF_MAX_S);
@@ -177,17 +182,20 @@ static int collect(struct learn_run *r, struct auscult_err *err)
 		log_info("%s: learning: listening to %s", ms->name, audio_source_describe(src));
 		int rc = read_source(r, src, &stall, backoff_s, err);
 		if (rc == AUSCULT_ERR_DEVICE)
-			set_fault(r, true); /* before the close: closing a wedged device takes time */
+			set_fault(r,
+				  true); /* before the close: closing a wedged device takes time */
 		audio_source_close(src);
 		if (rc == AUSCULT_OK || rc == AUSCULT_ERR_INTERRUPTED || rc == AUSCULT_ERR_IO)
 			return rc;
 		if (rc == AUSCULT_ERR_EOF) {
 			if (ms->loop && ms->source_kind == AUDIO_SOURCE_FILE)
 				continue;
-			return auscult_fail(err, AUSCULT_ERR_EOF,
-					    "the input ended with %u of the %u clips learning needs; "
-					    "they are kept: give it more sound (or loop the file) and "
-					    "restart", learner_clips(r->l), learner_clips_needed(r->l));
+			return auscult_fail(
+				err, AUSCULT_ERR_EOF,
+				"the input ended with %u of the %u clips learning needs; "
+				"they are kept: give it more sound (or loop the file) and "
+				"restart",
+				learner_clips(r->l), learner_clips_needed(r->l));
 		}
 		if (rc == AUSCULT_ERR_DEVICE) {
 			if (!r->host->nap(r->host->ctx, backoff_s))
@@ -210,7 +218,7 @@ static bool on_epoch(void *ctx, uint32_t epoch, uint32_t epochs)
 }
 
 int learn_mode_run(const struct monitor_settings *ms, const struct learn_host *host,
-		      struct auscult_err *err)
+		   struct auscult_err *err)
 {
 	struct learn_run *r = calloc(1, sizeof(*r));
 	char *dir = NULL;
@@ -242,9 +250,9 @@ int learn_mode_run(const struct monitor_settings *ms, const struct learn_host *h
 		goto out;
 	r->rate_hz = lc.features.sample_rate_hz;
 	log_info("%s: learning: no model at %s yet: recording %u clips of the machine running "
-		 "(%.1f min; %u already in %s), then training it", ms->name, ms->model_path,
-		 learner_clips_needed(r->l), learner_clips_needed(r->l) * lc.clip_s / 60.0,
-		 learner_clips(r->l), dir);
+		 "(%.1f min; %u already in %s), then training it",
+		 ms->name, ms->model_path, learner_clips_needed(r->l),
+		 learner_clips_needed(r->l) * lc.clip_s / 60.0, learner_clips(r->l), dir);
 	host->send(host->ctx, true, LEARN_STATE);
 	recording_progress(r, true);
 	if (learner_clips(r->l) < learner_clips_needed(r->l) &&

@@ -38,7 +38,7 @@ struct learn_host {
  * saying what (the folder, the training).
  */
 int learn_mode_run(const struct monitor_settings *ms, const struct learn_host *host,
-		      struct auscult_err *err);
+		   struct auscult_err *err);
 
 /*
  * The progress payload: {"time":ISO8601,"monitor":NAME,"state":"learning","phase":"recording"|
@@ -47,7 +47,7 @@ int learn_mode_run(const struct monitor_settings *ms, const struct learn_host *h
  * payload_score (publish/payloads.h).
  */
 int learn_mode_payload_progress(char *buf, size_t cap, int64_t time_ms, const char *monitor,
-			   const char *phase, double percent, unsigned clips, unsigned clips_needed,
-			   struct auscult_err *err);
+				const char *phase, double percent, unsigned clips,
+				unsigned clips_needed, struct auscult_err *err);
 
 #endif

@@ -21,14 +21,16 @@ int message_queue_init(struct message_queue *q, size_t capacity, struct auscult_
 	if (pthread_mutex_init(&q->lock, NULL) != 0) {
 		free(q->slots);
 		q->slots = NULL;
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "message queue: cannot create its mutex");
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "message queue: cannot create its mutex");
 	}
 	q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->wake_fd < 0) {
 		pthread_mutex_destroy(&q->lock);
 		free(q->slots);
 		q->slots = NULL;
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "message queue: cannot create its eventfd");
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "message queue: cannot create its eventfd");
 	}
 	q->capacity = capacity;
 	return AUSCULT_OK;

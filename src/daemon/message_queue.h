@@ -31,12 +31,12 @@ struct message_queue {
 	pthread_mutex_t lock;
 	struct daemon_message *slots;
 	size_t capacity;
-	size_t head;  /* oldest message */
+	size_t head; /* oldest message */
 	size_t count;
 	uint64_t dropped[3]; /* by enum message_class */
 	uint64_t pushed;
-	int wake_fd;         /* eventfd, readable once a push follows message_queue_clear_wake */
-	bool wake_pending;   /* wake_fd has been written since the last clear */
+	int wake_fd;       /* eventfd, readable once a push follows message_queue_clear_wake */
+	bool wake_pending; /* wake_fd has been written since the last clear */
 };
 
 /* Allocates capacity (>= 1) slots. Returns AUSCULT_OK or AUSCULT_ERR_NOMEM/INVALID (err set). */

@@ -33,8 +33,8 @@ struct monitor {
 	char *source_path;
 	char *device_name;
 	char *model_path;
-	char *learn_dir;   /* learning mode (record) */
-	bool learning;     /* learning mode (record): no model yet; the thread learns it first */
+	char *learn_dir; /* learning mode (record) */
+	bool learning;   /* learning mode (record): no model yet; the thread learns it first */
 	struct monitor_settings ms; /* its string fields point at the copies above */
 	struct message_queue *q;
 
@@ -156,8 +156,7 @@ static void on_window(void *ctx, const struct pipeline_window *w)
 	/* An idle machine (off, or settling after a start) has no score to publish. Stream time:
 	 * the 1 ms slack absorbs rounding of window times to whole milliseconds. */
 	double since_ms = (double)(w->time_ms - m->last_score_ms);
-	if (!w->idle &&
-	    (!m->have_scored || since_ms >= m->ms.publish_interval_s * 1000.0 - 1.0)) {
+	if (!w->idle && (!m->have_scored || since_ms >= m->ms.publish_interval_s * 1000.0 - 1.0)) {
 		char buf[PAYLOAD_MAX_BYTES];
 		if (payload_score(buf, sizeof(buf), NULL, w->time_ms, m->name, w->raw, w->smoothed,
 				  m->threshold, w->det.state, NULL) == AUSCULT_OK)
@@ -197,7 +196,8 @@ static size_t paced_read_samples(const struct monitor *m)
  * false when stopping. */
 static bool nap_until(struct monitor *m, int64_t deadline_ns)
 {
-	struct timespec ts = { (time_t)(deadline_ns / 1000000000), (long)(deadline_ns % 1000000000) };
+	struct timespec ts = { (time_t)(deadline_ns / 1000000000),
+			       (long)(deadline_ns % 1000000000) };
 	pthread_mutex_lock(&m->nap_lock);
 	while (!atomic_load(&m->stop)) {
 		int rc = pthread_cond_timedwait(&m->nap_cond, &m->nap_lock, &ts);
@@ -339,8 +339,8 @@ static void *monitor_thread(void *arg)
 		if (rc != AUSCULT_OK) {
 			outage(m, &run);
 			complain(&run.open_fail, clock_mono_s(), LOG_LEVEL_ERROR,
-				 "%s: cannot open the audio source: %s; retrying in %.0f s", m->name,
-				 err.msg, run.backoff_s);
+				 "%s: cannot open the audio source: %s; retrying in %.0f s",
+				 m->name, err.msg, run.backoff_s);
 			if (!nap(m, run.backoff_s))
 				break;
 			run.backoff_s = fmin(run.backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
@@ -375,10 +375,11 @@ static void *monitor_thread(void *arg)
 			}
 			if (rc == AUSCULT_ERR_TIMEOUT || (rc == AUSCULT_OK && got == 0)) {
 				if (clock_mono_s() - last_audio_s > MONITOR_STALL_S) {
-					complain(&run.stall, clock_mono_s(), LOG_LEVEL_ERROR,
-						 "%s: no audio for %.0f s from %s; reopening it in %.0f s",
-						 m->name, MONITOR_STALL_S, audio_source_describe(src),
-						 run.backoff_s);
+					complain(
+						&run.stall, clock_mono_s(), LOG_LEVEL_ERROR,
+						"%s: no audio for %.0f s from %s; reopening it in %.0f s",
+						m->name, MONITOR_STALL_S,
+						audio_source_describe(src), run.backoff_s);
 					failed = true;
 					break;
 				}
@@ -388,8 +389,8 @@ static void *monitor_thread(void *arg)
 				ended = true;
 				break;
 			}
-			complain(&run.stall, clock_mono_s(), LOG_LEVEL_ERROR, "%s: %s; reopening it in %.0f s",
-				 m->name, err.msg, run.backoff_s);
+			complain(&run.stall, clock_mono_s(), LOG_LEVEL_ERROR,
+				 "%s: %s; reopening it in %.0f s", m->name, err.msg, run.backoff_s);
 			failed = true;
 			break;
 		}
@@ -400,7 +401,8 @@ static void *monitor_thread(void *arg)
 		if (ended) {
 			pipeline_flush(m->pl);
 			if (m->ms.loop && m->ms.source_kind == AUDIO_SOURCE_FILE) {
-				log_debug("%s: end of %s, starting it over", m->name, m->ms.source_path);
+				log_debug("%s: end of %s, starting it over", m->name,
+					  m->ms.source_path);
 				continue;
 			}
 			log_info("%s: the %s ended; the monitor stops (state stays %s)", m->name,
@@ -441,8 +443,8 @@ static void monitor_free_all(struct monitor *m)
 	free(m);
 }
 
-int monitor_create(struct monitor **out, const struct monitor_settings *ms,
-		   struct message_queue *q, struct auscult_err *err)
+int monitor_create(struct monitor **out, const struct monitor_settings *ms, struct message_queue *q,
+		   struct auscult_err *err)
 {
 	*out = NULL;
 	struct monitor *m = calloc(1, sizeof(*m));
@@ -467,8 +469,8 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 	if (!nap_ok) {
 		pthread_mutex_destroy(&m->status_lock);
 		free(m);
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: cannot create a condition variable",
-				    ms->name);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "%s: cannot create a condition variable", ms->name);
 	}
 	m->nap_ready = true;
 	int rc = AUSCULT_ERR_NOMEM;
@@ -491,7 +493,8 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 	}
 
 	/* ---- learning mode (record): BEGIN ---- */
-	m->learning = ms->learn_minutes > 0.0 && access(m->model_path, F_OK) != 0 && errno == ENOENT;
+	m->learning = ms->learn_minutes > 0.0 && access(m->model_path, F_OK) != 0 &&
+		      errno == ENOENT;
 	if (!m->learning && (rc = monitor_setup_model(m, err)) != AUSCULT_OK)
 		goto fail;
 	/* ---- learning mode (record): END ---- */
@@ -564,7 +567,8 @@ bool monitor_destroy(struct monitor *m, int timeout_ms)
 		}
 		if (!atomic_load(&m->finished)) {
 			log_warn("monitor %s: its thread is blocked in its audio source; leaving it "
-				 "behind", m->name);
+				 "behind",
+				 m->name);
 			pthread_detach(m->thread);
 			return false;
 		}

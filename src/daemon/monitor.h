@@ -32,13 +32,13 @@ struct monitor;
  * thread. q must outlive the monitor. On failure *out is NULL and err names the monitor and the
  * fault. Main thread.
  */
-int monitor_create(struct monitor **out, const struct monitor_settings *ms,
-		   struct message_queue *q, struct auscult_err *err);
+int monitor_create(struct monitor **out, const struct monitor_settings *ms, struct message_queue *q,
+		   struct auscult_err *err);
 
 /* A snapshot for the systemd status line and the main loop. */
 struct monitor_status {
 	enum detector_state state;
-	float smoothed;     /* last smoothed window score (NaN before the first) */
+	float smoothed; /* last smoothed window score (NaN before the first) */
 	float threshold;
 	bool audio_flowing; /* samples have arrived since the last (re)open */
 	bool ended;         /* the thread finished: its file or stdin ended (or it was stopped) */

@@ -63,9 +63,9 @@ int detector_init(struct detector *d, const struct detector_config *cfg, struct 
 	/* Band b's triangle spans mel points b .. b + 2 of the filter bank. */
 	for (uint32_t b = 0; b < cfg->n_mels; b++) {
 		d->band_lo_hz[b] = (float)logmel_band_edge_hz(b, cfg->n_mels, cfg->fmin_hz,
-							       cfg->fmax_hz);
+							      cfg->fmax_hz);
 		d->band_hi_hz[b] = (float)logmel_band_edge_hz(b + 2, cfg->n_mels, cfg->fmin_hz,
-							       cfg->fmax_hz);
+							      cfg->fmax_hz);
 	}
 	anomaly_clear(d);
 	d->state = DETECTOR_STARTING;
@@ -110,7 +110,8 @@ static void fill_event(const struct detector *d, enum detector_event_type type, 
 	ev->type = type;
 	ev->start_ms = d->start_ms;
 	ev->end_ms = type == DETECTOR_EVENT_END ? end_ms : -1;
-	ev->duration_s = (double)((type == DETECTOR_EVENT_END ? end_ms : now_ms) - d->start_ms) / 1000.0;
+	ev->duration_s = (double)((type == DETECTOR_EVENT_END ? end_ms : now_ms) - d->start_ms) /
+			 1000.0;
 	if (ev->duration_s < 0.0)
 		ev->duration_s = 0.0;
 	ev->peak = d->count ? d->peak : 0.0f;

@@ -30,48 +30,48 @@ struct detector_config {
 
 /* A mel band that contributed to an anomaly's reconstruction error. */
 struct detector_band {
-	uint32_t band;  /* mel band index, 0 = lowest */
-	float hz_low;   /* the band's triangular filter edges, Hz */
+	uint32_t band; /* mel band index, 0 = lowest */
+	float hz_low;  /* the band's triangular filter edges, Hz */
 	float hz_high;
-	float share;    /* this band's part of the summed error over the anomaly, 0..1 */
+	float share; /* this band's part of the summed error over the anomaly, 0..1 */
 };
 
 enum detector_event_type { DETECTOR_EVENT_START = 0, DETECTOR_EVENT_END };
 
 struct detector_event {
 	enum detector_event_type type;
-	int64_t start_ms;   /* time of the first window above the threshold, unix ms */
-	int64_t end_ms;     /* END: time of the first window of the closing run below (or of the
+	int64_t start_ms;  /* time of the first window above the threshold, unix ms */
+	int64_t end_ms;    /* END: time of the first window of the closing run below (or of the
 			       silence/fault that cut it short); START: -1 */
-	double duration_s;  /* END: end - start; START: from start to the window that confirmed it */
-	float peak;         /* largest smoothed score over the anomaly so far */
-	float mean;         /* mean smoothed score over the anomaly so far */
+	double duration_s; /* END: end - start; START: from start to the window that confirmed it */
+	float peak;        /* largest smoothed score over the anomaly so far */
+	float mean;        /* mean smoothed score over the anomaly so far */
 	float threshold;
-	uint32_t n_bands;   /* entries in bands, <= DETECTOR_TOP_BANDS */
+	uint32_t n_bands; /* entries in bands, <= DETECTOR_TOP_BANDS */
 	struct detector_band bands[DETECTOR_TOP_BANDS]; /* largest share first */
 };
 
 /* What one update produced. */
 struct detector_output {
-	int state_changed;              /* state differs from the one before this update */
+	int state_changed; /* state differs from the one before this update */
 	enum detector_state previous;
 	enum detector_state state;
-	int has_event;                  /* one event at most per update */
+	int has_event; /* one event at most per update */
 	struct detector_event event;
 };
 
 struct detector {
 	struct detector_config cfg;
 	enum detector_state state;
-	uint32_t run;            /* consecutive windows on the far side of the threshold */
-	int64_t run_start_ms;    /* time of the run's first window */
-	int64_t start_ms;        /* the current anomaly's start */
+	uint32_t run;         /* consecutive windows on the far side of the threshold */
+	int64_t run_start_ms; /* time of the run's first window */
+	int64_t start_ms;     /* the current anomaly's start */
 	/* Statistics of the anomaly so far (committed) and of the current run (pending): the run
 	 * becomes part of the anomaly when it confirms it (onset) or is broken (a dip below). */
 	double sum, pend_sum;
 	float peak, pend_peak;
 	uint64_t count, pend_count;
-	double *bands, *pend_bands; /* n_mels summed band errors */
+	double *bands, *pend_bands;     /* n_mels summed band errors */
 	float *band_lo_hz, *band_hi_hz; /* n_mels filter edges */
 };
 

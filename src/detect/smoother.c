@@ -19,7 +19,8 @@ int smoother_init(struct smoother *s, const struct smoother_config *cfg, struct 
 				    (int)cfg->kind);
 	if (cfg->n_windows < 1 || cfg->n_windows > 1000)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "smoother: %u windows is out of range [1, 1000]", cfg->n_windows);
+				    "smoother: %u windows is out of range [1, 1000]",
+				    cfg->n_windows);
 	s->kind = cfg->kind;
 	s->n = cfg->n_windows;
 	s->alpha = 2.0 / ((double)s->n + 1.0);

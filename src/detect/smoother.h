@@ -22,11 +22,11 @@ struct smoother {
 	uint32_t n;
 	double alpha;
 	double ema;
-	int primed;       /* EMA: ema holds a value */
-	float *ring;      /* MEDIAN: the last n inputs in arrival order */
-	float *sorted;    /* MEDIAN: the same values, ascending */
-	uint32_t head;    /* MEDIAN: slot of the oldest input once full */
-	uint32_t filled;  /* MEDIAN: inputs held, <= n */
+	int primed;      /* EMA: ema holds a value */
+	float *ring;     /* MEDIAN: the last n inputs in arrival order */
+	float *sorted;   /* MEDIAN: the same values, ascending */
+	uint32_t head;   /* MEDIAN: slot of the oldest input once full */
+	uint32_t filled; /* MEDIAN: inputs held, <= n */
 };
 
 /* EMA over 4 windows. */

@@ -18,16 +18,18 @@ int window_scorer_init(struct window_scorer *ws, const struct window_scorer_conf
 {
 	memset(ws, 0, sizeof(*ws));
 	if (cfg->window_vectors < 1 || cfg->window_vectors > 1000000)
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "window scorer: window of %u vectors is out of range [1, 1000000]",
-				    cfg->window_vectors);
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"window scorer: window of %u vectors is out of range [1, 1000000]",
+			cfg->window_vectors);
 	if (cfg->hop_vectors < 1 || cfg->hop_vectors > cfg->window_vectors)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "window scorer: hop of %u vectors is out of range [1, %u]",
 				    cfg->hop_vectors, cfg->window_vectors);
 	if (cfg->n_mels < 1 || cfg->n_mels > 4096)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "window scorer: %u bands is out of range [1, 4096]", cfg->n_mels);
+				    "window scorer: %u bands is out of range [1, 4096]",
+				    cfg->n_mels);
 	ws->w = cfg->window_vectors;
 	ws->h = cfg->hop_vectors;
 	ws->n_mels = cfg->n_mels;

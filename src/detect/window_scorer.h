@@ -20,30 +20,30 @@ struct window_scorer_config {
 
 /* One finished window. Pointers stay valid until the next push. */
 struct window_score {
-	uint64_t index;            /* windows emitted before this one */
-	uint64_t last_vector;      /* index (since init/reset) of the window's newest vector */
-	float score;               /* mean of the counted vectors' scores; NaN when none counts */
-	uint32_t n_counted;        /* vectors the gate let into the score, <= window_vectors */
-	float rms_dbfs;            /* window RMS level, dBFS (full scale = 1.0); -inf for silence */
-	const float *band_errors;  /* n_mels: mean per-band error over the counted vectors */
+	uint64_t index;           /* windows emitted before this one */
+	uint64_t last_vector;     /* index (since init/reset) of the window's newest vector */
+	float score;              /* mean of the counted vectors' scores; NaN when none counts */
+	uint32_t n_counted;       /* vectors the gate let into the score, <= window_vectors */
+	float rms_dbfs;           /* window RMS level, dBFS (full scale = 1.0); -inf for silence */
+	const float *band_errors; /* n_mels: mean per-band error over the counted vectors */
 };
 
 struct window_scorer {
 	uint32_t w, h, n_mels, resum_every;
-	float *scores;       /* ring of the last W vector scores (0 for vectors not counted) */
-	uint8_t *counted;    /* ring: 1 when the vector counts towards the score */
-	float *bands;        /* ring of the last W band-error arrays, W x n_mels */
-	double *levels;      /* ring of the last W vector mean squares (sample units^2) */
-	double *band_sum;    /* n_mels sliding sums */
-	float *band_mean;    /* n_mels: the last window's means (what band_errors points to) */
+	float *scores;    /* ring of the last W vector scores (0 for vectors not counted) */
+	uint8_t *counted; /* ring: 1 when the vector counts towards the score */
+	float *bands;     /* ring of the last W band-error arrays, W x n_mels */
+	double *levels;   /* ring of the last W vector mean squares (sample units^2) */
+	double *band_sum; /* n_mels sliding sums */
+	float *band_mean; /* n_mels: the last window's means (what band_errors points to) */
 	double score_sum;
 	double level_sum;
-	uint32_t n_counted;  /* counted vectors in the ring */
-	uint32_t head;       /* ring slot the next vector goes to */
-	uint32_t filled;     /* vectors in the ring, <= W */
-	uint32_t since_hop;  /* vectors since the last window was emitted */
+	uint32_t n_counted; /* counted vectors in the ring */
+	uint32_t head;      /* ring slot the next vector goes to */
+	uint32_t filled;    /* vectors in the ring, <= W */
+	uint32_t since_hop; /* vectors since the last window was emitted */
 	uint32_t since_resum;
-	uint64_t n_vectors;  /* vectors pushed since init/reset */
+	uint64_t n_vectors; /* vectors pushed since init/reset */
 	uint64_t n_windows;
 };
 

@@ -33,7 +33,8 @@ static int check(const struct band_stats_config *c, struct auscult_err *err)
 {
 	if (c->sample_rate_hz < 1000)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "band_stats: sample_rate_hz %u is below 1000", c->sample_rate_hz);
+				    "band_stats: sample_rate_hz %u is below 1000",
+				    c->sample_rate_hz);
 	if (!is_pow2(c->n_fft) || c->n_fft > 65536)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "band_stats: n_fft %u is not a power of two in [4, 65536]",
@@ -44,20 +45,21 @@ static int check(const struct band_stats_config *c, struct auscult_err *err)
 				    c->n_fft);
 	if (c->n_bands == 0 || (c->n_fft / 2) % c->n_bands != 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "band_stats: n_bands %u does not divide n_fft / 2 = %u", c->n_bands,
-				    c->n_fft / 2);
+				    "band_stats: n_bands %u does not divide n_fft / 2 = %u",
+				    c->n_bands, c->n_fft / 2);
 	if (c->fine_n_fft && (!is_pow2(c->fine_n_fft) || c->fine_n_fft > 65536 ||
 			      c->fine_hop == 0 || c->fine_hop > c->fine_n_fft))
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "band_stats: fine_n_fft %u / fine_hop %u: need a power of two in "
-				    "[4, 65536] and a hop in [1, fine_n_fft]",
-				    c->fine_n_fft, c->fine_hop);
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"band_stats: fine_n_fft %u / fine_hop %u: need a power of two in "
+			"[4, 65536] and a hop in [1, fine_n_fft]",
+			c->fine_n_fft, c->fine_hop);
 	if (c->window_frames < 4)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "band_stats: window_frames %u is below 4", c->window_frames);
 	double nyquist_hz = (double)c->sample_rate_hz / c->hop / 2.0;
-	if (c->n_mod && !(c->mod_min_hz > 0.0f && c->mod_max_hz >= c->mod_min_hz &&
-			  c->mod_max_hz < nyquist_hz))
+	if (c->n_mod &&
+	    !(c->mod_min_hz > 0.0f && c->mod_max_hz >= c->mod_min_hz && c->mod_max_hz < nyquist_hz))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "band_stats: modulation %g..%g Hz: need 0 < min <= max < %g Hz "
 				    "(half the envelope rate)",
@@ -123,16 +125,16 @@ int band_stats_init(struct band_stats *bs, const struct band_stats_config *cfg,
 	double rate_hz = (double)cfg->sample_rate_hz / cfg->hop;
 	for (uint32_t m = 0; m < nm; m++) {
 		double f = nm == 1 ? cfg->mod_min_hz
-				   : cfg->mod_min_hz + (cfg->mod_max_hz - cfg->mod_min_hz) * m /
-							      (nm - 1);
+				   : cfg->mod_min_hz +
+					     (cfg->mod_max_hz - cfg->mod_min_hz) * m / (nm - 1);
 		bs->rot_re[m] = cos(2.0 * BS_PI * f / rate_hz);
 		bs->rot_im[m] = -sin(2.0 * BS_PI * f / rate_hz);
 	}
 	/* symmetric Hann over the window's frames: sidelobes keep the envelope's DC out of the
 	 * lowest modulation frequencies */
 	for (uint32_t t = 0; t < cfg->window_frames; t++)
-		bs->time_hann[t] =
-			(float)(0.5 - 0.5 * cos(2.0 * BS_PI * (t + 0.5) / cfg->window_frames));
+		bs->time_hann[t] = (float)(0.5 -
+					   0.5 * cos(2.0 * BS_PI * (t + 0.5) / cfg->window_frames));
 	band_stats_reset(bs);
 	return AUSCULT_OK;
 nomem:
@@ -216,10 +218,11 @@ static void short_frame(struct band_stats *bs)
 
 static void fine_frame(struct band_stats *bs)
 {
-	const kiss_fft_cpx *X =
-		spectrum(bs, bs->fine_fft, bs->fine_buf, bs->fine_hann, bs->cfg.fine_n_fft);
+	const kiss_fft_cpx *X = spectrum(bs, bs->fine_fft, bs->fine_buf, bs->fine_hann,
+					 bs->cfg.fine_n_fft);
 	for (uint32_t k = 0; k < bs->n_fine; k++)
-		bs->fine_power[k] += (double)X[k + 1].r * X[k + 1].r + (double)X[k + 1].i * X[k + 1].i;
+		bs->fine_power[k] += (double)X[k + 1].r * X[k + 1].r +
+				     (double)X[k + 1].i * X[k + 1].i;
 	bs->fine_frames++;
 }
 
@@ -238,7 +241,8 @@ static void emit(struct band_stats *bs, float *out)
 		out[o++] = (float)sqrt(var > 0.0 ? var : 0.0);
 	}
 	for (uint32_t i = 0; i < nb * nm; i++) {
-		double p = (bs->mod_re[i] * bs->mod_re[i] + bs->mod_im[i] * bs->mod_im[i]) / (n * n);
+		double p = (bs->mod_re[i] * bs->mod_re[i] + bs->mod_im[i] * bs->mod_im[i]) /
+			   (n * n);
 		out[o++] = (float)(10.0 * log10(p + BS_FLOOR));
 	}
 	for (uint32_t b = 0; b < nb; b++)
@@ -246,8 +250,7 @@ static void emit(struct band_stats *bs, float *out)
 	start_window(bs);
 }
 
-size_t band_stats_process(struct band_stats *bs, const float *samples, size_t n_samples,
-			  float *out)
+size_t band_stats_process(struct band_stats *bs, const float *samples, size_t n_samples, float *out)
 {
 	const struct band_stats_config *c = &bs->cfg;
 	size_t done = 0;

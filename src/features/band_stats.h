@@ -41,23 +41,23 @@ struct kiss_fftr_state;
 
 struct band_stats {
 	struct band_stats_config cfg;
-	uint32_t dim, n_fine;     /* vector length; fine bins (fine_n_fft / 2 or 0) */
+	uint32_t dim, n_fine; /* vector length; fine bins (fine_n_fft / 2 or 0) */
 	struct kiss_fftr_state *fft, *fine_fft;
-	float *hann, *fine_hann;  /* analysis windows */
-	float *buf, *fine_buf;    /* the samples of the frame being filled */
-	uint32_t fill, fine_fill; /* samples in buf / fine_buf */
-	float *frame;             /* max(n_fft, fine_n_fft) windowed frame scratch */
-	void *spec;               /* kiss_fft_cpx bins scratch */
-	double *fine_power;       /* n_fine: sum of power this window */
-	uint32_t fine_frames;     /* fine frames summed this window */
+	float *hann, *fine_hann;       /* analysis windows */
+	float *buf, *fine_buf;         /* the samples of the frame being filled */
+	uint32_t fill, fine_fill;      /* samples in buf / fine_buf */
+	float *frame;                  /* max(n_fft, fine_n_fft) windowed frame scratch */
+	void *spec;                    /* kiss_fft_cpx bins scratch */
+	double *fine_power;            /* n_fine: sum of power this window */
+	uint32_t fine_frames;          /* fine frames summed this window */
 	double *band_sum, *band_sumsq; /* n_bands: sums of dB energy this window */
-	double *band_ref;         /* n_bands: previous window's mean dB (envelope offset) */
-	int have_ref;             /* band_ref is set (0 until the first frame of a signal) */
-	double *mod_re, *mod_im;  /* n_bands x n_mod sums of the weighted envelope x phasor */
-	double *rot_re, *rot_im;  /* n_mod: one frame's phasor rotation */
-	double *ph_re, *ph_im;    /* n_mod: the current phasor */
-	float *time_hann;         /* window_frames weights of the envelope */
-	uint32_t frames;          /* short frames in the current window */
+	double *band_ref;              /* n_bands: previous window's mean dB (envelope offset) */
+	int have_ref;                  /* band_ref is set (0 until the first frame of a signal) */
+	double *mod_re, *mod_im;       /* n_bands x n_mod sums of the weighted envelope x phasor */
+	double *rot_re, *rot_im;       /* n_mod: one frame's phasor rotation */
+	double *ph_re, *ph_im;         /* n_mod: the current phasor */
+	float *time_hann;              /* window_frames weights of the envelope */
+	uint32_t frames;               /* short frames in the current window */
 };
 
 /* 16 kHz; 256-point frames every 128 samples (125 Hz envelope); 16 bands; 1024-point fine

@@ -30,7 +30,8 @@ int feature_extractor_init(struct feature_extractor *fx, const struct feature_pa
 	fx->frame = malloc(p->n_fft * sizeof(*fx->frame));
 	if (!fx->frame) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
-				  "feature extractor: out of memory for a %u-sample frame", p->n_fft);
+				  "feature extractor: out of memory for a %u-sample frame",
+				  p->n_fft);
 		goto fail;
 	}
 	return AUSCULT_OK;
@@ -47,8 +48,8 @@ size_t feature_extractor_max_frames(const struct feature_extractor *fx, size_t n
 	return n_samples / hop + 2 + (fx->params.n_fft / 2) / hop + 1;
 }
 
-size_t feature_extractor_push(struct feature_extractor *fx, const float *samples,
-			      size_t n_samples, float *frames_out)
+size_t feature_extractor_push(struct feature_extractor *fx, const float *samples, size_t n_samples,
+			      float *frames_out)
 {
 	size_t n_frames = 0, used = 0;
 	int got;

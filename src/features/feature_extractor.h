@@ -34,8 +34,8 @@ size_t feature_extractor_max_frames(const struct feature_extractor *fx, size_t n
  * Pushes mono samples at p->sample_rate_hz; writes the frames completed by them (n_mels floats
  * each, dB) to frames_out; returns how many. Never allocates, never fails, never logs.
  */
-size_t feature_extractor_push(struct feature_extractor *fx, const float *samples,
-			      size_t n_samples, float *frames_out);
+size_t feature_extractor_push(struct feature_extractor *fx, const float *samples, size_t n_samples,
+			      float *frames_out);
 
 /*
  * End of input: CENTRED emits the remaining frames (end reflection); STREAMING emits none.

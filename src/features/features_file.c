@@ -32,8 +32,8 @@ int features_stream_file(const char *path, const struct feature_params *p, enum 
 	block = malloc(FEATURES_FILE_BLOCK_SAMPLES * sizeof(*block));
 	frames = malloc(max_frames * p->n_mels * sizeof(*frames));
 	if (!block || !frames) {
-		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory for the feature buffers",
-				  path);
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
+				  "%s: out of memory for the feature buffers", path);
 		goto fail;
 	}
 	audio_source_config_defaults(&cfg);

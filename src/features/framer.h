@@ -37,7 +37,7 @@ struct framer_config {
 struct framer {
 	uint32_t n_fft;
 	uint32_t hop_length;
-	uint32_t pad;        /* n_fft / 2, samples */
+	uint32_t pad; /* n_fft / 2, samples */
 	enum framing framing;
 	float *buf;          /* holds samples [buf_base, n_seen) of the signal */
 	size_t buf_cap;      /* samples buf can hold (2 n_fft) */

@@ -100,7 +100,8 @@ static int build_filterbank(struct logmel *lm, const struct logmel_config *cfg,
 	for (uint32_t m = 0; m < cfg->n_mels; m++)
 		for (uint32_t i = 0; i < lm->band_n_bins[m]; i++)
 			lm->weights[lm->band_offset[m] + i] =
-				(float)band_weight(edges_hz, m, (lm->band_first_bin[m] + i) * bin_hz);
+				(float)band_weight(edges_hz, m,
+						   (lm->band_first_bin[m] + i) * bin_hz);
 	free(edges_hz);
 	return AUSCULT_OK;
 fail:
@@ -139,8 +140,8 @@ int logmel_init(struct logmel *lm, const struct logmel_config *cfg, struct auscu
 	lm->band_first_bin = malloc(lm->n_mels * sizeof(*lm->band_first_bin));
 	lm->band_n_bins = malloc(lm->n_mels * sizeof(*lm->band_n_bins));
 	lm->band_offset = malloc(lm->n_mels * sizeof(*lm->band_offset));
-	if (!lm->window || !lm->power || !lm->band_first_bin ||
-	    !lm->band_n_bins || !lm->band_offset) {
+	if (!lm->window || !lm->power || !lm->band_first_bin || !lm->band_n_bins ||
+	    !lm->band_offset) {
 		auscult_fail(err, AUSCULT_ERR_NOMEM, "logmel: out of memory (n_fft %u, %u mels)",
 			     cfg->n_fft, cfg->n_mels);
 		goto fail;
@@ -180,7 +181,8 @@ float logmel_db(float x)
 	float s = (v.f - 1.0f) / (v.f + 1.0f);
 	float s2 = s * s;
 	float ln_m = 2.0f * s *
-		     (1.0f + s2 * (1.0f / 3.0f + s2 * (1.0f / 5.0f + s2 * (1.0f / 7.0f + s2 / 9.0f))));
+		     (1.0f +
+		      s2 * (1.0f / 3.0f + s2 * (1.0f / 5.0f + s2 * (1.0f / 7.0f + s2 / 9.0f))));
 	/* 10 log10(2) and 10 / ln 10 */
 	return (float)e * 3.0102999566398120f + 4.3429448190325183f * ln_m;
 }
@@ -205,7 +207,8 @@ static inline v4sf db4(v4sf x)
 	v4sf s = (v - 1.0f) / (v + 1.0f);
 	v4sf s2 = s * s;
 	v4sf ln_m = 2.0f * s *
-		    (1.0f + s2 * (1.0f / 3.0f + s2 * (1.0f / 5.0f + s2 * (1.0f / 7.0f + s2 / 9.0f))));
+		    (1.0f +
+		     s2 * (1.0f / 3.0f + s2 * (1.0f / 5.0f + s2 * (1.0f / 7.0f + s2 / 9.0f))));
 	return __builtin_convertvector(e, v4sf) * 3.0102999566398120f + 4.3429448190325183f * ln_m;
 }
 

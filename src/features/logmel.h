@@ -22,17 +22,17 @@ struct logmel_config {
 
 struct logmel {
 	uint32_t n_fft;
-	uint32_t n_bins;          /* n_fft / 2 + 1 spectrum bins */
+	uint32_t n_bins; /* n_fft / 2 + 1 spectrum bins */
 	uint32_t n_mels;
-	double *window;           /* n_fft periodic Hann coefficients; double because a float-rounded
+	double *window; /* n_fft periodic Hann coefficients; double because a float-rounded
 				     window leaks a flat floor that shows 80 dB under the peak */
-	double *power;            /* n_bins scratch: |X[k]|^2 of the windowed frame */
+	double *power;  /* n_bins scratch: |X[k]|^2 of the windowed frame */
 	uint32_t *band_first_bin; /* n_mels: first bin with a nonzero weight in each band */
 	uint32_t *band_n_bins;    /* n_mels: nonzero bins in each band (0 for an empty band) */
 	uint32_t *band_offset;    /* n_mels: index of each band's first weight in weights */
 	float *weights;           /* the nonzero filter weights, band after band */
 	size_t n_weights;
-	struct rfft fft;          /* kissfft real FFT (float; see rfft.h for the accuracy) */
+	struct rfft fft; /* kissfft real FFT (float; see rfft.h for the accuracy) */
 };
 
 /* Baseline: 16 kHz, n_fft 1024, 128 mels over 0-8 kHz. */

@@ -20,8 +20,8 @@ int rfft_init(struct rfft *f, uint32_t n, struct auscult_err *err)
 	f->bins = malloc(((size_t)n + 2) * sizeof(*f->bins));
 	if (!f->cfg || !f->frame || !f->bins) {
 		rfft_free(f);
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "rfft: out of memory for a %u-point plan",
-				    n);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "rfft: out of memory for a %u-point plan", n);
 	}
 	f->heap_bytes = cfg_bytes + n * sizeof(*f->frame) + ((size_t)n + 2) * sizeof(*f->bins);
 	return AUSCULT_OK;

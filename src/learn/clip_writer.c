@@ -17,9 +17,9 @@ struct clip_writer {
 	char *dir;
 	uint32_t rate_hz;
 	size_t clip_samples;
-	SNDFILE *sf;        /* the clip in progress, or NULL */
-	size_t have;        /* samples in it */
-	char name[32];      /* its time name, "20261204T161500Z" */
+	SNDFILE *sf;   /* the clip in progress, or NULL */
+	size_t have;   /* samples in it */
+	char name[32]; /* its time name, "20261204T161500Z" */
 	char tmp_path[CLIP_WRITER_PATH_MAX];
 	char last_path[CLIP_WRITER_PATH_MAX];
 };
@@ -40,8 +40,8 @@ int clip_writer_create(struct clip_writer **out, const struct clip_writer_config
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "clip writer: no folder given");
 	if (cfg->rate_hz == 0 || !(cfg->clip_s > 0.0) || cfg->clip_s * cfg->rate_hz < 1.0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "clip writer: clips of %g s at %u Hz hold no sample", cfg->clip_s,
-				    cfg->rate_hz);
+				    "clip writer: clips of %g s at %u Hz hold no sample",
+				    cfg->clip_s, cfg->rate_hz);
 	struct stat st;
 	if (stat(cfg->dir, &st) != 0)
 		return auscult_fail(err, AUSCULT_ERR_IO, "%s: %s", cfg->dir, strerror(errno));
@@ -79,8 +79,9 @@ static int begin_clip(struct clip_writer *w, int64_t start_ms, struct auscult_er
 	info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
 	w->sf = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
 	if (!w->sf) {
-		int rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot write a WAV file (libsndfile: %s)",
-				      w->tmp_path, sf_strerror(NULL));
+		int rc = auscult_fail(err, AUSCULT_ERR_IO,
+				      "%s: cannot write a WAV file (libsndfile: %s)", w->tmp_path,
+				      sf_strerror(NULL));
 		close(fd);
 		unlink(w->tmp_path);
 		return rc;
@@ -111,8 +112,9 @@ static int finish_clip(struct clip_writer *w, struct auscult_err *err)
 	w->have = 0;
 	if (e != 0) {
 		unlink(w->tmp_path);
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot finish the file (libsndfile: %s)",
-				    w->tmp_path, sf_error_number(e));
+		return auscult_fail(err, AUSCULT_ERR_IO,
+				    "%s: cannot finish the file (libsndfile: %s)", w->tmp_path,
+				    sf_error_number(e));
 	}
 	char path[CLIP_WRITER_PATH_MAX];
 	struct stat st;
@@ -120,8 +122,8 @@ static int finish_clip(struct clip_writer *w, struct auscult_err *err)
 	for (int k = 1; lstat(path, &st) == 0 && k < 100; k++)
 		snprintf(path, sizeof(path), "%s/%s-%d.wav", w->dir, w->name, k);
 	if (rename(w->tmp_path, path) != 0) {
-		int rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot rename to %s: %s", w->tmp_path,
-				      path, strerror(errno));
+		int rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot rename to %s: %s",
+				      w->tmp_path, path, strerror(errno));
 		unlink(w->tmp_path);
 		return rc;
 	}

@@ -27,10 +27,10 @@ struct learner {
 	struct clip_writer *cw;
 	uint32_t rate_hz;
 	uint32_t clips, clips_needed;
-	float *block;              /* gate_s of samples waiting for the gate's verdict */
+	float *block; /* gate_s of samples waiting for the gate's verdict */
 	size_t block_len, block_cap;
-	int64_t block_ms;          /* unix time of block[0] */
-	uint64_t skipped;          /* samples of silent blocks */
+	int64_t block_ms;             /* unix time of block[0] */
+	uint64_t skipped;             /* samples of silent blocks */
 	volatile sig_atomic_t cancel; /* set by the epoch hook; polled by the trainer */
 	learner_epoch_fn on_epoch;
 	void *epoch_ctx;
@@ -48,8 +48,7 @@ void learner_config_defaults(struct learner_config *c)
 	train_options_defaults(&c->train);
 }
 
-int learner_create(struct learner **out, const struct learner_config *cfg,
-		   struct auscult_err *err)
+int learner_create(struct learner **out, const struct learner_config *cfg, struct auscult_err *err)
 {
 	*out = NULL;
 	if (!cfg->model_path || !cfg->dir)
@@ -58,7 +57,8 @@ int learner_create(struct learner **out, const struct learner_config *cfg,
 	    cfg->gate_s > cfg->clip_s)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "learning: %g min in clips of %g s gated every %g s cannot be "
-				    "collected", cfg->minutes, cfg->clip_s, cfg->gate_s);
+				    "collected",
+				    cfg->minutes, cfg->clip_s, cfg->gate_s);
 	if (!(cfg->holdout_share > 0.0 && cfg->holdout_share < 1.0) ||
 	    !(cfg->window_quantile > 0.0 && cfg->window_quantile < 1.0))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
@@ -68,8 +68,9 @@ int learner_create(struct learner **out, const struct learner_config *cfg,
 	if (rc != AUSCULT_OK)
 		return rc;
 	if (mkdir(cfg->dir, 0755) != 0 && errno != EEXIST)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot create the learning folder: %s",
-				    cfg->dir, strerror(errno));
+		return auscult_fail(err, AUSCULT_ERR_IO,
+				    "%s: cannot create the learning folder: %s", cfg->dir,
+				    strerror(errno));
 	struct learner *l = calloc(1, sizeof(*l));
 	if (!l)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "learning: out of memory");
@@ -211,7 +212,8 @@ static int refit_threshold(const struct learner *l, struct model *m, char *const
 		m->threshold.gamma_shape = (float)shape;
 		m->threshold.gamma_scale = (float)scale;
 		m->threshold.quantile = (float)l->cfg.window_quantile;
-		m->threshold.threshold = (float)gamma_quantile(shape, scale, l->cfg.window_quantile);
+		m->threshold.threshold = (float)gamma_quantile(shape, scale,
+							       l->cfg.window_quantile);
 		res->windows = n_scores;
 		res->threshold = m->threshold.threshold;
 		for (size_t i = 0; i < n_scores; i++)
@@ -239,9 +241,11 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 	if (rc != AUSCULT_OK)
 		goto out;
 	if (clips.count < LEARNER_MIN_CLIPS) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "%s: %zu clip(s), and learning needs at least %d (two to train on, "
-				  "one to fit the threshold on)", l->dir, clips.count, LEARNER_MIN_CLIPS);
+		rc = auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"%s: %zu clip(s), and learning needs at least %d (two to train on, "
+			"one to fit the threshold on)",
+			l->dir, clips.count, LEARNER_MIN_CLIPS);
 		goto out;
 	}
 	/* Clip names are their times: the last ones in the list are the newest. */

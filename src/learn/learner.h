@@ -18,19 +18,19 @@
 
 /* The learning mode's choices; learner_config_defaults gives the daemon's. */
 struct learner_config {
-	const char *model_path;  /* the model to write (atomically) */
-	const char *dir;         /* folder the clips are kept in (created if missing); bounded:
+	const char *model_path; /* the model to write (atomically) */
+	const char *dir;        /* folder the clips are kept in (created if missing); bounded:
 				    it never holds more than the clips asked for */
-	double minutes;          /* normal sound to collect, > 0 (rounded up to whole clips, at
+	double minutes;         /* normal sound to collect, > 0 (rounded up to whole clips, at
 				    least LEARNER_MIN_CLIPS) */
-	double clip_s;           /* clip length, seconds (CLIP_WRITER_DEFAULT_S) */
-	double gate_s;           /* the silence gate looks at blocks this long (1 s) */
+	double clip_s;          /* clip length, seconds (CLIP_WRITER_DEFAULT_S) */
+	double gate_s;          /* the silence gate looks at blocks this long (1 s) */
 	struct pipeline_settings scoring; /* the monitor's scoring: the threshold is fitted to its
 					     smoothed windows, and a block quieter than its
 					     silence_dbfs is the machine off: it is skipped and the
 					     clip in progress discarded */
-	double window_quantile;  /* gamma quantile of the held-out window scores (0.999) */
-	double holdout_share;    /* share of the clips, the newest, kept out of training to fit
+	double window_quantile;           /* gamma quantile of the held-out window scores (0.999) */
+	double holdout_share; /* share of the clips, the newest, kept out of training to fit
 				    the threshold on (0.2; at least one clip) */
 	struct feature_params features; /* the model's front end (defaults) */
 	struct train_options train;     /* the recipe (train_options_defaults: the baseline) */
@@ -48,8 +48,7 @@ struct learner;
  * ones: they count towards the minutes (a restart resumes). On failure *out is NULL and err
  * names the folder or the bad setting. Any thread; the learner is then used by one thread.
  */
-int learner_create(struct learner **out, const struct learner_config *cfg,
-		   struct auscult_err *err);
+int learner_create(struct learner **out, const struct learner_config *cfg, struct auscult_err *err);
 
 /* Frees; a clip in progress is discarded. NULL-safe. */
 void learner_destroy(struct learner *l);
@@ -87,10 +86,10 @@ struct learner_result {
 	uint64_t train_vectors;
 	uint32_t epochs;
 	float val_loss;
-	size_t windows;      /* held-out windows the threshold is fitted to */
-	float threshold;     /* the refitted threshold */
+	size_t windows;       /* held-out windows the threshold is fitted to */
+	float threshold;      /* the refitted threshold */
 	size_t windows_above; /* held-out windows above it */
-	double seconds;      /* training and refit, wall time */
+	double seconds;       /* training and refit, wall time */
 };
 
 /*

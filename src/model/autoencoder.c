@@ -16,7 +16,8 @@ int autoencoder_init(struct autoencoder *ae, const struct model *m, size_t max_b
 		return auscult_fail(err, rc, "autoencoder: invalid model: %s", inner.msg);
 	if (max_batch == 0 || max_batch > (1u << 20))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "autoencoder: max_batch %zu is not in [1, %u]", max_batch, 1u << 20);
+				    "autoencoder: max_batch %zu is not in [1, %u]", max_batch,
+				    1u << 20);
 	ae->model = m;
 	ae->max_batch = max_batch;
 	ae->n_mels = m->features.n_mels;
@@ -160,7 +161,8 @@ static void select_largest(float *v, size_t n, size_t k)
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		float a = v[lo], b = v[mid], c = v[hi - 1];
-		float pivot = (a < b) ? ((b < c) ? b : (a < c ? c : a)) : ((a < c) ? a : (b < c ? c : b));
+		float pivot = (a < b) ? ((b < c) ? b : (a < c ? c : a))
+				      : ((a < c) ? a : (b < c ? c : b));
 		/* Three-way split: [lo, gt) > pivot, [gt, eq) == pivot, [eq, hi) < pivot. */
 		size_t gt = lo, i = lo, lt = hi;
 		while (i < lt) {

@@ -14,9 +14,9 @@ struct autoencoder {
 	const struct model *model; /* borrowed */
 	size_t max_batch;          /* most vectors per autoencoder_score call */
 	uint32_t n_mels;
-	uint32_t in_dim;     /* network input width (input frames x n_mels) */
-	uint32_t out_dim;    /* network output width (target frames x n_mels) */
-	uint32_t max_width;  /* widest layer input or output */
+	uint32_t in_dim;    /* network input width (input frames x n_mels) */
+	uint32_t out_dim;   /* network output width (target frames x n_mels) */
+	uint32_t max_width; /* widest layer input or output */
 	uint32_t n_in_frames;
 	uint32_t n_target_frames;
 	uint32_t in_frames[32];     /* stacked frame index of each input frame, in order */

@@ -37,10 +37,11 @@ static int clip_vector_scores(const struct model *m, struct autoencoder *ae, con
 	if (n_vectors == 0) {
 		double min_s = (double)((n_stack - 1) * m->features.hop_length) /
 			       m->features.sample_rate_hz;
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "%s: too short: %zu feature frames, one model vector stacks %u; give "
-				  "a recording of at least %.2f s",
-				  path, n_frames, n_stack, min_s);
+		rc = auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"%s: too short: %zu feature frames, one model vector stacks %u; give "
+			"a recording of at least %.2f s",
+			path, n_frames, n_stack, min_s);
 		goto fail;
 	}
 	vector_scores = malloc(n_vectors * sizeof(float));
@@ -95,10 +96,11 @@ int clip_score_file(const struct model *m, struct autoencoder *ae, const char *p
 	float score = model_clip_score(m, vector_scores, n_vectors);
 	free(vector_scores);
 	if (!isfinite(score))
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "%s: the clip score is %g (not finite): the features or the model "
-				    "produce non-finite values; check the model with `auscult info`",
-				    path, (double)score);
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"%s: the clip score is %g (not finite): the features or the model "
+			"produce non-finite values; check the model with `auscult info`",
+			path, (double)score);
 	*clip_score = score;
 	return AUSCULT_OK;
 }
@@ -221,10 +223,11 @@ int clip_list_add(struct clip_list *l, const char *path, struct auscult_err *err
 	}
 	int rc = scan_dir(l, path, 0, err);
 	if (rc == AUSCULT_OK && l->count == before)
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "%s: no audio files (.wav, .flac, .ogg, .oga, .aif, .aiff, .au) in "
-				  "this folder or below it; give a folder of recordings",
-				  path);
+		rc = auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"%s: no audio files (.wav, .flac, .ogg, .oga, .aif, .aiff, .au) in "
+			"this folder or below it; give a folder of recordings",
+			path);
 	if (rc != AUSCULT_OK) {
 		while (l->count > before)
 			free(l->paths[--l->count]);

@@ -29,7 +29,7 @@ int clip_score_file(const struct model *m, struct autoencoder *ae, const char *p
  * score and, through dataset_add_path, what training learns from.
  */
 struct clip_list {
-	char **paths;    /* count owned strings */
+	char **paths; /* count owned strings */
 	size_t count;
 	size_t capacity;
 };

@@ -39,11 +39,12 @@ static size_t first_non_finite(const float *v, size_t n)
 static int check_mask(const char *name, uint32_t mask, uint32_t n_stack, struct auscult_err *err)
 {
 	if (mask == 0)
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: 0x%x selects no frame", name, mask);
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: 0x%x selects no frame", name,
+				    mask);
 	if (n_stack < 32 && (mask >> n_stack) != 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "%s: 0x%x selects frames beyond the %u stacked frames", name, mask,
-				    n_stack);
+				    "%s: 0x%x selects frames beyond the %u stacked frames", name,
+				    mask, n_stack);
 	return AUSCULT_OK;
 }
 
@@ -53,12 +54,13 @@ static int check_layer(const struct model *m, uint32_t i, uint32_t expect_in,
 	const struct dense_layer *l = &m->layers[i];
 	if (l->n_in == 0 || l->n_in > MODEL_MAX_DIM || l->n_out == 0 || l->n_out > MODEL_MAX_DIM)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "layers[%u]: %u x %u is out of range [1, %u] per side", i, l->n_in,
-				    l->n_out, MODEL_MAX_DIM);
+				    "layers[%u]: %u x %u is out of range [1, %u] per side", i,
+				    l->n_in, l->n_out, MODEL_MAX_DIM);
 	if (l->n_in != expect_in)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "layers[%u].n_in: %u, expected %u (%s)", i, l->n_in, expect_in,
-				    i == 0 ? "the input frames x n_mels" : "the previous layer's n_out");
+				    i == 0 ? "the input frames x n_mels"
+					   : "the previous layer's n_out");
 	if ((unsigned)l->activation > (unsigned)ACTIVATION_RELU)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "layers[%u].activation: %u is not 0 (linear) or 1 (relu)", i,
@@ -74,8 +76,9 @@ static int check_layer(const struct model *m, uint32_t i, uint32_t expect_in,
 				    (double)l->weights[bad]);
 	bad = first_non_finite(l->bias, l->n_out);
 	if (bad < l->n_out)
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "layers[%u].bias[%zu]: %g is not finite",
-				    i, bad, (double)l->bias[bad]);
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "layers[%u].bias[%zu]: %g is not finite", i, bad,
+				    (double)l->bias[bad]);
 	return AUSCULT_OK;
 }
 
@@ -116,8 +119,8 @@ static int check_standardisation(const struct model *m, struct auscult_err *err)
 	size_t dim = feature_params_vector_dim(&m->features);
 	size_t bad = first_non_finite(m->input_mean, dim);
 	if (bad < dim)
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "input_mean[%zu]: %g is not finite", bad,
-				    (double)m->input_mean[bad]);
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "input_mean[%zu]: %g is not finite",
+				    bad, (double)m->input_mean[bad]);
 	for (size_t i = 0; i < dim; i++)
 		if (!(m->input_std[i] > 0.0f) || !isfinite(m->input_std[i]))
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
@@ -157,13 +160,14 @@ static int check_training(const struct model_training_info *t, struct auscult_er
 				    "training.validation_split: %g is not in [0, 1)",
 				    (double)t->validation_split);
 	if (!isfinite(t->train_loss))
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "training.train_loss: %g is not finite",
-				    (double)t->train_loss);
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "training.train_loss: %g is not finite", (double)t->train_loss);
 	/* NaN is how "no validation set" is written; infinity is never meaningful. */
 	if (isinf(t->val_loss))
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "training.val_loss: %g is neither finite nor NaN (none held out)",
-				    (double)t->val_loss);
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"training.val_loss: %g is neither finite nor NaN (none held out)",
+			(double)t->val_loss);
 	if (!memchr(t->tool_version, '\0', sizeof(t->tool_version)))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "training.tool_version: not NUL-terminated within %zu bytes",
@@ -189,9 +193,10 @@ int model_validate(const struct model *m, struct auscult_err *err)
 	if (m->band_weights) {
 		for (uint32_t k = 0; k < m->features.n_mels; k++)
 			if (!(m->band_weights[k] >= 0.0f) || !isfinite(m->band_weights[k]))
-				return auscult_fail(err, AUSCULT_ERR_INVALID,
-						    "band_weights[%u]: %g is not a finite value >= 0",
-						    k, (double)m->band_weights[k]);
+				return auscult_fail(
+					err, AUSCULT_ERR_INVALID,
+					"band_weights[%u]: %g is not a finite value >= 0", k,
+					(double)m->band_weights[k]);
 	}
 	if (m->aggregation == CLIP_AGG_TOP_MEAN) {
 		if (!(m->top_fraction > 0.0f && m->top_fraction <= 1.0f))

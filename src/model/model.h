@@ -40,9 +40,9 @@ struct model_threshold {
 };
 
 struct model_training_info {
-	uint64_t n_vectors;     /* training vectors (after the validation split) */
-	uint32_t n_files;       /* training files */
-	uint32_t epochs;        /* epochs run */
+	uint64_t n_vectors; /* training vectors (after the validation split) */
+	uint32_t n_files;   /* training files */
+	uint32_t epochs;    /* epochs run */
 	uint32_t batch_size;
 	float learning_rate;
 	float validation_split; /* share of vectors held out */

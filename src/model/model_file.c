@@ -83,8 +83,9 @@ static size_t body_size(const struct model *m)
 		n += (size_t)m->features.n_mels * 4;
 	n += 4 + 4 + 4; /* aggregation, top_fraction, n_layers */
 	for (uint32_t i = 0; i < m->n_layers; i++)
-		n += 3 * 4 + ((size_t)m->layers[i].n_in * m->layers[i].n_out + m->layers[i].n_out) * 4;
-	n += 4 * 4;                                         /* threshold */
+		n += 3 * 4 +
+		     ((size_t)m->layers[i].n_in * m->layers[i].n_out + m->layers[i].n_out) * 4;
+	n += 4 * 4;                                                                /* threshold */
 	n += 8 + 4 * 3 + 4 * 2 + 8 + 4 * 2 + 8 + sizeof(m->training.tool_version); /* training */
 	return n;
 }
@@ -154,8 +155,8 @@ int model_encode(const struct model *m, void **data, size_t *size, struct auscul
 	size_t total = MODEL_FILE_HEADER_BYTES + body;
 	uint8_t *buf = malloc(total);
 	if (!buf)
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "model not encoded: out of memory for %zu bytes",
-				    total);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "model not encoded: out of memory for %zu bytes", total);
 	struct writer w = { buf, MODEL_FILE_HEADER_BYTES };
 	write_body(&w, m);
 	memcpy(buf, MODEL_FILE_MAGIC, MODEL_FILE_MAGIC_BYTES);
@@ -175,13 +176,14 @@ int model_encode(const struct model *m, void **data, size_t *size, struct auscul
  * magic, version, body length, and that the file is exactly header + body long. Shared by
  * model_decode and model_load, which runs it before reading (and allocating for) the body.
  */
-static int header_check(const uint8_t *hdr, size_t have_bytes, uint64_t file_size,
-			const char *name, uint64_t *body_length, struct auscult_err *err)
+static int header_check(const uint8_t *hdr, size_t have_bytes, uint64_t file_size, const char *name,
+			uint64_t *body_length, struct auscult_err *err)
 {
 	if (file_size == 0)
-		return auscult_fail(err, AUSCULT_ERR_TRUNCATED, "%s: empty file (0 bytes); " FIX_RECOPY,
-				    name);
-	size_t magic_have = have_bytes < MODEL_FILE_MAGIC_BYTES ? have_bytes : MODEL_FILE_MAGIC_BYTES;
+		return auscult_fail(err, AUSCULT_ERR_TRUNCATED,
+				    "%s: empty file (0 bytes); " FIX_RECOPY, name);
+	size_t magic_have = have_bytes < MODEL_FILE_MAGIC_BYTES ? have_bytes
+								: MODEL_FILE_MAGIC_BYTES;
 	if (memcmp(hdr, MODEL_FILE_MAGIC, magic_have) != 0)
 		return auscult_fail(err, AUSCULT_ERR_FORMAT,
 				    "%s: not an auscult model file (it does not start with \"%s\"); "
@@ -194,10 +196,11 @@ static int header_check(const uint8_t *hdr, size_t have_bytes, uint64_t file_siz
 				    name, (unsigned long long)file_size, MODEL_FILE_HEADER_BYTES);
 	uint32_t version = le_get32(hdr + 8);
 	if (version != MODEL_FILE_VERSION)
-		return auscult_fail(err, AUSCULT_ERR_VERSION,
-				    "%s: unknown format version %u (this auscult %s reads version %u); "
-				    "upgrade auscult or retrain the model with this one",
-				    name, version, AUSCULT_VERSION, MODEL_FILE_VERSION);
+		return auscult_fail(
+			err, AUSCULT_ERR_VERSION,
+			"%s: unknown format version %u (this auscult %s reads version %u); "
+			"upgrade auscult or retrain the model with this one",
+			name, version, AUSCULT_VERSION, MODEL_FILE_VERSION);
 	uint64_t body = le_get64(hdr + 16);
 	if (body > MODEL_MAX_BODY_BYTES)
 		return auscult_fail(err, AUSCULT_ERR_FORMAT,
@@ -236,10 +239,11 @@ static const uint8_t *take(struct reader *r, size_t n, const char *what)
 	if (r->rc)
 		return NULL;
 	if (n > r->size - r->pos) {
-		r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
-				     "%s: corrupt: %s needs %zu bytes at body byte %zu, but the body "
-				     "ends at byte %zu; " FIX_RETRAIN,
-				     r->name, what, n, r->pos, r->size);
+		r->rc = auscult_fail(
+			r->err, AUSCULT_ERR_FORMAT,
+			"%s: corrupt: %s needs %zu bytes at body byte %zu, but the body "
+			"ends at byte %zu; " FIX_RETRAIN,
+			r->name, what, n, r->pos, r->size);
 		return NULL;
 	}
 	const uint8_t *p = r->p + r->pos;
@@ -278,8 +282,8 @@ static float *get_f32s(struct reader *r, size_t n, const char *what)
 	}
 	float *v = malloc(n * sizeof(*v));
 	if (!v) {
-		r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM, "%s: out of memory for %s (%zu values)",
-				     r->name, what, n);
+		r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM,
+				     "%s: out of memory for %s (%zu values)", r->name, what, n);
 		return NULL;
 	}
 	const uint8_t *p = take(r, n * 4, what);
@@ -296,13 +300,15 @@ static int read_layers(struct reader *r, struct model *m)
 	if (r->rc)
 		return r->rc;
 	if (m->n_layers == 0 || m->n_layers > MODEL_MAX_LAYERS)
-		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
-					    "%s: corrupt: n_layers %u is not in [1, %u]; " FIX_RETRAIN,
-					    r->name, m->n_layers, MODEL_MAX_LAYERS);
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: n_layers %u is not in [1, %u]; " FIX_RETRAIN, r->name,
+			       m->n_layers, MODEL_MAX_LAYERS);
 	m->layers = calloc(m->n_layers, sizeof(*m->layers));
 	if (!m->layers)
-		return r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM, "%s: out of memory for %u layers",
-					    r->name, m->n_layers);
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM,
+					    "%s: out of memory for %u layers", r->name,
+					    m->n_layers);
 	uint64_t params = 0;
 	for (uint32_t i = 0; i < m->n_layers && !r->rc; i++) {
 		struct dense_layer *l = &m->layers[i];
@@ -311,16 +317,19 @@ static int read_layers(struct reader *r, struct model *m)
 		uint32_t act = get_u32(r, "layer activation");
 		if (r->rc)
 			break;
-		if (l->n_in == 0 || l->n_in > MODEL_MAX_DIM || l->n_out == 0 || l->n_out > MODEL_MAX_DIM)
-			return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
-						    "%s: corrupt: layers[%u] is %u x %u, each side must "
-						    "be in [1, %u]; " FIX_RETRAIN,
-						    r->name, i, l->n_in, l->n_out, MODEL_MAX_DIM);
+		if (l->n_in == 0 || l->n_in > MODEL_MAX_DIM || l->n_out == 0 ||
+		    l->n_out > MODEL_MAX_DIM)
+			return r->rc = auscult_fail(
+				       r->err, AUSCULT_ERR_FORMAT,
+				       "%s: corrupt: layers[%u] is %u x %u, each side must "
+				       "be in [1, %u]; " FIX_RETRAIN,
+				       r->name, i, l->n_in, l->n_out, MODEL_MAX_DIM);
 		params += (uint64_t)l->n_in * l->n_out + l->n_out;
 		if (params > MODEL_MAX_PARAMS)
-			return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
-						    "%s: corrupt: more than %u parameters by layers[%u]; "
-						    FIX_RETRAIN, r->name, MODEL_MAX_PARAMS, i);
+			return r->rc = auscult_fail(
+				       r->err, AUSCULT_ERR_FORMAT,
+				       "%s: corrupt: more than %u parameters by layers[%u]; " FIX_RETRAIN,
+				       r->name, MODEL_MAX_PARAMS, i);
 		if (act > (uint32_t)ACTIVATION_RELU)
 			return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
 						    "%s: corrupt: layers[%u].activation %u is not 0 "
@@ -352,14 +361,16 @@ static int read_body(struct reader *r, struct model *m)
 	struct auscult_err inner;
 	int rc = feature_params_validate(f, &inner);
 	if (rc)
-		return r->rc = auscult_fail(r->err, rc,
-					    "%s: features.%s; this auscult's front end cannot compute "
-					    "these features - retrain with supported parameters",
-					    r->name, inner.msg);
+		return r->rc = auscult_fail(
+			       r->err, rc,
+			       "%s: features.%s; this auscult's front end cannot compute "
+			       "these features - retrain with supported parameters",
+			       r->name, inner.msg);
 	if (flags & ~FLAGS_KNOWN)
-		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
-					    "%s: corrupt: flags 0x%x has unknown bits (known: 0x%x); "
-					    FIX_RETRAIN, r->name, flags, FLAGS_KNOWN);
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: flags 0x%x has unknown bits (known: 0x%x); " FIX_RETRAIN,
+			       r->name, flags, FLAGS_KNOWN);
 	size_t dim = feature_params_vector_dim(f);
 	if (flags & FLAG_STANDARDISATION) {
 		m->input_mean = get_f32s(r, dim, "input_mean");
@@ -374,7 +385,8 @@ static int read_body(struct reader *r, struct model *m)
 	if (agg > (uint32_t)CLIP_AGG_TOP_MEAN)
 		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
 					    "%s: corrupt: aggregation %u is not 0 (mean) or 1 (top "
-					    "mean); " FIX_RETRAIN, r->name, agg);
+					    "mean); " FIX_RETRAIN,
+					    r->name, agg);
 	m->aggregation = (enum clip_aggregation)agg;
 	if (read_layers(r, m))
 		return r->rc;
@@ -398,9 +410,10 @@ static int read_body(struct reader *r, struct model *m)
 		return r->rc;
 	memcpy(t->tool_version, ver, sizeof(t->tool_version));
 	if (r->pos != r->size)
-		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
-					    "%s: corrupt: %zu unused bytes at the end of the body; "
-					    FIX_RETRAIN, r->name, r->size - r->pos);
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: %zu unused bytes at the end of the body; " FIX_RETRAIN,
+			       r->name, r->size - r->pos);
 	return AUSCULT_OK;
 }
 
@@ -465,11 +478,12 @@ int model_load(struct model *m, const char *path, struct auscult_err *err)
 	int rc;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open: %s; check the path", path,
-				    strerror(errno));
+		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open: %s; check the path",
+				    path, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot stat: %s", path,
+				  strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -480,7 +494,8 @@ int model_load(struct model *m, const char *path, struct auscult_err *err)
 	uint8_t hdr[MODEL_FILE_HEADER_BYTES];
 	ssize_t got = read_at(fd, hdr, sizeof(hdr), 0);
 	if (got < 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read: %s", path,
+				  strerror(errno));
 		goto fail;
 	}
 	uint64_t body = 0;
@@ -497,13 +512,15 @@ int model_load(struct model *m, const char *path, struct auscult_err *err)
 	}
 	got = read_at(fd, buf, total, 0);
 	if (got < 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot read: %s", path,
+				  strerror(errno));
 		goto fail;
 	}
 	if ((size_t)got < total) {
-		rc = auscult_fail(err, AUSCULT_ERR_TRUNCATED,
-				  "%s: truncated: %zd of %zu bytes (it shrank while being read); "
-				  FIX_RECOPY, path, got, total);
+		rc = auscult_fail(
+			err, AUSCULT_ERR_TRUNCATED,
+			"%s: truncated: %zd of %zu bytes (it shrank while being read); " FIX_RECOPY,
+			path, got, total);
 		goto fail;
 	}
 	rc = model_decode(m, buf, total, path, err);
@@ -575,9 +592,11 @@ int model_save(const struct model *m, const char *path, struct auscult_err *err)
 	snprintf(tmp, tmp_len, "%s.tmpXXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO,
-				  "%s: cannot create a temporary file next to it: %s; check that the "
-				  "folder exists and is writable", path, strerror(errno));
+		rc = auscult_fail(
+			err, AUSCULT_ERR_IO,
+			"%s: cannot create a temporary file next to it: %s; check that the "
+			"folder exists and is writable",
+			path, strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto fail;
@@ -595,15 +614,16 @@ int model_save(const struct model *m, const char *path, struct auscult_err *err)
 		goto fail;
 	}
 	if (rename(tmp, path) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot rename %s over it: %s", path, tmp,
-				  strerror(errno));
+		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot rename %s over it: %s", path,
+				  tmp, strerror(errno));
 		goto fail;
 	}
 	free(tmp);
 	tmp = NULL;
 	if (fsync_parent(path) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: written, but its folder cannot be synced: %s",
-				  path, strerror(errno));
+		rc = auscult_fail(err, AUSCULT_ERR_IO,
+				  "%s: written, but its folder cannot be synced: %s", path,
+				  strerror(errno));
 		goto fail;
 	}
 	free(data);

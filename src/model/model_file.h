@@ -16,9 +16,9 @@
 
 /* Bounds that keep a corrupt or hostile file from making the loader allocate gigabytes. The
  * baseline (640-128x4-8-128x4-640) has 265,864 parameters: a 1.07 MB body. */
-#define MODEL_MAX_DIM 65536u            /* n_in, n_out of any layer */
+#define MODEL_MAX_DIM 65536u /* n_in, n_out of any layer */
 #define MODEL_MAX_LAYERS 256u
-#define MODEL_MAX_PARAMS (32u << 20)    /* weights + biases of all layers: 128 MB as float32 */
+#define MODEL_MAX_PARAMS (32u << 20) /* weights + biases of all layers: 128 MB as float32 */
 #define MODEL_MAX_BODY_BYTES (160u << 20)
 
 /*

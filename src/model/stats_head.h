@@ -35,14 +35,14 @@ struct stats_head_config {
 
 struct stats_head {
 	struct stats_head_config cfg;
-	double *sum, *sumsq;  /* dim: sums over the fitted windows */
-	uint64_t n_windows;   /* windows added */
-	float *mean;          /* dim: fitted means (valid after stats_head_fit) */
-	float *inv_std;       /* dim: 1 / fitted (floored) std */
-	float *z2;            /* dim: scratch of one window's z^2 (or z, full model) */
-	double *cross;        /* full: dim x dim sums of x x^T over the fitted windows */
-	float *precision;     /* full: dim x dim inverse shrunk correlation (after the fit) */
-	uint32_t k;           /* z^2 values averaged: ceil(top_fraction * dim) */
+	double *sum, *sumsq; /* dim: sums over the fitted windows */
+	uint64_t n_windows;  /* windows added */
+	float *mean;         /* dim: fitted means (valid after stats_head_fit) */
+	float *inv_std;      /* dim: 1 / fitted (floored) std */
+	float *z2;           /* dim: scratch of one window's z^2 (or z, full model) */
+	double *cross;       /* full: dim x dim sums of x x^T over the fitted windows */
+	float *precision;    /* full: dim x dim inverse shrunk correlation (after the fit) */
+	uint32_t k;          /* z^2 values averaged: ceil(top_fraction * dim) */
 };
 
 /* dim 0 (set it), top_fraction 1, std_floor_rel 0.1, shrinkage -1 (diagonal). */

@@ -30,24 +30,24 @@ struct pipeline {
 	/* Streaming frame k is complete once first_end + k * hop samples are in; the hop of samples
 	 * that ends there is its "interval", whose mean square is the frame's level. */
 	uint64_t first_end;
-	uint32_t span_hops;  /* intervals one stacked vector covers */
-	double *intervals;   /* ring of the last span_hops interval mean squares */
+	uint32_t span_hops; /* intervals one stacked vector covers */
+	double *intervals;  /* ring of the last span_hops interval mean squares */
 	uint64_t n_intervals;
-	double sumsq;        /* squares of the current interval's samples so far */
+	double sumsq; /* squares of the current interval's samples so far */
 
-	float *frames;       /* frame_cap x n_mels, oldest first: frames of vectors not yet scored */
-	double *frame_ms;    /* frame_cap: each frame's interval mean square */
-	double *frame_gate;  /* frame_cap: quietest interval of the vector ending at that frame */
+	float *frames;      /* frame_cap x n_mels, oldest first: frames of vectors not yet scored */
+	double *frame_ms;   /* frame_cap: each frame's interval mean square */
+	double *frame_gate; /* frame_cap: quietest interval of the vector ending at that frame */
 	size_t n_frames, frame_cap;
-	float *vec_scores;   /* PIPELINE_BATCH_MAX_VECTORS */
-	float *band_errors;  /* PIPELINE_BATCH_MAX_VECTORS x n_mels */
-	float *window_top;   /* window_vectors: scratch for a top-share window score; NULL for a
+	float *vec_scores;  /* PIPELINE_BATCH_MAX_VECTORS */
+	float *band_errors; /* PIPELINE_BATCH_MAX_VECTORS x n_mels */
+	float *window_top;  /* window_vectors: scratch for a top-share window score; NULL for a
 				model whose clip score is the plain mean */
 
 	/* Windows wait settle_s before they are smoothed, decided and handed out, so that those
 	 * of a machine running down can still be dropped when it stops (a ring of delay + 1). */
 	struct pipeline_window *pending; /* scored, not yet smoothed nor decided */
-	float *pending_bands;  /* (delay + 1) x n_mels */
+	float *pending_bands;            /* (delay + 1) x n_mels */
 	uint32_t delay, n_pending, pending_head;
 
 	uint64_t stream_samples; /* since the (re)start */
@@ -114,7 +114,8 @@ int pipeline_settings_validate(const struct pipeline_settings *ps, const char **
 		return invalid(field, "silence_dbfs", err, "is out of range [-200, 0]",
 			       ps->silence_dbfs);
 	if (!(ps->settle_s >= 0.0 && ps->settle_s <= PIPELINE_SETTLE_S_MAX))
-		return invalid(field, "gate.settle_s", err, "is out of range [0, 600]", ps->settle_s);
+		return invalid(field, "gate.settle_s", err, "is out of range [0, 600]",
+			       ps->settle_s);
 	return AUSCULT_OK;
 }
 
@@ -213,8 +214,9 @@ static void score_held(struct pipeline *p, int64_t now_ms)
 			size_t newest = v + p->n_stack - 1;
 			int counted = gate_push(&p->gate, p->frame_gate[newest]);
 			struct window_score w;
-			if (window_scorer_push(&p->ws, p->vec_scores[v], p->band_errors + v * p->n_mels,
-					       p->frame_ms[newest], counted, &w))
+			if (window_scorer_push(&p->ws, p->vec_scores[v],
+					       p->band_errors + v * p->n_mels, p->frame_ms[newest],
+					       counted, &w))
 				finish_window(p, &w, now_ms);
 		}
 		/* Drop the n frames that only scored vectors started at; keep the rest. */
@@ -326,8 +328,7 @@ uint32_t pipeline_hop_vectors(const struct pipeline *p)
 /* Samples per read of a replayed file: what the daemon reads from an unpaced file. */
 #define REPLAY_READ_SAMPLES 1600
 
-int pipeline_replay_file(struct pipeline *p, const char *path, int channel,
-			 struct auscult_err *err)
+int pipeline_replay_file(struct pipeline *p, const char *path, int channel, struct auscult_err *err)
 {
 	struct audio_source_config sc;
 	memset(&sc, 0, sizeof(sc));
@@ -402,7 +403,8 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	p->rate_hz = fp->sample_rate_hz;
 	p->hop = fp->hop_length;
 	if ((rc = feature_extractor_init(&p->fx, fp, FRAMING_STREAMING, err)) != AUSCULT_OK ||
-	    (rc = autoencoder_init(&p->ae, p->model, PIPELINE_BATCH_MAX_VECTORS, err)) != AUSCULT_OK)
+	    (rc = autoencoder_init(&p->ae, p->model, PIPELINE_BATCH_MAX_VECTORS, err)) !=
+		    AUSCULT_OK)
 		goto fail;
 
 	/* Streaming frame 0 is centred frame t0 = ceil(pad / hop) and ends at t0 hop + pad

@@ -63,11 +63,11 @@ struct pipeline_settings {
 	uint32_t smoothing_windows;   /* default 4, [1, 1000] */
 	bool threshold_set;           /* false: use the model's threshold */
 	double threshold;             /* override when threshold_set, > 0 */
-	uint32_t anomaly_after;       /* windows above the threshold to enter anomaly, 3, [1, 10000] */
-	uint32_t normal_after;        /* windows at or below to return to normal, 5, [1, 10000] */
-	double silence_dbfs;          /* vectors quieter than this are the machine off, default -70,
+	uint32_t anomaly_after; /* windows above the threshold to enter anomaly, 3, [1, 10000] */
+	uint32_t normal_after;  /* windows at or below to return to normal, 5, [1, 10000] */
+	double silence_dbfs;    /* vectors quieter than this are the machine off, default -70,
 					 [-200, 0]; -INFINITY: no gate */
-	double settle_s;              /* ignored after the machine starts, default 3 s, [0, 600] */
+	double settle_s;        /* ignored after the machine starts, default 3 s, [0, 600] */
 };
 
 /* The defaults above. */
@@ -99,10 +99,10 @@ struct pipeline_window {
 typedef void (*pipeline_window_fn)(void *ctx, const struct pipeline_window *w);
 
 struct pipeline_config {
-	const struct model *model;        /* borrowed; must outlive the pipeline */
+	const struct model *model; /* borrowed; must outlive the pipeline */
 	struct pipeline_settings settings;
-	pipeline_window_fn on_window;     /* may be NULL */
-	void *ctx;                        /* passed to on_window */
+	pipeline_window_fn on_window; /* may be NULL */
+	void *ctx;                    /* passed to on_window */
 };
 
 struct pipeline;

@@ -32,22 +32,23 @@ static void keep_window(void *ctx, const struct pipeline_window *w)
 	k->file_windows++;
 }
 
-int window_fit_scores(const struct model *m, const struct pipeline_settings *ps,
-		      char *const *paths, size_t n_paths, double **scores, size_t *n_scores,
-		      struct auscult_err *err)
+int window_fit_scores(const struct model *m, const struct pipeline_settings *ps, char *const *paths,
+		      size_t n_paths, double **scores, size_t *n_scores, struct auscult_err *err)
 {
 	*scores = NULL;
 	*n_scores = 0;
 	struct kept_scores k = { 0 };
 	struct pipeline *pl = NULL;
-	struct pipeline_config pc = { .model = m, .settings = *ps, .on_window = keep_window,
-				      .ctx = &k };
+	struct pipeline_config pc = {
+		.model = m, .settings = *ps, .on_window = keep_window, .ctx = &k
+	};
 	int rc = pipeline_create(&pl, &pc, err);
 	for (size_t f = 0; f < n_paths && rc == AUSCULT_OK; f++) {
 		k.file_windows = 0;
 		rc = pipeline_replay_file(pl, paths[f], AUDIO_CHANNEL_AVERAGE, err);
 		if (rc == AUSCULT_OK && k.oom)
-			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for window scores");
+			rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
+					  "out of memory for window scores");
 		if (rc == AUSCULT_OK && k.file_windows == 0)
 			rc = auscult_fail(err, AUSCULT_ERR_INVALID,
 					  "%s: the recording is shorter than one window of %g s (or "

@@ -16,8 +16,7 @@
  * that names it (a fit on a silently shorter list would mislead). On failure *scores is NULL and
  * err says why. Any thread; reads files.
  */
-int window_fit_scores(const struct model *m, const struct pipeline_settings *ps,
-		      char *const *paths, size_t n_paths, double **scores, size_t *n_scores,
-		      struct auscult_err *err);
+int window_fit_scores(const struct model *m, const struct pipeline_settings *ps, char *const *paths,
+		      size_t n_paths, double **scores, size_t *n_scores, struct auscult_err *err);
 
 #endif

@@ -22,8 +22,8 @@ void ha_node_id(const char *client_id, char *out, size_t cap)
 	size_t i = 0;
 	for (; client_id[i] && i + 1 < cap; i++) {
 		char c = client_id[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '_' || c == '-';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '-';
 		out[i] = ok ? c : '_';
 	}
 	out[i] = '\0';
@@ -79,24 +79,26 @@ int ha_discovery_message(const struct ha_discovery_params *hp, const char *monit
 			 struct auscult_err *err)
 {
 	if (!monitor || !monitor[0] || which < 0 || which >= HA_DISCOVERY_PER_MONITOR)
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "ha_discovery: no monitor name or message %d out of range [0, %d)",
-				    which, HA_DISCOVERY_PER_MONITOR);
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"ha_discovery: no monitor name or message %d out of range [0, %d)", which,
+			HA_DISCOVERY_PER_MONITOR);
 	static const char *const components[] = { [HA_ENTITY_PROBLEM] = "binary_sensor",
-						   [HA_ENTITY_SCORE] = "sensor",
-						   [HA_ENTITY_STATE] = "sensor" };
+						  [HA_ENTITY_SCORE] = "sensor",
+						  [HA_ENTITY_STATE] = "sensor" };
 	static const char *const objects[] = { [HA_ENTITY_PROBLEM] = "problem",
-						[HA_ENTITY_SCORE] = "score",
-						[HA_ENTITY_STATE] = "state" };
+					       [HA_ENTITY_SCORE] = "score",
+					       [HA_ENTITY_STATE] = "state" };
 	char node[128], state_topic[256], score_topic[256], unique_id[300], name[200];
 	ha_node_id(hp->client_id, node, sizeof(node));
 	int n = snprintf(topic, topic_cap, "%s/%s/%s/%s_%s/config", hp->ha_prefix,
 			 components[which], node, monitor, objects[which]);
 	if (n < 0 || (size_t)n >= topic_cap)
-		return auscult_fail(err, AUSCULT_ERR_NOMEM,
-				    "ha_discovery: config topic for monitor '%s' is longer than %zu "
-				    "bytes; shorten home_assistant.prefix, the client id or the monitor name",
-				    monitor, topic_cap - 1);
+		return auscult_fail(
+			err, AUSCULT_ERR_NOMEM,
+			"ha_discovery: config topic for monitor '%s' is longer than %zu "
+			"bytes; shorten home_assistant.prefix, the client id or the monitor name",
+			monitor, topic_cap - 1);
 	snprintf(unique_id, sizeof(unique_id), "%s_%s_%s", node, monitor, objects[which]);
 	snprintf(state_topic, sizeof(state_topic), "%s/%s/state", hp->topic_prefix, monitor);
 	snprintf(score_topic, sizeof(score_topic), "%s/%s/score", hp->topic_prefix, monitor);

@@ -14,11 +14,11 @@
  * "auscult NAME: ". Main thread only, like everything the tools do with their arguments.
  */
 struct cli_command {
-	const char *name;          /* "score" */
-	void (*usage)(FILE *out);  /* prints the subcommand's usage */
+	const char *name;         /* "score" */
+	void (*usage)(FILE *out); /* prints the subcommand's usage */
 	int argc;
 	char **argv;
-	bool failed;               /* cli_option_value met an option without its value */
+	bool failed; /* cli_option_value met an option without its value */
 };
 
 /* True for "--help" and "-h". */

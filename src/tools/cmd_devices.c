@@ -115,7 +115,8 @@ static int listen(const char *device, double seconds, uint32_t rate_hz, uint32_t
 		rc = audio_source_read(src, buf, ask, &got, 500, &err);
 		if (rc == AUSCULT_ERR_TIMEOUT) {
 			if (seconds_since(&start) > seconds + 5.0) {
-				fprintf(stderr, "auscult devices: %s: only %llu of %llu samples came "
+				fprintf(stderr,
+					"auscult devices: %s: only %llu of %llu samples came "
 					"in %.1f s: the device delivers too slowly or not at all\n",
 					audio_source_describe(src), (unsigned long long)total,
 					(unsigned long long)want, seconds_since(&start));
@@ -140,8 +141,8 @@ static int listen(const char *device, double seconds, uint32_t rate_hz, uint32_t
 	printf("device: %s\nsamples: %llu at %u Hz (%.2f s in %.2f s)\nrms_dbfs: %.2f\n"
 	       "peak_dbfs: %.2f\noverruns: %llu\n",
 	       audio_source_describe(src), (unsigned long long)total, LISTEN_RATE_HZ,
-	       (double)total / LISTEN_RATE_HZ, seconds_since(&start), to_dbfs(rms),
-	       to_dbfs(peak), (unsigned long long)audio_source_overruns(src));
+	       (double)total / LISTEN_RATE_HZ, seconds_since(&start), to_dbfs(rms), to_dbfs(peak),
+	       (unsigned long long)audio_source_overruns(src));
 	status = 0;
 done:
 	audio_source_close(src);
@@ -165,7 +166,8 @@ int cmd_devices(int argc, char **argv)
 		} else if ((v = cli_option_value(&cli, &i, "--listen"))) {
 			device = v;
 		} else if ((v = cli_option_value(&cli, &i, "--seconds"))) {
-			bad = cli_parse_double(&cli, "--seconds", v, 0.0, 3600.0, CLI_LO_OPEN, &seconds);
+			bad = cli_parse_double(&cli, "--seconds", v, 0.0, 3600.0, CLI_LO_OPEN,
+					       &seconds);
 		} else if ((v = cli_option_value(&cli, &i, "--rate"))) {
 			bad = cli_parse_uint(&cli, "--rate", v, 0, 384000, &rate_hz);
 		} else if ((v = cli_option_value(&cli, &i, "--channels"))) {
@@ -189,9 +191,10 @@ int cmd_devices(int argc, char **argv)
 	if (rc != AUSCULT_OK) {
 		fprintf(stderr, "auscult devices: %s\n", err.msg);
 		if (rc == AUSCULT_ERR_DEVICE)
-			fprintf(stderr, "auscult devices: plug in a microphone (`arecord -l` lists the "
-					"cards ALSA sees), check that this user is in the `audio` "
-					"group, or name an ALSA PCM with --listen\n");
+			fprintf(stderr,
+				"auscult devices: plug in a microphone (`arecord -l` lists the "
+				"cards ALSA sees), check that this user is in the `audio` "
+				"group, or name an ALSA PCM with --listen\n");
 		return 1;
 	}
 	return 0;

@@ -53,7 +53,7 @@ struct eval_group {
 	char label[EVAL_ID_MAX + 4]; /* "id_00" or "all" */
 	const char *id;              /* machine id, NULL for the pooled group */
 	size_t n, n_normal, n_anomaly;
-	double auc, pauc;            /* NaN when a class is missing */
+	double auc, pauc; /* NaN when a class is missing */
 	struct confusion conf;
 	size_t n_roc;
 	double *fpr, *tpr; /* n_roc points, owned */
@@ -149,8 +149,7 @@ static int group_compute(struct eval_group *g, const char *id, const struct eval
 }
 
 /* Precision, recall and F1; NaN where undefined (nothing flagged; no anomalies; no anomalies). */
-static void group_rates(const struct eval_group *g, double *precision, double *recall,
-			double *f1)
+static void group_rates(const struct eval_group *g, double *precision, double *recall, double *f1)
 {
 	const struct confusion *c = &g->conf;
 	*precision = c->tp + c->fp ? c->precision : NAN;
@@ -292,8 +291,11 @@ static int write_svg(const char *svg_path, const char *model_path, const struct 
 	}
 	for (size_t i = 0; i < n_series; i++) {
 		const struct eval_group *g = &groups[i];
-		roc[i] = (struct svg_roc_series){ .label = g->label, .fpr = g->fpr, .tpr = g->tpr,
-						  .n_points = g->n_roc, .auc = g->auc,
+		roc[i] = (struct svg_roc_series){ .label = g->label,
+						  .fpr = g->fpr,
+						  .tpr = g->tpr,
+						  .n_points = g->n_roc,
+						  .auc = g->auc,
 						  .pauc = g->pauc };
 	}
 	size_t n_normal = 0, n_anomaly = 0;
@@ -359,7 +361,8 @@ int cmd_eval(int argc, char **argv)
 		} else if (cli_is_option(argv[i])) {
 			return cli_usage_error(&cli, "unknown option '%s'", argv[i]);
 		} else if (dir) {
-			return cli_usage_error(&cli, "one folder only ('%s' and '%s')", dir, argv[i]);
+			return cli_usage_error(&cli, "one folder only ('%s' and '%s')", dir,
+					       argv[i]);
 		} else {
 			dir = argv[i];
 		}
@@ -375,8 +378,9 @@ int cmd_eval(int argc, char **argv)
 	/* The DCASE layout keeps training normals in train/ next to test/: never mix them in. */
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "auscult eval: %s: %s; give the folder that holds the DCASE test "
-				"files (or their parent)\n",
+		fprintf(stderr,
+			"auscult eval: %s: %s; give the folder that holds the DCASE test "
+			"files (or their parent)\n",
 			dir, stat(dir, &st) != 0 ? strerror(errno) : "not a folder");
 		return 1;
 	}

@@ -11,7 +11,8 @@
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
-static const char usage_line[] = "usage: auscult features FILE [--out OUT.f32] [--csv] [--streaming]";
+static const char usage_line[] =
+	"usage: auscult features FILE [--out OUT.f32] [--csv] [--streaming]";
 
 static void usage(FILE *out)
 {
@@ -31,7 +32,7 @@ static void usage(FILE *out)
 
 struct features_out {
 	const char *out_path;
-	FILE *out;       /* --out file, or NULL */
+	FILE *out; /* --out file, or NULL */
 	int csv;
 	uint32_t n_mels;
 	size_t n_frames;
@@ -84,8 +85,8 @@ static int sink(void *ctx, const float *frames, size_t n_frames, struct auscult_
 			putchar('\n');
 		}
 		if (ferror(stdout))
-			return auscult_fail(err, AUSCULT_ERR_IO, "standard output: write failed: %s",
-					    strerror(errno));
+			return auscult_fail(err, AUSCULT_ERR_IO,
+					    "standard output: write failed: %s", strerror(errno));
 	}
 	o->n_frames += n_frames;
 	return AUSCULT_OK;
@@ -125,8 +126,9 @@ int cmd_features(int argc, char **argv)
 
 	struct feature_params p;
 	struct auscult_err err;
-	struct features_out o = { .out_path = out_path, .csv = csv, .min_db = INFINITY,
-				  .max_db = -INFINITY };
+	struct features_out o = {
+		.out_path = out_path, .csv = csv, .min_db = INFINITY, .max_db = -INFINITY
+	};
 	size_t n_samples = 0;
 
 	feature_params_defaults(&p);
@@ -152,8 +154,8 @@ int cmd_features(int argc, char **argv)
 	}
 	if (!csv) {
 		size_t n = o.n_frames * o.n_mels;
-		printf("%s: %zu frames x %u mels (%.3f s at %u Hz, %s framing)", in_path, o.n_frames,
-		       o.n_mels, (double)n_samples / p.sample_rate_hz, p.sample_rate_hz,
+		printf("%s: %zu frames x %u mels (%.3f s at %u Hz, %s framing)", in_path,
+		       o.n_frames, o.n_mels, (double)n_samples / p.sample_rate_hz, p.sample_rate_hz,
 		       framing == FRAMING_CENTRED ? "centred" : "streaming");
 		if (n > 0)
 			printf(", dB min %.2f mean %.2f max %.2f", (double)o.min_db, o.sum_db / n,

@@ -89,7 +89,8 @@ static const char *warning_text(enum record_warning w)
 {
 	switch (w) {
 	case WARN_OFF:
-		return "below the silence gate (" PIPELINE_SILENCE_DBFS_DEFAULT_TEXT " dBFS): the machine "
+		return "below the silence gate (" PIPELINE_SILENCE_DBFS_DEFAULT_TEXT
+		       " dBFS): the machine "
 		       "seems off, or the microphone is muted; record it running";
 	case WARN_CLIPPED:
 		return "clipped: the sound reaches full scale; lower the input gain";
@@ -108,11 +109,11 @@ static const char *warning_tag(enum record_warning w)
 struct recording {
 	const char *out_dir;
 	uint32_t rate_hz;
-	uint64_t want;          /* samples to record */
-	uint64_t total;         /* samples so far */
+	uint64_t want;  /* samples to record */
+	uint64_t total; /* samples so far */
 	uint32_t clips_want;
 	uint32_t clips_done;
-	uint32_t clips_warned;  /* clips during which a warning held */
+	uint32_t clips_warned; /* clips during which a warning held */
 	int tty;
 	struct level_meter meter;  /* the current RECORD_METER_S block */
 	struct level_meter clip;   /* the clip in progress */
@@ -137,15 +138,15 @@ static void show_meter(struct recording *r, enum record_warning w)
 		for (int i = 0; i < 20; i++)
 			vu[i] = i < marks ? '|' : ' ';
 		vu[20] = '\0';
-		fprintf(stderr, "\r[%s] %5.1f/%.0f s, %u/%u clips  level %6.1f dBFS [%s] %-4s ", bar,
-			done_s, want_s, r->clips_done, r->clips_want, rms, vu, warning_tag(w));
+		fprintf(stderr, "\r[%s] %5.1f/%.0f s, %u/%u clips  level %6.1f dBFS [%s] %-4s ",
+			bar, done_s, want_s, r->clips_done, r->clips_want, rms, vu, warning_tag(w));
 	}
 	if (w != r->shown) {
 		if (r->tty)
 			fputc('\n', stderr);
 		if (w != WARN_NONE)
-			fprintf(stderr, "auscult record: warning at %.1f s: %s (%.1f dBFS)\n", done_s,
-				warning_text(w), level_meter_rms_dbfs(&r->meter));
+			fprintf(stderr, "auscult record: warning at %.1f s: %s (%.1f dBFS)\n",
+				done_s, warning_text(w), level_meter_rms_dbfs(&r->meter));
 		else
 			fprintf(stderr, "auscult record: level fine again at %.1f s (%.1f dBFS)\n",
 				done_s, level_meter_rms_dbfs(&r->meter));
@@ -251,17 +252,21 @@ static int record_loop(struct recording *r, struct audio_source *src, struct cli
 			return 128 + (int)(stop_signal ? stop_signal : SIGINT);
 		if (rc == AUSCULT_ERR_TIMEOUT || (rc == AUSCULT_OK && got == 0)) {
 			if (clock_mono_s() - last_audio_s > RECORD_STALL_S) {
-				fprintf(stderr, "%sauscult record: no audio for %.0f s from %s: the "
-					"device stopped delivering\n", r->tty ? "\n" : "",
-					RECORD_STALL_S, audio_source_describe(src));
+				fprintf(stderr,
+					"%sauscult record: no audio for %.0f s from %s: the "
+					"device stopped delivering\n",
+					r->tty ? "\n" : "", RECORD_STALL_S,
+					audio_source_describe(src));
 				return 1;
 			}
 			continue;
 		}
 		if (rc == AUSCULT_ERR_EOF) {
-			fprintf(stderr, "%sauscult record: the input ended after %.1f s, before the "
-				"%.1f s asked for\n", r->tty ? "\n" : "",
-				(double)r->total / r->rate_hz, (double)r->want / r->rate_hz);
+			fprintf(stderr,
+				"%sauscult record: the input ended after %.1f s, before the "
+				"%.1f s asked for\n",
+				r->tty ? "\n" : "", (double)r->total / r->rate_hz,
+				(double)r->want / r->rate_hz);
 			return 0;
 		}
 		if (rc != AUSCULT_OK) {
@@ -322,8 +327,9 @@ int cmd_record(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 	}
 	if (!device == !file)
-		return cli_usage_error(&cli, device ? "--device and --file exclude each other"
-						    : "--device DEVICE (or --file AUDIO) is required");
+		return cli_usage_error(&cli,
+				       device ? "--device and --file exclude each other"
+					      : "--device DEVICE (or --file AUDIO) is required");
 	if (isnan(minutes))
 		return cli_usage_error(&cli, "--minutes N is required");
 	if (!out_dir)
@@ -385,11 +391,15 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "auscult record: dropped the incomplete last clip (%.1f s)\n",
 			(double)partial / r.rate_hz);
 	if (overruns)
-		fprintf(stderr, "auscult record: warning: %llu samples were lost (the disk or the "
-			"machine could not keep up)\n", (unsigned long long)overruns);
+		fprintf(stderr,
+			"auscult record: warning: %llu samples were lost (the disk or the "
+			"machine could not keep up)\n",
+			(unsigned long long)overruns);
 	if (r.clips_warned)
-		fprintf(stderr, "auscult record: warning: %u of %u clips had a level warning; listen "
-			"to them before training\n", r.clips_warned, r.clips_done);
+		fprintf(stderr,
+			"auscult record: warning: %u of %u clips had a level warning; listen "
+			"to them before training\n",
+			r.clips_warned, r.clips_done);
 	printf("%u clips (%.1f min) in %s\n", r.clips_done,
 	       r.clips_done * CLIP_WRITER_DEFAULT_S / 60.0, out_dir);
 	if (status == 0 && r.clips_done == 0)

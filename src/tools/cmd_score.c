@@ -99,8 +99,9 @@ static void print_window(void *ctx, const struct pipeline_window *pw)
 {
 	struct windows_out *o = ctx;
 	const struct detector_output *d = &pw->det;
-	const char *event = !d->has_event ? "-"
-			    : d->event.type == DETECTOR_EVENT_START ? "start" : "end";
+	const char *event = !d->has_event                           ? "-"
+			    : d->event.type == DETECTOR_EVENT_START ? "start"
+								    : "end";
 	if (!o->json) {
 		printf("%s\t%.3f\t%.9g\t", o->path, pw->stream_s, (double)pw->raw);
 		if (isnan(pw->smoothed))
@@ -220,7 +221,7 @@ static int score_windows(int argc, char **argv)
 	}
 	if (!model_path) {
 		status = cli_usage_error(&cli, "--model MODEL (or --config FILE --monitor NAME) is "
-					 "required");
+					       "required");
 		goto done;
 	}
 	if (first_input >= argc) {
@@ -236,8 +237,9 @@ static int score_windows(int argc, char **argv)
 		goto done;
 	}
 	struct windows_out out = { .json = json, .w = &w };
-	struct pipeline_config pc = { .model = &m, .settings = ps, .on_window = print_window,
-				      .ctx = &out };
+	struct pipeline_config pc = {
+		.model = &m, .settings = ps, .on_window = print_window, .ctx = &out
+	};
 	if (pipeline_create(&pl, &pc, &err) != AUSCULT_OK) {
 		fprintf(stderr, "auscult score: %s: %s\n", model_path, err.msg);
 		goto done;

@@ -38,8 +38,7 @@ static void threshold_usage(FILE *out)
 		"                    instead: each file is replayed through auscultd's pipeline\n"
 		"                    (as `auscult score --windows` does) and every window's\n"
 		"                    SMOOTHED score that is not idle counts; use a high quantile\n"
-		"                    such as 0.99. The daemon's other scoring options apply too:\n"
-		PIPELINE_ARGS_USAGE);
+		"                    such as 0.99. The daemon's other scoring options apply too:\n" PIPELINE_ARGS_USAGE);
 }
 
 int cmd_threshold(int argc, char **argv)
@@ -72,7 +71,8 @@ int cmd_threshold(int argc, char **argv)
 		} else if ((v = cli_option_value(&cli, &i, "--out"))) {
 			out_path = v;
 		} else if ((v = cli_option_value(&cli, &i, "--quantile"))) {
-			if (cli_parse_double(&cli, "--quantile", v, 0.0, 1.0, CLI_OPEN, &quantile)) {
+			if (cli_parse_double(&cli, "--quantile", v, 0.0, 1.0, CLI_OPEN,
+					     &quantile)) {
 				status = CLI_EXIT_USAGE;
 				goto done;
 			}
@@ -97,9 +97,9 @@ int cmd_threshold(int argc, char **argv)
 	}
 	if (!model_path || !out_path || files.count == 0) {
 		status = cli_usage_error(&cli, "%s is required",
-					 !model_path ? "--model MODEL" :
-					 !out_path ? "--out NEW_MODEL" :
-					 "at least one file or folder of recordings");
+					 !model_path ? "--model MODEL"
+					 : !out_path ? "--out NEW_MODEL"
+						     : "at least one file or folder of recordings");
 		goto done;
 	}
 	if (!windows && memcmp(&ps, &defaults, sizeof(ps)) != 0) {
@@ -114,7 +114,8 @@ int cmd_threshold(int argc, char **argv)
 		goto done;
 	}
 	if (!windows && files.count < 2) {
-		fprintf(stderr, "auscult threshold: a gamma fit needs at least 2 recordings, got 1\n");
+		fprintf(stderr,
+			"auscult threshold: a gamma fit needs at least 2 recordings, got 1\n");
 		goto done;
 	}
 	if (model_load(&m, model_path, &err) != AUSCULT_OK) {
@@ -146,7 +147,8 @@ int cmd_threshold(int argc, char **argv)
 		}
 		for (size_t f = 0; f < files.count; f++) {
 			float s;
-			if (clip_score_file(&m, &ae, files.paths[f], &s, NULL, &err) != AUSCULT_OK) {
+			if (clip_score_file(&m, &ae, files.paths[f], &s, NULL, &err) !=
+			    AUSCULT_OK) {
 				fprintf(stderr, "auscult threshold: %s\n", err.msg);
 				goto done;
 			}

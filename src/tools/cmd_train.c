@@ -117,8 +117,8 @@ static void on_epoch(void *ctx, const struct trainer_epoch_stats *st, uint32_t e
 		if (st->epoch == epochs)
 			fputc('\n', stderr);
 	} else {
-		fprintf(stderr, "epoch %u/%u: loss %.6f val_loss %.6f (%.2f s)\n", st->epoch, epochs,
-			(double)st->train_loss, (double)st->val_loss, st->seconds);
+		fprintf(stderr, "epoch %u/%u: loss %.6f val_loss %.6f (%.2f s)\n", st->epoch,
+			epochs, (double)st->train_loss, (double)st->val_loss, st->seconds);
 	}
 }
 
@@ -142,8 +142,22 @@ static int check_out_dir(const char *path)
 }
 
 enum {
-	OPT_OUT = 256, OPT_HIDDEN, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_VAL, OPT_SEED, OPT_THREADS,
-	OPT_QUANTILE, OPT_STD, OPT_IN, OPT_TARGET, OPT_BANDS, OPT_AGG, OPT_QUIET, OPT_HELP
+	OPT_OUT = 256,
+	OPT_HIDDEN,
+	OPT_EPOCHS,
+	OPT_BATCH,
+	OPT_LR,
+	OPT_VAL,
+	OPT_SEED,
+	OPT_THREADS,
+	OPT_QUANTILE,
+	OPT_STD,
+	OPT_IN,
+	OPT_TARGET,
+	OPT_BANDS,
+	OPT_AGG,
+	OPT_QUIET,
+	OPT_HELP
 };
 
 int cmd_train(int argc, char **argv)
@@ -219,7 +233,8 @@ int cmd_train(int argc, char **argv)
 			o.trainer.threads = (int)u;
 			break;
 		case OPT_QUANTILE:
-			if (parse_float(&cli, "--quantile", optarg, 0.0, 1.0, CLI_OPEN, &o.quantile))
+			if (parse_float(&cli, "--quantile", optarg, 0.0, 1.0, CLI_OPEN,
+					&o.quantile))
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_STD:
@@ -256,9 +271,9 @@ int cmd_train(int argc, char **argv)
 		return cli_usage_error(&cli, "--out MODEL is required");
 	if (optind >= argc)
 		return cli_usage_error(&cli, "no training data: give folders or files of "
-				       "recordings of the healthy machine");
-	if (in_frames && train_parse_frames("input-frames", in_frames, fp.n_stack,
-					    &o.input_frames, &err)) {
+					     "recordings of the healthy machine");
+	if (in_frames &&
+	    train_parse_frames("input-frames", in_frames, fp.n_stack, &o.input_frames, &err)) {
 		fprintf(stderr, "auscult train: --%s\n", err.msg);
 		return 2;
 	}

@@ -17,8 +17,8 @@ int pipeline_args_option(struct cli_command *cli, int *i, struct pipeline_settin
 		return cli_parse_double(cli, "--hop-s", v, 0.0, PIPELINE_HOP_S_MAX, CLI_LO_OPEN,
 					&ps->hop_s);
 	if ((v = cli_option_value(cli, i, "--settle-s")))
-		return cli_parse_double(cli, "--settle-s", v, 0.0, PIPELINE_SETTLE_S_MAX, CLI_CLOSED,
-					&ps->settle_s);
+		return cli_parse_double(cli, "--settle-s", v, 0.0, PIPELINE_SETTLE_S_MAX,
+					CLI_CLOSED, &ps->settle_s);
 	if ((v = cli_option_value(cli, i, "--threshold"))) {
 		ps->threshold_set = true;
 		return cli_parse_double(cli, "--threshold", v, 0.0, INFINITY, CLI_LO_OPEN,
@@ -67,7 +67,6 @@ int pipeline_args_option(struct cli_command *cli, int *i, struct pipeline_settin
 	*matched = false;
 	return 0;
 }
-
 
 int pipeline_args_check(const struct cli_command *cli, const struct pipeline_settings *ps)
 {

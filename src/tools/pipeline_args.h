@@ -8,15 +8,15 @@
 #include "tools/cli_args.h"
 
 /* The options, for usage texts: one per auscultd key of a monitor's scoring. */
-#define PIPELINE_ARGS_USAGE \
+#define PIPELINE_ARGS_USAGE                                                                    \
 	"  --window-s S            scoring window, seconds (auscultd's window_s, default 2)\n" \
-	"  --hop-s H               between windows (hop_s, default 0.5)\n" \
-	"  --smoothing M           ema, median or none (smoothing.method, default ema)\n" \
-	"  --smoothing-windows N   windows smoothed over (smoothing.windows, default 4)\n" \
-	"  --threshold X           instead of the model's (threshold)\n" \
-	"  --anomaly-after N       windows above to enter anomaly (default 3)\n" \
-	"  --normal-after N        windows below to return to normal (default 5)\n" \
-	"  --silence-dbfs DB|off   machine-off level (silence_dbfs, default -70)\n" \
+	"  --hop-s H               between windows (hop_s, default 0.5)\n"                     \
+	"  --smoothing M           ema, median or none (smoothing.method, default ema)\n"      \
+	"  --smoothing-windows N   windows smoothed over (smoothing.windows, default 4)\n"     \
+	"  --threshold X           instead of the model's (threshold)\n"                       \
+	"  --anomaly-after N       windows above to enter anomaly (default 3)\n"               \
+	"  --normal-after N        windows below to return to normal (default 5)\n"            \
+	"  --silence-dbfs DB|off   machine-off level (silence_dbfs, default -70)\n"            \
 	"  --settle-s S            ignored around a start or stop (gate.settle_s, default 3)\n"
 
 /*

@@ -31,12 +31,24 @@ static void put_escaped(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\'': fputs("&apos;", out); break;
-		default: fputc(*s, out); break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&apos;", out);
+			break;
+		default:
+			fputc(*s, out);
+			break;
 		}
 	}
 }
@@ -62,8 +74,8 @@ static double nice_step(double span, int target)
 	return step * mag;
 }
 
-static void put_text(FILE *out, double x, double y, const char *anchor, int size,
-		     const char *extra, const char *text)
+static void put_text(FILE *out, double x, double y, const char *anchor, int size, const char *extra,
+		     const char *text)
 {
 	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\"%s%s>", x, y,
 		anchor, size, extra ? " " : "", extra ? extra : "");
@@ -84,7 +96,8 @@ static void write_roc_panel(FILE *out, const struct svg_report *r)
 			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#eeeeee\"/>\n",
 			x0, y0, w * r->max_fpr, h);
 		snprintf(label, sizeof(label), "pAUC range (FPR \xe2\x89\xa4 %.2g)", r->max_fpr);
-		put_text(out, x0 + w * r->max_fpr + 4, y0 + 14, "start", 11, "fill=\"#777777\"", label);
+		put_text(out, x0 + w * r->max_fpr + 4, y0 + 14, "start", 11, "fill=\"#777777\"",
+			 label);
 	}
 	for (int i = 0; i <= 5; i++) {
 		double v = i / 5.0;

@@ -9,25 +9,25 @@
 
 /* One ROC curve and the figures its legend entry shows. */
 struct svg_roc_series {
-	const char *label;  /* "id_00", "all"; escaped on output */
-	const double *fpr;  /* n_points false positive rates in [0, 1], non-decreasing */
-	const double *tpr;  /* n_points true positive rates in [0, 1] */
-	size_t n_points;    /* 0: no curve (a class is missing); the legend says so */
-	double auc;         /* shown in the legend (NaN: "n/a") */
-	double pauc;        /* standardised pAUC at the report's max_fpr (NaN: "n/a") */
+	const char *label; /* "id_00", "all"; escaped on output */
+	const double *fpr; /* n_points false positive rates in [0, 1], non-decreasing */
+	const double *tpr; /* n_points true positive rates in [0, 1] */
+	size_t n_points;   /* 0: no curve (a class is missing); the legend says so */
+	double auc;        /* shown in the legend (NaN: "n/a") */
+	double pauc;       /* standardised pAUC at the report's max_fpr (NaN: "n/a") */
 };
 
 /* Everything the report draws. Pointers are borrowed for the duration of the call. */
 struct svg_report {
-	const char *title;                  /* e.g. the model file's name; escaped on output */
-	const struct svg_roc_series *roc;   /* n_roc curves, drawn in order */
+	const char *title;                /* e.g. the model file's name; escaped on output */
+	const struct svg_roc_series *roc; /* n_roc curves, drawn in order */
 	size_t n_roc;
-	const double *normal_scores;        /* clip scores of the normal files */
+	const double *normal_scores; /* clip scores of the normal files */
 	size_t n_normal;
-	const double *anomaly_scores;       /* clip scores of the anomalous files */
+	const double *anomaly_scores; /* clip scores of the anomalous files */
 	size_t n_anomaly;
-	double threshold;                   /* decision threshold: a vertical line (NaN: none) */
-	double max_fpr;                     /* pAUC range, shaded on the ROC plot (0: none) */
+	double threshold; /* decision threshold: a vertical line (NaN: none) */
+	double max_fpr;   /* pAUC range, shaded on the ROC plot (0: none) */
 };
 
 /*

@@ -60,7 +60,8 @@ static int16_t *wav_samples(const char *path, size_t *n)
 			int16_t *s = malloc(size);
 			assert_non_null(s);
 			for (size_t i = 0; i < *n; i++)
-				s[i] = (int16_t)(uint16_t)(b[at + 8 + 2 * i] | b[at + 9 + 2 * i] << 8);
+				s[i] = (int16_t)(uint16_t)(b[at + 8 + 2 * i] | b[at + 9 + 2 * i]
+										       << 8);
 			free(b);
 			return s;
 		}
@@ -84,8 +85,7 @@ static void put32(unsigned char *p, uint32_t v)
 }
 
 /* Writes interleaved int16 frames as a canonical 16-bit PCM WAV. */
-static void write_wav(const char *path, uint32_t rate, unsigned ch, const int16_t *s,
-		      size_t frames)
+static void write_wav(const char *path, uint32_t rate, unsigned ch, const int16_t *s, size_t frames)
 {
 	unsigned char h[44];
 	uint32_t data = (uint32_t)(frames * ch * 2);
@@ -334,10 +334,12 @@ static void test_file_bad_inputs(void **state)
 		{ "not_audio.txt", AUSCULT_ERR_FORMAT, { "not an audio file", "expected WAV" } },
 		{ "headerless.raw", AUSCULT_ERR_FORMAT, { "not an audio file", "stdin source" } },
 		{ "empty.wav", AUSCULT_ERR_TRUNCATED, { "empty file (0 bytes)" } },
-		{ "truncated_header.wav", AUSCULT_ERR_TRUNCATED,
+		{ "truncated_header.wav",
+		  AUSCULT_ERR_TRUNCATED,
 		  { "truncated WAV header", "20 bytes", "incomplete" } },
 		{ "header_only.wav", AUSCULT_ERR_TRUNCATED, { "no samples", "empty" } },
-		{ "unsupported_codec.wav", AUSCULT_ERR_UNSUPPORTED,
+		{ "unsupported_codec.wav",
+		  AUSCULT_ERR_UNSUPPORTED,
 		  { "unsupported audio encoding", "WAV codec 0x2222", "16-bit PCM WAV" } },
 		{ "", AUSCULT_ERR_IO, { "is a directory" } },
 	};
@@ -435,7 +437,8 @@ static void test_raw_pipe_odd_chunks(void **state)
 	int rc = audio_source_open_fd(&src, &cfg, p[0], "test pipe", &err);
 	if (rc != AUSCULT_OK)
 		fail_msg("%s", err.msg);
-	assert_non_null(strstr(audio_source_describe(src), "test pipe (raw s16le, 16000 Hz, 2 ch)"));
+	assert_non_null(
+		strstr(audio_source_describe(src), "test pipe (raw s16le, 16000 Hz, 2 ch)"));
 	size_t n;
 	float *x = read_all(src, &n, 5);
 	assert_int_equal(n, frames);
@@ -458,8 +461,8 @@ static void test_stdin_child_resampled(void **state)
 	unsigned char *bytes = malloc(frames * 2);
 	assert_non_null(bytes);
 	for (size_t i = 0; i < frames; i++)
-		put16(bytes + 2 * i,
-		      (uint16_t)(int16_t)lrint(8192.0 * sin(2.0 * M_PI * 500.0 * (double)i / 48000.0)));
+		put16(bytes + 2 * i, (uint16_t)(int16_t)lrint(8192.0 * sin(2.0 * M_PI * 500.0 *
+									   (double)i / 48000.0)));
 	int p[2];
 	assert_int_equal(pipe(p), 0);
 	fflush(NULL);
@@ -575,7 +578,7 @@ static void test_device_missing(void **state)
 	assert_null(src);
 	assert_int_equal(rc, AUSCULT_ERR_DEVICE);
 	assert_non_null(strstr(err.msg, "device 'no_such_microphone': no capture device or ALSA "
-				      "PCM has this name"));
+					"PCM has this name"));
 	assert_non_null(strstr(err.msg, "auscult devices"));
 
 	struct audio_source_config cfg;

@@ -133,8 +133,9 @@ static void test_pass_band(void **state)
 			assert_true(m >= 15999 && m <= 16001);
 			double db = 20.0 * log10(rms(y, 2000, 14000) / (0.5 / sqrt(2.0)));
 			if (fabs(db) > tol_db[k])
-				fail_msg("%u Hz: a %.0f Hz sine comes out at %.3f dB, expected 0 +- %.1f",
-					 in_rates_hz[r], f_hz[k], db, tol_db[k]);
+				fail_msg(
+					"%u Hz: a %.0f Hz sine comes out at %.3f dB, expected 0 +- %.1f",
+					in_rates_hz[r], f_hz[k], db, tol_db[k]);
 			free(x);
 			free(y);
 		}
@@ -177,7 +178,8 @@ static void test_timing(void **state)
 			worst = fmax(worst, fabs(y[i] - want));
 		}
 		if (worst > 1e-3)
-			fail_msg("%u Hz: the 1 kHz sine is off by up to %.4f", in_rates_hz[r], worst);
+			fail_msg("%u Hz: the 1 kHz sine is off by up to %.4f", in_rates_hz[r],
+				 worst);
 		free(x);
 		free(y);
 	}
@@ -257,7 +259,8 @@ static void test_bad_ratio(void **state)
 	struct rate_converter c;
 	struct auscult_err err;
 	assert_int_equal(rate_converter_init(&c, 384000, 1000, &err), AUSCULT_ERR_UNSUPPORTED);
-	assert_string_equal(err.msg, "cannot convert 384000 Hz to 1000 Hz (ratio beyond 1/256..256)");
+	assert_string_equal(err.msg,
+			    "cannot convert 384000 Hz to 1000 Hz (ratio beyond 1/256..256)");
 	rate_converter_free(&c);
 	rate_converter_free(NULL);
 }
@@ -277,12 +280,9 @@ static void test_cost(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pass_band),
-		cmocka_unit_test(test_alias_rejection),
-		cmocka_unit_test(test_timing),
-		cmocka_unit_test(test_streaming),
-		cmocka_unit_test(test_no_allocation),
-		cmocka_unit_test(test_bad_ratio),
+		cmocka_unit_test(test_pass_band),     cmocka_unit_test(test_alias_rejection),
+		cmocka_unit_test(test_timing),        cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_no_allocation), cmocka_unit_test(test_bad_ratio),
 		cmocka_unit_test(test_cost),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

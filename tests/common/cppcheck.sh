@@ -7,10 +7,8 @@
 set -eu
 root="${AUSCULT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 cd "$root"
-if ! command -v cppcheck >/dev/null 2>&1; then
-	echo "cppcheck: not installed (scripts/install-deps installs it); skipped"
-	exit 77
-fi
+. "$root/tests/lib/tools.sh"
+skip_without_tools cppcheck:cppcheck
 out=$(cppcheck -q --std=c11 --enable=warning,performance,portability --inline-suppr \
 	-I src -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DAUSCULT_VERSION='"test"' \
 	--template='{file}:{line}:{column}: {severity}: {message} [{id}]' src 2>&1) || true

@@ -209,7 +209,8 @@ static struct fixture_case fixture_cases[] = {
 	{ "channel_out_of_range.yaml", AUSCULT_ERR_INVALID,
 	  "3:85: monitors[0].source.channel: channel 2 does not exist: the source has 2 channels "
 	  "(0 to 1); raise source.channels or pick another" },
-	{ "missing_monitors.yaml", AUSCULT_ERR_INVALID, "1:1: monitors: missing; this key is required" },
+	{ "missing_monitors.yaml", AUSCULT_ERR_INVALID,
+	  "1:1: monitors: missing; this key is required" },
 	{ "monitors_empty.yaml", AUSCULT_ERR_INVALID,
 	  "1:11: monitors: the list is empty; add at least one monitor (name, source, model)" },
 	{ "monitors_not_list.yaml", AUSCULT_ERR_INVALID,
@@ -617,7 +618,8 @@ static void example_config_in_tree(void **state)
 static void more_value_faults(void **state)
 {
 	(void)state;
-	const char *head = "monitors:\n  - name: m\n    source: { type: device }\n    model: pump.am\n";
+	const char *head =
+		"monitors:\n  - name: m\n    source: { type: device }\n    model: pump.am\n";
 	char text[1024];
 
 	snprintf(text, sizeof(text), "%s    smothing: { method: ema }\n", head);
@@ -629,8 +631,9 @@ static void more_value_faults(void **state)
 			  "5:27: monitors[0].smoothing.windows: expected an integer, got '1.5'");
 
 	snprintf(text, sizeof(text), "%s    hysteresis: { anomaly_after: 0 }\n", head);
-	expect_text_fails("zero-after.yaml", text,
-			  "5:34: monitors[0].hysteresis.anomaly_after: 0 is out of range [1, 10000]");
+	expect_text_fails(
+		"zero-after.yaml", text,
+		"5:34: monitors[0].hysteresis.anomaly_after: 0 is out of range [1, 10000]");
 
 	snprintf(text, sizeof(text), "%s    gate: { settle_s: 601 }\n", head);
 	expect_text_fails("long-settle.yaml", text,
@@ -652,12 +655,13 @@ static void more_value_faults(void **state)
 			  "monitors:\n  - name: m\n    source: { type: device }\n    model:\n",
 			  "4:11: monitors[0].model: expected a path, got null");
 
-	expect_text_fails("mqtt-password-root.yaml",
-			  "mqtt: { uri: 'mqtt://[::1]:1883', password: x }\n"
-			  "monitors:\n  - { name: m, source: { type: device }, model: pump.am }\n",
-			  "1:45: mqtt.password: passwords do not belong in the config file (it is often "
-			  "world-readable and gets copied around); put the password in a file readable "
-			  "only by auscultd and set mqtt.password_file to its path");
+	expect_text_fails(
+		"mqtt-password-root.yaml",
+		"mqtt: { uri: 'mqtt://[::1]:1883', password: x }\n"
+		"monitors:\n  - { name: m, source: { type: device }, model: pump.am }\n",
+		"1:45: mqtt.password: passwords do not belong in the config file (it is often "
+		"world-readable and gets copied around); put the password in a file readable "
+		"only by auscultd and set mqtt.password_file to its path");
 
 	expect_text_fails("no-host.yaml",
 			  "mqtt: { uri: 'mqtts://:8883' }\n"
@@ -665,19 +669,21 @@ static void more_value_faults(void **state)
 			  "1:14: mqtt.uri: 'mqtts://:8883' is not a broker address; write "
 			  "mqtt://HOST[:PORT] or mqtts://HOST[:PORT]");
 
-	expect_text_fails("password-no-user.yaml",
-			  "mqtt: { password_file: mqtt-password }\n"
-			  "monitors:\n  - { name: m, source: { type: device }, model: pump.am }\n",
-			  "1:9: mqtt.password_file: a password needs a user name; set mqtt.username too");
+	expect_text_fails(
+		"password-no-user.yaml",
+		"mqtt: { password_file: mqtt-password }\n"
+		"monitors:\n  - { name: m, source: { type: device }, model: pump.am }\n",
+		"1:9: mqtt.password_file: a password needs a user name; set mqtt.username too");
 
 	expect_text_fails("empty-string.yaml",
 			  "mqtt: { username: '' }\n"
 			  "monitors:\n  - { name: m, source: { type: device }, model: pump.am }\n",
 			  "1:19: mqtt.username: must not be empty (write null for none)");
 
-	expect_text_fails("nul.yaml",
-			  "monitors:\n  - { name: \"a\\0b\", source: { type: device }, model: pump.am }\n",
-			  "2:13: monitors[0].name: contains a NUL character");
+	expect_text_fails(
+		"nul.yaml",
+		"monitors:\n  - { name: \"a\\0b\", source: { type: device }, model: pump.am }\n",
+		"2:13: monitors[0].name: contains a NUL character");
 
 	/* an alias that points at its own list can only ever be the wrong shape */
 	expect_text_fails("alias-loop.yaml", "monitors: &x [*x]\n",
@@ -685,11 +691,12 @@ static void more_value_faults(void **state)
 			  "source, model, ...), got a list");
 
 	/* aliases of a whole monitor make a duplicate name, not a crash */
-	expect_text_fails("alias-dup.yaml",
-			  "monitors:\n  - &m { name: m, source: { type: device }, model: pump.am }\n"
-			  "  - *m\n",
-			  "2:16: monitors[1].name: 'm' is already the name of monitors[0] (line 2); "
-			  "names must be unique because they are MQTT topics");
+	expect_text_fails(
+		"alias-dup.yaml",
+		"monitors:\n  - &m { name: m, source: { type: device }, model: pump.am }\n"
+		"  - *m\n",
+		"2:16: monitors[1].name: 'm' is already the name of monitors[0] (line 2); "
+		"names must be unique because they are MQTT topics");
 }
 
 static void file_level_faults(void **state)
@@ -701,7 +708,8 @@ static void file_level_faults(void **state)
 
 	join(p, sizeof(p), tmp_dir, "does-not-exist.yaml");
 	assert_int_equal(daemon_config_load(&cfg, p, &err), AUSCULT_ERR_IO);
-	snprintf(want, sizeof(want), "%s: cannot open the config file: No such file or directory", p);
+	snprintf(want, sizeof(want), "%s: cannot open the config file: No such file or directory",
+		 p);
 	assert_string_equal(err.msg, want);
 	assert_true(all_zero(&cfg, sizeof(cfg)));
 
@@ -761,7 +769,8 @@ static void fuzz_one(const char *path, const char *bytes, size_t len)
 		for (size_t i = 0; i < cfg.n_monitors; i++) {
 			assert_non_null(cfg.monitors[i].name);
 			assert_non_null(cfg.monitors[i].model_path);
-			assert_true(cfg.monitors[i].pipeline.hop_s <= cfg.monitors[i].pipeline.window_s);
+			assert_true(cfg.monitors[i].pipeline.hop_s <=
+				    cfg.monitors[i].pipeline.window_s);
 		}
 		daemon_config_free(&cfg);
 		fuzz_ok++;
@@ -781,9 +790,11 @@ static void fuzz_text(const char *seed, size_t len, size_t mutations)
 	for (size_t n = 0; n <= len; n++)
 		fuzz_one(path, seed, n);
 
-	static const char *const tokens[] = { ":", "- ", "[", "]", "{", "}", "&a ", "*a", "\n",
-					      "  ", "\t", "'", "\"", "#", "---\n", "? ", "!!str ",
-					      "|", ">", "%YAML 1.1\n", "\\", ",", "~", "null" };
+	static const char *const tokens[] = {
+		":",      "- ", "[",  "]",           "{",  "}", "&a ",   "*a",
+		"\n",     "  ", "\t", "'",           "\"", "#", "---\n", "? ",
+		"!!str ", "|",  ">",  "%YAML 1.1\n", "\\", ",", "~",     "null"
+	};
 	char *buf = malloc(len + 64);
 	assert_non_null(buf);
 	for (size_t it = 0; it < mutations; it++) {
@@ -805,7 +816,8 @@ static void fuzz_text(const char *seed, size_t len, size_t mutations)
 				break;
 			}
 			default: /* insert a YAML token */ {
-				const char *t = tokens[rng() % (sizeof(tokens) / sizeof(tokens[0]))];
+				const char *t =
+					tokens[rng() % (sizeof(tokens) / sizeof(tokens[0]))];
 				size_t k = strlen(t);
 				if (n + k > len + 63)
 					break;

@@ -57,7 +57,8 @@ static void print_datagram(const char *buf, size_t len, long pid, unsigned seq)
 		while (end < len && buf[end] != '\n')
 			end++;
 		if (end > i)
-			printf("%lld.%03ld %ld %u %.*s\n", ms, us, pid, seq, (int)(end - i), buf + i);
+			printf("%lld.%03ld %ld %u %.*s\n", ms, us, pid, seq, (int)(end - i),
+			       buf + i);
 		i = end + 1;
 	}
 	fflush(stdout);
@@ -75,8 +76,9 @@ int main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "notify_listener: %s: need an absolute path shorter than %zu bytes\n",
-			path, sizeof(sa.sun_path));
+		fprintf(stderr,
+			"notify_listener: %s: need an absolute path shorter than %zu bytes\n", path,
+			sizeof(sa.sun_path));
 		return 1;
 	}
 	if (max_s <= 0) {

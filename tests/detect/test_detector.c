@@ -211,9 +211,12 @@ static void test_bad_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hysteresis_events), cmocka_unit_test(test_threshold_is_strict),
-		cmocka_unit_test(test_idle),      cmocka_unit_test(test_fault),
-		cmocka_unit_test(test_top_five),          cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_hysteresis_events),
+		cmocka_unit_test(test_threshold_is_strict),
+		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_top_five),
+		cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

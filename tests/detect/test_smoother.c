@@ -110,9 +110,12 @@ static void test_bad_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ema),          cmocka_unit_test(test_median_odd),
-		cmocka_unit_test(test_median_even),  cmocka_unit_test(test_median_duplicates),
-		cmocka_unit_test(test_none_and_reset), cmocka_unit_test(test_nan),
+		cmocka_unit_test(test_ema),
+		cmocka_unit_test(test_median_odd),
+		cmocka_unit_test(test_median_even),
+		cmocka_unit_test(test_median_duplicates),
+		cmocka_unit_test(test_none_and_reset),
+		cmocka_unit_test(test_nan),
 		cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

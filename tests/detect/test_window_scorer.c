@@ -32,9 +32,9 @@ static void test_window_hop_means(void **state)
 	init_or_fail(&ws, 4, 2, 2, 0);
 	float expect[8] = { 0 };
 	int emitted[8] = { 0 };
-	expect[3] = 2.5f;  /* (1+2+3+4)/4 */
-	expect[5] = 4.5f;  /* (3+4+5+6)/4 */
-	expect[7] = 6.5f;  /* (5+6+7+8)/4 */
+	expect[3] = 2.5f; /* (1+2+3+4)/4 */
+	expect[5] = 4.5f; /* (3+4+5+6)/4 */
+	expect[7] = 6.5f; /* (5+6+7+8)/4 */
 	emitted[3] = emitted[5] = emitted[7] = 1;
 	for (int i = 0; i < 8; i++) {
 		float s = (float)(i + 1);
@@ -193,10 +193,13 @@ static void test_until_window(void **state)
 				uint32_t left = window_scorer_until_window(&ws);
 				assert_true(left >= 1);
 				for (uint32_t i = 1; i < left; i++) {
-					assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, 1, &out), 0);
+					assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, 1,
+									    &out),
+							 0);
 					assert_int_equal(window_scorer_until_window(&ws), left - i);
 				}
-				assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, 1, &out), 1);
+				assert_int_equal(window_scorer_push(&ws, 1.0f, NULL, 1.0, 1, &out),
+						 1);
 				assert_int_equal(window_scorer_until_window(&ws), shapes[s][1]);
 			}
 			window_scorer_reset(&ws);
@@ -229,11 +232,15 @@ static void test_bad_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_window_hop_means), cmocka_unit_test(test_level),
+		cmocka_unit_test(test_window_hop_means),
+		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_counted),
-		cmocka_unit_test(test_w1),              cmocka_unit_test(test_resum_flushes),
-		cmocka_unit_test(test_long_run_matches_direct), cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_until_window), cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_w1),
+		cmocka_unit_test(test_resum_flushes),
+		cmocka_unit_test(test_long_run_matches_direct),
+		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_until_window),
+		cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

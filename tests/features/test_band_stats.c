@@ -33,7 +33,8 @@ static float *signal(double seconds, double f_hz, double mod_hz, double depth, s
 		double t = (double)i / RATE;
 		seed = seed * 1103515245u + 12345u;
 		double noise = ((double)((seed >> 8) % 2001) / 1000.0 - 1.0) * 1e-3;
-		x[i] = (float)(0.5 * (1.0 + depth * sin(2 * PI * mod_hz * t)) * sin(2 * PI * f_hz * t) +
+		x[i] = (float)(0.5 * (1.0 + depth * sin(2 * PI * mod_hz * t)) *
+				       sin(2 * PI * f_hz * t) +
 			       noise);
 	}
 	return x;

@@ -164,7 +164,8 @@ static void test_rejects_bad_params(void **state)
 	assert_string_equal(err.msg, "n_fft: 1000 is not a power of two in [64, 16384]");
 	feature_extractor_free(&fx);
 	feature_params_defaults(&p);
-	assert_int_equal(feature_extractor_init(&fx, &p, (enum framing)3, &err), AUSCULT_ERR_INVALID);
+	assert_int_equal(feature_extractor_init(&fx, &p, (enum framing)3, &err),
+			 AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "framer: framing 3 is neither centred (0) nor streaming (1)");
 	feature_extractor_free(&fx);
 	feature_extractor_free(NULL);
@@ -186,12 +187,12 @@ static void test_params_validate(void **state)
 	assert_int_equal(feature_params_vector_dim(&p), 640);
 	(void)cases;
 
-#define REJECTS(field, value, text)                                                         \
-	do {                                                                                \
-		feature_params_defaults(&p);                                                \
-		p.field = value;                                                            \
+#define REJECTS(field, value, text)                                                           \
+	do {                                                                                  \
+		feature_params_defaults(&p);                                                  \
+		p.field = value;                                                              \
 		assert_int_equal(feature_params_validate(&p, &err), AUSCULT_ERR_UNSUPPORTED); \
-		assert_string_equal(err.msg, text);                                         \
+		assert_string_equal(err.msg, text);                                           \
 	} while (0)
 	REJECTS(sample_rate_hz, 4000, "sample_rate_hz: 4000 is out of range [8000, 192000]");
 	REJECTS(sample_rate_hz, 200000, "sample_rate_hz: 200000 is out of range [8000, 192000]");
@@ -208,7 +209,8 @@ static void test_params_validate(void **state)
 		"fmin_hz/fmax_hz: 8000..8000 Hz is not within 0..8000 Hz with fmin < fmax");
 	REJECTS(fmax_hz, 8001.0f,
 		"fmin_hz/fmax_hz: 0..8001 Hz is not within 0..8000 Hz with fmin < fmax");
-	REJECTS(fmax_hz, NAN, "fmin_hz/fmax_hz: 0..nan Hz is not within 0..8000 Hz with fmin < fmax");
+	REJECTS(fmax_hz, NAN,
+		"fmin_hz/fmax_hz: 0..nan Hz is not within 0..8000 Hz with fmin < fmax");
 	REJECTS(n_stack, 0, "n_stack: 0 is out of range [1, 32]");
 	REJECTS(n_stack, 33, "n_stack: 33 is out of range [1, 32]");
 #undef REJECTS
@@ -236,7 +238,8 @@ static void test_other_params_chunked(void **state)
 		size_t n_whole, n_chunked;
 		float *whole = extract(&fx, y, 9001, 0, &n_whole);
 		float *chunked = extract(&fx, y, 9001, 77, &n_chunked);
-		assert_int_equal(n_whole, framing == 0 ? 1 + 9001 / 100 : (9001 - 128) / 100 - 2 + 1);
+		assert_int_equal(n_whole,
+				 framing == 0 ? 1 + 9001 / 100 : (9001 - 128) / 100 - 2 + 1);
 		assert_int_equal(n_chunked, n_whole);
 		assert_memory_equal(chunked, whole, n_whole * 64 * sizeof(float));
 		/* white noise: every band well above the floor */

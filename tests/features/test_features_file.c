@@ -34,8 +34,8 @@ static void check_file(const char *name)
 	assert_int_equal(n_frames * 128, n_ref);
 	size_t bad = util_parity(frames, ref, n_ref, 0.002, &max_diff, &first_bad);
 	if (bad)
-		fail_msg("%s: %zu values off, first at frame %zu band %zu", name, bad, first_bad / 128,
-			 first_bad % 128);
+		fail_msg("%s: %zu values off, first at frame %zu band %zu", name, bad,
+			 first_bad / 128, first_bad % 128);
 	free(ref);
 	free(frames);
 }

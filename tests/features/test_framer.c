@@ -70,7 +70,8 @@ static float *run_framer(struct framer *fr, const float *y, size_t n, size_t chu
 					frames = realloc(frames, cap * fr->n_fft * sizeof(*frames));
 					assert_non_null(frames);
 				}
-				memcpy(frames + count * fr->n_fft, frame, fr->n_fft * sizeof(*frame));
+				memcpy(frames + count * fr->n_fft, frame,
+				       fr->n_fft * sizeof(*frame));
 				count++;
 			}
 		}
@@ -98,10 +99,14 @@ static float *run_framer(struct framer *fr, const float *y, size_t n, size_t chu
  * copies of input samples, so equality is exact here. */
 static void check_centred(uint32_t n_fft, uint32_t hop)
 {
-	static const size_t lengths[] = { 1, 2, 3, 5, 17, 31, 32, 33, 63, 64, 65, 100, 300, 511,
-					  512, 513, 700, 1023, 1024, 1025, 1536, 5000 };
+	static const size_t lengths[] = {
+		1,   2,   3,   5,   17,  31,  32,   33,   63,   64,   65,
+		100, 300, 511, 512, 513, 700, 1023, 1024, 1025, 1536, 5000
+	};
 	struct framer fr;
-	struct framer_config cfg = { .n_fft = n_fft, .hop_length = hop, .framing = FRAMING_CENTRED };
+	struct framer_config cfg = { .n_fft = n_fft,
+				     .hop_length = hop,
+				     .framing = FRAMING_CENTRED };
 	struct auscult_err err;
 	assert_int_equal(framer_init(&fr, &cfg, &err), AUSCULT_OK);
 	for (size_t li = 0; li < sizeof(lengths) / sizeof(lengths[0]); li++) {
@@ -116,7 +121,8 @@ static void check_centred(uint32_t n_fft, uint32_t hop)
 		assert_int_equal(n_frames, 1 + n / hop);
 		assert_int_equal(framer_frame_count(&fr, n), 1 + n / hop);
 		for (size_t t = 0; t < n_frames; t++)
-			if (memcmp(frames + t * n_fft, padded + t * hop, n_fft * sizeof(float)) != 0)
+			if (memcmp(frames + t * n_fft, padded + t * hop, n_fft * sizeof(float)) !=
+			    0)
 				fail_msg("n_fft %u hop %u, %zu samples: frame %zu differs from numpy "
 					 "reflect padding",
 					 n_fft, hop, n, t);
@@ -175,7 +181,9 @@ static void check_streaming(uint32_t n_fft, uint32_t hop)
 	assert_non_null(y);
 	util_noise(y, n, 1.0f, 7);
 	struct framer cen, str;
-	struct framer_config cfg = { .n_fft = n_fft, .hop_length = hop, .framing = FRAMING_CENTRED };
+	struct framer_config cfg = { .n_fft = n_fft,
+				     .hop_length = hop,
+				     .framing = FRAMING_CENTRED };
 	assert_int_equal(framer_init(&cen, &cfg, NULL), AUSCULT_OK);
 	cfg.framing = FRAMING_STREAMING;
 	assert_int_equal(framer_init(&str, &cfg, NULL), AUSCULT_OK);
@@ -231,7 +239,8 @@ static void test_chunked_equals_whole(void **state)
 	for (int framing = 0; framing < 2; framing++) {
 		for (size_t hi = 0; hi < 2; hi++) {
 			struct framer fr;
-			struct framer_config cfg = { .n_fft = 1024, .hop_length = hops[hi],
+			struct framer_config cfg = { .n_fft = 1024,
+						     .hop_length = hops[hi],
 						     .framing = (enum framing)framing };
 			assert_int_equal(framer_init(&fr, &cfg, NULL), AUSCULT_OK);
 			for (size_t li = 0; li < 4; li++) {
@@ -245,7 +254,8 @@ static void test_chunked_equals_whole(void **state)
 					if (memcmp(chunked, whole, n_whole * 1024 * sizeof(float)))
 						fail_msg("framing %d hop %u n %zu: chunks of %zu "
 							 "differ from whole",
-							 framing, hops[hi], lengths[li], chunks[ci]);
+							 framing, hops[hi], lengths[li],
+							 chunks[ci]);
 					free(chunked);
 				}
 				free(whole);

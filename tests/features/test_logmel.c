@@ -63,8 +63,8 @@ static void test_fast_db_accuracy(void **state)
 		/* relative to the magnitude: float rounding of the exponent term near -156 dB */
 		double tol = 2e-6 + 1e-7 * fabs(want);
 		if (err > tol)
-			fail_msg("logmel_db(%g) = %.9g, want %.9g", (double)xf, (double)logmel_db(xf),
-				 want);
+			fail_msg("logmel_db(%g) = %.9g, want %.9g", (double)xf,
+				 (double)logmel_db(xf), want);
 		if (err > max_err)
 			max_err = err;
 	}
@@ -132,8 +132,11 @@ static void test_other_parameters(void **state)
 {
 	(void)state;
 	struct logmel lm;
-	struct logmel_config cfg = { .sample_rate_hz = 8000, .n_fft = 512, .n_mels = 40,
-				     .fmin_hz = 50.0f, .fmax_hz = 4000.0f };
+	struct logmel_config cfg = { .sample_rate_hz = 8000,
+				     .n_fft = 512,
+				     .n_mels = 40,
+				     .fmin_hz = 50.0f,
+				     .fmax_hz = 4000.0f };
 	float frame[512], db[40];
 	assert_int_equal(logmel_init(&lm, &cfg, NULL), AUSCULT_OK);
 	assert_int_equal(lm.n_bins, 257);
@@ -176,8 +179,9 @@ static void test_rejects_bad_config(void **state)
 	logmel_config_defaults(&cfg);
 	cfg.fmax_hz = 9000.0f;
 	assert_int_equal(logmel_init(&lm, &cfg, &err), AUSCULT_ERR_INVALID);
-	assert_string_equal(err.msg,
-			    "logmel: fmin_hz/fmax_hz 0..9000 Hz is not within 0..8000 Hz with fmin < fmax");
+	assert_string_equal(
+		err.msg,
+		"logmel: fmin_hz/fmax_hz 0..9000 Hz is not within 0..8000 Hz with fmin < fmax");
 	logmel_config_defaults(&cfg);
 	cfg.sample_rate_hz = 0;
 	assert_int_equal(logmel_init(&lm, &cfg, &err), AUSCULT_ERR_INVALID);

@@ -183,7 +183,8 @@ static void feed_file(struct learner *l, const char *path, int64_t t_ms, uint32_
 	while (audio_source_read(src, buf, 1600, &got, 250, &err) == AUSCULT_OK) {
 		uint32_t c = 0;
 		assert_int_equal(learner_push(l, buf, got, t_ms + (int64_t)(done * 1000 / RATE), &c,
-					      &err), AUSCULT_OK);
+					      &err),
+				 AUSCULT_OK);
 		*clips += c;
 		done += got;
 	}

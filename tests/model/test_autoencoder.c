@@ -103,7 +103,8 @@ static double reference_score_scaled(const struct model *m, const float *v, doub
 			continue;
 		for (uint32_t k = 0; k < n_mels; k++) {
 			size_t i = f * n_mels + k;
-			x[n++] = m->input_mean ? ((double)v[i] - m->input_mean[i]) / m->input_std[i] : v[i];
+			x[n++] = m->input_mean ? ((double)v[i] - m->input_mean[i]) / m->input_std[i]
+					       : v[i];
 		}
 	}
 	for (uint32_t li = 0; li < m->n_layers; li++) {
@@ -126,7 +127,8 @@ static double reference_score_scaled(const struct model *m, const float *v, doub
 			continue;
 		for (uint32_t k = 0; k < n_mels; k++) {
 			size_t i = f * n_mels + k;
-			double target = m->input_mean ? ((double)v[i] - m->input_mean[i]) / m->input_std[i]
+			double target = m->input_mean ? ((double)v[i] - m->input_mean[i]) /
+								m->input_std[i]
 						      : v[i];
 			double d = x[t * n_mels + k] - target;
 			squares += target * target;
@@ -151,7 +153,8 @@ static void assert_close(double have, double want, double rel, const char *what,
 {
 	double tol = rel * fmax(fabs(want), 1e-6);
 	if (!(fabs(have - want) <= tol))
-		fail_msg("%s[%zu]: %.9g, reference %.9g (tolerance %.3g)", what, i, have, want, tol);
+		fail_msg("%s[%zu]: %.9g, reference %.9g (tolerance %.3g)", what, i, have, want,
+			 tol);
 }
 
 /* Within REL_TOL of max(|want|, floor). */
@@ -159,7 +162,8 @@ static void assert_close_floor(double have, double want, double floor, const cha
 {
 	double tol = REL_TOL * fmax(fabs(want), floor);
 	if (!(fabs(have - want) <= tol))
-		fail_msg("%s[%zu]: %.9g, reference %.9g (tolerance %.3g)", what, i, have, want, tol);
+		fail_msg("%s[%zu]: %.9g, reference %.9g (tolerance %.3g)", what, i, have, want,
+			 tol);
 }
 
 static uint32_t random_mask(uint32_t n_stack)
@@ -190,7 +194,8 @@ static void matches_reference_on_random_models(void **state)
 			add_band_weights(&m);
 		size_t dim = (size_t)n_mels * n_stack, n = 1 + rng_u32() % 9;
 		float *vectors = alloc_floats(n * dim);
-		fill_uniform(vectors, n * dim, m.input_mean ? -70.0f : -2.0f, m.input_mean ? -10.0f : 2.0f);
+		fill_uniform(vectors, n * dim, m.input_mean ? -70.0f : -2.0f,
+			     m.input_mean ? -10.0f : 2.0f);
 		float *scores = alloc_floats(n), *bands = alloc_floats(n * n_mels);
 		struct autoencoder ae;
 		struct auscult_err err;
@@ -199,13 +204,15 @@ static void matches_reference_on_random_models(void **state)
 		for (size_t b = 0; b < n; b++) {
 			double ref_bands[64];
 			double scale;
-			double ref = reference_score_scaled(&m, vectors + b * dim, ref_bands, &scale);
+			double ref = reference_score_scaled(&m, vectors + b * dim, ref_bands,
+							    &scale);
 			/* A band whose reconstruction is nearly exact is a difference of close
 			 * numbers: float32 rounding of the values (about 1e-7 of their size) is all
 			 * that is left, so it is judged against 1% of the targets' mean square. */
 			assert_close_floor(scores[b], ref, 0.01 * scale, "score", b);
 			for (uint32_t k = 0; k < n_mels; k++)
-				assert_close_floor(bands[b * n_mels + k], ref_bands[k], 0.01 * scale, "band", k);
+				assert_close_floor(bands[b * n_mels + k], ref_bands[k],
+						   0.01 * scale, "band", k);
 		}
 		autoencoder_free(&ae);
 		free(vectors);
@@ -250,7 +257,8 @@ static void batched_equals_one_at_a_time(void **state)
 	make_model(&m, 16, 5, 0x1f, 0x1f, hidden, 3, 0.3f);
 	add_band_weights(&m);
 	size_t n = 25, dim = 80;
-	float *vectors = alloc_floats(n * dim), *batch = alloc_floats(n), *bands = alloc_floats(n * 16);
+	float *vectors = alloc_floats(n * dim), *batch = alloc_floats(n),
+	      *bands = alloc_floats(n * 16);
 	fill_uniform(vectors, n * dim, -3.0f, 3.0f);
 	struct autoencoder ae;
 	struct auscult_err err;
@@ -261,7 +269,8 @@ static void batched_equals_one_at_a_time(void **state)
 		autoencoder_score(&ae, vectors + b * dim, dim, 1, &one, one_bands);
 		assert_close(one, batch[b], REL_TOL, "one-at-a-time score", b);
 		for (int k = 0; k < 16; k++)
-			assert_close(one_bands[k], bands[b * 16 + k], REL_TOL, "one-at-a-time band", b);
+			assert_close(one_bands[k], bands[b * 16 + k], REL_TOL, "one-at-a-time band",
+				     b);
 	}
 	autoencoder_free(&ae);
 	free(vectors);
@@ -429,10 +438,12 @@ static void clip_aggregation_by_hand(void **state)
 		float fraction;
 		double want;
 	} cases[] = {
-		{ 0.3f, (10 + 9 + 8) / 3.0 }, { 0.1f, 10.0 }, /* 0.1 x 10 is 1 vector, not 2 */
+		{ 0.3f, (10 + 9 + 8) / 3.0 },
+		{ 0.1f, 10.0 },                /* 0.1 x 10 is 1 vector, not 2 */
 		{ 0.25f, (10 + 9 + 8) / 3.0 }, /* ceil(2.5) = 3 */
-		{ 0.01f, 10.0 },                /* at least one */
-		{ 1.0f, 5.5 },  { 0.5f, (10 + 9 + 8 + 7 + 6) / 5.0 },
+		{ 0.01f, 10.0 },               /* at least one */
+		{ 1.0f, 5.5 },
+		{ 0.5f, (10 + 9 + 8 + 7 + 6) / 5.0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		m.top_fraction = cases[i].fraction;
@@ -452,7 +463,7 @@ static void clip_aggregation_by_hand(void **state)
 		size_t n = 1 + rng_u32() % 400;
 		float *a = alloc_floats(n), *sorted = alloc_floats(n);
 		for (size_t i = 0; i < n; i++)
-			a[i] = (trial % 3 == 0) ? (float)(rng_u32() % 5)
+			a[i] = (trial % 3 == 0)   ? (float)(rng_u32() % 5)
 			       : (trial % 3 == 1) ? (float)i
 						  : rng_uniform(0.0f, 100.0f);
 		memcpy(sorted, a, n * sizeof(float));

@@ -53,8 +53,9 @@ static void make_model(struct model *m, uint32_t hidden)
 	m->input_frames = 0x1f;
 	m->target_frames = 0x1f;
 	m->aggregation = CLIP_AGG_MEAN;
-	m->threshold = (struct model_threshold){ .gamma_shape = 2.0f, .gamma_scale = 1.0f,
-						 .quantile = 0.9f, .threshold = 3.0f };
+	m->threshold = (struct model_threshold){
+		.gamma_shape = 2.0f, .gamma_scale = 1.0f, .quantile = 0.9f, .threshold = 3.0f
+	};
 	m->training.val_loss = NAN;
 	m->n_layers = hidden ? 2 : 1;
 	m->layers = calloc(m->n_layers, sizeof(*m->layers));
@@ -220,8 +221,8 @@ static void list_scans_folders_sorted(void **state)
 	char p[512];
 	snprintf(p, sizeof(p), "%s/sub", root);
 	assert_int_equal(mkdir(p, 0700), 0);
-	const char *files[] = { "b.wav", "a.WAV", "notes.txt", ".hidden.wav", "sub/c.flac",
-				"sub/readme" };
+	const char *files[] = { "b.wav",       "a.WAV",      "notes.txt",
+				".hidden.wav", "sub/c.flac", "sub/readme" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", root, files[i]);
 		make_file(p);

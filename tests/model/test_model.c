@@ -93,15 +93,15 @@ static void validate_names_the_field(void **state)
 	(void)state;
 	struct model m;
 	struct auscult_err err;
-#define EXPECT(stmt, status, message)                                                              \
-	do {                                                                                       \
-		baseline_model(&m);                                                                \
-		stmt;                                                                              \
-		assert_int_equal(model_validate(&m, &err), status);                                \
-		assert_string_equal(err.msg, message);                                             \
-		if (m.layers && m.n_layers == 0)                                                   \
-			m.n_layers = 10; /* so model_free finds the layers again */               \
-		model_free(&m);                                                                    \
+#define EXPECT(stmt, status, message)                                               \
+	do {                                                                        \
+		baseline_model(&m);                                                 \
+		stmt;                                                               \
+		assert_int_equal(model_validate(&m, &err), status);                 \
+		assert_string_equal(err.msg, message);                              \
+		if (m.layers && m.n_layers == 0)                                    \
+			m.n_layers = 10; /* so model_free finds the layers again */ \
+		model_free(&m);                                                     \
 	} while (0)
 	EXPECT(m.features.n_fft = 1000, AUSCULT_ERR_UNSUPPORTED,
 	       "features.n_fft: 1000 is not a power of two in [64, 16384]");
@@ -118,7 +118,8 @@ static void validate_names_the_field(void **state)
 	       "layers[2].activation: 7 is not 0 (linear) or 1 (relu)");
 	EXPECT(m.layers[4].weights[17] = INFINITY, AUSCULT_ERR_INVALID,
 	       "layers[4].weights[17]: inf is not finite");
-	EXPECT(m.layers[9].bias[3] = NAN, AUSCULT_ERR_INVALID, "layers[9].bias[3]: nan is not finite");
+	EXPECT(m.layers[9].bias[3] = NAN, AUSCULT_ERR_INVALID,
+	       "layers[9].bias[3]: nan is not finite");
 	EXPECT(m.layers[1].n_out = 100000, AUSCULT_ERR_INVALID,
 	       "layers[1]: 128 x 100000 is out of range [1, 65536] per side");
 	EXPECT((free(m.layers[0].weights), m.layers[0].weights = NULL), AUSCULT_ERR_INVALID,
@@ -283,8 +284,9 @@ static void json_checker_can_fail(void **state)
 }
 
 /* Not inlined: GCC otherwise takes open_memstream's hold on `text` for a dangling pointer. */
-__attribute__((noinline)) static char *capture(void (*print)(FILE *, const struct model *, const char *),
-		     const struct model *m, const char *path)
+__attribute__((noinline)) static char *capture(void (*print)(FILE *, const struct model *,
+							     const char *),
+					       const struct model *m, const char *path)
 {
 	char *text = NULL;
 	size_t size = 0;
@@ -351,7 +353,8 @@ static void info_json_is_one_valid_object(void **state)
 		fail_msg("not one valid JSON object: %s", text);
 	/* Escaped by json_writer, the one JSON escaper: a tab has its short form. */
 	assert_non_null(strstr(text, "\"path\":\"odd \\\"name\\\"\\t.am\""));
-	assert_non_null(strstr(text, "\"architecture\":\"640-128-128-128-128-8-128-128-128-128-640\""));
+	assert_non_null(
+		strstr(text, "\"architecture\":\"640-128-128-128-128-8-128-128-128-128-640\""));
 	assert_non_null(strstr(text, "\"parameters\":265864"));
 	assert_non_null(strstr(text, "\"input_frames\":[0,1,2,3,4]"));
 	assert_non_null(strstr(text, "\"val_loss\":null")); /* NaN: none held out */
@@ -393,7 +396,8 @@ static void info_command(void **state)
 	assert_non_null(strstr(out, "input frames:   [0, 2] (mask 0x5, 8 values)\n"));
 	assert_non_null(strstr(out, "standardise:    yes"));
 	assert_non_null(strstr(out, "architecture:   8-3-4 (2 dense layers, 43 parameters)\n"));
-	assert_non_null(strstr(out, "created:        2023-11-14T22:13:20Z by auscult 0.1.0-fixture\n"));
+	assert_non_null(
+		strstr(out, "created:        2023-11-14T22:13:20Z by auscult 0.1.0-fixture\n"));
 
 	assert_int_equal(run_info(TINY_MODEL " --json", out, sizeof(out)), 0);
 	if (!json_valid_object(out))
@@ -408,13 +412,15 @@ static void info_command(void **state)
 	model_free(&m);
 
 	assert_int_equal(run_info(AUSCULT_FIXTURES "/model/checksum.am", out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "auscult info: " AUSCULT_FIXTURES "/model/checksum.am: checksum "
-				    "mismatch: "));
+	assert_non_null(strstr(out,
+			       "auscult info: " AUSCULT_FIXTURES "/model/checksum.am: checksum "
+			       "mismatch: "));
 	assert_int_equal(run_info(AUSCULT_FIXTURES "/model/truncated.am --json", out, sizeof(out)),
 			 1);
-	assert_string_equal(out, "auscult info: " AUSCULT_FIXTURES "/model/truncated.am: truncated: "
-				 "300 of 484 bytes; the file is incomplete - copy it again or "
-				 "retrain\n");
+	assert_string_equal(out,
+			    "auscult info: " AUSCULT_FIXTURES "/model/truncated.am: truncated: "
+			    "300 of 484 bytes; the file is incomplete - copy it again or "
+			    "retrain\n");
 	assert_int_equal(run_info("", out, sizeof(out)), 2);
 	assert_non_null(strstr(out, "no model file given"));
 	assert_int_equal(run_info("--frobnicate " TINY_MODEL, out, sizeof(out)), 2);

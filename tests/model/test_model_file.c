@@ -441,7 +441,8 @@ static void save_and_load_file(void **state)
 	assert_int_equal(model_save(&a, missing, &err), AUSCULT_ERR_IO);
 	snprintf(want, sizeof(want),
 		 "%s: cannot create a temporary file next to it: No such file or directory; check "
-		 "that the folder exists and is writable", missing);
+		 "that the folder exists and is writable",
+		 missing);
 	assert_string_equal(err.msg, want);
 	model_free(&a);
 
@@ -472,7 +473,8 @@ static void fixtures_are_what_the_generator_makes(void **state)
 		make_fixture(name, &want, &want_size);
 		if (have_size != want_size || memcmp(have, want, want_size) != 0)
 			fail_msg("%s differs from what its recipe makes; regenerate with "
-				 "test_model_file --write-fixtures %s", path, FIXTURE_DIR);
+				 "test_model_file --write-fixtures %s",
+				 path, FIXTURE_DIR);
 		free(have);
 		free(want);
 	}

@@ -105,23 +105,50 @@ static void test_settings_validation(void **state)
 	assert_int_equal(ps.smoothing, SMOOTHER_EMA);
 
 	static const char *const fields[] = {
-		"window_s", "hop_s", "hop_s", "smoothing.windows", "threshold",
-		"hysteresis.anomaly_after", "hysteresis.normal_after", "silence_dbfs", "gate.settle_s",
+		"window_s",
+		"hop_s",
+		"hop_s",
+		"smoothing.windows",
+		"threshold",
+		"hysteresis.anomaly_after",
+		"hysteresis.normal_after",
+		"silence_dbfs",
+		"gate.settle_s",
 	};
 	for (int i = 0; i < 9; i++) {
 		pipeline_settings_defaults(&ps);
 		switch (i) {
-		case 0: ps.window_s = 0.1; break;
-		case 1: ps.hop_s = 0.0; break;
-		case 2: ps.hop_s = 3.0; break; /* longer than the window */
-		case 3: ps.smoothing_windows = 1001; break;
-		case 4: ps.threshold_set = true; ps.threshold = -1.0; break;
-		case 5: ps.anomaly_after = 0; break;
-		case 6: ps.normal_after = 10001; break;
-		case 7: ps.silence_dbfs = 3.0; break;
-		default: ps.settle_s = NAN; break;
+		case 0:
+			ps.window_s = 0.1;
+			break;
+		case 1:
+			ps.hop_s = 0.0;
+			break;
+		case 2:
+			ps.hop_s = 3.0;
+			break; /* longer than the window */
+		case 3:
+			ps.smoothing_windows = 1001;
+			break;
+		case 4:
+			ps.threshold_set = true;
+			ps.threshold = -1.0;
+			break;
+		case 5:
+			ps.anomaly_after = 0;
+			break;
+		case 6:
+			ps.normal_after = 10001;
+			break;
+		case 7:
+			ps.silence_dbfs = 3.0;
+			break;
+		default:
+			ps.settle_s = NAN;
+			break;
 		}
-		assert_int_equal(pipeline_settings_validate(&ps, &field, &err), AUSCULT_ERR_INVALID);
+		assert_int_equal(pipeline_settings_validate(&ps, &field, &err),
+				 AUSCULT_ERR_INVALID);
 		assert_string_equal(field, fields[i]);
 	}
 	assert_int_equal(pipeline_settings_validate(&ps, NULL, &err), AUSCULT_ERR_INVALID);
@@ -264,7 +291,8 @@ static void test_fault_after_switch_on(void **state)
 	assert_non_null(x);
 	/* The machine starts with a whine 10 dB above its own sound: a fault from the start. */
 	for (size_t i = 0; i < f->nb; i++)
-		x[n_sil + i] = f->b[i] + 0.1f * sinf(2.0f * (float)M_PI * 3150.0f * (float)i / 16000.0f);
+		x[n_sil + i] = f->b[i] +
+			       0.1f * sinf(2.0f * (float)M_PI * 3150.0f * (float)i / 16000.0f);
 	push_chunks(p, f->a, f->na, 1600);
 	push_chunks(p, x, n_sil + f->nb, 1600);
 	pipeline_flush(p);
@@ -297,8 +325,7 @@ static void test_fault_and_restart(void **state)
 	pipeline_flush(p);
 	assert_true(r.n > flushed);
 	assert_int_equal(r.w[flushed].index, 0);
-	assert_int_equal(r.w[flushed].time_ms,
-			 1000000 + (int64_t)(r.w[flushed].stream_s * 1000.0));
+	assert_int_equal(r.w[flushed].time_ms, 1000000 + (int64_t)(r.w[flushed].stream_s * 1000.0));
 	assert_int_equal(r.w[flushed].det.previous, DETECTOR_FAULT);
 	assert_int_equal(r.w[flushed].det.state, DETECTOR_NORMAL);
 	pipeline_destroy(p);

@@ -15,22 +15,23 @@ static const struct ha_discovery_params params = { .ha_prefix = "homeassistant",
 						   .client_id = "auscult-pi",
 						   .sw_version = "0.1.0" };
 
-#define DEVICE                                                                                   \
+#define DEVICE                                                                                        \
 	"\"device\":{\"identifiers\":[\"auscult-pi\"],\"name\":\"auscult-pi\",\"model\":\"auscult\"," \
 	"\"manufacturer\":\"auscult\",\"sw_version\":\"0.1.0\"}"
-#define STATUS_AVAILABLE                                                                        \
-	"{\"topic\":\"auscult/status\",\"payload_available\":\"online\","                       \
+#define STATUS_AVAILABLE                                                  \
+	"{\"topic\":\"auscult/status\",\"payload_available\":\"online\"," \
 	"\"payload_not_available\":\"offline\"}"
 /* Unavailable while the daemon is offline or the monitor is in fault. */
-#define AVAILABILITY_NO_FAULT                                                                   \
-	"\"availability\":[" STATUS_AVAILABLE ",{\"topic\":\"auscult/pump/state\","             \
-	"\"value_template\":\"{{ 'offline' if value == 'fault' else 'online' }}\"}],"           \
+#define AVAILABILITY_NO_FAULT                                                         \
+	"\"availability\":[" STATUS_AVAILABLE ",{\"topic\":\"auscult/pump/state\","   \
+	"\"value_template\":\"{{ 'offline' if value == 'fault' else 'online' }}\"}]," \
 	"\"availability_mode\":\"all\","
 
 static void build(int which, char *topic, char *payload)
 {
 	struct auscult_err err = { { 0 } };
-	assert_int_equal(ha_discovery_message(&params, "pump", which, topic, 256, payload, 2048, &err),
+	assert_int_equal(ha_discovery_message(&params, "pump", which, topic, 256, payload, 2048,
+					      &err),
 			 AUSCULT_OK);
 }
 
@@ -45,7 +46,7 @@ static void test_problem(void **state)
 			    "\"device_class\":\"problem\",\"state_topic\":\"auscult/pump/state\","
 			    "\"value_template\":\"{{ 'ON' if value == 'anomaly' else 'OFF' }}\","
 			    "\"payload_on\":\"ON\",\"payload_off\":\"OFF\"," AVAILABILITY_NO_FAULT
-			    DEVICE "}");
+				    DEVICE "}");
 }
 
 static void test_score(void **state)
@@ -54,13 +55,14 @@ static void test_score(void **state)
 	char topic[256], payload[2048];
 	build(HA_ENTITY_SCORE, topic, payload);
 	assert_string_equal(topic, "homeassistant/sensor/auscult-pi/pump_score/config");
-	assert_string_equal(payload,
-			    "{\"name\":\"pump anomaly score\",\"unique_id\":\"auscult-pi_pump_score\","
-			    "\"state_topic\":\"auscult/pump/score\","
-			    "\"value_template\":\"{{ value_json.smoothed }}\","
-			    "\"state_class\":\"measurement\","
-			    "\"json_attributes_topic\":\"auscult/pump/score\",\"icon\":\"mdi:waveform\","
-			    AVAILABILITY_NO_FAULT DEVICE "}");
+	assert_string_equal(
+		payload,
+		"{\"name\":\"pump anomaly score\",\"unique_id\":\"auscult-pi_pump_score\","
+		"\"state_topic\":\"auscult/pump/score\","
+		"\"value_template\":\"{{ value_json.smoothed }}\","
+		"\"state_class\":\"measurement\","
+		"\"json_attributes_topic\":\"auscult/pump/score\",\"icon\":\"mdi:waveform\"," AVAILABILITY_NO_FAULT
+			DEVICE "}");
 }
 
 /* The state as it is, fault included: only the daemon's status makes it unavailable. */
@@ -75,8 +77,8 @@ static void test_state_enum(void **state)
 			    "\"device_class\":\"enum\",\"options\":[\"starting\",\"learning\","
 			    "\"normal\",\"anomaly\",\"idle\",\"fault\"],"
 			    "\"state_topic\":\"auscult/pump/state\",\"icon\":\"mdi:list-status\","
-			    "\"availability\":[" STATUS_AVAILABLE "],\"availability_mode\":\"all\","
-			    DEVICE "}");
+			    "\"availability\":[" STATUS_AVAILABLE
+			    "],\"availability_mode\":\"all\"," DEVICE "}");
 }
 
 /* Home Assistant refuses an enum value outside options: every state the detector publishes
@@ -115,12 +117,12 @@ static void test_errors_named(void **state)
 					      sizeof(topic), payload, sizeof(payload), &err),
 			 AUSCULT_ERR_INVALID);
 	assert_non_null(strstr(err.msg, "message 3 out of range [0, 3)"));
-	assert_int_equal(ha_discovery_message(&params, "pump", HA_ENTITY_STATE, small, sizeof(small),
-					      payload, sizeof(payload), &err),
+	assert_int_equal(ha_discovery_message(&params, "pump", HA_ENTITY_STATE, small,
+					      sizeof(small), payload, sizeof(payload), &err),
 			 AUSCULT_ERR_NOMEM);
 	assert_non_null(strstr(err.msg, "config topic for monitor 'pump' is longer than 31 bytes"));
-	assert_int_equal(ha_discovery_message(&params, "pump", HA_ENTITY_STATE, topic, sizeof(topic),
-					      small, sizeof(small), &err),
+	assert_int_equal(ha_discovery_message(&params, "pump", HA_ENTITY_STATE, topic,
+					      sizeof(topic), small, sizeof(small), &err),
 			 AUSCULT_ERR_NOMEM);
 	assert_non_null(strstr(err.msg, "ha_discovery: monitor 'pump'"));
 }
