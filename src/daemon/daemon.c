@@ -129,7 +129,8 @@ static void drain(struct daemon_state *d)
 	struct daemon_message msg;
 	char suffix[MESSAGE_MONITOR_MAX + 16];
 	while (message_queue_pop(&d->q, &msg)) {
-		snprintf(suffix, sizeof(suffix), "%s/%s", msg.monitor, class_topic(msg.cls));
+		snprintf(suffix, sizeof(suffix), "%s/%s", msg.monitor,
+			 msg.leaf[0] ? msg.leaf : class_topic(msg.cls));
 		mqtt_publisher_enqueue(d->pub, suffix, msg.payload, msg.cls);
 	}
 }

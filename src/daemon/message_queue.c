@@ -68,6 +68,12 @@ static int evict_oldest_score(struct message_queue *q)
 int message_queue_push(struct message_queue *q, enum message_class cls, const char *monitor,
 		       const char *payload)
 {
+	return message_queue_push_to(q, cls, monitor, "", payload);
+}
+
+int message_queue_push_to(struct message_queue *q, enum message_class cls, const char *monitor,
+			  const char *leaf, const char *payload)
+{
 	int queued = 1;
 	pthread_mutex_lock(&q->lock);
 	if (q->count == q->capacity) {
@@ -81,6 +87,7 @@ int message_queue_push(struct message_queue *q, enum message_class cls, const ch
 	struct daemon_message *m = &q->slots[(q->head + q->count) % q->capacity];
 	m->cls = cls;
 	copy_bounded(m->monitor, sizeof(m->monitor), monitor);
+	copy_bounded(m->leaf, sizeof(m->leaf), leaf);
 	copy_bounded(m->payload, sizeof(m->payload), payload);
 	q->count++;
 	q->pushed++;

@@ -12,12 +12,14 @@
 #include "publish/payloads.h"
 
 #define MESSAGE_MONITOR_MAX 80 /* monitor names are at most 64 bytes */
+#define MESSAGE_LEAF_MAX 16
 
 /* One message: which monitor, what class, the payload text. Fixed size, so pushing never
  * allocates. */
 struct daemon_message {
 	enum message_class cls;
 	char monitor[MESSAGE_MONITOR_MAX];
+	char leaf[MESSAGE_LEAF_MAX]; /* the topic's last level; "" = the class's own (score, ...) */
 	char payload[PAYLOAD_MAX_BYTES];
 };
 
@@ -47,6 +49,11 @@ int message_queue_init(struct message_queue *q, size_t capacity, struct auscult_
  * older score) had to be dropped - see above. Strings longer than their slot are truncated;
  * payloads come from payloads.h and fit.
  */
+/* As message_queue_push, to the topic <prefix>/<monitor>/<leaf> instead of the class's own
+ * (learning progress is score-like: dropped first, QoS of scores, on its own topic). */
+int message_queue_push_to(struct message_queue *q, enum message_class cls, const char *monitor,
+			  const char *leaf, const char *payload);
+
 int message_queue_push(struct message_queue *q, enum message_class cls, const char *monitor,
 		       const char *payload);
 

@@ -265,7 +265,10 @@ static int monitor_setup_model(struct monitor *m, struct auscult_err *err);
 static void learn_send(void *ctx, bool state, const char *payload)
 {
 	struct monitor *m = ctx;
-	message_queue_push(m->q, state ? MESSAGE_STATE : MESSAGE_SCORE, m->name, payload);
+	if (state)
+		message_queue_push(m->q, MESSAGE_STATE, m->name, payload);
+	else
+		message_queue_push_to(m->q, MESSAGE_SCORE, m->name, "learning", payload);
 }
 
 static bool learn_stopping(void *ctx)

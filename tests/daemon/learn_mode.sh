@@ -39,7 +39,7 @@ write_config "$WORK/first.yaml" "{ type: file, path: $WORK/normal.wav, realtime:
 start_daemon first
 wait_for 10 "$WORK/msgs.txt" '^auscult/pump/state learning$'
 wait_until 30 sh -c "ls '$CLIPS' 2>/dev/null | grep -q '\.wav$'" || fail "no clip after 30 s"
-wait_for 5 "$WORK/msgs.txt" '^auscult/pump/score {.*"state":"learning","phase":"recording","progress":[0-9.]*,"clips":1,"clips_needed":3}'
+wait_for 5 "$WORK/msgs.txt" '^auscult/pump/learning {.*"state":"learning","phase":"recording","progress":[0-9.]*,"clips":1,"clips_needed":3}'
 # The state is retained: a newcomer (Home Assistant after a restart) sees `learning`.
 retained=$(mosquitto_sub -h 127.0.0.1 -p "$PORT" -t auscult/pump/state -C 1 -W 3) ||
 	fail "no retained state"
@@ -76,5 +76,8 @@ grep -q "^learning .*normal" "$WORK/states.txt" || fail "states: $(cat "$WORK/st
 threshold=$(sed -n 's/^threshold: *\([0-9.]*\).*/\1/p' "$WORK/info.txt" | head -n 1)
 scores=$(count '^auscult/pump/score {.*"smoothed":' "$WORK/msgs2.txt")
 [ "$scores" -ge 30 ] || fail "only $scores scores after learning"
+# The score topic keeps one schema (Home Assistant's score sensor reads `smoothed`).
+! grep -q '^auscult/pump/score .*"phase"' "$WORK/msgs.txt" "$WORK/msgs2.txt" ||
+	fail "a progress payload on the score topic"
 echo "resumed, learned (threshold $threshold), monitored: states $(cat "$WORK/states.txt"), $scores scores"
 echo "ok"
