@@ -249,8 +249,14 @@ static void status_line(struct daemon_state *d, char *buf, size_t cap, bool *any
 			n += (size_t)snprintf(buf + n, cap - n, " (ended)");
 	}
 	if (n < cap)
-		snprintf(buf + n, cap - n, "; mqtt %s",
-			 mqtt_publisher_connected(d->pub) ? "connected" : "disconnected");
+		n += (size_t)snprintf(buf + n, cap - n, "; mqtt %s",
+				      mqtt_publisher_connected(d->pub) ? "connected"
+								       : "disconnected");
+	struct mqtt_publisher_stats st;
+	mqtt_publisher_stats(d->pub, &st);
+	if (n < cap && st.spool_on)
+		snprintf(buf + n, cap - n, "; spool %zu held, %llu events dropped", st.spooled,
+			 (unsigned long long)st.spool_dropped_events);
 }
 
 int daemon_run(const char *config_path)
