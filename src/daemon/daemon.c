@@ -201,13 +201,15 @@ static void reload(struct daemon_state *d, const char *path)
 		return;
 	}
 	stop_monitors(d);
-	drain(d);
 	if (new_link) {
 		/* The old link delivers what it holds (briefly), then says offline. */
 		mqtt_publisher_shutdown(d->pub, SHUTDOWN_FLUSH_MS);
 		mqtt_publisher_destroy(d->pub);
 		d->pub = new_pub;
 	}
+	/* After the swap: the new link already took over the spool file (and replays what the old
+	 * one held), so the monitors' last messages must be spooled by it. */
+	drain(d);
 	if (start_monitors(d, &fresh, &err) != AUSCULT_OK) {
 		log_error("reload: %s; going back to the running configuration", err.msg);
 		daemon_config_free(&fresh);

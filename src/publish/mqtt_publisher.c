@@ -332,16 +332,28 @@ static void open_spool(struct mqtt_publisher *p, const char *dir, size_t max_byt
 		log_error("mqtt: %s; events are kept in memory only until this is fixed", err.msg);
 		return;
 	}
-	size_t n = spool_count(p->spool);
+	/* A spool larger than the outbox: what the outbox drops (oldest first) is forgotten on disk
+	 * too, but only after the loop, since forgetting may compact the records under it. */
+	size_t n = spool_count(p->spool), n_gone = 0;
+	uint64_t *gone = calloc(n ? n : 1, sizeof(*gone));
 	for (size_t i = 0; i < n; i++) {
 		const struct spool_record *r = spool_record_at(p->spool, i);
 		if (r->done)
 			continue;
 		struct outbox_drop drop;
-		outbox_push_spooled(&p->ob, r->topic, r->payload, r->cls, r->id, &drop);
-		spool_forget(p, &drop);
-		n = spool_count(p->spool); /* forgetting may compact */
+		int rc = outbox_push_spooled(&p->ob, r->topic, r->payload, r->cls, r->id, &drop);
+		for (uint32_t k = 0; gone && k < drop.n_spool_ids; k++)
+			gone[n_gone++] = drop.spool_ids[k];
+		if (rc != AUSCULT_OK && gone)
+			gone[n_gone++] = r->id;
 	}
+	for (size_t k = 0; k < n_gone; k++)
+		spool_done(p->spool, gone[k], NULL);
+	free(gone);
+	if (p->ob.dropped_events > 0)
+		log_warn("mqtt: the spool holds more than mqtt.offline_buffer (%zu) messages: the "
+			 "oldest %llu events were dropped; raise mqtt.offline_buffer",
+			 p->ob.capacity, (unsigned long long)p->ob.dropped_events);
 	if (rep.replayed > 0 || rep.corrupt_records > 0)
 		log_info("mqtt: spool %s/%s: %zu undelivered message(s) to send again, in order; %zu "
 			 "corrupt region(s) (%zu bytes) skipped",
@@ -421,9 +433,6 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	rc = outbox_init(&p->ob, s->offline_buffer, err);
 	if (rc)
 		goto fail;
-	complaint_init(&p->spool_complaint, 60.0, 3600.0);
-	if (s->spool_dir && s->spool_dir[0])
-		open_spool(p, s->spool_dir, (size_t)s->spool_max_mb * 1024 * 1024);
 
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
 	co.sendWhileDisconnected = 0; /* our outbox holds messages while the link is down */
@@ -455,6 +464,11 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 		 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)p;
 	if (p->rng == 0)
 		p->rng = 0x9e3779b97f4a7c15ull;
+	/* Last, once nothing else can fail: a reload whose new link is refused must leave the
+	 * running link's spool file alone (opening rewrites it). */
+	complaint_init(&p->spool_complaint, 60.0, 3600.0);
+	if (s->spool_dir && s->spool_dir[0])
+		open_spool(p, s->spool_dir, (size_t)s->spool_max_mb * 1024 * 1024);
 	*out = p;
 	mqtt_settings_free(&copy);
 	return AUSCULT_OK;
@@ -597,6 +611,9 @@ int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, c
 		spool_failed = spool_append(p->spool, cls, topic, payload, &spool_id, &sdrop,
 					    &serr) != AUSCULT_OK;
 	int rc = outbox_push_spooled(&p->ob, topic, payload, cls, spool_id, &drop);
+	if (rc != AUSCULT_OK && spool_id &&
+	    drop.n_spool_ids < sizeof(drop.spool_ids) / sizeof(drop.spool_ids[0]))
+		drop.spool_ids[drop.n_spool_ids++] = spool_id; /* the new message itself went */
 	spool_forget(p, &drop);
 	uint64_t spool_dropped = spool_dropped_events(p->spool);
 	if (spool_failed)

@@ -600,6 +600,42 @@ static void spool_outlives_the_publisher(void **state)
 	rmdir(dir);
 }
 
+/* A spool holding more than the outbox: the next publisher keeps the newest offline_buffer
+ * events, in order, and the spool forgets the rest (counted as dropped). */
+static void spool_larger_than_outbox(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_settings s;
+	char uri[64], dir[] = "/tmp/test_pub_spool_XXXXXX", file[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/events.spool", dir);
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t10");
+	s.spool_dir = dir;
+	s.offline_buffer = 20;
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	for (int i = 1; i <= 20; i++)
+		enqueue_numbered(f->pub, "pump/event", i, MESSAGE_EVENT);
+	mqtt_publisher_destroy(f->pub);
+	s.offline_buffer = 10; /* lowered before the restart */
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	struct mqtt_publisher_stats st;
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.spooled, 10);
+	assert_int_equal(st.dropped_events, 10);
+	broker_start(&f->broker);
+	sub_start(&f->sub, f->broker.port, "t10/#");
+	assert_true(pump_until_flushed(f->pub, 10000));
+	assert_true(sub_wait(&f->sub, f->pub, "t10/pump/event", 10, 3000));
+	struct rx got[16];
+	size_t n = sub_collect(&f->sub, "t10/pump/event", got, 16);
+	assert_numbered(got, n, 11, 20);
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.spooled, 0);
+	unlink(file);
+	rmdir(dir);
+}
+
 static void outage_mid_stream_loses_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -1061,6 +1097,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(will_says_offline_when_killed, setup_broker,
 						teardown),
 		cmocka_unit_test_setup_teardown(spool_outlives_the_publisher, setup_no_broker,
+						teardown),
+		cmocka_unit_test_setup_teardown(spool_larger_than_outbox, setup_no_broker,
 						teardown),
 		cmocka_unit_test_setup_teardown(broker_down_at_start_then_up, setup_no_broker,
 						teardown),
