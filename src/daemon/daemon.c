@@ -202,13 +202,15 @@ static void reload(struct daemon_state *d, const char *path)
 		return;
 	}
 	stop_monitors(d);
-	drain(d);
 	if (new_link) {
 		/* The old link delivers what it holds (briefly), then says offline. */
 		mqtt_publisher_shutdown(d->pub, SHUTDOWN_FLUSH_MS);
 		mqtt_publisher_destroy(d->pub);
 		d->pub = new_pub;
 	}
+	/* After the swap: the new link already took over the spool file (and replays what the old
+	 * one held), so the monitors' last messages must be spooled by it. */
+	drain(d);
 	if (start_monitors(d, &fresh, &err) != AUSCULT_OK) {
 		log_error("reload: %s; going back to the running configuration", err.msg);
 		daemon_config_free(&fresh);
@@ -250,8 +252,14 @@ static void status_line(struct daemon_state *d, char *buf, size_t cap, bool *any
 			n += (size_t)snprintf(buf + n, cap - n, " (ended)");
 	}
 	if (n < cap)
-		snprintf(buf + n, cap - n, "; mqtt %s",
-			 mqtt_publisher_connected(d->pub) ? "connected" : "disconnected");
+		n += (size_t)snprintf(buf + n, cap - n, "; mqtt %s",
+				      mqtt_publisher_connected(d->pub) ? "connected"
+								       : "disconnected");
+	struct mqtt_publisher_stats st;
+	mqtt_publisher_stats(d->pub, &st);
+	if (n < cap && st.spool_on)
+		snprintf(buf + n, cap - n, "; spool %zu held, %llu events dropped", st.spooled,
+			 (unsigned long long)st.spool_dropped_events);
 }
 
 int daemon_run(const char *config_path)

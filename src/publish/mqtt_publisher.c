@@ -16,6 +16,7 @@
 #include "common/complain.h"
 #include "common/log.h"
 #include "publish/ha_discovery.h"
+#include "publish/spool.h"
 
 #ifndef AUSCULT_VERSION
 #define AUSCULT_VERSION "unknown"
@@ -73,6 +74,8 @@ struct mqtt_publisher {
 	uint64_t sent;
 	struct complaint drop_complaint;       /* scores dropped */
 	struct complaint event_drop_complaint; /* events dropped: data lost, logged apart */
+	struct spool *spool;                   /* NULL: mqtt.spool_dir is off */
+	struct complaint spool_complaint;      /* spool writes failing, or the spool full */
 
 	/* Main thread only. */
 	enum link_state state;
@@ -305,6 +308,59 @@ static void on_disconnect_failed(void *ctx, MQTTAsync_failureData *resp)
 	on_disconnected(ctx, NULL);
 }
 
+/* ---- the durable spool ---- */
+
+/* Messages the outbox let go (dropped or replaced) are no longer held on disk either. Under
+ * lock. */
+static void spool_forget(struct mqtt_publisher *p, const struct outbox_drop *drop)
+{
+	for (uint32_t i = 0; i < drop->n_spool_ids; i++) {
+		struct auscult_err err;
+		if (spool_done(p->spool, drop->spool_ids[i], &err) != AUSCULT_OK)
+			complain(&p->spool_complaint, clock_mono_s(), LOG_LEVEL_WARN, "mqtt: %s",
+				 err.msg);
+	}
+}
+
+/* Opens the spool and puts what it holds into the outbox, in order. A spool that cannot be
+ * opened is logged and the link runs without one, as with mqtt.spool_dir null. */
+static void open_spool(struct mqtt_publisher *p, const char *dir, size_t max_bytes)
+{
+	struct auscult_err err;
+	struct spool_open_report rep;
+	if (spool_open(&p->spool, dir, max_bytes, &rep, &err) != AUSCULT_OK) {
+		log_error("mqtt: %s; events are kept in memory only until this is fixed", err.msg);
+		return;
+	}
+	/* A spool larger than the outbox: what the outbox drops (oldest first) is forgotten on disk
+	 * too, but only after the loop, since forgetting may compact the records under it. */
+	size_t n = spool_count(p->spool), n_gone = 0;
+	uint64_t *gone = calloc(n ? n : 1, sizeof(*gone));
+	for (size_t i = 0; i < n; i++) {
+		const struct spool_record *r = spool_record_at(p->spool, i);
+		if (r->done)
+			continue;
+		struct outbox_drop drop;
+		int rc = outbox_push_spooled(&p->ob, r->topic, r->payload, r->cls, r->id, &drop);
+		for (uint32_t k = 0; gone && k < drop.n_spool_ids; k++)
+			gone[n_gone++] = drop.spool_ids[k];
+		if (rc != AUSCULT_OK && gone)
+			gone[n_gone++] = r->id;
+	}
+	for (size_t k = 0; k < n_gone; k++)
+		spool_done(p->spool, gone[k], NULL);
+	free(gone);
+	if (p->ob.dropped_events > 0)
+		log_warn("mqtt: the spool holds more than mqtt.offline_buffer (%zu) messages: the "
+			 "oldest %llu events were dropped; raise mqtt.offline_buffer",
+			 p->ob.capacity, (unsigned long long)p->ob.dropped_events);
+	if (rep.replayed > 0 || rep.corrupt_records > 0)
+		log_info("mqtt: spool %s/%s: %zu undelivered message(s) to send again, in order; %zu "
+			 "corrupt region(s) (%zu bytes) skipped",
+			 dir, SPOOL_FILE_NAME, rep.replayed, rep.corrupt_records,
+			 rep.corrupt_bytes);
+}
+
 /* ---- create / destroy ---- */
 
 int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_settings *settings,
@@ -408,6 +464,11 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 		 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)p;
 	if (p->rng == 0)
 		p->rng = 0x9e3779b97f4a7c15ull;
+	/* Last, once nothing else can fail: a reload whose new link is refused must leave the
+	 * running link's spool file alone (opening rewrites it). */
+	complaint_init(&p->spool_complaint, 60.0, 3600.0);
+	if (s->spool_dir && s->spool_dir[0])
+		open_spool(p, s->spool_dir, (size_t)s->spool_max_mb * 1024 * 1024);
 	*out = p;
 	mqtt_settings_free(&copy);
 	return AUSCULT_OK;
@@ -427,6 +488,7 @@ void mqtt_publisher_destroy(struct mqtt_publisher *p)
 	if (p->client)
 		MQTTAsync_destroy(&p->client);
 	outbox_free(&p->ob);
+	spool_close(p->spool);
 	pthread_mutex_destroy(&p->lock);
 	if (p->password) {
 		/* volatile so the wipe is not optimised away */
@@ -539,8 +601,29 @@ int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, c
 		return AUSCULT_ERR_INVALID;
 	}
 	struct outbox_drop drop;
+	struct spool_drop sdrop = { 0 };
+	uint64_t spool_id = 0;
+	bool spool_failed = false;
+	struct auscult_err serr;
 	pthread_mutex_lock(&p->lock);
-	int rc = outbox_push(&p->ob, topic, payload, cls, &drop);
+	/* On disk (synced) before it counts as accepted; under the lock so both keep one order. */
+	if (p->spool && cls != MESSAGE_SCORE)
+		spool_failed = spool_append(p->spool, cls, topic, payload, &spool_id, &sdrop,
+					    &serr) != AUSCULT_OK;
+	int rc = outbox_push_spooled(&p->ob, topic, payload, cls, spool_id, &drop);
+	if (rc != AUSCULT_OK && spool_id &&
+	    drop.n_spool_ids < sizeof(drop.spool_ids) / sizeof(drop.spool_ids[0]))
+		drop.spool_ids[drop.n_spool_ids++] = spool_id; /* the new message itself went */
+	spool_forget(p, &drop);
+	uint64_t spool_dropped = spool_dropped_events(p->spool);
+	if (spool_failed)
+		complain(&p->spool_complaint, clock_mono_s(), LOG_LEVEL_ERROR,
+			 "mqtt: %s; the message on %s is kept in memory only", serr.msg, topic);
+	else if (sdrop.events)
+		complain(&p->spool_complaint, clock_mono_s(), LOG_LEVEL_WARN,
+			 "mqtt: spool full (mqtt.spool_max_mb): dropped the oldest event from disk; "
+			 "%llu dropped so far; raise mqtt.spool_max_mb",
+			 (unsigned long long)spool_dropped);
 	bool lost = drop.scores || drop.events || (drop.states && !drop.replaced_state);
 	bool log_now = false;
 	uint64_t suppressed = 0, total_events = p->ob.dropped_events,
@@ -811,8 +894,14 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 	/* Acknowledgements first: they may belong to the connection that was just lost. */
 	for (size_t i = 0; i < n_done; i++) {
 		if (done[i].ok) {
-			if (outbox_ack(&p->ob, done[i].token, done[i].epoch, NULL))
+			uint64_t sid = 0;
+			if (outbox_ack(&p->ob, done[i].token, done[i].epoch, NULL, &sid)) {
 				p->sent++;
+				struct auscult_err err;
+				if (sid && spool_done(p->spool, sid, &err) != AUSCULT_OK)
+					complain(&p->spool_complaint, now_s, LOG_LEVEL_WARN,
+						 "mqtt: %s", err.msg);
+			}
 		} else {
 			outbox_nack(&p->ob, done[i].token, done[i].epoch);
 		}
@@ -864,6 +953,9 @@ void mqtt_publisher_stats(const struct mqtt_publisher *p, struct mqtt_publisher_
 	out->dropped_events = p->ob.dropped_events;
 	out->queued = p->ob.count;
 	out->queued_events = outbox_count_class(&mp->ob, MESSAGE_EVENT);
+	out->spooled = spool_live(mp->spool);
+	out->spool_dropped_events = spool_dropped_events(mp->spool);
+	out->spool_on = mp->spool != NULL;
 	pthread_mutex_unlock(&mp->lock);
 	out->reconnects = p->reconnects;
 	out->connect_failures = p->connect_failures;
@@ -893,7 +985,11 @@ void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
 	pthread_mutex_lock(&p->lock);
 	size_t events_left = outbox_count_class(&p->ob, MESSAGE_EVENT);
 	pthread_mutex_unlock(&p->lock);
-	if (events_left > 0)
+	if (events_left > 0 && p->spool)
+		log_warn("mqtt: shutting down with %zu event(s) not delivered to %s; they stay in "
+			 "the spool and are sent at the next start",
+			 events_left, p->shown_uri);
+	else if (events_left > 0)
 		log_warn("mqtt: shutting down with %zu event(s) not delivered to %s", events_left,
 			 p->shown_uri);
 	if (p->state == LINK_UP) {

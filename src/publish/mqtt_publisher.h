@@ -21,7 +21,10 @@
  * <prefix>/<monitor>/event QoS 1. Messages wait in an outbox of settings->offline_buffer
  * messages (Paho keeps nothing: MQTTCLIENT_PERSISTENCE_NONE); events leave it only when the
  * broker acknowledged them, so a connection lost mid-flight re-sends them, in order
- * (at-least-once). Nothing is kept across a restart of the daemon.
+ * (at-least-once). With settings->spool_dir, events and states are also written (and synced)
+ * to a spool on disk before enqueue returns, removed on the broker's acknowledgement and sent
+ * again, in order, by the next publisher created on that folder (spool.h): nothing accepted is
+ * lost to a crash or a restart. Without it, nothing is kept across a restart of the daemon.
  */
 struct mqtt_publisher;
 
@@ -79,6 +82,10 @@ struct mqtt_publisher_stats {
 	uint64_t connect_failures; /* connection attempts that failed (refused, unreachable, TLS) */
 	size_t queued;             /* messages in the outbox now (including unacknowledged) */
 	size_t queued_events;      /* of which events (QoS 1, never thinned) */
+	bool spool_on;             /* mqtt.spool_dir is set and the spool opened */
+	size_t spooled;            /* messages held on disk, not yet acknowledged */
+	uint64_t spool_dropped_events; /* events dropped from disk because mqtt.spool_max_mb was
+				       * reached (still sent if the daemon keeps running) */
 };
 
 /* Copies the counters. Main thread. */

@@ -37,6 +37,10 @@
 	X(topic_prefix, STRING, "mqtt.topic_prefix", 0, 0, "auscult")                             \
 	/* messages kept while the broker is away; scores are dropped first, events last */       \
 	X(offline_buffer, SIZE, "mqtt.offline_buffer", 10, 1000000, "1000")                       \
+	/* events and states not yet acknowledged are kept here across restarts; NULL: off */     \
+	X(spool_dir, PATH, "mqtt.spool_dir", 0, 0, NULL)                                          \
+	/* the spool file's bound; when full, the oldest events are dropped */                    \
+	X(spool_max_mb, INT, "mqtt.spool_max_mb", 1, 4096, "64")                                  \
 	/* Home Assistant MQTT discovery */                                                       \
 	X(ha_discovery, BOOL, "home_assistant.discovery", 0, 1, "true")                           \
 	X(ha_prefix, STRING, "home_assistant.prefix", 0, 0, "homeassistant")

@@ -83,9 +83,16 @@ static int32_t oldest_queued(const struct outbox *ob, enum message_class c)
 	return NONE;
 }
 
+static void note_spool_id(const struct outbox_msg *m, struct outbox_drop *drop)
+{
+	if (m->spool_id && drop->n_spool_ids < sizeof(drop->spool_ids) / sizeof(drop->spool_ids[0]))
+		drop->spool_ids[drop->n_spool_ids++] = m->spool_id;
+}
+
 static void note_drop(struct outbox *ob, int32_t i, struct outbox_drop *drop)
 {
 	struct outbox_msg *m = &ob->slots[i];
+	note_spool_id(m, drop);
 	switch (m->cls) {
 	case MESSAGE_SCORE:
 		ob->dropped_scores++;
@@ -140,6 +147,12 @@ static bool make_room(struct outbox *ob, enum message_class cls, struct outbox_d
 int outbox_push(struct outbox *ob, const char *topic, const char *payload, enum message_class cls,
 		struct outbox_drop *drop)
 {
+	return outbox_push_spooled(ob, topic, payload, cls, 0, drop);
+}
+
+int outbox_push_spooled(struct outbox *ob, const char *topic, const char *payload,
+			enum message_class cls, uint64_t spool_id, struct outbox_drop *drop)
+{
 	struct outbox_drop scratch;
 	if (!drop)
 		drop = &scratch;
@@ -151,6 +164,7 @@ int outbox_push(struct outbox *ob, const char *topic, const char *payload, enum 
 		for (int32_t i = ob->class_head[MESSAGE_STATE]; i != NONE;) {
 			int32_t next = ob->slots[i].class_next;
 			if (!ob->slots[i].inflight && strcmp(ob->slots[i].topic, topic) == 0) {
+				note_spool_id(&ob->slots[i], drop);
 				remove_slot(ob, i);
 				drop->replaced_state = true;
 			}
@@ -179,6 +193,7 @@ int outbox_push(struct outbox *ob, const char *topic, const char *payload, enum 
 	m->inflight = false;
 	m->token = 0;
 	m->epoch = 0;
+	m->spool_id = spool_id;
 	m->next = NONE;
 	m->prev = ob->tail;
 	if (ob->tail != NONE)
@@ -230,13 +245,16 @@ static int32_t find_inflight(const struct outbox *ob, int token, uint32_t epoch)
 	return NONE;
 }
 
-bool outbox_ack(struct outbox *ob, int token, uint32_t epoch, enum message_class *cls_out)
+bool outbox_ack(struct outbox *ob, int token, uint32_t epoch, enum message_class *cls_out,
+		uint64_t *spool_id_out)
 {
 	int32_t i = find_inflight(ob, token, epoch);
 	if (i == NONE)
 		return false;
 	if (cls_out)
 		*cls_out = ob->slots[i].cls;
+	if (spool_id_out)
+		*spool_id_out = ob->slots[i].spool_id;
 	remove_slot(ob, i);
 	return true;
 }

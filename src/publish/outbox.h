@@ -22,10 +22,11 @@ struct outbox_msg {
 	char *topic;   /* full topic, NUL-terminated */
 	char *payload; /* NUL-terminated (MQTT payload is the bytes before the NUL) */
 	size_t payload_len;
-	uint64_t seq;   /* enqueue order, from 1 */
-	bool inflight;  /* handed to the client, waiting for its acknowledgement */
-	int token;      /* the client's delivery token while inflight */
-	uint32_t epoch; /* connection epoch it was sent in (stale acknowledgements differ) */
+	uint64_t seq;      /* enqueue order, from 1 */
+	bool inflight;     /* handed to the client, waiting for its acknowledgement */
+	int token;         /* the client's delivery token while inflight */
+	uint32_t epoch;    /* connection epoch it was sent in (stale acknowledgements differ) */
+	uint64_t spool_id; /* its record in the durable spool, 0 = not spooled */
 	/* Links (indices into the slot array, -1 = none): the delivery order and its class. */
 	int32_t prev, next, class_prev, class_next;
 };
@@ -37,6 +38,9 @@ struct outbox_drop {
 	uint32_t states;     /* states replaced or dropped */
 	bool replaced_state; /* an older queued state for the same topic was replaced (not a loss) */
 	char event_topic[128]; /* topic of the last dropped event (for the log), "" if none */
+	/* Spool ids of the messages that went (dropped or replaced): no longer held anywhere. */
+	uint64_t spool_ids[8];
+	uint32_t n_spool_ids;
 };
 
 /*
@@ -74,15 +78,21 @@ void outbox_free(struct outbox *ob);
 int outbox_push(struct outbox *ob, const char *topic, const char *payload, enum message_class cls,
 		struct outbox_drop *drop);
 
+/* outbox_push for a message held in the durable spool as record spool_id (0: none). */
+int outbox_push_spooled(struct outbox *ob, const char *topic, const char *payload,
+			enum message_class cls, uint64_t spool_id, struct outbox_drop *drop);
+
 /* The oldest message not yet inflight, or NULL. */
 struct outbox_msg *outbox_next_queued(struct outbox *ob);
 
 /* Marks m (from outbox_next_queued) as handed to the client with token in epoch. */
 void outbox_mark_inflight(struct outbox *ob, struct outbox_msg *m, int token, uint32_t epoch);
 
-/* The broker acknowledged (token, epoch): removes that message. Returns false (and changes
- * nothing) when no inflight message matches, e.g. an acknowledgement from an older connection. */
-bool outbox_ack(struct outbox *ob, int token, uint32_t epoch, enum message_class *cls_out);
+/* The broker acknowledged (token, epoch): removes that message; *cls_out and *spool_id_out (each
+ * may be NULL) get its class and spool id. Returns false (and changes nothing) when no inflight
+ * message matches, e.g. an acknowledgement from an older connection. */
+bool outbox_ack(struct outbox *ob, int token, uint32_t epoch, enum message_class *cls_out,
+		uint64_t *spool_id_out);
 
 /* Delivery of (token, epoch) failed: the message goes back to queued, in its place. Returns false
  * when none matches. */

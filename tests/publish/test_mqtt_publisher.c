@@ -352,6 +352,7 @@ static void settings_for(struct mqtt_settings *s, char *uri, size_t uri_cap, int
 	s->qos = 0;
 	s->topic_prefix = (char *)(uintptr_t)prefix;
 	s->offline_buffer = 1000;
+	s->spool_max_mb = 64;
 	s->verify_server = true;
 	s->ha_discovery = false;
 	s->ha_prefix = (char *)(uintptr_t) "homeassistant";
@@ -553,6 +554,86 @@ static void broker_down_at_start_then_up(void **state)
 	assert_numbered(got, n, 1, 5);
 	assert_int_equal(sub_collect(&f->sub, "t3/pump/state", got, 8), 1);
 	assert_string_equal(got[0].payload, "anomaly");
+}
+
+/* Events accepted while the broker is down survive the publisher (as a daemon killed and
+ * started again): the next publisher on the same spool sends them, in order; then the spool is
+ * empty. */
+static void spool_outlives_the_publisher(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_settings s;
+	char uri[64], dir[] = "/tmp/test_pub_spool_XXXXXX", file[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/events.spool", dir);
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t9");
+	s.spool_dir = dir;
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	for (int i = 1; i <= 5; i++)
+		enqueue_numbered(f->pub, "pump/event", i, MESSAGE_EVENT);
+	enqueue_numbered(f->pub, "pump/score", 1, MESSAGE_SCORE); /* never spooled */
+	pump(f->pub, 300);
+	struct mqtt_publisher_stats st;
+	mqtt_publisher_stats(f->pub, &st);
+	assert_true(st.spool_on);
+	assert_int_equal(st.spooled, 5);
+	mqtt_publisher_destroy(f->pub); /* the broker never saw them */
+	f->pub = NULL;
+
+	broker_start(&f->broker);
+	sub_start(&f->sub, f->broker.port, "t9/#");
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	enqueue_numbered(f->pub, "pump/event", 6, MESSAGE_EVENT);
+	assert_true(pump_until_flushed(f->pub, 10000));
+	assert_true(sub_wait(&f->sub, f->pub, "t9/pump/event", 6, 3000));
+	struct rx got[8];
+	size_t n = sub_collect(&f->sub, "t9/pump/event", got, 8);
+	assert_numbered(got, n, 1, 6);
+	assert_int_equal(sub_collect(&f->sub, "t9/pump/score", got, 8), 0);
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.spooled, 0);
+	struct stat fst;
+	assert_int_equal(stat(file, &fst), 0);
+	assert_int_equal(fst.st_size, 0); /* compacted: everything was acknowledged */
+	unlink(file);
+	rmdir(dir);
+}
+
+/* A spool holding more than the outbox: the next publisher keeps the newest offline_buffer
+ * events, in order, and the spool forgets the rest (counted as dropped). */
+static void spool_larger_than_outbox(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_settings s;
+	char uri[64], dir[] = "/tmp/test_pub_spool_XXXXXX", file[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/events.spool", dir);
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t10");
+	s.spool_dir = dir;
+	s.offline_buffer = 20;
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	for (int i = 1; i <= 20; i++)
+		enqueue_numbered(f->pub, "pump/event", i, MESSAGE_EVENT);
+	mqtt_publisher_destroy(f->pub);
+	s.offline_buffer = 10; /* lowered before the restart */
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	struct mqtt_publisher_stats st;
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.spooled, 10);
+	assert_int_equal(st.dropped_events, 10);
+	broker_start(&f->broker);
+	sub_start(&f->sub, f->broker.port, "t10/#");
+	assert_true(pump_until_flushed(f->pub, 10000));
+	assert_true(sub_wait(&f->sub, f->pub, "t10/pump/event", 10, 3000));
+	struct rx got[16];
+	size_t n = sub_collect(&f->sub, "t10/pump/event", got, 16);
+	assert_numbered(got, n, 11, 20);
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.spooled, 0);
+	unlink(file);
+	rmdir(dir);
 }
 
 static void outage_mid_stream_loses_nothing(void **state)
@@ -1014,6 +1095,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(online_retained_events_in_order, setup_broker,
 						teardown),
 		cmocka_unit_test_setup_teardown(will_says_offline_when_killed, setup_broker,
+						teardown),
+		cmocka_unit_test_setup_teardown(spool_outlives_the_publisher, setup_no_broker,
+						teardown),
+		cmocka_unit_test_setup_teardown(spool_larger_than_outbox, setup_no_broker,
 						teardown),
 		cmocka_unit_test_setup_teardown(broker_down_at_start_then_up, setup_no_broker,
 						teardown),

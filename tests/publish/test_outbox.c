@@ -149,11 +149,11 @@ static void ack_nack_and_requeue(void **state)
 	assert_string_equal(outbox_next_queued(&ob)->payload, "4");
 
 	enum message_class cls = MESSAGE_SCORE;
-	assert_false(outbox_ack(&ob, 101, 6, &cls)); /* stale epoch: ignored */
-	assert_false(outbox_ack(&ob, 999, 7, &cls)); /* unknown token */
-	assert_true(outbox_ack(&ob, 101, 7, &cls));
+	assert_false(outbox_ack(&ob, 101, 6, &cls, NULL)); /* stale epoch: ignored */
+	assert_false(outbox_ack(&ob, 999, 7, &cls, NULL)); /* unknown token */
+	assert_true(outbox_ack(&ob, 101, 7, &cls, NULL));
 	assert_int_equal(cls, MESSAGE_EVENT);
-	assert_false(outbox_ack(&ob, 101, 7, &cls)); /* twice: already gone */
+	assert_false(outbox_ack(&ob, 101, 7, &cls, NULL)); /* twice: already gone */
 	assert_true(outbox_nack(&ob, 103, 7));
 	assert_int_equal(ob.inflight, 1);
 	char buf[64];
@@ -165,7 +165,7 @@ static void ack_nack_and_requeue(void **state)
 	outbox_requeue_inflight(&ob);
 	assert_int_equal(ob.inflight, 0);
 	assert_string_equal(outbox_next_queued(&ob)->payload, "2");
-	assert_false(outbox_ack(&ob, 102, 7, NULL));
+	assert_false(outbox_ack(&ob, 102, 7, NULL, NULL));
 	assert_int_equal(ob.count, 3);
 
 	/* Slots are reused: fill, drain, fill again. */
@@ -176,7 +176,7 @@ static void ack_nack_and_requeue(void **state)
 		struct outbox_msg *m;
 		while ((m = outbox_next_queued(&ob)) != NULL) {
 			outbox_mark_inflight(&ob, m, token, 9);
-			assert_true(outbox_ack(&ob, token, 9, NULL));
+			assert_true(outbox_ack(&ob, token, 9, NULL, NULL));
 			token++;
 		}
 		assert_int_equal(ob.count, 0);
