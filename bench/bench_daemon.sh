@@ -11,7 +11,8 @@
 #              (rate -v at its widest band), so the daemon converts it as from a microphone
 # Each monitor reads a real 10 s recording in a loop, paced to real time (realtime: true), with
 # the shipped model (models/pump_id00.am). The first 10 s of each run (start-up, model loading)
-# are excluded from the CPU figure. Targets for one monitor: <= 0.2 % of one core, <= 16 MB RSS.
+# are excluded from the CPU figure. Environment: AUSCULT_MODEL (another model, e.g. one trained
+# with --recipe dcase2020, to compare), MONITORS (the counts to run; default "1 4 16"). Targets for one monitor: <= 0.2 % of one core, <= 16 MB RSS.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$here/build"}
@@ -19,7 +20,7 @@ secs1=${2:-180}
 secsn=${3:-60}
 rate=${4:-16000}
 daemon="$build/auscultd"
-model="$here/models/pump_id00.am"
+model=${AUSCULT_MODEL:-"$here/models/pump_id00.am"}
 wav="$here/../shared/data/dcase2020_id00/train/normal_id_00_00000060.wav"
 [ -x "$daemon" ] || { echo "bench_daemon: $daemon not found; build first" >&2; exit 2; }
 [ -f "$model" ] || { echo "bench_daemon: $model not found (scripts/train-shipped-model)" >&2; exit 2; }
@@ -38,7 +39,7 @@ if [ "$rate" != 16000 ]; then
 	sox "$wav" -r "$rate" "$work/input.wav" rate -v -b 99.7 || { echo "bench_daemon: sox failed" >&2; exit 2; }
 	wav="$work/input.wav"
 fi
-echo "input: $(basename "$wav") at $rate Hz"
+echo "input: $(basename "$wav") at $rate Hz; model: $model"
 
 port=$(( 20000 + $$ % 20000 ))
 printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" >"$work/mosquitto.conf"
@@ -52,14 +53,14 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 kb() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
 
 printf '%-9s %8s %12s %12s %10s %10s\n' monitors seconds "cpu % core" "per monitor" "RSS MB" "peak MB"
-for n in 1 4 16; do
+for n in ${MONITORS:-1 4 16}; do
 	secs=$secsn
-	[ $n = 1 ] && secs=$secs1
+	[ "$n" = 1 ] && secs=$secs1
 	{
 		printf 'log_level: warn\nmqtt: { uri: "mqtt://127.0.0.1:%s", client_id: "bench-%s" }\n' "$port" "$n"
 		printf 'home_assistant: { discovery: false }\nmonitors:\n'
 		i=0
-		while [ $i -lt $n ]; do
+		while [ $i -lt "$n" ]; do
 			printf '  - name: m%d\n    source: { type: file, path: %s, loop: true, realtime: true }\n    model: %s\n' \
 				$i "$wav" "$model"
 			i=$((i + 1))

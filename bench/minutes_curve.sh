@@ -26,7 +26,7 @@ for n in ${CLIPS:-6 12 18 30 42 54}; do
 		i=$((i + 1))
 	done
 	for seed in ${SEEDS:-0 1 2}; do
-		"$auscult" train --quiet --threads 1 --seed "$seed" --out "$tmp/m.am" "$tmp/train" \
+		"$auscult" train --recipe dcase2020 --quiet --threads 1 --seed "$seed" --out "$tmp/m.am" "$tmp/train" \
 			> /dev/null
 		auc=$("$auscult" eval --model "$tmp/m.am" "$tmp/eval" | awk '$1 == "all" { print $4 }')
 		printf '%s\t%s\t%s\t%s\n' "$n" "$(awk -v n="$n" 'BEGIN { print n / 6 }')" "$seed" "$auc"

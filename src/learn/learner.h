@@ -33,7 +33,7 @@ struct learner_config {
 	double holdout_share; /* share of the clips, the newest, kept out of training to fit
 				    the threshold on (0.2; at least one clip) */
 	struct feature_params features; /* the model's front end (defaults) */
-	struct train_options train;     /* the recipe (train_options_defaults: the baseline) */
+	struct train_options train;     /* the recipe (train_options_defaults: idnn16) */
 };
 
 /* The daemon's learning: 10-s clips, 1-s gate at -70 dBFS, 2-s windows every 0.5 s fitted at

@@ -11,7 +11,7 @@
 #include "model/model.h"
 #include "train/trainer.h"
 
-/* Everything `auscult train` can change. Defaults: the DCASE 2020 Task 2 baseline. */
+/* Everything `auscult train` can change. Defaults: the idnn16 recipe (see train_options_recipe). */
 struct train_options {
 	struct trainer_config trainer;
 	bool standardize;       /* per-dimension training mean/std into input_mean/input_std */
@@ -23,8 +23,26 @@ struct train_options {
 	float quantile;     /* threshold level of the fitted gamma, in (0, 1); 0.9 */
 };
 
-/* Fills o with the baseline (trainer_config_defaults, all frames, mean aggregation, q 0.9). */
+/* The recipe train_options_defaults gives: what `auscult train` and the learning mode use. */
+#define TRAIN_RECIPE_DEFAULT "idnn16"
+
+/* Fills o with the default recipe, TRAIN_RECIPE_DEFAULT (threshold quantile 0.9, seed 0). */
 void train_options_defaults(struct train_options *o);
+
+/*
+ * Fills o with a named recipe:
+ * - "idnn16": the middle of five stacked frames predicted from the other four (0,1,3,4 -> 2),
+ *   standardised inputs, per-band error weights, scores from the largest 10% of the vectors'
+ *   errors (top:0.1), one hidden layer of 16 (dense 512-16-128): the shipped model's recipe.
+ * - "dcase2020": the DCASE 2020 Task 2 baseline (trainer_config_defaults: 640-128x4-8-128x4-640
+ *   on all five frames, no standardisation, no band weights, mean aggregation).
+ * Both train 100 epochs with Adam (lr 0.001), batch 512, the last 10% held out. Returns
+ * AUSCULT_ERR_INVALID (o untouched) for any other name, with a message listing the names.
+ */
+int train_options_recipe(struct train_options *o, const char *name, struct auscult_err *err);
+
+/* The recipe names train_options_recipe knows, comma-separated, for messages and --help. */
+extern const char train_recipe_names[];
 
 /*
  * Parses a frame list like "0,1,3,4" into a mask over n_stack frames. AUSCULT_ERR_INVALID with a

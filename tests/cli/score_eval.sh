@@ -30,8 +30,8 @@ if [ ! -f "$MODEL" ]; then
 		ln -s "$DATA/train/normal_id_00_000000$i.wav" "$TMP/train/"
 	done
 	MODEL="$TMP/small.am"
-	"$AUSCULT_BIN" train --out "$MODEL" --hidden 64,8,64 --epochs 5 --threads 1 --seed 1 \
-		--quiet "$TMP/train" >"$TMP/train.out" 2>&1 || {
+	"$AUSCULT_BIN" train --out "$MODEL" --recipe dcase2020 --hidden 64,8,64 --epochs 5 \
+		--threads 1 --seed 1 --quiet "$TMP/train" >"$TMP/train.out" 2>&1 || {
 		cat "$TMP/train.out" >&2
 		fail "could not train a model for the test"
 	}

@@ -92,8 +92,8 @@ make_model() {
 	for i in 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19; do
 		ln -s "$DATA/normal_id_00_000000$i.wav" "$WORK/train/"
 	done
-	"$AUSCULT_BIN" train --out "$WORK/model.am" --hidden 64,8,64 --epochs 40 --seed 1 \
-		--threads 1 --quiet "$WORK/train" >"$WORK/train.log" 2>&1 || fail "training the test model"
+	"$AUSCULT_BIN" train --out "$WORK/model.am" --recipe dcase2020 --hidden 64,8,64 \
+		--epochs 40 --seed 1 --threads 1 --quiet "$WORK/train" >"$WORK/train.log" 2>&1 || fail "training the test model"
 }
 
 # make_fault_recording OUT: 30 s of trained-on normal sound, 15 s of the same machine with a

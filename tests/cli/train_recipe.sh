@@ -1,0 +1,71 @@
+#!/bin/sh
+# train_recipe.sh - `auscult train --recipe`: the default, the baseline, and options overriding either.
+set -eu
+
+: "${AUSCULT_BIN:?}" "${AUSCULT_SHARED_DIR:?}"
+DATA="$AUSCULT_SHARED_DIR/data/dcase2020_id00/train"
+[ -f "$DATA/normal_id_00_00000001.wav" ] || { echo "SKIP: no $DATA" >&2; exit 77; }
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/train_recipe.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# train NAME OPTIONS...: one epoch on two recordings into $TMP/NAME.am, its `info` in $TMP/NAME.txt.
+train() {
+	name=$1
+	shift
+	# A pinned creation date: the same options give the same bytes.
+	SOURCE_DATE_EPOCH=1735689600 "$AUSCULT_BIN" train --quiet --threads 1 --epochs 1 \
+		--out "$TMP/$name.am" "$@" \
+		"$DATA/normal_id_00_00000000.wav" "$DATA/normal_id_00_00000001.wav" \
+		>"$TMP/$name.out" 2>&1 || { cat "$TMP/$name.out" >&2; fail "$name: training failed"; }
+	"$AUSCULT_BIN" info "$TMP/$name.am" >"$TMP/$name.txt"
+}
+
+# has NAME TEXT: the model's info shows TEXT.
+has() {
+	grep -qF -- "$2" "$TMP/$1.txt" || { cat "$TMP/$1.txt" >&2; fail "$1: info does not show '$2'"; }
+}
+
+# No --recipe: idnn16, the shipped model's recipe.
+train default
+has default "input frames:   [0, 1, 3, 4]"
+has default "target frames:  [2]"
+has default "standardise:    yes"
+has default "band weights:   yes"
+has default "aggregation:    mean of the largest 10%"
+has default "architecture:   512-16-128 "
+train idnn16 --recipe idnn16
+cmp -s "$TMP/default.am" "$TMP/idnn16.am" || fail "--recipe idnn16 differs from the default"
+
+train dcase2020 --recipe dcase2020
+has dcase2020 "input frames:   [0, 1, 2, 3, 4]"
+has dcase2020 "standardise:    no"
+has dcase2020 "band weights:   no"
+has dcase2020 "aggregation:    mean of all vector scores"
+has dcase2020 "architecture:   640-128-128-128-128-8-128-128-128-128-640 "
+
+# An option overrides the recipe's field wherever it stands; the rest of the recipe stays.
+train before --hidden 8 --aggregate mean --recipe dcase2020
+has before "architecture:   640-8-640 "
+has before "standardise:    no"
+train after --recipe idnn16 --hidden 8,4,8 --target-frames 1,2,3
+has after "architecture:   512-8-4-8-384 "
+has after "target frames:  [1, 2, 3]"
+has after "aggregation:    mean of the largest 10%"
+has after "band weights:   yes"
+# The last --recipe wins.
+train last --recipe idnn16 --recipe dcase2020
+cmp -s "$TMP/dcase2020.am" "$TMP/last.am" || fail "the last --recipe does not win"
+
+# A name it does not know: the names it does, before anything is read.
+if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
+	fail "--recipe dcase was accepted"
+fi
+grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16, dcase2020' \
+	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
+"$AUSCULT_BIN" train --help | grep -q "idnn16     the default" || fail "--help does not name the default"
+echo "ok"

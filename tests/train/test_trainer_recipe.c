@@ -1,0 +1,86 @@
+/* test_trainer_recipe.c - the named recipes of `auscult train` and the default they give. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "train/trainer_recipe.h"
+
+/* Bits 0, 1, 3, 4 and bit 2 of the five stacked frames. */
+#define FRAMES_0134 0x1bu
+#define FRAME_2 0x04u
+
+static void test_idnn16_is_the_default(void **state)
+{
+	(void)state;
+	struct train_options d, named;
+	struct auscult_err err = { { 0 } };
+	train_options_defaults(&d);
+	memset(&named, 0xa5, sizeof(named));
+	assert_int_equal(train_options_recipe(&named, "idnn16", &err), AUSCULT_OK);
+	assert_memory_equal(&d, &named, sizeof(d));
+	assert_string_equal(TRAIN_RECIPE_DEFAULT, "idnn16");
+
+	/* The shipped model's options (models/README.md): a change here changes its bytes. */
+	assert_true(d.standardize);
+	assert_int_equal(d.input_frames, FRAMES_0134);
+	assert_int_equal(d.target_frames, FRAME_2);
+	assert_true(d.band_weights);
+	assert_int_equal(d.aggregation, CLIP_AGG_TOP_MEAN);
+	assert_true(d.top_fraction == 0.1f);
+	assert_int_equal(d.trainer.n_hidden, 1);
+	assert_int_equal(d.trainer.hidden[0], 16);
+	assert_int_equal(d.trainer.epochs, 100);
+	assert_int_equal(d.trainer.batch_size, 512);
+	assert_true(d.quantile == 0.9f);
+}
+
+static void test_dcase2020_is_the_baseline(void **state)
+{
+	(void)state;
+	static const uint32_t widths[] = { 128, 128, 128, 128, 8, 128, 128, 128, 128 };
+	struct train_options o;
+	struct auscult_err err = { { 0 } };
+	struct trainer_config base;
+	trainer_config_defaults(&base);
+	train_options_defaults(&o);
+	assert_int_equal(train_options_recipe(&o, "dcase2020", &err), AUSCULT_OK);
+	assert_memory_equal(&o.trainer, &base, sizeof(base));
+	assert_int_equal(o.trainer.n_hidden, 9);
+	assert_memory_equal(o.trainer.hidden, widths, sizeof(widths));
+	assert_false(o.standardize);
+	assert_int_equal(o.input_frames, 0);
+	assert_int_equal(o.target_frames, 0);
+	assert_false(o.band_weights);
+	assert_int_equal(o.aggregation, CLIP_AGG_MEAN);
+	assert_true(o.quantile == 0.9f);
+}
+
+static void test_unknown_recipe(void **state)
+{
+	(void)state;
+	struct train_options o, before;
+	struct auscult_err err = { { 0 } };
+	train_options_defaults(&o);
+	memcpy(&before, &o, sizeof(o));
+	assert_int_equal(train_options_recipe(&o, "IDNN16", &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg,
+			    "recipe: unknown recipe \"IDNN16\"; the recipes are idnn16, dcase2020");
+	assert_memory_equal(&o, &before, sizeof(o));
+	assert_int_equal(train_options_recipe(&o, "", &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg,
+			    "recipe: unknown recipe \"\"; the recipes are idnn16, dcase2020");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_idnn16_is_the_default),
+		cmocka_unit_test(test_dcase2020_is_the_baseline),
+		cmocka_unit_test(test_unknown_recipe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
