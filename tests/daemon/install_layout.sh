@@ -1,7 +1,8 @@
 #!/bin/sh
 # install_layout.sh - `cmake --install BUILD --prefix P`: auscult and auscultd in P/bin, the unit
 # in P/lib/systemd/system, the example config in P/etc/auscult, the shipped model and its README
-# (the CC BY-SA 4.0 attribution) in P/share/auscult/models, the README in P/share/doc/auscult;
+# (the CC BY-SA 4.0 attribution) in P/share/auscult/models, the README in P/share/doc/auscult,
+# the manual pages in P/share/man;
 # every path the unit and the config name points into P, and the installed daemon accepts the
 # installed config (its model found). Then a packager's `DESTDIR=S cmake --install --prefix /usr`:
 # the config where the daemon looks by default (/etc/auscult), no path naming S.
@@ -16,7 +17,8 @@ for f in bin/auscult bin/auscultd; do
 	[ -x "$P/$f" ] || fail "no executable $P/$f"
 done
 for f in lib/systemd/system/auscultd.service etc/auscult/auscultd.yaml \
-	share/auscult/models/pump_id00.am share/auscult/models/README.md share/doc/auscult/README.md; do
+	share/auscult/models/pump_id00.am share/auscult/models/README.md share/doc/auscult/README.md \
+	share/man/man1/auscult.1 share/man/man8/auscultd.8 share/man/man5/auscultd.yaml.5; do
 	[ -s "$P/$f" ] || fail "cmake --install wrote no $P/$f"
 done
 cmp -s "$P/share/auscult/models/pump_id00.am" "$AUSCULT_SOURCE_DIR/models/pump_id00.am" \
@@ -33,7 +35,8 @@ sed "s#^    model: .*#    model: $model#" "$AUSCULT_SOURCE_DIR/config/auscultd.y
 	| diff - "$conf" >"$WORK/conf.diff" \
 	|| fail "the installed config differs from the source's not only in the model path:
 $(cat "$WORK/conf.diff")"
-"$P/bin/auscultd" --check-config --config "$conf" >"$WORK/check.log" 2>&1 \
+# Under a cross build the installed copy runs under the emulator (tests/CMakeLists.txt).
+${AUSCULT_EMULATOR:-} "$P/bin/auscultd" --check-config --config "$conf" >"$WORK/check.log" 2>&1 \
 	|| fail "installed auscultd --check-config: $(cat "$WORK/check.log")"
 grep -q ': OK (1 monitor' "$WORK/check.log" || fail "check-config said: $(cat "$WORK/check.log")"
 
