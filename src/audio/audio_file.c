@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/regular_file.h"
 #include "audio/audio_backend.h"
 
 /* A RIFF/WAVE header with its fmt and data chunk headers is 44 bytes. */
@@ -160,20 +161,9 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 	if (!path || !path[0])
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "audio file: no path given: name a WAV or FLAC file");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = regular_file_open(path, "the audio file", &st, &rc, err);
 	if (fd < 0)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open: %s", path,
-				    strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot stat: %s", path,
-				  strerror(errno));
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: is a directory, expected an audio file",
-				  path);
-		goto fail;
-	}
+		return rc;
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/regular_file.h"
 #include "model/crc32.h"
 
 #define FLAG_STANDARDISATION 0x1u
@@ -476,21 +477,10 @@ int model_load(struct model *m, const char *path, struct auscult_err *err)
 	memset(m, 0, sizeof(*m));
 	uint8_t *buf = NULL;
 	int rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open: %s; check the path",
-				    path, strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot stat: %s", path,
-				  strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO,
-				  "%s: not a regular file; give the path of a model file", path);
-		goto fail;
-	}
+	int fd = regular_file_open(path, "the model file", &st, &rc, err);
+	if (fd < 0)
+		return rc;
 	uint8_t hdr[MODEL_FILE_HEADER_BYTES];
 	ssize_t got = read_at(fd, hdr, sizeof(hdr), 0);
 	if (got < 0) {

@@ -448,13 +448,23 @@ static void save_and_load_file(void **state)
 
 	/* Loading what is not there, or not a file. */
 	assert_int_equal(model_load(&b, missing, &err), AUSCULT_ERR_IO);
-	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory; check the path",
+	snprintf(want, sizeof(want), "%s: cannot open the model file: No such file or directory",
 		 missing);
 	assert_string_equal(err.msg, want);
 	assert_null(b.layers);
 	assert_int_equal(model_load(&b, dir, &err), AUSCULT_ERR_IO);
-	snprintf(want, sizeof(want), "%s: not a regular file; give the path of a model file", dir);
+	snprintf(want, sizeof(want),
+		 "%s: is a directory, not a regular file; expected the model file", dir);
 	assert_string_equal(err.msg, want);
+	/* A named pipe is refused before it is read: opening it must not wait for a writer. */
+	char fifo[sizeof(dir) + 8];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(model_load(&b, fifo, &err), AUSCULT_ERR_IO);
+	snprintf(want, sizeof(want),
+		 "%s: is a named pipe, not a regular file; expected the model file", fifo);
+	assert_string_equal(err.msg, want);
+	unlink(fifo);
 
 	unlink(path);
 	rmdir(dir);
