@@ -35,6 +35,8 @@ struct audio_backend {
 	uint32_t rate_hz;    /* rate the frames come at */
 	uint32_t channels;   /* samples per frame */
 	int honours_timeout; /* 1 for devices: reads may return AUSCULT_ERR_TIMEOUT */
+	const char *
+		warning; /* NULL, or why the input is doubtful ("PATH: truncated: ..."); owned by the backend */
 };
 
 /* Opens a file through libsndfile (cfg->path). */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # hostile_inputs.sh - inputs that used to hang: a named pipe given as the config, the model or the
-# audio file, and YAML nested 100k levels deep. Each is refused promptly with a message naming
+# audio file, and YAML nested 100k levels deep; and a WAV cut short (a warning when scored, an
+# error in --check-config). Each is refused promptly with a message naming
 # the file; `timeout` makes a regression fail instead of hanging the test run.
 . "$(dirname "$0")/../daemon/lib/common.sh"
 
@@ -67,4 +68,21 @@ expect_refusal deep_flow "deep_flow.yaml:1:42: nested more than 32 levels deep" 
 } >"$WORK/deep_block.yaml"
 expect_refusal deep_block "deep_block.yaml:2:63: nested more than 32 levels deep" \
 	"$AUSCULTD_BIN" --check-config --config "$WORK/deep_block.yaml"
+# A WAV cut short: refused by --check-config with the place, scored with a warning by the tool.
+FIX="$(cd "$(dirname "$0")/../fixtures/audio" && pwd)"
+cat >"$WORK/short_wav.yaml" <<EOC
+mqtt: { uri: "mqtt://127.0.0.1:1883" }
+monitors:
+  - name: pump
+    source: { type: file, path: $FIX/cut_in_half.wav }
+    model: $MODEL
+EOC
+short_msg="cut_in_half.wav: truncated: the header announces 2.000 s of audio (64000 data bytes), the file holds 1.000 s (32000 bytes)"
+expect_refusal short_wav "short_wav.yaml:4:33: monitors\[0\]\.source\.path: .*$short_msg" \
+	"$AUSCULTD_BIN" --check-config --config "$WORK/short_wav.yaml"
+timeout 20 "$AUSCULT_BIN" score --model "$MODEL" "$FIX/cut_in_half.wav" >"$WORK/score.out" 2>"$WORK/score.err" ||
+	fail "score of a short WAV failed: $(cat "$WORK/score.err")"
+grep -q "warn: .*$short_msg.*; using the part that is there" "$WORK/score.err" ||
+	fail "no warning for a short WAV: $(cat "$WORK/score.err")"
+grep -q "cut_in_half.wav	" "$WORK/score.out" || fail "the short WAV was not scored: $(cat "$WORK/score.out")"
 echo "hostile_inputs: ok"
