@@ -50,6 +50,16 @@ expect_refusal source_fifo "source_fifo.yaml:4:33: monitors\[0\]\.source\.path: 
 expect_refusal score_fifo "$fifo_msg the audio file" \
 	"$AUSCULT_BIN" score --model "$MODEL" "$WORK/fifo"
 
+cat >"$WORK/password_fifo.yaml" <<EOC
+mqtt: { uri: "mqtt://127.0.0.1:1883", username: u, password_file: $WORK/fifo }
+monitors:
+  - name: pump
+    source: { type: file, path: $WAV }
+    model: $MODEL
+EOC
+expect_refusal password_fifo "password_fifo.yaml:1:67: mqtt\.password_file: .*fifo' is a named pipe, not a regular file; expected the password file" \
+	"$AUSCULTD_BIN" --check-config --config "$WORK/password_fifo.yaml"
+
 # 100k levels of flow nesting took libyaml 20 s; the depth limit stops it at level 32.
 {
 	printf 'monitors: '
