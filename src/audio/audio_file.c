@@ -243,6 +243,15 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 				  path, info.channels, info.samplerate);
 		goto fail;
 	}
+	if ((unsigned)info.samplerate < AUDIO_INPUT_RATE_MIN_HZ ||
+	    (unsigned)info.samplerate > AUDIO_INPUT_RATE_MAX_HZ) {
+		rc = auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
+				  "%s: header says %d Hz, out of range [%u, %u]; resample it, e.g. "
+				  "`sox IN -r 16000 OUT.wav`",
+				  path, info.samplerate, AUDIO_INPUT_RATE_MIN_HZ,
+				  AUDIO_INPUT_RATE_MAX_HZ);
+		goto fail;
+	}
 	if (info.frames == 0) {
 		rc = auscult_fail(err, AUSCULT_ERR_TRUNCATED,
 				  "%s: no samples (the header is there "

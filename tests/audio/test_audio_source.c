@@ -341,6 +341,9 @@ static void test_file_bad_inputs(void **state)
 		{ "unsupported_codec.wav",
 		  AUSCULT_ERR_UNSUPPORTED,
 		  { "unsupported audio encoding", "WAV codec 0x2222", "16-bit PCM WAV" } },
+		{ "rate_128hz.wav",
+		  AUSCULT_ERR_UNSUPPORTED,
+		  { "header says 128 Hz, out of range [1000, 384000]", "resample it" } },
 		{ "", AUSCULT_ERR_IO, { "is a directory" } },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
