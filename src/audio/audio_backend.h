@@ -10,6 +10,11 @@
 
 struct audio_backend;
 
+/* Input rates a file or raw PCM may have: below 1 kHz nothing is a recording of a machine, and
+ * converting from so far below the pipeline rate costs seconds per file (found by fuzzing). */
+#define AUDIO_INPUT_RATE_MIN_HZ 1000u
+#define AUDIO_INPUT_RATE_MAX_HZ 384000u
+
 /*
  * What a backend does. Backends deliver interleaved float32 frames at their own rate and channel
  * count; audio_source.c does the channel selection and the rate conversion for all of them.
@@ -35,6 +40,8 @@ struct audio_backend {
 	uint32_t rate_hz;    /* rate the frames come at */
 	uint32_t channels;   /* samples per frame */
 	int honours_timeout; /* 1 for devices: reads may return AUSCULT_ERR_TIMEOUT */
+	const char *
+		warning; /* NULL, or why the input is doubtful ("PATH: truncated: ..."); owned by the backend */
 };
 
 /* Opens a file through libsndfile (cfg->path). */

@@ -1,6 +1,7 @@
 /* audio_file.c - the file backend: anything libsndfile reads (WAV, FLAC, ...), as float frames. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/regular_file.h"
 #include "audio/audio_backend.h"
 
 /* A RIFF/WAVE header with its fmt and data chunk headers is 44 bytes. */
@@ -19,6 +21,11 @@
 static const unsigned wav_known_tags[] = { 0x0001, 0x0002, 0x0003, 0x0006,
 					   0x0007, 0x0011, 0x0031, 0xFFFE };
 
+static uint32_t le32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* The format tag of a RIFF/WAVE file's fmt chunk, or -1 if it is not within the first bytes. */
 static long wav_format_tag(const unsigned char *b, ssize_t n)
 {
@@ -26,8 +33,7 @@ static long wav_format_tag(const unsigned char *b, ssize_t n)
 		return -1;
 	size_t at = 12;
 	while (at + 10 <= (size_t)n) {
-		uint32_t size = (uint32_t)b[at + 4] | (uint32_t)b[at + 5] << 8 |
-				(uint32_t)b[at + 6] << 16 | (uint32_t)b[at + 7] << 24;
+		uint32_t size = le32_at(b + at + 4);
 		if (memcmp(b + at, "fmt ", 4) == 0)
 			return (long)((unsigned)b[at + 8] | (unsigned)b[at + 9] << 8);
 		if (size > (size_t)n)
@@ -37,6 +43,55 @@ static long wav_format_tag(const unsigned char *b, ssize_t n)
 	return -1;
 }
 
+/*
+ * A RIFF/WAVE file whose data chunk announces more bytes than the file holds (cut short by a full
+ * disk or a copy stopped half way, or a header never finished): libsndfile quietly reads what is
+ * there. Writes "PATH: truncated: ..." into msg and returns 1 if so; 0 for a whole WAV or another
+ * format. Walks the chunk headers with pread, so the file offset stays where libsndfile wants it.
+ */
+static int wav_is_short(int fd, off_t file_bytes, const char *path, char *msg, size_t msg_size)
+{
+	unsigned char b[12];
+	if (pread(fd, b, 12, 0) != 12 || memcmp(b, "RIFF", 4) != 0 || memcmp(b + 8, "WAVE", 4) != 0)
+		return 0;
+	uint64_t at = 12;
+	uint32_t frame_bytes = 0, rate_hz = 0;
+	for (int chunks = 0; chunks < 64 && at + 8 <= (uint64_t)file_bytes; chunks++) {
+		if (pread(fd, b, 8, (off_t)at) != 8)
+			return 0;
+		uint32_t size = le32_at(b + 4);
+		if (memcmp(b, "fmt ", 4) == 0 && size >= 16) {
+			unsigned char fmt[16];
+			if (pread(fd, fmt, 16, (off_t)(at + 8)) != 16)
+				return 0;
+			rate_hz = le32_at(fmt + 4);
+			frame_bytes = (uint32_t)fmt[12] | (uint32_t)fmt[13] << 8;
+		}
+		if (memcmp(b, "data", 4) == 0) {
+			uint64_t have = (uint64_t)file_bytes - (at + 8);
+			if (size <= have)
+				return 0;
+			if (frame_bytes > 0 && rate_hz > 0) {
+				double per_s = (double)frame_bytes * rate_hz;
+				snprintf(msg, msg_size,
+					 "%s: truncated: the header announces %.3f s of audio (%" PRIu32
+					 " data bytes), the file holds %.3f s (%" PRIu64
+					 " bytes); it was cut short - copy or record it again",
+					 path, size / per_s, size, (double)have / per_s, have);
+			} else {
+				snprintf(msg, msg_size,
+					 "%s: truncated: the header announces %" PRIu32
+					 " data bytes, the file holds %" PRIu64
+					 "; it was cut short - copy or record it again",
+					 path, size, have);
+			}
+			return 1;
+		}
+		at += 8 + (uint64_t)size + (size & 1);
+	}
+	return 0;
+}
+
 struct audio_file {
 	struct audio_backend base;
 	SNDFILE *sf;
@@ -44,6 +99,7 @@ struct audio_file {
 	sf_count_t frames_read;
 	char desc[256];
 	char path[256];
+	char warning[AUSCULT_ERR_MSG_MAX]; /* base.warning points here when the file is short */
 };
 
 static int file_read(struct audio_backend *b, float *frames, size_t max_frames, size_t *got,
@@ -160,20 +216,9 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 	if (!path || !path[0])
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "audio file: no path given: name a WAV or FLAC file");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = regular_file_open(path, "the audio file", &st, &rc, err);
 	if (fd < 0)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open: %s", path,
-				    strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot stat: %s", path,
-				  strerror(errno));
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: is a directory, expected an audio file",
-				  path);
-		goto fail;
-	}
+		return rc;
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);
@@ -198,6 +243,15 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 				  path, info.channels, info.samplerate);
 		goto fail;
 	}
+	if ((unsigned)info.samplerate < AUDIO_INPUT_RATE_MIN_HZ ||
+	    (unsigned)info.samplerate > AUDIO_INPUT_RATE_MAX_HZ) {
+		rc = auscult_fail(err, AUSCULT_ERR_UNSUPPORTED,
+				  "%s: header says %d Hz, out of range [%u, %u]; resample it, e.g. "
+				  "`sox IN -r 16000 OUT.wav`",
+				  path, info.samplerate, AUDIO_INPUT_RATE_MIN_HZ,
+				  AUDIO_INPUT_RATE_MAX_HZ);
+		goto fail;
+	}
 	if (info.frames == 0) {
 		rc = auscult_fail(err, AUSCULT_ERR_TRUNCATED,
 				  "%s: no samples (the header is there "
@@ -209,6 +263,8 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 	f->base.rate_hz = (uint32_t)info.samplerate;
 	f->base.channels = (uint32_t)info.channels;
 	f->base.honours_timeout = 0;
+	if (wav_is_short(fd, st.st_size, path, f->warning, sizeof(f->warning)))
+		f->base.warning = f->warning;
 	snprintf(f->desc, sizeof(f->desc), "file %s (%d Hz, %d ch)", path, info.samplerate,
 		 info.channels);
 	f->fd = fd;

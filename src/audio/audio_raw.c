@@ -8,8 +8,6 @@
 #include "audio/audio_backend.h"
 #include "common/log.h"
 
-#define RAW_RATE_MIN_HZ 1000u
-#define RAW_RATE_MAX_HZ 384000u
 #define RAW_CHANNELS_MAX 32u
 /* Bytes read per read(2); a pipe delivers at most 64 KiB at a time anyway. */
 #define RAW_CHUNK_BYTES 16384u
@@ -115,11 +113,13 @@ int audio_raw_open_fd(struct audio_backend **out, const struct audio_source_conf
 	int rc;
 
 	*out = NULL;
-	if (cfg->input_rate_hz < RAW_RATE_MIN_HZ || cfg->input_rate_hz > RAW_RATE_MAX_HZ)
+	if (cfg->input_rate_hz < AUDIO_INPUT_RATE_MIN_HZ ||
+	    cfg->input_rate_hz > AUDIO_INPUT_RATE_MAX_HZ)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "%s: raw PCM rate %u Hz is out of range [%u, %u]: give the rate "
 				    "the s16le stream was recorded at (e.g. 16000)",
-				    name, cfg->input_rate_hz, RAW_RATE_MIN_HZ, RAW_RATE_MAX_HZ);
+				    name, cfg->input_rate_hz, AUDIO_INPUT_RATE_MIN_HZ,
+				    AUDIO_INPUT_RATE_MAX_HZ);
 	if (cfg->input_channels < 1 || cfg->input_channels > RAW_CHANNELS_MAX)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "%s: raw PCM channel count %u is out of range [1, %u]: give the "

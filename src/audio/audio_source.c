@@ -295,6 +295,11 @@ const char *audio_source_describe(const struct audio_source *s)
 	return s->desc;
 }
 
+const char *audio_source_warning(const struct audio_source *s)
+{
+	return s->be->warning;
+}
+
 uint32_t audio_source_input_rate_hz(const struct audio_source *s)
 {
 	return s->in_rate_hz;

@@ -71,6 +71,13 @@ uint64_t audio_source_overruns(const struct audio_source *src);
 const char *audio_source_describe(const struct audio_source *src);
 
 /*
+ * NULL, or why the input opened but is doubtful, e.g. a WAV file cut short: "pump.wav: truncated:
+ * the header announces 120.000 s of audio (...), the file holds 60.000 s (...); ...". Its frames
+ * are still usable: a tool warns, a config check refuses. Owned by src.
+ */
+const char *audio_source_warning(const struct audio_source *src);
+
+/*
  * Closes and frees. NULL-safe. A device whose stream does not stop within 250 ms (its capture
  * thread is stuck in the driver, as an ALSA file PCM on a stalled FIFO is) finishes closing on a
  * thread of its own; opening the same device fails with AUSCULT_ERR_DEVICE until it has.

@@ -13,10 +13,13 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "common/regular_file.h"
 #include "publish/mqtt_settings.h"
 
 /* A config file is a few kilobytes; the cap keeps a wrong path (a WAV, a log) from eating memory. */
 #define CONFIG_FILE_MAX_BYTES (1024 * 1024)
+/* Deeper nesting is refused before libyaml builds the tree (see check_depth). */
+#define CONFIG_MAX_DEPTH 32
 #define KEY_PATH_MAX 160
 #define SCOPE_MAX_OPTS 32
 #define SCOPE_MAX_SECTIONS 8
@@ -1210,15 +1213,17 @@ static int validate(struct loader *ld)
 
 static int read_file(struct loader *ld)
 {
-	FILE *f = fopen(ld->file, "rb");
-	if (!f)
-		return auscult_fail(ld->err, AUSCULT_ERR_IO, "%s: cannot open the config file: %s",
-				    ld->file, strerror(errno));
-	int rc = AUSCULT_OK;
+	int rc;
 	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = auscult_fail(ld->err, AUSCULT_ERR_IO, "%s: not a regular file", ld->file);
-		goto out;
+	int fd = regular_file_open(ld->file, "the config file", &st, &rc, ld->err);
+	if (fd < 0)
+		return rc;
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		rc = auscult_fail(ld->err, AUSCULT_ERR_NOMEM, "%s: cannot read: %s", ld->file,
+				  strerror(errno));
+		close(fd);
+		return rc;
 	}
 	if (st.st_size > CONFIG_FILE_MAX_BYTES) {
 		rc = auscult_fail(
@@ -1304,10 +1309,53 @@ static int fail_syntax(struct loader *ld, const yaml_parser_t *parser)
 		       problem);
 }
 
+/*
+ * libyaml has no nesting limit, and its scanner grows quadratic with the depth (100k levels of
+ * "[" took 20 s); the config is 4 levels deep. One pass over the events, which stops at the first
+ * collection deeper than the limit, refuses such a file before yaml_parser_load goes deep.
+ */
+static int check_depth(struct loader *ld)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int rc = AUSCULT_OK;
+	int depth = 0;
+	if (!yaml_parser_initialize(&parser))
+		return auscult_fail(ld->err, AUSCULT_ERR_NOMEM, "%s: out of memory", ld->file);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)ld->text, ld->text_len);
+	for (;;) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = fail_syntax(ld, &parser);
+			break;
+		}
+		yaml_event_type_t type = ev.type;
+		yaml_mark_t at = ev.start_mark;
+		yaml_event_delete(&ev);
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > CONFIG_MAX_DEPTH) {
+				rc = fail_at(
+					ld, at, NULL, AUSCULT_ERR_FORMAT,
+					"nested more than %d levels deep; the config is a few "
+					"levels of mappings and lists (is this the right file?)",
+					CONFIG_MAX_DEPTH);
+				break;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		} else if (type == YAML_STREAM_END_EVENT) {
+			break;
+		}
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 static int parse_document(struct loader *ld)
 {
 	yaml_parser_t parser;
 	int rc = AUSCULT_OK;
+	if ((rc = check_depth(ld)))
+		return rc;
 	if (!yaml_parser_initialize(&parser))
 		return auscult_fail(ld->err, AUSCULT_ERR_NOMEM, "%s: out of memory", ld->file);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)ld->text, ld->text_len);

@@ -79,6 +79,10 @@ static int check_monitor(const struct daemon_config *cfg, size_t i, const struct
 		auscult_err_clear(&why);
 		monitor_settings_source_config(ms, fp->sample_rate_hz, &asc);
 		int rc = audio_source_open(&src, &asc, &why);
+		/* A recording cut short still scores, but a monitor fed from it would end early. */
+		if (rc == AUSCULT_OK && audio_source_warning(src))
+			rc = auscult_fail(&why, AUSCULT_ERR_TRUNCATED, "%s",
+					  audio_source_warning(src));
 		audio_source_close(src);
 		if (rc) {
 			snprintf(key, sizeof(key), "monitors[%zu].source.path", i);

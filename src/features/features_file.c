@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audio/audio_source.h"
+#include "common/log.h"
 
 size_t features_vector_count(size_t n_frames, const struct feature_params *p)
 {
@@ -44,6 +45,8 @@ int features_stream_file(const char *path, const struct feature_params *p, enum 
 	rc = audio_source_open(&src, &cfg, err);
 	if (rc != AUSCULT_OK)
 		goto fail;
+	if (audio_source_warning(src))
+		log_warn("%s; using the part that is there", audio_source_warning(src));
 	for (;;) {
 		size_t got = 0;
 		rc = audio_source_read(src, block, FEATURES_FILE_BLOCK_SAMPLES, &got, -1, err);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/regular_file.h"
 #include "model/crc32.h"
 
 #define FLAG_STANDARDISATION 0x1u
@@ -294,6 +295,16 @@ static float *get_f32s(struct reader *r, size_t n, const char *what)
 	return v;
 }
 
+/* The first layer's width implied by the input mask, or 0 while the mask is bad (model_validate
+ * then names that fault). */
+static uint32_t input_dim_if_valid(const struct model *m)
+{
+	uint32_t n_stack = m->features.n_stack;
+	if (m->input_frames == 0 || (n_stack < 32 && (m->input_frames >> n_stack) != 0))
+		return 0;
+	return model_input_dim(m);
+}
+
 static int read_layers(struct reader *r, struct model *m)
 {
 	m->n_layers = get_u32(r, "n_layers");
@@ -330,6 +341,15 @@ static int read_layers(struct reader *r, struct model *m)
 				       r->err, AUSCULT_ERR_FORMAT,
 				       "%s: corrupt: more than %u parameters by layers[%u]; " FIX_RETRAIN,
 				       r->name, MODEL_MAX_PARAMS, i);
+		/* Checked before the weights are read: a wrong width would misalign every later field. */
+		uint32_t want_in = i > 0 ? m->layers[i - 1].n_out : input_dim_if_valid(m);
+		if (want_in != 0 && l->n_in != want_in)
+			return r->rc = auscult_fail(
+				       r->err, AUSCULT_ERR_INVALID,
+				       "%s: layers[%u].n_in: %u, expected %u (%s); " FIX_RETRAIN,
+				       r->name, i, l->n_in, want_in,
+				       i == 0 ? "the input frames x n_mels"
+					      : "the previous layer's n_out");
 		if (act > (uint32_t)ACTIVATION_RELU)
 			return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
 						    "%s: corrupt: layers[%u].activation %u is not 0 "
@@ -476,21 +496,10 @@ int model_load(struct model *m, const char *path, struct auscult_err *err)
 	memset(m, 0, sizeof(*m));
 	uint8_t *buf = NULL;
 	int rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open: %s; check the path",
-				    path, strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot stat: %s", path,
-				  strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO,
-				  "%s: not a regular file; give the path of a model file", path);
-		goto fail;
-	}
+	int fd = regular_file_open(path, "the model file", &st, &rc, err);
+	if (fd < 0)
+		return rc;
 	uint8_t hdr[MODEL_FILE_HEADER_BYTES];
 	ssize_t got = read_at(fd, hdr, sizeof(hdr), 0);
 	if (got < 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audio/audio_source.h"
+#include "common/log.h"
 #include "detect/gate.h"
 #include "detect/window_scorer.h"
 #include "features/feature_extractor.h"
@@ -341,6 +342,8 @@ int pipeline_replay_file(struct pipeline *p, const char *path, int channel, stru
 	int rc = audio_source_open(&src, &sc, err);
 	if (rc != AUSCULT_OK)
 		return rc;
+	if (audio_source_warning(src))
+		log_warn("%s; scoring the part that is there", audio_source_warning(src));
 	pipeline_restart(p, 0);
 	float buf[REPLAY_READ_SAMPLES];
 	for (;;) {

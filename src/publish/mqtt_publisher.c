@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/complain.h"
 #include "common/log.h"
+#include "common/regular_file.h"
 #include "publish/ha_discovery.h"
 #include "publish/spool.h"
 
@@ -143,12 +144,16 @@ static bool valid_name(const char *s)
 static int read_password(const char *path, char **out, struct auscult_err *err)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return auscult_fail(err, AUSCULT_ERR_IO,
-				    "%s: cannot read the MQTT password file: %s; check "
-				    "mqtt.password_file and the file's permissions",
-				    path, strerror(errno));
+	int rc;
+	int fd = regular_file_open(path, "the MQTT password file (mqtt.password_file)", NULL, &rc,
+				   err);
+	if (fd < 0)
+		return rc;
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);
+	}
 	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
 		log_warn("%s: the MQTT password file is readable by everyone; chmod 600 it", path);

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/regular_file.h"
 
 const struct mqtt_setting mqtt_settings_table[MQTT_SETTINGS_COUNT] = {
 #define MQTT_SETTING_ROW(field, kind_, key_, min_, max_, def_)                         \
@@ -250,6 +251,11 @@ static int check_readable(const char *path, const char *what, struct auscult_err
 	if (S_ISDIR(st.st_mode))
 		return auscult_fail(err, AUSCULT_ERR_IO, "'%s' is a directory; expected %s", path,
 				    what);
+	/* A named pipe would hang whoever opens it (the TLS handshake, the password read). */
+	if (!S_ISREG(st.st_mode))
+		return auscult_fail(err, AUSCULT_ERR_IO,
+				    "'%s' is %s, not a regular file; expected %s", path,
+				    regular_file_kind(st.st_mode), what);
 	return AUSCULT_OK;
 }
 

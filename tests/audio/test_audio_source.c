@@ -341,6 +341,9 @@ static void test_file_bad_inputs(void **state)
 		{ "unsupported_codec.wav",
 		  AUSCULT_ERR_UNSUPPORTED,
 		  { "unsupported audio encoding", "WAV codec 0x2222", "16-bit PCM WAV" } },
+		{ "rate_128hz.wav",
+		  AUSCULT_ERR_UNSUPPORTED,
+		  { "header says 128 Hz, out of range [1000, 384000]", "resample it" } },
 		{ "", AUSCULT_ERR_IO, { "is a directory" } },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -353,6 +356,58 @@ static void test_file_bad_inputs(void **state)
 	snprintf(path, sizeof(path), "%s/vectors/sine1k.wav", AUSCULT_SHARED_DIR);
 	const char *want[] = { "channel 1 does not exist", "1 channel", NULL };
 	expect_open_fails(path, 1, AUSCULT_ERR_INVALID, want);
+}
+
+/* Opens DIR/NAME, reads it to the end and returns the frames read; the warning goes to want_warning
+ * (NULL: none expected). */
+static size_t open_and_read_all(const char *dir, const char *name, const char *want_warning)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	struct audio_source_config cfg;
+	audio_source_config_defaults(&cfg);
+	cfg.path = path;
+	struct audio_source *src = NULL;
+	struct auscult_err err;
+	if (audio_source_open(&src, &cfg, &err) != AUSCULT_OK)
+		fail_msg("%s: %s", path, err.msg);
+	const char *w = audio_source_warning(src);
+	if (!want_warning) {
+		assert_null(w);
+	} else {
+		assert_non_null(w);
+		char want[1024];
+		snprintf(want, sizeof(want), "%s: truncated: %s", path, want_warning);
+		assert_string_equal(w, want);
+	}
+	float buf[4096];
+	size_t total = 0, got = 0;
+	int rc;
+	while ((rc = audio_source_read(src, buf, 4096, &got, -1, &err)) == AUSCULT_OK)
+		total += got;
+	assert_int_equal(rc, AUSCULT_ERR_EOF);
+	audio_source_close(src);
+	return total;
+}
+
+/* A WAV cut short opens (its samples still score) but says so, with the announced and real length. */
+static void test_file_cut_short(void **state)
+{
+	(void)state;
+	assert_int_equal(
+		open_and_read_all(AUSCULT_FIXTURES "/audio", "claims_4gb.wav",
+				  "the header announces 134217.728 s of audio (4294967280 "
+				  "data bytes), the file holds 1.000 s (32000 bytes); it was "
+				  "cut short - copy or record it again"),
+		16000);
+	assert_int_equal(
+		open_and_read_all(AUSCULT_FIXTURES "/audio", "cut_in_half.wav",
+				  "the header announces 2.000 s of audio (64000 data bytes), "
+				  "the file holds 1.000 s (32000 bytes); it was cut short - "
+				  "copy or record it again"),
+		16000);
+	/* A whole WAV has no warning. */
+	assert_int_equal(open_and_read_all(AUSCULT_SHARED_DIR "/vectors", "short.wav", NULL), 700);
 }
 
 static void test_file_read_speed(void **state)
@@ -758,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_file_resampled_channels),
 		cmocka_unit_test(test_file_channel_selection_no_resampling),
 		cmocka_unit_test(test_file_bad_inputs),
+		cmocka_unit_test(test_file_cut_short),
 		cmocka_unit_test(test_file_read_speed),
 		cmocka_unit_test(test_raw_pipe_odd_chunks),
 		cmocka_unit_test(test_stdin_child_resampled),

@@ -714,8 +714,18 @@ static void file_level_faults(void **state)
 	assert_true(all_zero(&cfg, sizeof(cfg)));
 
 	assert_int_equal(daemon_config_load(&cfg, tmp_dir, &err), AUSCULT_ERR_IO);
-	snprintf(want, sizeof(want), "%s: not a regular file", tmp_dir);
+	snprintf(want, sizeof(want),
+		 "%s: is a directory, not a regular file; expected the config file", tmp_dir);
 	assert_string_equal(err.msg, want);
+
+	/* A named pipe is refused without waiting for a writer. */
+	join(p, sizeof(p), tmp_dir, "fifo.yaml");
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(daemon_config_load(&cfg, p, &err), AUSCULT_ERR_IO);
+	snprintf(want, sizeof(want),
+		 "%s: is a named pipe, not a regular file; expected the config file", p);
+	assert_string_equal(err.msg, want);
+	unlink(p);
 
 	assert_int_equal(daemon_config_load(&cfg, NULL, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "no config file given");

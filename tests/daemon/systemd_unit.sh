@@ -4,6 +4,7 @@
 # the unit keeps the contract the daemon is written for: Type=notify, notifications from the main
 # pid, a watchdog, SIGHUP to reload, AF_UNIX allowed (the notify socket). Skipped (77) only when
 # systemd-analyze is missing, outside CI: scripts/install-deps installs it (Debian package systemd).
+# `systemd-analyze security --offline=yes` scores its exposure at 1.5 or less.
 . "$(dirname "$0")/lib/common.sh"
 : "${AUSCULT_BUILD_DIR:?set by ctest}"
 
@@ -47,5 +48,11 @@ for family in AF_UNIX AF_INET; do # the notify socket; the broker
 done
 [ "$(key ExecStart)" = "$P/bin/auscultd --config $P/etc/auscult/auscultd.yaml" ] \
 	|| fail "ExecStart=$(key ExecStart): not the installed daemon and config"
+# Hardening: the exposure score stays at or below 1.5 (issue 14; it was 2.0).
+security=$(systemd-analyze security --offline=yes "$unit" 2>&1) || fail "systemd-analyze security: $security"
+score=$(echo "$security" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+[ -n "$score" ] || fail "no exposure level in: $(echo "$security" | tail -n 3)"
+awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }' ||
+	fail "systemd-analyze security scores the unit $score, expected <= 1.5: $(echo "$security" | grep '✗')"
 version=$(systemd-analyze --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')
-echo "systemd_unit: systemd-analyze $version verify clean, a broken copy caught; contract kept: ok"
+echo "systemd_unit: systemd-analyze $version verify clean, a broken copy caught; exposure $score, contract kept: ok"

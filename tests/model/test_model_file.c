@@ -88,7 +88,9 @@ enum {
 	OFF_TARGET_FRAMES = 24 + 32,
 	OFF_STD0 = 24 + 88,
 	OFF_N_LAYERS = 24 + 160,
+	OFF_L0_N_IN = 24 + 164,
 	OFF_L0_N_OUT = 24 + 168,
+	OFF_L1_N_IN = 24 + 284,
 	OFF_L0_WEIGHT5 = 24 + 176 + 5 * 4,
 	TINY_FILE_BYTES = 24 + 460,
 };
@@ -167,6 +169,12 @@ static const struct fixture fixtures[] = {
 	{ "layer_sizes.am", AUSCULT_ERR_INVALID,
 	  "layers[0].n_in: 8, expected 12 (the input frames x n_mels); the model is unusable - "
 	  "retrain it" },
+	{ "layer_input.am", AUSCULT_ERR_INVALID,
+	  "layers[0].n_in: 12, expected 8 (the input frames x n_mels); the model is unusable - "
+	  "retrain it" },
+	{ "layer_chain.am", AUSCULT_ERR_INVALID,
+	  "layers[1].n_in: 5, expected 3 (the previous layer's n_out); the model is unusable - "
+	  "retrain it" },
 	{ "bad_mask.am", AUSCULT_ERR_INVALID,
 	  "target_frames: 0x8 selects frames beyond the 3 stacked frames; the model is unusable - "
 	  "retrain it" },
@@ -214,6 +222,12 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 		fix_crc(b, *size);
 	} else if (strcmp(name, "layer_sizes.am") == 0) {
 		edit32(b, OFF_INPUT_FRAMES, 0x5, 0x7); /* 12 inputs, but layer 0 takes 8 */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "layer_input.am") == 0) {
+		edit32(b, OFF_L0_N_IN, 8, 12); /* the weights would be misread as 12 x 3 */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "layer_chain.am") == 0) {
+		edit32(b, OFF_L1_N_IN, 3, 5);
 		fix_crc(b, *size);
 	} else if (strcmp(name, "bad_mask.am") == 0) {
 		edit32(b, OFF_TARGET_FRAMES, 0x2, 0x8);
@@ -448,13 +462,23 @@ static void save_and_load_file(void **state)
 
 	/* Loading what is not there, or not a file. */
 	assert_int_equal(model_load(&b, missing, &err), AUSCULT_ERR_IO);
-	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory; check the path",
+	snprintf(want, sizeof(want), "%s: cannot open the model file: No such file or directory",
 		 missing);
 	assert_string_equal(err.msg, want);
 	assert_null(b.layers);
 	assert_int_equal(model_load(&b, dir, &err), AUSCULT_ERR_IO);
-	snprintf(want, sizeof(want), "%s: not a regular file; give the path of a model file", dir);
+	snprintf(want, sizeof(want),
+		 "%s: is a directory, not a regular file; expected the model file", dir);
 	assert_string_equal(err.msg, want);
+	/* A named pipe is refused before it is read: opening it must not wait for a writer. */
+	char fifo[sizeof(dir) + 8];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(model_load(&b, fifo, &err), AUSCULT_ERR_IO);
+	snprintf(want, sizeof(want),
+		 "%s: is a named pipe, not a regular file; expected the model file", fifo);
+	assert_string_equal(err.msg, want);
+	unlink(fifo);
 
 	unlink(path);
 	rmdir(dir);
@@ -601,7 +625,7 @@ static void decode_bounds_allocation_before_trusting_sizes(void **state)
 	uint8_t *b;
 	size_t size;
 	tiny_bytes(&b, &size);
-	edit32(b, 24 + 164, 8, 65536);
+	edit32(b, OFF_L0_N_IN, 8, 65536);
 	edit32(b, OFF_L0_N_OUT, 3, 65536);
 	fix_crc(b, size);
 	struct model m;
@@ -610,11 +634,10 @@ static void decode_bounds_allocation_before_trusting_sizes(void **state)
 	assert_string_equal(err.msg, "big: corrupt: more than 33554432 parameters by layers[0]; "
 				     "the model is unusable - retrain it");
 	/* Within the cap, the claimed size is checked against the body before allocating. */
-	edit32(b, 24 + 164, 65536, 1000);
-	edit32(b, OFF_L0_N_OUT, 65536, 1000);
+	edit32(b, OFF_L0_N_IN, 65536, 8); /* a right input width, so the body size is what fails */
 	fix_crc(b, size);
 	assert_int_equal(model_decode(&m, b, size, "big", &err), AUSCULT_ERR_FORMAT);
-	assert_string_equal(err.msg, "big: corrupt: layer weights needs 4000000 bytes at body byte "
+	assert_string_equal(err.msg, "big: corrupt: layer weights needs 2097152 bytes at body byte "
 				     "176, but the body ends at byte 460; the model is unusable - "
 				     "retrain it");
 	free(b);

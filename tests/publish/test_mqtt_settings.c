@@ -201,7 +201,7 @@ static void validation_names_the_setting(void **state)
 
 	free(s.topic_prefix);
 	s.topic_prefix = strdup("auscult");
-	s.password_file = strdup("/dev/null");
+	s.password_file = strdup(AUSCULT_SOURCE_DIR "/README.md"); /* any regular file */
 	assert_int_equal(mqtt_settings_validate(&s, NULL, &fault, &err), AUSCULT_ERR_INVALID);
 	assert_int_equal(fault.id, MQTT_SETTING_ID_password_file);
 	assert_string_equal(err.msg, "a password needs a user name; set mqtt.username too");
