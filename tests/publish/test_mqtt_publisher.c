@@ -505,7 +505,8 @@ static void will_says_offline_when_killed(void **state)
 		/* A cross build's tests run under an emulator (tests/CMakeLists.txt): so must the child. */
 		const char *emulator = getenv("AUSCULT_EMULATOR");
 		if (emulator && *emulator)
-			execl(emulator, emulator, self_path, "--will-child", port, "t2", (char *)NULL);
+			execl(emulator, emulator, self_path, "--will-child", port, "t2",
+			      (char *)NULL);
 		else
 			execl(self_path, self_path, "--will-child", port, "t2", (char *)NULL);
 		_exit(127);
