@@ -1,7 +1,8 @@
 #!/bin/sh
 # broker_outage.sh - the broker is stopped for 60 s while the machine goes from normal to faulty
 # and back (real-time file pacing): after it comes back every event arrives exactly once, in
-# order (start, then end), and the daemon keeps running.
+# order (start, then end; repeats of at-least-once delivery are counted and allowed), and the
+# daemon keeps running.
 . "$(dirname "$0")/lib/common.sh"
 
 make_model
@@ -25,12 +26,19 @@ wait_for 60 "$WORK/msgs2.txt" '"type":"end"'
 sleep 1
 kill -0 $DPID || fail "daemon died"
 cat "$WORK/msgs.txt" "$WORK/msgs2.txt" >"$WORK/all.txt"
-starts=$(count '"type":"start"' "$WORK/all.txt")
-ends=$(count '"type":"end"' "$WORK/all.txt")
-[ "$starts" = 1 ] || fail "expected 1 start event, got $starts"
-[ "$ends" = 1 ] || fail "expected 1 end event, got $ends"
-grep '^auscult/pump/event' "$WORK/msgs2.txt" | sed 's/.*"type":"\([a-z]*\)".*/\1/' | tr '\n' ' ' >"$WORK/order"
-[ "$(cat "$WORK/order")" = "start end " ] || fail "events out of order: $(cat "$WORK/order")"
+# Delivery is at least once (docs/mqtt.md): a subscriber drops repeats by (id, type). What must
+# hold is one anomaly, its start and end each delivered, start first; a repeat is reported.
+grep '^auscult/pump/event ' "$WORK/all.txt" |
+	sed 's/.*"id":"\([^"]*\)".*"type":"\([a-z]*\)".*/\1 \2/' >"$WORK/events"
+awk '!seen[$0]++' "$WORK/events" >"$WORK/distinct"
+repeats=$(( $(wc -l <"$WORK/events") - $(wc -l <"$WORK/distinct") ))
+[ "$repeats" = 0 ] || echo "broker_outage: $repeats event(s) delivered again (at least once)"
+starts=$(count ' start$' "$WORK/distinct")
+ends=$(count ' end$' "$WORK/distinct")
+[ "$starts" = 1 ] || fail "expected 1 anomaly start, got $starts: $(cat "$WORK/events")"
+[ "$ends" = 1 ] || fail "expected 1 anomaly end, got $ends: $(cat "$WORK/events")"
+order=$(awk '{ printf "%s ", $2 }' "$WORK/distinct")
+[ "$order" = "start end " ] || fail "events out of order: $order"
 stop_daemon d 30
 grep -q 'mqtt' "$WORK/d.daemon.log" || true
-echo "broker_outage: both events delivered once, in order, after a 60 s outage: ok"
+echo "broker_outage: both events delivered, in order, after a 60 s outage: ok"
