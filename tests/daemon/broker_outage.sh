@@ -7,10 +7,12 @@
 
 make_model
 make_fault_recording "$WORK/rec0.wav"
-# 60 s more normal sound, so the input outlasts the outage and the reconnection.
-sox "$WORK/rec0.wav" "$DATA/normal_id_00_00000007.wav" "$DATA/normal_id_00_00000008.wav" \
-	"$DATA/normal_id_00_00000009.wav" "$DATA/normal_id_00_00000010.wav" \
-	"$DATA/normal_id_00_00000011.wav" "$DATA/normal_id_00_00000012.wav" "$WORK/rec.wav"
+# 60 s more normal sound, so the input outlasts the outage and the reconnection: the normals the
+# recording's own normal parts come from, whose windows stay below the threshold there (others
+# of the small test model's training set come close to it with some BLAS builds).
+sox "$WORK/rec0.wav" "$DATA/normal_id_00_00000000.wav" "$DATA/normal_id_00_00000001.wav" \
+	"$DATA/normal_id_00_00000002.wav" "$DATA/normal_id_00_00000005.wav" \
+	"$DATA/normal_id_00_00000006.wav" "$DATA/normal_id_00_00000000.wav" "$WORK/rec.wav"
 start_broker
 subscribe "$WORK/msgs.txt"
 write_config "$WORK/d.yaml" "{ type: file, path: $WORK/rec.wav, realtime: true }" "threshold: 105"
