@@ -2,8 +2,8 @@
 # Folder dependency check: every `#include "X/..."` under src/ is an edge from the including
 # folder to X. Prints the graph, then fails on an include of a folder that is not below in the
 # intended order, or on a cycle. The order (a folder may include only folders of a lower rank):
-#   common < audio < features < model < train, detect < pipeline < publish, learn < config
-#   < daemon < tools
+#   common < audio < features < model < train, detect < pipeline < publish, learn, evidence
+#   < config < daemon < tools
 # publish ranks below config so that the loader can fill publish's settings struct; publish
 # itself uses common and detect (its payloads carry the detector's events) only.
 set -eu
@@ -19,6 +19,7 @@ detect 4
 pipeline 5
 publish 6
 learn 6
+evidence 6
 config 7
 daemon 8
 tools 9"
