@@ -43,8 +43,9 @@ struct model_threshold {
  * The optional window-statistics head (model/window_head.h): each band's mean and spread of dB
  * energy over the short frames of a window (features/band_stats.h, no fine spectrum, no
  * modulation), scored by a full-covariance Gaussian fitted on normal windows
- * (model/stats_head.h). A window's score is the sum of the autoencoder's and the head's, each
- * divided by its median over the training recordings' windows, so neither scale decides.
+ * (model/stats_head.h). A window's score is ae / ae_median + ln(1 + head / head_median): each
+ * part over its median on the training windows (the head's on windows of recordings its fit
+ * left out), so neither scale decides; the log tames the head's heavy tail on new recordings.
  */
 struct model_window_head {
 	uint32_t n_fft;      /* short frame FFT size, power of two (256) */
@@ -53,7 +54,7 @@ struct model_window_head {
 	float shrinkage;     /* [0, 1]: correlation shrunk toward the identity before inversion */
 	float std_floor_rel; /* >= 0: std floor relative to the median std, as fitted */
 	float ae_median;     /* > 0: median autoencoder window score on the training windows */
-	float head_median;   /* > 0: median head window score on the training windows */
+	float head_median;   /* > 0: median head window score on held-out training windows */
 	uint32_t dim;        /* 2 * n_bands features: band means, then band spreads, dB */
 	float *mean;         /* dim fitted means, dB */
 	float *inv_std;      /* dim 1 / fitted (floored) standard deviations, > 0 */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audio/audio_source.h"
+#include "model/clip_scorer.h"
 #include "model/stats_head.h"
 #include "model/window_head.h"
 #include "train/gamma_fit.h"
@@ -24,10 +25,15 @@ static void add_features(void *ctx, const struct pipeline_window *w)
 		stats_head_add(ctx, w->head_features);
 }
 
-/* Fits the Gaussian of m's new head (shape set, no statistics yet) on the windows the pipeline
- * gives for the recordings: the daemon's own windows. */
+/* Folds of the training recordings for the head's median: each recording's windows are scored
+ * by a head fitted without it (a full covariance fits its own windows' noise, so in-sample
+ * scores are too small, and the head's weight in the sum would be too large). */
+#define HEAD_FIT_FOLDS 5
+
+/* Fits the Gaussian of m's head on the windows the pipeline gives (the daemon's own windows) of
+ * the recordings i with i % folds != skip (skip >= folds: all of them). */
 static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, char *const *paths,
-			size_t n_paths, struct auscult_err *err)
+			size_t n_paths, size_t folds, size_t skip, struct auscult_err *err)
 {
 	struct model_window_head *h = m->head;
 	struct stats_head sh;
@@ -37,17 +43,6 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 	sc.shrinkage = h->shrinkage;
 	sc.std_floor_rel = h->std_floor_rel;
 	int rc = stats_head_init(&sh, &sc, err);
-	/* provisional statistics (the identity) so that the model validates while it gives the
-	 * features; overwritten by the fit */
-	h->mean = calloc(h->dim, sizeof(float));
-	h->inv_std = malloc(h->dim * sizeof(float));
-	h->precision = calloc((size_t)h->dim * h->dim, sizeof(float));
-	if (rc == AUSCULT_OK && (!h->mean || !h->inv_std || !h->precision))
-		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
-	for (uint32_t i = 0; rc == AUSCULT_OK && i < h->dim; i++) {
-		h->inv_std[i] = 1.0f;
-		h->precision[(size_t)i * h->dim + i] = 1.0f;
-	}
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
 		.model = m, .settings = *ps, .on_window = add_features, .ctx = &sh
@@ -55,7 +50,8 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 	if (rc == AUSCULT_OK)
 		rc = pipeline_create(&pl, &pc, err);
 	for (size_t i = 0; i < n_paths && rc == AUSCULT_OK; i++)
-		rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE, err);
+		if (i % folds != skip)
+			rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE, err);
 	pipeline_destroy(pl);
 	if (rc == AUSCULT_OK)
 		rc = stats_head_fit(&sh, err);
@@ -66,6 +62,22 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 	}
 	stats_head_free(&sh);
 	return rc;
+}
+
+/* Provisional statistics (the identity) so that the model validates while the pipeline gives
+ * the features it is fitted on. */
+static int provisional_stats(struct model_window_head *h, struct auscult_err *err)
+{
+	h->mean = calloc(h->dim, sizeof(float));
+	h->inv_std = malloc(h->dim * sizeof(float));
+	h->precision = calloc((size_t)h->dim * h->dim, sizeof(float));
+	if (!h->mean || !h->inv_std || !h->precision)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
+	for (uint32_t i = 0; i < h->dim; i++) {
+		h->inv_std[i] = 1.0f;
+		h->precision[(size_t)i * h->dim + i] = 1.0f;
+	}
+	return AUSCULT_OK;
 }
 
 /* The windows of a replay: both parts' scores, and the file's sum of window scores. */
@@ -154,33 +166,47 @@ int head_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	struct model_window_head *h = calloc(1, sizeof(*h));
 	double *clip = calloc(n_paths ? n_paths : 1, sizeof(double));
 	struct parts k = { 0 };
+	char **sub = NULL;
 	int rc = AUSCULT_OK;
 	if (!h || !clip) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
 		goto fail;
 	}
 	window_head_config_defaults(h);
-	m->head = h; /* the pipeline gives its features while it is fitted */
-	rc = fit_gaussian(m, ps, paths, n_paths, err);
+	m->head = h;
+	rc = provisional_stats(h, err);
 	if (rc)
 		goto fail;
-	/* medians 1 while the parts are measured */
+	/* medians 1 while the parts are measured: each fold's windows by a head fitted without
+	 * them (one recording: in-sample, there is nothing else) */
 	k.ae = malloc(sizeof(double));
 	k.head = malloc(sizeof(double));
 	k.cap = 1;
-	if (!k.ae || !k.head) {
+	sub = malloc(n_paths * sizeof(*sub));
+	if (!k.ae || !k.head || !sub) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
 		goto fail;
 	}
-	rc = replay_all(m, ps, paths, n_paths, &k, NULL, err);
+	size_t folds = n_paths < HEAD_FIT_FOLDS ? n_paths : HEAD_FIT_FOLDS;
+	for (size_t f = 0; f < folds && rc == AUSCULT_OK; f++) {
+		size_t n_sub = 0;
+		for (size_t i = f; i < n_paths; i += folds)
+			sub[n_sub++] = paths[i];
+		rc = fit_gaussian(m, ps, paths, n_paths, folds, folds > 1 ? f : folds, err);
+		if (rc == AUSCULT_OK)
+			rc = replay_all(m, ps, sub, n_sub, &k, NULL, err);
+	}
+	/* the head itself: every recording */
+	if (rc == AUSCULT_OK)
+		rc = fit_gaussian(m, ps, paths, n_paths, 1, 1, err);
 	if (rc)
 		goto fail;
 	h->ae_median = (float)median(k.ae, k.n);
 	h->head_median = (float)median(k.head, k.n);
 	if (!(h->ae_median > 0.0f) || !(h->head_median > 0.0f)) {
 		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "window head: median scores %g (autoencoder) and %g (head) on "
-				  "the training windows; both must be > 0",
+				  "window head: median scores %g (autoencoder) and %g (head, "
+				  "held out) on the training windows; both must be > 0",
 				  (double)h->ae_median, (double)h->head_median);
 		goto fail;
 	}
@@ -199,12 +225,14 @@ int head_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	m->threshold.gamma_scale = (float)scale;
 	m->threshold.threshold = (float)gamma_quantile(shape, scale, m->threshold.quantile);
 	free(clip);
+	free(sub);
 	return AUSCULT_OK;
 fail:
 	if (m->head == h)
 		m->head = NULL;
 	model_window_head_free(h);
 	free(clip);
+	free(sub);
 	free(k.ae);
 	free(k.head);
 	return rc;
@@ -224,9 +252,11 @@ static void add_window(void *ctx, const struct pipeline_window *w)
 	}
 }
 
-int pipeline_clip_score(const struct model *m, const char *path, float *score,
-			struct auscult_err *err)
+int pipeline_clip_score(const struct model *m, struct autoencoder *ae, const char *path,
+			float *score, struct auscult_err *err)
 {
+	if (!m->head)
+		return clip_score_file(m, ae, path, score, NULL, err);
 	struct clip_sum c = { 0.0, 0 };
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = { .model = m, .on_window = add_window, .ctx = &c };

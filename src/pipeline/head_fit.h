@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "common/status.h"
+#include "model/autoencoder.h"
 #include "model/model.h"
 #include "pipeline/pipeline.h"
 
@@ -29,13 +30,13 @@ int head_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 void pipeline_clip_settings(struct pipeline_settings *ps);
 
 /*
- * The clip score of one recording for a model with a window head: the mean of the window scores
- * (pipeline_window.raw) of the windows that are not idle, replayed through the pipeline with
- * pipeline_clip_settings. What
- * `auscult score` prints for such a model (a model without a head keeps the clip scorer's
- * score). AUSCULT_ERR_INVALID when no window counted.
+ * The clip score of one recording, as every tool prints and fits it. A model with a window head:
+ * the mean of the window scores (pipeline_window.raw) of the windows that are not idle, replayed
+ * through the pipeline with pipeline_clip_settings (ae unused, may be NULL). Without one: the
+ * clip scorer's (model/clip_scorer.h, with ae set up for m). AUSCULT_ERR_INVALID when the
+ * recording is too short. Reads the file.
  */
-int pipeline_clip_score(const struct model *m, const char *path, float *score,
-			struct auscult_err *err);
+int pipeline_clip_score(const struct model *m, struct autoencoder *ae, const char *path,
+			float *score, struct auscult_err *err);
 
 #endif

@@ -187,8 +187,11 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 		pw->head_features = hf;
 		if (p->head.scoring) {
 			pw->head_raw = window_head_score(&p->head);
-			pw->raw = pw->ae_raw / p->model->head->ae_median +
-				  pw->head_raw / p->model->head->head_median;
+			/* the log tames the head's heavy tail on recordings it never saw:
+			 * unseen normals differ from the training ones far more than
+			 * windows of one recording do */
+			pw->raw = (float)(pw->ae_raw / p->model->head->ae_median +
+					  log1p(pw->head_raw / p->model->head->head_median));
 		}
 	}
 	pw->rms_dbfs = ws->rms_dbfs;

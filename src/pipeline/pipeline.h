@@ -27,8 +27,8 @@
  * detector (threshold with hysteresis). Every window is handed to the caller's callback.
  *
  * A model with a window head (model.h) also streams the samples through it; each window's score
- * is then the sum of the autoencoder's and the head's, each divided by its median on the
- * training windows. The head sees every sample of the window (the gate only decides idleness).
+ * is then the autoencoder's over its median on the training windows plus ln(1 + the head's over
+ * its median on held-out training windows). The head sees every sample of the window (the gate only decides idleness).
  *
  * The settle time works on both sides of a stop: windows are held settle_s (rounded up to whole
  * hops) before they are smoothed and decided, and when a window is idle the held ones, the
@@ -92,7 +92,7 @@ struct pipeline_window {
 	double stream_s; /* end of the window's audio, seconds since the (re)start */
 	float raw;       /* the window's score: the autoencoder's (mean, or top share, over
 				     the counted vectors), or with a window head the sum
-				     ae_raw / ae_median + head_raw / head_median; NaN: none */
+				     ae_raw / ae_median + ln(1 + head_raw / head_median); NaN: none */
 	float ae_raw;    /* the autoencoder's part of raw */
 	float head_raw;  /* the window head's score (model/window_head.h); NaN: no head,
 				     or a head not fitted yet */

@@ -364,10 +364,7 @@ int cmd_score(int argc, char **argv)
 	}
 	for (size_t i = 0; i < list.count; i++) {
 		float score;
-		/* a model with a window head scores windows of seconds: its clip score is theirs */
-		int rc = m.head ? pipeline_clip_score(&m, list.paths[i], &score, &err)
-				: clip_score_file(&m, &ae, list.paths[i], &score, NULL, &err);
-		if (rc != AUSCULT_OK) {
+		if (pipeline_clip_score(&m, &ae, list.paths[i], &score, &err) != AUSCULT_OK) {
 			fflush(stdout);
 			fprintf(stderr, "auscult score: %s\n", err.msg);
 			any_failed = true;

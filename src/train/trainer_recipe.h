@@ -38,7 +38,8 @@ void train_options_defaults(struct train_options *o);
  * - "dcase2020": the DCASE 2020 Task 2 baseline (trainer_config_defaults: 640-128x4-8-128x4-640
  *   on all five frames, no standardisation, no band weights, mean aggregation).
  * - "idnn16-stats": idnn16 plus the window-statistics head (model/window_head.h): each window's
- *   score sums the network's and the head's, each over its median on the training windows.
+ *   score sums the network's and the head's (pipeline.h). train_model leaves the head to the
+ *   caller (pipeline/head_fit.h: it replays the recordings through the pipeline).
  * All train 100 epochs with Adam (lr 0.001), batch 512, the last 10% held out. Returns
  * AUSCULT_ERR_INVALID (o untouched) for any other name, with a message listing the names.
  */
