@@ -409,9 +409,10 @@ int cmd_train(int argc, char **argv)
 			(double)res.val_loss, clock_mono_s() - prog.start_s);
 		fprintf(stderr,
 			"%s clip scores: min %.6g mean %.6g max %.6g; gamma shape %.6g scale "
-			"%.6g\n",
+			"%.6g%s\n",
 			m.head ? "network's training" : "training", lo, mean, hi,
-			(double)m.threshold.gamma_shape, (double)m.threshold.gamma_scale);
+			(double)m.threshold.gamma_shape, (double)m.threshold.gamma_scale,
+			m.head ? " (fitted to the clip scores with the window head)" : "");
 	}
 	printf("%s: threshold %.6g (gamma quantile %.3g)\n", out, (double)m.threshold.threshold,
 	       (double)m.threshold.quantile);
