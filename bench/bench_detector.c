@@ -397,6 +397,8 @@ static const struct head_spec {
 } HEADS[] = {
 	{ "fine-top", "fine", 0.02f, -1.0f, 0 },
 	{ "fine-full", "fine", 1.0f, 0.03f, 0 },
+	{ "peak-top", "peak", 0.02f, -1.0f, 0 },
+	{ "peak-full", "peak", 1.0f, 0.03f, 0 },
 	{ "mean-full", "mean", 1.0f, 0.03f, 0 },
 	{ "spread-full", "spread", 1.0f, 0.03f, 0 },
 	{ "meanspread-diag", "meanspread", 1.0f, -1.0f, 0 },

@@ -15,6 +15,7 @@
 #include "model/model.h"
 #include "model/clip_scorer.h"
 #include "model/model_file.h"
+#include "pipeline/head_fit.h"
 #include "pipeline/window_fit.h"
 
 /* Held-out vectors scored per autoencoder call. */
@@ -265,6 +266,10 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 	l->on_epoch = on_epoch;
 	l->epoch_ctx = ctx;
 	rc = train_model(&m, &ds, &l->cfg.train, on_trainer_epoch, l, &l->cancel, &tr, err);
+	if (rc == AUSCULT_OK && l->cfg.train.window_head) {
+		/* the recipe's window head, fitted on the monitor's own windows */
+		rc = head_fit(&m, &l->cfg.scoring, ds.paths, ds.n_files, err);
+	}
 	if (rc != AUSCULT_OK)
 		goto out;
 	res.train_clips = (uint32_t)n_train;

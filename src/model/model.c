@@ -217,7 +217,76 @@ int model_validate(const struct model *m, struct auscult_err *err)
 	rc = check_threshold(&m->threshold, err);
 	if (rc)
 		return rc;
-	return check_training(&m->training, err);
+	rc = check_training(&m->training, err);
+	if (rc)
+		return rc;
+	return m->head ? model_window_head_validate(m->head, &m->features, err) : AUSCULT_OK;
+}
+
+static bool finite_all(const float *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return false;
+	return true;
+}
+
+int model_window_head_validate(const struct model_window_head *h, const struct feature_params *f,
+			       struct auscult_err *err)
+{
+	if (h->n_fft < 4 || h->n_fft > 65536 || (h->n_fft & (h->n_fft - 1)) != 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "head.n_fft: %u is not a power of two in [4, 65536]", h->n_fft);
+	if (h->hop == 0 || h->hop > h->n_fft || f->hop_length % h->hop != 0 ||
+	    f->hop_length / h->hop < 4)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "head.hop: %u must be at most n_fft %u and divide the features' "
+				    "hop_length %u at least 4 times",
+				    h->hop, h->n_fft, f->hop_length);
+	if (h->n_bands == 0 || (h->n_fft / 2) % h->n_bands != 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "head.n_bands: %u does not divide n_fft / 2 = %u", h->n_bands,
+				    h->n_fft / 2);
+	if (h->dim != 2 * h->n_bands)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "head.dim: %u, expected 2 x n_bands = %u", h->dim,
+				    2 * h->n_bands);
+	if (!(h->shrinkage >= 0.0f && h->shrinkage <= 1.0f))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "head.shrinkage: %g is not in [0, 1]",
+				    (double)h->shrinkage);
+	if (!(h->std_floor_rel >= 0.0f && isfinite(h->std_floor_rel)))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "head.std_floor_rel: %g is not a finite value >= 0",
+				    (double)h->std_floor_rel);
+	if (!(h->ae_median > 0.0f && isfinite(h->ae_median)) ||
+	    !(h->head_median > 0.0f && isfinite(h->head_median)))
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"head.ae_median %g / head.head_median %g: need finite values > 0",
+			(double)h->ae_median, (double)h->head_median);
+	if (!h->mean || !h->inv_std || !h->precision)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "head: fitted statistics missing");
+	if (!finite_all(h->mean, h->dim))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "head.mean: a value is not finite");
+	for (uint32_t i = 0; i < h->dim; i++)
+		if (!(h->inv_std[i] > 0.0f && isfinite(h->inv_std[i])))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "head.inv_std[%u]: %g is not a finite value > 0", i,
+					    (double)h->inv_std[i]);
+	if (!finite_all(h->precision, (size_t)h->dim * h->dim))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "head.precision: a value is not finite");
+	return AUSCULT_OK;
+}
+
+void model_window_head_free(struct model_window_head *h)
+{
+	if (!h)
+		return;
+	free(h->mean);
+	free(h->inv_std);
+	free(h->precision);
+	free(h);
 }
 
 void model_free(struct model *m)
@@ -234,5 +303,6 @@ void model_free(struct model *m)
 	free(m->input_mean);
 	free(m->input_std);
 	free(m->band_weights);
+	model_window_head_free(m->head);
 	memset(m, 0, sizeof(*m));
 }

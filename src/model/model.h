@@ -39,6 +39,28 @@ struct model_threshold {
 	float threshold;   /* clip score above which a clip is anomalous */
 };
 
+/*
+ * The optional window-statistics head (model/window_head.h): each band's mean and spread of dB
+ * energy over the short frames of a window (features/band_stats.h, no fine spectrum, no
+ * modulation), scored by a full-covariance Gaussian fitted on normal windows
+ * (model/stats_head.h). A window's score is ae / ae_median + ln(1 + head / head_median): each
+ * part over its median on the training windows (the head's on windows of recordings its fit
+ * left out), so neither scale decides; the log tames the head's heavy tail on new recordings.
+ */
+struct model_window_head {
+	uint32_t n_fft;      /* short frame FFT size, power of two (256) */
+	uint32_t hop;        /* short frame hop, samples; divides features.hop_length 4+ times */
+	uint32_t n_bands;    /* linear bands over 0..rate/2; divides n_fft / 2 */
+	float shrinkage;     /* [0, 1]: correlation shrunk toward the identity before inversion */
+	float std_floor_rel; /* >= 0: std floor relative to the median std, as fitted */
+	float ae_median;     /* > 0: median autoencoder window score on the training windows */
+	float head_median;   /* > 0: median head window score on held-out training windows */
+	uint32_t dim;        /* 2 * n_bands features: band means, then band spreads, dB */
+	float *mean;         /* dim fitted means, dB */
+	float *inv_std;      /* dim 1 / fitted (floored) standard deviations, > 0 */
+	float *precision;    /* dim x dim inverse shrunk correlation of the standardised features */
+};
+
 struct model_training_info {
 	uint64_t n_vectors; /* training vectors (after the validation split) */
 	uint32_t n_files;   /* training files */
@@ -80,6 +102,8 @@ struct model {
 
 	struct model_threshold threshold;
 	struct model_training_info training;
+
+	struct model_window_head *head; /* NULL: the autoencoder alone; owned */
 };
 
 /* Number of set bits among the low n_stack bits of a frame mask. */
@@ -98,6 +122,17 @@ uint32_t model_output_dim(const struct model *m);
  * Returns AUSCULT_OK or AUSCULT_ERR_INVALID/UNSUPPORTED with a message naming the field.
  */
 int model_validate(const struct model *m, struct auscult_err *err);
+
+/*
+ * Checks a window head against the model's features (the part of model_validate for m->head):
+ * band_stats can do its frames, its blocks tile the features' hop, sizes agree, every value is
+ * finite, stds and medians > 0. AUSCULT_OK or AUSCULT_ERR_INVALID naming the field.
+ */
+int model_window_head_validate(const struct model_window_head *h, const struct feature_params *f,
+			       struct auscult_err *err);
+
+/* Frees a head and its arrays. NULL-safe. */
+void model_window_head_free(struct model_window_head *h);
 
 /* Frees everything the model owns and zeroes it. NULL-safe; safe on a zeroed model. */
 void model_free(struct model *m);

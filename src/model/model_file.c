@@ -15,7 +15,11 @@
 
 #define FLAG_STANDARDISATION 0x1u
 #define FLAG_BAND_WEIGHTS 0x2u
-#define FLAGS_KNOWN (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
+#define FLAG_WINDOW_HEAD 0x4u /* version 2 */
+#define FLAGS_KNOWN_V1 (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
+#define FLAGS_KNOWN (FLAGS_KNOWN_V1 | FLAG_WINDOW_HEAD)
+/* The largest head a file may carry (its precision is dim^2 floats). */
+#define MODEL_MAX_HEAD_DIM 1024u
 
 #define FIX_RECOPY "the file is incomplete - copy it again or retrain"
 #define FIX_CORRUPT "the file is corrupt - copy it again or retrain"
@@ -88,6 +92,9 @@ static size_t body_size(const struct model *m)
 		     ((size_t)m->layers[i].n_in * m->layers[i].n_out + m->layers[i].n_out) * 4;
 	n += 4 * 4;                                                                /* threshold */
 	n += 8 + 4 * 3 + 4 * 2 + 8 + 4 * 2 + 8 + sizeof(m->training.tool_version); /* training */
+	if (m->head) /* shape, shrinkage, floor, medians, dim; mean, inv_std, precision */
+		n += 3 * 4 + 4 * 4 + 4 +
+		     (2 * (size_t)m->head->dim + (size_t)m->head->dim * m->head->dim) * 4;
 	return n;
 }
 
@@ -104,7 +111,8 @@ static void write_body(struct writer *w, const struct model *m)
 	put_u32(w, m->input_frames);
 	put_u32(w, m->target_frames);
 	put_u32(w, (m->input_mean ? FLAG_STANDARDISATION : 0u) |
-			   (m->band_weights ? FLAG_BAND_WEIGHTS : 0u));
+			   (m->band_weights ? FLAG_BAND_WEIGHTS : 0u) |
+			   (m->head ? FLAG_WINDOW_HEAD : 0u));
 	if (m->input_mean) {
 		put_f32s(w, m->input_mean, feature_params_vector_dim(f));
 		put_f32s(w, m->input_std, feature_params_vector_dim(f));
@@ -142,6 +150,25 @@ static void write_body(struct writer *w, const struct model *m)
 	memset(w->p + w->pos, 0, sizeof(t->tool_version));
 	memcpy(w->p + w->pos, t->tool_version, len);
 	w->pos += sizeof(t->tool_version);
+	const struct model_window_head *h = m->head;
+	if (!h)
+		return;
+	put_u32(w, h->n_fft);
+	put_u32(w, h->hop);
+	put_u32(w, h->n_bands);
+	put_f32(w, h->shrinkage);
+	put_f32(w, h->std_floor_rel);
+	put_f32(w, h->ae_median);
+	put_f32(w, h->head_median);
+	put_u32(w, h->dim);
+	put_f32s(w, h->mean, h->dim);
+	put_f32s(w, h->inv_std, h->dim);
+	put_f32s(w, h->precision, (size_t)h->dim * h->dim);
+}
+
+uint32_t model_file_version(const struct model *m)
+{
+	return m->head ? MODEL_FILE_VERSION : MODEL_FILE_VERSION_MIN;
 }
 
 int model_encode(const struct model *m, void **data, size_t *size, struct auscult_err *err)
@@ -161,7 +188,7 @@ int model_encode(const struct model *m, void **data, size_t *size, struct auscul
 	struct writer w = { buf, MODEL_FILE_HEADER_BYTES };
 	write_body(&w, m);
 	memcpy(buf, MODEL_FILE_MAGIC, MODEL_FILE_MAGIC_BYTES);
-	le_put32(buf + 8, MODEL_FILE_VERSION);
+	le_put32(buf + 8, model_file_version(m));
 	le_put32(buf + 12, crc32_compute(buf + MODEL_FILE_HEADER_BYTES, body));
 	le_put32(buf + 16, (uint32_t)body);
 	le_put32(buf + 20, (uint32_t)((uint64_t)body >> 32));
@@ -178,7 +205,7 @@ int model_encode(const struct model *m, void **data, size_t *size, struct auscul
  * model_decode and model_load, which runs it before reading (and allocating for) the body.
  */
 static int header_check(const uint8_t *hdr, size_t have_bytes, uint64_t file_size, const char *name,
-			uint64_t *body_length, struct auscult_err *err)
+			uint64_t *body_length, uint32_t *version_out, struct auscult_err *err)
 {
 	if (file_size == 0)
 		return auscult_fail(err, AUSCULT_ERR_TRUNCATED,
@@ -196,12 +223,14 @@ static int header_check(const uint8_t *hdr, size_t have_bytes, uint64_t file_siz
 				    "incomplete); " FIX_RECOPY,
 				    name, (unsigned long long)file_size, MODEL_FILE_HEADER_BYTES);
 	uint32_t version = le_get32(hdr + 8);
-	if (version != MODEL_FILE_VERSION)
+	if (version < MODEL_FILE_VERSION_MIN || version > MODEL_FILE_VERSION)
 		return auscult_fail(
 			err, AUSCULT_ERR_VERSION,
-			"%s: unknown format version %u (this auscult %s reads version %u); "
+			"%s: unknown format version %u (this auscult %s reads versions %u to %u); "
 			"upgrade auscult or retrain the model with this one",
-			name, version, AUSCULT_VERSION, MODEL_FILE_VERSION);
+			name, version, AUSCULT_VERSION, MODEL_FILE_VERSION_MIN, MODEL_FILE_VERSION);
+	if (version_out)
+		*version_out = version;
 	uint64_t body = le_get64(hdr + 16);
 	if (body > MODEL_MAX_BODY_BYTES)
 		return auscult_fail(err, AUSCULT_ERR_FORMAT,
@@ -232,6 +261,7 @@ struct reader {
 	const char *name;
 	struct auscult_err *err;
 	int rc;
+	uint32_t version; /* the file's format version */
 };
 
 /* Claims n bytes for `what`; NULL (and the error set once) when the body has fewer left. */
@@ -362,6 +392,37 @@ static int read_layers(struct reader *r, struct model *m)
 	return r->rc;
 }
 
+/* The window head section (version 2, flag 0x4): shape first, so that the arrays' sizes are
+ * checked before anything is allocated for them. */
+static int read_head(struct reader *r, struct model *m)
+{
+	struct model_window_head *h = calloc(1, sizeof(*h));
+	if (!h)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM,
+					    "%s: out of memory for the window head", r->name);
+	m->head = h;
+	h->n_fft = get_u32(r, "head.n_fft");
+	h->hop = get_u32(r, "head.hop");
+	h->n_bands = get_u32(r, "head.n_bands");
+	h->shrinkage = get_f32(r, "head.shrinkage");
+	h->std_floor_rel = get_f32(r, "head.std_floor_rel");
+	h->ae_median = get_f32(r, "head.ae_median");
+	h->head_median = get_f32(r, "head.head_median");
+	h->dim = get_u32(r, "head.dim");
+	if (r->rc)
+		return r->rc;
+	if (h->dim == 0 || h->dim > MODEL_MAX_HEAD_DIM || h->dim != 2 * h->n_bands)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: head.dim %u is not 2 x n_bands (%u) in [1, "
+			       "%u]; " FIX_RETRAIN,
+			       r->name, h->dim, h->n_bands, MODEL_MAX_HEAD_DIM);
+	h->mean = get_f32s(r, h->dim, "head.mean");
+	h->inv_std = get_f32s(r, h->dim, "head.inv_std");
+	h->precision = get_f32s(r, (size_t)h->dim * h->dim, "head.precision");
+	return r->rc;
+}
+
 static int read_body(struct reader *r, struct model *m)
 {
 	struct feature_params *f = &m->features;
@@ -386,11 +447,12 @@ static int read_body(struct reader *r, struct model *m)
 			       "%s: features.%s; this auscult's front end cannot compute "
 			       "these features - retrain with supported parameters",
 			       r->name, inner.msg);
-	if (flags & ~FLAGS_KNOWN)
+	uint32_t known = r->version >= 2 ? FLAGS_KNOWN : FLAGS_KNOWN_V1;
+	if (flags & ~known)
 		return r->rc = auscult_fail(
 			       r->err, AUSCULT_ERR_FORMAT,
-			       "%s: corrupt: flags 0x%x has unknown bits (known: 0x%x); " FIX_RETRAIN,
-			       r->name, flags, FLAGS_KNOWN);
+			       "%s: corrupt: flags 0x%x has unknown bits (known in version %u: 0x%x); " FIX_RETRAIN,
+			       r->name, flags, r->version, known);
 	size_t dim = feature_params_vector_dim(f);
 	if (flags & FLAG_STANDARDISATION) {
 		m->input_mean = get_f32s(r, dim, "input_mean");
@@ -429,6 +491,8 @@ static int read_body(struct reader *r, struct model *m)
 	if (r->rc)
 		return r->rc;
 	memcpy(t->tool_version, ver, sizeof(t->tool_version));
+	if ((flags & FLAG_WINDOW_HEAD) && read_head(r, m))
+		return r->rc;
 	if (r->pos != r->size)
 		return r->rc = auscult_fail(
 			       r->err, AUSCULT_ERR_FORMAT,
@@ -444,7 +508,8 @@ int model_decode(struct model *m, const void *data, size_t size, const char *nam
 	const uint8_t *bytes = data;
 	const char *name = name_for_errors ? name_for_errors : "<memory>";
 	uint64_t body = 0;
-	int rc = header_check(bytes, size, size, name, &body, err);
+	uint32_t version = 0;
+	int rc = header_check(bytes, size, size, name, &body, &version, err);
 	if (rc)
 		return rc;
 	const uint8_t *b = bytes + MODEL_FILE_HEADER_BYTES;
@@ -455,7 +520,7 @@ int model_decode(struct model *m, const void *data, size_t size, const char *nam
 				    "%s: checksum mismatch: the body's CRC-32 is 0x%08x, the header "
 				    "says 0x%08x; " FIX_CORRUPT,
 				    name, have_crc, want_crc);
-	struct reader r = { b, (size_t)body, 0, name, err, AUSCULT_OK };
+	struct reader r = { b, (size_t)body, 0, name, err, AUSCULT_OK, version };
 	rc = read_body(&r, m);
 	if (rc)
 		goto fail;
@@ -508,7 +573,7 @@ int model_load(struct model *m, const char *path, struct auscult_err *err)
 		goto fail;
 	}
 	uint64_t body = 0;
-	rc = header_check(hdr, (size_t)got, (uint64_t)st.st_size, path, &body, err);
+	rc = header_check(hdr, (size_t)got, (uint64_t)st.st_size, path, &body, NULL, err);
 	if (rc)
 		goto fail;
 	/* Only now is the size known to be sane (header + a bounded body) and worth allocating. */

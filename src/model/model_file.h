@@ -11,7 +11,10 @@
 /* The format, byte by byte, is in docs/model-format.md. */
 #define MODEL_FILE_MAGIC "AUSCULTM"
 #define MODEL_FILE_MAGIC_BYTES 8
-#define MODEL_FILE_VERSION 1u
+/* Version 2 adds the optional window head (flag 0x4); a model without one is written as
+ * version 1, byte for byte as before, so older auscult still reads it. Both load. */
+#define MODEL_FILE_VERSION 2u
+#define MODEL_FILE_VERSION_MIN 1u
 #define MODEL_FILE_HEADER_BYTES 24
 
 /* Bounds that keep a corrupt or hostile file from making the loader allocate gigabytes. The
@@ -20,6 +23,9 @@
 #define MODEL_MAX_LAYERS 256u
 #define MODEL_MAX_PARAMS (32u << 20) /* weights + biases of all layers: 128 MB as float32 */
 #define MODEL_MAX_BODY_BYTES (160u << 20)
+
+/* The format version m is written in: 2 with a window head, else 1. */
+uint32_t model_file_version(const struct model *m);
 
 /*
  * Loads and fully checks a model file (it passes model_validate). On failure m is zeroed and err

@@ -195,6 +195,29 @@ int stats_head_set(struct stats_head *h, const float *mean, const float *std,
 	return AUSCULT_OK;
 }
 
+int stats_head_restore(struct stats_head *h, const float *mean, const float *inv_std,
+		       const float *precision, struct auscult_err *err)
+{
+	uint32_t d = h->cfg.dim;
+	if (!h->precision)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "stats_head: a precision needs a full model (shrinkage >= 0)");
+	for (uint32_t i = 0; i < d; i++)
+		if (!isfinite(mean[i]) || !(inv_std[i] > 0.0f && isfinite(inv_std[i])))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "stats_head: feature %u: mean %g 1/std %g (need finite, "
+					    "1/std > 0)",
+					    i, (double)mean[i], (double)inv_std[i]);
+	for (size_t i = 0; i < (size_t)d * d; i++)
+		if (!isfinite(precision[i]))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "stats_head: precision value %zu is not finite", i);
+	memcpy(h->mean, mean, d * sizeof(float));
+	memcpy(h->inv_std, inv_std, d * sizeof(float));
+	memcpy(h->precision, precision, (size_t)d * d * sizeof(float));
+	return AUSCULT_OK;
+}
+
 static void swap_f(float *a, float *b)
 {
 	float t = *a;

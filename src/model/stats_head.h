@@ -71,6 +71,14 @@ int stats_head_fit(struct stats_head *h, struct auscult_err *err);
 int stats_head_set(struct stats_head *h, const float *mean, const float *std,
 		   struct auscult_err *err);
 
+/*
+ * Sets a full model's fitted state directly (a model file's): dim means, dim inverse stds (> 0)
+ * and the dim x dim precision, all finite. For a head initialised with shrinkage >= 0.
+ * AUSCULT_ERR_INVALID naming the first bad value.
+ */
+int stats_head_restore(struct stats_head *h, const float *mean, const float *inv_std,
+		       const float *precision, struct auscult_err *err);
+
 /* The score of one window (dim floats) after a fit. Never allocates, never fails. One thread
  * at a time per struct (it uses the scratch). */
 float stats_head_score(struct stats_head *h, const float *x);

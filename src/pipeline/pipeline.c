@@ -11,6 +11,7 @@
 #include "detect/window_scorer.h"
 #include "features/feature_extractor.h"
 #include "model/autoencoder.h"
+#include "model/window_head.h"
 
 struct pipeline {
 	const struct model *model;
@@ -24,6 +25,7 @@ struct pipeline {
 	struct window_scorer ws;
 	struct smoother sm;
 	struct detector det;
+	struct window_head head;                /* used when model->head is set */
 	uint32_t n_mels, n_stack, rate_hz, hop; /* hop: samples between frames */
 	uint32_t window_vectors, hop_vectors;
 	float threshold;
@@ -49,6 +51,7 @@ struct pipeline {
 	 * of a machine running down can still be dropped when it stops (a ring of delay + 1). */
 	struct pipeline_window *pending; /* scored, not yet smoothed nor decided */
 	float *pending_bands;            /* (delay + 1) x n_mels */
+	float *pending_head_features;    /* (delay + 1) x head dim, with a window head */
 	uint32_t delay, n_pending, pending_head;
 
 	uint64_t stream_samples; /* since the (re)start */
@@ -173,7 +176,24 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 	pw->index = ws->index;
 	pw->stream_s = (double)end / (double)p->rate_hz;
 	pw->time_ms = now_ms >= 0 ? now_ms : p->base_ms + (int64_t)(end * 1000 / p->rate_hz);
-	pw->raw = p->window_top ? window_top_score(p, ws) : ws->score;
+	pw->ae_raw = p->window_top ? window_top_score(p, ws) : ws->score;
+	pw->head_raw = NAN;
+	pw->head_features = NULL;
+	pw->raw = pw->ae_raw;
+	if (p->model->head) {
+		/* held with the window, as its band errors are */
+		float *hf = p->pending_head_features + (size_t)slot * p->head.dim;
+		memcpy(hf, window_head_features(&p->head), p->head.dim * sizeof(float));
+		pw->head_features = hf;
+		if (p->head.scoring) {
+			pw->head_raw = window_head_score(&p->head);
+			/* the log tames the head's heavy tail on recordings it never saw:
+			 * unseen normals differ from the training ones far more than
+			 * windows of one recording do */
+			pw->raw = (float)(pw->ae_raw / p->model->head->ae_median +
+					  log1p(pw->head_raw / p->model->head->head_median));
+		}
+	}
 	pw->rms_dbfs = ws->rms_dbfs;
 	pw->n_counted = ws->n_counted;
 	pw->idle = idle;
@@ -260,6 +280,8 @@ void pipeline_push(struct pipeline *p, const float *x, size_t n, int64_t now_ms)
 		size_t skip = start > p->stream_samples ? (size_t)(start - p->stream_samples) : 0;
 		for (size_t i = skip; i < take; i++)
 			p->sumsq += (double)x[i] * x[i];
+		if (p->model->head)
+			window_head_push(&p->head, x, take);
 		size_t got = feature_extractor_push(&p->fx, x, take,
 						    p->frames + p->n_frames * p->n_mels);
 		p->stream_samples += take;
@@ -289,6 +311,8 @@ void pipeline_restart(struct pipeline *p, int64_t base_ms)
 {
 	pipeline_flush(p);
 	feature_extractor_reset(&p->fx);
+	if (p->model->head)
+		window_head_reset(&p->head);
 	gate_reset(&p->gate);
 	window_scorer_reset(&p->ws);
 	smoother_reset(&p->sm);
@@ -373,6 +397,7 @@ void pipeline_destroy(struct pipeline *p)
 	window_scorer_free(&p->ws);
 	smoother_free(&p->sm);
 	detector_free(&p->det);
+	window_head_free(&p->head);
 	free(p->intervals);
 	free(p->frames);
 	free(p->frame_ms);
@@ -382,6 +407,7 @@ void pipeline_destroy(struct pipeline *p)
 	free(p->window_top);
 	free(p->pending);
 	free(p->pending_bands);
+	free(p->pending_head_features);
 	free(p);
 }
 
@@ -445,6 +471,11 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	    (rc = smoother_init(&p->sm, &smc, err)) != AUSCULT_OK ||
 	    (rc = detector_init(&p->det, &dc, err)) != AUSCULT_OK)
 		goto fail;
+	/* A piece pushed at once never passes a frame's end: at most the first frame's samples. */
+	if (cfg->model->head &&
+	    (rc = window_head_init(&p->head, cfg->model->head, fp, wc.window_vectors,
+				   (size_t)p->first_end + p->hop, err)) != AUSCULT_OK)
+		goto fail;
 
 	/* Held frames never exceed a batch's vectors plus their context, and one more comes in
 	 * before the batch is scored. */
@@ -460,6 +491,14 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	p->band_errors = calloc((size_t)PIPELINE_BATCH_MAX_VECTORS * p->n_mels, sizeof(float));
 	if (cfg->model->aggregation == CLIP_AGG_TOP_MEAN)
 		p->window_top = calloc(wc.window_vectors, sizeof(float));
+	if (cfg->model->head) {
+		p->pending_head_features = calloc(((size_t)p->delay + 1) * p->head.dim,
+						  sizeof(float));
+		if (!p->pending_head_features) {
+			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "pipeline: out of memory");
+			goto fail;
+		}
+	}
 	if (!p->pending || !p->pending_bands || !p->intervals || !p->frames || !p->frame_ms ||
 	    !p->frame_gate || !p->vec_scores || !p->band_errors ||
 	    (cfg->model->aggregation == CLIP_AGG_TOP_MEAN && !p->window_top)) {

@@ -26,6 +26,10 @@
  * idle. Otherwise the window's raw score (mean over counted vectors) is smoothed and fed to the
  * detector (threshold with hysteresis). Every window is handed to the caller's callback.
  *
+ * A model with a window head (model.h) also streams the samples through it; each window's score
+ * is then the autoencoder's over its median on the training windows plus ln(1 + the head's over
+ * its median on held-out training windows). The head sees every sample of the window (the gate only decides idleness).
+ *
  * The settle time works on both sides of a stop: windows are held settle_s (rounded up to whole
  * hops) before they are smoothed and decided, and when a window is idle the held ones, the
  * machine's last settle_s of running down or fading out, become idle too. So the daemon's
@@ -83,15 +87,21 @@ int pipeline_settings_validate(const struct pipeline_settings *ps, const char **
 
 /* One finished window, as the callback sees it. Pointers are valid during the callback only. */
 struct pipeline_window {
-	uint64_t index;           /* windows since the pipeline's creation or restart */
-	int64_t time_ms;          /* unix ms: the caller's wall clock, or stream time (see push) */
-	double stream_s;          /* end of the window's audio, seconds since the (re)start */
-	float raw;                /* mean vector score over the counted vectors; NaN: none */
-	float smoothed;           /* what the detector compared; NaN when idle */
-	float rms_dbfs;           /* the window's level over all its vectors */
-	uint32_t n_counted;       /* vectors that counted, of window_vectors */
-	bool idle;                /* fewer than half counted: machine off or settling */
-	const float *band_errors; /* n_mels mean band errors over the counted vectors */
+	uint64_t index;  /* windows since the pipeline's creation or restart */
+	int64_t time_ms; /* unix ms: the caller's wall clock, or stream time (see push) */
+	double stream_s; /* end of the window's audio, seconds since the (re)start */
+	float raw;       /* the window's score: the autoencoder's (mean, or top share, over
+				     the counted vectors), or with a window head the sum
+				     ae_raw / ae_median + ln(1 + head_raw / head_median); NaN: none */
+	float ae_raw;    /* the autoencoder's part of raw */
+	float head_raw;  /* the window head's score (model/window_head.h); NaN: no head,
+				     or a head not fitted yet */
+	const float *head_features; /* the head's pooled features (head->dim); NULL: no head */
+	float smoothed;             /* what the detector compared; NaN when idle */
+	float rms_dbfs;             /* the window's level over all its vectors */
+	uint32_t n_counted;         /* vectors that counted, of window_vectors */
+	bool idle;                  /* fewer than half counted: machine off or settling */
+	const float *band_errors;   /* n_mels mean band errors over the counted vectors */
 	struct detector_output det; /* state and event from this window */
 };
 

@@ -9,6 +9,7 @@
 
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
+#include "pipeline/head_fit.h"
 #include "train/metrics.h"
 #include "model/model.h"
 #include "model/model_file.h"
@@ -441,7 +442,7 @@ int cmd_eval(int argc, char **argv)
 	size_t n_failed = 0, n_scored = 0;
 	for (size_t i = 0; i < n_clips; i++) {
 		float score;
-		if (clip_score_file(&m, &ae, clips[i].path, &score, NULL, &err) != AUSCULT_OK) {
+		if (pipeline_clip_score(&m, &ae, clips[i].path, &score, &err) != AUSCULT_OK) {
 			fprintf(stderr, "auscult eval: %s\n", err.msg);
 			n_failed++;
 			continue;

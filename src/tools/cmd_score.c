@@ -11,6 +11,7 @@
 #include "model/model_file.h"
 #include "common/json_writer.h"
 #include "config/daemon_config.h"
+#include "pipeline/head_fit.h"
 #include "pipeline/pipeline.h"
 #include "tools/cli_args.h"
 #include "tools/pipeline_args.h"
@@ -31,7 +32,9 @@ static void score_usage(FILE *out)
 		"\n"
 		"Scores each audio file with the model (folders: every audio file in them,\n"
 		"recursively) and prints one line per file: path<TAB>score<TAB>decision, where the\n"
-		"decision is 'anomaly' when score > threshold, else 'normal'.\n"
+		"decision is 'anomaly' when score > threshold, else 'normal'. For a model with a\n"
+		"window head (auscult train --window-head) the score is the mean of the daemon's\n"
+		"2-s window scores over the file (no gate).\n"
 		"\n"
 		"  --model MODEL   model file written by `auscult train` (.am)\n"
 		"  --threshold X   decide against X instead of the model's stored threshold\n"
@@ -361,7 +364,7 @@ int cmd_score(int argc, char **argv)
 	}
 	for (size_t i = 0; i < list.count; i++) {
 		float score;
-		if (clip_score_file(&m, &ae, list.paths[i], &score, NULL, &err) != AUSCULT_OK) {
+		if (pipeline_clip_score(&m, &ae, list.paths[i], &score, &err) != AUSCULT_OK) {
 			fflush(stdout);
 			fprintf(stderr, "auscult score: %s\n", err.msg);
 			any_failed = true;

@@ -10,6 +10,7 @@
 #include "train/gamma_fit.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "pipeline/head_fit.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/window_fit.h"
 #include "tools/cli_args.h"
@@ -147,8 +148,7 @@ int cmd_threshold(int argc, char **argv)
 		}
 		for (size_t f = 0; f < files.count; f++) {
 			float s;
-			if (clip_score_file(&m, &ae, files.paths[f], &s, NULL, &err) !=
-			    AUSCULT_OK) {
+			if (pipeline_clip_score(&m, &ae, files.paths[f], &s, &err) != AUSCULT_OK) {
 				fprintf(stderr, "auscult threshold: %s\n", err.msg);
 				goto done;
 			}

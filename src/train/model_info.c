@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "model/model_file.h"
+#include "model/window_head.h"
 #include "common/json_writer.h"
 
 uint64_t model_param_count(const struct model *m)
@@ -66,6 +67,12 @@ static void print_frames(FILE *out, uint32_t mask, uint32_t n_stack)
 	fputc(']', out);
 }
 
+/* The head's front end and scores (one per 0.5-s hop, the daemon's default) over 10 s. */
+static double head_mflop_per_10s(const struct model *m)
+{
+	return window_head_flops_per_s(m->head, &m->features, 0.5) * 10.0 / 1e6;
+}
+
 void model_info_print(FILE *out, const struct model *m, const char *path)
 {
 	const struct feature_params *f = &m->features;
@@ -76,7 +83,7 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 
 	if (path)
 		fprintf(out, "model:          %s\n", path);
-	fprintf(out, "format:         auscult model, version %u\n", MODEL_FILE_VERSION);
+	fprintf(out, "format:         auscult model, version %u\n", model_file_version(m));
 	fprintf(out,
 		"features:       %u Hz, n_fft %u, hop %u, %u mel bands %g-%g Hz, %u frames stacked "
 		"(%u values per vector)\n",
@@ -105,6 +112,19 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 	fprintf(out, "threshold:      %.6g (gamma fit: shape %.6g, scale %.6g; quantile %.6g)\n",
 		(double)m->threshold.threshold, (double)m->threshold.gamma_shape,
 		(double)m->threshold.gamma_scale, (double)m->threshold.quantile);
+	if (m->head) {
+		const struct model_window_head *h = m->head;
+		fprintf(out,
+			"window head:    band mean and spread of %u linear bands (%u-point frames "
+			"every %u samples) over each window, full-covariance Gaussian (shrinkage %g, "
+			"std floor %g of the median); %.1f MFLOP per 10-s clip\n",
+			h->n_bands, h->n_fft, h->hop, (double)h->shrinkage,
+			(double)h->std_floor_rel, head_mflop_per_10s(m));
+		fprintf(out,
+			"window score:   autoencoder / %.6g + head / %.6g (medians on the training "
+			"windows)\n",
+			(double)h->ae_median, (double)h->head_median);
+	}
 	const struct model_training_info *t = &m->training;
 	fprintf(out,
 		"training:       %" PRIu64 " vectors from %u files, %u epochs, batch %u, "
@@ -155,7 +175,7 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 	json_object_open(&w);
 	if (path)
 		json_field_string(&w, "path", path);
-	json_field_uint(&w, "format_version", MODEL_FILE_VERSION);
+	json_field_uint(&w, "format_version", model_file_version(m));
 	json_key(&w, "features");
 	json_object_open(&w);
 	json_field_uint(&w, "sample_rate_hz", f->sample_rate_hz);
@@ -195,6 +215,21 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 	json_field_f32(&w, "quantile", m->threshold.quantile);
 	json_field_f32(&w, "threshold", m->threshold.threshold);
 	json_object_close(&w);
+	if (m->head) {
+		const struct model_window_head *h = m->head;
+		json_key(&w, "head");
+		json_object_open(&w);
+		json_field_uint(&w, "n_fft", h->n_fft);
+		json_field_uint(&w, "hop", h->hop);
+		json_field_uint(&w, "n_bands", h->n_bands);
+		json_field_uint(&w, "dim", h->dim);
+		json_field_f32(&w, "shrinkage", h->shrinkage);
+		json_field_f32(&w, "std_floor_rel", h->std_floor_rel);
+		json_field_f32(&w, "ae_median", h->ae_median);
+		json_field_f32(&w, "head_median", h->head_median);
+		json_field_double_digits(&w, "mflop_per_10s", head_mflop_per_10s(m), 4);
+		json_object_close(&w);
+	}
 	json_key(&w, "training");
 	json_object_open(&w);
 	json_field_uint(&w, "n_vectors", t->n_vectors);

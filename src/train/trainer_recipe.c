@@ -13,7 +13,7 @@
 /* Vectors per autoencoder_score call when scoring the training data. */
 #define SCORE_BATCH 512
 
-const char train_recipe_names[] = "idnn16, dcase2020";
+const char train_recipe_names[] = "idnn16, idnn16-stats, dcase2020";
 
 /* The DCASE 2020 Task 2 baseline: every frame in and out, plain MSE, mean clip score. */
 static void recipe_dcase2020(struct train_options *o)
@@ -48,6 +48,18 @@ static void recipe_idnn16(struct train_options *o)
 	o->trainer.hidden[0] = 16;
 }
 
+/*
+ * idnn16 and a second head of window statistics: each of 16 bands' mean and spread of dB energy
+ * over 8-ms frames across the window, scored by a full-covariance Gaussian of normal windows. A
+ * small steady change of a band's level or steadiness adds up over a whole window, where the
+ * network's 64-ms frames, scored one by one, hide it in their own variance.
+ */
+static void recipe_idnn16_stats(struct train_options *o)
+{
+	recipe_idnn16(o);
+	o->window_head = true;
+}
+
 void train_options_defaults(struct train_options *o)
 {
 	recipe_idnn16(o);
@@ -57,6 +69,8 @@ int train_options_recipe(struct train_options *o, const char *name, struct auscu
 {
 	if (strcmp(name, "idnn16") == 0)
 		recipe_idnn16(o);
+	else if (strcmp(name, "idnn16-stats") == 0)
+		recipe_idnn16_stats(o);
 	else if (strcmp(name, "dcase2020") == 0)
 		recipe_dcase2020(o);
 	else

@@ -21,6 +21,7 @@ struct train_options {
 	enum clip_aggregation aggregation;
 	float top_fraction; /* for CLIP_AGG_TOP_MEAN, in (0, 1] */
 	float quantile;     /* threshold level of the fitted gamma, in (0, 1); 0.9 */
+	bool window_head;   /* add a window-statistics head (pipeline/head_fit.h) after training */
 };
 
 /* The recipe train_options_defaults gives: what `auscult train` and the learning mode use. */
@@ -36,7 +37,10 @@ void train_options_defaults(struct train_options *o);
  *   errors (top:0.1), one hidden layer of 16 (dense 512-16-128): the shipped model's recipe.
  * - "dcase2020": the DCASE 2020 Task 2 baseline (trainer_config_defaults: 640-128x4-8-128x4-640
  *   on all five frames, no standardisation, no band weights, mean aggregation).
- * Both train 100 epochs with Adam (lr 0.001), batch 512, the last 10% held out. Returns
+ * - "idnn16-stats": idnn16 plus the window-statistics head (model/window_head.h): each window's
+ *   score sums the network's and the head's (pipeline.h). train_model leaves the head to the
+ *   caller (pipeline/head_fit.h: it replays the recordings through the pipeline).
+ * All train 100 epochs with Adam (lr 0.001), batch 512, the last 10% held out. Returns
  * AUSCULT_ERR_INVALID (o untouched) for any other name, with a message listing the names.
  */
 int train_options_recipe(struct train_options *o, const char *name, struct auscult_err *err);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# train_recipe.sh - `auscult train --recipe`: the default, the baseline, and options overriding either.
+# train_recipe.sh - `auscult train --recipe`: the default, the baseline, the window head, and options overriding them.
 set -eu
 
 : "${AUSCULT_BIN:?}" "${AUSCULT_SHARED_DIR:?}"
@@ -38,8 +38,26 @@ has default "standardise:    yes"
 has default "band weights:   yes"
 has default "aggregation:    mean of the largest 10%"
 has default "architecture:   512-16-128 "
+has default "format:         auscult model, version 1"
+grep -q "window head" "$TMP/default.txt" && fail "the default has a window head"
 train idnn16 --recipe idnn16
 cmp -s "$TMP/default.am" "$TMP/idnn16.am" || fail "--recipe idnn16 differs from the default"
+
+# idnn16-stats: the same network and a window head, which makes the file version 2; the clip
+# score is then the mean of the pipeline's 2-s windows, and the threshold fitted to those.
+train stats --recipe idnn16-stats
+has stats "format:         auscult model, version 2"
+has stats "architecture:   512-16-128 "
+has stats "window head:    band mean and spread of 16 linear bands (256-point frames every 128 samples)"
+has stats "window score:   autoencoder / "
+train head --recipe idnn16 --window-head
+cmp -s "$TMP/stats.am" "$TMP/head.am" || fail "--window-head differs from --recipe idnn16-stats"
+"$AUSCULT_BIN" score --model "$TMP/stats.am" "$DATA/normal_id_00_00000002.wav" >"$TMP/score.txt" ||
+	fail "a head model does not score"
+awk -F '\t' '{ exit !($2 > 0 && $2 < 1000) }' "$TMP/score.txt" ||
+	{ cat "$TMP/score.txt" >&2; fail "implausible head model score"; }
+"$AUSCULT_BIN" info --json "$TMP/stats.am" | grep -q '"head":{"n_fft":256,"hop":128,"n_bands":16,"dim":32' ||
+	fail "info --json does not show the head"
 
 train dcase2020 --recipe dcase2020
 has dcase2020 "input frames:   [0, 1, 2, 3, 4]"
@@ -65,7 +83,7 @@ cmp -s "$TMP/dcase2020.am" "$TMP/last.am" || fail "the last --recipe does not wi
 if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
 	fail "--recipe dcase was accepted"
 fi
-grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16, dcase2020' \
+grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16, idnn16-stats, dcase2020' \
 	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
 "$AUSCULT_BIN" train --help | grep -q "idnn16     the default" || fail "--help does not name the default"
 echo "ok"

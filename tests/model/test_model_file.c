@@ -78,6 +78,25 @@ static void tiny_model(struct model *m)
 	strcpy(m->training.tool_version, "0.1.0-fixture");
 }
 
+/* The tiny model with a window head: 16-point frames every 8 samples (4 per feature hop of 32),
+ * 2 bands, 4 features; written as format version 2. */
+static void tiny_head_model(struct model *m)
+{
+	tiny_model(m);
+	struct model_window_head *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	*h = (struct model_window_head){
+		16, 8, 2, 0.03125f, 0.125f, 1.5f, 0.5f, 4, NULL, NULL, NULL
+	};
+	h->mean = tiny_array(4, 6);
+	h->inv_std = malloc(4 * sizeof(float));
+	assert_non_null(h->inv_std);
+	for (int i = 0; i < 4; i++)
+		h->inv_std[i] = 0.5f + 0.25f * (float)i;
+	h->precision = tiny_array(16, 7);
+	m->head = h;
+}
+
 /* File offsets of fields of the tiny model (header 24 bytes + body offset; docs/model-format.md). */
 enum {
 	OFF_VERSION = 8,
@@ -93,6 +112,14 @@ enum {
 	OFF_L1_N_IN = 24 + 284,
 	OFF_L0_WEIGHT5 = 24 + 176 + 5 * 4,
 	TINY_FILE_BYTES = 24 + 460,
+	/* the head section follows the training info */
+	OFF_FLAGS = 24 + 36,
+	OFF_HEAD_HOP = 24 + 464,
+	OFF_HEAD_AE_MEDIAN = 24 + 480,
+	OFF_HEAD_DIM = 24 + 488,
+	OFF_HEAD_INV_STD0 = 24 + 508,
+	OFF_HEAD_PRECISION5 = 24 + 524 + 5 * 4,
+	TINY_HEAD_FILE_BYTES = 24 + 588,
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -124,6 +151,18 @@ static void tiny_bytes(uint8_t **data, size_t *size)
 	model_free(&m);
 }
 
+static void tiny_head_bytes(uint8_t **data, size_t *size)
+{
+	struct model m;
+	struct auscult_err err;
+	tiny_head_model(&m);
+	void *p = NULL;
+	assert_int_equal(model_encode(&m, &p, size, &err), AUSCULT_OK);
+	assert_int_equal(*size, TINY_HEAD_FILE_BYTES);
+	*data = p;
+	model_free(&m);
+}
+
 /* Replaces a u32 field, checking it held what the layout says, so a layout change is noticed. */
 static void edit32(uint8_t *b, size_t off, uint32_t expect, uint32_t value)
 {
@@ -148,9 +187,9 @@ static const struct fixture fixtures[] = {
 	{ "short_header.am", AUSCULT_ERR_TRUNCATED,
 	  "truncated: 20 of at least 24 bytes (the header is incomplete); the file is incomplete - "
 	  "copy it again or retrain" },
-	{ "version_2.am", AUSCULT_ERR_VERSION,
-	  "unknown format version 2 (this auscult " AUSCULT_VERSION " reads version 1); upgrade "
-	  "auscult or retrain the model with this one" },
+	{ "version_3.am", AUSCULT_ERR_VERSION,
+	  "unknown format version 3 (this auscult " AUSCULT_VERSION " reads versions 1 to 2); "
+	  "upgrade auscult or retrain the model with this one" },
 	{ "absurd_length.am", AUSCULT_ERR_FORMAT,
 	  "corrupt header: body length 1099511627776 bytes is more than the 167772160 allowed; the "
 	  "file is corrupt - copy it again or retrain" },
@@ -185,22 +224,75 @@ static const struct fixture fixtures[] = {
 	{ "body_overrun.am", AUSCULT_ERR_FORMAT,
 	  "corrupt: training.tool_version needs 32 bytes at body byte 444, but the body ends at "
 	  "byte 460; the model is unusable - retrain it" },
+	/* the window head (version 2) */
+	{ "head_in_version_1.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x7 has unknown bits (known in version 1: 0x3); the model is unusable - "
+	  "retrain it" },
+	{ "head_unknown_flag.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0xf has unknown bits (known in version 2: 0x7); the model is unusable - "
+	  "retrain it" },
+	{ "head_dim.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: head.dim 6 is not 2 x n_bands (2) in [1, 1024]; the model is unusable - "
+	  "retrain it" },
+	{ "head_truncated.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: head.precision needs 64 bytes at body byte 524, but the body ends at byte "
+	  "560; the model is unusable - retrain it" },
+	{ "head_hop.am", AUSCULT_ERR_INVALID,
+	  "head.hop: 12 must be at most n_fft 16 and divide the features' hop_length 32 at least "
+	  "4 times; the model is unusable - retrain it" },
+	{ "head_std.am", AUSCULT_ERR_INVALID,
+	  "head.inv_std[0]: 0 is not a finite value > 0; the model is unusable - retrain it" },
+	{ "head_nonfinite.am", AUSCULT_ERR_INVALID,
+	  "head.precision: a value is not finite; the model is unusable - retrain it" },
+	{ "head_median.am", AUSCULT_ERR_INVALID,
+	  "head.ae_median 0 / head.head_median 0.5: need finite values > 0; the model is "
+	  "unusable - retrain it" },
 };
 
 /* Builds fixture `name` from the tiny model's bytes. */
 static void make_fixture(const char *name, uint8_t **data, size_t *size)
 {
-	tiny_bytes(data, size);
+	if (strncmp(name, "head_", 5) == 0 || strcmp(name, "tiny_head.am") == 0)
+		tiny_head_bytes(data, size);
+	else
+		tiny_bytes(data, size);
 	uint8_t *b = *data;
-	if (strcmp(name, "tiny.am") == 0) {
+	if (strcmp(name, "tiny.am") == 0 || strcmp(name, "tiny_head.am") == 0) {
 	} else if (strcmp(name, "empty.am") == 0) {
 		*size = 0;
 	} else if (strcmp(name, "bad_magic.am") == 0) {
 		memcpy(b, "RIFF\x04\x01\0\0", 8);
 	} else if (strcmp(name, "short_header.am") == 0) {
 		*size = 20;
-	} else if (strcmp(name, "version_2.am") == 0) {
-		edit32(b, OFF_VERSION, 1, 2);
+	} else if (strcmp(name, "version_3.am") == 0) {
+		edit32(b, OFF_VERSION, 1, 3);
+	} else if (strcmp(name, "head_in_version_1.am") == 0) {
+		edit32(b, OFF_VERSION, 2, 1);
+	} else if (strcmp(name, "head_unknown_flag.am") == 0) {
+		edit32(b, OFF_FLAGS, 0x7, 0xf);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "head_dim.am") == 0) {
+		edit32(b, OFF_HEAD_DIM, 4, 6);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "head_truncated.am") == 0) {
+		*size -= 28; /* the header says so: the body ends inside the precision */
+		edit32(b, OFF_BODY_LENGTH, 588, 560);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "head_hop.am") == 0) {
+		edit32(b, OFF_HEAD_HOP, 8, 12);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "head_std.am") == 0) {
+		edit32(b, OFF_HEAD_INV_STD0, 0x3f000000u /* 0.5f */, 0);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "head_nonfinite.am") == 0) {
+		float five = tiny_value(5, 7);
+		uint32_t bits;
+		memcpy(&bits, &five, 4);
+		edit32(b, OFF_HEAD_PRECISION5, bits, 0x7f800000u); /* +inf */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "head_median.am") == 0) {
+		edit32(b, OFF_HEAD_AE_MEDIAN, 0x3fc00000u /* 1.5f */, 0);
+		fix_crc(b, *size);
 	} else if (strcmp(name, "absurd_length.am") == 0) {
 		edit32(b, OFF_BODY_LENGTH, 460, 0);
 		edit32(b, OFF_BODY_LENGTH + 4, 0, 256); /* 2^40 bytes */
@@ -249,11 +341,19 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 	}
 }
 
+/* The valid files among the fixtures, before the table's. */
+static const char *const valid_files[] = { "tiny.am", "tiny_head.am" };
+#define N_VALID (sizeof(valid_files) / sizeof(valid_files[0]))
+
+static const char *fixture_name(size_t i)
+{
+	return i < N_VALID ? valid_files[i] : fixtures[i - N_VALID].file;
+}
+
 static int write_fixtures(const char *dir)
 {
-	static const char *extra[] = { "tiny.am" };
-	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]) + 1; i++) {
-		const char *name = i == 0 ? extra[0] : fixtures[i - 1].file;
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]) + N_VALID; i++) {
+		const char *name = fixture_name(i);
 		uint8_t *data;
 		size_t size;
 		make_fixture(name, &data, &size);
@@ -325,6 +425,20 @@ static void assert_models_equal(const struct model *a, const struct model *b)
 	assert_memory_equal(&ta->val_loss, &tb->val_loss, sizeof(float));
 	assert_int_equal(ta->created_unix_s, tb->created_unix_s);
 	assert_string_equal(ta->tool_version, tb->tool_version);
+	assert_int_equal(!a->head, !b->head);
+	if (a->head) {
+		const struct model_window_head *ha = a->head, *hb = b->head;
+		assert_int_equal(ha->n_fft, hb->n_fft);
+		assert_int_equal(ha->hop, hb->hop);
+		assert_int_equal(ha->n_bands, hb->n_bands);
+		assert_int_equal(ha->dim, hb->dim);
+		/* shrinkage, floor and the medians: four floats in a row */
+		assert_memory_equal(&ha->shrinkage, &hb->shrinkage, 4 * sizeof(float));
+		assert_memory_equal(ha->mean, hb->mean, ha->dim * sizeof(float));
+		assert_memory_equal(ha->inv_std, hb->inv_std, ha->dim * sizeof(float));
+		assert_memory_equal(ha->precision, hb->precision,
+				    (size_t)ha->dim * ha->dim * sizeof(float));
+	}
 }
 
 static void crc32_known_values(void **state)
@@ -487,8 +601,8 @@ static void save_and_load_file(void **state)
 static void fixtures_are_what_the_generator_makes(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]) + 1; i++) {
-		const char *name = i == 0 ? "tiny.am" : fixtures[i - 1].file;
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]) + N_VALID; i++) {
+		const char *name = fixture_name(i);
 		char path[1024];
 		snprintf(path, sizeof(path), "%s/%s", FIXTURE_DIR, name);
 		size_t have_size, want_size;
@@ -512,8 +626,40 @@ static void valid_fixture_loads(void **state)
 	assert_int_equal(model_load(&m, FIXTURE_DIR "/tiny.am", &err), AUSCULT_OK);
 	tiny_model(&tiny);
 	assert_models_equal(&m, &tiny);
+	assert_null(m.head);
 	model_free(&m);
 	model_free(&tiny);
+	assert_int_equal(model_load(&m, FIXTURE_DIR "/tiny_head.am", &err), AUSCULT_OK);
+	tiny_head_model(&tiny);
+	assert_models_equal(&m, &tiny);
+	model_free(&m);
+	model_free(&tiny);
+}
+
+/* A head-less model stays version 1, byte for byte; a head makes it version 2, whose body is the
+ * version-1 body, flag 0x4 set, then the head section. */
+static void head_section_layout(void **state)
+{
+	(void)state;
+	uint8_t *plain, *head;
+	size_t plain_size, head_size;
+	tiny_bytes(&plain, &plain_size);
+	tiny_head_bytes(&head, &head_size);
+	assert_int_equal(get32(plain + OFF_VERSION), 1);
+	assert_int_equal(get32(head + OFF_VERSION), 2);
+	assert_int_equal(get32(head + OFF_BODY_LENGTH), 588);
+	assert_int_equal(get32(head + OFF_FLAGS), 0x7);
+	assert_memory_equal(head + 24, plain + 24, OFF_FLAGS - 24);
+	assert_memory_equal(head + OFF_FLAGS + 4, plain + OFF_FLAGS + 4,
+			    plain_size - (OFF_FLAGS + 4));
+	assert_int_equal(get32(head + 24 + 460), 16); /* head.n_fft */
+	assert_int_equal(get32(head + OFF_HEAD_DIM), 4);
+	struct model m;
+	tiny_head_model(&m);
+	assert_int_equal(model_file_version(&m), 2);
+	model_free(&m);
+	free(plain);
+	free(head);
 }
 
 static void each_fixture_is_rejected_with_its_message(void **state)
@@ -654,6 +800,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(save_and_load_file),
 		cmocka_unit_test(fixtures_are_what_the_generator_makes),
 		cmocka_unit_test(valid_fixture_loads),
+		cmocka_unit_test(head_section_layout),
 		cmocka_unit_test(each_fixture_is_rejected_with_its_message),
 		cmocka_unit_test(every_bit_flip_is_rejected),
 		cmocka_unit_test(every_truncation_is_rejected),

@@ -11,6 +11,7 @@
 
 #include "../features/features_test_util.h"
 #include "model/model_file.h"
+#include "model/window_head.h"
 #include "pipeline/pipeline.h"
 
 #define MODEL_PATH AUSCULT_SOURCE_DIR "/models/pump_id00.am"
@@ -208,6 +209,99 @@ static void test_chunking_and_windows(void **state)
 	pipeline_destroy(p3);
 }
 
+/* What a head model's windows gave: both parts, the sum and the head's features (copied: the
+ * pointer is valid during the callback only). */
+struct head_record {
+	size_t n;
+	float raw[MAX_WINDOWS], ae[MAX_WINDOWS], head[MAX_WINDOWS];
+	float features[MAX_WINDOWS][2 * WINDOW_HEAD_N_BANDS];
+	int no_features;
+};
+
+static void collect_head(void *ctx, const struct pipeline_window *w)
+{
+	struct head_record *r = ctx;
+	if (r->n >= MAX_WINDOWS)
+		return;
+	r->raw[r->n] = w->raw;
+	r->ae[r->n] = w->ae_raw;
+	r->head[r->n] = w->head_raw;
+	if (w->head_features)
+		memcpy(r->features[r->n], w->head_features, sizeof(r->features[0]));
+	else
+		r->no_features++;
+	r->n++;
+}
+
+static void replay_head(const struct model *m, const float *x, size_t n, size_t chunk,
+			struct head_record *r)
+{
+	struct pipeline_config pc = { .model = m, .on_window = collect_head, .ctx = r };
+	pipeline_settings_defaults(&pc.settings);
+	struct pipeline *p = NULL;
+	struct auscult_err err;
+	assert_int_equal(pipeline_create(&p, &pc, &err), AUSCULT_OK);
+	memset(r, 0, sizeof(*r));
+	push_chunks(p, x, n, chunk);
+	pipeline_flush(p);
+	pipeline_destroy(p);
+}
+
+/*
+ * A window head with hand-set statistics (mean 0, std 1, precision I: the score is the mean
+ * square of the features) joins the autoencoder's window score as ae / ae_median +
+ * ln(1 + head / head_median), the same at any read size; without a head, nothing changes.
+ */
+static void test_window_head_sum(void **state)
+{
+	struct fixture *f = *state;
+	static struct head_record plain, r1, r2;
+	replay_head(&f->m, f->a, f->na, 1600, &plain);
+	assert_null(f->m.head);
+	struct model_window_head *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	window_head_config_defaults(h);
+	h->ae_median = 2.0f;
+	h->head_median = 3000.0f;
+	h->mean = calloc(h->dim, sizeof(float));
+	h->inv_std = malloc(h->dim * sizeof(float));
+	h->precision = calloc((size_t)h->dim * h->dim, sizeof(float));
+	assert_true(h->mean && h->inv_std && h->precision);
+	for (uint32_t i = 0; i < h->dim; i++) {
+		h->inv_std[i] = 1.0f;
+		h->precision[(size_t)i * h->dim + i] = 1.0f;
+	}
+	f->m.head = h;
+	replay_head(&f->m, f->a, f->na, 1600, &r1);
+	replay_head(&f->m, f->a, f->na, 7, &r2);
+	f->m.head = NULL;
+	model_window_head_free(h);
+
+	assert_true(plain.n > 10);
+	assert_int_equal(plain.no_features, plain.n);
+	assert_int_equal(r1.n, plain.n);
+	assert_int_equal(r1.no_features, 0);
+	for (size_t i = 0; i < plain.n; i++) {
+		assert_true(isnan(plain.head[i]));
+		assert_float_equal(plain.raw[i], plain.ae[i], 0.0);
+		assert_float_equal(r1.ae[i], plain.ae[i], 1e-6 * plain.ae[i]);
+		double sq = 0.0;
+		for (uint32_t k = 0; k < 2 * WINDOW_HEAD_N_BANDS; k++)
+			sq += (double)r1.features[i][k] * r1.features[i][k];
+		assert_float_equal(r1.head[i], sq / (2 * WINDOW_HEAD_N_BANDS), 1e-4 * r1.head[i]);
+		double want = r1.ae[i] / 2.0 + log1p(r1.head[i] / 3000.0);
+		assert_float_equal(r1.raw[i], want, 1e-5 * want);
+		/* band levels of a 16-bit recording in dB, spreads of a few dB */
+		for (uint32_t b = 0; b < WINDOW_HEAD_N_BANDS; b++) {
+			assert_true(r1.features[i][b] > -100.0f && r1.features[i][b] < 100.0f);
+			float spread = r1.features[i][WINDOW_HEAD_N_BANDS + b];
+			assert_true(spread > 0.1f && spread < 20.0f);
+		}
+		assert_float_equal(r2.head[i], r1.head[i], 1e-4 * r1.head[i]);
+		assert_float_equal(r2.raw[i], r1.raw[i], 1e-4 * r1.raw[i]);
+	}
+}
+
 /* pipeline_samples_to_next_window is exact: pushing that many samples completes one window. */
 static void test_samples_to_next_window(void **state)
 {
@@ -337,6 +431,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_settings_validation),
 		cmocka_unit_test(test_chunking_and_windows),
+		cmocka_unit_test(test_window_head_sum),
 		cmocka_unit_test(test_samples_to_next_window),
 		cmocka_unit_test(test_machine_off_and_on),
 		cmocka_unit_test(test_fault_after_switch_on),

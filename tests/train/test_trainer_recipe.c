@@ -36,6 +36,22 @@ static void test_idnn16_is_the_default(void **state)
 	assert_int_equal(d.trainer.epochs, 100);
 	assert_int_equal(d.trainer.batch_size, 512);
 	assert_true(d.quantile == 0.9f);
+	assert_false(d.window_head);
+}
+
+/* idnn16-stats is idnn16 and the window head, nothing else. */
+static void test_idnn16_stats_adds_the_head(void **state)
+{
+	(void)state;
+	struct train_options plain, stats;
+	struct auscult_err err = { { 0 } };
+	memset(&plain, 0, sizeof(plain));
+	memset(&stats, 0, sizeof(stats));
+	assert_int_equal(train_options_recipe(&plain, "idnn16", &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&stats, "idnn16-stats", &err), AUSCULT_OK);
+	assert_true(stats.window_head);
+	stats.window_head = false;
+	assert_memory_equal(&plain, &stats, sizeof(plain));
 }
 
 static void test_dcase2020_is_the_baseline(void **state)
@@ -67,18 +83,21 @@ static void test_unknown_recipe(void **state)
 	train_options_defaults(&o);
 	memcpy(&before, &o, sizeof(o));
 	assert_int_equal(train_options_recipe(&o, "IDNN16", &err), AUSCULT_ERR_INVALID);
-	assert_string_equal(err.msg,
-			    "recipe: unknown recipe \"IDNN16\"; the recipes are idnn16, dcase2020");
+	assert_string_equal(
+		err.msg,
+		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16, idnn16-stats, dcase2020");
 	assert_memory_equal(&o, &before, sizeof(o));
 	assert_int_equal(train_options_recipe(&o, "", &err), AUSCULT_ERR_INVALID);
-	assert_string_equal(err.msg,
-			    "recipe: unknown recipe \"\"; the recipes are idnn16, dcase2020");
+	assert_string_equal(
+		err.msg,
+		"recipe: unknown recipe \"\"; the recipes are idnn16, idnn16-stats, dcase2020");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idnn16_is_the_default),
+		cmocka_unit_test(test_idnn16_stats_adds_the_head),
 		cmocka_unit_test(test_dcase2020_is_the_baseline),
 		cmocka_unit_test(test_unknown_recipe),
 	};

@@ -1,0 +1,154 @@
+/* window_head.c - the window-statistics head at run time: band energies streamed in blocks, pooled over a window, scored. */
+#include "model/window_head.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void window_head_config_defaults(struct model_window_head *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->n_fft = WINDOW_HEAD_N_FFT;
+	h->hop = WINDOW_HEAD_HOP;
+	h->n_bands = WINDOW_HEAD_N_BANDS;
+	h->shrinkage = WINDOW_HEAD_SHRINKAGE;
+	h->std_floor_rel = WINDOW_HEAD_STD_FLOOR_REL;
+	h->ae_median = 1.0f;
+	h->head_median = 1.0f;
+	h->dim = 2 * h->n_bands;
+}
+
+/* band_stats for a head: blocks of one feature hop, no fine spectrum, no modulation. */
+static void band_config(const struct model_window_head *h, const struct feature_params *f,
+			struct band_stats_config *bc)
+{
+	band_stats_config_defaults(bc);
+	bc->sample_rate_hz = f->sample_rate_hz;
+	bc->n_fft = h->n_fft;
+	bc->hop = h->hop;
+	bc->n_bands = h->n_bands;
+	bc->fine_n_fft = 0;
+	bc->n_mod = 0;
+	bc->window_frames = h->hop ? f->hop_length / h->hop : 0;
+}
+
+int window_head_init(struct window_head *w, const struct model_window_head *h,
+		     const struct feature_params *f, uint32_t window_blocks, size_t max_push,
+		     struct auscult_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	if (window_blocks == 0 || max_push == 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "window head: window_blocks %u and max_push %zu must be > 0",
+				    window_blocks, max_push);
+	if (h->hop == 0 || f->hop_length % h->hop != 0 || f->hop_length / h->hop < 4)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "window head: hop %u must divide the features' hop_length %u at "
+				    "least 4 times",
+				    h->hop, f->hop_length);
+	struct band_stats_config bc;
+	band_config(h, f, &bc);
+	int rc = band_stats_init(&w->bs, &bc, err);
+	if (rc)
+		return rc;
+	w->dim = w->bs.dim;
+	w->window_blocks = window_blocks;
+	w->block_cap = ((bc.n_fft + max_push) / bc.hop + 1) / bc.window_frames + 1;
+	w->ring = calloc((size_t)window_blocks * w->dim, sizeof(float));
+	w->block_out = malloc(w->block_cap * w->dim * sizeof(float));
+	w->features = calloc(w->dim, sizeof(float));
+	if (!w->ring || !w->block_out || !w->features) {
+		window_head_free(w);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
+	}
+	if (h->mean) {
+		struct stats_head_config sc;
+		stats_head_config_defaults(&sc);
+		sc.dim = w->dim;
+		sc.shrinkage = h->shrinkage;
+		sc.std_floor_rel = h->std_floor_rel;
+		if ((rc = stats_head_init(&w->sh, &sc, err)) != AUSCULT_OK ||
+		    (rc = stats_head_restore(&w->sh, h->mean, h->inv_std, h->precision, err)) !=
+			    AUSCULT_OK) {
+			window_head_free(w);
+			return rc;
+		}
+		w->scoring = 1;
+	}
+	return AUSCULT_OK;
+}
+
+uint32_t window_head_push(struct window_head *w, const float *x, size_t n)
+{
+	size_t got = band_stats_process(&w->bs, x, n, w->block_out);
+	for (size_t b = 0; b < got; b++) {
+		memcpy(w->ring + (size_t)w->next * w->dim, w->block_out + b * w->dim,
+		       w->dim * sizeof(float));
+		w->next = w->next + 1 == w->window_blocks ? 0 : w->next + 1;
+		w->n_blocks++;
+	}
+	return (uint32_t)got;
+}
+
+uint32_t window_head_filled(const struct window_head *w)
+{
+	return w->n_blocks < w->window_blocks ? (uint32_t)w->n_blocks : w->window_blocks;
+}
+
+const float *window_head_features(struct window_head *w)
+{
+	uint32_t nb = w->dim / 2, n = window_head_filled(w);
+	for (uint32_t b = 0; b < nb; b++) {
+		double s = 0.0, s2 = 0.0;
+		/* the ring holds exactly the last n blocks; their order does not matter */
+		for (uint32_t i = 0; i < n; i++) {
+			const float *v = w->ring + (size_t)i * w->dim;
+			double m = v[b], sd = v[nb + b];
+			s += m;
+			s2 += sd * sd + m * m;
+		}
+		double mean = n ? s / n : 0.0, var = n ? s2 / n - mean * mean : 0.0;
+		w->features[b] = (float)mean;
+		w->features[nb + b] = (float)sqrt(var > 0.0 ? var : 0.0);
+	}
+	return w->features;
+}
+
+float window_head_score(struct window_head *w)
+{
+	if (!w->scoring || w->n_blocks == 0)
+		return NAN;
+	return stats_head_score(&w->sh, window_head_features(w));
+}
+
+void window_head_reset(struct window_head *w)
+{
+	band_stats_reset(&w->bs);
+	w->next = 0;
+	w->n_blocks = 0;
+}
+
+void window_head_free(struct window_head *w)
+{
+	if (!w)
+		return;
+	band_stats_free(&w->bs);
+	stats_head_free(&w->sh);
+	free(w->ring);
+	free(w->block_out);
+	free(w->features);
+	memset(w, 0, sizeof(*w));
+}
+
+double window_head_flops_per_s(const struct model_window_head *h, const struct feature_params *f,
+			       double hop_s)
+{
+	struct band_stats_config bc;
+	band_config(h, f, &bc);
+	double d = h->dim;
+	/* one score per hop: z, then d^2 MACs (the pooling, 4 per value per block, is left out) */
+	double per_window = 0.0;
+	if (hop_s > 0.0)
+		per_window = (3.0 * d + 2.0 * d * d) / hop_s;
+	return band_stats_flops_per_s(&bc) + per_window;
+}

@@ -1,0 +1,86 @@
+/* window_head.h - the window-statistics head at run time: band energies streamed in blocks, pooled over a window, scored. */
+#ifndef AUSCULT_WINDOW_HEAD_H
+#define AUSCULT_WINDOW_HEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "features/band_stats.h"
+#include "model/model.h"
+#include "model/stats_head.h"
+
+/*
+ * Samples stream through band_stats in blocks of one feature hop (hop_length / head.hop short
+ * frames, 4 at the defaults): each block gives its bands' mean and spread of dB energy. A ring
+ * keeps the last window_blocks of them; a window's features are the pooled mean and spread over
+ * its blocks (exact: the pooled second moment is the mean of spread^2 + mean^2), so windows of
+ * any hop cost O(window_blocks x bands) each and the audio is analysed once.
+ *
+ * The same code fits the head (model/stats_head.h, full covariance) in training and scores it in
+ * the pipeline, so both see identical features. Pure stage: init allocates, push and score do
+ * not, cannot fail, never log. One thread at a time.
+ */
+
+/* The defaults of a new head: 256-point short frames every 128 samples, 16 linear bands,
+ * correlation shrunk 3% toward the identity, std floor 10% of the median std. */
+#define WINDOW_HEAD_N_FFT 256u
+#define WINDOW_HEAD_HOP 128u
+#define WINDOW_HEAD_N_BANDS 16u
+#define WINDOW_HEAD_SHRINKAGE 0.03f
+#define WINDOW_HEAD_STD_FLOOR_REL 0.1f
+
+struct window_head {
+	struct band_stats bs;
+	struct stats_head sh;
+	uint32_t dim;           /* 2 x n_bands */
+	uint32_t window_blocks; /* blocks pooled into a window */
+	float *ring;            /* window_blocks x dim block vectors */
+	uint32_t next;          /* ring slot the next block goes to */
+	uint64_t n_blocks;      /* blocks since the last reset */
+	float *block_out;       /* band_stats output of one push (max_windows x dim) */
+	size_t block_cap;       /* blocks block_out holds */
+	float *features;        /* dim: the pooled window */
+	int scoring;            /* stats_head restored from a model: window_head_score works */
+};
+
+/* A head's shape with the defaults above and no fitted statistics (dim set, arrays NULL,
+ * medians 1). */
+void window_head_config_defaults(struct model_window_head *h);
+
+/*
+ * Sets up the stage for head h (shape; when h->mean is set its fitted statistics too, for
+ * scoring) over windows of window_blocks feature hops, at the features' rate; max_push is the
+ * most samples one window_head_push gets. AUSCULT_OK, AUSCULT_ERR_INVALID naming the field,
+ * AUSCULT_ERR_NOMEM. window_head_free is safe after a failure.
+ */
+int window_head_init(struct window_head *w, const struct model_window_head *h,
+		     const struct feature_params *f, uint32_t window_blocks, size_t max_push,
+		     struct auscult_err *err);
+
+/* Pushes at most max_push samples; returns the blocks completed by them. Never allocates. */
+uint32_t window_head_push(struct window_head *w, const float *x, size_t n);
+
+/* Blocks in the ring (at most window_blocks). */
+uint32_t window_head_filled(const struct window_head *w);
+
+/* The pooled features of the last window_head_filled blocks (dim floats, owned by w; valid
+ * until the next call). Zeros before the first block. */
+const float *window_head_features(struct window_head *w);
+
+/* The fitted head's score of the current window (mean z^T P z over dim), NaN before the first
+ * block or when w was not set up for scoring. */
+float window_head_score(struct window_head *w);
+
+/* Forgets the audio so far (a new, non-contiguous signal). */
+void window_head_reset(struct window_head *w);
+
+/* Frees everything. NULL-safe, safe after a failed init. */
+void window_head_free(struct window_head *w);
+
+/* FLOPs per second of audio for the head's front end and one window score per hop_s (for
+ * `auscult info` and cost tables). */
+double window_head_flops_per_s(const struct model_window_head *h, const struct feature_params *f,
+			       double hop_s);
+
+#endif

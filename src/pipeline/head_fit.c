@@ -1,0 +1,274 @@
+/* head_fit.c - fits a model's window head on normal recordings and rescales its threshold. */
+#include "pipeline/head_fit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/audio_source.h"
+#include "model/clip_scorer.h"
+#include "model/stats_head.h"
+#include "model/window_head.h"
+#include "train/gamma_fit.h"
+
+void pipeline_clip_settings(struct pipeline_settings *ps)
+{
+	pipeline_settings_defaults(ps);
+	ps->silence_dbfs = -INFINITY;
+	ps->settle_s = 0.0;
+}
+
+/* Every counted window's head features go into the Gaussian. */
+static void add_features(void *ctx, const struct pipeline_window *w)
+{
+	if (!w->idle && w->head_features)
+		stats_head_add(ctx, w->head_features);
+}
+
+/* Folds of the training recordings for the head's median: each recording's windows are scored
+ * by a head fitted without it (a full covariance fits its own windows' noise, so in-sample
+ * scores are too small, and the head's weight in the sum would be too large). */
+#define HEAD_FIT_FOLDS 5
+
+/* Fits the Gaussian of m's head on the windows the pipeline gives (the daemon's own windows) of
+ * the recordings i with i % folds != skip (skip >= folds: all of them). */
+static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, char *const *paths,
+			size_t n_paths, size_t folds, size_t skip, struct auscult_err *err)
+{
+	struct model_window_head *h = m->head;
+	struct stats_head sh;
+	struct stats_head_config sc;
+	stats_head_config_defaults(&sc);
+	sc.dim = h->dim;
+	sc.shrinkage = h->shrinkage;
+	sc.std_floor_rel = h->std_floor_rel;
+	int rc = stats_head_init(&sh, &sc, err);
+	struct pipeline *pl = NULL;
+	struct pipeline_config pc = {
+		.model = m, .settings = *ps, .on_window = add_features, .ctx = &sh
+	};
+	if (rc == AUSCULT_OK)
+		rc = pipeline_create(&pl, &pc, err);
+	for (size_t i = 0; i < n_paths && rc == AUSCULT_OK; i++)
+		if (i % folds != skip)
+			rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE, err);
+	pipeline_destroy(pl);
+	if (rc == AUSCULT_OK)
+		rc = stats_head_fit(&sh, err);
+	if (rc == AUSCULT_OK) {
+		memcpy(h->mean, sh.mean, h->dim * sizeof(float));
+		memcpy(h->inv_std, sh.inv_std, h->dim * sizeof(float));
+		memcpy(h->precision, sh.precision, (size_t)h->dim * h->dim * sizeof(float));
+	}
+	stats_head_free(&sh);
+	return rc;
+}
+
+/* Provisional statistics (the identity) so that the model validates while the pipeline gives
+ * the features it is fitted on. */
+static int provisional_stats(struct model_window_head *h, struct auscult_err *err)
+{
+	h->mean = calloc(h->dim, sizeof(float));
+	h->inv_std = malloc(h->dim * sizeof(float));
+	h->precision = calloc((size_t)h->dim * h->dim, sizeof(float));
+	if (!h->mean || !h->inv_std || !h->precision)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
+	for (uint32_t i = 0; i < h->dim; i++) {
+		h->inv_std[i] = 1.0f;
+		h->precision[(size_t)i * h->dim + i] = 1.0f;
+	}
+	return AUSCULT_OK;
+}
+
+/* The windows of a replay: both parts' scores, and the file's sum of window scores. */
+struct parts {
+	double *ae, *head;
+	size_t n, cap;
+	double file_sum;
+	size_t file_n;
+	int oom;
+};
+
+static void keep_parts(void *ctx, const struct pipeline_window *w)
+{
+	struct parts *k = ctx;
+	if (w->idle || k->oom || !isfinite(w->raw))
+		return;
+	k->file_sum += w->raw;
+	k->file_n++;
+	if (!k->ae)
+		return;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 1024;
+		double *a = realloc(k->ae, cap * sizeof(double));
+		if (a)
+			k->ae = a;
+		double *h = a ? realloc(k->head, cap * sizeof(double)) : NULL;
+		if (h)
+			k->head = h;
+		if (!a || !h) {
+			k->oom = 1;
+			return;
+		}
+		k->cap = cap;
+	}
+	k->ae[k->n] = w->ae_raw;
+	k->head[k->n] = w->head_raw;
+	k->n++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Replays every recording with settings ps; k collects (with k->ae set: every window's parts),
+ * clip (may be NULL) each recording's mean window score. */
+static int replay_all(const struct model *m, const struct pipeline_settings *ps, char *const *paths,
+		      size_t n_paths, struct parts *k, double *clip, struct auscult_err *err)
+{
+	struct pipeline *pl = NULL;
+	struct pipeline_config pc = {
+		.model = m, .settings = *ps, .on_window = keep_parts, .ctx = k
+	};
+	int rc = pipeline_create(&pl, &pc, err);
+	for (size_t i = 0; i < n_paths && rc == AUSCULT_OK; i++) {
+		k->file_sum = 0.0;
+		k->file_n = 0;
+		rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE, err);
+		if (rc == AUSCULT_OK && k->oom)
+			rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
+					  "out of memory for window scores");
+		if (rc == AUSCULT_OK && k->file_n == 0)
+			rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+					  "%s: no window of %g s counted (too short or silent)",
+					  paths[i], ps->window_s);
+		if (rc == AUSCULT_OK && clip)
+			clip[i] = k->file_sum / (double)k->file_n;
+	}
+	pipeline_destroy(pl);
+	return rc;
+}
+
+int head_fit(struct model *m, const struct pipeline_settings *ps, char *const *paths,
+	     size_t n_paths, struct auscult_err *err)
+{
+	if (m->head)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "the model has a window head already");
+	struct model_window_head *h = calloc(1, sizeof(*h));
+	double *clip = calloc(n_paths ? n_paths : 1, sizeof(double));
+	struct parts k = { 0 };
+	char **sub = NULL;
+	int rc = AUSCULT_OK;
+	if (!h || !clip) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
+		goto fail;
+	}
+	window_head_config_defaults(h);
+	m->head = h;
+	rc = provisional_stats(h, err);
+	if (rc)
+		goto fail;
+	/* medians 1 while the parts are measured: each fold's windows by a head fitted without
+	 * them (one recording: in-sample, there is nothing else) */
+	k.ae = malloc(sizeof(double));
+	k.head = malloc(sizeof(double));
+	k.cap = 1;
+	sub = malloc(n_paths * sizeof(*sub));
+	if (!k.ae || !k.head || !sub) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
+		goto fail;
+	}
+	size_t folds = n_paths < HEAD_FIT_FOLDS ? n_paths : HEAD_FIT_FOLDS;
+	for (size_t f = 0; f < folds && rc == AUSCULT_OK; f++) {
+		size_t n_sub = 0;
+		for (size_t i = f; i < n_paths; i += folds)
+			sub[n_sub++] = paths[i];
+		rc = fit_gaussian(m, ps, paths, n_paths, folds, folds > 1 ? f : folds, err);
+		if (rc == AUSCULT_OK)
+			rc = replay_all(m, ps, sub, n_sub, &k, NULL, err);
+	}
+	/* the head itself: every recording */
+	if (rc == AUSCULT_OK)
+		rc = fit_gaussian(m, ps, paths, n_paths, 1, 1, err);
+	if (rc)
+		goto fail;
+	h->ae_median = (float)median(k.ae, k.n);
+	h->head_median = (float)median(k.head, k.n);
+	if (!(h->ae_median > 0.0f) || !(h->head_median > 0.0f)) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "window head: median scores %g (autoencoder) and %g (head, "
+				  "held out) on the training windows; both must be > 0",
+				  (double)h->ae_median, (double)h->head_median);
+		goto fail;
+	}
+	free(k.ae);
+	free(k.head);
+	k.ae = k.head = NULL;
+	struct pipeline_settings cs;
+	pipeline_clip_settings(&cs);
+	rc = replay_all(m, &cs, paths, n_paths, &k, clip, err);
+	double shape, scale;
+	if (rc == AUSCULT_OK)
+		rc = gamma_fit_mle(clip, n_paths, &shape, &scale, err);
+	if (rc)
+		goto fail;
+	m->threshold.gamma_shape = (float)shape;
+	m->threshold.gamma_scale = (float)scale;
+	m->threshold.threshold = (float)gamma_quantile(shape, scale, m->threshold.quantile);
+	free(clip);
+	free(sub);
+	return AUSCULT_OK;
+fail:
+	if (m->head == h)
+		m->head = NULL;
+	model_window_head_free(h);
+	free(clip);
+	free(sub);
+	free(k.ae);
+	free(k.head);
+	return rc;
+}
+
+struct clip_sum {
+	double sum;
+	size_t n;
+};
+
+static void add_window(void *ctx, const struct pipeline_window *w)
+{
+	struct clip_sum *c = ctx;
+	if (!w->idle && isfinite(w->raw)) {
+		c->sum += w->raw;
+		c->n++;
+	}
+}
+
+int pipeline_clip_score(const struct model *m, struct autoencoder *ae, const char *path,
+			float *score, struct auscult_err *err)
+{
+	if (!m->head)
+		return clip_score_file(m, ae, path, score, NULL, err);
+	struct clip_sum c = { 0.0, 0 };
+	struct pipeline *pl = NULL;
+	struct pipeline_config pc = { .model = m, .on_window = add_window, .ctx = &c };
+	pipeline_clip_settings(&pc.settings);
+	int rc = pipeline_create(&pl, &pc, err);
+	if (rc == AUSCULT_OK)
+		rc = pipeline_replay_file(pl, path, AUDIO_CHANNEL_AVERAGE, err);
+	pipeline_destroy(pl);
+	if (rc == AUSCULT_OK && c.n == 0)
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID, "%s: too short for one window of %g s",
+				  path, pc.settings.window_s);
+	if (rc == AUSCULT_OK)
+		*score = (float)(c.sum / (double)c.n);
+	return rc;
+}
