@@ -1019,7 +1019,7 @@ static void tls_and_password(void **state)
 	/* ... and can be turned off. */
 	s.verify_server = false;
 	assert_int_equal(try_connect(&s, NULL, 0), 1);
-	/* A wrong password is refused, and said so. */
+	/* A wrong password is refused. */
 	s.verify_server = true;
 	s.ca_file = path[1];
 	s.password_file = path[3];
@@ -1029,6 +1029,53 @@ static void tls_and_password(void **state)
 	snprintf(uri, sizeof(uri), "mqtt://127.0.0.1:%d", f->broker.port);
 	s.ca_file = NULL; /* TLS-only settings are refused on a plain link */
 	s.password_file = path[2];
+	assert_int_equal(try_connect(&s, NULL, 0), 1);
+}
+
+/* Host name checks and client certificates, on two TLS listeners: one whose certificate names
+ * another host, one that requires a client certificate signed by our CA. */
+static void tls_host_name_and_client_cert(void **state)
+{
+	struct fixture *f = *state;
+	const char *dir = f->broker.dir;
+	char cmd[512], ca[200], cert[200], key[200];
+	snprintf(cmd, sizeof(cmd), "sh '%s/tests/publish/lib/make_test_certs.sh' '%s'",
+		 AUSCULT_SOURCE_DIR, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cert, sizeof(cert), "%s/client.pem", dir);
+	snprintf(key, sizeof(key), "%s/client.key", dir);
+	int wrong_port = free_port(), client_port = free_port();
+	char extra[1024];
+	snprintf(extra, sizeof(extra),
+		 "allow_anonymous true\n"
+		 "listener %d 127.0.0.1\ncafile %s\ncertfile %s/wrong.pem\nkeyfile %s/wrong.key\n"
+		 "listener %d 127.0.0.1\ncafile %s\ncertfile %s/server.pem\nkeyfile %s/server.key\n"
+		 "require_certificate true\n",
+		 wrong_port, ca, dir, dir, client_port, ca, dir, dir);
+	broker_write_conf(&f->broker, extra);
+	broker_start(&f->broker);
+	for (int i = 0; i < 300 && !(port_open(wrong_port) && port_open(client_port)); i++)
+		sleep_ms(10);
+
+	struct mqtt_settings s;
+	char uri[64], why[2048];
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t13");
+	s.ca_file = ca;
+	/* The right CA, but the certificate names wrong.example: refused. */
+	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", wrong_port);
+	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	/* ... unless verification is turned off. */
+	s.verify_server = false;
+	assert_int_equal(try_connect(&s, NULL, 0), 1);
+	s.verify_server = true;
+
+	/* A broker that requires a client certificate: refused without one ... */
+	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", client_port);
+	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	/* ... and connects with one. */
+	s.cert_file = cert;
+	s.key_file = key;
 	assert_int_equal(try_connect(&s, NULL, 0), 1);
 }
 
@@ -1151,6 +1198,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(ha_discovery_announced_and_reannounced,
 						setup_broker, teardown),
 		cmocka_unit_test_setup_teardown(tls_and_password, setup_no_broker, teardown),
+		cmocka_unit_test_setup_teardown(tls_host_name_and_client_cert, setup_no_broker,
+						teardown),
 		cmocka_unit_test_setup_teardown(enqueue_from_threads, setup_broker, teardown),
 		cmocka_unit_test_setup_teardown(shutdown_is_bounded_when_broker_is_down,
 						setup_no_broker, teardown),
