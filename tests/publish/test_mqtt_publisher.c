@@ -925,7 +925,9 @@ static void write_file(const char *path, const char *text, mode_t mode)
 
 /* Connects a fresh publisher; returns 1 once connected within 10 s, else 0. With why (a refusal
  * is expected), 0 as soon as an attempt fails, with the stderr lines that say why in why. */
-static int try_connect(const struct mqtt_settings *s, char *why, size_t why_cap)
+/* One connect attempt (see try_connect) whose log lines land in log_out (may be NULL). */
+static int attempt(const struct mqtt_settings *s, bool expect_refusal, char *log_out,
+		   size_t log_cap)
 {
 	struct mqtt_publisher *p = NULL;
 	struct auscult_err err;
@@ -939,7 +941,6 @@ static int try_connect(const struct mqtt_settings *s, char *why, size_t why_cap)
 	struct mqtt_publisher_stats st;
 	/* A refusal ends the wait at the first failed attempt; a connection that should succeed
 	 * gets the whole 10 s, retries included (a loaded machine can fail a TLS handshake once). */
-	bool expect_refusal = why != NULL;
 	for (int t = 0; t < 10000 && outcome < 0; t += 10) {
 		mqtt_publisher_poll(p);
 		mqtt_publisher_stats(p, &st);
@@ -955,13 +956,20 @@ static int try_connect(const struct mqtt_settings *s, char *why, size_t why_cap)
 	mqtt_publisher_destroy(p);
 	dup2(saved, 2);
 	close(saved);
-	if (why) {
-		ssize_t got = pread(log_fd, why, why_cap - 1, 0);
-		why[got > 0 ? got : 0] = '\0';
+	if (log_out) {
+		ssize_t got = pread(log_fd, log_out, log_cap - 1, 0);
+		log_out[got > 0 ? got : 0] = '\0';
 	}
 	close(log_fd);
 	unlink(log_path);
 	return outcome;
+}
+
+/* 1 when s connects, 0 when refused; with why, a refusal is expected and its log lines are
+ * copied there. */
+static int try_connect(const struct mqtt_settings *s, char *why, size_t why_cap)
+{
+	return attempt(s, why != NULL, why, why_cap);
 }
 
 static void tls_and_password(void **state)
@@ -1016,9 +1024,13 @@ static void tls_and_password(void **state)
 	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "TLS: "));
 	assert_non_null(strstr(why, "certificate verify failed"));
-	/* ... and can be turned off. */
+	assert_non_null(strstr(why, "set mqtt.ca_file to the CA that signed it"));
+	/* ... and can be turned off, with a warning at every connection. */
 	s.verify_server = false;
-	assert_int_equal(try_connect(&s, NULL, 0), 1);
+	char log[2048];
+	assert_int_equal(attempt(&s, false, log, sizeof(log)), 1);
+	assert_non_null(strstr(log, "without checking its certificate or host name "
+				    "(mqtt.verify_server: false)"));
 	/* A wrong password is refused. */
 	s.verify_server = true;
 	s.ca_file = path[1];
@@ -1065,6 +1077,8 @@ static void tls_host_name_and_client_cert(void **state)
 	/* The right CA, but the certificate names wrong.example: refused. */
 	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", wrong_port);
 	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "host name mismatch: the broker's certificate is for "
+				    "wrong.example, not for '127.0.0.1' in mqtt.uri"));
 	/* ... unless verification is turned off. */
 	s.verify_server = false;
 	assert_int_equal(try_connect(&s, NULL, 0), 1);
@@ -1073,10 +1087,26 @@ static void tls_host_name_and_client_cert(void **state)
 	/* A broker that requires a client certificate: refused without one ... */
 	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", client_port);
 	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "the broker requires a client certificate"));
+	assert_non_null(strstr(why, "set mqtt.cert_file and mqtt.key_file"));
 	/* ... and connects with one. */
 	s.cert_file = cert;
 	s.key_file = key;
 	assert_int_equal(try_connect(&s, NULL, 0), 1);
+
+	/* TLS to a plain listener (mosquitto hangs up on a handshake), and nothing listening at all: each said plainly. */
+	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", f->broker.port);
+	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "during the handshake; is port"));
+	int closed_port = free_port();
+	snprintf(uri, sizeof(uri), "mqtt://127.0.0.1:%d", closed_port);
+	s.ca_file = s.cert_file = s.key_file = NULL;
+	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	char expected[100];
+	snprintf(expected, sizeof(expected),
+		 "nothing accepts connections on 127.0.0.1 port %d (connection refused)",
+		 closed_port);
+	assert_non_null(strstr(why, expected));
 }
 
 struct producer {
