@@ -29,7 +29,7 @@
 #define STATUS_EVERY_S 1.0
 #define BUSY_AFTER_CHANGE_S 5.0 /* discovery may go out over several polls after a (re)connect */
 #define QUEUE_PER_MONITOR 256
-#define STOP_WAIT_MS 600       /* per monitor thread, all stopping at once */
+#define STOP_WAIT_MS 600       /* for all monitor threads together, stopping at once */
 #define SHUTDOWN_FLUSH_MS 1000 /* SIGTERM: leave within 2 s all told */
 #define END_FLUSH_MS 5000      /* inputs ended, events delivered: the last states */
 
@@ -142,8 +142,13 @@ static void stop_monitors(struct daemon_state *d)
 {
 	for (size_t i = 0; i < d->n_monitors; i++)
 		monitor_request_stop(d->monitors[i]);
-	for (size_t i = 0; i < d->n_monitors; i++)
-		monitor_destroy(d->monitors[i], STOP_WAIT_MS);
+	/* One deadline for all: 64 threads stuck in dead audio devices, waited for one after the
+	 * other, would hold a reload or SIGTERM for 38 s, past the unit's WatchdogSec. */
+	double until_s = clock_mono_s() + STOP_WAIT_MS / 1000.0;
+	for (size_t i = 0; i < d->n_monitors; i++) {
+		double left_ms = (until_s - clock_mono_s()) * 1000.0;
+		monitor_destroy(d->monitors[i], left_ms > 0.0 ? (int)left_ms : 0);
+	}
 	free(d->monitors);
 	d->monitors = NULL;
 	d->n_monitors = 0;
