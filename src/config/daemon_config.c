@@ -980,6 +980,17 @@ static int set_monitors(struct loader *ld, struct scope *sc, const struct opt *o
 			"expected a list of monitors (each item starting with '- name:'), got %s",
 			describe(n, buf, sizeof(buf)));
 	size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > DAEMON_MONITORS_MAX) {
+		const yaml_node_t *over =
+			yaml_document_get_node(&ld->doc,
+					       n->data.sequence.items.start[DAEMON_MONITORS_MAX]);
+		return fail_at(ld, over ? over->start_mark : n->start_mark, key,
+			       AUSCULT_ERR_INVALID,
+			       "%zu monitors; one daemon runs at most %d, and this is monitor %d; "
+			       "split the list over several daemons (each with its own config and "
+			       "mqtt.client_id)",
+			       count, DAEMON_MONITORS_MAX, DAEMON_MONITORS_MAX + 1);
+	}
 	cfg->monitors = calloc(count, sizeof(*cfg->monitors));
 	ld->monitors = calloc(count, sizeof(*ld->monitors));
 	if (!cfg->monitors || !ld->monitors)

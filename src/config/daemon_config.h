@@ -52,6 +52,10 @@ struct monitor_places {
 	struct config_place window_s;    /* the value of window_s; of `model` when not written */
 };
 
+/* The most monitors one daemon runs: each is a thread, an audio stream and a pipeline, and more
+ * than a Pi's cores and USB audio can serve in real time; a bigger site runs more daemons. */
+#define DAEMON_MONITORS_MAX 64
+
 struct daemon_config {
 	char *path;               /* the file this was read from */
 	enum log_level log_level; /* YAML `log_level`, default info */

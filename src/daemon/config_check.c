@@ -12,7 +12,7 @@
 
 #include "audio/audio_source.h"
 #include "model/model.h"
-#include "model/model_file.h"
+#include "model/shared_model.h"
 
 int config_check_model_exists(const struct daemon_config *cfg, size_t i, struct auscult_err *err)
 {
@@ -30,38 +30,28 @@ int config_check_model_exists(const struct daemon_config *cfg, size_t i, struct 
 	return AUSCULT_OK;
 }
 
-/* What the monitors need to know of a model: its features. */
-struct model_facts {
-	bool loaded;
-	struct feature_params features;
-};
-
-/* Loads monitor i's model unless an earlier monitor named the same file; facts[first] holds it. */
-static int model_facts_of(const struct daemon_config *cfg, size_t i, struct model_facts *facts,
-			  const struct feature_params **out, struct auscult_err *err)
+/* Loads monitor i's model unless an earlier monitor named the same file: models[i] then holds a
+ * reference to that one. */
+static int model_of(const struct daemon_config *cfg, size_t i, struct shared_model **models,
+		    struct auscult_err *err)
 {
 	const char *path = cfg->monitors[i].model_path;
 	for (size_t j = 0; j < i; j++) {
-		if (facts[j].loaded && strcmp(cfg->monitors[j].model_path, path) == 0) {
-			*out = &facts[j].features;
+		if (models[j] && strcmp(shared_model_path(models[j]), path) == 0) {
+			models[i] = shared_model_ref(models[j]);
 			return AUSCULT_OK;
 		}
 	}
 	int rc = config_check_model_exists(cfg, i, err);
 	if (rc)
 		return rc;
-	struct model m;
 	struct auscult_err why;
 	auscult_err_clear(&why);
-	if ((rc = model_load(&m, path, &why))) {
+	if ((rc = shared_model_load(&models[i], path, &why))) {
 		char key[64];
 		snprintf(key, sizeof(key), "monitors[%zu].model", i);
 		return daemon_config_fail(cfg, cfg->places[i].model, key, rc, err, "%s", why.msg);
 	}
-	facts[i].features = m.features;
-	facts[i].loaded = true;
-	model_free(&m);
-	*out = &facts[i].features;
 	return AUSCULT_OK;
 }
 
@@ -130,11 +120,22 @@ static int check_learning(const struct daemon_config *cfg, size_t i, struct ausc
 				  dir, strerror(errno));
 }
 
-int config_check_files(const struct daemon_config *cfg, struct auscult_err *err)
+void config_check_release(struct shared_model **models, size_t n)
 {
-	struct model_facts *facts = calloc(cfg->n_monitors ? cfg->n_monitors : 1, sizeof(*facts));
-	if (!facts)
+	for (size_t i = 0; models && i < n; i++) {
+		shared_model_unref(models[i]);
+		models[i] = NULL;
+	}
+}
+
+int config_check_files_keep(const struct daemon_config *cfg, struct shared_model **models,
+			    struct auscult_err *err)
+{
+	struct shared_model **own = models;
+	if (!own && !(own = calloc(cfg->n_monitors ? cfg->n_monitors : 1, sizeof(*own))))
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", cfg->path);
+	for (size_t i = 0; i < cfg->n_monitors; i++)
+		own[i] = NULL;
 	int rc = AUSCULT_OK;
 	for (size_t i = 0; i < cfg->n_monitors && rc == AUSCULT_OK; i++) {
 		const struct feature_params *fp = NULL;
@@ -144,12 +145,20 @@ int config_check_files(const struct daemon_config *cfg, struct auscult_err *err)
 			feature_params_defaults(&to_learn);
 			fp = &to_learn;
 			rc = check_learning(cfg, i, err);
-		} else {
-			rc = model_facts_of(cfg, i, facts, &fp, err);
+		} else if ((rc = model_of(cfg, i, own, err)) == AUSCULT_OK) {
+			fp = &shared_model_get(own[i])->features;
 		}
 		if (rc == AUSCULT_OK)
 			rc = check_monitor(cfg, i, fp, err);
 	}
-	free(facts);
+	if (rc != AUSCULT_OK || !models)
+		config_check_release(own, cfg->n_monitors);
+	if (!models)
+		free(own);
 	return rc;
+}
+
+int config_check_files(const struct daemon_config *cfg, struct auscult_err *err)
+{
+	return config_check_files_keep(cfg, NULL, err);
 }

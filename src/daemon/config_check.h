@@ -6,6 +6,7 @@
 
 #include "common/status.h"
 #include "config/daemon_config.h"
+#include "model/shared_model.h"
 
 /*
  * The one existence check of a monitor's model file: it must be a readable file. On a fault
@@ -22,5 +23,17 @@ int config_check_model_exists(const struct daemon_config *cfg, size_t i, struct 
  * loader's: "FILE:LINE:COL: monitors[i].model: ...". Reads files; main thread.
  */
 int config_check_files(const struct daemon_config *cfg, struct auscult_err *err);
+
+/*
+ * config_check_files, keeping what it loaded for the monitors to share: models has
+ * cfg->n_monitors entries; on success models[i] is a reference to monitor i's model (one loaded
+ * copy per distinct file), NULL for a monitor that learns its model first. The caller drops them
+ * with config_check_release. On failure every entry is NULL. Main thread.
+ */
+int config_check_files_keep(const struct daemon_config *cfg, struct shared_model **models,
+			    struct auscult_err *err);
+
+/* Drops the n references of models (NULL entries skipped) and sets them to NULL. NULL-safe. */
+void config_check_release(struct shared_model **models, size_t n);
 
 #endif

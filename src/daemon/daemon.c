@@ -19,6 +19,7 @@
 #include "daemon/monitor.h"
 #include "daemon/sd_notify.h"
 #include "model/autoencoder.h"
+#include "model/shared_model.h"
 #include "publish/mqtt_publisher.h"
 
 /* The main loop sleeps until a monitor queues a message, a signal, or the next deadline: the
@@ -28,7 +29,7 @@
 #define STATUS_EVERY_S 1.0
 #define BUSY_AFTER_CHANGE_S 5.0 /* discovery may go out over several polls after a (re)connect */
 #define QUEUE_PER_MONITOR 256
-#define STOP_WAIT_MS 600       /* per monitor thread, all stopping at once */
+#define STOP_WAIT_MS 600       /* for all monitor threads together, stopping at once */
 #define SHUTDOWN_FLUSH_MS 1000 /* SIGTERM: leave within 2 s all told */
 #define END_FLUSH_MS 5000      /* inputs ended, events delivered: the last states */
 
@@ -108,6 +109,8 @@ struct daemon_state {
 	struct message_queue q;
 	bool ready_sent;
 	char last_status[512];
+	/* What the last config_check_files_keep loaded, until start_monitors hands it over. */
+	struct shared_model *checked[DAEMON_MONITORS_MAX];
 };
 
 static const char *class_topic(enum message_class cls)
@@ -139,30 +142,50 @@ static void stop_monitors(struct daemon_state *d)
 {
 	for (size_t i = 0; i < d->n_monitors; i++)
 		monitor_request_stop(d->monitors[i]);
-	for (size_t i = 0; i < d->n_monitors; i++)
-		monitor_destroy(d->monitors[i], STOP_WAIT_MS);
+	/* One deadline for all: 64 threads stuck in dead audio devices, waited for one after the
+	 * other, would hold a reload or SIGTERM for 38 s, past the unit's WatchdogSec. */
+	double until_s = clock_mono_s() + STOP_WAIT_MS / 1000.0;
+	for (size_t i = 0; i < d->n_monitors; i++) {
+		double left_ms = (until_s - clock_mono_s()) * 1000.0;
+		monitor_destroy(d->monitors[i], left_ms > 0.0 ? (int)left_ms : 0);
+	}
 	free(d->monitors);
 	d->monitors = NULL;
 	d->n_monitors = 0;
 }
 
-/* Starts one monitor per entry of cfg; on failure stops those started and returns non-zero. */
+/* Starts one monitor per entry of cfg, on the models the check just before loaded (d->checked,
+ * one copy per file, handed over here); on failure stops those started and returns non-zero. */
 static int start_monitors(struct daemon_state *d, const struct daemon_config *cfg,
 			  struct auscult_err *err)
 {
+	int rc = AUSCULT_OK;
 	d->monitors = calloc(cfg->n_monitors, sizeof(*d->monitors));
 	if (!d->monitors)
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for %zu monitors",
-				    cfg->n_monitors);
-	for (size_t i = 0; i < cfg->n_monitors; i++) {
-		int rc = monitor_create(&d->monitors[i], &cfg->monitors[i], &d->q, err);
-		if (rc != AUSCULT_OK) {
-			stop_monitors(d);
-			return rc;
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for %zu monitors",
+				  cfg->n_monitors);
+	for (size_t i = 0; i < cfg->n_monitors && rc == AUSCULT_OK; i++) {
+		struct shared_model *sm = d->checked[i];
+		size_t users = 0;
+		bool first = true; /* the first monitor on this model says it once */
+		for (size_t j = 0; sm && j < cfg->n_monitors; j++) {
+			if (d->checked[j] != sm)
+				continue;
+			users++;
+			first = first && j >= i;
 		}
-		d->n_monitors = i + 1;
+		if (sm && first)
+			log_info("model %s: loaded once for %zu monitor(s)", shared_model_path(sm),
+				 users);
+		rc = monitor_create(&d->monitors[i], &cfg->monitors[i], sm, &d->q, err);
+		if (rc == AUSCULT_OK)
+			d->n_monitors = i + 1;
 	}
-	return AUSCULT_OK;
+	/* The monitors hold references of their own. */
+	config_check_release(d->checked, DAEMON_MONITORS_MAX);
+	if (rc != AUSCULT_OK)
+		stop_monitors(d);
+	return rc;
 }
 
 static int announce_monitors(struct daemon_state *d, const struct daemon_config *cfg,
@@ -189,7 +212,7 @@ static void reload(struct daemon_state *d, const char *path)
 		log_error("reload: %s; keeping the running configuration", err.msg);
 		return;
 	}
-	if (config_check_files(&fresh, &err) != AUSCULT_OK) {
+	if (config_check_files_keep(&fresh, d->checked, &err) != AUSCULT_OK) {
 		log_error("reload: %s; keeping the running configuration", err.msg);
 		daemon_config_free(&fresh);
 		return;
@@ -198,6 +221,7 @@ static void reload(struct daemon_state *d, const char *path)
 	bool new_link = !mqtt_settings_equal(&d->cfg.mqtt, &fresh.mqtt);
 	if (new_link && mqtt_publisher_create(&new_pub, &fresh.mqtt, &err) != AUSCULT_OK) {
 		log_error("reload: %s; keeping the running configuration", err.msg);
+		config_check_release(d->checked, DAEMON_MONITORS_MAX);
 		daemon_config_free(&fresh);
 		return;
 	}
@@ -215,7 +239,8 @@ static void reload(struct daemon_state *d, const char *path)
 		log_error("reload: %s; going back to the running configuration", err.msg);
 		daemon_config_free(&fresh);
 		struct auscult_err err2;
-		if (start_monitors(d, &d->cfg, &err2) != AUSCULT_OK)
+		if (config_check_files_keep(&d->cfg, d->checked, &err2) != AUSCULT_OK ||
+		    start_monitors(d, &d->cfg, &err2) != AUSCULT_OK)
 			log_error("reload: cannot restart the previous monitors either: %s",
 				  err2.msg);
 		return;
@@ -273,7 +298,7 @@ int daemon_run(const char *config_path)
 		log_error("%s", err.msg);
 		return 1;
 	}
-	if (config_check_files(&d.cfg, &err) != AUSCULT_OK) {
+	if (config_check_files_keep(&d.cfg, d.checked, &err) != AUSCULT_OK) {
 		log_error("%s", err.msg);
 		daemon_config_free(&d.cfg);
 		return 1;
@@ -404,6 +429,7 @@ int daemon_run(const char *config_path)
 	mqtt_publisher_shutdown(d.pub, finished ? END_FLUSH_MS : SHUTDOWN_FLUSH_MS);
 	exit_code = 0;
 out:
+	config_check_release(d.checked, DAEMON_MONITORS_MAX);
 	stop_monitors(&d);
 	mqtt_publisher_destroy(d.pub);
 	message_queue_free(&d.q);

@@ -15,7 +15,7 @@
 #include "common/complain.h"
 #include "common/log.h"
 #include "daemon/learn_mode.h"
-#include "model/model_file.h"
+#include "model/shared_model.h"
 #include "pipeline/pipeline.h"
 #include "publish/payloads.h"
 
@@ -39,7 +39,7 @@ struct monitor {
 	struct message_queue *q;
 
 	/* Owned by the thread once it runs. */
-	struct model model;
+	struct shared_model *model; /* a reference, shared with the monitors naming the file */
 	struct pipeline *pl;
 	uint32_t rate_hz;
 	float *samples; /* READ_SAMPLES_MAX */
@@ -431,7 +431,7 @@ static void *monitor_thread(void *arg)
 static void monitor_free_all(struct monitor *m)
 {
 	pipeline_destroy(m->pl);
-	model_free(&m->model);
+	shared_model_unref(m->model);
 	free(m->samples);
 	free(m->name);
 	free(m->source_path);
@@ -446,8 +446,8 @@ static void monitor_free_all(struct monitor *m)
 	free(m);
 }
 
-int monitor_create(struct monitor **out, const struct monitor_settings *ms, struct message_queue *q,
-		   struct auscult_err *err)
+int monitor_create(struct monitor **out, const struct monitor_settings *ms,
+		   struct shared_model *model, struct message_queue *q, struct auscult_err *err)
 {
 	*out = NULL;
 	struct monitor *m = calloc(1, sizeof(*m));
@@ -490,6 +490,7 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms, stru
 	m->ms.model_path = m->model_path;
 	m->ms.learn_dir = m->learn_dir;
 	m->q = q;
+	m->model = model ? shared_model_ref(model) : NULL;
 	if (oom || !m->name) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", ms->name);
 		goto fail;
@@ -528,14 +529,15 @@ fail:
 static int monitor_setup_model(struct monitor *m, struct auscult_err *err)
 {
 	struct auscult_err inner;
-	int rc = model_load(&m->model, m->model_path, &inner);
-	if (rc != AUSCULT_OK) {
+	int rc = AUSCULT_OK;
+	if (!m->model && (rc = shared_model_load(&m->model, m->model_path, &inner)) != AUSCULT_OK) {
 		auscult_fail(err, rc, "monitor %s: %s", m->name, inner.msg);
 		return rc;
 	}
-	m->rate_hz = m->model.features.sample_rate_hz;
+	const struct model *model = shared_model_get(m->model);
+	m->rate_hz = model->features.sample_rate_hz;
 	struct pipeline_config pc = {
-		.model = &m->model, .settings = m->ms.pipeline, .on_window = on_window, .ctx = m
+		.model = model, .settings = m->ms.pipeline, .on_window = on_window, .ctx = m
 	};
 	rc = pipeline_create(&m->pl, &pc, &inner);
 	if (rc != AUSCULT_OK) {

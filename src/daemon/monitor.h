@@ -9,6 +9,7 @@
 #include "config/daemon_config.h"
 #include "daemon/message_queue.h"
 #include "detect/detector.h"
+#include "model/shared_model.h"
 
 /*
  * A resource owner. The thread reads the audio source, pushes the samples through the scoring
@@ -28,12 +29,13 @@ struct monitor;
 #define MONITOR_BACKOFF_MAX_S 30.0
 
 /*
- * Loads the model, sets up every stage from ms (copied: ms may be freed after) and starts the
- * thread. q must outlive the monitor. On failure *out is NULL and err names the monitor and the
- * fault. Main thread.
+ * Sets up every stage from ms (copied: ms may be freed after) and model, and starts the thread.
+ * model, already loaded from ms->model_path, is shared: the monitor takes a reference of its own.
+ * NULL: the monitor loads the file itself (or learns it first, in learning mode). q must outlive
+ * the monitor. On failure *out is NULL and err names the monitor and the fault. Main thread.
  */
-int monitor_create(struct monitor **out, const struct monitor_settings *ms, struct message_queue *q,
-		   struct auscult_err *err);
+int monitor_create(struct monitor **out, const struct monitor_settings *ms,
+		   struct shared_model *model, struct message_queue *q, struct auscult_err *err);
 
 /* A snapshot for the systemd status line and the main loop. */
 struct monitor_status {

@@ -16,6 +16,7 @@
 #include "common/complain.h"
 #include "common/log.h"
 #include "common/regular_file.h"
+#include "publish/broker_probe.h"
 #include "publish/ha_discovery.h"
 #include "publish/spool.h"
 
@@ -29,10 +30,13 @@
 #define BACKOFF_MIN_S 1.0
 #define BACKOFF_MAX_S 15.0 /* events flow again within ~15 s of the broker's return */
 #define CONNECT_TIMEOUT_S 10
+#define PROBE_STEP_S 2.0 /* each step of the probe that explains a failed connect */
+#define PROBE_WAIT_S 8.0 /* then the failure is reported with Paho's words alone */
 #define TOPIC_MAX 512
 #define DISCOVERY_PAYLOAD_MAX 2048
 
-enum link_state { LINK_DOWN = 0, LINK_CONNECTING, LINK_UP, LINK_CLOSED };
+/* LINK_PROBING: a connect failed and the probe is finding out why (broker_probe.h). */
+enum link_state { LINK_DOWN = 0, LINK_CONNECTING, LINK_PROBING, LINK_UP, LINK_CLOSED };
 
 /* One delivery result, recorded on Paho's thread and applied on the main thread. */
 struct completion {
@@ -45,6 +49,8 @@ struct mqtt_publisher {
 	/* Settings, owned copies. */
 	char *server_uri; /* Paho form: tcp://host:port or ssl://host:port */
 	char *shown_uri;  /* as configured, for logs */
+	char *host;       /* as in the URI, for the probe */
+	int port;
 	char *client_id;
 	char *username;
 	char *password;
@@ -86,6 +92,9 @@ struct mqtt_publisher {
 	uint64_t reconnects;
 	uint64_t connect_failures;
 	struct complaint link_complaint;
+	struct broker_probe *probe; /* LINK_PROBING only */
+	double probe_deadline_s;
+	char probe_fallback[400]; /* what Paho said about the failure the probe looks into */
 	struct complaint send_complaint;
 	uint64_t rng;
 	char **monitors;
@@ -415,6 +424,8 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	}
 
 	p->shown_uri = dup_or_null(s->uri, &nomem);
+	p->host = dup_or_null(uri.host, &nomem);
+	p->port = uri.port;
 	p->client_id = dup_or_null(s->client_id, &nomem);
 	p->username = dup_or_null(s->username, &nomem);
 	p->ca_file = dup_or_null(s->ca_file, &nomem);
@@ -492,6 +503,7 @@ void mqtt_publisher_destroy(struct mqtt_publisher *p)
 		mqtt_publisher_shutdown(p, 0);
 	if (p->client)
 		MQTTAsync_destroy(&p->client);
+	broker_probe_release(p->probe);
 	outbox_free(&p->ob);
 	spool_close(p->spool);
 	pthread_mutex_destroy(&p->lock);
@@ -504,6 +516,7 @@ void mqtt_publisher_destroy(struct mqtt_publisher *p)
 	free(p->password);
 	free(p->server_uri);
 	free(p->shown_uri);
+	free(p->host);
 	free(p->client_id);
 	free(p->username);
 	free(p->ca_file);
@@ -760,6 +773,12 @@ static void handle_connected(struct mqtt_publisher *p, double now_s)
 	else if (!p->ever_connected)
 		log_info("mqtt: connected to %s as '%s'", p->shown_uri, p->client_id);
 	p->ever_connected = true;
+	/* Every connection, not once: an unchecked broker must not be forgotten in the logs. */
+	if (p->tls && !p->verify_server)
+		log_warn("mqtt: connected to %s without checking its certificate or host name "
+			 "(mqtt.verify_server: false): anyone on the path can pose as the broker; "
+			 "set mqtt.ca_file to its CA and remove mqtt.verify_server",
+			 p->shown_uri);
 	int rc = send_untracked(p, p->status_topic, "online", 1, true);
 	if (rc != MQTTASYNC_SUCCESS)
 		complain(&p->send_complaint, now_s, LOG_LEVEL_WARN,
@@ -878,6 +897,47 @@ static void drain(struct mqtt_publisher *p, double now_s)
 	}
 }
 
+static void connect_failed(struct mqtt_publisher *p, const char *why, double now_s)
+{
+	complain(&p->link_complaint, now_s, LOG_LEVEL_WARN,
+		 "mqtt: cannot connect to %s: %s; retrying in about %.0f s", p->shown_uri, why,
+		 p->backoff_s);
+	p->connect_failures++;
+	link_down(p, now_s);
+}
+
+/* Paho says "TCP/TLS connect failure" for every fault below MQTT (and names none that OpenSSL
+ * finds after the handshake): the probe finds out which. Returns true when it was started. */
+static bool start_probe(struct mqtt_publisher *p, int code, const char *paho_msg, double now_s)
+{
+	if (connack_text(code))
+		return false; /* the broker answered, and said why */
+	struct broker_probe_target t = { .host = p->host,
+					 .port = p->port,
+					 .tls = p->tls,
+					 .verify_server = p->verify_server,
+					 .ca_file = p->ca_file,
+					 .cert_file = p->cert_file,
+					 .key_file = p->key_file };
+	if (broker_probe_start(&p->probe, &t, PROBE_STEP_S, NULL) != AUSCULT_OK)
+		return false;
+	snprintf(p->probe_fallback, sizeof(p->probe_fallback), "%s", paho_msg);
+	p->probe_deadline_s = now_s + PROBE_WAIT_S;
+	p->state = LINK_PROBING;
+	return true;
+}
+
+static void check_probe(struct mqtt_publisher *p, double now_s)
+{
+	char found[400];
+	bool done = broker_probe_result(p->probe, found, sizeof(found));
+	if (!done && now_s < p->probe_deadline_s)
+		return;
+	broker_probe_release(p->probe);
+	p->probe = NULL;
+	connect_failed(p, done && found[0] ? found : p->probe_fallback, now_s);
+}
+
 void mqtt_publisher_poll(struct mqtt_publisher *p)
 {
 	if (!p || p->state == LINK_CLOSED)
@@ -890,6 +950,7 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 	p->ev_connected = p->ev_connect_failed = p->ev_lost = p->ev_ha_online = false;
 	char fail_msg[sizeof(p->connect_fail_msg)], cause[sizeof(p->lost_cause)];
 	memcpy(fail_msg, p->connect_fail_msg, sizeof(fail_msg));
+	int fail_code = p->connect_fail_code;
 	memcpy(cause, p->lost_cause, sizeof(cause));
 	size_t n_done = p->n_completions;
 	memcpy(done, p->completions, n_done * sizeof(done[0]));
@@ -915,15 +976,13 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 		outbox_requeue_inflight(&p->ob); /* results were lost: resend, at least once */
 	pthread_mutex_unlock(&p->lock);
 
-	if (p->state == LINK_CONNECTING && failed) {
-		complain(&p->link_complaint, now_s, LOG_LEVEL_WARN,
-			 "mqtt: cannot connect to %s: %s; retrying in about %.0f s", p->shown_uri,
-			 fail_msg, p->backoff_s);
-		p->connect_failures++;
-		link_down(p, now_s);
-	} else if (p->state == LINK_CONNECTING && connected) {
+	if (p->state == LINK_CONNECTING && failed && !start_probe(p, fail_code, fail_msg, now_s))
+		connect_failed(p, fail_msg, now_s);
+	else if (p->state == LINK_CONNECTING && connected) {
 		handle_connected(p, now_s);
 	}
+	if (p->state == LINK_PROBING)
+		check_probe(p, now_s);
 	if (p->state == LINK_UP && lost)
 		handle_lost(p, now_s, cause);
 	if (p->state == LINK_UP && ha_online && p->ha_discovery) {

@@ -699,6 +699,47 @@ static void more_value_faults(void **state)
 		"names must be unique because they are MQTT topics");
 }
 
+/* n monitors on one model, one line each; monitor i is on line i + 2. */
+static char *monitors_text(int n)
+{
+	size_t cap = 64 + (size_t)n * 80, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	len += (size_t)snprintf(text, cap, "monitors:\n");
+	for (int i = 0; i < n; i++)
+		len += (size_t)
+			snprintf(text + len, cap - len,
+				 "  - { name: m%d, source: { type: device }, model: pump.am }\n",
+				 i);
+	return text;
+}
+
+/* The cap on monitors holds, and the refusal points at the first monitor over it. */
+static void monitors_capped(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	struct auscult_err err;
+	char *text = monitors_text(DAEMON_MONITORS_MAX);
+	assert_int_equal(load_text(&cfg, "at-cap.yaml", text, &err), AUSCULT_OK);
+	assert_int_equal(cfg.n_monitors, DAEMON_MONITORS_MAX);
+	daemon_config_free(&cfg);
+	free(text);
+
+	text = monitors_text(DAEMON_MONITORS_MAX + 1);
+	char want[MSG_BUF];
+	snprintf(want, sizeof(want),
+		 "%d:5: monitors: %d monitors; one daemon runs at most %d, and this is monitor %d; "
+		 "split the list over several daemons (each with its own config and "
+		 "mqtt.client_id)",
+		 DAEMON_MONITORS_MAX + 2, DAEMON_MONITORS_MAX + 1, DAEMON_MONITORS_MAX,
+		 DAEMON_MONITORS_MAX + 1);
+	expect_text_fails("over-cap.yaml", text, want);
+	free(text);
+	/* The cap is the documented figure. */
+	assert_int_equal(DAEMON_MONITORS_MAX, 64);
+}
+
 static void file_level_faults(void **state)
 {
 	(void)state;
@@ -898,6 +939,7 @@ int main(void)
 		cmocka_unit_test(example_config_in_tree),
 		cmocka_unit_test(more_value_faults),
 		cmocka_unit_test(file_level_faults),
+		cmocka_unit_test(monitors_capped),
 		cmocka_unit_test(fuzz_truncations_and_mutations),
 	};
 	enum { N_REST = sizeof(rest) / sizeof(rest[0]) };

@@ -19,6 +19,7 @@
 #include "daemon/config_check.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "model/shared_model.h"
 
 #define FIXTURE_DIR AUSCULT_FIXTURES "/config_check"
 #define MSG_BUF (3 * PATH_MAX) /* room for two paths and a message */
@@ -278,6 +279,39 @@ static void shared_model_checked_per_monitor(void **state)
 		"(1.056 s of audio); make window_s at least that");
 }
 
+/* Many monitors on one model: the file is loaded once, and every monitor gets that copy. */
+static void many_monitors_load_a_model_once(void **state)
+{
+	(void)state;
+	char p[PATH_MAX];
+	join(p, sizeof(p), tmp_dir, "many.yaml");
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "monitors:\n");
+	for (int i = 0; i < DAEMON_MONITORS_MAX; i++)
+		fprintf(f, "  - { name: m%d, source: { type: device }, model: %s }\n", i,
+			i == 1 ? "long-context.am" : "pump.am");
+	fclose(f);
+	struct daemon_config cfg;
+	struct auscult_err err;
+	assert_int_equal(daemon_config_load(&cfg, p, &err), AUSCULT_OK);
+	struct shared_model *models[DAEMON_MONITORS_MAX];
+	uint64_t before = shared_model_loads();
+	assert_int_equal(config_check_files_keep(&cfg, models, &err), AUSCULT_OK);
+	assert_true(shared_model_loads() - before == 2); /* pump.am and long-context.am */
+	for (int i = 2; i < DAEMON_MONITORS_MAX; i++)
+		assert_ptr_equal(models[i], models[0]);
+	assert_ptr_not_equal(models[1], models[0]);
+	config_check_release(models, cfg.n_monitors);
+	for (int i = 0; i < DAEMON_MONITORS_MAX; i++)
+		assert_null(models[i]);
+	/* config_check_files keeps nothing, and loads the same way. */
+	before = shared_model_loads();
+	assert_int_equal(config_check_files(&cfg, &err), AUSCULT_OK);
+	assert_true(shared_model_loads() - before == 2);
+	daemon_config_free(&cfg);
+}
+
 /* A file source that is not audio, or lacks the channel asked for, is refused at start (it would
  * never mend by itself), with the path's place in the file. */
 static void file_source_must_be_audio(void **state)
@@ -382,6 +416,7 @@ int main(void)
 		cmocka_unit_test(model_fixtures),
 		cmocka_unit_test(model_exists_is_one_check),
 		cmocka_unit_test(shared_model_checked_per_monitor),
+		cmocka_unit_test(many_monitors_load_a_model_once),
 		cmocka_unit_test(file_source_must_be_audio),
 		cmocka_unit_test(window_shorter_than_model_context),
 		cmocka_unit_test(truncated_model_names_the_model),

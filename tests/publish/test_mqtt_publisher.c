@@ -925,7 +925,9 @@ static void write_file(const char *path, const char *text, mode_t mode)
 
 /* Connects a fresh publisher; returns 1 once connected within 10 s, else 0. With why (a refusal
  * is expected), 0 as soon as an attempt fails, with the stderr lines that say why in why. */
-static int try_connect(const struct mqtt_settings *s, char *why, size_t why_cap)
+/* One connect attempt (see try_connect) whose log lines land in log_out (may be NULL). */
+static int attempt(const struct mqtt_settings *s, bool expect_refusal, char *log_out,
+		   size_t log_cap)
 {
 	struct mqtt_publisher *p = NULL;
 	struct auscult_err err;
@@ -939,7 +941,6 @@ static int try_connect(const struct mqtt_settings *s, char *why, size_t why_cap)
 	struct mqtt_publisher_stats st;
 	/* A refusal ends the wait at the first failed attempt; a connection that should succeed
 	 * gets the whole 10 s, retries included (a loaded machine can fail a TLS handshake once). */
-	bool expect_refusal = why != NULL;
 	for (int t = 0; t < 10000 && outcome < 0; t += 10) {
 		mqtt_publisher_poll(p);
 		mqtt_publisher_stats(p, &st);
@@ -955,13 +956,20 @@ static int try_connect(const struct mqtt_settings *s, char *why, size_t why_cap)
 	mqtt_publisher_destroy(p);
 	dup2(saved, 2);
 	close(saved);
-	if (why) {
-		ssize_t got = pread(log_fd, why, why_cap - 1, 0);
-		why[got > 0 ? got : 0] = '\0';
+	if (log_out) {
+		ssize_t got = pread(log_fd, log_out, log_cap - 1, 0);
+		log_out[got > 0 ? got : 0] = '\0';
 	}
 	close(log_fd);
 	unlink(log_path);
 	return outcome;
+}
+
+/* 1 when s connects, 0 when refused; with why, a refusal is expected and its log lines are
+ * copied there. */
+static int try_connect(const struct mqtt_settings *s, char *why, size_t why_cap)
+{
+	return attempt(s, why != NULL, why, why_cap);
 }
 
 static void tls_and_password(void **state)
@@ -1016,10 +1024,14 @@ static void tls_and_password(void **state)
 	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "TLS: "));
 	assert_non_null(strstr(why, "certificate verify failed"));
-	/* ... and can be turned off. */
+	assert_non_null(strstr(why, "set mqtt.ca_file to the CA that signed it"));
+	/* ... and can be turned off, with a warning at every connection. */
 	s.verify_server = false;
-	assert_int_equal(try_connect(&s, NULL, 0), 1);
-	/* A wrong password is refused, and said so. */
+	char log[2048];
+	assert_int_equal(attempt(&s, false, log, sizeof(log)), 1);
+	assert_non_null(strstr(log, "without checking its certificate or host name "
+				    "(mqtt.verify_server: false)"));
+	/* A wrong password is refused. */
 	s.verify_server = true;
 	s.ca_file = path[1];
 	s.password_file = path[3];
@@ -1030,6 +1042,71 @@ static void tls_and_password(void **state)
 	s.ca_file = NULL; /* TLS-only settings are refused on a plain link */
 	s.password_file = path[2];
 	assert_int_equal(try_connect(&s, NULL, 0), 1);
+}
+
+/* Host name checks and client certificates, on two TLS listeners: one whose certificate names
+ * another host, one that requires a client certificate signed by our CA. */
+static void tls_host_name_and_client_cert(void **state)
+{
+	struct fixture *f = *state;
+	const char *dir = f->broker.dir;
+	char cmd[512], ca[200], cert[200], key[200];
+	snprintf(cmd, sizeof(cmd), "sh '%s/tests/publish/lib/make_test_certs.sh' '%s'",
+		 AUSCULT_SOURCE_DIR, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cert, sizeof(cert), "%s/client.pem", dir);
+	snprintf(key, sizeof(key), "%s/client.key", dir);
+	int wrong_port = free_port(), client_port = free_port();
+	char extra[1024];
+	snprintf(extra, sizeof(extra),
+		 "allow_anonymous true\n"
+		 "listener %d 127.0.0.1\ncafile %s\ncertfile %s/wrong.pem\nkeyfile %s/wrong.key\n"
+		 "listener %d 127.0.0.1\ncafile %s\ncertfile %s/server.pem\nkeyfile %s/server.key\n"
+		 "require_certificate true\n",
+		 wrong_port, ca, dir, dir, client_port, ca, dir, dir);
+	broker_write_conf(&f->broker, extra);
+	broker_start(&f->broker);
+	for (int i = 0; i < 300 && !(port_open(wrong_port) && port_open(client_port)); i++)
+		sleep_ms(10);
+
+	struct mqtt_settings s;
+	char uri[64], why[2048];
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t13");
+	s.ca_file = ca;
+	/* The right CA, but the certificate names wrong.example: refused. */
+	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", wrong_port);
+	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "host name mismatch: the broker's certificate is for "
+				    "wrong.example, not for '127.0.0.1' in mqtt.uri"));
+	/* ... unless verification is turned off. */
+	s.verify_server = false;
+	assert_int_equal(try_connect(&s, NULL, 0), 1);
+	s.verify_server = true;
+
+	/* A broker that requires a client certificate: refused without one ... */
+	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", client_port);
+	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "the broker requires a client certificate"));
+	assert_non_null(strstr(why, "set mqtt.cert_file and mqtt.key_file"));
+	/* ... and connects with one. */
+	s.cert_file = cert;
+	s.key_file = key;
+	assert_int_equal(try_connect(&s, NULL, 0), 1);
+
+	/* TLS to a plain listener (mosquitto hangs up on a handshake), and nothing listening at all: each said plainly. */
+	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", f->broker.port);
+	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "during the handshake; is port"));
+	int closed_port = free_port();
+	snprintf(uri, sizeof(uri), "mqtt://127.0.0.1:%d", closed_port);
+	s.ca_file = s.cert_file = s.key_file = NULL;
+	assert_int_equal(try_connect(&s, why, sizeof(why)), 0);
+	char expected[100];
+	snprintf(expected, sizeof(expected),
+		 "nothing accepts connections on 127.0.0.1 port %d (connection refused)",
+		 closed_port);
+	assert_non_null(strstr(why, expected));
 }
 
 struct producer {
@@ -1151,6 +1228,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(ha_discovery_announced_and_reannounced,
 						setup_broker, teardown),
 		cmocka_unit_test_setup_teardown(tls_and_password, setup_no_broker, teardown),
+		cmocka_unit_test_setup_teardown(tls_host_name_and_client_cert, setup_no_broker,
+						teardown),
 		cmocka_unit_test_setup_teardown(enqueue_from_threads, setup_broker, teardown),
 		cmocka_unit_test_setup_teardown(shutdown_is_bounded_when_broker_is_down,
 						setup_no_broker, teardown),
