@@ -113,12 +113,15 @@ static void send_event(struct monitor *m, const struct detector_event *ev)
 		return;
 	}
 	message_queue_push(m->q, MESSAGE_EVENT, m->name, buf);
+	/* The id, so the log can be matched with what a subscriber got (bench/soak_daemon.sh). */
+	char id[MESSAGE_MONITOR_MAX + 24];
+	payload_event_id(id, sizeof(id), m->name, ev->start_ms);
 	if (ev->type == DETECTOR_EVENT_START)
-		log_warn("%s: anomaly started (score %.3g, threshold %.3g)", m->name,
-			 (double)ev->peak, (double)ev->threshold);
+		log_warn("%s: anomaly started (score %.3g, threshold %.3g; id %s)", m->name,
+			 (double)ev->peak, (double)ev->threshold, id);
 	else
-		log_info("%s: anomaly ended after %.1f s (peak %.3g, mean %.3g)", m->name,
-			 ev->duration_s, (double)ev->peak, (double)ev->mean);
+		log_info("%s: anomaly ended after %.1f s (peak %.3g, mean %.3g; id %s)", m->name,
+			 ev->duration_s, (double)ev->peak, (double)ev->mean, id);
 }
 
 static void apply_output(struct monitor *m, const struct detector_output *o)
