@@ -77,7 +77,9 @@ loop_s=60
 
 port=$(( 20000 + $$ % 20000 ))
 # The broker keeps the recorder's persistent session (and what is queued for it) across its
-# restarts, so an event the daemon delivers before the recorder is back still reaches it.
+# restarts, so an event the daemon delivers while the recorder is reconnecting still reaches it.
+# The recorder runs throughout (mosquitto_sub reconnects by itself): killing it with the broker
+# lost 2 of 91,992 events in a 25-min run, each raised within 50 ms of a broker stop.
 cat >"$work/mosquitto.conf" <<EOF
 listener $port 127.0.0.1
 allow_anonymous true
@@ -89,18 +91,16 @@ start_broker() {
 	mosquitto -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &
 	broker=$!
 	sleep 0.3
-	mosquitto_sub -h 127.0.0.1 -p "$port" -v -q 1 -c -i soak-recorder -t 'soak/+/event' \
-		>>"$work/events.txt" 2>>"$work/sub.log" &
-	sub=$!
+	if [ -z "$sub" ] || ! kill -0 "$sub" 2>/dev/null; then
+		mosquitto_sub -h 127.0.0.1 -p "$port" -v -q 1 -c -i soak-recorder -t 'soak/+/event' \
+			>>"$work/events.txt" 2>>"$work/sub.log" &
+		sub=$!
+	fi
 }
 stop_broker() {
-	# The recorder first: what arrives meanwhile is queued in its session and saved.
-	kill "$sub" 2>/dev/null || true
-	wait "$sub" 2>/dev/null || true
 	kill "$broker" 2>/dev/null || true
 	wait "$broker" 2>/dev/null || true
 	broker=""
-	sub=""
 }
 
 # write_config SOURCE: the daemon's config with MONITORS monitors reading SOURCE.
