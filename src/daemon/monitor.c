@@ -113,12 +113,15 @@ static void send_event(struct monitor *m, const struct detector_event *ev)
 		return;
 	}
 	message_queue_push(m->q, MESSAGE_EVENT, m->name, buf);
+	/* The id, so the log can be matched with what a subscriber got (bench/soak_daemon.sh). */
+	char id[MESSAGE_MONITOR_MAX + 24];
+	payload_event_id(id, sizeof(id), m->name, ev->start_ms);
 	if (ev->type == DETECTOR_EVENT_START)
-		log_warn("%s: anomaly started (score %.3g, threshold %.3g)", m->name,
-			 (double)ev->peak, (double)ev->threshold);
+		log_warn("%s: anomaly started (score %.3g, threshold %.3g; id %s)", m->name,
+			 (double)ev->peak, (double)ev->threshold, id);
 	else
-		log_info("%s: anomaly ended after %.1f s (peak %.3g, mean %.3g)", m->name,
-			 ev->duration_s, (double)ev->peak, (double)ev->mean);
+		log_info("%s: anomaly ended after %.1f s (peak %.3g, mean %.3g; id %s)", m->name,
+			 ev->duration_s, (double)ev->peak, (double)ev->mean, id);
 }
 
 static void apply_output(struct monitor *m, const struct detector_output *o)
@@ -170,19 +173,28 @@ static void on_window(void *ctx, const struct pipeline_window *w)
 	pthread_mutex_unlock(&m->status_lock);
 }
 
-/* Forgets the audio so far: after a reopen or a loop the next samples are not contiguous. */
+/* A file read faster than real time has the times of its own audio, not the wall clock. */
+static bool uses_stream_time(const struct monitor *m)
+{
+	return !m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
+}
+
+/* Forgets the audio so far: after a reopen or a loop the next samples are not contiguous. A
+ * stream read faster than real time runs ahead of the wall clock: a loop or a reopen goes on
+ * from where the last pass ended, or an anomaly spanning the loop would end before it started. */
 static void restart_stream(struct monitor *m)
 {
 	m->stream_samples = 0;
-	pipeline_restart(m->pl, clock_wall_ms());
+	int64_t base_ms = clock_wall_ms();
+	if (uses_stream_time(m) && pipeline_stream_end_ms(m->pl) > base_ms)
+		base_ms = pipeline_stream_end_ms(m->pl);
+	pipeline_restart(m->pl, base_ms);
 }
 
 static void process_samples(struct monitor *m, const float *x, size_t n)
 {
 	m->stream_samples += n;
-	/* A file read faster than real time has the times of its own audio, not the wall clock. */
-	bool stream_time = !m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
-	pipeline_push(m->pl, x, n, stream_time ? -1 : clock_wall_ms());
+	pipeline_push(m->pl, x, n, uses_stream_time(m) ? -1 : clock_wall_ms());
 }
 
 /* How many samples a paced read takes: those that bring in the vectors up to the next window. */

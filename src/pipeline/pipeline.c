@@ -324,6 +324,11 @@ void pipeline_restart(struct pipeline *p, int64_t base_ms)
 	p->base_ms = base_ms;
 }
 
+int64_t pipeline_stream_end_ms(const struct pipeline *p)
+{
+	return p->base_ms + (int64_t)(p->stream_samples * 1000 / p->rate_hz);
+}
+
 void pipeline_set_fault(struct pipeline *p, int64_t time_ms, struct detector_output *out)
 {
 	pipeline_flush(p);

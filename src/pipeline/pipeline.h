@@ -147,6 +147,11 @@ void pipeline_flush(struct pipeline *p);
  */
 void pipeline_restart(struct pipeline *p, int64_t base_ms);
 
+/* Stream time (unix ms) just after the last sample pushed since pipeline_restart: its base plus
+ * the audio pushed. A caller that restarts a stream read faster than real time starts the next
+ * one here if the wall clock is behind, so the times the detector sees never go back. */
+int64_t pipeline_stream_end_ms(const struct pipeline *p);
+
 /* The audio stopped (device gone, stalled): the detector enters FAULT; its output in *out. */
 void pipeline_set_fault(struct pipeline *p, int64_t time_ms, struct detector_output *out);
 

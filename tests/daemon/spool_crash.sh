@@ -42,6 +42,10 @@ events_in "$SPOOL" >"$WORK/raised"
 [ "$(cut -d' ' -f2 "$WORK/raised" | tr '\n' ' ')" = "start end start end " ] ||
 	fail "the spool holds $(cat "$WORK/raised" | tr '\n' ';'), expected start end start end"
 [ "$(cut -d' ' -f1 "$WORK/raised" | sort -u | wc -l)" = 2 ] || fail "expected two anomaly ids"
+# The log names each event's id, so a log can be matched with what subscribers got (the soak).
+logged=$(sed -n 's/.*anomaly \(started\|ended after\) .*; id \([^)]*\))$/\2/p' "$WORK/d1.daemon.log" | tr '\n' ' ')
+[ "$logged" = "$(cut -d' ' -f1 "$WORK/raised" | tr '\n' ' ')" ] ||
+	fail "the log names the events $logged, the spool holds $(cat "$WORK/raised" | tr '\n' ';')"
 
 # Run 2: restarted with the broker still down (normal sound only: no new events), killed again.
 spooled_config d2 "{ type: file, path: $DATA/normal_id_00_00000007.wav, realtime: true }"

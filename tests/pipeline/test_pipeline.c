@@ -415,7 +415,10 @@ static void test_fault_and_restart(void **state)
 	assert_int_equal(pipeline_state(p), DETECTOR_FAULT);
 	size_t flushed = r.n;
 	pipeline_restart(p, 1000000);
+	assert_int_equal(pipeline_stream_end_ms(p), 1000000);
 	pipeline_push(p, f->b, f->nb, -1);
+	/* Where a stream looped from here would go on (the monitor's restart_stream). */
+	assert_int_equal(pipeline_stream_end_ms(p), 1000000 + (int64_t)(f->nb * 1000 / 16000));
 	pipeline_flush(p);
 	assert_true(r.n > flushed);
 	assert_int_equal(r.w[flushed].index, 0);
