@@ -438,7 +438,7 @@ int svg_timeline_write(FILE *out, const struct svg_timeline *t, struct auscult_e
 		top = 1.0;
 	char label[64];
 	fprintf(out,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"%d\" "
+		"<svg class=\"timeline\" width=\"%d\" "
 		"height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, "
 		"sans-serif\">\n",
 		TL_W, TL_H, TL_W, TL_H);

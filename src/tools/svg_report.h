@@ -63,7 +63,8 @@ struct svg_timeline {
 };
 
 /*
- * Writes the timeline as an inline <svg> element (for an HTML page: no XML declaration): raw
+ * Writes the timeline as an inline <svg> element for an HTML page (no XML declaration, no
+ * namespace: the HTML parser gives it): raw
  * scores in grey, smoothed in blue, the threshold dashed red, the anomaly shaded. Returns
  * AUSCULT_OK or AUSCULT_ERR_IO (the stream failed).
  */
