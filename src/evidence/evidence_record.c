@@ -16,6 +16,7 @@
  *   threshold FLOAT
  *   bands N                    then N lines: band INDEX HZ_LOW HZ_HIGH SHARE
  *   windows N                  then N lines: window T_S RAW SMOOTHED STATE
+ *                              (RAW, SMOOTHED "nan": none, an idle window)
  *   end
  * NAMEs are one token of printable bytes without '/', not starting with '.', so a record can
  * only name files in its own folder. Floats are written with 9 significant digits (a float
@@ -95,18 +96,28 @@ static int check_record(const char *path, const struct evidence_record *r, struc
 				    path);
 	for (size_t i = 0; i < r->n_windows; i++) {
 		const struct evidence_window *w = &r->windows[i];
-		if (!isfinite(w->t_s) || !isfinite(w->raw) || !isfinite(w->smoothed) ||
+		if (!isfinite(w->t_s) || isinf(w->raw) || isinf(w->smoothed) ||
 		    w->state >= DETECTOR_STATE_COUNT)
-			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "%s: window %zu has a value that is not finite or a "
-					    "state out of range",
-					    path, i);
+			return auscult_fail(
+				err, AUSCULT_ERR_INVALID,
+				"%s: window %zu has an infinite score, a time that is not finite or a "
+				"state out of range",
+				path, i);
 		if (i > 0 && !(w->t_s > r->windows[i - 1].t_s))
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
 					    "%s: window %zu is not after window %zu", path, i,
 					    i - 1);
 	}
 	return AUSCULT_OK;
+}
+
+/* A window score as written: 9 significant digits, or "nan" for none (printf may say "-nan"). */
+static void score_text(char *buf, size_t cap, float v)
+{
+	if (isnan(v))
+		snprintf(buf, cap, "nan");
+	else
+		snprintf(buf, cap, "%.9g", (double)v);
 }
 
 int evidence_record_write(const char *path, const struct evidence_record *r,
@@ -133,10 +144,13 @@ int evidence_record_write(const char *path, const struct evidence_record *r,
 			(double)r->bands[b].hz_low, (double)r->bands[b].hz_high,
 			(double)r->bands[b].share);
 	fprintf(f, "windows %zu\n", r->n_windows);
-	for (size_t i = 0; i < r->n_windows; i++)
-		fprintf(f, "window %.17g %.9g %.9g %u\n", r->windows[i].t_s,
-			(double)r->windows[i].raw, (double)r->windows[i].smoothed,
-			(unsigned)r->windows[i].state);
+	for (size_t i = 0; i < r->n_windows; i++) {
+		const struct evidence_window *w = &r->windows[i];
+		char raw[32], smoothed[32];
+		score_text(raw, sizeof(raw), w->raw);
+		score_text(smoothed, sizeof(smoothed), w->smoothed);
+		fprintf(f, "window %.17g %s %s %u\n", w->t_s, raw, smoothed, (unsigned)w->state);
+	}
 	fputs("end\n", f);
 	return atomic_file_commit(&af, err);
 }
@@ -284,6 +298,17 @@ static int read_band(struct reader *rd, struct detector_band *b)
 	return AUSCULT_OK;
 }
 
+/* A window score: a finite number, or "nan" for none. */
+static int score_token(const char *s, const char **end, double *out)
+{
+	if (strncmp(s, "nan", 3) == 0 && (s[3] == ' ' || s[3] == '\0')) {
+		*out = NAN;
+		*end = s + 3;
+		return 0;
+	}
+	return float_token(s, end, out);
+}
+
 /* "window T_S RAW SMOOTHED STATE", T_S after the previous window's. */
 static int read_window(struct reader *rd, struct evidence_window *w, const double *prev_t_s)
 {
@@ -293,8 +318,8 @@ static int read_window(struct reader *rd, struct evidence_window *w, const doubl
 	const char *s = rd->value;
 	double t, raw, smoothed;
 	int64_t state;
-	if (float_token(s, &s, &t) != 0 || *s++ != ' ' || float_token(s, &s, &raw) != 0 ||
-	    *s++ != ' ' || float_token(s, &s, &smoothed) != 0 || *s++ != ' ' ||
+	if (float_token(s, &s, &t) != 0 || *s++ != ' ' || score_token(s, &s, &raw) != 0 ||
+	    *s++ != ' ' || score_token(s, &s, &smoothed) != 0 || *s++ != ' ' ||
 	    int_token(s, &s, 0, DETECTOR_STATE_COUNT - 1, &state) != 0 || *s)
 		return bad_value(rd, "'T_S RAW SMOOTHED STATE' (STATE 0..4)");
 	if (prev_t_s && !(t > *prev_t_s))

@@ -23,8 +23,9 @@
 /* One scored window inside the recorded span. */
 struct evidence_window {
 	double t_s;     /* the window's end, seconds from the audio file's first sample */
-	float raw;      /* the window's raw score (mean over counted vectors) */
-	float smoothed; /* the smoothed score the detector compared with the threshold */
+	float raw;      /* the window's raw score (mean over counted vectors); NaN: none */
+	float smoothed; /* the smoothed score the detector compared with the threshold; NaN when
+			   the window was idle (the machine off or settling) */
 	uint8_t state;  /* enum detector_state after this window */
 };
 

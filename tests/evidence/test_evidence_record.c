@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,8 @@ static void round_trip(void **state)
 	struct evidence_window w[50];
 	struct evidence_record r, back;
 	sample_record(&r, w, 50);
+	w[7].raw = NAN; /* an idle window: no scores */
+	w[7].smoothed = -NAN;
 	char dir[64], path[128];
 	temp_path(dir, path, sizeof(path), "a.txt");
 	struct auscult_err err = { "" };
@@ -74,6 +77,9 @@ static void round_trip(void **state)
 	assert_int_equal(back.n_bands, 2);
 	assert_memory_equal(back.bands, r.bands, 2 * sizeof(r.bands[0]));
 	assert_int_equal(back.n_windows, 50);
+	assert_true(isnan(back.windows[7].raw) && isnan(back.windows[7].smoothed));
+	w[7].raw = back.windows[7].raw = 0.0f;
+	w[7].smoothed = back.windows[7].smoothed = 0.0f;
 	for (size_t i = 0; i < 50; i++) {
 		assert_memory_equal(&back.windows[i].t_s, &w[i].t_s, sizeof(double));
 		assert_memory_equal(&back.windows[i].raw, &w[i].raw, sizeof(float));
@@ -208,6 +214,11 @@ static void write_refuses_bad_records(void **state)
 	w[2].t_s = w[1].t_s;
 	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
 	assert_non_null(strstr(err.msg, "window 2 is not after window 1"));
+
+	sample_record(&r, w, 3);
+	w[1].smoothed = INFINITY;
+	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "window 1"));
 
 	sample_record(&r, w, 3);
 	r.end_ms = r.start_ms - 1;

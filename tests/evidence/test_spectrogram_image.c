@@ -88,6 +88,7 @@ static void tone_span_and_scores(void **state)
 	for (int i = 0; i < 8; i++) /* above the threshold (1) from 1.0 s to 2.0 s */
 		w[i] = (struct evidence_window){ 0.5 * (i + 1), 0.0f,
 						 i >= 1 && i <= 3 ? 2.0f : 0.5f, 1 };
+	w[7].smoothed = NAN; /* an idle window (3.5-4 s): no bar */
 	struct spectrogram_marks mk = { 1.0, 2.0, w, 8, 1.0f };
 	char path[128];
 	snprintf(path, sizeof(path), "%s/tone.png", tmp_dir);
@@ -143,6 +144,8 @@ static void tone_span_and_scores(void **state)
 	const uint8_t *hi = pixel(&d, 75, bottom), *lo = pixel(&d, 150, bottom);
 	assert_true(hi[0] > 200 && hi[2] < 100);
 	assert_true(lo[2] > 150 && lo[0] < 150);
+	const uint8_t *idle = pixel(&d, 190, bottom);
+	assert_true(idle[0] < 60 && idle[1] < 60 && idle[2] < 60);
 	for (uint32_t xx = 0; xx < d.width; xx += 17) {
 		int white = 0;
 		for (uint32_t y = SPECTROGRAM_SCORE_Y; y <= bottom; y++) {
