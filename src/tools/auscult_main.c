@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "eval", cmd_eval, "AUC and pAUC of a model on a DCASE-style labelled folder" },
 	{ "threshold", cmd_threshold, "refit a model's threshold on unseen normal recordings" },
 	{ "info", cmd_info, "print what a model file holds" },
+	{ "report", cmd_report, "an HTML page to browse anomalies: audio, spectrogram, scores" },
 };
 
 static void usage(FILE *out)

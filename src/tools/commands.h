@@ -15,5 +15,6 @@ int cmd_score(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_threshold(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

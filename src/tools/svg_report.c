@@ -1,4 +1,5 @@
-/* svg_report.c - writes the evaluation report as hand-made SVG: ROC curves and score histograms. */
+/* svg_report.c - hand-made SVG: the evaluation report (ROC curves, score histograms) and the
+ * evidence report's score timelines. */
 #include "tools/svg_report.h"
 
 #include <errno.h>
@@ -26,8 +27,7 @@ static const char *const series_colours[] = {
 #define COLOUR_NORMAL "#1f77b4"
 #define COLOUR_ANOMALY "#d62728"
 
-/* Writes s with the five XML special characters escaped (file names may hold any of them). */
-static void put_escaped(FILE *out, const char *s)
+void svg_put_escaped(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -63,7 +63,7 @@ static void put_figure(FILE *out, double v)
 }
 
 /* A 1-2-5 step that splits span into about `target` intervals (axis ticks people can read). */
-static double nice_step(double span, int target)
+double svg_nice_step(double span, int target)
 {
 	if (!(span > 0.0) || !isfinite(span))
 		return 1.0;
@@ -79,7 +79,7 @@ static void put_text(FILE *out, double x, double y, const char *anchor, int size
 {
 	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\"%s%s>", x, y,
 		anchor, size, extra ? " " : "", extra ? extra : "");
-	put_escaped(out, text);
+	svg_put_escaped(out, text);
 	fputs("</text>\n", out);
 }
 
@@ -160,7 +160,7 @@ static void write_roc_panel(FILE *out, const struct svg_report *r)
 			"stroke-width=\"3\"/>\n",
 			lx + 8, ry, lx + 30, ry, c->n_points ? colour : "#bbbbbb");
 		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">", lx + 36, ry + 4);
-		put_escaped(out, c->label ? c->label : "?");
+		svg_put_escaped(out, c->label ? c->label : "?");
 		if (c->n_points == 0) {
 			fputs(": one class missing, no ROC", out);
 		} else {
@@ -266,7 +266,7 @@ static void write_histogram_panel(FILE *out, const struct svg_report *r)
 	double span = hi - lo;
 	if (!(span > 0.0))
 		span = fabs(lo) > 0.0 ? fabs(lo) * 0.2 : 1.0;
-	double step = nice_step(span, 6);
+	double step = svg_nice_step(span, 6);
 	double ax_lo = floor((lo - 0.02 * span) / step) * step;
 	double ax_hi = ceil((hi + 0.02 * span) / step) * step;
 	if (!(ax_hi > ax_lo))
@@ -291,7 +291,7 @@ static void write_histogram_panel(FILE *out, const struct svg_report *r)
 	}
 
 	/* Count axis: integer ticks, headroom for the legend. */
-	double count_step = nice_step(max_count, 5);
+	double count_step = svg_nice_step(max_count, 5);
 	if (count_step < 1.0)
 		count_step = 1.0;
 	double count_top = ceil(max_count * 1.25 / count_step) * count_step;
@@ -353,7 +353,7 @@ int svg_report_write(FILE *out, const struct svg_report *r, struct auscult_err *
 		"sans-serif\">\n",
 		SVG_W, SVG_H, SVG_W, SVG_H);
 	fputs("<title>", out);
-	put_escaped(out, r->title ? r->title : "auscult evaluation");
+	svg_put_escaped(out, r->title ? r->title : "auscult evaluation");
 	fputs("</title>\n", out);
 	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
 	put_text(out, SVG_W / 2.0, 32, "middle", 18, "font-weight=\"bold\"",
@@ -383,4 +383,112 @@ int svg_report_save(const char *path, const struct svg_report *r, struct auscult
 		auscult_fail(err, rc, "%s: writing the SVG report failed: %s", path,
 			     strerror(errno));
 	return rc;
+}
+
+/* ---- the score timeline of one recording (auscult report) ------------------------------------ */
+
+#define TL_W 720
+#define TL_H 170
+#define TL_LEFT 56
+#define TL_TOP 12
+#define TL_PLOT_W (TL_W - TL_LEFT - 14)
+#define TL_PLOT_H (TL_H - TL_TOP - 40)
+
+/* One score series as polylines over the windows, broken where a score is missing (idle). */
+static void put_series(FILE *out, const struct svg_timeline *t, int smoothed, double top,
+		       const char *colour, const char *width)
+{
+	int open = 0;
+	for (size_t i = 0; i < t->n_windows; i++) {
+		const struct evidence_window *w = &t->windows[i];
+		double v = smoothed ? w->smoothed : w->raw;
+		if (!isfinite(v)) {
+			if (open)
+				fputs("\"/>\n", out);
+			open = 0;
+			continue;
+		}
+		double x = TL_LEFT + fmin(fmax(w->t_s / t->duration_s, 0.0), 1.0) * TL_PLOT_W;
+		double y = TL_TOP + (1.0 - fmin(v / top, 1.0)) * TL_PLOT_H;
+		if (!open)
+			fprintf(out,
+				"<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" "
+				"stroke-linejoin=\"round\" points=\"",
+				smoothed ? "smoothed" : "raw", colour, width);
+		fprintf(out, "%s%.1f,%.1f", open ? " " : "", x, y);
+		open = 1;
+	}
+	if (open)
+		fputs("\"/>\n", out);
+}
+
+int svg_timeline_write(FILE *out, const struct svg_timeline *t, struct auscult_err *err)
+{
+	double dur = t->duration_s > 0.0 && isfinite(t->duration_s) ? t->duration_s : 1.0;
+	struct svg_timeline tt = *t;
+	tt.duration_s = dur;
+	double top = isfinite(t->threshold) && t->threshold > 0.0 ? t->threshold * 1.2 : 0.0;
+	for (size_t i = 0; i < t->n_windows; i++) {
+		if (isfinite(t->windows[i].smoothed) && t->windows[i].smoothed * 1.1 > top)
+			top = t->windows[i].smoothed * 1.1;
+		if (isfinite(t->windows[i].raw) && t->windows[i].raw * 1.1 > top)
+			top = t->windows[i].raw * 1.1;
+	}
+	if (!(top > 0.0) || !isfinite(top))
+		top = 1.0;
+	char label[64];
+	fprintf(out,
+		"<svg class=\"timeline\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, "
+		"sans-serif\">\n",
+		TL_W, TL_H, TL_W, TL_H);
+	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", TL_W, TL_H);
+	if (t->span_end_s >= t->span_start_s) {
+		double x0 = TL_LEFT + fmin(fmax(t->span_start_s / dur, 0.0), 1.0) * TL_PLOT_W;
+		double x1 = TL_LEFT + fmin(fmax(t->span_end_s / dur, 0.0), 1.0) * TL_PLOT_W;
+		fprintf(out,
+			"<rect class=\"span\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+			"fill=\"#f6d5d5\"/>\n",
+			x0, TL_TOP, fmax(x1 - x0, 1.0), TL_PLOT_H);
+	}
+	double step = svg_nice_step(dur, 8);
+	for (double v = 0.0; v <= dur + step * 1e-9; v += step) {
+		double gx = TL_LEFT + v / dur * TL_PLOT_W;
+		fprintf(out,
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#dddddd\"/>\n",
+			gx, TL_TOP, gx, TL_TOP + TL_PLOT_H);
+		snprintf(label, sizeof(label), "%g", v);
+		put_text(out, gx, TL_TOP + TL_PLOT_H + 16, "middle", 11, NULL, label);
+	}
+	double ystep = svg_nice_step(top, 4);
+	for (double v = 0.0; v <= top; v += ystep) {
+		double gy = TL_TOP + (1.0 - v / top) * TL_PLOT_H;
+		fprintf(out,
+			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eeeeee\"/>\n",
+			TL_LEFT, gy, TL_LEFT + TL_PLOT_W, gy);
+		snprintf(label, sizeof(label), "%g", v);
+		put_text(out, TL_LEFT - 6, gy + 4, "end", 11, NULL, label);
+	}
+	fprintf(out,
+		"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+		"stroke=\"#444444\"/>\n",
+		TL_LEFT, TL_TOP, TL_PLOT_W, TL_PLOT_H);
+	put_text(out, TL_LEFT + TL_PLOT_W / 2.0, TL_H - 4, "middle", 12, NULL, "time, s");
+	put_series(out, &tt, 0, top, "#bbbbbb", "1.2");
+	put_series(out, &tt, 1, top, COLOUR_NORMAL, "2");
+	if (isfinite(t->threshold) && t->threshold > 0.0) {
+		double gy = TL_TOP + (1.0 - t->threshold / top) * TL_PLOT_H;
+		fprintf(out,
+			"<line class=\"threshold\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+			"stroke=\"%s\" stroke-dasharray=\"6,4\"/>\n",
+			TL_LEFT, gy, TL_LEFT + TL_PLOT_W, gy, COLOUR_ANOMALY);
+		snprintf(label, sizeof(label), "threshold %.3g", t->threshold);
+		put_text(out, TL_LEFT + TL_PLOT_W - 4, gy - 4, "end", 11,
+			 "fill=\"" COLOUR_ANOMALY "\"", label);
+	}
+	fputs("</svg>\n", out);
+	if (ferror(out))
+		return auscult_fail(err, AUSCULT_ERR_IO, "writing the score timeline failed: %s",
+				    strerror(errno));
+	return AUSCULT_OK;
 }

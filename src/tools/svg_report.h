@@ -1,4 +1,5 @@
-/* svg_report.h - a self-contained SVG evaluation report: ROC curves and score histograms. */
+/* svg_report.h - hand-made SVG: the evaluation report (ROC curves and score histograms) and the
+ * score timeline of a recording in the evidence report. */
 #ifndef AUSCULT_SVG_REPORT_H
 #define AUSCULT_SVG_REPORT_H
 
@@ -6,6 +7,7 @@
 #include <stdio.h>
 
 #include "common/status.h"
+#include "evidence/evidence_record.h"
 
 /* One ROC curve and the figures its legend entry shows. */
 struct svg_roc_series {
@@ -43,5 +45,29 @@ int svg_report_write(FILE *out, const struct svg_report *r, struct auscult_err *
  * err naming the path and the system's reason.
  */
 int svg_report_save(const char *path, const struct svg_report *r, struct auscult_err *err);
+
+/* Writes s with the five XML special characters escaped (file names may hold any of them); the
+ * same escaping serves HTML text and attribute values. */
+void svg_put_escaped(FILE *out, const char *s);
+
+/* A 1-2-5 step that splits span into about `target` intervals (axis ticks people can read). */
+double svg_nice_step(double span, int target);
+
+/* The window scores of one recording over time. Pointers are borrowed for the call. */
+struct svg_timeline {
+	const struct evidence_window *windows; /* in time order; NaN scores (idle) break the line */
+	size_t n_windows;
+	double duration_s;               /* the recording's length: the x axis */
+	double span_start_s, span_end_s; /* the anomaly, shaded; end < start: none */
+	double threshold;                /* a dashed line; NaN or <= 0: none */
+};
+
+/*
+ * Writes the timeline as an inline <svg> element for an HTML page (no XML declaration, no
+ * namespace: the HTML parser gives it): raw
+ * scores in grey, smoothed in blue, the threshold dashed red, the anomaly shaded. Returns
+ * AUSCULT_OK or AUSCULT_ERR_IO (the stream failed).
+ */
+int svg_timeline_write(FILE *out, const struct svg_timeline *t, struct auscult_err *err);
 
 #endif

@@ -57,6 +57,13 @@ expect "auscult devices: --listen needs a value" devices --listen
 expect "auscult score: unknown option '--bogus'" score --bogus
 expect "auscult threshold: unknown option '--bogus'" threshold --bogus
 expect "auscult info: unknown option '--bogus'" info --bogus
+expect "auscult report: unknown option '--bogus'" report --bogus
+expect "auscult report: --out needs a value" report dir --out
+expect "auscult report: --out PAGE.html is required" report dir
+expect "auscult report: no evidence folder given" report --out p.html
+expect "auscult report: no recordings to score" report --model m.am --out p.html
+expect "auscult report: one evidence folder, or --model MODEL with recordings" report a b --out p.html
+expect "auscult report: --hop-s: 'x' is not a number in (0, 60]" report --model m.am --hop-s x --out p.html a.wav
 expect "auscult score: --model MODEL is required" score x.wav
 expect "auscult eval: a folder DIR is required" eval --model m.am
 : >"$TMP/x.wav" # threshold collects its files as it reads the arguments
