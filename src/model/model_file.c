@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/regular_file.h"
 #include "model/crc32.h"
 
@@ -604,110 +605,26 @@ fail:
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t put = write(fd, p, n);
-		if (put < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += put;
-		n -= (size_t)put;
-	}
-	return 0;
-}
-
-/* Makes the rename itself durable. */
-static int fsync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-	if (!slash) {
-		strcpy(dir, ".");
-	} else {
-		size_t len = slash == path ? 1 : (size_t)(slash - path);
-		if (len >= sizeof(dir)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		memcpy(dir, path, len);
-		dir[len] = '\0';
-	}
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
-}
-
 int model_save(const struct model *m, const char *path, struct auscult_err *err)
 {
 	void *data = NULL;
 	size_t size = 0;
-	char *tmp = NULL;
-	int fd = -1;
 	struct auscult_err inner;
 	int rc = model_encode(m, &data, &size, &inner);
 	if (rc) {
-		auscult_fail(err, rc, "%s: %s", path, inner.msg);
-		goto fail;
+		free(data);
+		return auscult_fail(err, rc, "%s: %s", path, inner.msg);
 	}
-	size_t tmp_len = strlen(path) + sizeof(".tmpXXXXXX");
-	tmp = malloc(tmp_len);
-	if (!tmp) {
-		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);
-		goto fail;
-	}
-	snprintf(tmp, tmp_len, "%s.tmpXXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = auscult_fail(
-			err, AUSCULT_ERR_IO,
-			"%s: cannot create a temporary file next to it: %s; check that the "
-			"folder exists and is writable",
-			path, strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto fail;
-	}
-	if (fchmod(fd, 0644) != 0 || write_all(fd, data, size) != 0 || fsync(fd) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot write %s: %s", path, tmp,
-				  strerror(errno));
-		goto fail;
-	}
-	int closed = close(fd);
-	fd = -1;
-	if (closed != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot write %s: %s", path, tmp,
-				  strerror(errno));
-		goto fail;
-	}
-	if (rename(tmp, path) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot rename %s over it: %s", path,
-				  tmp, strerror(errno));
-		goto fail;
-	}
-	free(tmp);
-	tmp = NULL;
-	if (fsync_parent(path) != 0) {
-		rc = auscult_fail(err, AUSCULT_ERR_IO,
-				  "%s: written, but its folder cannot be synced: %s", path,
-				  strerror(errno));
-		goto fail;
-	}
-	free(data);
-	return AUSCULT_OK;
-fail:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
+	struct atomic_file af;
+	rc = atomic_file_open(&af, path, "a temporary file", err);
+	if (rc == AUSCULT_OK) {
+		if (size > 0 && fwrite(data, 1, size, af.fp) != size) {
+			rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot write %s: %s", path,
+					  af.tmp, strerror(errno));
+			atomic_file_abort(&af);
+		} else {
+			rc = atomic_file_commit(&af, err);
+		}
 	}
 	free(data);
 	return rc;

@@ -568,7 +568,7 @@ static void save_and_load_file(void **state)
 	a.threshold.quantile = 0.9f;
 	assert_int_equal(model_save(&a, missing, &err), AUSCULT_ERR_IO);
 	snprintf(want, sizeof(want),
-		 "%s: cannot create a temporary file next to it: No such file or directory; check "
+		 "%s: cannot create a temporary file beside it: No such file or directory; check "
 		 "that the folder exists and is writable",
 		 missing);
 	assert_string_equal(err.msg, want);
