@@ -55,8 +55,9 @@ int evidence_record_write(const char *path, const struct evidence_record *r,
 /*
  * Reads a record written by evidence_record_write into *r (zeroed first; free with
  * evidence_record_free, also on failure). Never trusts the file: a wrong version, a missing or
- * malformed field, or windows out of order is AUSCULT_ERR_FORMAT / AUSCULT_ERR_VERSION with err
- * naming the path and the line.
+ * malformed field, or windows out of order is AUSCULT_ERR_FORMAT / AUSCULT_ERR_VERSION, a record
+ * cut short AUSCULT_ERR_TRUNCATED, with err naming the path and the line ("path:12: ..."); a
+ * missing or non-regular file is AUSCULT_ERR_IO. Any thread.
  */
 int evidence_record_read(const char *path, struct evidence_record *r, struct auscult_err *err);
 
