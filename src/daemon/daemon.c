@@ -18,6 +18,7 @@
 #include "daemon/message_queue.h"
 #include "daemon/monitor.h"
 #include "daemon/sd_notify.h"
+#include "evidence/evidence_writer.h"
 #include "model/autoencoder.h"
 #include "publish/mqtt_publisher.h"
 
@@ -106,6 +107,7 @@ struct daemon_state {
 	struct monitor **monitors;
 	size_t n_monitors;
 	struct message_queue q;
+	struct evidence_writer *evidence; /* NULL: evidence.enabled false (or it failed to start) */
 	bool ready_sent;
 	char last_status[512];
 };
@@ -146,6 +148,23 @@ static void stop_monitors(struct daemon_state *d)
 	d->n_monitors = 0;
 }
 
+/* Replaces the evidence writer by one for cfg (the monitors are stopped: none is attached).
+ * A writer that cannot start is logged; the monitors run without evidence. */
+static void restart_evidence(struct daemon_state *d, const struct daemon_config *cfg)
+{
+	evidence_writer_destroy(d->evidence);
+	d->evidence = NULL;
+	if (!cfg->evidence.enabled)
+		return;
+	struct auscult_err err;
+	if (evidence_writer_create(&d->evidence, &cfg->evidence, &err) != AUSCULT_OK)
+		log_error("%s; the monitors run without evidence", err.msg);
+	else
+		log_info("evidence: %s/<monitor>/ (%.0f s before, %.0f s after, at most %.0f s)",
+			 cfg->evidence.dir, cfg->evidence.pre_roll_s, cfg->evidence.post_roll_s,
+			 cfg->evidence.max_s);
+}
+
 /* Starts one monitor per entry of cfg; on failure stops those started and returns non-zero. */
 static int start_monitors(struct daemon_state *d, const struct daemon_config *cfg,
 			  struct auscult_err *err)
@@ -155,7 +174,8 @@ static int start_monitors(struct daemon_state *d, const struct daemon_config *cf
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory for %zu monitors",
 				    cfg->n_monitors);
 	for (size_t i = 0; i < cfg->n_monitors; i++) {
-		int rc = monitor_create(&d->monitors[i], &cfg->monitors[i], &d->q, err);
+		int rc = monitor_create(&d->monitors[i], &cfg->monitors[i], &d->q, d->evidence,
+					err);
 		if (rc != AUSCULT_OK) {
 			stop_monitors(d);
 			return rc;
@@ -211,9 +231,11 @@ static void reload(struct daemon_state *d, const char *path)
 	/* After the swap: the new link already took over the spool file (and replays what the old
 	 * one held), so the monitors' last messages must be spooled by it. */
 	drain(d);
+	restart_evidence(d, &fresh);
 	if (start_monitors(d, &fresh, &err) != AUSCULT_OK) {
 		log_error("reload: %s; going back to the running configuration", err.msg);
 		daemon_config_free(&fresh);
+		restart_evidence(d, &d->cfg);
 		struct auscult_err err2;
 		if (start_monitors(d, &d->cfg, &err2) != AUSCULT_OK)
 			log_error("reload: cannot restart the previous monitors either: %s",
@@ -258,8 +280,16 @@ static void status_line(struct daemon_state *d, char *buf, size_t cap, bool *any
 	struct mqtt_publisher_stats st;
 	mqtt_publisher_stats(d->pub, &st);
 	if (n < cap && st.spool_on)
-		snprintf(buf + n, cap - n, "; spool %zu held, %llu events dropped", st.spooled,
-			 (unsigned long long)st.spool_dropped_events);
+		n += (size_t)snprintf(buf + n, cap - n, "; spool %zu held, %llu events dropped",
+				      st.spooled, (unsigned long long)st.spool_dropped_events);
+	if (n < cap && d->evidence) {
+		struct evidence_writer_status es;
+		evidence_writer_get_status(d->evidence, &es);
+		if (es.errors > 0)
+			snprintf(buf + n, cap - n, "; evidence: %llu error%s, last: %s",
+				 (unsigned long long)es.errors, es.errors == 1 ? "" : "s",
+				 es.last_error);
+	}
 }
 
 int daemon_run(const char *config_path)
@@ -295,6 +325,7 @@ int daemon_run(const char *config_path)
 	}
 	if (announce_monitors(&d, &d.cfg, &err) != AUSCULT_OK)
 		log_error("Home Assistant discovery: %s", err.msg);
+	restart_evidence(&d, &d.cfg);
 	if (start_monitors(&d, &d.cfg, &err) != AUSCULT_OK) {
 		log_error("%s", err.msg);
 		goto out;
@@ -349,6 +380,10 @@ int daemon_run(const char *config_path)
 			status_next_s = now + STATUS_EVERY_S;
 			if (ended && !inputs_ended) {
 				inputs_ended = true;
+				/* The last spans end with their inputs: their files (and pictures)
+				 * are written before the daemon goes. */
+				if (d.evidence && !evidence_writer_wait_idle(d.evidence, 5000))
+					log_warn("evidence: still writing after 5 s; exiting anyway");
 				size_t left = undelivered_events(&d);
 				if (left > 0)
 					log_warn(
@@ -405,6 +440,7 @@ int daemon_run(const char *config_path)
 	exit_code = 0;
 out:
 	stop_monitors(&d);
+	evidence_writer_destroy(d.evidence);
 	mqtt_publisher_destroy(d.pub);
 	message_queue_free(&d.q);
 	daemon_config_free(&d.cfg);

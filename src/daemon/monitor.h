@@ -9,6 +9,7 @@
 #include "config/daemon_config.h"
 #include "daemon/message_queue.h"
 #include "detect/detector.h"
+#include "evidence/evidence_writer.h"
 
 /*
  * A resource owner. The thread reads the audio source, pushes the samples through the scoring
@@ -29,11 +30,12 @@ struct monitor;
 
 /*
  * Loads the model, sets up every stage from ms (copied: ms may be freed after) and starts the
- * thread. q must outlive the monitor. On failure *out is NULL and err names the monitor and the
+ * thread. q must outlive the monitor; so must evidence (NULL: no evidence), to which the monitor
+ * attaches its tap (evidence/evidence_tap.h) and from which it detaches when freed. On failure *out is NULL and err names the monitor and the
  * fault. Main thread.
  */
 int monitor_create(struct monitor **out, const struct monitor_settings *ms, struct message_queue *q,
-		   struct auscult_err *err);
+		   struct evidence_writer *evidence, struct auscult_err *err);
 
 /* A snapshot for the systemd status line and the main loop. */
 struct monitor_status {

@@ -48,6 +48,7 @@ int evidence_tap_init(struct evidence_tap *t, const struct evidence_tap_config *
 	atomic_init(&t->hold_from, UINT64_MAX);
 	atomic_init(&t->begun, 0);
 	atomic_init(&t->waits, 0);
+	atomic_init(&t->closed, false);
 	return AUSCULT_OK;
 }
 
@@ -76,8 +77,12 @@ static uint64_t held_sample(const struct evidence_tap *t)
 static void wait_for_room(struct evidence_tap *t, uint64_t w, uint64_t chunk)
 {
 	int waited_ms = 0;
-	while (w + chunk + t->chunk_max > held_sample(t) + t->capacity &&
-	       waited_ms < EVIDENCE_TAP_WAIT_MS) {
+	for (;;) {
+		uint64_t hold = held_sample(t);
+		/* Room when the chunk and the one after it stay clear of the held sample. */
+		if (hold == UINT64_MAX || w + chunk + t->chunk_max <= hold + t->capacity ||
+		    waited_ms >= EVIDENCE_TAP_WAIT_MS)
+			break;
 		if (waited_ms == 0)
 			atomic_fetch_add_explicit(&t->waits, 1, memory_order_relaxed);
 		if (t->wake)
@@ -105,6 +110,13 @@ void evidence_tap_push(struct evidence_tap *t, const float *x, size_t n)
 		n -= (size_t)chunk;
 		atomic_store_explicit(&t->written, w, memory_order_release);
 	}
+}
+
+void evidence_tap_close(struct evidence_tap *t)
+{
+	atomic_store_explicit(&t->closed, true, memory_order_release);
+	if (t->wake)
+		t->wake(t->wake_ctx);
 }
 
 void evidence_tap_restart(struct evidence_tap *t)
@@ -248,6 +260,25 @@ const char *evidence_tap_window(struct evidence_tap *t, const struct pipeline_wi
 		t->base[0] = '\0';
 		return "";
 	}
+	if (t->wake)
+		t->wake(t->wake_ctx);
+	return t->base;
+}
+
+const char *evidence_tap_cut(struct evidence_tap *t, const struct detector_event *ev)
+{
+	if (!t->capturing || ev->type != DETECTOR_EVENT_END)
+		return "";
+	struct evidence_msg m;
+	memset(&m, 0, sizeof(m));
+	m.kind = EVIDENCE_MSG_END;
+	m.capture = t->capture;
+	m.sample = atomic_load_explicit(&t->written, memory_order_relaxed);
+	m.mark = m.sample;
+	m.time_ms = ev->end_ms;
+	m.ev = *ev;
+	t->capturing = false;
+	queue(t, &m);
 	if (t->wake)
 		t->wake(t->wake_ctx);
 	return t->base;

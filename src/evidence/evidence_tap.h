@@ -75,6 +75,7 @@ struct evidence_tap {
 	_Atomic uint64_t hold_from;
 	_Atomic uint32_t begun; /* the last capture whose BEGIN the consumer took (consumer) */
 	_Atomic uint64_t waits; /* lossless pushes that had to wait for the consumer */
+	atomic_bool closed;     /* the producer pushes no more (its input ended) */
 
 	void (*wake)(void *ctx); /* called after a BEGIN or END is queued; may be NULL */
 	void *wake_ctx;
@@ -105,6 +106,9 @@ void evidence_tap_push(struct evidence_tap *t, const float *x, size_t n);
 
 #define EVIDENCE_TAP_WAIT_MS 2000
 
+/* Producer: no more audio will come (the input ended): captures end with what there is. */
+void evidence_tap_close(struct evidence_tap *t);
+
 /* Producer: the pipeline restarted (its stream_s counts from 0 again at this sample). */
 void evidence_tap_restart(struct evidence_tap *t);
 
@@ -116,6 +120,12 @@ void evidence_tap_restart(struct evidence_tap *t);
  */
 const char *evidence_tap_window(struct evidence_tap *t, const struct pipeline_window *w,
 				const char *event_id);
+
+/*
+ * Producer: the audio stopped (fault) and ended the anomaly without a window: the span ends with
+ * the audio pushed so far. Returns the capture's base name ("" when none is under way).
+ */
+const char *evidence_tap_cut(struct evidence_tap *t, const struct detector_event *ev);
 
 /* The sample position a stream time maps to: the window's sample minus the time between. */
 uint64_t evidence_tap_sample_at(const struct evidence_tap *t, uint64_t window_sample,

@@ -433,6 +433,8 @@ static bool serve(struct evidence_writer *w, struct tap_entry *e, bool stopping)
 {
 	struct evidence_msg m;
 	bool detached = atomic_load(&e->detached) || stopping;
+	/* Read before the queue: a message queued before the close is taken below. */
+	bool closed = atomic_load(&e->tap.closed);
 	while (evidence_tap_take(&e->tap, &m)) {
 		if (m.kind == EVIDENCE_MSG_WINDOW)
 			window(e, &m);
@@ -445,10 +447,10 @@ static bool serve(struct evidence_writer *w, struct tap_entry *e, bool stopping)
 	struct capture **link = &e->captures;
 	while (*link) {
 		struct capture *c = *link;
-		pump(w, e, c, detached);
+		pump(w, e, c, detached || closed);
 		/* The windows lag the audio (gate.settle_s): wait for those up to the span's end. */
-		bool windows_in = e->last_window >= c->stop || detached;
-		if (c->audio_done && (c->ended || detached) && windows_in) {
+		bool windows_in = e->last_window >= c->stop || detached || closed;
+		if (c->audio_done && (c->ended || detached || closed) && windows_in) {
 			finish(w, e, c);
 			*link = c->next;
 			free_capture(c);
