@@ -137,6 +137,20 @@ static void drain(struct daemon_state *d)
 	}
 }
 
+/* Publishes the newest evidence picture of each monitor, retained (binary, memory only). */
+static void publish_images(struct daemon_state *d)
+{
+	char monitor[MESSAGE_MONITOR_MAX], suffix[MESSAGE_MONITOR_MAX + 32];
+	unsigned char *png;
+	size_t len;
+	while (d->evidence &&
+	       evidence_writer_take_image(d->evidence, monitor, sizeof(monitor), &png, &len)) {
+		snprintf(suffix, sizeof(suffix), "%s/evidence/image", monitor);
+		mqtt_publisher_enqueue_bytes(d->pub, suffix, png, len, MESSAGE_STATE, false);
+		free(png);
+	}
+}
+
 static void stop_monitors(struct daemon_state *d)
 {
 	for (size_t i = 0; i < d->n_monitors; i++)
@@ -355,6 +369,7 @@ int daemon_run(const char *config_path)
 		}
 		message_queue_clear_wake(&d.q);
 		drain(&d);
+		publish_images(&d);
 		mqtt_publisher_poll(d.pub);
 
 		double now = clock_mono_s();
@@ -383,7 +398,9 @@ int daemon_run(const char *config_path)
 				/* The last spans end with their inputs: their files (and pictures)
 				 * are written before the daemon goes. */
 				if (d.evidence && !evidence_writer_wait_idle(d.evidence, 5000))
-					log_warn("evidence: still writing after 5 s; exiting anyway");
+					log_warn(
+						"evidence: still writing after 5 s; exiting anyway");
+				publish_images(&d);
 				size_t left = undelivered_events(&d);
 				if (left > 0)
 					log_warn(

@@ -54,7 +54,7 @@ sox "$WORK/rec.wav" -t s16 -e signed -L "$WORK/in.raw" trim "${first}s" "${n}s"
 cmp "$WORK/flac.raw" "$WORK/in.raw" || fail "the FLAC's samples differ from the input's span"
 
 # The image, retained: a late subscriber gets it, byte for byte the PNG.
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -t auscult/pump/evidence/image -C 1 -W 5 >"$WORK/image.png" ||
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -t auscult/pump/evidence/image -C 1 -W 5 -N >"$WORK/image.png" ||
 	fail "no retained image on auscult/pump/evidence/image"
 cmp "$WORK/image.png" "$EV/$image" || fail "the retained image differs from $image"
 echo "evidence: $audio ($n samples = input $first..$last), $image, $record: ok"

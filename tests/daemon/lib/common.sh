@@ -77,9 +77,10 @@ restart_broker() {
 	fail "could not restart mosquitto on port $PORT"
 }
 
-# subscribe FILE: records every message under auscult/# with its topic (-v) into FILE.
+# subscribe FILE: records every message under auscult/# with its topic (-v) into FILE, but the
+# evidence pictures (binary PNG; tests/daemon/evidence.sh fetches them on their own).
 subscribe() {
-	mosquitto_sub -h 127.0.0.1 -p "$PORT" -v -t 'auscult/#' >"$1" 2>>"$WORK/sub.log" &
+	mosquitto_sub -h 127.0.0.1 -p "$PORT" -v -t 'auscult/#' -T 'auscult/+/evidence/#' >"$1" 2>>"$WORK/sub.log" &
 	SUB_PID=$!
 	track $SUB_PID
 	sleep 0.3
