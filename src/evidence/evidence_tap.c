@@ -49,6 +49,7 @@ int evidence_tap_init(struct evidence_tap *t, const struct evidence_tap_config *
 	atomic_init(&t->begun, 0);
 	atomic_init(&t->waits, 0);
 	atomic_init(&t->closed, false);
+	atomic_init(&t->failed, 0);
 	return AUSCULT_OK;
 }
 
@@ -247,6 +248,8 @@ const char *evidence_tap_window(struct evidence_tap *t, const struct pipeline_wi
 		if (stop > t->span_start + t->max_len)
 			stop = t->span_start + t->max_len;
 		t->capturing = false;
+		if (atomic_load_explicit(&t->failed, memory_order_acquire) == t->capture)
+			t->base[0] = '\0'; /* the writer could not make its files: name none */
 		m.kind = EVIDENCE_MSG_END;
 		m.capture = t->capture;
 		m.sample = stop;
@@ -278,6 +281,8 @@ const char *evidence_tap_cut(struct evidence_tap *t, const struct detector_event
 	m.time_ms = ev->end_ms;
 	m.ev = *ev;
 	t->capturing = false;
+	if (atomic_load_explicit(&t->failed, memory_order_acquire) == t->capture)
+		t->base[0] = '\0';
 	queue(t, &m);
 	if (t->wake)
 		t->wake(t->wake_ctx);

@@ -73,9 +73,10 @@ struct evidence_tap {
 	_Atomic uint64_t msgs_dropped;
 	/* lossless: the first sample the consumer still needs; UINT64_MAX none (consumer) */
 	_Atomic uint64_t hold_from;
-	_Atomic uint32_t begun; /* the last capture whose BEGIN the consumer took (consumer) */
-	_Atomic uint64_t waits; /* lossless pushes that had to wait for the consumer */
-	atomic_bool closed;     /* the producer pushes no more (its input ended) */
+	_Atomic uint32_t begun;  /* the last capture whose BEGIN the consumer took (consumer) */
+	_Atomic uint64_t waits;  /* lossless pushes that had to wait for the consumer */
+	atomic_bool closed;      /* the producer pushes no more (its input ended) */
+	_Atomic uint32_t failed; /* the last capture whose files could not be made (consumer) */
 
 	void (*wake)(void *ctx); /* called after a BEGIN or END is queued; may be NULL */
 	void *wake_ctx;

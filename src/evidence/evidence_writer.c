@@ -191,6 +191,8 @@ static void begin(struct evidence_writer *w, struct tap_entry *e, const struct e
 		fault(w, "%s: cannot write it: %s", path, sf_strerror(NULL));
 		c->failed = true;
 	}
+	if (c->failed)
+		atomic_store_explicit(&e->tap.failed, c->id, memory_order_release);
 	for (size_t i = 0; i < e->hist_n; i++)
 		add_window(c, &e->hist[(e->hist_head + WINDOW_HISTORY - e->hist_n + i) %
 				       WINDOW_HISTORY]);
@@ -238,9 +240,11 @@ static void close_audio(struct evidence_writer *w, struct tap_entry *e, struct c
 	if (rc != 0) {
 		fault(w, "%s: cannot finish it: %s", tmp, sf_error_number(rc));
 		c->failed = true;
+		atomic_store(&e->tap.failed, c->id);
 	} else if (rename(tmp, path) != 0) {
 		fault(w, "%s: cannot rename it: %s", tmp, strerror(errno));
 		c->failed = true;
+		atomic_store(&e->tap.failed, c->id);
 	}
 	if (c->failed)
 		unlink(tmp);
@@ -280,6 +284,7 @@ static void pump(struct evidence_writer *w, struct tap_entry *e, struct capture 
 				file_path(w, &e->tap, c, ".flac.tmp", path);
 				fault(w, "%s: cannot write it: %s", path, sf_strerror(c->sf));
 				c->failed = true;
+				atomic_store(&e->tap.failed, c->id);
 				sf_close(c->sf);
 				c->sf = NULL;
 				unlink(path);
