@@ -207,6 +207,10 @@ static void end(struct tap_entry *e, const struct evidence_msg *m)
 			continue;
 		if (!c->audio_done && m->sample < c->stop)
 			c->stop = m->sample > c->pos ? m->sample : c->pos;
+		/* Windows queued before the END may lie past the span it set (t_s is in samples
+		 * until finish). */
+		while (c->n_wins && c->wins[c->n_wins - 1].t_s > (double)(c->stop - c->start))
+			c->n_wins--;
 		c->mark_end = m->mark;
 		c->end_ev = m->ev;
 		c->ended = true;
