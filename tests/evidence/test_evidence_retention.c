@@ -13,9 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "evidence_test_util.h"
 #include "evidence/evidence_retention.h"
-
-static char dir[PATH_MAX];
 
 static void put(const char *name, size_t bytes)
 {
@@ -44,22 +43,6 @@ static void event(const char *base, size_t bytes)
 	put(name, 10);
 	snprintf(name, sizeof(name), "%s.txt", base);
 	put(name, 10);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "%s/auscult-retention.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void by_count_oldest_first(void **state)
@@ -117,9 +100,12 @@ static void missing_folder_is_an_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(by_count_oldest_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(by_size_keeps_the_newest, setup, teardown),
-		cmocka_unit_test_setup_teardown(missing_folder_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(by_count_oldest_first, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(by_size_keeps_the_newest, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(missing_folder_is_an_error, scratch_setup,
+						scratch_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

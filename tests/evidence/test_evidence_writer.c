@@ -13,29 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "evidence_test_util.h"
 #include "evidence/evidence_record.h"
 #include "evidence/evidence_writer.h"
 
 #define RATE 16000u
 #define BASE_MS 1700000000000LL
-
-static char dir[PATH_MAX];
-
-static int setup(void **state)
-{
-	(void)state;
-	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	snprintf(dir, sizeof(dir), "%s/auscult-writer.XXXXXX", tmp);
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Sample i of the test signal: a 16-bit value, so the FLAC must hold it exactly. */
 static float sample(uint64_t i)
@@ -247,9 +230,9 @@ static void unwritable_folder(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(writes_the_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(cut_at_max_s, setup, teardown),
-		cmocka_unit_test_setup_teardown(unwritable_folder, setup, teardown),
+		cmocka_unit_test_setup_teardown(writes_the_span, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(cut_at_max_s, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(unwritable_folder, scratch_setup, scratch_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
