@@ -551,14 +551,15 @@ fail:
 }
 
 /* The monitor's evidence tap: its ring holds the pre-roll plus what the detector takes to
- * confirm an anomaly (settling, a window, the hysteresis) plus one read. */
+ * confirm an anomaly's start or end (settling, a window, the hysteresis) plus one read. */
 static int attach_evidence(struct monitor *m, struct auscult_err *err)
 {
 	const struct pipeline_settings *ps = &m->ms.pipeline;
 	struct evidence_tap_config tc = {
 		.monitor = m->name,
 		.rate_hz = m->rate_hz,
-		.latency_s = ps->settle_s + ps->window_s + (ps->anomaly_after + 1.0) * ps->hop_s +
+		.latency_s = ps->settle_s + ps->window_s +
+			     (fmax(ps->anomaly_after, ps->normal_after) + 1.0) * ps->hop_s +
 			     (double)READ_SAMPLES_MAX / m->rate_hz,
 		/* a file read faster than real time waits for the writer rather than lose audio */
 		.lossless = !m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO,

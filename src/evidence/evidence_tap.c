@@ -33,6 +33,9 @@ int evidence_tap_init(struct evidence_tap *t, const struct evidence_tap_config *
 	/* The producer publishes its position after each chunk; a reader counts the chunk being
 	 * written as gone already (see evidence_tap_read). */
 	t->chunk_max = t->capacity / 8 > 0 ? t->capacity / 8 : 1;
+	t->lag = (uint64_t)llround(cfg->latency_s * cfg->rate_hz);
+	if (t->lag > t->capacity / 2)
+		t->lag = t->capacity / 2;
 	t->ring = calloc((size_t)t->capacity, sizeof(float));
 	t->msgs = calloc(EVIDENCE_TAP_MSGS, sizeof(*t->msgs));
 	if (!t->ring || !t->msgs) {

@@ -65,6 +65,8 @@ struct evidence_tap {
 	float *ring;
 	uint64_t capacity;  /* samples in ring */
 	uint64_t chunk_max; /* samples the producer writes before it publishes them, at most */
+	uint64_t lag; /* the writer stays this far behind the producer until a span's end is known,
+			 so that an END (which comes up to latency_s late) never finds it past */
 
 	_Atomic uint64_t written; /* samples ever pushed (producer) */
 	struct evidence_msg *msgs;

@@ -260,8 +260,16 @@ static void pump(struct evidence_writer *w, struct tap_entry *e, struct capture 
 {
 	struct evidence_tap *t = &e->tap;
 	bool lost = false;
-	while (!c->audio_done && c->pos < c->stop) {
-		uint64_t want = c->stop - c->pos;
+	/* Before its END the span's end is unknown: stay lag behind, where no END can cut. */
+	uint64_t until = c->stop;
+	if (!c->ended && !final) {
+		uint64_t written = atomic_load_explicit(&t->written, memory_order_acquire);
+		uint64_t safe = written > t->lag ? written - t->lag : 0;
+		if (safe < until)
+			until = safe;
+	}
+	while (!c->audio_done && c->pos < until) {
+		uint64_t want = until - c->pos;
 		size_t got = evidence_tap_read(t, c->pos, w->chunk,
 					       want < CHUNK_SAMPLES ? (size_t)want : CHUNK_SAMPLES,
 					       &lost);
@@ -494,10 +502,17 @@ static void *writer_thread(void *arg)
 			bool queued = atomic_load(&e->tap.msg_head) !=
 				      atomic_load(&e->tap.msg_tail);
 			busy |= queued;
-			if ((atomic_load(&e->detached) || stopping) && !e->captures && !queued) {
+			bool detached = atomic_load(&e->detached);
+			if ((detached || stopping) && !e->captures && !queued) {
 				*link = e->next;
-				evidence_tap_free(&e->tap);
-				free(e);
+				if (detached) {
+					evidence_tap_free(&e->tap);
+					free(e);
+				} else {
+					/* A monitor thread left behind (stuck in a read) may still
+					 * push: its tap is leaked, not freed under it. */
+					e->tap.wake = NULL;
+				}
 				continue;
 			}
 			link = &e->next;
