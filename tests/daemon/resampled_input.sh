@@ -38,6 +38,7 @@ run() {
 log_level: info
 mqtt: { uri: "mqtt://127.0.0.1:$PORT", client_id: "auscult-test-$$", qos: 1 }
 home_assistant: { discovery: false }
+evidence: { dir: $WORK/evidence }
 monitors:
   - name: pump
     source: { type: file, path: $WORK/$1.wav, realtime: false }
