@@ -53,6 +53,7 @@ int evidence_tap_init(struct evidence_tap *t, const struct evidence_tap_config *
 	atomic_init(&t->waits, 0);
 	atomic_init(&t->closed, false);
 	atomic_init(&t->failed, 0);
+	t->abandoned = UINT64_MAX;
 	return AUSCULT_OK;
 }
 
@@ -84,9 +85,13 @@ static void wait_for_room(struct evidence_tap *t, uint64_t w, uint64_t chunk)
 	for (;;) {
 		uint64_t hold = held_sample(t);
 		/* Room when the chunk and the one after it stay clear of the held sample. */
-		if (hold == UINT64_MAX || w + chunk + t->chunk_max <= hold + t->capacity ||
-		    waited_ms >= EVIDENCE_TAP_WAIT_MS)
+		if (hold == UINT64_MAX || hold == t->abandoned ||
+		    w + chunk + t->chunk_max <= hold + t->capacity)
 			break;
+		if (waited_ms >= EVIDENCE_TAP_WAIT_MS) {
+			t->abandoned = hold;
+			break;
+		}
 		if (waited_ms == 0)
 			atomic_fetch_add_explicit(&t->waits, 1, memory_order_relaxed);
 		if (t->wake)

@@ -89,6 +89,7 @@ struct evidence_tap {
 	bool capturing;
 	uint64_t span_start;
 	char base[EVIDENCE_BASE_MAX]; /* the capture under way or the last one */
+	uint64_t abandoned;           /* lossless: a hold waited out once is not waited for again */
 };
 
 /*
@@ -103,7 +104,9 @@ void evidence_tap_free(struct evidence_tap *t);
 
 /*
  * Producer: copies n samples into the ring. Never allocates or locks; a lossless tap may wait
- * up to EVIDENCE_TAP_WAIT_MS for the writer to read samples it would otherwise overwrite.
+ * up to EVIDENCE_TAP_WAIT_MS for the writer to read samples it would otherwise overwrite (once
+ * per position the writer holds: a writer stuck on the disk costs the monitor one wait, then
+ * loses samples, which it notices).
  */
 void evidence_tap_push(struct evidence_tap *t, const float *x, size_t n);
 

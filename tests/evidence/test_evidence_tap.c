@@ -176,6 +176,37 @@ static void full_queue_drops(void **state)
 	evidence_tap_free(&t);
 }
 
+/* Lossless: a push waits for a writer that holds samples, but a writer that never moves costs
+ * one bounded wait, after which the samples are overwritten (and the reader told). */
+static void lossless_waits_once_for_a_stuck_writer(void **state)
+{
+	(void)state;
+	struct evidence_tap_config c = { .monitor = "pump",
+					 .rate_hz = RATE,
+					 .pre_roll_s = 1.0,
+					 .post_roll_s = 1.0,
+					 .max_s = 10.0,
+					 .lossless = true };
+	struct evidence_tap t;
+	assert_int_equal(evidence_tap_init(&t, &c, NULL), AUSCULT_OK);
+	uint64_t next = 0;
+	push_ramp(&t, &next, 1000);
+	atomic_store(&t.hold_from, 500); /* a writer that has read up to sample 500 */
+	push_ramp(&t, &next, 3 * t.capacity);
+	assert_int_equal(atomic_load(&t.waits), 1);
+	assert_int_equal(t.abandoned, 500);
+	float out[4];
+	bool lost = false;
+	assert_int_equal(evidence_tap_read(&t, 500, out, 4, &lost), 0);
+	assert_true(lost);
+	/* The writer moves on: a new hold is waited for again. */
+	atomic_store(&t.hold_from, next - 10);
+	atomic_store(&t.waits, 0);
+	push_ramp(&t, &next, t.capacity);
+	assert_int_equal(atomic_load(&t.waits), 1);
+	evidence_tap_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +215,7 @@ int main(void)
 		cmocka_unit_test(restart_moves_the_origin),
 		cmocka_unit_test(end_without_start),
 		cmocka_unit_test(full_queue_drops),
+		cmocka_unit_test(lossless_waits_once_for_a_stuck_writer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
