@@ -167,6 +167,49 @@ static const struct opt root_opts[] = {
 	  .help = "passwords do not belong in the config file (it is often world-readable and "
 		  "gets copied around); put the password in a file readable only by auscultd and "
 		  "set mqtt.password_file to its path" },
+	/* Evidence (issue 15): each anomaly's sound, spectrogram and record, per monitor in
+	 * evidence.dir/<monitor>/. The default folder is the one the systemd unit's
+	 * StateDirectory= makes writable. */
+	{ .key = "evidence.enabled",
+	  .type = OPT_BOOL,
+	  .offset = DC(evidence.enabled),
+	  .def = "true" },
+	{ .key = "evidence.dir",
+	  .type = OPT_PATH,
+	  .offset = DC(evidence.dir),
+	  .def = "/var/lib/auscult/evidence" },
+	{ .key = "evidence.pre_roll_s",
+	  .type = OPT_DOUBLE,
+	  .offset = DC(evidence.pre_roll_s),
+	  .min = 0,
+	  .max = 300,
+	  .def = "10" },
+	{ .key = "evidence.post_roll_s",
+	  .type = OPT_DOUBLE,
+	  .offset = DC(evidence.post_roll_s),
+	  .min = 0,
+	  .max = 300,
+	  .def = "5" },
+	/* a file of 120 s is about 2 MB of FLAC at 16 kHz */
+	{ .key = "evidence.max_s",
+	  .type = OPT_DOUBLE,
+	  .offset = DC(evidence.max_s),
+	  .min = 1,
+	  .max = 3600,
+	  .def = "120" },
+	/* per monitor: about 100 events of a minute; the oldest go first */
+	{ .key = "evidence.max_mb",
+	  .type = OPT_INT,
+	  .offset = DC(evidence.max_mb),
+	  .min = 1,
+	  .max = 1048576,
+	  .def = "200" },
+	{ .key = "evidence.max_files",
+	  .type = OPT_INT,
+	  .offset = DC(evidence.max_files),
+	  .min = 1,
+	  .max = 1000000,
+	  .def = "100" },
 	{ .key = "monitors", .type = OPT_CUSTOM, .flags = OPTF_REQUIRED, .set = set_monitors },
 };
 
@@ -1403,6 +1446,7 @@ void daemon_config_free(struct daemon_config *cfg)
 		return;
 	free(cfg->path);
 	mqtt_settings_free(&cfg->mqtt);
+	free(cfg->evidence.dir);
 	for (size_t i = 0; cfg->monitors && i < cfg->n_monitors; i++) {
 		struct monitor_settings *ms = &cfg->monitors[i];
 		free(ms->name);

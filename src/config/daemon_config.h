@@ -9,6 +9,7 @@
 #include "audio/audio_source.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "evidence/evidence_writer.h"
 #include "pipeline/pipeline.h"
 #include "publish/mqtt_settings.h"
 
@@ -60,7 +61,8 @@ struct daemon_config {
 	char *path;               /* the file this was read from */
 	enum log_level log_level; /* YAML `log_level`, default info */
 	struct mqtt_settings mqtt;
-	size_t n_monitors; /* at least 1 */
+	struct evidence_settings evidence; /* YAML section `evidence:`, for every monitor */
+	size_t n_monitors;                 /* at least 1 */
 	struct monitor_settings *monitors;
 	struct monitor_places *places; /* n_monitors: where each monitor's keys are */
 };

@@ -18,6 +18,7 @@
 #include "daemon/message_queue.h"
 #include "daemon/monitor.h"
 #include "daemon/sd_notify.h"
+#include "evidence/evidence_writer.h"
 #include "model/autoencoder.h"
 #include "model/shared_model.h"
 #include "publish/mqtt_publisher.h"
@@ -107,6 +108,7 @@ struct daemon_state {
 	struct monitor **monitors;
 	size_t n_monitors;
 	struct message_queue q;
+	struct evidence_writer *evidence; /* NULL: evidence.enabled false (or it failed to start) */
 	bool ready_sent;
 	char last_status[512];
 	/* What the last config_check_files_keep loaded, until start_monitors hands it over. */
@@ -138,6 +140,20 @@ static void drain(struct daemon_state *d)
 	}
 }
 
+/* Publishes the newest evidence picture of each monitor, retained (binary, memory only). */
+static void publish_images(struct daemon_state *d)
+{
+	char monitor[MESSAGE_MONITOR_MAX], suffix[MESSAGE_MONITOR_MAX + 32];
+	unsigned char *png;
+	size_t len;
+	while (d->evidence &&
+	       evidence_writer_take_image(d->evidence, monitor, sizeof(monitor), &png, &len)) {
+		snprintf(suffix, sizeof(suffix), "%s/evidence/image", monitor);
+		mqtt_publisher_enqueue_bytes(d->pub, suffix, png, len, MESSAGE_STATE, false);
+		free(png);
+	}
+}
+
 static void stop_monitors(struct daemon_state *d)
 {
 	for (size_t i = 0; i < d->n_monitors; i++)
@@ -152,6 +168,23 @@ static void stop_monitors(struct daemon_state *d)
 	free(d->monitors);
 	d->monitors = NULL;
 	d->n_monitors = 0;
+}
+
+/* Replaces the evidence writer by one for cfg (the monitors are stopped: none is attached).
+ * A writer that cannot start is logged; the monitors run without evidence. */
+static void restart_evidence(struct daemon_state *d, const struct daemon_config *cfg)
+{
+	evidence_writer_destroy(d->evidence);
+	d->evidence = NULL;
+	if (!cfg->evidence.enabled)
+		return;
+	struct auscult_err err;
+	if (evidence_writer_create(&d->evidence, &cfg->evidence, &err) != AUSCULT_OK)
+		log_error("%s; the monitors run without evidence", err.msg);
+	else
+		log_info("evidence: %s/<monitor>/ (%.0f s before, %.0f s after, at most %.0f s)",
+			 cfg->evidence.dir, cfg->evidence.pre_roll_s, cfg->evidence.post_roll_s,
+			 cfg->evidence.max_s);
 }
 
 /* Starts one monitor per entry of cfg, on the models the check just before loaded (d->checked,
@@ -177,7 +210,8 @@ static int start_monitors(struct daemon_state *d, const struct daemon_config *cf
 		if (sm && first)
 			log_info("model %s: loaded once for %zu monitor(s)", shared_model_path(sm),
 				 users);
-		rc = monitor_create(&d->monitors[i], &cfg->monitors[i], sm, &d->q, err);
+		rc = monitor_create(&d->monitors[i], &cfg->monitors[i], sm, &d->q, d->evidence,
+				    err);
 		if (rc == AUSCULT_OK)
 			d->n_monitors = i + 1;
 	}
@@ -235,9 +269,11 @@ static void reload(struct daemon_state *d, const char *path)
 	/* After the swap: the new link already took over the spool file (and replays what the old
 	 * one held), so the monitors' last messages must be spooled by it. */
 	drain(d);
+	restart_evidence(d, &fresh);
 	if (start_monitors(d, &fresh, &err) != AUSCULT_OK) {
 		log_error("reload: %s; going back to the running configuration", err.msg);
 		daemon_config_free(&fresh);
+		restart_evidence(d, &d->cfg);
 		struct auscult_err err2;
 		if (config_check_files_keep(&d->cfg, d->checked, &err2) != AUSCULT_OK ||
 		    start_monitors(d, &d->cfg, &err2) != AUSCULT_OK)
@@ -283,8 +319,16 @@ static void status_line(struct daemon_state *d, char *buf, size_t cap, bool *any
 	struct mqtt_publisher_stats st;
 	mqtt_publisher_stats(d->pub, &st);
 	if (n < cap && st.spool_on)
-		snprintf(buf + n, cap - n, "; spool %zu held, %llu events dropped", st.spooled,
-			 (unsigned long long)st.spool_dropped_events);
+		n += (size_t)snprintf(buf + n, cap - n, "; spool %zu held, %llu events dropped",
+				      st.spooled, (unsigned long long)st.spool_dropped_events);
+	if (n < cap && d->evidence) {
+		struct evidence_writer_status es;
+		evidence_writer_get_status(d->evidence, &es);
+		if (es.errors > 0)
+			snprintf(buf + n, cap - n, "; evidence: %llu error%s, last: %s",
+				 (unsigned long long)es.errors, es.errors == 1 ? "" : "s",
+				 es.last_error);
+	}
 }
 
 int daemon_run(const char *config_path)
@@ -320,6 +364,7 @@ int daemon_run(const char *config_path)
 	}
 	if (announce_monitors(&d, &d.cfg, &err) != AUSCULT_OK)
 		log_error("Home Assistant discovery: %s", err.msg);
+	restart_evidence(&d, &d.cfg);
 	if (start_monitors(&d, &d.cfg, &err) != AUSCULT_OK) {
 		log_error("%s", err.msg);
 		goto out;
@@ -349,6 +394,7 @@ int daemon_run(const char *config_path)
 		}
 		message_queue_clear_wake(&d.q);
 		drain(&d);
+		publish_images(&d);
 		mqtt_publisher_poll(d.pub);
 
 		double now = clock_mono_s();
@@ -374,6 +420,12 @@ int daemon_run(const char *config_path)
 			status_next_s = now + STATUS_EVERY_S;
 			if (ended && !inputs_ended) {
 				inputs_ended = true;
+				/* The last spans end with their inputs: their files (and pictures)
+				 * are written before the daemon goes. */
+				if (d.evidence && !evidence_writer_wait_idle(d.evidence, 5000))
+					log_warn(
+						"evidence: still writing after 5 s; exiting anyway");
+				publish_images(&d);
 				size_t left = undelivered_events(&d);
 				if (left > 0)
 					log_warn(
@@ -431,6 +483,7 @@ int daemon_run(const char *config_path)
 out:
 	config_check_release(d.checked, DAEMON_MONITORS_MAX);
 	stop_monitors(&d);
+	evidence_writer_destroy(d.evidence);
 	mqtt_publisher_destroy(d.pub);
 	message_queue_free(&d.q);
 	daemon_config_free(&d.cfg);

@@ -15,6 +15,8 @@
 #include "common/complain.h"
 #include "common/log.h"
 #include "daemon/learn_mode.h"
+#include "evidence/evidence_tap.h"
+#include "evidence/evidence_writer.h"
 #include "model/shared_model.h"
 #include "pipeline/pipeline.h"
 #include "publish/payloads.h"
@@ -37,6 +39,8 @@ struct monitor {
 	bool learning;   /* learning mode (record): no model yet; the thread learns it first */
 	struct monitor_settings ms; /* its string fields point at the copies above */
 	struct message_queue *q;
+	struct evidence_writer *evidence; /* NULL: evidence off */
+	struct evidence_tap *tap;         /* attached once the model is known; NULL: off */
 
 	/* Owned by the thread once it runs. */
 	struct shared_model *model; /* a reference, shared with the monitors naming the file */
@@ -104,11 +108,17 @@ static void send_state(struct monitor *m, enum detector_state s)
 	message_queue_push(m->q, MESSAGE_STATE, m->name, payload_state(s));
 }
 
-static void send_event(struct monitor *m, const struct detector_event *ev)
+/* evidence_base: the capture's file base ("" or NULL: none), named by end events. */
+static void send_event(struct monitor *m, const struct detector_event *ev,
+		       const char *evidence_base)
 {
 	char buf[PAYLOAD_MAX_BYTES];
+	char rel[MESSAGE_MONITOR_MAX + EVIDENCE_BASE_MAX];
 	struct auscult_err err;
-	if (payload_event(buf, sizeof(buf), NULL, m->name, ev, &err) != AUSCULT_OK) {
+	rel[0] = '\0';
+	if (evidence_base && evidence_base[0])
+		snprintf(rel, sizeof(rel), "%s/%s", m->name, evidence_base);
+	if (payload_event_evidence(buf, sizeof(buf), NULL, m->name, ev, rel, &err) != AUSCULT_OK) {
 		log_error("%s: event payload: %s", m->name, err.msg);
 		return;
 	}
@@ -124,11 +134,12 @@ static void send_event(struct monitor *m, const struct detector_event *ev)
 			 ev->duration_s, (double)ev->peak, (double)ev->mean, id);
 }
 
-static void apply_output(struct monitor *m, const struct detector_output *o)
+static void apply_output(struct monitor *m, const struct detector_output *o,
+			 const char *evidence_base)
 {
 	/* The event first: a listener that sees `anomaly` can already look up the event. */
 	if (o->has_event)
-		send_event(m, &o->event);
+		send_event(m, &o->event, evidence_base);
 	if (o->state_changed) {
 		send_state(m, o->state);
 		log_info("%s: %s -> %s", m->name, detector_state_name(o->previous),
@@ -143,7 +154,9 @@ static void enter_fault(struct monitor *m)
 {
 	struct detector_output o;
 	pipeline_set_fault(m->pl, clock_wall_ms(), &o);
-	apply_output(m, &o);
+	/* An anomaly the fault ended keeps the audio up to the fault. */
+	const char *base = m->tap && o.has_event ? evidence_tap_cut(m->tap, &o.event) : NULL;
+	apply_output(m, &o, base);
 	pthread_mutex_lock(&m->status_lock);
 	m->status.audio_flowing = false;
 	pthread_mutex_unlock(&m->status_lock);
@@ -155,7 +168,14 @@ static void enter_fault(struct monitor *m)
 static void on_window(void *ctx, const struct pipeline_window *w)
 {
 	struct monitor *m = ctx;
-	apply_output(m, &w->det);
+	const char *base = NULL;
+	if (m->tap) {
+		char id[MESSAGE_MONITOR_MAX + 32];
+		if (w->det.has_event)
+			payload_event_id(id, sizeof(id), m->name, w->det.event.start_ms);
+		base = evidence_tap_window(m->tap, w, w->det.has_event ? id : NULL);
+	}
+	apply_output(m, &w->det, base);
 	/* An idle machine (off, or settling after a start) has no score to publish. Stream time:
 	 * the 1 ms slack absorbs rounding of window times to whole milliseconds. */
 	double since_ms = (double)(w->time_ms - m->last_score_ms);
@@ -185,6 +205,8 @@ static bool uses_stream_time(const struct monitor *m)
 static void restart_stream(struct monitor *m)
 {
 	m->stream_samples = 0;
+	if (m->tap)
+		evidence_tap_restart(m->tap);
 	int64_t base_ms = clock_wall_ms();
 	if (uses_stream_time(m) && pipeline_stream_end_ms(m->pl) > base_ms)
 		base_ms = pipeline_stream_end_ms(m->pl);
@@ -194,6 +216,8 @@ static void restart_stream(struct monitor *m)
 static void process_samples(struct monitor *m, const float *x, size_t n)
 {
 	m->stream_samples += n;
+	if (m->tap) /* before the pipeline: a window's event may claim these samples */
+		evidence_tap_push(m->tap, x, n);
 	pipeline_push(m->pl, x, n, uses_stream_time(m) ? -1 : clock_wall_ms());
 }
 
@@ -431,6 +455,8 @@ static void *monitor_thread(void *arg)
 			run.backoff_s = fmin(run.backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
 		}
 	}
+	if (m->tap)
+		evidence_tap_close(m->tap);
 	pthread_mutex_lock(&m->status_lock);
 	m->status.ended = true;
 	pthread_mutex_unlock(&m->status_lock);
@@ -442,6 +468,7 @@ static void *monitor_thread(void *arg)
 
 static void monitor_free_all(struct monitor *m)
 {
+	evidence_writer_detach(m->evidence, m->tap);
 	pipeline_destroy(m->pl);
 	shared_model_unref(m->model);
 	free(m->samples);
@@ -459,7 +486,8 @@ static void monitor_free_all(struct monitor *m)
 }
 
 int monitor_create(struct monitor **out, const struct monitor_settings *ms,
-		   struct shared_model *model, struct message_queue *q, struct auscult_err *err)
+		   struct shared_model *model, struct message_queue *q,
+		   struct evidence_writer *evidence, struct auscult_err *err)
 {
 	*out = NULL;
 	struct monitor *m = calloc(1, sizeof(*m));
@@ -503,6 +531,7 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 	m->ms.learn_dir = m->learn_dir;
 	m->q = q;
 	m->model = model ? shared_model_ref(model) : NULL;
+	m->evidence = evidence;
 	if (oom || !m->name) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", ms->name);
 		goto fail;
@@ -535,6 +564,23 @@ fail:
 	return rc;
 }
 
+/* The monitor's evidence tap: its ring holds the pre-roll plus what the detector takes to
+ * confirm an anomaly's start or end (settling, a window, the hysteresis) plus one read. */
+static int attach_evidence(struct monitor *m, struct auscult_err *err)
+{
+	const struct pipeline_settings *ps = &m->ms.pipeline;
+	struct evidence_tap_config tc = {
+		.monitor = m->name,
+		.rate_hz = m->rate_hz,
+		.latency_s = ps->settle_s + ps->window_s +
+			     (fmax(ps->anomaly_after, ps->normal_after) + 1.0) * ps->hop_s +
+			     (double)READ_SAMPLES_MAX / m->rate_hz,
+		/* a file read faster than real time waits for the writer rather than lose audio */
+		.lossless = uses_stream_time(m),
+	};
+	return evidence_writer_attach(m->evidence, &tc, &m->tap, err);
+}
+
 /* Loads the model and sets up every stage and buffer from it: monitor_create's set-up, moved
  * here for learning mode (record) so that it can also run on the monitor's thread once learning
  * wrote the model. On failure the caller frees m. */
@@ -562,6 +608,8 @@ static int monitor_setup_model(struct monitor *m, struct auscult_err *err)
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "monitor %s: out of memory", m->name);
 		return rc;
 	}
+	if (m->evidence && (rc = attach_evidence(m, err)) != AUSCULT_OK)
+		return rc;
 	pthread_mutex_lock(&m->status_lock); /* after learning, the main loop may be reading */
 	m->status.threshold = m->threshold;
 	pthread_mutex_unlock(&m->status_lock);

@@ -10,6 +10,7 @@
 #include "daemon/message_queue.h"
 #include "detect/detector.h"
 #include "model/shared_model.h"
+#include "evidence/evidence_writer.h"
 
 /*
  * A resource owner. The thread reads the audio source, pushes the samples through the scoring
@@ -32,10 +33,13 @@ struct monitor;
  * Sets up every stage from ms (copied: ms may be freed after) and model, and starts the thread.
  * model, already loaded from ms->model_path, is shared: the monitor takes a reference of its own.
  * NULL: the monitor loads the file itself (or learns it first, in learning mode). q must outlive
- * the monitor. On failure *out is NULL and err names the monitor and the fault. Main thread.
+ * the monitor; so must evidence (NULL: no evidence), to which the monitor attaches its tap
+ * (evidence/evidence_tap.h) and from which it detaches when freed. On failure *out is NULL and
+ * err names the monitor and the fault. Main thread.
  */
 int monitor_create(struct monitor **out, const struct monitor_settings *ms,
-		   struct shared_model *model, struct message_queue *q, struct auscult_err *err);
+		   struct shared_model *model, struct message_queue *q,
+		   struct evidence_writer *evidence, struct auscult_err *err);
 
 /* A snapshot for the systemd status line and the main loop. */
 struct monitor_status {

@@ -85,11 +85,14 @@ int ha_discovery_message(const struct ha_discovery_params *hp, const char *monit
 			HA_DISCOVERY_PER_MONITOR);
 	static const char *const components[] = { [HA_ENTITY_PROBLEM] = "binary_sensor",
 						  [HA_ENTITY_SCORE] = "sensor",
-						  [HA_ENTITY_STATE] = "sensor" };
+						  [HA_ENTITY_STATE] = "sensor",
+						  [HA_ENTITY_IMAGE] = "image" };
 	static const char *const objects[] = { [HA_ENTITY_PROBLEM] = "problem",
 					       [HA_ENTITY_SCORE] = "score",
-					       [HA_ENTITY_STATE] = "state" };
-	char node[128], state_topic[256], score_topic[256], unique_id[300], name[200];
+					       [HA_ENTITY_STATE] = "state",
+					       [HA_ENTITY_IMAGE] = "evidence" };
+	char node[128], state_topic[256], score_topic[256], image_topic[256], unique_id[300],
+		name[200];
 	ha_node_id(hp->client_id, node, sizeof(node));
 	int n = snprintf(topic, topic_cap, "%s/%s/%s/%s_%s/config", hp->ha_prefix,
 			 components[which], node, monitor, objects[which]);
@@ -102,6 +105,8 @@ int ha_discovery_message(const struct ha_discovery_params *hp, const char *monit
 	snprintf(unique_id, sizeof(unique_id), "%s_%s_%s", node, monitor, objects[which]);
 	snprintf(state_topic, sizeof(state_topic), "%s/%s/state", hp->topic_prefix, monitor);
 	snprintf(score_topic, sizeof(score_topic), "%s/%s/score", hp->topic_prefix, monitor);
+	snprintf(image_topic, sizeof(image_topic), "%s/%s/evidence/image", hp->topic_prefix,
+		 monitor);
 
 	struct json_writer w;
 	json_writer_init(&w, payload, payload_cap);
@@ -130,6 +135,16 @@ int ha_discovery_message(const struct ha_discovery_params *hp, const char *monit
 		json_field_string(&w, "json_attributes_topic", score_topic);
 		json_field_string(&w, "icon", "mdi:waveform");
 		availability(&w, hp, state_topic, true);
+		break;
+	case HA_ENTITY_IMAGE:
+		/* The last anomaly's spectrogram, published retained by the evidence writer. */
+		snprintf(name, sizeof(name), "%s last anomaly", monitor);
+		json_field_string(&w, "name", name);
+		json_field_string(&w, "unique_id", unique_id);
+		json_field_string(&w, "image_topic", image_topic);
+		json_field_string(&w, "content_type", "image/png");
+		json_field_string(&w, "icon", "mdi:chart-waterfall");
+		availability(&w, hp, state_topic, false);
 		break;
 	case HA_ENTITY_STATE:
 	default:

@@ -11,6 +11,7 @@ enum ha_entity {
 	HA_ENTITY_PROBLEM = 0, /* binary_sensor "<m> problem": ON in anomaly */
 	HA_ENTITY_SCORE,       /* sensor "<m> anomaly score": the smoothed score */
 	HA_ENTITY_STATE,       /* sensor "<m> state": enum of the state topic's payloads */
+	HA_ENTITY_IMAGE,       /* image "<m> last anomaly": the evidence spectrogram (PNG) */
 	HA_DISCOVERY_PER_MONITOR
 };
 

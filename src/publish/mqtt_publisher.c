@@ -604,6 +604,14 @@ static int qos_of(const struct mqtt_publisher *p, enum message_class cls)
 int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, const char *payload,
 			   enum message_class cls)
 {
+	return mqtt_publisher_enqueue_bytes(p, topic_suffix, payload, payload ? strlen(payload) : 0,
+					    cls, true);
+}
+
+int mqtt_publisher_enqueue_bytes(struct mqtt_publisher *p, const char *topic_suffix,
+				 const void *payload, size_t len, enum message_class cls,
+				 bool spool)
+{
 	if (!topic_suffix || !topic_suffix[0] || topic_suffix[0] == '/' ||
 	    strpbrk(topic_suffix, "#+") || !payload) {
 		log_error("mqtt: topic '%s' is not usable (empty, leading '/', '#' or '+'); message "
@@ -625,10 +633,10 @@ int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, c
 	struct auscult_err serr;
 	pthread_mutex_lock(&p->lock);
 	/* On disk (synced) before it counts as accepted; under the lock so both keep one order. */
-	if (p->spool && cls != MESSAGE_SCORE)
+	if (p->spool && spool && cls != MESSAGE_SCORE)
 		spool_failed = spool_append(p->spool, cls, topic, payload, &spool_id, &sdrop,
 					    &serr) != AUSCULT_OK;
-	int rc = outbox_push_spooled(&p->ob, topic, payload, cls, spool_id, &drop);
+	int rc = outbox_push_bytes(&p->ob, topic, payload, len, cls, spool_id, &drop);
 	if (rc != AUSCULT_OK && spool_id &&
 	    drop.n_spool_ids < sizeof(drop.spool_ids) / sizeof(drop.spool_ids[0]))
 		drop.spool_ids[drop.n_spool_ids++] = spool_id; /* the new message itself went */

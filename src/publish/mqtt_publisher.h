@@ -64,6 +64,14 @@ int mqtt_publisher_enqueue(struct mqtt_publisher *p, const char *topic_suffix, c
 			   enum message_class cls);
 
 /*
+ * As mqtt_publisher_enqueue for len bytes of any value (the evidence PNG). spool false: the
+ * message is kept in memory only (the durable spool holds text; a picture is not worth a sync).
+ */
+int mqtt_publisher_enqueue_bytes(struct mqtt_publisher *p, const char *topic_suffix,
+				 const void *payload, size_t len, enum message_class cls,
+				 bool spool);
+
+/*
  * Drives the link; call every ~100 ms from the main loop. Never blocks. Connects and reconnects
  * with exponential back-off (1 s doubling to 15 s, +-20 % jitter), announces discovery, sends
  * queued messages in order (at most 32 unacknowledged at a time), and logs the first failure,

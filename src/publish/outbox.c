@@ -153,6 +153,12 @@ int outbox_push(struct outbox *ob, const char *topic, const char *payload, enum 
 int outbox_push_spooled(struct outbox *ob, const char *topic, const char *payload,
 			enum message_class cls, uint64_t spool_id, struct outbox_drop *drop)
 {
+	return outbox_push_bytes(ob, topic, payload, strlen(payload), cls, spool_id, drop);
+}
+
+int outbox_push_bytes(struct outbox *ob, const char *topic, const void *payload, size_t payload_len,
+		      enum message_class cls, uint64_t spool_id, struct outbox_drop *drop)
+{
 	struct outbox_drop scratch;
 	if (!drop)
 		drop = &scratch;
@@ -172,7 +178,7 @@ int outbox_push_spooled(struct outbox *ob, const char *topic, const char *payloa
 		}
 	}
 
-	size_t topic_len = strlen(topic), payload_len = strlen(payload);
+	size_t topic_len = strlen(topic);
 	char *text = malloc(topic_len + 1 + payload_len + 1);
 	if (!text || (ob->count >= ob->capacity && !make_room(ob, cls, drop))) {
 		free(text);
@@ -184,7 +190,8 @@ int outbox_push_spooled(struct outbox *ob, const char *topic, const char *payloa
 	struct outbox_msg *m = &ob->slots[i];
 	ob->free_head = m->next;
 	memcpy(text, topic, topic_len + 1);
-	memcpy(text + topic_len + 1, payload, payload_len + 1);
+	memcpy(text + topic_len + 1, payload, payload_len);
+	text[topic_len + 1 + payload_len] = '\0'; /* text payloads stay C strings */
 	m->cls = cls;
 	m->topic = text;
 	m->payload = text + topic_len + 1;

@@ -20,7 +20,7 @@ enum message_class {
 struct outbox_msg {
 	enum message_class cls;
 	char *topic;   /* full topic, NUL-terminated */
-	char *payload; /* NUL-terminated (MQTT payload is the bytes before the NUL) */
+	char *payload; /* payload_len bytes, then a NUL (text payloads are C strings) */
 	size_t payload_len;
 	uint64_t seq;      /* enqueue order, from 1 */
 	bool inflight;     /* handed to the client, waiting for its acknowledgement */
@@ -81,6 +81,11 @@ int outbox_push(struct outbox *ob, const char *topic, const char *payload, enum 
 /* outbox_push for a message held in the durable spool as record spool_id (0: none). */
 int outbox_push_spooled(struct outbox *ob, const char *topic, const char *payload,
 			enum message_class cls, uint64_t spool_id, struct outbox_drop *drop);
+
+/* outbox_push_spooled for payload_len bytes of any value (a PNG): the copy gets a NUL after
+ * them, which is not part of the message. */
+int outbox_push_bytes(struct outbox *ob, const char *topic, const void *payload, size_t payload_len,
+		      enum message_class cls, uint64_t spool_id, struct outbox_drop *drop);
 
 /* The oldest message not yet inflight, or NULL. */
 struct outbox_msg *outbox_next_queued(struct outbox *ob);

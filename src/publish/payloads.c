@@ -36,6 +36,32 @@ void payload_event_id(char *buf, size_t cap, const char *monitor, int64_t start_
 int payload_event(char *buf, size_t cap, size_t *len, const char *monitor,
 		  const struct detector_event *ev, struct auscult_err *err)
 {
+	return payload_event_evidence(buf, cap, len, monitor, ev, NULL, err);
+}
+
+/* "evidence": the three files of one event, or null. */
+static void evidence_field(struct json_writer *w, const char *base)
+{
+	static const char *const keys[] = { "audio", "image", "record" };
+	static const char *const exts[] = { ".flac", ".png", ".txt" };
+	json_key(w, "evidence");
+	if (!base || !base[0]) {
+		json_null(w);
+		return;
+	}
+	json_object_open(w);
+	for (size_t i = 0; i < 3; i++) {
+		char path[PAYLOAD_MAX_BYTES / 4];
+		snprintf(path, sizeof(path), "%s%s", base, exts[i]);
+		json_field_string(w, keys[i], path);
+	}
+	json_object_close(w);
+}
+
+int payload_event_evidence(char *buf, size_t cap, size_t *len, const char *monitor,
+			   const struct detector_event *ev, const char *evidence_base,
+			   struct auscult_err *err)
+{
 	char id[128];
 	payload_event_id(id, sizeof(id), monitor, ev->start_ms);
 	struct json_writer w;
@@ -68,6 +94,8 @@ int payload_event(char *buf, size_t cap, size_t *len, const char *monitor,
 		json_object_close(&w);
 	}
 	json_array_close(&w);
+	if (ev->type == DETECTOR_EVENT_END)
+		evidence_field(&w, evidence_base);
 	json_object_close(&w);
 	return json_writer_finish(&w, len, err);
 }

@@ -8,8 +8,9 @@
 #include "common/status.h"
 #include "detect/detector.h"
 
-/* Room for any payload below (an event with five bands and a 64-byte name is about 600 bytes). */
-#define PAYLOAD_MAX_BYTES 1024
+/* Room for any payload below (an event with five bands, a 64-byte name and its evidence files
+ * is about 1100 bytes). */
+#define PAYLOAD_MAX_BYTES 2048
 
 /*
  * Score message, e.g. {"time":"2024-05-01T12:00:00.500Z","monitor":"pump1","raw":0.81,
@@ -32,6 +33,16 @@ const char *payload_state(enum detector_state state);
  */
 int payload_event(char *buf, size_t cap, size_t *len, const char *monitor,
 		  const struct detector_event *ev, struct auscult_err *err);
+
+/*
+ * As payload_event, with "evidence":{"audio":"<base>.flac","image":"<base>.png",
+ * "record":"<base>.txt"} after "bands", where base is evidence_base ("<monitor>/<file base>",
+ * relative to evidence.dir); evidence_base NULL or "": "evidence":null (none kept). Only end
+ * events carry the field.
+ */
+int payload_event_evidence(char *buf, size_t cap, size_t *len, const char *monitor,
+			   const struct detector_event *ev, const char *evidence_base,
+			   struct auscult_err *err);
 
 /* The event id into buf: "<monitor>-<start unix ms>" (truncated to cap - 1). */
 void payload_event_id(char *buf, size_t cap, const char *monitor, int64_t start_ms);

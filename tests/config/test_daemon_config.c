@@ -176,7 +176,7 @@ static struct fixture_case fixture_cases[] = {
 	{ "unknown_key.yaml", AUSCULT_ERR_INVALID,
 	  "5:5: monitors[0].windw_s: unknown key; did you mean 'window_s'?" },
 	{ "unknown_key_no_suggestion.yaml", AUSCULT_ERR_INVALID,
-	  "1:1: colour: unknown key (known here: log_level, mqtt, home_assistant, monitors)" },
+	  "1:1: colour: unknown key (known here: log_level, mqtt, home_assistant, evidence, monitors)" },
 	{ "misplaced_key.yaml", AUSCULT_ERR_INVALID,
 	  "5:5: monitors[0].method: unknown key here; it belongs under 'smoothing:' "
 	  "(smoothing.method)" },
@@ -199,6 +199,10 @@ static struct fixture_case fixture_cases[] = {
 	{ "out_of_range.yaml", AUSCULT_ERR_INVALID,
 	  "8:15: monitors[1].window_s: -1 is out of range [0.2, 60]" },
 	{ "out_of_range_int.yaml", AUSCULT_ERR_INVALID, "2:8: mqtt.qos: 3 is out of range [0, 2]" },
+	{ "evidence_max_s.yaml", AUSCULT_ERR_INVALID,
+	  "3:10: evidence.max_s: 0.5 is out of range [1, 3600]" },
+	{ "evidence_enabled_not_bool.yaml", AUSCULT_ERR_INVALID,
+	  "1:22: evidence.enabled: expected true or false, got 'sometimes'" },
 	{ "hop_zero.yaml", AUSCULT_ERR_INVALID,
 	  "5:12: monitors[0].hop_s: 0 is out of range (0, 60]" },
 	{ "bad_threshold.yaml", AUSCULT_ERR_INVALID,
@@ -510,6 +514,13 @@ static void minimal_config_gets_defaults(void **state)
 	assert_int_equal(cfg.mqtt.offline_buffer, 1000);
 	assert_true(cfg.mqtt.ha_discovery);
 	assert_string_equal(cfg.mqtt.ha_prefix, "homeassistant");
+	assert_true(cfg.evidence.enabled);
+	assert_string_equal(cfg.evidence.dir, "/var/lib/auscult/evidence");
+	assert_float_equal(cfg.evidence.pre_roll_s, 10.0, 1e-12);
+	assert_float_equal(cfg.evidence.post_roll_s, 5.0, 1e-12);
+	assert_float_equal(cfg.evidence.max_s, 120.0, 1e-12);
+	assert_int_equal(cfg.evidence.max_mb, 200);
+	assert_int_equal(cfg.evidence.max_files, 100);
 	assert_int_equal(cfg.n_monitors, 1);
 	const struct monitor_settings *m = &cfg.monitors[0];
 	assert_null(m->device_name);

@@ -109,6 +109,7 @@ cat >"$WORK/d.yaml" <<EOC
 log_level: info
 mqtt: { uri: "mqtt://127.0.0.1:$PORT", client_id: "auscult-test-$$", keepalive_s: 5 }
 home_assistant: { discovery: false }
+evidence: { dir: $WORK/evidence }
 monitors:
   - name: dev
     source: { type: device, device: auscult_fault_mic }

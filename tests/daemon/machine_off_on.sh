@@ -31,6 +31,7 @@ run_daemon() {
 log_level: info
 mqtt: { uri: "mqtt://127.0.0.1:$PORT", client_id: "auscult-test-$$-$1", keepalive_s: 5 }
 home_assistant: { discovery: false }
+evidence: { dir: $WORK/evidence }
 monitors:
   - name: $1
     source: { type: file, path: $WORK/$1.wav, realtime: false }

@@ -30,7 +30,7 @@ run() {
 	# than QoS 0 delivers. Every window's score: a window is stamped with the end of the read
 	# that completed it, and reads of converted audio vary in size, so a 0.5 s interval
 	# would skip some windows at one rate and not at another.
-	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -t 'auscult/#' >"$WORK/$1.msgs" 2>>"$WORK/sub.log" &
+	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -t 'auscult/#' -T 'auscult/+/evidence/#' >"$WORK/$1.msgs" 2>>"$WORK/sub.log" &
 	SUB_PID=$!
 	track $SUB_PID
 	sleep 0.3
@@ -38,6 +38,7 @@ run() {
 log_level: info
 mqtt: { uri: "mqtt://127.0.0.1:$PORT", client_id: "auscult-test-$$", qos: 1 }
 home_assistant: { discovery: false }
+evidence: { dir: $WORK/evidence }
 monitors:
   - name: pump
     source: { type: file, path: $WORK/$1.wav, realtime: false }

@@ -81,6 +81,22 @@ static void test_state_enum(void **state)
 			    "],\"availability_mode\":\"all\"," DEVICE "}");
 }
 
+/* The last anomaly's spectrogram as an MQTT image entity: the retained PNG topic. */
+static void test_image(void **state)
+{
+	(void)state;
+	char topic[256], payload[2048];
+	build(HA_ENTITY_IMAGE, topic, payload);
+	assert_string_equal(topic, "homeassistant/image/auscult-pi/pump_evidence/config");
+	assert_string_equal(
+		payload,
+		"{\"name\":\"pump last anomaly\",\"unique_id\":\"auscult-pi_pump_evidence\","
+		"\"image_topic\":\"auscult/pump/evidence/image\","
+		"\"content_type\":\"image/png\",\"icon\":\"mdi:chart-waterfall\","
+		"\"availability\":[" STATUS_AVAILABLE "],\"availability_mode\":\"all\"," DEVICE
+		"}");
+}
+
 /* Home Assistant refuses an enum value outside options: every state the detector publishes
  * must be one of them. */
 static void test_options_cover_detector_states(void **state)
@@ -116,7 +132,7 @@ static void test_errors_named(void **state)
 	assert_int_equal(ha_discovery_message(&params, "pump", HA_DISCOVERY_PER_MONITOR, topic,
 					      sizeof(topic), payload, sizeof(payload), &err),
 			 AUSCULT_ERR_INVALID);
-	assert_non_null(strstr(err.msg, "message 3 out of range [0, 3)"));
+	assert_non_null(strstr(err.msg, "message 4 out of range [0, 4)"));
 	assert_int_equal(ha_discovery_message(&params, "pump", HA_ENTITY_STATE, small,
 					      sizeof(small), payload, sizeof(payload), &err),
 			 AUSCULT_ERR_NOMEM);
@@ -133,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_problem),
 		cmocka_unit_test(test_score),
 		cmocka_unit_test(test_state_enum),
+		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_options_cover_detector_states),
 		cmocka_unit_test(test_node_id),
 		cmocka_unit_test(test_errors_named),

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "publish/payloads.h"
@@ -82,7 +83,17 @@ static void test_event(void **state)
 		buf,
 		"{\"id\":\"pump1-1714564800500\",\"type\":\"end\",\"monitor\":\"pump1\","
 		"\"start\":\"2024-05-01T12:00:00.500Z\",\"end\":\"2024-05-01T12:00:15.750Z\","
-		"\"duration_s\":15.25,\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"bands\":[]}");
+		"\"duration_s\":15.25,\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"bands\":[],"
+		"\"evidence\":null}");
+	/* With evidence: the three files, relative to evidence.dir. */
+	assert_int_equal(payload_event_evidence(buf, sizeof(buf), NULL, "pump1", &ev,
+						"pump1/20240501T120000Z-pump1-1714564800500", NULL),
+			 AUSCULT_OK);
+	assert_non_null(strstr(buf,
+			       ",\"bands\":[],\"evidence\":{"
+			       "\"audio\":\"pump1/20240501T120000Z-pump1-1714564800500.flac\","
+			       "\"image\":\"pump1/20240501T120000Z-pump1-1714564800500.png\","
+			       "\"record\":\"pump1/20240501T120000Z-pump1-1714564800500.txt\"}}"));
 }
 
 /* The largest event (64-byte name, five bands, long numbers) fits PAYLOAD_MAX_BYTES; a small
@@ -105,6 +116,12 @@ static void test_sizes(void **state)
 	size_t len = 0;
 	assert_int_equal(payload_event(buf, sizeof(buf), &len, name, &ev, NULL), AUSCULT_OK);
 	assert_true(len < 700);
+	/* ... and with the longest evidence names (64-byte monitor in the id and the folder). */
+	char base[256];
+	snprintf(base, sizeof(base), "%s/20240501T120000Z-%s-1714564800500", name, name);
+	assert_int_equal(payload_event_evidence(buf, sizeof(buf), &len, name, &ev, base, NULL),
+			 AUSCULT_OK);
+	assert_true(len < PAYLOAD_MAX_BYTES / 2 + 400);
 	struct auscult_err err = { { 0 } };
 	char small[40];
 	assert_int_not_equal(payload_event(small, sizeof(small), NULL, name, &ev, &err),

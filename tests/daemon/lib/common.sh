@@ -77,9 +77,10 @@ restart_broker() {
 	fail "could not restart mosquitto on port $PORT"
 }
 
-# subscribe FILE: records every message under auscult/# with its topic (-v) into FILE.
+# subscribe FILE: records every message under auscult/# with its topic (-v) into FILE, but the
+# evidence pictures (binary PNG; tests/daemon/evidence.sh fetches them on their own).
 subscribe() {
-	mosquitto_sub -h 127.0.0.1 -p "$PORT" -v -t 'auscult/#' >"$1" 2>>"$WORK/sub.log" &
+	mosquitto_sub -h 127.0.0.1 -p "$PORT" -v -t 'auscult/#' -T 'auscult/+/evidence/#' >"$1" 2>>"$WORK/sub.log" &
 	SUB_PID=$!
 	track $SUB_PID
 	sleep 0.3
@@ -114,11 +115,15 @@ make_fault_recording() {
 }
 
 # write_config FILE SOURCE_YAML [EXTRA_MONITOR_YAML]: a one-monitor config for the test broker.
+# Evidence goes to $WORK/evidence unless EVIDENCE_YAML says otherwise.
 write_config() {
+	_wc_ev="{ dir: $WORK/evidence }"
+	[ -z "${EVIDENCE_YAML:-}" ] || _wc_ev=$EVIDENCE_YAML
 	cat >"$1" <<EOC
 log_level: ${LOG_LEVEL:-info}
 mqtt: { uri: "mqtt://127.0.0.1:$PORT", client_id: "auscult-test-$$", keepalive_s: 5 }
 home_assistant: { discovery: false }
+evidence: $_wc_ev
 monitors:
   - name: pump
     source: $2
