@@ -70,6 +70,22 @@ static int source_finish_open(struct audio_source **out, struct audio_backend *b
 					  be->channels - 1);
 		goto fail;
 	}
+	/*
+	 * Converting up cannot make sound that was never recorded: above half the input's rate the
+	 * model's top bands would be empty, which it has never heard, so every window would score as
+	 * an anomaly (an 8 kHz stream scores 161 against the shipped model's 3.3; 2.4 at 16 kHz).
+	 */
+	if (be->rate_hz < cfg->output_rate_hz) {
+		rc = auscult_fail(
+			err, AUSCULT_ERR_UNSUPPORTED,
+			"%s: %u Hz audio carries sound up to %u Hz only, and the model listens up "
+			"to %u Hz: its top bands would be empty and every window would score as an "
+			"anomaly; record or capture at %u Hz or more (a device: rate_hz: %u, 44100 or "
+			"48000)",
+			backend_describe(be), be->rate_hz, be->rate_hz / 2, cfg->output_rate_hz / 2,
+			cfg->output_rate_hz, cfg->output_rate_hz);
+		goto fail;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory",

@@ -28,7 +28,8 @@ struct audio_source_config {
 				     at (0: the pipeline rate if the device can, else its default) */
 	uint32_t input_channels; /* STDIN: channels of the raw PCM; PORTAUDIO: 0 = 1 channel */
 	int channel;             /* channel to keep, or AUDIO_CHANNEL_AVERAGE */
-	uint32_t output_rate_hz; /* the pipeline's rate; other rates are converted (libsoxr) */
+	uint32_t output_rate_hz; /* the pipeline's rate; higher rates are converted (libsoxr), lower
+				     ones refused (they lack the top of the band) */
 	double ring_seconds;     /* PORTAUDIO: capture ring length, seconds (0: 2 s) */
 	int real_time_only;      /* PORTAUDIO: 1 = a device that delivers far more than its rate
 				     (over 2x, beyond 2 s of slack) is broken: reads fail with

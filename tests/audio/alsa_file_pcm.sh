@@ -66,7 +66,13 @@ check_level() {
 }
 check_level
 check_level --rate 48000 --channels 2   # resampled 48 kHz -> 16 kHz, two channels averaged
-check_level --rate 8000                 # resampled up
+# Asked for 8 kHz, the device would bring nothing above 4 kHz, where the model listens: refused.
+if run devices --listen auscult_test_mic --seconds 1 --rate 8000 >"$tmp/listen.txt" 2>"$tmp/listen.err"; then
+	fail "listen --rate 8000 was accepted: $(cat "$tmp/listen.txt")"
+fi
+grep -q "8000 Hz audio carries sound up to 4000 Hz only" "$tmp/listen.err" ||
+	fail "listen --rate 8000: expected the low-rate refusal, got: $(cat "$tmp/listen.err")"
+echo "listen --rate 8000: refused"
 
 # A microphone whose hardware runs at 48 kHz only (the plug's slave is fixed at 48000): opened
 # with no rate, it is opened at its native 48 kHz and auscult converts (the log says so); asked

@@ -344,6 +344,10 @@ static void test_file_bad_inputs(void **state)
 		{ "rate_128hz.wav",
 		  AUSCULT_ERR_UNSUPPORTED,
 		  { "header says 128 Hz, out of range [1000, 384000]", "resample it" } },
+		{ "rate_8000hz.wav",
+		  AUSCULT_ERR_UNSUPPORTED,
+		  { "8000 Hz audio carries sound up to 4000 Hz only", "listens up to 8000 Hz",
+		    "16000 Hz or more" } },
 		{ "", AUSCULT_ERR_IO, { "is a directory" } },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
