@@ -574,27 +574,36 @@ static void put_curve_series(FILE *out, const float *v, size_t n, double lo, dou
 				curve_x(e, n), curve_y(v[e], lo, hi), colour);
 }
 
+/* A grid line and label at loss t, in [10^lo, 10^hi]. */
+static void put_curve_tick(FILE *out, double t, double lo, double hi)
+{
+	char label[64];
+	double gy = curve_y(t, lo, hi);
+	fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eeeeee\"/>\n",
+		CV_LEFT, gy, CV_LEFT + CV_PLOT_W, gy);
+	snprintf(label, sizeof(label), "%.3g", t);
+	put_text(out, CV_LEFT - 6, gy + 4, "end", 11, NULL, label);
+}
+
 static void put_curve_axes(FILE *out, size_t n, double lo, double hi)
 {
 	char label[64];
 	double span = hi - lo;
-	for (int k = (int)floor(lo); k <= (int)ceil(hi); k++) {
-		/* Within a decade every digit, over a few 1-2-5, over more the decades alone. */
-		static const double fine[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, coarse[] = { 1, 2, 5 };
-		const double *mantissas = span < 1.0 ? fine : coarse;
-		int n_mantissas = span < 1.0 ? 9 : span > 3.0 ? 1 : 3;
-		for (int j = 0; j < n_mantissas; j++) {
-			double t = mantissas[j] * pow(10.0, k);
-			double lt = log10(t);
-			if (lt < lo || lt > hi)
-				continue;
-			double gy = CV_TOP + (hi - lt) / span * CV_PLOT_H;
-			fprintf(out,
-				"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eeeeee\"/>\n",
-				CV_LEFT, gy, CV_LEFT + CV_PLOT_W, gy);
-			snprintf(label, sizeof(label), "%g", t);
-			put_text(out, CV_LEFT - 6, gy + 4, "end", 11, NULL, label);
-		}
+	if (span < 1.0) {
+		/* Within a decade, evenly spaced values read better than powers of ten. */
+		double vlo = pow(10.0, lo), vhi = pow(10.0, hi);
+		double vstep = svg_nice_step(vhi - vlo, 5);
+		for (double t = ceil(vlo / vstep) * vstep; t <= vhi; t += vstep)
+			put_curve_tick(out, t, lo, hi);
+	} else {
+		/* Over a few decades 1-2-5, over more the decades alone. */
+		static const double mantissas[] = { 1.0, 2.0, 5.0 };
+		for (int k = (int)floor(lo); k <= (int)ceil(hi); k++)
+			for (int j = 0; j < (span > 3.0 ? 1 : 3); j++) {
+				double t = mantissas[j] * pow(10.0, k);
+				if (log10(t) >= lo && log10(t) <= hi)
+					put_curve_tick(out, t, lo, hi);
+			}
 	}
 	double step = n > 1 ? svg_nice_step((double)(n - 1), 8) : 1.0;
 	if (step < 1.0)
