@@ -103,7 +103,21 @@ static size_t body_size(const struct model *m)
 	return n;
 }
 
-static void write_head(struct writer *w, const struct model_window_head *h);
+/* The window head section (version 2). */
+static void write_head(struct writer *w, const struct model_window_head *h)
+{
+	put_u32(w, h->n_fft);
+	put_u32(w, h->hop);
+	put_u32(w, h->n_bands);
+	put_f32(w, h->shrinkage);
+	put_f32(w, h->std_floor_rel);
+	put_f32(w, h->ae_median);
+	put_f32(w, h->head_median);
+	put_u32(w, h->dim);
+	put_f32s(w, h->mean, h->dim);
+	put_f32s(w, h->inv_std, h->dim);
+	put_f32s(w, h->precision, (size_t)h->dim * h->dim);
+}
 
 static void write_body(struct writer *w, const struct model *m)
 {
@@ -167,21 +181,6 @@ static void write_body(struct writer *w, const struct model *m)
 	put_u32(w, c->n_epochs);
 	put_f32s(w, c->train_loss, c->n_epochs);
 	put_f32s(w, c->val_loss, c->n_epochs);
-}
-
-static void write_head(struct writer *w, const struct model_window_head *h)
-{
-	put_u32(w, h->n_fft);
-	put_u32(w, h->hop);
-	put_u32(w, h->n_bands);
-	put_f32(w, h->shrinkage);
-	put_f32(w, h->std_floor_rel);
-	put_f32(w, h->ae_median);
-	put_f32(w, h->head_median);
-	put_u32(w, h->dim);
-	put_f32s(w, h->mean, h->dim);
-	put_f32s(w, h->inv_std, h->dim);
-	put_f32s(w, h->precision, (size_t)h->dim * h->dim);
 }
 
 uint32_t model_file_version(const struct model *m)

@@ -897,12 +897,12 @@ static void each_fixture_is_rejected_with_its_message(void **state)
 	}
 }
 
-static void every_bit_flip_is_rejected(void **state)
+/* Every single bit flip, and random damage, of the file `make` writes is refused. */
+static void bit_flips_are_rejected(void (*make)(uint8_t **, size_t *))
 {
-	(void)state;
 	uint8_t *b;
 	size_t size;
-	tiny_bytes(&b, &size);
+	make(&b, &size);
 	struct auscult_err err;
 	struct model m;
 	for (size_t i = 0; i < size; i++) {
@@ -912,6 +912,7 @@ static void every_bit_flip_is_rejected(void **state)
 			if (rc == AUSCULT_OK)
 				fail_msg("flipping bit %d of byte %zu was not noticed", bit, i);
 			assert_null(m.layers);
+			assert_null(m.curve.train_loss);
 			b[i] ^= (uint8_t)(1u << bit);
 		}
 	}
@@ -933,12 +934,20 @@ static void every_bit_flip_is_rejected(void **state)
 	free(b);
 }
 
-static void every_truncation_is_rejected(void **state)
+/* Version 1 (no optional section), and version 3 (the curve), whose version is one bit away. */
+static void every_bit_flip_is_rejected(void **state)
 {
 	(void)state;
+	bit_flips_are_rejected(tiny_bytes);
+	bit_flips_are_rejected(tiny_curve_bytes);
+}
+
+/* Every truncation of the file `make` writes is refused as truncated. */
+static void truncations_are_rejected(void (*make)(uint8_t **, size_t *))
+{
 	uint8_t *b;
 	size_t size;
-	tiny_bytes(&b, &size);
+	make(&b, &size);
 	struct auscult_err err;
 	struct model m;
 	for (size_t n = 0; n < size; n++) {
@@ -954,6 +963,13 @@ static void every_truncation_is_rejected(void **state)
 		free(c);
 	}
 	free(b);
+}
+
+static void every_truncation_is_rejected(void **state)
+{
+	(void)state;
+	truncations_are_rejected(tiny_bytes);
+	truncations_are_rejected(tiny_curve_bytes);
 }
 
 static void decode_bounds_allocation_before_trusting_sizes(void **state)
