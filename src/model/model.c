@@ -175,6 +175,38 @@ static int check_training(const struct model_training_info *t, struct auscult_er
 	return AUSCULT_OK;
 }
 
+/* Losses are mean squared errors: >= 0; a validation loss is NaN when nothing was held out. */
+static int check_curve(const struct model *m, struct auscult_err *err)
+{
+	const struct model_training_curve *c = &m->curve;
+	if (c->n_epochs == 0)
+		return c->train_loss || c->val_loss
+			       ? auscult_fail(err, AUSCULT_ERR_INVALID,
+					      "curve: losses without an epoch count")
+			       : AUSCULT_OK;
+	if (c->n_epochs > MODEL_CURVE_MAX_EPOCHS)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "curve.n_epochs: %u is more than %u",
+				    c->n_epochs, MODEL_CURVE_MAX_EPOCHS);
+	if (c->n_epochs != m->training.epochs)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "curve.n_epochs: %u, but training.epochs says %u", c->n_epochs,
+				    m->training.epochs);
+	if (!c->train_loss || !c->val_loss)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "curve: losses missing");
+	for (uint32_t e = 0; e < c->n_epochs; e++) {
+		if (!(c->train_loss[e] >= 0.0f) || !isfinite(c->train_loss[e]))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "curve.train_loss[%u]: %g is not a finite value >= 0",
+					    e, (double)c->train_loss[e]);
+		if (!isnan(c->val_loss[e]) && !(c->val_loss[e] >= 0.0f && isfinite(c->val_loss[e])))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "curve.val_loss[%u]: %g is neither a finite value >= 0 "
+					    "nor NaN (none held out)",
+					    e, (double)c->val_loss[e]);
+	}
+	return AUSCULT_OK;
+}
+
 int model_validate(const struct model *m, struct auscult_err *err)
 {
 	struct auscult_err inner;
@@ -218,6 +250,9 @@ int model_validate(const struct model *m, struct auscult_err *err)
 	if (rc)
 		return rc;
 	rc = check_training(&m->training, err);
+	if (rc)
+		return rc;
+	rc = check_curve(m, err);
 	if (rc)
 		return rc;
 	return m->head ? model_window_head_validate(m->head, &m->features, err) : AUSCULT_OK;
@@ -303,6 +338,8 @@ void model_free(struct model *m)
 	free(m->input_mean);
 	free(m->input_std);
 	free(m->band_weights);
+	free(m->curve.train_loss);
+	free(m->curve.val_loss);
 	model_window_head_free(m->head);
 	memset(m, 0, sizeof(*m));
 }

@@ -75,6 +75,22 @@ struct model_training_info {
 	char tool_version[32];  /* auscult version that wrote the file, NUL-terminated */
 };
 
+/* The most epochs a training curve holds (and `auscult train --epochs` runs): a bound, so that a
+ * hostile model file cannot make the loader allocate much (2 x 4 bytes per epoch). */
+#define MODEL_CURVE_MAX_EPOCHS 100000u
+
+/*
+ * The training curve: each finished epoch's losses, as the trainer printed them (what the
+ * reference system showed in TensorBoard). n_epochs 0: not recorded (models from before
+ * auscult 0.2, or built by hand); then both arrays are NULL.
+ */
+struct model_training_curve {
+	uint32_t n_epochs; /* 0, or in [1, MODEL_CURVE_MAX_EPOCHS]; equals training.epochs */
+	float *train_loss; /* n_epochs: epoch e's mean training loss (MSE), finite, >= 0; owned */
+	float *val_loss;   /* n_epochs: its validation loss (MSE, >= 0), NaN when none held out;
+			    * owned */
+};
+
 /*
  * The whole detector. The network's input is the stacked log-mel vector (n_stack * n_mels values,
  * frame-major: frame 0's n_mels bands, then frame 1's, ...), standardised when input_mean is set,
@@ -102,6 +118,7 @@ struct model {
 
 	struct model_threshold threshold;
 	struct model_training_info training;
+	struct model_training_curve curve; /* n_epochs 0: none recorded */
 
 	struct model_window_head *head; /* NULL: the autoencoder alone; owned */
 };

@@ -16,9 +16,11 @@
 
 #define FLAG_STANDARDISATION 0x1u
 #define FLAG_BAND_WEIGHTS 0x2u
-#define FLAG_WINDOW_HEAD 0x4u /* version 2 */
+#define FLAG_WINDOW_HEAD 0x4u    /* version 2 */
+#define FLAG_TRAINING_CURVE 0x8u /* version 3 */
 #define FLAGS_KNOWN_V1 (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
-#define FLAGS_KNOWN (FLAGS_KNOWN_V1 | FLAG_WINDOW_HEAD)
+#define FLAGS_KNOWN_V2 (FLAGS_KNOWN_V1 | FLAG_WINDOW_HEAD)
+#define FLAGS_KNOWN_V3 (FLAGS_KNOWN_V2 | FLAG_TRAINING_CURVE)
 /* The largest head a file may carry (its precision is dim^2 floats). */
 #define MODEL_MAX_HEAD_DIM 1024u
 
@@ -96,7 +98,25 @@ static size_t body_size(const struct model *m)
 	if (m->head) /* shape, shrinkage, floor, medians, dim; mean, inv_std, precision */
 		n += 3 * 4 + 4 * 4 + 4 +
 		     (2 * (size_t)m->head->dim + (size_t)m->head->dim * m->head->dim) * 4;
+	if (m->curve.n_epochs) /* n_epochs, train_loss, val_loss */
+		n += 4 + 2 * (size_t)m->curve.n_epochs * 4;
 	return n;
+}
+
+/* The window head section (version 2). */
+static void write_head(struct writer *w, const struct model_window_head *h)
+{
+	put_u32(w, h->n_fft);
+	put_u32(w, h->hop);
+	put_u32(w, h->n_bands);
+	put_f32(w, h->shrinkage);
+	put_f32(w, h->std_floor_rel);
+	put_f32(w, h->ae_median);
+	put_f32(w, h->head_median);
+	put_u32(w, h->dim);
+	put_f32s(w, h->mean, h->dim);
+	put_f32s(w, h->inv_std, h->dim);
+	put_f32s(w, h->precision, (size_t)h->dim * h->dim);
 }
 
 static void write_body(struct writer *w, const struct model *m)
@@ -113,7 +133,8 @@ static void write_body(struct writer *w, const struct model *m)
 	put_u32(w, m->target_frames);
 	put_u32(w, (m->input_mean ? FLAG_STANDARDISATION : 0u) |
 			   (m->band_weights ? FLAG_BAND_WEIGHTS : 0u) |
-			   (m->head ? FLAG_WINDOW_HEAD : 0u));
+			   (m->head ? FLAG_WINDOW_HEAD : 0u) |
+			   (m->curve.n_epochs ? FLAG_TRAINING_CURVE : 0u));
 	if (m->input_mean) {
 		put_f32s(w, m->input_mean, feature_params_vector_dim(f));
 		put_f32s(w, m->input_std, feature_params_vector_dim(f));
@@ -152,24 +173,19 @@ static void write_body(struct writer *w, const struct model *m)
 	memcpy(w->p + w->pos, t->tool_version, len);
 	w->pos += sizeof(t->tool_version);
 	const struct model_window_head *h = m->head;
-	if (!h)
+	if (h)
+		write_head(w, h);
+	const struct model_training_curve *c = &m->curve;
+	if (c->n_epochs == 0)
 		return;
-	put_u32(w, h->n_fft);
-	put_u32(w, h->hop);
-	put_u32(w, h->n_bands);
-	put_f32(w, h->shrinkage);
-	put_f32(w, h->std_floor_rel);
-	put_f32(w, h->ae_median);
-	put_f32(w, h->head_median);
-	put_u32(w, h->dim);
-	put_f32s(w, h->mean, h->dim);
-	put_f32s(w, h->inv_std, h->dim);
-	put_f32s(w, h->precision, (size_t)h->dim * h->dim);
+	put_u32(w, c->n_epochs);
+	put_f32s(w, c->train_loss, c->n_epochs);
+	put_f32s(w, c->val_loss, c->n_epochs);
 }
 
 uint32_t model_file_version(const struct model *m)
 {
-	return m->head ? MODEL_FILE_VERSION : MODEL_FILE_VERSION_MIN;
+	return m->curve.n_epochs ? 3u : m->head ? 2u : 1u;
 }
 
 int model_encode(const struct model *m, void **data, size_t *size, struct auscult_err *err)
@@ -424,6 +440,27 @@ static int read_head(struct reader *r, struct model *m)
 	return r->rc;
 }
 
+/* The training curve section (version 3, flag 0x8): the epoch count is bounded before the
+ * losses are allocated (and get_f32s checks them against the body too). */
+static int read_curve(struct reader *r, struct model *m)
+{
+	struct model_training_curve *c = &m->curve;
+	uint32_t n = get_u32(r, "curve.n_epochs");
+	if (r->rc)
+		return r->rc;
+	if (n == 0 || n > MODEL_CURVE_MAX_EPOCHS)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: curve.n_epochs %u at body byte %zu is not in [1, "
+			       "%u]; " FIX_RETRAIN,
+			       r->name, n, r->pos - 4, MODEL_CURVE_MAX_EPOCHS);
+	c->train_loss = get_f32s(r, n, "curve.train_loss");
+	c->val_loss = get_f32s(r, n, "curve.val_loss");
+	if (!r->rc)
+		c->n_epochs = n;
+	return r->rc;
+}
+
 static int read_body(struct reader *r, struct model *m)
 {
 	struct feature_params *f = &m->features;
@@ -448,12 +485,23 @@ static int read_body(struct reader *r, struct model *m)
 			       "%s: features.%s; this auscult's front end cannot compute "
 			       "these features - retrain with supported parameters",
 			       r->name, inner.msg);
-	uint32_t known = r->version >= 2 ? FLAGS_KNOWN : FLAGS_KNOWN_V1;
+	uint32_t known = r->version >= 3   ? FLAGS_KNOWN_V3
+			 : r->version == 2 ? FLAGS_KNOWN_V2
+					   : FLAGS_KNOWN_V1;
 	if (flags & ~known)
 		return r->rc = auscult_fail(
 			       r->err, AUSCULT_ERR_FORMAT,
 			       "%s: corrupt: flags 0x%x has unknown bits (known in version %u: 0x%x); " FIX_RETRAIN,
 			       r->name, flags, r->version, known);
+	/* Writers use the lowest version that holds the model, so a higher one means the header
+	 * (which the CRC does not cover) was damaged: 1 and 3 are one bit apart. */
+	uint32_t need = (flags & FLAG_TRAINING_CURVE) ? 3u : (flags & FLAG_WINDOW_HEAD) ? 2u : 1u;
+	if (r->version != need)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt header: format version %u, but flags 0x%x need only "
+			       "version %u; " FIX_CORRUPT,
+			       r->name, r->version, flags, need);
 	size_t dim = feature_params_vector_dim(f);
 	if (flags & FLAG_STANDARDISATION) {
 		m->input_mean = get_f32s(r, dim, "input_mean");
@@ -493,6 +541,8 @@ static int read_body(struct reader *r, struct model *m)
 		return r->rc;
 	memcpy(t->tool_version, ver, sizeof(t->tool_version));
 	if ((flags & FLAG_WINDOW_HEAD) && read_head(r, m))
+		return r->rc;
+	if ((flags & FLAG_TRAINING_CURVE) && read_curve(r, m))
 		return r->rc;
 	if (r->pos != r->size)
 		return r->rc = auscult_fail(

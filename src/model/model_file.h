@@ -11,9 +11,10 @@
 /* The format, byte by byte, is in docs/model-format.md. */
 #define MODEL_FILE_MAGIC "AUSCULTM"
 #define MODEL_FILE_MAGIC_BYTES 8
-/* Version 2 adds the optional window head (flag 0x4); a model without one is written as
- * version 1, byte for byte as before, so older auscult still reads it. Both load. */
-#define MODEL_FILE_VERSION 2u
+/* Version 2 adds the optional window head (flag 0x4), version 3 the optional training curve
+ * (flag 0x8). A file is written in the lowest version that holds what the model has: without
+ * either, version 1 byte for byte as before, so older auscult still reads it. All three load. */
+#define MODEL_FILE_VERSION 3u
 #define MODEL_FILE_VERSION_MIN 1u
 #define MODEL_FILE_HEADER_BYTES 24
 
@@ -24,7 +25,8 @@
 #define MODEL_MAX_PARAMS (32u << 20) /* weights + biases of all layers: 128 MB as float32 */
 #define MODEL_MAX_BODY_BYTES (160u << 20)
 
-/* The format version m is written in: 2 with a window head, else 1. */
+/* The format version m is written in: 3 with a training curve, else 2 with a window head,
+ * else 1. */
 uint32_t model_file_version(const struct model *m);
 
 /*

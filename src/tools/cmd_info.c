@@ -14,10 +14,10 @@ static void info_usage(FILE *out)
 		"usage: auscult info MODEL [--json]\n"
 		"\n"
 		"Checks a model file and prints what it holds: feature parameters, frame masks,\n"
-		"standardisation, band weights, clip aggregation, network, threshold fit and how it\n"
-		"was trained.\n"
+		"standardisation, band weights, clip aggregation, network, threshold fit, how it\n"
+		"was trained and a summary of its training curve (loss per epoch).\n"
 		"\n"
-		"  --json   print one JSON object instead of text\n");
+		"  --json   print one JSON object instead of text (with the whole curve)\n");
 }
 
 int cmd_info(int argc, char **argv)

@@ -24,6 +24,7 @@
 #include "tools/commands.h"
 #include "tools/pipeline_args.h"
 #include "tools/report_page.h"
+#include "train/model_info.h"
 
 /* Longest recording drawn as a spectrogram (it is held in memory whole): 20 min. */
 #define REPORT_CLIP_MAX_S 1200.0
@@ -47,7 +48,8 @@ static void report_usage(FILE *out)
 		"With --model, each recording (folders: every audio file in them) is scored as\n"
 		"`auscult score` and `auscult score --windows` do, with the daemon's default\n"
 		"scoring or the options below; its spectrogram is embedded in the page and the\n"
-		"recording linked relatively.\n"
+		"recording linked relatively. The model's training curve (training and validation\n"
+		"loss per epoch, kept in the model file) is drawn above them.\n"
 		"\n"
 		"  --out PAGE.html  the page to write (replaced whole)\n"
 		"  --model MODEL    model file written by `auscult train` (.am)\n" PIPELINE_ARGS_USAGE
@@ -454,7 +456,8 @@ static char *page_folder(const char *out_path, struct auscult_err *err)
 }
 
 static int write_page(const char *out_path, const struct entries *es, const char *title,
-		      const char *summary, struct auscult_err *err)
+		      const char *summary, const struct report_curve *curve,
+		      struct auscult_err *err)
 {
 	struct report_item *items = calloc(es->n ? es->n : 1, sizeof(*items));
 	if (!items)
@@ -466,7 +469,7 @@ static int write_page(const char *out_path, const struct entries *es, const char
 			e->image_href,          e->image_embed, e->clip_score
 		};
 	}
-	struct report_page page = { title, summary, items, es->n };
+	struct report_page page = { title, summary, curve, items, es->n };
 	struct atomic_file af;
 	int rc = atomic_file_open(&af, out_path, "the report page", err);
 	if (rc == AUSCULT_OK) {
@@ -530,7 +533,11 @@ static int report_clips(const char *model_path, const struct pipeline_settings *
 		 mbase ? mbase + 1 : model_path);
 	snprintf(summary, sizeof(summary), "%zu recording(s), threshold %.4g", list.count,
 		 ps->threshold_set ? ps->threshold : (double)m.threshold.threshold);
-	if (write_page(out_path, &es, title, summary, &err) != AUSCULT_OK) {
+	char curve_summary[320];
+	model_curve_summary_text(&m, curve_summary, sizeof(curve_summary));
+	struct report_curve curve = { mbase ? mbase + 1 : model_path, curve_summary,
+				      m.curve.train_loss, m.curve.val_loss, m.curve.n_epochs };
+	if (write_page(out_path, &es, title, summary, &curve, &err) != AUSCULT_OK) {
 		fprintf(stderr, "auscult report: %s\n", err.msg);
 		goto done;
 	}
@@ -570,7 +577,7 @@ static int report_folder(const char *dir, const char *out_path, const char *page
 		snprintf(summary, sizeof(summary), "%zu anomal%s, newest first%s", good,
 			 good == 1 ? "y" : "ies",
 			 good < es.n ? "; some records could not be read (listed at the end)" : "");
-	if (write_page(out_path, &es, title, summary, &err) != AUSCULT_OK) {
+	if (write_page(out_path, &es, title, summary, NULL, &err) != AUSCULT_OK) {
 		fprintf(stderr, "auscult report: %s\n", err.msg);
 		goto done;
 	}

@@ -254,7 +254,8 @@ int cmd_train(int argc, char **argv)
 			}
 			break;
 		case OPT_EPOCHS:
-			if (parse_u32(&cli, "--epochs", optarg, 1, 1000000, &o.trainer.epochs))
+			if (parse_u32(&cli, "--epochs", optarg, 1, MODEL_CURVE_MAX_EPOCHS,
+				      &o.trainer.epochs))
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_BATCH:

@@ -27,7 +27,7 @@ static const char page_style[] =
 	"table.facts td{padding:1px 14px 1px 0}\n"
 	"img.spectrogram{display:block;max-width:100%;image-rendering:pixelated;margin:8px 0}\n"
 	"audio{display:block;width:100%;max-width:720px}\n"
-	"svg.timeline{display:block;max-width:100%;height:auto}\n"
+	"svg.timeline,svg.training-curve{display:block;max-width:100%;height:auto}\n"
 	".media-error{color:#fff;background:#d62728;padding:4px 8px;border-radius:4px;"
 	"display:inline-block;margin:4px 0}\n"
 	".source{color:#888;font-size:12px}\n"
@@ -213,6 +213,25 @@ static int put_item(FILE *out, const struct report_item *it, size_t index, struc
 	return rc;
 }
 
+static int put_curve(FILE *out, const struct report_curve *c, struct auscult_err *err)
+{
+	if (c->n_epochs == 0) {
+		fputs("<p class=\"curve-absent\">no training curve recorded in ", out);
+		svg_put_escaped(out, c->model_name);
+		fputs("</p>\n", out);
+		return AUSCULT_OK;
+	}
+	fputs("<section class=\"curve\" id=\"training-curve\">\n<h2>Training curve of ", out);
+	svg_put_escaped(out, c->model_name);
+	fputs("</h2>\n<p class=\"summary\">", out);
+	svg_put_escaped(out, c->summary);
+	fputs("</p>\n", out);
+	struct svg_curve sc = { c->train_loss, c->val_loss, c->n_epochs };
+	int rc = svg_curve_write(out, &sc, err);
+	fputs("</section>\n", out);
+	return rc;
+}
+
 int report_page_write(FILE *out, const struct report_page *p, struct auscult_err *err)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -224,6 +243,11 @@ int report_page_write(FILE *out, const struct report_page *p, struct auscult_err
 	fputs("</h1>\n<p class=\"summary\">", out);
 	svg_put_escaped(out, p->summary);
 	fputs("</p>\n<div id=\"media-banner\" class=\"media-error\" hidden></div>\n", out);
+	if (p->curve) {
+		int rc = put_curve(out, p->curve, err);
+		if (rc != AUSCULT_OK)
+			return rc;
+	}
 	size_t failed = 0;
 	for (size_t i = 0; i < p->n_items; i++) {
 		if (!p->items[i].rec) {

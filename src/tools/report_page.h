@@ -20,16 +20,26 @@ struct report_item {
 	double clip_score;                 /* the clip's score (offline clips); NaN: none */
 };
 
+/* The model's training curve, shown above the recordings (report --model). */
+struct report_curve {
+	const char *model_name; /* the model file's name, for "no training curve recorded in" */
+	const char *summary;    /* one line of figures (model_curve_summary_text); escaped */
+	const float *train_loss, *val_loss; /* n_epochs each; n_epochs 0: none recorded */
+	size_t n_epochs;
+};
+
 struct report_page {
 	const char *title;   /* the page's heading; escaped on output */
 	const char *summary; /* one line under it ("3 anomalies in evidence/"); escaped */
+	const struct report_curve *curve; /* NULL: no model, no curve section */
 	const struct report_item *items;
 	size_t n_items;
 };
 
 /*
- * Writes the page as one HTML5 document without any network reference: sections in the order
- * given, failed sources listed at the end with their error. A small inline script marks every
+ * Writes the page as one HTML5 document without any network reference: the training curve (an
+ * inline SVG chart, or one line saying there is none) when p->curve is set, then sections in
+ * the order given, failed sources listed at the end with their error. A small inline script marks every
  * <img> and <audio> that fails to load with a visible warning, and once all have settled sets
  * document.body.dataset.mediaLoaded and .mediaErrors to their counts (what tests read).
  * Returns AUSCULT_OK, or AUSCULT_ERR_IO (the stream failed, or an image to embed cannot be read,

@@ -492,3 +492,198 @@ int svg_timeline_write(FILE *out, const struct svg_timeline *t, struct auscult_e
 				    strerror(errno));
 	return AUSCULT_OK;
 }
+
+/* ---- a model's training curve (auscult report --model) ---------------------------------------- */
+
+#define CV_W 720
+#define CV_H 260
+#define CV_LEFT 64
+#define CV_TOP 14
+#define CV_PLOT_W (CV_W - CV_LEFT - 16)
+#define CV_PLOT_H (CV_H - CV_TOP - 46)
+#define COLOUR_VAL "#ff7f0e"
+
+/* The log10 range of the positive finite losses, widened so that a flat curve still shows. */
+static void curve_range(const struct svg_curve *c, double *lo, double *hi)
+{
+	double vmin = INFINITY, vmax = -INFINITY;
+	for (size_t e = 0; e < c->n_epochs; e++) {
+		const float v[2] = { c->train_loss[e], c->val_loss[e] };
+		for (int k = 0; k < 2; k++) {
+			if (!(v[k] > 0.0f) || !isfinite(v[k]))
+				continue;
+			vmin = fmin(vmin, v[k]);
+			vmax = fmax(vmax, v[k]);
+		}
+	}
+	if (!isfinite(vmin))
+		vmin = vmax = 1.0;
+	*lo = log10(vmin);
+	*hi = log10(vmax);
+	if (*hi - *lo < 0.3) {
+		double mid = (*hi + *lo) / 2.0;
+		*lo = mid - 0.15;
+		*hi = mid + 0.15;
+	}
+	double pad = 0.05 * (*hi - *lo);
+	*lo -= pad;
+	*hi += pad;
+}
+
+static double curve_x(size_t epoch_index, size_t n_epochs)
+{
+	if (n_epochs < 2)
+		return CV_LEFT + CV_PLOT_W / 2.0;
+	return CV_LEFT + (double)epoch_index / (double)(n_epochs - 1) * CV_PLOT_W;
+}
+
+/* Zero losses (a perfect fit) sit on the axis's floor rather than at minus infinity. */
+static double curve_y(double v, double lo, double hi)
+{
+	double lv = v > 0.0 ? log10(v) : lo;
+	lv = fmin(fmax(lv, lo), hi);
+	return CV_TOP + (hi - lv) / (hi - lo) * CV_PLOT_H;
+}
+
+/* One loss series as polylines, broken where a value is not finite. */
+static void put_curve_series(FILE *out, const float *v, size_t n, double lo, double hi,
+			     const char *cls, const char *colour)
+{
+	int open = 0;
+	for (size_t e = 0; e < n; e++) {
+		if (!isfinite(v[e])) {
+			if (open)
+				fputs("\"/>\n", out);
+			open = 0;
+			continue;
+		}
+		if (!open)
+			fprintf(out,
+				"<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+				"stroke-linejoin=\"round\" points=\"",
+				cls, colour);
+		fprintf(out, "%s%.1f,%.1f", open ? " " : "", curve_x(e, n), curve_y(v[e], lo, hi));
+		open = 1;
+	}
+	if (open)
+		fputs("\"/>\n", out);
+	/* A few epochs are easier to read as dots on the line (one epoch has no line at all). */
+	for (size_t e = 0; n <= 30 && e < n; e++)
+		if (isfinite(v[e]))
+			fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
+				curve_x(e, n), curve_y(v[e], lo, hi), colour);
+}
+
+/* A grid line and label at loss t, in [10^lo, 10^hi]. */
+static void put_curve_tick(FILE *out, double t, double lo, double hi)
+{
+	char label[64];
+	double gy = curve_y(t, lo, hi);
+	fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eeeeee\"/>\n",
+		CV_LEFT, gy, CV_LEFT + CV_PLOT_W, gy);
+	snprintf(label, sizeof(label), "%.3g", t);
+	put_text(out, CV_LEFT - 6, gy + 4, "end", 11, NULL, label);
+}
+
+static void put_curve_axes(FILE *out, size_t n, double lo, double hi)
+{
+	char label[64];
+	double span = hi - lo;
+	if (span < 1.0) {
+		/* Within a decade, evenly spaced values read better than powers of ten. */
+		double vlo = pow(10.0, lo), vhi = pow(10.0, hi);
+		double vstep = svg_nice_step(vhi - vlo, 5);
+		for (double t = ceil(vlo / vstep) * vstep; t <= vhi; t += vstep)
+			put_curve_tick(out, t, lo, hi);
+	} else {
+		/* Over a few decades 1-2-5, over more the decades alone. */
+		static const double mantissas[] = { 1.0, 2.0, 5.0 };
+		for (int k = (int)floor(lo); k <= (int)ceil(hi); k++)
+			for (int j = 0; j < (span > 3.0 ? 1 : 3); j++) {
+				double t = mantissas[j] * pow(10.0, k);
+				if (log10(t) >= lo && log10(t) <= hi)
+					put_curve_tick(out, t, lo, hi);
+			}
+	}
+	double step = n > 1 ? svg_nice_step((double)(n - 1), 8) : 1.0;
+	if (step < 1.0)
+		step = 1.0;
+	for (double v = 0.0; v <= (double)n + 1e-9; v += step) {
+		size_t epoch = v < 1.0 ? 1 : (size_t)v;
+		if (v >= 1.0 && epoch == 1)
+			continue; /* 1 is drawn at v = 0 */
+		double gx = curve_x(epoch - 1, n);
+		fprintf(out,
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#dddddd\"/>\n",
+			gx, CV_TOP, gx, CV_TOP + CV_PLOT_H);
+		snprintf(label, sizeof(label), "%zu", epoch);
+		put_text(out, gx, CV_TOP + CV_PLOT_H + 16, "middle", 11, NULL, label);
+	}
+	fprintf(out,
+		"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+		"stroke=\"#444444\"/>\n",
+		CV_LEFT, CV_TOP, CV_PLOT_W, CV_PLOT_H);
+	put_text(out, CV_LEFT + CV_PLOT_W / 2.0, CV_H - 8, "middle", 12, NULL, "epoch");
+	fprintf(out,
+		"<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\" "
+		"transform=\"rotate(-90 16 %.1f)\">loss (MSE)</text>\n",
+		CV_TOP + CV_PLOT_H / 2.0, CV_TOP + CV_PLOT_H / 2.0);
+}
+
+int svg_curve_write(FILE *out, const struct svg_curve *c, struct auscult_err *err)
+{
+	size_t n = c->n_epochs;
+	double lo, hi;
+	curve_range(c, &lo, &hi);
+	fprintf(out,
+		"<svg class=\"training-curve\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"font-family=\"DejaVu Sans, Arial, sans-serif\">\n",
+		CV_W, CV_H, CV_W, CV_H);
+	fputs("<title>training and validation loss per epoch</title>\n", out);
+	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", CV_W, CV_H);
+	put_curve_axes(out, n, lo, hi);
+	size_t best = n, n_val = 0;
+	for (size_t e = 0; e < n; e++) {
+		if (isnan(c->val_loss[e]))
+			continue;
+		n_val++;
+		if (best == n || c->val_loss[e] < c->val_loss[best])
+			best = e;
+	}
+	if (best < n) {
+		double gx = curve_x(best, n);
+		fprintf(out,
+			"<line class=\"best-val\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+			"stroke=\"%s\" stroke-dasharray=\"3,3\"/>\n",
+			gx, CV_TOP, gx, CV_TOP + CV_PLOT_H, COLOUR_VAL);
+	}
+	put_curve_series(out, c->train_loss, n, lo, hi, "train-loss", COLOUR_NORMAL);
+	put_curve_series(out, c->val_loss, n, lo, hi, "val-loss", COLOUR_VAL);
+
+	/* Legend, top right: losses fall, so the upper right is the emptiest corner. */
+	char label[96];
+	double lx = CV_LEFT + CV_PLOT_W - 238, ly = CV_TOP + 8;
+	fprintf(out,
+		"<g class=\"legend\">\n<rect x=\"%.1f\" y=\"%.1f\" width=\"230\" height=\"44\" "
+		"fill=\"#ffffff\" fill-opacity=\"0.9\" stroke=\"#bbbbbb\"/>\n",
+		lx, ly);
+	fprintf(out,
+		"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+		"stroke-width=\"3\"/>\n",
+		lx + 8, ly + 14, lx + 30, ly + 14, COLOUR_NORMAL);
+	put_text(out, lx + 36, ly + 18, "start", 12, NULL, "training loss");
+	fprintf(out,
+		"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+		"stroke-width=\"3\"/>\n",
+		lx + 8, ly + 32, lx + 30, ly + 32, n_val ? COLOUR_VAL : "#bbbbbb");
+	if (best < n)
+		snprintf(label, sizeof(label), "validation loss (best: epoch %zu)", best + 1);
+	else
+		snprintf(label, sizeof(label), "validation loss: none held out");
+	put_text(out, lx + 36, ly + 36, "start", 12, NULL, label);
+	fputs("</g>\n</svg>\n", out);
+	if (ferror(out))
+		return auscult_fail(err, AUSCULT_ERR_IO, "writing the training curve failed: %s",
+				    strerror(errno));
+	return AUSCULT_OK;
+}

@@ -1,5 +1,5 @@
-/* svg_report.h - hand-made SVG: the evaluation report (ROC curves and score histograms) and the
- * score timeline of a recording in the evidence report. */
+/* svg_report.h - hand-made SVG: the evaluation report (ROC curves and score histograms), the
+ * score timeline of a recording in the evidence report and a model's training curve. */
 #ifndef AUSCULT_SVG_REPORT_H
 #define AUSCULT_SVG_REPORT_H
 
@@ -69,5 +69,21 @@ struct svg_timeline {
  * AUSCULT_OK or AUSCULT_ERR_IO (the stream failed).
  */
 int svg_timeline_write(FILE *out, const struct svg_timeline *t, struct auscult_err *err);
+
+/* A model's training curve. Pointers are borrowed for the call. */
+struct svg_curve {
+	const float *train_loss; /* n_epochs training losses (MSE); non-finite ones are skipped */
+	const float *val_loss; /* n_epochs validation losses; NaN (none held out) breaks the line */
+	size_t n_epochs;       /* >= 1 */
+};
+
+/*
+ * Writes the curve as an inline <svg class="training-curve"> element for an HTML page: loss
+ * (MSE) on a log scale over the epochs, training in blue (polyline class "train-loss"),
+ * validation in orange ("val-loss"; broken where it is NaN), a legend, the best validation
+ * epoch marked. Each polyline has one point per epoch it has. Returns AUSCULT_OK or
+ * AUSCULT_ERR_IO (the stream failed).
+ */
+int svg_curve_write(FILE *out, const struct svg_curve *c, struct auscult_err *err);
 
 #endif

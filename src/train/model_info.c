@@ -73,6 +73,61 @@ static double head_mflop_per_10s(const struct model *m)
 	return window_head_flops_per_s(m->head, &m->features, 0.5) * 10.0 / 1e6;
 }
 
+void model_curve_summarise(const struct model *m, struct model_curve_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	const struct model_training_curve *c = &m->curve;
+	if (c->n_epochs == 0 || !c->train_loss || !c->val_loss)
+		return;
+	s->n_epochs = c->n_epochs;
+	s->train_first = c->train_loss[0];
+	s->train_last = c->train_loss[c->n_epochs - 1];
+	s->train_best = c->train_loss[0];
+	s->train_best_epoch = 1;
+	for (uint32_t e = 0; e < c->n_epochs; e++) {
+		if (c->train_loss[e] < s->train_best) {
+			s->train_best = c->train_loss[e];
+			s->train_best_epoch = e + 1;
+		}
+		float v = c->val_loss[e];
+		if (isnan(v))
+			continue;
+		if (s->n_val++ == 0) {
+			s->val_first = s->val_best = v;
+			s->val_best_epoch = e + 1;
+		} else if (v < s->val_best) {
+			s->val_best = v;
+			s->val_best_epoch = e + 1;
+		}
+		s->val_last = v;
+	}
+}
+
+void model_curve_summary_text(const struct model *m, char *buf, size_t size)
+{
+	struct model_curve_summary s;
+	model_curve_summarise(m, &s);
+	if (size == 0)
+		return;
+	if (s.n_epochs == 0) {
+		snprintf(buf, size, "%s", MODEL_CURVE_ABSENT);
+		return;
+	}
+	int w = snprintf(buf, size,
+			 "%u epoch%s; training loss first %.4g, best %.4g (epoch %u), last %.4g; ",
+			 s.n_epochs, s.n_epochs == 1 ? "" : "s", (double)s.train_first,
+			 (double)s.train_best, s.train_best_epoch, (double)s.train_last);
+	if (w < 0 || (size_t)w >= size)
+		return;
+	if (s.n_val == 0)
+		snprintf(buf + w, size - (size_t)w, "validation loss none (nothing held out)");
+	else
+		snprintf(buf + w, size - (size_t)w,
+			 "validation loss first %.4g, best %.4g (epoch %u), last %.4g",
+			 (double)s.val_first, (double)s.val_best, s.val_best_epoch,
+			 (double)s.val_last);
+}
+
 void model_info_print(FILE *out, const struct model *m, const char *path)
 {
 	const struct feature_params *f = &m->features;
@@ -137,6 +192,9 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 	else
 		fprintf(out, "loss:           train %.6g, validation %.6g\n", (double)t->train_loss,
 			(double)t->val_loss);
+	char curve[320];
+	model_curve_summary_text(m, curve, sizeof(curve));
+	fprintf(out, "training curve: %s\n", curve);
 	fprintf(out, "created:        %s by auscult %s\n", created,
 		t->tool_version[0] ? t->tool_version : "(unknown)");
 }
@@ -245,6 +303,32 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 	json_field_string(&w, "created", created);
 	json_field_string(&w, "tool_version", version);
 	json_object_close(&w);
+	json_key(&w, "training_curve");
+	if (m->curve.n_epochs == 0) {
+		json_null(&w);
+	} else {
+		struct model_curve_summary s;
+		model_curve_summarise(m, &s);
+		json_object_open(&w);
+		json_field_uint(&w, "epochs", s.n_epochs);
+		json_field_uint(&w, "best_train_epoch", s.train_best_epoch);
+		json_key(&w, "best_val_epoch");
+		if (s.n_val)
+			json_uint(&w, s.val_best_epoch);
+		else
+			json_null(&w);
+		json_key(&w, "train_loss");
+		json_array_open(&w);
+		for (uint32_t e = 0; e < m->curve.n_epochs; e++)
+			json_double_digits(&w, (double)m->curve.train_loss[e], 9);
+		json_array_close(&w);
+		json_key(&w, "val_loss");
+		json_array_open(&w);
+		for (uint32_t e = 0; e < m->curve.n_epochs; e++)
+			json_double_digits(&w, (double)m->curve.val_loss[e], 9);
+		json_array_close(&w);
+		json_object_close(&w);
+	}
 	json_object_close(&w);
 	fputc('\n', out);
 }

@@ -84,9 +84,10 @@ int trainer_config_validate(const struct trainer_config *c, struct auscult_err *
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
 					    "hidden: layer %u width %u is out of range [1, 65536]",
 					    i + 1, c->hidden[i]);
-	if (c->epochs < 1 || c->epochs > 1000000)
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "epochs: %u is out of range [1, 1000000]", c->epochs);
+	/* Every epoch's losses go into the model file's curve, which holds this many. */
+	if (c->epochs < 1 || c->epochs > MODEL_CURVE_MAX_EPOCHS)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "epochs: %u is out of range [1, %u]",
+				    c->epochs, MODEL_CURVE_MAX_EPOCHS);
 	if (c->batch_size < 1 || c->batch_size > 1048576)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "batch: %u is out of range [1, 1048576]", c->batch_size);

@@ -240,6 +240,7 @@ int train_model(struct model *m, const struct dataset *ds, const struct train_op
 	uint32_t *in_cols = NULL, *out_cols = NULL;
 	float *clip = NULL;
 	double *clip_d = NULL;
+	float *curve_train = NULL, *curve_val = NULL;
 	int rc;
 	const uint32_t n_stack = ds->features.n_stack, n_mels = ds->features.n_mels;
 	const uint32_t all = n_stack >= 32 ? UINT32_MAX : (1u << n_stack) - 1u;
@@ -294,6 +295,12 @@ int train_model(struct model *m, const struct dataset *ds, const struct train_op
 	rc = trainer_create(&t, &o->trainer, &data, err);
 	if (rc)
 		goto fail;
+	/* The curve's room is taken before the first epoch, so that no epoch is lost to memory. It
+	 * joins the model with the rest of the training info, once the model is complete. */
+	curve_train = malloc((size_t)o->trainer.epochs * sizeof(float));
+	curve_val = malloc((size_t)o->trainer.epochs * sizeof(float));
+	if (!curve_train || !curve_val)
+		goto nomem;
 	struct trainer_epoch_stats st = { 0 };
 	for (uint32_t e = 0; e < o->trainer.epochs; e++) {
 		rc = trainer_run_epoch(t, stop, &st);
@@ -309,6 +316,8 @@ int train_model(struct model *m, const struct dataset *ds, const struct train_op
 					  st.epoch, (double)st.train_loss);
 			goto fail;
 		}
+		curve_train[e] = st.train_loss;
+		curve_val[e] = st.val_loss;
 		if (on_epoch)
 			on_epoch(ctx, &st, o->trainer.epochs);
 	}
@@ -354,6 +363,10 @@ int train_model(struct model *m, const struct dataset *ds, const struct train_op
 	ti->seed = o->trainer.seed;
 	ti->train_loss = st.train_loss;
 	ti->val_loss = st.val_loss;
+	m->curve.n_epochs = st.epoch;
+	m->curve.train_loss = curve_train;
+	m->curve.val_loss = curve_val;
+	curve_train = curve_val = NULL;
 	/* SOURCE_DATE_EPOCH (reproducible-builds.org) pins the date so a rebuild gives the same bytes. */
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	char *sde_end = NULL;
@@ -385,6 +398,8 @@ int train_model(struct model *m, const struct dataset *ds, const struct train_op
 nomem:
 	rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "out of memory training the model");
 fail:
+	free(curve_train);
+	free(curve_val);
 	trainer_destroy(t);
 	free(in_cols);
 	free(out_cols);

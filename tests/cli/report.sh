@@ -1,7 +1,7 @@
 #!/bin/sh
 # report.sh - `auscult report` over an evidence folder and over recordings, checked in a real
-# headless Chromium: every image and recording on the page loads, a broken link is flagged, and
-# a screenshot of the page is kept in the build folder.
+# headless Chromium: every image and recording on the page loads, a broken link is flagged, a
+# trained model's curve is drawn, and screenshots of the pages are kept in the build folder.
 set -eu
 
 : "${AUSCULT_BIN:?}" "${AUSCULT_MAKE_EVIDENCE:?}" "${AUSCULT_SOURCE_DIR:?}" "${AUSCULT_SHARED_DIR:?}"
@@ -116,6 +116,40 @@ grep -A 6 'normal_id_00_00000002.wav</h2>' "$CLIPS_PAGE" | grep -q '<th>anomaly<
 	fail "the normal clip shows an anomaly"
 set -- $(browse "$CLIPS_PAGE")
 [ "$1" = 4 ] && [ "$2" = 0 ] || fail "Chromium on the clips page: $1 loaded and $2 failed, want 4 and 0"
+# The shipped model was trained before the curve was kept: one line says so, no chart.
+grep -q '<p class="curve-absent">no training curve recorded in pump_id00.am</p>' "$CLIPS_PAGE" ||
+	fail "no line saying the shipped model has no training curve"
+! grep -q '<svg class="training-curve"' "$CLIPS_PAGE" || fail "a curve drawn for a model without one"
+
+# --- a model trained here keeps its curve: the page draws it, one point per epoch per loss -------
+"$AUSCULT_BIN" train --quiet --threads 1 --epochs 4 --out "$TMP/curve.am" \
+	"$DATA/train/normal_id_00_00000000.wav" "$DATA/train/normal_id_00_00000001.wav" >/dev/null 2>"$TMP/err" ||
+	fail "training a 4-epoch model failed: $(cat "$TMP/err")"
+CURVE_PAGE="$TMP/site/curve.html"
+"$AUSCULT_BIN" report --model "$TMP/curve.am" --out "$CURVE_PAGE" "$TMP/clips/normal_id_00_00000002.wav" \
+	>/dev/null 2>"$TMP/err" || fail "report with a trained model exited $?: $(cat "$TMP/err")"
+# points PAGE CLASS: the number of points of the curve's polyline of that class (one line each).
+points() {
+	sed -n "s/.*<polyline class=\"$2\"[^>]* points=\"\([^\"]*\)\".*/\1/p" "$1" | awk '{ print NF }'
+}
+[ "$(grep -c '<svg class="training-curve"' "$CURVE_PAGE")" -eq 1 ] || fail "no training curve chart"
+[ "$(points "$CURVE_PAGE" train-loss)" = 4 ] ||
+	fail "the training loss line has '$(points "$CURVE_PAGE" train-loss)' points, want 4 (the epochs)"
+[ "$(points "$CURVE_PAGE" val-loss)" = 4 ] ||
+	fail "the validation loss line has '$(points "$CURVE_PAGE" val-loss)' points, want 4"
+grep -q '>epoch</text>' "$CURVE_PAGE" && grep -q '>loss (MSE)</text>' "$CURVE_PAGE" ||
+	fail "the chart's axes are not labelled"
+grep -q '>training loss</text>' "$CURVE_PAGE" && grep -q '>validation loss (best: epoch [1-4])</text>' "$CURVE_PAGE" ||
+	fail "the chart has no legend"
+grep -q 'class="summary">4 epochs; training loss first ' "$CURVE_PAGE" || fail "no curve summary on the page"
+! grep -q 'curve-absent' "$CURVE_PAGE" || fail "a trained model's page says it has no curve"
+set -- $(browse "$CURVE_PAGE")
+[ "$1" = 2 ] && [ "$2" = 0 ] || fail "Chromium on the curve page: $1 loaded and $2 failed, want 2 and 0"
+grep -q '<svg class="training-curve"' "$TMP/dom.html" || fail "Chromium's DOM has no curve chart"
+timeout 90 chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars \
+	--user-data-dir="$TMP/chromium" --virtual-time-budget=10000 --window-size=1280,900 \
+	--screenshot="$AUSCULT_BUILD_DIR/report-curve-screenshot.png" "file://$CURVE_PAGE" >/dev/null 2>&1 ||
+	fail "chromium could not take the curve screenshot"
 
 # --- bad input: the file and the fix named, exit codes as the other commands --------------------
 set +e

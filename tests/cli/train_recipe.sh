@@ -38,15 +38,17 @@ has default "standardise:    yes"
 has default "band weights:   yes"
 has default "aggregation:    mean of the largest 10%"
 has default "architecture:   512-16-128 "
-has default "format:         auscult model, version 1"
+# Every trained model keeps its training curve (one epoch here), which makes the file version 3.
+has default "format:         auscult model, version 3"
+has default "training curve: 1 epoch; training loss first "
 grep -q "window head" "$TMP/default.txt" && fail "the default has a window head"
 train idnn16 --recipe idnn16
 cmp -s "$TMP/default.am" "$TMP/idnn16.am" || fail "--recipe idnn16 differs from the default"
 
-# idnn16-stats: the same network and a window head, which makes the file version 2; the clip
+# idnn16-stats: the same network and a window head (version 2, and 3 with the curve); the clip
 # score is then the mean of the pipeline's 2-s windows, and the threshold fitted to those.
 train stats --recipe idnn16-stats
-has stats "format:         auscult model, version 2"
+has stats "format:         auscult model, version 3"
 has stats "architecture:   512-16-128 "
 has stats "window head:    band mean and spread of 16 linear bands (256-point frames every 128 samples)"
 has stats "window score:   autoencoder / "

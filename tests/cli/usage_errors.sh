@@ -33,7 +33,7 @@ expect "auscult threshold: --quantile: '1' is not a number in (0, 1)" \
 	threshold --model m.am --out n.am --quantile 1 x.wav
 expect "auscult threshold: --quantile: '0.5x' is not a number in (0, 1)" \
 	threshold --model m.am --out n.am --quantile=0.5x x.wav
-expect "auscult train: --epochs: '0' is not a whole number in [1, 1000000]" \
+expect "auscult train: --epochs: '0' is not a whole number in [1, 100000]" \
 	train --out m.am --epochs 0 x.wav
 expect "auscult train: --threads: '-1' is not a whole number in [0, 256]" \
 	train --out m.am --threads -1 x.wav

@@ -64,6 +64,9 @@ grep -q "recording 3 clips of the machine running (0.5 min; $n already in $CLIPS
 	"$WORK/second.daemon.log" || fail "did not resume from the $n clip(s)"
 [ -s "$WORK/model.am" ] || fail "no model written"
 "$AUSCULT_BIN" info "$WORK/model.am" > "$WORK/info.txt" || fail "the learned model does not load"
+# Learning trains as `auscult train` does: the model keeps its training curve.
+grep -q '^training curve: [0-9][0-9]* epochs\{0,1\}; training loss first ' "$WORK/info.txt" ||
+	fail "the learned model has no training curve: $(grep '^training curve' "$WORK/info.txt")"
 [ "$(ls "$CLIPS" | grep -c '\.wav$')" -eq 3 ] || fail "the clip folder is not 3 clips: $(ls -A "$CLIPS")"
 grep -q '"phase":"training","progress":[89]' "$WORK/msgs2.txt" || fail "no training progress"
 grep -q '"phase":"done","progress":100' "$WORK/msgs2.txt" || fail "no 100% progress"

@@ -28,7 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(file, data, size);
 	memcpy(file, MODEL_FILE_MAGIC, MODEL_FILE_MAGIC_BYTES);
-	put_le(file + 8, MODEL_FILE_VERSION, 4);
+	/* The input's own version when it is one the reader knows: the reader refuses a version
+	 * higher than the body's flags need, so a fixed one would cut the older bodies short. */
+	uint32_t version = (uint32_t)data[8] | (uint32_t)data[9] << 8 | (uint32_t)data[10] << 16 |
+			   (uint32_t)data[11] << 24;
+	if (version < MODEL_FILE_VERSION_MIN || version > MODEL_FILE_VERSION)
+		version = MODEL_FILE_VERSION;
+	put_le(file + 8, version, 4);
 	put_le(file + 12, crc32_compute(file + MODEL_FILE_HEADER_BYTES, body), 4);
 	put_le(file + 16, body, 8);
 	struct model m;

@@ -60,6 +60,20 @@ static void baseline_model(struct model *m)
 	strcpy(m->training.tool_version, "0.1.0");
 }
 
+/* A curve over the model's epochs: training loss falling from 2 by 0.01 an epoch, validation
+ * loss a parabola lowest (1.5) at epoch 60. */
+static void add_curve(struct model *m)
+{
+	uint32_t n = m->training.epochs;
+	m->curve.n_epochs = n;
+	m->curve.train_loss = floats(n, 0.0f);
+	m->curve.val_loss = floats(n, 0.0f);
+	for (uint32_t e = 0; e < n; e++) {
+		m->curve.train_loss[e] = 2.0f - 0.01f * (float)e;
+		m->curve.val_loss[e] = 1.5f + 0.0001f * (float)((e - 59.0) * (e - 59.0));
+	}
+}
+
 static void frame_counts_and_widths(void **state)
 {
 	(void)state;
@@ -148,7 +162,23 @@ static void validate_names_the_field(void **state)
 	       "training.val_loss: inf is neither finite nor NaN (none held out)");
 	EXPECT(memset(m.training.tool_version, 'x', sizeof(m.training.tool_version)),
 	       AUSCULT_ERR_INVALID, "training.tool_version: not NUL-terminated within 32 bytes");
+	EXPECT((add_curve(&m), m.curve.train_loss[7] = -1.0f), AUSCULT_ERR_INVALID,
+	       "curve.train_loss[7]: -1 is not a finite value >= 0");
+	EXPECT((add_curve(&m), m.curve.val_loss[3] = -INFINITY), AUSCULT_ERR_INVALID,
+	       "curve.val_loss[3]: -inf is neither a finite value >= 0 nor NaN (none held out)");
+	EXPECT((add_curve(&m), m.training.epochs = 99), AUSCULT_ERR_INVALID,
+	       "curve.n_epochs: 100, but training.epochs says 99");
+	EXPECT((add_curve(&m), m.curve.n_epochs = m.training.epochs = 100001), AUSCULT_ERR_INVALID,
+	       "curve.n_epochs: 100001 is more than 100000");
+	EXPECT(m.curve.train_loss = floats(3, 1.0f), AUSCULT_ERR_INVALID,
+	       "curve: losses without an epoch count");
+	EXPECT((add_curve(&m), free(m.curve.val_loss), m.curve.val_loss = NULL),
+	       AUSCULT_ERR_INVALID, "curve: losses missing");
 #undef EXPECT
+	baseline_model(&m);
+	add_curve(&m);
+	assert_int_equal(model_validate(&m, &err), AUSCULT_OK);
+	model_free(&m);
 }
 
 static void free_is_safe_and_zeroes(void **state)
@@ -319,6 +349,7 @@ static void info_text_names_everything(void **state)
 		"training:       300000 vectors from 1000 files, 100 epochs, batch 512, learning rate "
 		"0.001, validation split 0.1, seed 7\n",
 		"loss:           train 10.5, validation none\n",
+		"training curve: not recorded (trained before auscult 0.2 or by an older build)\n",
 		"created:        2024-05-01T12:00:00Z by auscult 0.1.0\n",
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
@@ -339,6 +370,22 @@ static void info_text_names_everything(void **state)
 	assert_non_null(strstr(text, "aggregation:    mean of the largest 10% of vector scores\n"));
 	assert_non_null(strstr(text, "band weights:   yes\n"));
 	assert_null(strstr(text, "model:"));
+	free(text);
+
+	/* A curve: first, best (with its epoch) and last of both losses. */
+	add_curve(&m);
+	text = capture(model_info_print, &m, NULL);
+	if (!strstr(text,
+		    "training curve: 100 epochs; training loss first 2, best 1.01 (epoch 100), "
+		    "last 1.01; validation loss first 1.848, best 1.5 (epoch 60), last "
+		    "1.66\n"))
+		fail_msg("no curve summary in:\n%s", text);
+	free(text);
+	for (uint32_t e = 0; e < 100; e++)
+		m.curve.val_loss[e] = NAN;
+	text = capture(model_info_print, &m, NULL);
+	assert_non_null(strstr(text, "(epoch 100), last 1.01; validation loss none (nothing held "
+				     "out)\n"));
 	free(text);
 	model_free(&m);
 }
@@ -361,9 +408,21 @@ static void info_json_is_one_valid_object(void **state)
 	assert_non_null(strstr(text, "\"created\":\"2024-05-01T12:00:00Z\""));
 	assert_non_null(strstr(text, "\"threshold\":15}"));
 	assert_non_null(strstr(text, "\"standardisation\":false"));
+	assert_non_null(strstr(text, "\"training_curve\":null}"));
 	const char *newline = strchr(text, '\n');
 	assert_non_null(newline);
 	assert_int_equal(newline[1], '\0'); /* one line */
+	free(text);
+
+	/* The curve in full, the validation NaN as null. */
+	add_curve(&m);
+	m.curve.val_loss[99] = NAN;
+	text = capture(model_info_print_json, &m, NULL);
+	if (!json_valid_object(text))
+		fail_msg("not one valid JSON object: %s", text);
+	assert_non_null(strstr(text, "\"training_curve\":{\"epochs\":100,\"best_train_epoch\":100,"
+				     "\"best_val_epoch\":60,\"train_loss\":[2,1.99000001,"));
+	assert_non_null(strstr(text, ",null]}}\n"));
 	free(text);
 	model_free(&m);
 }

@@ -97,6 +97,20 @@ static void tiny_head_model(struct model *m)
 	m->head = h;
 }
 
+/* The tiny model with a training curve of its 3 epochs (written as format version 3). */
+static void tiny_curve_model(struct model *m)
+{
+	tiny_model(m);
+	static const float train[3] = { 2.0f, 1.75f, 1.5f }, val[3] = { 2.25f, 1.5f, 1.75f };
+	m->curve.n_epochs = 3;
+	m->curve.train_loss = malloc(sizeof(train));
+	m->curve.val_loss = malloc(sizeof(val));
+	assert_non_null(m->curve.train_loss);
+	assert_non_null(m->curve.val_loss);
+	memcpy(m->curve.train_loss, train, sizeof(train));
+	memcpy(m->curve.val_loss, val, sizeof(val));
+}
+
 /* File offsets of fields of the tiny model (header 24 bytes + body offset; docs/model-format.md). */
 enum {
 	OFF_VERSION = 8,
@@ -120,6 +134,12 @@ enum {
 	OFF_HEAD_INV_STD0 = 24 + 508,
 	OFF_HEAD_PRECISION5 = 24 + 524 + 5 * 4,
 	TINY_HEAD_FILE_BYTES = 24 + 588,
+	/* the curve section follows the training info (or the head) */
+	OFF_TRAINING_EPOCHS = 24 + 388,
+	OFF_CURVE_N_EPOCHS = 24 + 460,
+	OFF_CURVE_TRAIN1 = 24 + 464 + 4,
+	OFF_CURVE_VAL2 = 24 + 476 + 8,
+	TINY_CURVE_FILE_BYTES = 24 + 488,
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -163,6 +183,18 @@ static void tiny_head_bytes(uint8_t **data, size_t *size)
 	model_free(&m);
 }
 
+static void tiny_curve_bytes(uint8_t **data, size_t *size)
+{
+	struct model m;
+	struct auscult_err err;
+	tiny_curve_model(&m);
+	void *p = NULL;
+	assert_int_equal(model_encode(&m, &p, size, &err), AUSCULT_OK);
+	assert_int_equal(*size, TINY_CURVE_FILE_BYTES);
+	*data = p;
+	model_free(&m);
+}
+
 /* Replaces a u32 field, checking it held what the layout says, so a layout change is noticed. */
 static void edit32(uint8_t *b, size_t off, uint32_t expect, uint32_t value)
 {
@@ -187,8 +219,8 @@ static const struct fixture fixtures[] = {
 	{ "short_header.am", AUSCULT_ERR_TRUNCATED,
 	  "truncated: 20 of at least 24 bytes (the header is incomplete); the file is incomplete - "
 	  "copy it again or retrain" },
-	{ "version_3.am", AUSCULT_ERR_VERSION,
-	  "unknown format version 3 (this auscult " AUSCULT_VERSION " reads versions 1 to 2); "
+	{ "version_4.am", AUSCULT_ERR_VERSION,
+	  "unknown format version 4 (this auscult " AUSCULT_VERSION " reads versions 1 to 3); "
 	  "upgrade auscult or retrain the model with this one" },
 	{ "absurd_length.am", AUSCULT_ERR_FORMAT,
 	  "corrupt header: body length 1099511627776 bytes is more than the 167772160 allowed; the "
@@ -247,6 +279,30 @@ static const struct fixture fixtures[] = {
 	{ "head_median.am", AUSCULT_ERR_INVALID,
 	  "head.ae_median 0 / head.head_median 0.5: need finite values > 0; the model is "
 	  "unusable - retrain it" },
+	/* the training curve (version 3) */
+	{ "curve_in_version_2.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0xb has unknown bits (known in version 2: 0x7); the model is unusable - "
+	  "retrain it" },
+	{ "curve_unknown_flag.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x1b has unknown bits (known in version 3: 0xf); the model is unusable - "
+	  "retrain it" },
+	{ "curve_epochs.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: curve.n_epochs 200000 at body byte 460 is not in [1, 100000]; the model is "
+	  "unusable - retrain it" },
+	{ "curve_truncated.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: curve.val_loss needs 12 bytes at body byte 476, but the body ends at byte "
+	  "480; the model is unusable - retrain it" },
+	{ "curve_nonfinite.am", AUSCULT_ERR_INVALID,
+	  "curve.train_loss[1]: nan is not a finite value >= 0; the model is unusable - retrain "
+	  "it" },
+	{ "curve_val_loss.am", AUSCULT_ERR_INVALID,
+	  "curve.val_loss[2]: inf is neither a finite value >= 0 nor NaN (none held out); the "
+	  "model is unusable - retrain it" },
+	{ "version_3_plain.am", AUSCULT_ERR_FORMAT,
+	  "corrupt header: format version 3, but flags 0x3 need only version 1; the file is "
+	  "corrupt - copy it again or retrain" },
+	{ "curve_epoch_count.am", AUSCULT_ERR_INVALID,
+	  "curve.n_epochs: 3, but training.epochs says 4; the model is unusable - retrain it" },
 };
 
 /* Builds fixture `name` from the tiny model's bytes. */
@@ -254,18 +310,44 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 {
 	if (strncmp(name, "head_", 5) == 0 || strcmp(name, "tiny_head.am") == 0)
 		tiny_head_bytes(data, size);
+	else if (strncmp(name, "curve_", 6) == 0 || strcmp(name, "tiny_curve.am") == 0)
+		tiny_curve_bytes(data, size);
 	else
 		tiny_bytes(data, size);
 	uint8_t *b = *data;
-	if (strcmp(name, "tiny.am") == 0 || strcmp(name, "tiny_head.am") == 0) {
+	if (strcmp(name, "tiny.am") == 0 || strcmp(name, "tiny_head.am") == 0 ||
+	    strcmp(name, "tiny_curve.am") == 0) {
 	} else if (strcmp(name, "empty.am") == 0) {
 		*size = 0;
 	} else if (strcmp(name, "bad_magic.am") == 0) {
 		memcpy(b, "RIFF\x04\x01\0\0", 8);
 	} else if (strcmp(name, "short_header.am") == 0) {
 		*size = 20;
-	} else if (strcmp(name, "version_3.am") == 0) {
-		edit32(b, OFF_VERSION, 1, 3);
+	} else if (strcmp(name, "version_4.am") == 0) {
+		edit32(b, OFF_VERSION, 1, 4);
+	} else if (strcmp(name, "version_3_plain.am") == 0) {
+		edit32(b, OFF_VERSION, 1, 3); /* one bit flipped in the header */
+	} else if (strcmp(name, "curve_in_version_2.am") == 0) {
+		edit32(b, OFF_VERSION, 3, 2);
+	} else if (strcmp(name, "curve_unknown_flag.am") == 0) {
+		edit32(b, OFF_FLAGS, 0xb, 0x1b);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "curve_epochs.am") == 0) {
+		edit32(b, OFF_CURVE_N_EPOCHS, 3, 200000); /* refused before 1.6 MB are allocated */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "curve_truncated.am") == 0) {
+		*size -= 8; /* the header says so: the body ends inside curve.val_loss */
+		edit32(b, OFF_BODY_LENGTH, 488, 480);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "curve_nonfinite.am") == 0) {
+		edit32(b, OFF_CURVE_TRAIN1, 0x3fe00000u /* 1.75f */, 0x7fc00000u); /* quiet NaN */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "curve_val_loss.am") == 0) {
+		edit32(b, OFF_CURVE_VAL2, 0x3fe00000u /* 1.75f */, 0x7f800000u); /* +inf */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "curve_epoch_count.am") == 0) {
+		edit32(b, OFF_TRAINING_EPOCHS, 3, 4);
+		fix_crc(b, *size);
 	} else if (strcmp(name, "head_in_version_1.am") == 0) {
 		edit32(b, OFF_VERSION, 2, 1);
 	} else if (strcmp(name, "head_unknown_flag.am") == 0) {
@@ -342,7 +424,7 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 }
 
 /* The valid files among the fixtures, before the table's. */
-static const char *const valid_files[] = { "tiny.am", "tiny_head.am" };
+static const char *const valid_files[] = { "tiny.am", "tiny_head.am", "tiny_curve.am" };
 #define N_VALID (sizeof(valid_files) / sizeof(valid_files[0]))
 
 static const char *fixture_name(size_t i)
@@ -425,6 +507,16 @@ static void assert_models_equal(const struct model *a, const struct model *b)
 	assert_memory_equal(&ta->val_loss, &tb->val_loss, sizeof(float));
 	assert_int_equal(ta->created_unix_s, tb->created_unix_s);
 	assert_string_equal(ta->tool_version, tb->tool_version);
+	assert_int_equal(a->curve.n_epochs, b->curve.n_epochs);
+	if (a->curve.n_epochs) {
+		assert_memory_equal(a->curve.train_loss, b->curve.train_loss,
+				    a->curve.n_epochs * sizeof(float));
+		assert_memory_equal(a->curve.val_loss, b->curve.val_loss,
+				    a->curve.n_epochs * sizeof(float));
+	} else {
+		assert_null(b->curve.train_loss);
+		assert_null(b->curve.val_loss);
+	}
 	assert_int_equal(!a->head, !b->head);
 	if (a->head) {
 		const struct model_window_head *ha = a->head, *hb = b->head;
@@ -634,6 +726,115 @@ static void valid_fixture_loads(void **state)
 	assert_models_equal(&m, &tiny);
 	model_free(&m);
 	model_free(&tiny);
+	assert_int_equal(model_load(&m, FIXTURE_DIR "/tiny_curve.am", &err), AUSCULT_OK);
+	tiny_curve_model(&tiny);
+	assert_models_equal(&m, &tiny);
+	model_free(&m);
+	model_free(&tiny);
+}
+
+/* Files written before the curve existed load and are written again byte for byte, in their
+ * own version: the fixtures of versions 1 and 2, and the shipped model. */
+static void older_files_are_rewritten_byte_for_byte(void **state)
+{
+	(void)state;
+	static const char *const paths[] = { FIXTURE_DIR "/tiny.am", FIXTURE_DIR "/tiny_head.am",
+					     AUSCULT_SOURCE_DIR "/models/pump_id00.am" };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct model m;
+		struct auscult_err err;
+		if (model_load(&m, paths[i], &err) != AUSCULT_OK)
+			fail_msg("%s", err.msg);
+		assert_int_equal(m.curve.n_epochs, 0);
+		assert_true(model_file_version(&m) < 3);
+		void *data;
+		size_t size;
+		assert_int_equal(model_encode(&m, &data, &size, &err), AUSCULT_OK);
+		FILE *f = fopen(paths[i], "rb");
+		assert_non_null(f);
+		uint8_t *file = malloc(size + 1);
+		assert_non_null(file);
+		size_t got = fread(file, 1, size + 1, f);
+		fclose(f);
+		if (got != size || memcmp(file, data, size) != 0)
+			fail_msg("%s is not written back byte for byte", paths[i]);
+		free(file);
+		free(data);
+		model_free(&m);
+	}
+}
+
+/* A file with an optional section is the version-1 tiny file with another version, body
+ * length and flags, and the section after the training info. */
+static void assert_extends_plain(const uint8_t *file, uint32_t version, uint32_t body_length,
+				 uint32_t flags)
+{
+	uint8_t *plain;
+	size_t plain_size;
+	tiny_bytes(&plain, &plain_size);
+	assert_int_equal(get32(plain + OFF_VERSION), 1);
+	assert_int_equal(get32(file + OFF_VERSION), version);
+	assert_int_equal(get32(file + OFF_BODY_LENGTH), body_length);
+	assert_int_equal(get32(file + OFF_FLAGS), flags);
+	assert_memory_equal(file + 24, plain + 24, OFF_FLAGS - 24);
+	assert_memory_equal(file + OFF_FLAGS + 4, plain + OFF_FLAGS + 4,
+			    plain_size - (OFF_FLAGS + 4));
+	free(plain);
+}
+
+/* A curve makes the file version 3: the version-1 (or 2) body, flag 0x8, then after the head
+ * (if any) the epoch count, the training losses and the validation losses. */
+static void curve_section_layout(void **state)
+{
+	(void)state;
+	uint8_t *curve;
+	size_t curve_size;
+	tiny_curve_bytes(&curve, &curve_size);
+	assert_extends_plain(curve, 3, 488, 0xb);
+	assert_int_equal(get32(curve + OFF_CURVE_N_EPOCHS), 3);
+	assert_int_equal(get32(curve + 24 + 464), 0x40000000u); /* train_loss[0] = 2 */
+	assert_int_equal(get32(curve + 24 + 476), 0x40100000u); /* val_loss[0] = 2.25 */
+	free(curve);
+
+	/* With a head too: the head first, then the curve; a round trip keeps both. */
+	struct model a, b;
+	struct auscult_err err;
+	tiny_curve_model(&a);
+	struct model h;
+	tiny_head_model(&h);
+	a.head = h.head;
+	h.head = NULL;
+	model_free(&h);
+	assert_int_equal(model_file_version(&a), 3);
+	void *data;
+	size_t size;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_OK);
+	assert_int_equal(size, TINY_HEAD_FILE_BYTES + 4 + 24);
+	assert_int_equal(get32((uint8_t *)data + OFF_FLAGS), 0xf);
+	assert_int_equal(get32((uint8_t *)data + 24 + 588), 3); /* curve.n_epochs */
+	assert_int_equal(model_decode(&b, data, size, "both", &err), AUSCULT_OK);
+	assert_models_equal(&a, &b);
+	model_free(&b);
+	free(data);
+
+	/* No validation split: every validation loss NaN, kept as NaN. */
+	for (int e = 0; e < 3; e++)
+		a.curve.val_loss[e] = NAN;
+	a.training.val_loss = NAN;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_OK);
+	assert_int_equal(model_decode(&b, data, size, "noval", &err), AUSCULT_OK);
+	assert_true(isnan(b.curve.val_loss[0]) && isnan(b.curve.val_loss[2]));
+	model_free(&b);
+	free(data);
+
+	/* A curve that disagrees with the epochs run is not written. */
+	a.curve.n_epochs = 2;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "model not encoded: curve.n_epochs: 2, but training.epochs "
+				     "says 3");
+	assert_null(data);
+	a.curve.n_epochs = 3;
+	model_free(&a);
 }
 
 /* A head-less model stays version 1, byte for byte; a head makes it version 2, whose body is the
@@ -641,24 +842,16 @@ static void valid_fixture_loads(void **state)
 static void head_section_layout(void **state)
 {
 	(void)state;
-	uint8_t *plain, *head;
-	size_t plain_size, head_size;
-	tiny_bytes(&plain, &plain_size);
+	uint8_t *head;
+	size_t head_size;
 	tiny_head_bytes(&head, &head_size);
-	assert_int_equal(get32(plain + OFF_VERSION), 1);
-	assert_int_equal(get32(head + OFF_VERSION), 2);
-	assert_int_equal(get32(head + OFF_BODY_LENGTH), 588);
-	assert_int_equal(get32(head + OFF_FLAGS), 0x7);
-	assert_memory_equal(head + 24, plain + 24, OFF_FLAGS - 24);
-	assert_memory_equal(head + OFF_FLAGS + 4, plain + OFF_FLAGS + 4,
-			    plain_size - (OFF_FLAGS + 4));
+	assert_extends_plain(head, 2, 588, 0x7);
 	assert_int_equal(get32(head + 24 + 460), 16); /* head.n_fft */
 	assert_int_equal(get32(head + OFF_HEAD_DIM), 4);
 	struct model m;
 	tiny_head_model(&m);
 	assert_int_equal(model_file_version(&m), 2);
 	model_free(&m);
-	free(plain);
 	free(head);
 }
 
@@ -704,12 +897,12 @@ static void each_fixture_is_rejected_with_its_message(void **state)
 	}
 }
 
-static void every_bit_flip_is_rejected(void **state)
+/* Every single bit flip, and random damage, of the file `make` writes is refused. */
+static void bit_flips_are_rejected(void (*make)(uint8_t **, size_t *))
 {
-	(void)state;
 	uint8_t *b;
 	size_t size;
-	tiny_bytes(&b, &size);
+	make(&b, &size);
 	struct auscult_err err;
 	struct model m;
 	for (size_t i = 0; i < size; i++) {
@@ -719,6 +912,7 @@ static void every_bit_flip_is_rejected(void **state)
 			if (rc == AUSCULT_OK)
 				fail_msg("flipping bit %d of byte %zu was not noticed", bit, i);
 			assert_null(m.layers);
+			assert_null(m.curve.train_loss);
 			b[i] ^= (uint8_t)(1u << bit);
 		}
 	}
@@ -740,12 +934,20 @@ static void every_bit_flip_is_rejected(void **state)
 	free(b);
 }
 
-static void every_truncation_is_rejected(void **state)
+/* Version 1 (no optional section), and version 3 (the curve), whose version is one bit away. */
+static void every_bit_flip_is_rejected(void **state)
 {
 	(void)state;
+	bit_flips_are_rejected(tiny_bytes);
+	bit_flips_are_rejected(tiny_curve_bytes);
+}
+
+/* Every truncation of the file `make` writes is refused as truncated. */
+static void truncations_are_rejected(void (*make)(uint8_t **, size_t *))
+{
 	uint8_t *b;
 	size_t size;
-	tiny_bytes(&b, &size);
+	make(&b, &size);
 	struct auscult_err err;
 	struct model m;
 	for (size_t n = 0; n < size; n++) {
@@ -761,6 +963,13 @@ static void every_truncation_is_rejected(void **state)
 		free(c);
 	}
 	free(b);
+}
+
+static void every_truncation_is_rejected(void **state)
+{
+	(void)state;
+	truncations_are_rejected(tiny_bytes);
+	truncations_are_rejected(tiny_curve_bytes);
 }
 
 static void decode_bounds_allocation_before_trusting_sizes(void **state)
@@ -801,6 +1010,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(fixtures_are_what_the_generator_makes),
 		cmocka_unit_test(valid_fixture_loads),
 		cmocka_unit_test(head_section_layout),
+		cmocka_unit_test(older_files_are_rewritten_byte_for_byte),
+		cmocka_unit_test(curve_section_layout),
 		cmocka_unit_test(each_fixture_is_rejected_with_its_message),
 		cmocka_unit_test(every_bit_flip_is_rejected),
 		cmocka_unit_test(every_truncation_is_rejected),
