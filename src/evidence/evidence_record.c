@@ -271,7 +271,7 @@ static int read_float(struct reader *rd, const char *key, float *out)
 {
 	int rc = expect(rd, key, 1);
 	const char *e;
-	double v;
+	double v = 0.0; /* set when float_token succeeds; GCC -O2 cannot tell */
 	if (rc == AUSCULT_OK && (float_token(rd->value, &e, &v) != 0 || *e))
 		rc = bad_value(rd, "a finite number");
 	if (rc == AUSCULT_OK)

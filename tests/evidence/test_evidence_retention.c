@@ -18,7 +18,7 @@
 
 static void put(const char *name, size_t bytes)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 264]; /* dir, "/", a name of up to 255 bytes */
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
