@@ -181,8 +181,20 @@ static void on_window(void *ctx, const struct pipeline_window *w)
 	double since_ms = (double)(w->time_ms - m->last_score_ms);
 	if (!w->idle && (!m->have_scored || since_ms >= m->ms.publish_interval_s * 1000.0 - 1.0)) {
 		char buf[PAYLOAD_MAX_BYTES];
+		/* The writer's health, read here on the monitor's thread: a short copy under the
+		 * writer's lock (never held across disk I/O), once per published score, into the
+		 * stack; the main loop only moves ready payloads. */
+		struct evidence_writer_status es;
+		struct payload_evidence pe = { .state = PAYLOAD_EVIDENCE_OFF };
+		if (m->evidence) {
+			evidence_writer_get_status(m->evidence, &es);
+			pe.state = es.failing ? PAYLOAD_EVIDENCE_FAULT : PAYLOAD_EVIDENCE_OK;
+			pe.fault = es.last_error;
+			pe.errors = es.fault_errors;
+			pe.since_ms = es.fault_since_ms;
+		}
 		if (payload_score(buf, sizeof(buf), NULL, w->time_ms, m->name, w->raw, w->smoothed,
-				  m->threshold, w->det.state, NULL) == AUSCULT_OK)
+				  m->threshold, w->det.state, &pe, NULL) == AUSCULT_OK)
 			message_queue_push(m->q, MESSAGE_SCORE, m->name, buf);
 		m->last_score_ms = w->time_ms;
 		m->have_scored = true;
