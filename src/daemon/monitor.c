@@ -191,7 +191,8 @@ static void on_window(void *ctx, const struct pipeline_window *w)
 		char buf[PAYLOAD_MAX_BYTES];
 		/* The writer's health, read here on the monitor's thread: a short copy under the
 		 * writer's lock (never held across disk I/O), once per published score, into the
-		 * stack; the main loop only moves ready payloads. */
+		 * stack; the main loop only moves ready payloads. A monitor left behind at a
+		 * reload keeps its writer allocated (evidence_writer_destroy). */
 		struct evidence_writer_status es;
 		struct payload_evidence pe = { .state = PAYLOAD_EVIDENCE_OFF };
 		if (m->evidence) {

@@ -80,6 +80,7 @@ struct evidence_writer {
 	struct tap_entry *taps;
 	struct evidence_writer_status st;
 	struct pending_image *images;
+	size_t leaked_taps;     /* taps of monitors left behind at stop (under lock) */
 	struct complaint fault; /* writer thread only */
 	float *chunk;           /* CHUNK_SAMPLES */
 	short *pcm;             /* CHUNK_SAMPLES */
@@ -533,6 +534,7 @@ static void *writer_thread(void *arg)
 					/* A monitor thread left behind (stuck in a read) may still
 					 * push: its tap is leaked, not freed under it. */
 					e->tap.wake = NULL;
+					w->leaked_taps++;
 				}
 				continue;
 			}
@@ -612,6 +614,10 @@ void evidence_writer_destroy(struct evidence_writer *w)
 		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->thread, NULL);
 	}
+	/* A monitor left behind still holds its tap and may still read the status as it scores:
+	 * the writer stays allocated (its thread is gone), as the tap does. */
+	if (w->leaked_taps > 0)
+		return;
 	while (w->taps) { /* only when the thread never ran */
 		struct tap_entry *e = w->taps;
 		w->taps = e->next;

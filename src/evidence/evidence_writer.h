@@ -38,7 +38,9 @@ int evidence_writer_create(struct evidence_writer **out, const struct evidence_s
 
 /*
  * Finishes every capture with the audio there is (detach the taps first), stops the thread and
- * frees everything. NULL-safe. Main thread.
+ * frees everything; a tap still attached (a monitor thread left behind, stuck in a read) keeps
+ * itself and the writer allocated, so that monitor may still push and read the status.
+ * NULL-safe. Main thread.
  */
 void evidence_writer_destroy(struct evidence_writer *w);
 
