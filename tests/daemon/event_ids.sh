@@ -21,17 +21,20 @@ wait_until 60 sh -c "[ \$(sed -n '/reload: .*applied/,\$p' '$LOG' | grep -c 'ano
 	fail "fewer than 3 anomalies in 60 s after the reload"
 stop_daemon d 10
 
-# The log, in the order the monitor thread saw them: start times after the reload are later than
-# every one before it (the stream time goes on), so no id can come back.
+# The log, in the order the monitor threads saw them: start times after the reload are later
+# than every one before it (the stream time goes on), so no id can come back. Before: up to
+# "reload: reading" (the old monitor); after: from "applied" (the new one; what is logged in
+# between may be either).
 ms() { sed -n 's/.*anomaly started .*; id pump-\([0-9]*\))$/\1/p'; }
-sed '/reload: .*applied/q' "$LOG" | ms >"$WORK/before"
+sed '/reload: reading/q' "$LOG" | ms >"$WORK/before"
 sed -n '/reload: .*applied/,$p' "$LOG" | ms >"$WORK/after"
+ms <"$LOG" >"$WORK/all"
 [ -s "$WORK/before" ] && [ -s "$WORK/after" ] || fail "no anomaly ids in the log around the reload"
 last=$(sort -n "$WORK/before" | tail -n 1)
 first=$(sort -n "$WORK/after" | head -n 1)
 [ "$first" -gt "$last" ] ||
 	fail "after the reload an anomaly starts at $first ms, not after the last one before ($last ms)"
-cat "$WORK/before" "$WORK/after" | sort | uniq -d >"$WORK/dup_log"
+sort "$WORK/all" | uniq -d >"$WORK/dup_log"
 [ ! -s "$WORK/dup_log" ] || fail "anomalies logged with the same id: $(cat "$WORK/dup_log")"
 
 # What a subscriber got: one start and one end per id (an identical message delivered twice is
