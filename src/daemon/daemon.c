@@ -5,6 +5,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,9 @@ struct daemon_state {
 	size_t n_monitors;
 	struct message_queue q;
 	struct evidence_writer *evidence; /* NULL: evidence.enabled false (or it failed to start) */
+	/* The newest window time of any monitor on stream time this run (monitor_create): kept
+	 * across reloads, so that event ids never repeat within a run. */
+	_Atomic int64_t time_floor_ms;
 	bool ready_sent;
 	char last_status[512];
 	/* What the last config_check_files_keep loaded, until start_monitors hands it over. */
@@ -211,7 +215,7 @@ static int start_monitors(struct daemon_state *d, const struct daemon_config *cf
 			log_info("model %s: loaded once for %zu monitor(s)", shared_model_path(sm),
 				 users);
 		rc = monitor_create(&d->monitors[i], &cfg->monitors[i], sm, &d->q, d->evidence,
-				    err);
+				    &d->time_floor_ms, err);
 		if (rc == AUSCULT_OK)
 			d->n_monitors = i + 1;
 	}
@@ -337,6 +341,7 @@ int daemon_run(const char *config_path)
 	struct auscult_err err;
 	int exit_code = 1;
 	memset(&d, 0, sizeof(d));
+	atomic_init(&d.time_floor_ms, 0);
 
 	if (daemon_config_load(&d.cfg, config_path, &err) != AUSCULT_OK) {
 		log_error("%s", err.msg);

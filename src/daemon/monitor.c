@@ -41,6 +41,7 @@ struct monitor {
 	struct message_queue *q;
 	struct evidence_writer *evidence; /* NULL: evidence off */
 	struct evidence_tap *tap;         /* attached once the model is known; NULL: off */
+	_Atomic int64_t *time_floor_ms; /* the run's stream-time floor (monitor_create); or NULL */
 
 	/* Owned by the thread once it runs. */
 	struct shared_model *model; /* a reference, shared with the monitors naming the file */
@@ -62,6 +63,7 @@ struct monitor {
 
 	/* Thread-local bookkeeping. */
 	uint64_t stream_samples; /* since the source was (re)opened */
+	bool stream_opened;      /* the source has been opened once */
 	int64_t last_score_ms;
 	bool have_scored;
 };
@@ -164,6 +166,12 @@ static void enter_fault(struct monitor *m)
 
 /* ---- the pipeline ---------------------------------------------------------------------------- */
 
+/* A file read faster than real time has the times of its own audio, not the wall clock. */
+static bool uses_stream_time(const struct monitor *m)
+{
+	return !m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
+}
+
 /* One window out of the pipeline: state, event and score messages. */
 static void on_window(void *ctx, const struct pipeline_window *w)
 {
@@ -181,8 +189,21 @@ static void on_window(void *ctx, const struct pipeline_window *w)
 	double since_ms = (double)(w->time_ms - m->last_score_ms);
 	if (!w->idle && (!m->have_scored || since_ms >= m->ms.publish_interval_s * 1000.0 - 1.0)) {
 		char buf[PAYLOAD_MAX_BYTES];
+		/* The writer's health, read here on the monitor's thread: a short copy under the
+		 * writer's lock (never held across disk I/O), once per published score, into the
+		 * stack; the main loop only moves ready payloads. A monitor left behind at a
+		 * reload keeps its writer allocated (evidence_writer_destroy). */
+		struct evidence_writer_status es;
+		struct payload_evidence pe = { .state = PAYLOAD_EVIDENCE_OFF };
+		if (m->evidence) {
+			evidence_writer_get_status(m->evidence, &es);
+			pe.state = es.failing ? PAYLOAD_EVIDENCE_FAULT : PAYLOAD_EVIDENCE_OK;
+			pe.fault = es.last_error;
+			pe.errors = es.fault_errors;
+			pe.since_ms = es.fault_since_ms;
+		}
 		if (payload_score(buf, sizeof(buf), NULL, w->time_ms, m->name, w->raw, w->smoothed,
-				  m->threshold, w->det.state, NULL) == AUSCULT_OK)
+				  m->threshold, w->det.state, &pe, NULL) == AUSCULT_OK)
 			message_queue_push(m->q, MESSAGE_SCORE, m->name, buf);
 		m->last_score_ms = w->time_ms;
 		m->have_scored = true;
@@ -191,25 +212,35 @@ static void on_window(void *ctx, const struct pipeline_window *w)
 	m->status.smoothed = w->smoothed;
 	m->status.windows++;
 	pthread_mutex_unlock(&m->status_lock);
-}
-
-/* A file read faster than real time has the times of its own audio, not the wall clock. */
-static bool uses_stream_time(const struct monitor *m)
-{
-	return !m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
+	if (m->time_floor_ms && uses_stream_time(m)) {
+		int64_t floor_ms = atomic_load(m->time_floor_ms);
+		/* Raised, never lowered: another monitor's stream may be further ahead. */
+		while (floor_ms < w->time_ms &&
+		       !atomic_compare_exchange_weak(m->time_floor_ms, &floor_ms, w->time_ms)) {
+		}
+	}
 }
 
 /* Forgets the audio so far: after a reopen or a loop the next samples are not contiguous. A
  * stream read faster than real time runs ahead of the wall clock: a loop or a reopen goes on
- * from where the last pass ended, or an anomaly spanning the loop would end before it started. */
+ * from where the last pass ended, or an anomaly spanning the loop would end before it started;
+ * the first open goes on from where the run's streams had got to before a reload (the floor),
+ * or a new anomaly could be stamped, and named, as one before the reload was. */
 static void restart_stream(struct monitor *m)
 {
 	m->stream_samples = 0;
 	if (m->tap)
 		evidence_tap_restart(m->tap);
 	int64_t base_ms = clock_wall_ms();
-	if (uses_stream_time(m) && pipeline_stream_end_ms(m->pl) > base_ms)
-		base_ms = pipeline_stream_end_ms(m->pl);
+	if (uses_stream_time(m)) {
+		int64_t ahead_ms = pipeline_stream_end_ms(m->pl);
+		if (!m->stream_opened && m->time_floor_ms &&
+		    atomic_load(m->time_floor_ms) > ahead_ms)
+			ahead_ms = atomic_load(m->time_floor_ms);
+		if (ahead_ms > base_ms)
+			base_ms = ahead_ms;
+	}
+	m->stream_opened = true;
 	pipeline_restart(m->pl, base_ms);
 }
 
@@ -487,7 +518,8 @@ static void monitor_free_all(struct monitor *m)
 
 int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		   struct shared_model *model, struct message_queue *q,
-		   struct evidence_writer *evidence, struct auscult_err *err)
+		   struct evidence_writer *evidence, _Atomic int64_t *time_floor_ms,
+		   struct auscult_err *err)
 {
 	*out = NULL;
 	struct monitor *m = calloc(1, sizeof(*m));
@@ -532,6 +564,7 @@ int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 	m->q = q;
 	m->model = model ? shared_model_ref(model) : NULL;
 	m->evidence = evidence;
+	m->time_floor_ms = time_floor_ms;
 	if (oom || !m->name) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", ms->name);
 		goto fail;

@@ -34,12 +34,17 @@ struct monitor;
  * model, already loaded from ms->model_path, is shared: the monitor takes a reference of its own.
  * NULL: the monitor loads the file itself (or learns it first, in learning mode). q must outlive
  * the monitor; so must evidence (NULL: no evidence), to which the monitor attaches its tap
- * (evidence/evidence_tap.h) and from which it detaches when freed. On failure *out is NULL and
- * err names the monitor and the fault. Main thread.
+ * (evidence/evidence_tap.h) and from which it detaches when freed. time_floor_ms (NULL: none) is
+ * shared by every monitor of a daemon run and must outlive them: a monitor on stream time (a
+ * file or stdin read faster than real time) raises it to each window's time and starts its
+ * stream no earlier than it, so that after a reload its times, and so its event ids
+ * ("<monitor>-<start ms>"), never go back to ones given before. On failure *out is NULL and err
+ * names the monitor and the fault. Main thread.
  */
 int monitor_create(struct monitor **out, const struct monitor_settings *ms,
 		   struct shared_model *model, struct message_queue *q,
-		   struct evidence_writer *evidence, struct auscult_err *err);
+		   struct evidence_writer *evidence, _Atomic int64_t *time_floor_ms,
+		   struct auscult_err *err);
 
 /* A snapshot for the systemd status line and the main loop. */
 struct monitor_status {

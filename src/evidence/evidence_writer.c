@@ -80,12 +80,28 @@ struct evidence_writer {
 	struct tap_entry *taps;
 	struct evidence_writer_status st;
 	struct pending_image *images;
+	size_t leaked_taps;     /* taps of monitors left behind at stop (under lock) */
 	struct complaint fault; /* writer thread only */
 	float *chunk;           /* CHUNK_SAMPLES */
 	short *pcm;             /* CHUNK_SAMPLES */
 };
 
 /* ---- faults ---------------------------------------------------------------------------------- */
+
+/* Counts a fault into the status; the first after a success starts a run of faults. */
+static void note_fault(struct evidence_writer *w, const char *msg)
+{
+	pthread_mutex_lock(&w->lock);
+	w->st.errors++;
+	snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", msg);
+	if (!w->st.failing) {
+		w->st.failing = true;
+		w->st.fault_errors = 0;
+		w->st.fault_since_ms = clock_wall_ms();
+	}
+	w->st.fault_errors++;
+	pthread_mutex_unlock(&w->lock);
+}
 
 __attribute__((format(printf, 2, 3))) static void fault(struct evidence_writer *w, const char *fmt,
 							...)
@@ -95,12 +111,20 @@ __attribute__((format(printf, 2, 3))) static void fault(struct evidence_writer *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&w->lock);
-	w->st.errors++;
-	snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", msg);
-	pthread_mutex_unlock(&w->lock);
+	note_fault(w, msg);
 	complain(&w->fault, clock_mono_s(), LOG_LEVEL_ERROR,
 		 "evidence: %s; detection and publishing go on without it", msg);
+}
+
+/* A complete evidence record: the run of faults (if any) is over. Writer thread. */
+static void note_success(struct evidence_writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->st.events++;
+	w->st.failing = false;
+	w->st.fault_errors = 0;
+	w->st.fault_since_ms = 0;
+	pthread_mutex_unlock(&w->lock);
 }
 
 static void wake(void *ctx)
@@ -427,9 +451,7 @@ static void finish(struct evidence_writer *w, struct tap_entry *e, struct captur
 		return;
 	}
 	complain_clear(&w->fault, LOG_LEVEL_INFO, "evidence: writing works again (%s)", txt);
-	pthread_mutex_lock(&w->lock);
-	w->st.events++;
-	pthread_mutex_unlock(&w->lock);
+	note_success(w);
 	log_info("evidence: %s/%s.flac: %.1f s (stream samples %llu..%llu), .png, .txt", t->monitor,
 		 c->base, (double)r.n_samples / rate, (unsigned long long)c->start,
 		 (unsigned long long)c->pos);
@@ -512,6 +534,7 @@ static void *writer_thread(void *arg)
 					/* A monitor thread left behind (stuck in a read) may still
 					 * push: its tap is leaked, not freed under it. */
 					e->tap.wake = NULL;
+					w->leaked_taps++;
 				}
 				continue;
 			}
@@ -591,6 +614,10 @@ void evidence_writer_destroy(struct evidence_writer *w)
 		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->thread, NULL);
 	}
+	/* A monitor left behind still holds its tap and may still read the status as it scores:
+	 * the writer stays allocated (its thread is gone), as the tap does. */
+	if (w->leaked_taps > 0)
+		return;
 	while (w->taps) { /* only when the thread never ran */
 		struct tap_entry *e = w->taps;
 		w->taps = e->next;
@@ -617,6 +644,23 @@ void evidence_writer_destroy(struct evidence_writer *w)
 	free(w);
 }
 
+/* The monitor's folder, made and checked as a monitor starts: a read-only or missing disk is in
+ * the status (and the score payloads) from the start, not only from the first anomaly. The
+ * complaint is the writer thread's, so this logs on its own: once per monitor and start. */
+static void probe_folder(struct evidence_writer *w, const struct evidence_tap *t)
+{
+	char dir[PATH_CAP], msg[PATH_CAP + 128];
+	monitor_dir(w, t, dir);
+	const char *cannot = mkdir_p(dir) != 0        ? "create"
+			     : access(dir, W_OK) != 0 ? "write in"
+						      : NULL;
+	if (!cannot)
+		return;
+	snprintf(msg, sizeof(msg), "%s: cannot %s the folder: %s", dir, cannot, strerror(errno));
+	note_fault(w, msg);
+	log_error("evidence: %s; detection and publishing go on without it", msg);
+}
+
 int evidence_writer_attach(struct evidence_writer *w, const struct evidence_tap_config *cfg,
 			   struct evidence_tap **out, struct auscult_err *err)
 {
@@ -637,6 +681,7 @@ int evidence_writer_attach(struct evidence_writer *w, const struct evidence_tap_
 	e->tap.wake = wake;
 	e->tap.wake_ctx = w;
 	atomic_init(&e->detached, false);
+	probe_folder(w, &e->tap);
 	pthread_mutex_lock(&w->lock);
 	e->next = w->taps;
 	w->taps = e;

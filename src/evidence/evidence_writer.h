@@ -38,14 +38,18 @@ int evidence_writer_create(struct evidence_writer **out, const struct evidence_s
 
 /*
  * Finishes every capture with the audio there is (detach the taps first), stops the thread and
- * frees everything. NULL-safe. Main thread.
+ * frees everything; a tap still attached (a monitor thread left behind, stuck in a read) keeps
+ * itself and the writer allocated, so that monitor may still push and read the status.
+ * NULL-safe. Main thread.
  */
 void evidence_writer_destroy(struct evidence_writer *w);
 
 /*
  * A new tap for one monitor: cfg's monitor, rate_hz, latency_s and lossless are used, the rest
  * comes from the settings. The writer owns the tap; the monitor uses it as its producer until
- * evidence_writer_detach. Any thread but the writer's.
+ * evidence_writer_detach. Also creates dir/<monitor>/ and checks it is writable, so that a
+ * read-only or missing disk shows in the status (and the log, once) before the first anomaly;
+ * that failure is a fault, not an error of the attach. Any thread but the writer's.
  */
 int evidence_writer_attach(struct evidence_writer *w, const struct evidence_tap_config *cfg,
 			   struct evidence_tap **out, struct auscult_err *err);
@@ -59,9 +63,17 @@ struct evidence_writer_status {
 	uint64_t cut_short;   /* spans ended early: the writer fell behind the ring */
 	uint64_t errors;      /* disk faults (cannot write, cannot create, full) */
 	char last_error[256]; /* the last fault's text, "" when none yet */
+	/* The current run of faults: from the first fault after a success (or the start) until
+	 * the next complete evidence record. */
+	bool failing;           /* the last attempt failed */
+	uint64_t fault_errors;  /* faults in the current run (0 when not failing) */
+	int64_t fault_since_ms; /* unix ms (wall clock) of its first fault; 0 when not failing */
 };
 
-/* A snapshot. Any thread. */
+/*
+ * A snapshot: a short copy under the writer's lock, which the writer thread never holds across
+ * disk I/O, so a monitor thread may call it as it builds a score payload. Any thread.
+ */
 void evidence_writer_get_status(struct evidence_writer *w, struct evidence_writer_status *out);
 
 /*

@@ -3,12 +3,48 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/json_writer.h"
 
+/* src cut to at most cap - 1 bytes without splitting a UTF-8 character. */
+static void cut_utf8(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= cap) {
+		n = cap - 1;
+		/* Back off the continuation bytes (10xxxxxx) of a character the cut would split. */
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* The score payload's "evidence": "ok", "off" or the fault object. */
+static void evidence_health(struct json_writer *w, const struct payload_evidence *ev)
+{
+	json_key(w, "evidence");
+	if (!ev || ev->state == PAYLOAD_EVIDENCE_OFF) {
+		json_string(w, "off");
+		return;
+	}
+	if (ev->state == PAYLOAD_EVIDENCE_OK) {
+		json_string(w, "ok");
+		return;
+	}
+	char text[PAYLOAD_FAULT_MAX + 1];
+	cut_utf8(text, sizeof(text), ev->fault ? ev->fault : "");
+	json_object_open(w);
+	json_field_string(w, "fault", text);
+	json_field_uint(w, "errors", ev->errors);
+	json_field_time_ms(w, "since", ev->since_ms);
+	json_object_close(w);
+}
+
 int payload_score(char *buf, size_t cap, size_t *len, int64_t time_ms, const char *monitor,
 		  float raw, float smoothed, float threshold, enum detector_state state,
-		  struct auscult_err *err)
+		  const struct payload_evidence *evidence, struct auscult_err *err)
 {
 	struct json_writer w;
 	json_writer_init(&w, buf, cap);
@@ -19,6 +55,7 @@ int payload_score(char *buf, size_t cap, size_t *len, int64_t time_ms, const cha
 	json_field_double(&w, "smoothed", smoothed);
 	json_field_double(&w, "threshold", threshold);
 	json_field_string(&w, "state", detector_state_name(state));
+	evidence_health(&w, evidence);
 	json_object_close(&w);
 	return json_writer_finish(&w, len, err);
 }

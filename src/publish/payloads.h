@@ -12,15 +12,34 @@
  * is about 1100 bytes). */
 #define PAYLOAD_MAX_BYTES 2048
 
+/* A fault text in a score payload is cut to this many bytes (at a UTF-8 character boundary),
+ * so that the payload, escaped, always fits PAYLOAD_MAX_BYTES. */
+#define PAYLOAD_FAULT_MAX 200
+
+/* The evidence writer as a score payload reports it. */
+enum payload_evidence_state {
+	PAYLOAD_EVIDENCE_OFF,   /* evidence.enabled false (or the writer did not start) */
+	PAYLOAD_EVIDENCE_OK,    /* on, and its last attempt succeeded (or none failed yet) */
+	PAYLOAD_EVIDENCE_FAULT, /* its last attempt failed */
+};
+
+struct payload_evidence {
+	enum payload_evidence_state state;
+	const char *fault; /* FAULT: the last fault's text (cut to PAYLOAD_FAULT_MAX bytes) */
+	uint64_t errors;   /* FAULT: faults in the current run */
+	int64_t since_ms;  /* FAULT: unix ms of the current run's first fault */
+};
+
 /*
  * Score message, e.g. {"time":"2024-05-01T12:00:00.500Z","monitor":"pump1","raw":0.81,
- * "smoothed":0.79,"threshold":1.2,"state":"normal"}. Writes into buf (cap bytes, NUL-terminated).
- * Returns AUSCULT_OK with *len (may be NULL) = strlen(buf), or AUSCULT_ERR_NOMEM when it does not
- * fit. Never allocates; any thread.
+ * "smoothed":0.79,"threshold":1.2,"state":"normal","evidence":"ok"}, where "evidence" is "ok",
+ * "off" (evidence NULL too) or {"fault":"<text>","errors":N,"since":ISO8601}. Writes into buf
+ * (cap bytes, NUL-terminated). Returns AUSCULT_OK with *len (may be NULL) = strlen(buf), or
+ * AUSCULT_ERR_NOMEM when it does not fit. Never allocates; any thread.
  */
 int payload_score(char *buf, size_t cap, size_t *len, int64_t time_ms, const char *monitor,
 		  float raw, float smoothed, float threshold, enum detector_state state,
-		  struct auscult_err *err);
+		  const struct payload_evidence *evidence, struct auscult_err *err);
 
 /* State message: the plain state name ("normal", "anomaly", "idle", "fault", "starting"). */
 const char *payload_state(enum detector_state state);

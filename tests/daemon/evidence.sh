@@ -3,7 +3,8 @@
 # recording leaves a FLAC whose samples are the input's over the span (pre-roll before the
 # start to post-roll after the end), a PNG and a record; the end event names them and the PNG is
 # published retained; retention deletes the oldest over max_files; a read-only evidence folder
-# changes nothing that is published but the image; `enabled: false` writes nothing.
+# changes nothing that is published but the image and the scores' "evidence" (the fault object
+# instead of "ok"); `enabled: false` writes nothing and scores say "off".
 . "$(dirname "$0")/lib/common.sh"
 require_tools soxi:sox od:coreutils cmp:diffutils
 
@@ -59,6 +60,16 @@ mosquitto_sub -h 127.0.0.1 -p "$PORT" -t auscult/pump/evidence/image -C 1 -W 5 -
 cmp "$WORK/image.png" "$EV/$image" || fail "the retained image differs from $image"
 echo "evidence: $audio ($n samples = input $first..$last), $image, $record: ok"
 
+# every_score FILE PATTERN WHAT: every score message in FILE matches PATTERN (and there are some).
+every_score() {
+	_es_n=$(count '^auscult/pump/score ' "$1")
+	[ "$_es_n" -gt 0 ] || fail "no score messages in $1"
+	_es_bad=$(grep '^auscult/pump/score ' "$1" | grep -v -e "$2" | head -n 1)
+	[ -z "$_es_bad" ] || fail "a score without $3: $_es_bad"
+	echo "evidence: $_es_n scores carry $3: ok"
+}
+every_score "$WORK/on.msgs" '"state":"[a-z]*","evidence":"ok"}$' '"evidence":"ok"'
+
 # 2. Retention: three runs with max_files 2 keep the newest two events.
 for i in 1 2; do
 	run "keep$i" "{ dir: $EV, pre_roll_s: 4, post_roll_s: 2, max_files: 2 }"
@@ -83,6 +94,11 @@ strip() {
 		sed 's/"evidence":{[^}]*}//; s/"evidence":null//; s/"\(time\|start\|end\|id\)":"[^"]*"//g'
 }
 [ "$(grep -c '^auscult/pump/score ' "$WORK/ro.msgs")" -gt 0 ] || fail "no scores with a read-only folder"
+# Every score says so, from the first (the folder is made and checked as the monitor starts),
+# with the folder's error text; one run of faults, so one "since" throughout.
+every_score "$WORK/ro.msgs" "\"evidence\":{\"fault\":\"$RO/pump: cannot create the folder: [^\"]*\",\"errors\":[1-9][0-9]*,\"since\":\"20[0-9-]*T[0-9:.]*Z\"}}\$" 'the read-only fault'
+since=$(grep '^auscult/pump/score ' "$WORK/ro.msgs" | sed 's/.*"since":"\([^"]*\)".*/\1/' | sort -u)
+[ "$(printf '%s\n' "$since" | wc -l)" = 1 ] || fail "the fault's since changed within one run: $since"
 run off0 "{ enabled: false }"
 strip "$WORK/off0.msgs" >"$WORK/a.txt"
 strip "$WORK/ro.msgs" >"$WORK/b.txt"
@@ -94,4 +110,5 @@ rm -rf "$WORK/off"
 run off "{ enabled: false, dir: $WORK/off }"
 [ ! -e "$WORK/off" ] || fail "evidence off wrote $WORK/off"
 grep -q '"evidence":null' "$WORK/off.msgs" || fail "end event without evidence null when off"
+every_score "$WORK/off.msgs" '"state":"[a-z]*","evidence":"off"}$' '"evidence":"off"'
 echo "evidence: off writes nothing: ok"

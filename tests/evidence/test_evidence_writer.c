@@ -1,5 +1,6 @@
 /* test_evidence_writer.c - the writer thread end to end: the span's samples in the FLAC, the
- * picture and the record, the max_s cut, and a folder it cannot write (counted, never fatal). */
+ * picture and the record, the max_s cut, and a folder it cannot write (counted, never fatal, in
+ * the status from the attach until the next complete record). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evidence_test_util.h"
@@ -204,8 +206,17 @@ static void unwritable_folder(void **state)
 	assert_non_null(f);
 	fclose(f);
 	snprintf(where, sizeof(where), "%s/file/evidence", dir);
+	int64_t before_ms = (int64_t)time(NULL) * 1000 - 1000;
 	struct evidence_writer *w = make_writer(where, 60.0);
 	struct evidence_tap *t = attach(w);
+	/* Known at once: the attach makes and checks the monitor's folder. */
+	struct evidence_writer_status st;
+	evidence_writer_get_status(w, &st);
+	assert_true(st.failing);
+	assert_int_equal(st.fault_errors, 1);
+	assert_true(st.fault_since_ms >= before_ms);
+	int64_t since_ms = st.fault_since_ms;
+	assert_non_null(strstr(st.last_error, "file/evidence/pump: cannot create the folder"));
 	uint64_t next = 0;
 	push(t, &next, 4 * RATE);
 	const char *b = window(t, 4.0, DETECTOR_EVENT_START, 3.0, -1);
@@ -218,11 +229,44 @@ static void unwritable_folder(void **state)
 	assert_string_equal(window(t, 14.0, DETECTOR_EVENT_END, 3.0, 13.0), "");
 	evidence_tap_close(t);
 	assert_true(evidence_writer_wait_idle(w, 10000));
-	struct evidence_writer_status st;
 	evidence_writer_get_status(w, &st);
 	assert_int_equal(st.events, 0);
-	assert_true(st.errors >= 1);
+	assert_true(st.errors >= 2);
+	/* One run of faults: it began at the attach. */
+	assert_true(st.failing);
+	assert_int_equal(st.fault_errors, st.errors);
+	assert_int_equal(st.fault_since_ms, since_ms);
 	assert_non_null(strstr(st.last_error, "file/evidence/pump: cannot create the folder"));
+	evidence_writer_detach(w, t);
+	evidence_writer_destroy(w);
+}
+
+/* The folder becomes writable: the next complete record ends the run of faults (the total
+ * stays). */
+static void recovers_after_a_write(void **state)
+{
+	(void)state;
+	char blocker[PATH_MAX + 32], where[PATH_MAX + 64];
+	snprintf(blocker, sizeof(blocker), "%s/file", dir);
+	FILE *f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(where, sizeof(where), "%s/evidence", blocker);
+	struct evidence_writer *w = make_writer(where, 60.0);
+	struct evidence_tap *t = attach(w);
+	struct evidence_writer_status st;
+	evidence_writer_get_status(w, &st);
+	assert_true(st.failing);
+	assert_int_equal(unlink(blocker), 0);
+	char base[EVIDENCE_BASE_MAX] = "";
+	one_anomaly(t, base, sizeof(base));
+	assert_true(evidence_writer_wait_idle(w, 10000));
+	evidence_writer_get_status(w, &st);
+	assert_int_equal(st.events, 1);
+	assert_int_equal(st.errors, 1);
+	assert_false(st.failing);
+	assert_int_equal(st.fault_errors, 0);
+	assert_int_equal(st.fault_since_ms, 0);
 	evidence_writer_detach(w, t);
 	evidence_writer_destroy(w);
 }
@@ -233,6 +277,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(writes_the_span, scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(cut_at_max_s, scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(unwritable_folder, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(recovers_after_a_write, scratch_setup,
+						scratch_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

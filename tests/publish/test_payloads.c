@@ -1,4 +1,5 @@
-/* test_payloads.c - exact score/state/event payload text, escaping, null end, and overflow. */
+/* test_payloads.c - exact score/state/event payload text, the score's evidence health, escaping,
+ * null end, and overflow. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,13 +19,82 @@ static void test_score(void **state)
 	(void)state;
 	char buf[PAYLOAD_MAX_BYTES];
 	size_t len = 0;
+	const struct payload_evidence ok = { .state = PAYLOAD_EVIDENCE_OK };
 	assert_int_equal(payload_score(buf, sizeof(buf), &len, T_MS, "pump1", 0.5f, 1.25f, 2.0f,
-				       DETECTOR_NORMAL, NULL),
+				       DETECTOR_NORMAL, &ok, NULL),
 			 AUSCULT_OK);
 	assert_string_equal(buf,
 			    "{\"time\":\"2024-05-01T12:00:00.500Z\",\"monitor\":\"pump1\","
-			    "\"raw\":0.5,\"smoothed\":1.25,\"threshold\":2,\"state\":\"normal\"}");
+			    "\"raw\":0.5,\"smoothed\":1.25,\"threshold\":2,\"state\":\"normal\","
+			    "\"evidence\":\"ok\"}");
 	assert_int_equal(len, strlen(buf));
+}
+
+/* "evidence": "off" when disabled (or no status given), the fault object while failing. */
+static void test_score_evidence(void **state)
+{
+	(void)state;
+	char buf[PAYLOAD_MAX_BYTES];
+	const struct payload_evidence off = { .state = PAYLOAD_EVIDENCE_OFF };
+	assert_int_equal(payload_score(buf, sizeof(buf), NULL, T_MS, "pump1", 0.5f, 1.25f, 2.0f,
+				       DETECTOR_ANOMALY, &off, NULL),
+			 AUSCULT_OK);
+	assert_non_null(strstr(buf, ",\"state\":\"anomaly\",\"evidence\":\"off\"}"));
+	assert_int_equal(payload_score(buf, sizeof(buf), NULL, T_MS, "pump1", 0.5f, 1.25f, 2.0f,
+				       DETECTOR_ANOMALY, NULL, NULL),
+			 AUSCULT_OK);
+	assert_non_null(strstr(buf, ",\"evidence\":\"off\"}"));
+	const struct payload_evidence bad = {
+		.state = PAYLOAD_EVIDENCE_FAULT,
+		.fault = "/ev/pump: cannot create the folder: Read-only \"file\" system",
+		.errors = 3,
+		.since_ms = T_MS - 500,
+	};
+	assert_int_equal(payload_score(buf, sizeof(buf), NULL, T_MS, "pump1", 0.5f, 1.25f, 2.0f,
+				       DETECTOR_NORMAL, &bad, NULL),
+			 AUSCULT_OK);
+	assert_string_equal(
+		buf, "{\"time\":\"2024-05-01T12:00:00.500Z\",\"monitor\":\"pump1\","
+		     "\"raw\":0.5,\"smoothed\":1.25,\"threshold\":2,\"state\":\"normal\","
+		     "\"evidence\":{\"fault\":\"/ev/pump: cannot create the folder: Read-only "
+		     "\\\"file\\\" system\",\"errors\":3,\"since\":\"2024-05-01T12:00:00.000Z\"}}");
+}
+
+/* A long fault text is cut to PAYLOAD_FAULT_MAX bytes between characters (a 2-byte 'é' is never
+ * split), and the worst case - a 64-byte name and a text that escapes to 6 bytes a byte - fits. */
+static void test_score_fault_bounded(void **state)
+{
+	(void)state;
+	char buf[PAYLOAD_MAX_BYTES], text[600];
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	/* 'é' (C3 A9) across the cut: bytes PAYLOAD_FAULT_MAX - 1 and PAYLOAD_FAULT_MAX. */
+	text[PAYLOAD_FAULT_MAX - 1] = (char)0xC3;
+	text[PAYLOAD_FAULT_MAX] = (char)0xA9;
+	struct payload_evidence bad = {
+		.state = PAYLOAD_EVIDENCE_FAULT, .fault = text, .errors = UINT64_MAX, .since_ms = 0
+	};
+	assert_int_equal(payload_score(buf, sizeof(buf), NULL, T_MS, "pump1", 0.5f, 1.25f, 2.0f,
+				       DETECTOR_NORMAL, &bad, NULL),
+			 AUSCULT_OK);
+	const char *f = strstr(buf, "\"fault\":\"");
+	assert_non_null(f);
+	f += strlen("\"fault\":\"");
+	const char *q = strchr(f, '"');
+	assert_non_null(q);
+	assert_int_equal(q - f, PAYLOAD_FAULT_MAX - 1); /* the 'a's before the 'é' */
+	assert_null(strstr(buf, "\\ufffd"));
+	char name[65];
+	memset(name, '\n', 64); /* escapes to 2 bytes each */
+	name[64] = '\0';
+	memset(text, 1, sizeof(text) - 1); /* control bytes escape to \u0001: 6 bytes each */
+	bad.since_ms = 253402300799999LL;  /* 9999-12-31T23:59:59.999Z */
+	size_t len = 0;
+	assert_int_equal(payload_score(buf, sizeof(buf), &len, T_MS, name, -1.234567891e30f,
+				       1.234567891e-12f, 3.4e38f, DETECTOR_STARTING, &bad, NULL),
+			 AUSCULT_OK);
+	assert_true(len < PAYLOAD_MAX_BYTES);
+	printf("largest score payload: %zu bytes of %d\n", len, PAYLOAD_MAX_BYTES);
 }
 
 /* A name that needs escaping stays valid JSON (the config forbids such names; be safe anyway). */
@@ -33,11 +103,12 @@ static void test_escaping(void **state)
 	(void)state;
 	char buf[PAYLOAD_MAX_BYTES];
 	assert_int_equal(payload_score(buf, sizeof(buf), NULL, 0, "a\"b\\c\n", 0.0f, 0.0f, 1.0f,
-				       DETECTOR_IDLE, NULL),
+				       DETECTOR_IDLE, NULL, NULL),
 			 AUSCULT_OK);
 	assert_string_equal(buf,
 			    "{\"time\":\"1970-01-01T00:00:00.000Z\",\"monitor\":\"a\\\"b\\\\c\\n\","
-			    "\"raw\":0,\"smoothed\":0,\"threshold\":1,\"state\":\"idle\"}");
+			    "\"raw\":0,\"smoothed\":0,\"threshold\":1,\"state\":\"idle\","
+			    "\"evidence\":\"off\"}");
 }
 
 static void test_state(void **state)
@@ -132,8 +203,12 @@ static void test_sizes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_score), cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_state), cmocka_unit_test(test_event),
+		cmocka_unit_test(test_score),
+		cmocka_unit_test(test_score_evidence),
+		cmocka_unit_test(test_score_fault_bounded),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_event),
 		cmocka_unit_test(test_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
