@@ -389,33 +389,39 @@ static void knn_scores(const struct stats_head *h, const struct part *p,
 	}
 }
 
-/* The heads tried: a feature part and a model (diagonal, top share, full covariance, k-NN). */
+/* The heads tried: a feature part and a model (diagonal, top share of z^2 or of rises only,
+ * full covariance, k-NN). */
 static const struct head_spec {
 	const char *name, *part;
 	float top_fraction, shrinkage;
-	int knn;
+	int knn, rise_only;
 } HEADS[] = {
-	{ "fine-top", "fine", 0.02f, -1.0f, 0 },
-	{ "fine-full", "fine", 1.0f, 0.03f, 0 },
-	{ "peak-top", "peak", 0.02f, -1.0f, 0 },
-	{ "peak-full", "peak", 1.0f, 0.03f, 0 },
-	{ "mean-full", "mean", 1.0f, 0.03f, 0 },
-	{ "spread-full", "spread", 1.0f, 0.03f, 0 },
-	{ "meanspread-diag", "meanspread", 1.0f, -1.0f, 0 },
-	{ "meanspread-full", "meanspread", 1.0f, 0.03f, 0 },
-	{ "meanspread-knn", "meanspread", 1.0f, -1.0f, 1 },
-	{ "mod-diag", "mod", 1.0f, -1.0f, 0 },
-	{ "prom-diag", "prom", 1.0f, -1.0f, 0 },
-	{ "mel-diag", "mel", 1.0f, -1.0f, 0 },
-	{ "mel-full", "mel", 1.0f, 0.03f, 0 },
+	{ "fine-top", "fine", 0.02f, -1.0f, 0, 0 },
+	{ "fine-full", "fine", 1.0f, 0.03f, 0, 0 },
+	{ "peak-top", "peak", 0.02f, -1.0f, 0, 0 },
+	{ "peak-full", "peak", 1.0f, 0.03f, 0, 0 },
+	{ "mean-full", "mean", 1.0f, 0.03f, 0, 0 },
+	{ "spread-full", "spread", 1.0f, 0.03f, 0, 0 },
+	{ "meanspread-diag", "meanspread", 1.0f, -1.0f, 0, 0 },
+	{ "meanspread-full", "meanspread", 1.0f, 0.03f, 0, 0 },
+	{ "meanspread-knn", "meanspread", 1.0f, -1.0f, 1, 0 },
+	{ "mod-diag", "mod", 1.0f, -1.0f, 0, 0 },
+	{ "prom-diag", "prom", 1.0f, -1.0f, 0, 0 },
+	{ "mel-diag", "mel", 1.0f, -1.0f, 0, 0 },
+	{ "mel-full", "mel", 1.0f, 0.03f, 0, 0 },
+	{ "fine-rise", "fine", 0.02f, -1.0f, 0, 1 },
+	{ "peak-rise", "peak", 0.02f, -1.0f, 0, 1 },
+	{ "mod-rise", "mod", 0.02f, -1.0f, 0, 1 },
+	{ "prom-rise", "prom", 0.02f, -1.0f, 0, 1 },
+	{ "mean-rise", "mean", 0.1f, -1.0f, 0, 1 },
 };
 #define N_HEADS (sizeof(HEADS) / sizeof(HEADS[0]))
 
 /* Sums of an autoencoder's z with two heads' z, beside the pairs (chosen on tuning families). */
 static const char *const TRIPLES[][2] = {
-	{ "meanspread-full", "mod-diag" },
-	{ "meanspread-full", "fine-top" },
-	{ "mel-full", "mod-diag" },
+	{ "meanspread-full", "mod-diag" }, { "meanspread-full", "fine-top" },
+	{ "mel-full", "mod-diag" },        { "meanspread-full", "mod-rise" },
+	{ "mod-rise", "peak-rise" },
 };
 
 /* Fits a head on the training windows of every clip but skip (skip = train->n: all of them). */
@@ -428,6 +434,7 @@ static int fit_head(struct stats_head *h, const struct head_spec *hs, const stru
 	hc.dim = p->dim;
 	hc.top_fraction = hs->top_fraction * p->dim < 1.0f ? 1.0f / p->dim : hs->top_fraction;
 	hc.shrinkage = hs->shrinkage;
+	hc.rise_only = hs->rise_only;
 	int st = stats_head_init(h, &hc, err);
 	if (st != AUSCULT_OK)
 		return st;

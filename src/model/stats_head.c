@@ -9,6 +9,7 @@ void stats_head_config_defaults(struct stats_head_config *cfg)
 {
 	cfg->dim = 0;
 	cfg->top_fraction = 1.0f;
+	cfg->rise_only = 0;
 	cfg->std_floor_rel = 0.1f;
 	cfg->shrinkage = -1.0f;
 }
@@ -265,7 +266,7 @@ float stats_head_score(struct stats_head *h, const float *x)
 	}
 	for (uint32_t i = 0; i < d; i++) {
 		float z = (x[i] - h->mean[i]) * h->inv_std[i];
-		h->z2[i] = z * z;
+		h->z2[i] = h->cfg.rise_only ? z : z * z;
 	}
 	if (h->k < d)
 		select_top(h->z2, d, h->k);

@@ -1,4 +1,4 @@
-/* test_stats_head.c - the window-statistics head: fit, diagonal, top-share and full-covariance scores, errors. */
+/* test_stats_head.c - the window-statistics head: fit, diagonal, top-share, rise-only and full-covariance scores, errors. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,6 +212,38 @@ static void test_errors(void **state)
 	stats_head_free(NULL);
 }
 
+/*
+ * Rise only: the mean of the k largest z, signed. A window that dips far below its normal range
+ * scores low (z^2 would score it like a rise); one that rises scores its rises.
+ */
+static void test_rise_only(void **state)
+{
+	(void)state;
+	struct stats_head_config cfg;
+	struct auscult_err err = { { 0 } };
+	stats_head_config_defaults(&cfg);
+	assert_int_equal(cfg.rise_only, 0);
+	cfg.dim = 4;
+	cfg.top_fraction = 0.5f; /* k = 2 */
+	cfg.rise_only = 1;
+	cfg.std_floor_rel = 0.0f;
+	struct stats_head h, sq;
+	assert_int_equal(stats_head_init(&h, &cfg, &err), AUSCULT_OK);
+	cfg.rise_only = 0;
+	assert_int_equal(stats_head_init(&sq, &cfg, &err), AUSCULT_OK);
+	const float mean[4] = { 0.0f, 0.0f, 0.0f, 0.0f }, std[4] = { 1.0f, 2.0f, 1.0f, 1.0f };
+	assert_int_equal(stats_head_set(&h, mean, std, &err), AUSCULT_OK);
+	assert_int_equal(stats_head_set(&sq, mean, std, &err), AUSCULT_OK);
+
+	const float dip[4] = { -5.0f, -6.0f, 0.5f, -1.0f }; /* z = -5, -3, 0.5, -1 */
+	near(stats_head_score(&h, dip), (0.5 - 1.0) / 2.0, 1e-6, "a dip: the two largest z");
+	near(stats_head_score(&sq, dip), (25.0 + 9.0) / 2.0, 1e-4, "z^2 scores the dip");
+	const float rise[4] = { 4.0f, 2.0f, -3.0f, 0.0f }; /* z = 4, 1, -3, 0 */
+	near(stats_head_score(&h, rise), (4.0 + 1.0) / 2.0, 1e-6, "a rise: its z");
+	stats_head_free(&h);
+	stats_head_free(&sq);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_top_share_matches_sorting),
 		cmocka_unit_test(test_full_covariance),
 		cmocka_unit_test(test_std_floor),
+		cmocka_unit_test(test_rise_only),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
