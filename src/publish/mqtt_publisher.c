@@ -1056,8 +1056,15 @@ void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
 	}
 	pthread_mutex_lock(&p->lock);
 	size_t events_left = outbox_count_class(&p->ob, MESSAGE_EVENT);
+	size_t in_memory = outbox_count_unspooled(&p->ob, MESSAGE_EVENT);
 	pthread_mutex_unlock(&p->lock);
-	if (events_left > 0 && p->spool)
+	/* Events the spool could not take (disk full, unwritable) are held in memory only. */
+	if (events_left > 0 && p->spool && in_memory > 0)
+		log_warn("mqtt: shutting down with %zu event(s) not delivered to %s; %zu stay in the "
+			 "spool and are sent at the next start, %zu the spool could not take are "
+			 "lost",
+			 events_left, p->shown_uri, events_left - in_memory, in_memory);
+	else if (events_left > 0 && p->spool)
 		log_warn("mqtt: shutting down with %zu event(s) not delivered to %s; they stay in "
 			 "the spool and are sent at the next start",
 			 events_left, p->shown_uri);

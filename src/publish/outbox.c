@@ -292,3 +292,13 @@ size_t outbox_count_class(const struct outbox *ob, enum message_class cls)
 		return 0;
 	return ob->class_count[cls];
 }
+
+size_t outbox_count_unspooled(const struct outbox *ob, enum message_class cls)
+{
+	if ((int)cls < 0 || (int)cls > 2)
+		return 0;
+	size_t n = 0;
+	for (int32_t i = ob->class_head[cls]; i != NONE; i = ob->slots[i].class_next)
+		n += ob->slots[i].spool_id == 0;
+	return n;
+}

@@ -109,4 +109,7 @@ void outbox_requeue_inflight(struct outbox *ob);
 /* Messages of a class held (queued + inflight). */
 size_t outbox_count_class(const struct outbox *ob, enum message_class cls);
 
+/* Of those, the ones with no record in the durable spool (spool_id 0): held in memory only. */
+size_t outbox_count_unspooled(const struct outbox *ob, enum message_class cls);
+
 #endif

@@ -76,6 +76,25 @@ static void state_keeps_only_latest_per_topic(void **state)
 	outbox_free(&ob);
 }
 
+/* Events the spool could not take (spool id 0) are counted apart: they are lost at a stop. */
+static void counts_events_held_in_memory_only(void **state)
+{
+	(void)state;
+	struct outbox ob;
+	assert_int_equal(outbox_init(&ob, 10, NULL), AUSCULT_OK);
+	struct outbox_drop d;
+	outbox_push_spooled(&ob, "p/event", "e1", MESSAGE_EVENT, 11, &d);
+	outbox_push(&ob, "p/event", "e2", MESSAGE_EVENT, &d); /* the disk was full */
+	outbox_push(&ob, "p/score", "s", MESSAGE_SCORE, &d);
+	outbox_push_spooled(&ob, "p/event", "e3", MESSAGE_EVENT, 12, &d);
+	outbox_push(&ob, "p/event", "e4", MESSAGE_EVENT, &d);
+	assert_int_equal(outbox_count_class(&ob, MESSAGE_EVENT), 4);
+	assert_int_equal(outbox_count_unspooled(&ob, MESSAGE_EVENT), 2);
+	assert_int_equal(outbox_count_unspooled(&ob, MESSAGE_SCORE), 1);
+	assert_int_equal(outbox_count_unspooled(&ob, (enum message_class)7), 0);
+	outbox_free(&ob);
+}
+
 static void full_drops_scores_then_oldest_events(void **state)
 {
 	(void)state;
@@ -201,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(keeps_order_and_copies),
 		cmocka_unit_test(state_keeps_only_latest_per_topic),
+		cmocka_unit_test(counts_events_held_in_memory_only),
 		cmocka_unit_test(full_drops_scores_then_oldest_events),
 		cmocka_unit_test(inflight_is_never_dropped),
 		cmocka_unit_test(ack_nack_and_requeue),
