@@ -401,6 +401,7 @@ static void *monitor_thread(void *arg)
 	run.backoff_s = MONITOR_BACKOFF_MIN_S;
 	run.outage_since_s = -1.0;
 	bool paced = m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
+	bool looped = false; /* a looping file starts over: said at debug, not once a pass */
 
 	while (!atomic_load(&m->stop)) {
 		struct audio_source *src = NULL;
@@ -416,7 +417,11 @@ static void *monitor_thread(void *arg)
 			run.backoff_s = fmin(run.backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
 			continue;
 		}
-		log_info("%s: listening to %s", m->name, audio_source_describe(src));
+		if (looped)
+			log_debug("%s: listening to %s", m->name, audio_source_describe(src));
+		else
+			log_info("%s: listening to %s", m->name, audio_source_describe(src));
+		looped = false;
 		restart_stream(m);
 		run.flowing_since_s = -1.0;
 		run.recovered = false;
@@ -473,6 +478,7 @@ static void *monitor_thread(void *arg)
 			if (m->ms.loop && m->ms.source_kind == AUDIO_SOURCE_FILE) {
 				log_debug("%s: end of %s, starting it over", m->name,
 					  m->ms.source_path);
+				looped = true;
 				continue;
 			}
 			log_info("%s: the %s ended; the monitor stops (state stays %s)", m->name,
