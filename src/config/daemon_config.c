@@ -1354,13 +1354,18 @@ static int fail_syntax(struct loader *ld, const yaml_parser_t *parser)
 		return fail_at(ld, mark_of_offset(ld, parser->problem_offset), NULL,
 			       AUSCULT_ERR_FORMAT,
 			       "YAML syntax error: %s (the file must be UTF-8 text)", problem);
+	/* The commonest slip, a tab in the indentation, gets libyaml's least telling message. */
+	size_t at = parser->problem_mark.index;
+	const char *hint = at < ld->text_len && ld->text[at] == '\t'
+				   ? "; a tab is there: YAML indents with spaces only"
+				   : "";
 	if (parser->context)
 		return fail_at(ld, parser->problem_mark, NULL, AUSCULT_ERR_FORMAT,
-			       "YAML syntax error: %s (%s at line %zu:%zu)", problem,
+			       "YAML syntax error: %s (%s at line %zu:%zu)%s", problem,
 			       parser->context, parser->context_mark.line + 1,
-			       parser->context_mark.column + 1);
-	return fail_at(ld, parser->problem_mark, NULL, AUSCULT_ERR_FORMAT, "YAML syntax error: %s",
-		       problem);
+			       parser->context_mark.column + 1, hint);
+	return fail_at(ld, parser->problem_mark, NULL, AUSCULT_ERR_FORMAT,
+		       "YAML syntax error: %s%s", problem, hint);
 }
 
 /*

@@ -160,6 +160,9 @@ static struct fixture_case fixture_cases[] = {
 	{ "syntax_error.yaml", AUSCULT_ERR_FORMAT,
 	  "5:5: YAML syntax error: did not find expected ',' or '}' (while parsing a flow mapping "
 	  "at line 4:13)" },
+	{ "tab_indent.yaml", AUSCULT_ERR_FORMAT,
+	  "4:1: YAML syntax error: found a tab character that violates indentation (while scanning "
+	  "a plain scalar at line 3:11); a tab is there: YAML indents with spaces only" },
 	{ "invalid_utf8.yaml", AUSCULT_ERR_FORMAT,
 	  "2:15: YAML syntax error: invalid leading UTF-8 octet (the file must be UTF-8 text)" },
 	{ "two_documents.yaml", AUSCULT_ERR_FORMAT,
