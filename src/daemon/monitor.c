@@ -417,10 +417,8 @@ static void *monitor_thread(void *arg)
 			run.backoff_s = fmin(run.backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
 			continue;
 		}
-		if (looped)
-			log_debug("%s: listening to %s", m->name, audio_source_describe(src));
-		else
-			log_info("%s: listening to %s", m->name, audio_source_describe(src));
+		log_msg(looped ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, "%s: listening to %s", m->name,
+			audio_source_describe(src));
 		looped = false;
 		restart_stream(m);
 		run.flowing_since_s = -1.0;
