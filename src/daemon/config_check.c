@@ -128,34 +128,73 @@ void config_check_release(struct shared_model **models, size_t n)
 	}
 }
 
+/* Checks monitor i: its model (or, for one that learns it, the folder that will take it), then
+ * its source and window by the model's features. own[i] gets the model's reference. */
+static int check_one(const struct daemon_config *cfg, size_t i, struct shared_model **own,
+		     struct auscult_err *err)
+{
+	const struct feature_params *fp = NULL;
+	struct feature_params to_learn;
+	int rc;
+	if (learns(&cfg->monitors[i])) {
+		/* The model learning will write has the default features. */
+		feature_params_defaults(&to_learn);
+		fp = &to_learn;
+		rc = check_learning(cfg, i, err);
+	} else if ((rc = model_of(cfg, i, own, err)) == AUSCULT_OK) {
+		fp = &shared_model_get(own[i])->features;
+	}
+	if (rc == AUSCULT_OK)
+		rc = check_monitor(cfg, i, fp, err);
+	return rc;
+}
+
+/* A zeroed array of n model references, or NULL with err set. */
+static struct shared_model **model_slots(const struct daemon_config *cfg, size_t n,
+					 struct auscult_err *err)
+{
+	struct shared_model **own = calloc(n ? n : 1, sizeof(*own));
+	if (!own)
+		auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", cfg->path);
+	return own;
+}
+
 int config_check_files_keep(const struct daemon_config *cfg, struct shared_model **models,
 			    struct auscult_err *err)
 {
 	struct shared_model **own = models;
-	if (!own && !(own = calloc(cfg->n_monitors ? cfg->n_monitors : 1, sizeof(*own))))
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", cfg->path);
+	if (!own && !(own = model_slots(cfg, cfg->n_monitors, err)))
+		return AUSCULT_ERR_NOMEM;
 	for (size_t i = 0; i < cfg->n_monitors; i++)
 		own[i] = NULL;
 	int rc = AUSCULT_OK;
-	for (size_t i = 0; i < cfg->n_monitors && rc == AUSCULT_OK; i++) {
-		const struct feature_params *fp = NULL;
-		struct feature_params to_learn;
-		if (learns(&cfg->monitors[i])) {
-			/* The model learning will write has the default features. */
-			feature_params_defaults(&to_learn);
-			fp = &to_learn;
-			rc = check_learning(cfg, i, err);
-		} else if ((rc = model_of(cfg, i, own, err)) == AUSCULT_OK) {
-			fp = &shared_model_get(own[i])->features;
-		}
-		if (rc == AUSCULT_OK)
-			rc = check_monitor(cfg, i, fp, err);
-	}
+	for (size_t i = 0; i < cfg->n_monitors && rc == AUSCULT_OK; i++)
+		rc = check_one(cfg, i, own, err);
 	if (rc != AUSCULT_OK || !models)
 		config_check_release(own, cfg->n_monitors);
 	if (!models)
 		free(own);
 	return rc;
+}
+
+size_t config_check_all(const struct daemon_config *cfg, config_fault_fn report, void *ctx)
+{
+	struct auscult_err err;
+	size_t faults = 0;
+	struct shared_model **own = model_slots(cfg, cfg->n_monitors, &err);
+	if (!own) {
+		report(ctx, &err);
+		return 1;
+	}
+	for (size_t i = 0; i < cfg->n_monitors; i++) {
+		if (check_one(cfg, i, own, &err) != AUSCULT_OK) {
+			report(ctx, &err);
+			faults++;
+		}
+	}
+	config_check_release(own, cfg->n_monitors);
+	free(own);
+	return faults;
 }
 
 int config_check_files(const struct daemon_config *cfg, struct auscult_err *err)

@@ -33,6 +33,17 @@ int config_check_files(const struct daemon_config *cfg, struct auscult_err *err)
 int config_check_files_keep(const struct daemon_config *cfg, struct shared_model **models,
 			    struct auscult_err *err);
 
+/* Receives each fault config_check_all finds; fault is valid during the call only. */
+typedef void (*config_fault_fn)(void *ctx, const struct auscult_err *fault);
+
+/*
+ * The checks of config_check_files, going on past a fault, for `auscultd --check-config`: every
+ * monitor is checked, in order, and each fault handed to report (one per monitor at most: its
+ * first). A model file that fails is tried, and reported, again for each monitor that names it,
+ * at that monitor's key. Keeps nothing. Returns the number of faults; 0: the files are fine.
+ */
+size_t config_check_all(const struct daemon_config *cfg, config_fault_fn report, void *ctx);
+
 /* Drops the n references of models (NULL entries skipped) and sets them to NULL. NULL-safe. */
 void config_check_release(struct shared_model **models, size_t n);
 

@@ -79,6 +79,11 @@ static int install_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
+static void print_fault(void *ctx, const struct auscult_err *fault)
+{
+	fprintf(ctx, "%s\n", fault->msg);
+}
+
 int daemon_check_config(const char *path, FILE *out, FILE *err_out)
 {
 	struct daemon_config cfg;
@@ -88,8 +93,11 @@ int daemon_check_config(const char *path, FILE *out, FILE *err_out)
 		fprintf(err_out, "%s\n", err.msg);
 		return 1;
 	}
-	if (config_check_files(&cfg, &err) != AUSCULT_OK) {
-		fprintf(err_out, "%s\n", err.msg);
+	/* Every monitor's fault at once: an admin fixes them in one pass, not one per run. */
+	size_t faults = config_check_all(&cfg, print_fault, err_out);
+	if (faults > 0) {
+		if (faults > 1)
+			fprintf(err_out, "%s: %zu faults, each on a line above\n", path, faults);
 		daemon_config_free(&cfg);
 		return 1;
 	}

@@ -8,7 +8,8 @@
 
 /*
  * Loads and validates the config at path (models included) and reports on out: "PATH: OK ..."
- * and 0, or the "FILE:LINE:COL: KEY: MESSAGE" error on err_out and 1. Main thread.
+ * and 0, or on err_out and 1: the loader's "FILE:LINE:COL: KEY: MESSAGE" error, else each
+ * monitor's file fault (config_check_all) on a line of its own. Main thread.
  */
 int daemon_check_config(const char *path, FILE *out, FILE *err_out);
 

@@ -38,6 +38,28 @@ set -e
 [ $rc = 1 ] || fail "--check-config on a missing file exited $rc"
 grep -q "nope.yaml" "$WORK/missing.log" || fail "missing-file message does not name it"
 
+# Faults in several monitors' files: one run lists each at its key, and the count.
+printf 'not audio\n' >"$WORK/notes.wav"
+cat >"$WORK/several.yaml" <<EOC
+mqtt: { uri: "mqtt://127.0.0.1:1883" }
+monitors:
+  - { name: a, source: { type: file, path: $DATA/normal_id_00_00000000.wav }, model: $WORK/gone.am }
+  - { name: b, source: { type: file, path: $WORK/notes.wav }, model: $WORK/model.am }
+  - { name: c, source: { type: file, path: $DATA/normal_id_00_00000000.wav }, model: $WORK/model.am }
+EOC
+set +e
+"$AUSCULTD_BIN" --check-config --config "$WORK/several.yaml" >/dev/null 2>"$WORK/several.log"
+rc=$?
+set -e
+[ $rc = 1 ] || fail "--check-config on two bad monitors exited $rc, expected 1"
+grep -q "several.yaml:3:[0-9]*: monitors\[0\]\.model: cannot read the model file" "$WORK/several.log" ||
+	fail "monitor a's missing model not listed: $(cat "$WORK/several.log")"
+grep -q "several.yaml:4:[0-9]*: monitors\[1\]\.source\.path: " "$WORK/several.log" ||
+	fail "monitor b's non-audio file not listed: $(cat "$WORK/several.log")"
+grep -q "several.yaml: 2 faults, each on a line above" "$WORK/several.log" ||
+	fail "no count of the faults: $(cat "$WORK/several.log")"
+[ "$(wc -l <"$WORK/several.log")" = 3 ] || fail "expected 3 lines: $(cat "$WORK/several.log")"
+
 write_config "$WORK/good.yaml" "{ type: file, path: $DATA/normal_id_00_00000000.wav }"
 "$AUSCULTD_BIN" --check-config --config "$WORK/good.yaml" >"$WORK/good.out" 2>&1 || fail "good config refused: $(cat "$WORK/good.out")"
 grep -q "OK (1 monitor: pump)" "$WORK/good.out" || fail "unexpected --check-config output"

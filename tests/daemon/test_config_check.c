@@ -201,6 +201,17 @@ static int check_text(const char *name, const char *text, struct auscult_err *er
 	return check_path(p, err);
 }
 
+/* Writes text as TMPDIR/name and loads it into cfg (the loader must take it). */
+static void load_text(struct daemon_config *cfg, const char *name, const char *text)
+{
+	char p[PATH_MAX];
+	struct auscult_err err;
+	join(p, sizeof(p), tmp_dir, name);
+	write_str(p, text);
+	if (daemon_config_load(cfg, p, &err) != AUSCULT_OK)
+		fail_msg("the loader refused %s: %s", p, err.msg);
+}
+
 /* Asserts text loads but fails the checks with exactly "TMPDIR/name:" + expect. */
 static void expect_check_fails(const char *name, const char *text, int status, const char *expect)
 {
@@ -241,15 +252,13 @@ static void model_fixtures(void **state)
 static void model_exists_is_one_check(void **state)
 {
 	(void)state;
-	char p[PATH_MAX];
-	join(p, sizeof(p), tmp_dir, "exists.yaml");
-	write_str(p, "monitors:\n"
-		     "  - { name: a, source: { type: device }, model: pump.am }\n"
-		     "  - { name: b, source: { type: device }, model: gone.am }\n"
-		     "  - { name: c, source: { type: device }, model: . }\n");
 	struct daemon_config cfg;
 	struct auscult_err err;
-	assert_int_equal(daemon_config_load(&cfg, p, &err), AUSCULT_OK);
+	load_text(&cfg, "exists.yaml",
+		  "monitors:\n"
+		  "  - { name: a, source: { type: device }, model: pump.am }\n"
+		  "  - { name: b, source: { type: device }, model: gone.am }\n"
+		  "  - { name: c, source: { type: device }, model: . }\n");
 	assert_int_equal(config_check_model_exists(&cfg, 0, &err), AUSCULT_OK);
 	assert_int_equal(config_check_model_exists(&cfg, 1, &err), AUSCULT_ERR_IO);
 	assert_non_null(strstr(err.msg, "exists.yaml:3:49: monitors[1].model: cannot read the "
@@ -277,6 +286,56 @@ static void shared_model_checked_per_monitor(void **state)
 		AUSCULT_ERR_INVALID,
 		"7:15: monitors[2].window_s: 0.5 s is shorter than one input of the model "
 		"(1.056 s of audio); make window_s at least that");
+}
+
+/* --check-config's pass: every monitor is checked past a fault, each fault at its own key. */
+struct fault_list {
+	char msg[4][MSG_BUF];
+	size_t n;
+};
+
+static void collect_fault(void *ctx, const struct auscult_err *fault)
+{
+	struct fault_list *l = ctx;
+	assert_true(l->n < 4);
+	snprintf(l->msg[l->n++], MSG_BUF, "%s", fault->msg);
+}
+
+static void every_monitor_fault_is_listed(void **state)
+{
+	(void)state;
+	struct daemon_config cfg;
+	struct auscult_err err;
+	struct fault_list l = { .n = 0 };
+	load_text(&cfg, "several.yaml",
+		  "monitors:\n"
+		  "  - { name: a, source: { type: device }, model: gone.am }\n"
+		  "  - { name: b, source: { type: device }, model: pump.am }\n"
+		  "  - { name: c, source: { type: device }, model: long-context.am, "
+		  "window_s: 0.5, hop_s: 0.25 }\n"
+		  "  - { name: d, source: { type: device }, model: gone.am }\n");
+	assert_int_equal(config_check_all(&cfg, collect_fault, &l), 3);
+	assert_int_equal(l.n, 3);
+	assert_non_null(strstr(l.msg[0], "several.yaml:2:49: monitors[0].model: cannot read the "
+					 "model file '"));
+	assert_non_null(strstr(l.msg[1], "several.yaml:4:"));
+	assert_non_null(strstr(l.msg[1], "monitors[2].window_s: 0.5 s is shorter than one input"));
+	assert_non_null(strstr(l.msg[2], "several.yaml:5:49: monitors[3].model: cannot read the "
+					 "model file '"));
+	/* The start-up check stops at the first, as before. */
+	assert_int_equal(config_check_files(&cfg, &err), AUSCULT_ERR_IO);
+	assert_string_equal(err.msg, l.msg[0]);
+	daemon_config_free(&cfg);
+
+	/* A good file: nothing reported. */
+	l.n = 0;
+	load_text(&cfg, "fine.yaml",
+		  "monitors:\n"
+		  "  - { name: a, source: { type: device }, model: pump.am }\n"
+		  "  - { name: b, source: { type: device }, model: long-context.am }\n");
+	assert_int_equal(config_check_all(&cfg, collect_fault, &l), 0);
+	assert_int_equal(l.n, 0);
+	daemon_config_free(&cfg);
 }
 
 /* Many monitors on one model: the file is loaded once, and every monitor gets that copy. */
@@ -416,6 +475,7 @@ int main(void)
 		cmocka_unit_test(model_fixtures),
 		cmocka_unit_test(model_exists_is_one_check),
 		cmocka_unit_test(shared_model_checked_per_monitor),
+		cmocka_unit_test(every_monitor_fault_is_listed),
 		cmocka_unit_test(many_monitors_load_a_model_once),
 		cmocka_unit_test(file_source_must_be_audio),
 		cmocka_unit_test(window_shorter_than_model_context),
