@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audio/audio_level.h"
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
 #include "model/model.h"
@@ -32,9 +33,12 @@ static void score_usage(FILE *out)
 		"\n"
 		"Scores each audio file with the model (folders: every audio file in them,\n"
 		"recursively) and prints one line per file: path<TAB>score<TAB>decision, where the\n"
-		"decision is 'anomaly' when score > threshold, else 'normal'. For a model with a\n"
-		"window head (auscult train --window-head) the score is the mean of the daemon's\n"
-		"2-s window scores over the file (no gate).\n"
+		"decision is 'anomaly' when score > threshold, else 'normal'; an anomaly quieter\n"
+		"than the daemon's gate (" PIPELINE_SILENCE_DBFS_DEFAULT_TEXT
+		" dBFS: a machine off, a muted microphone) is 'silent'\n"
+		"instead, with a note on stderr. For a model with a window head (auscult train\n"
+		"--window-head) the score is the mean of the daemon's 2-s window scores over the\n"
+		"file (no gate).\n"
 		"\n"
 		"  --model MODEL   model file written by `auscult train` (.am)\n"
 		"  --threshold X   decide against X instead of the model's stored threshold\n"
@@ -282,6 +286,27 @@ done:
 	return status;
 }
 
+/*
+ * A clip scored as an anomaly but quieter than the daemon's gate: a muted microphone or a machine
+ * that was off, which the network cannot reconstruct and the daemon would call idle. Says so on
+ * stderr. Only anomalies are checked, so the second read costs nothing on normal clips.
+ */
+static bool is_silent(const char *path, uint32_t rate_hz)
+{
+	struct auscult_err err;
+	double dbfs;
+	if (audio_file_level_dbfs(path, rate_hz, &dbfs, &err) != AUSCULT_OK ||
+	    dbfs >= PIPELINE_SILENCE_DBFS_DEFAULT)
+		return false;
+	fflush(stdout);
+	fprintf(stderr,
+		"auscult score: %s: its level is %.1f dBFS, below the %d dBFS at which auscultd "
+		"calls a machine off: its score says nothing about the machine (decision "
+		"'silent'); check the microphone's gain or that the machine was running\n",
+		path, dbfs, PIPELINE_SILENCE_DBFS_DEFAULT);
+	return true;
+}
+
 /* ---- whole clips ----------------------------------------------------------------------------- */
 
 int cmd_score(int argc, char **argv)
@@ -371,6 +396,8 @@ int cmd_score(int argc, char **argv)
 			continue;
 		}
 		const char *decision = (double)score > threshold ? "anomaly" : "normal";
+		if (*decision == 'a' && is_silent(list.paths[i], m.features.sample_rate_hz))
+			decision = "silent";
 		if (json) {
 			json_result(&w, list.paths[i], (double)score, threshold, decision);
 		} else {

@@ -65,6 +65,19 @@ grep -q "not_audio.wav: not an audio file" "$TMP/bad.err" ||
 	fail "bad-file error does not name the file: $(cat "$TMP/bad.err")"
 [ "$(wc -l <"$TMP/bad.out")" -eq 2 ] || fail "score stopped at the bad file"
 
+# A silent recording (a muted microphone) is not called an anomaly: 'silent', with a note; a
+# recording turned down 80 dB too; a normal one at its own level stays 'normal'.
+sox -n -r 16000 -b 16 "$TMP/muted.wav" trim 0 10
+sox "$DATA/train/normal_id_00_00000060.wav" "$TMP/turned_down.wav" vol -80 dB
+"$AUSCULT_BIN" score --model "$MODEL" "$TMP/muted.wav" "$TMP/turned_down.wav" \
+	"$TMP/plain/recording.wav" >"$TMP/silent.out" 2>"$TMP/silent.err" ||
+	fail "score exited $? on quiet files: $(cat "$TMP/silent.err")"
+[ "$(cut -f 3 "$TMP/silent.out" | tr '\n' ' ')" = "silent silent normal " ] ||
+	fail "quiet files' decisions: $(cat "$TMP/silent.out")"
+grep -q "turned_down.wav: its level is -9[0-9].[0-9] dBFS, below the -70 dBFS at which auscultd calls a machine off" \
+	"$TMP/silent.err" || fail "no note on the quiet file: $(cat "$TMP/silent.err")"
+[ "$(wc -l <"$TMP/silent.err")" -eq 2 ] || fail "notes: $(cat "$TMP/silent.err")"
+
 # --json: an array of {file, score, threshold, decision}.
 "$AUSCULT_BIN" score --model "$MODEL" --json "$TMP/dev/test" >"$TMP/score.json"
 head -c 1 "$TMP/score.json" | grep -q '\[' || fail "JSON does not start with ["
