@@ -1,6 +1,7 @@
 /* bench_detector.c - window-statistics heads (band_stats + stats_head) and their sums with autoencoder scores, on eval_detector.sh's clips. */
 #include <dirent.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,8 @@
 
 /*
  * Usage: bench_detector --train LIST --clips DIR --out DIR [--window-frames N] [--bands N]
- *                       [--frame N_FFT HOP] [--mod MIN_HZ MAX_HZ N]
- *                       [--ae NAME TEST.tsv TRAIN.tsv MFLOP MS]...
+ *                       [--frame N_FFT HOP] [--fine N_FFT HOP] [--mod MIN_HZ MAX_HZ N]
+ *                       [--only HEAD,...] [--ae NAME TEST.tsv TRAIN.tsv MFLOP MS]...
  *
  * Computes band_stats vectors of 2-s windows for the training recordings (LIST: one path a line)
  * and for every clip in DIR, fits one stats_head per feature part and reduction on the training
@@ -23,7 +24,10 @@
  * autoencoder's scores (--ae: its scores of the same clips and of the training recordings, as
  * `auscult score` printed them, its MFLOP and its CPU ms per 10-s clip). --window-frames sets
  * the window (250 short frames = 2 s, the daemon's; 1249 = a whole 10-s clip), --bands the
- * linear bands, --frame the short frames, --mod the modulation frequencies. A sum's ms adds its parts' (each counts its own WAV decoding: an upper bound).
+ * linear bands, --frame the short frames, --fine the long-term spectrum's FFT and hop, --mod the
+ * modulation frequencies; --only fits only the heads named (the full-covariance heads of a
+ * 4096-point spectrum take minutes). A sum's ms adds its parts' (each counts its own WAV
+ * decoding: an upper bound).
  *
  * A clip's head score is the mean of its windows' scores. Sums are of z-scores: each
  * score's log standardised by the mean and std of the same score over the TRAINING recordings
@@ -437,6 +441,16 @@ static const char *const MAXES[][MAX_HEADS_IN_MAX] = {
 	{ "mod-diag", "peak-rise", "prom-rise" },
 };
 
+/* Whether name is one of the comma-separated names of list. */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 /* Index of the head called name in HEADS, or N_HEADS. */
 static size_t head_index(const char *name)
 {
@@ -545,7 +559,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_detector --train LIST --clips DIR --out DIR [--window-frames N]"
-		" [--bands N] [--frame N_FFT HOP] [--mod MIN_HZ MAX_HZ N]"
+		" [--bands N] [--frame N_FFT HOP] [--fine N_FFT HOP] [--mod MIN_HZ MAX_HZ N]"
+		" [--only HEAD,...]"
 		" [--ae NAME TEST.tsv TRAIN.tsv MFLOP MS]...\n");
 }
 
@@ -555,6 +570,7 @@ int main(int argc, char **argv)
 	const char *ae_name[MAX_AE], *ae_test[MAX_AE], *ae_train[MAX_AE];
 	double ae_mflop[MAX_AE], ae_ms[MAX_AE];
 	int n_ae = 0;
+	const char *only = NULL; /* comma-separated head names: fit only these */
 	struct band_stats_config cfg;
 	band_stats_config_defaults(&cfg);
 	for (int i = 1; i < argc; i++) {
@@ -571,6 +587,11 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--frame") == 0 && i + 2 < argc) {
 			cfg.n_fft = (uint32_t)strtoul(argv[++i], NULL, 10);
 			cfg.hop = (uint32_t)strtoul(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+			only = argv[++i];
+		} else if (strcmp(argv[i], "--fine") == 0 && i + 2 < argc) {
+			cfg.fine_n_fft = (uint32_t)strtoul(argv[++i], NULL, 10);
+			cfg.fine_hop = (uint32_t)strtoul(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--mod") == 0 && i + 3 < argc) {
 			cfg.mod_min_hz = strtof(argv[++i], NULL);
 			cfg.mod_max_hz = strtof(argv[++i], NULL);
@@ -665,8 +686,12 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < test.n; i++)
 			za[a * test.n + i] = zlog(za[a * test.n + i], m, sd);
 	}
+	bool fitted[N_HEADS];
 	for (size_t hh = 0; hh < N_HEADS; hh++) {
 		const struct head_spec *hs = &HEADS[hh];
+		fitted[hh] = !only || listed(only, hs->name);
+		if (!fitted[hh])
+			continue;
 		const struct part *p = NULL;
 		for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++)
 			if (strcmp(parts[k].name, hs->part) == 0)
@@ -712,6 +737,8 @@ int main(int argc, char **argv)
 	for (int a = 0; a < n_ae; a++) {
 		for (size_t hh = 0; hh < N_HEADS; hh++) {
 			char name[256];
+			if (!fitted[hh])
+				continue;
 			for (size_t i = 0; i < test.n; i++)
 				comb[i] = za[a * test.n + i] + zh[hh * test.n + i];
 			snprintf(name, sizeof(name), "%s+%s", ae_name[a], HEADS[hh].name);
@@ -728,7 +755,7 @@ int main(int argc, char **argv)
 				if (strcmp(HEADS[hh].name, TRIPLES[t][1]) == 0)
 					h2 = hh;
 			}
-			if (h1 == N_HEADS || h2 == N_HEADS)
+			if (h1 == N_HEADS || h2 == N_HEADS || !fitted[h1] || !fitted[h2])
 				continue;
 			char name[256];
 			for (size_t i = 0; i < test.n; i++)
@@ -757,7 +784,7 @@ int main(int argc, char **argv)
 				comb[i] = za[a * test.n + i];
 			for (int k = 0; k < MAX_HEADS_IN_MAX && MAXES[t][k]; k++) {
 				size_t hh = head_index(MAXES[t][k]);
-				if (hh == N_HEADS) {
+				if (hh == N_HEADS || !fitted[hh]) {
 					known = 0;
 					break;
 				}
@@ -777,7 +804,10 @@ int main(int argc, char **argv)
 			n_sums++;
 		}
 	}
-	printf("bench_detector: wrote %zu heads and %zu sums and maxima to %s\n", N_HEADS, n_sums,
+	size_t n_fitted = 0;
+	for (size_t hh = 0; hh < N_HEADS; hh++)
+		n_fitted += fitted[hh];
+	printf("bench_detector: wrote %zu heads and %zu sums and maxima to %s\n", n_fitted, n_sums,
 	       out_dir);
 	band_stats_free(&bs);
 	clipset_free(&train);
