@@ -93,7 +93,10 @@ static void note_fault(struct evidence_writer *w, const char *msg)
 {
 	pthread_mutex_lock(&w->lock);
 	w->st.errors++;
-	snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", msg);
+	/* A longer message is cut to the status's field: the log has it whole. */
+	size_t len = strnlen(msg, sizeof(w->st.last_error) - 1);
+	memcpy(w->st.last_error, msg, len);
+	w->st.last_error[len] = '\0';
 	if (!w->st.failing) {
 		w->st.failing = true;
 		w->st.fault_errors = 0;
