@@ -16,6 +16,7 @@
 #include "common/json_writer.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/silent_clip.h"
 #include "tools/svg_report.h"
 
 #define EVAL_MAX_BATCH 256
@@ -450,6 +451,11 @@ int cmd_eval(int argc, char **argv)
 		clips[i].score = score;
 		clips[i].scored = true;
 		n_scored++;
+		/* A dead recording in a labelled folder ranks as it scored; say which it is. */
+		if ((double)score > threshold)
+			silent_clip_note("eval", clips[i].path, m.features.sample_rate_hz,
+					 "it counts in the AUC as it scored; a dead recording does "
+					 "not belong in the evaluation: remove or re-record it");
 	}
 	if (n_scored == 0) {
 		fprintf(stderr, "auscult eval: %s: none of the %zu files could be scored\n", folder,

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audio/audio_level.h"
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
 #include "model/model.h"
@@ -16,6 +15,7 @@
 #include "pipeline/pipeline.h"
 #include "tools/cli_args.h"
 #include "tools/pipeline_args.h"
+#include "tools/silent_clip.h"
 #include "tools/commands.h"
 
 /* Vectors per forward pass: a 10 s clip (309 vectors) in two passes, ~0.5 MB of activations. */
@@ -286,27 +286,6 @@ done:
 	return status;
 }
 
-/*
- * A clip scored as an anomaly but quieter than the daemon's gate: a muted microphone or a machine
- * that was off, which the network cannot reconstruct and the daemon would call idle. Says so on
- * stderr. Only anomalies are checked, so the second read costs nothing on normal clips.
- */
-static bool is_silent(const char *path, uint32_t rate_hz)
-{
-	struct auscult_err err;
-	double dbfs;
-	if (audio_file_level_dbfs(path, rate_hz, &dbfs, &err) != AUSCULT_OK ||
-	    dbfs >= PIPELINE_SILENCE_DBFS_DEFAULT)
-		return false;
-	fflush(stdout);
-	fprintf(stderr,
-		"auscult score: %s: its level is %.1f dBFS, below the %d dBFS at which auscultd "
-		"calls a machine off: its score says nothing about the machine (decision "
-		"'silent'); check the microphone's gain or that the machine was running\n",
-		path, dbfs, PIPELINE_SILENCE_DBFS_DEFAULT);
-	return true;
-}
-
 /* ---- whole clips ----------------------------------------------------------------------------- */
 
 int cmd_score(int argc, char **argv)
@@ -396,7 +375,11 @@ int cmd_score(int argc, char **argv)
 			continue;
 		}
 		const char *decision = (double)score > threshold ? "anomaly" : "normal";
-		if (*decision == 'a' && is_silent(list.paths[i], m.features.sample_rate_hz))
+		/* Only anomalies are read again: normal clips cost nothing more. */
+		if (*decision == 'a' &&
+		    silent_clip_note("score", list.paths[i], m.features.sample_rate_hz,
+				     "its score says nothing about the machine (decision 'silent'); "
+				     "check the microphone's gain or that the machine was running"))
 			decision = "silent";
 		if (json) {
 			json_result(&w, list.paths[i], (double)score, threshold, decision);

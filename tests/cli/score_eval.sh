@@ -77,6 +77,15 @@ sox "$DATA/train/normal_id_00_00000060.wav" "$TMP/turned_down.wav" vol -80 dB
 grep -q "turned_down.wav: its level is -9[0-9].[0-9] dBFS, below the -70 dBFS at which auscultd calls a machine off" \
 	"$TMP/silent.err" || fail "no note on the quiet file: $(cat "$TMP/silent.err")"
 [ "$(wc -l <"$TMP/silent.err")" -eq 2 ] || fail "notes: $(cat "$TMP/silent.err")"
+# eval keeps a dead recording in its figures but names it.
+mkdir -p "$TMP/dead"
+ln -s "$DATA/test/anomaly_id_00_00000000.wav" "$DATA/train/normal_id_00_00000060.wav" "$TMP/dead/"
+cp "$TMP/muted.wav" "$TMP/dead/normal_id_00_00000099.wav"
+"$AUSCULT_BIN" eval --model "$MODEL" "$TMP/dead" >"$TMP/dead.out" 2>"$TMP/dead.err" ||
+	fail "eval exited $? with a dead recording: $(cat "$TMP/dead.err")"
+grep -q "normal_id_00_00000099.wav: its level is -9[0-9].[0-9] dBFS, .*: it counts in the AUC as it scored" \
+	"$TMP/dead.err" || fail "eval did not name the dead recording: $(cat "$TMP/dead.err")"
+grep -q "3 files scored" "$TMP/dead.out" || fail "eval left the dead recording out: $(cat "$TMP/dead.out")"
 
 # --json: an array of {file, score, threshold, decision}.
 "$AUSCULT_BIN" score --model "$MODEL" --json "$TMP/dev/test" >"$TMP/score.json"
