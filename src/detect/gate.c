@@ -6,7 +6,7 @@
 
 void gate_config_defaults(struct gate_config *cfg)
 {
-	cfg->silence_dbfs = -70.0f;
+	cfg->silence_dbfs = (float)GATE_SILENCE_DBFS_DEFAULT;
 	cfg->off_vectors = 32;
 	cfg->settle_vectors = 94;
 }

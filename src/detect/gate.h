@@ -14,6 +14,10 @@
  * after that do not count either (the settle time). A stream starts with the machine taken as
  * running: no settle at start-up.
  */
+/* The level below which a machine is off, dBFS: a monitor's default silence_dbfs, and the level
+ * under which `auscult score` calls a clip silent and `auscult record` warns. */
+#define GATE_SILENCE_DBFS_DEFAULT -70
+
 struct gate_config {
 	float silence_dbfs;      /* below this level a vector is off; -INFINITY: never off */
 	uint32_t off_vectors;    /* a run this long means the machine stopped, >= 1 */
@@ -28,7 +32,7 @@ struct gate {
 	int stopped;          /* a run of off_vectors was seen and no vector ran since */
 };
 
-/* -70 dBFS, off after 32 vectors, settle 94 vectors (about 1 s and 3 s at 32 ms a vector). */
+/* GATE_SILENCE_DBFS_DEFAULT, off after 32 vectors, settle 94 vectors (about 1 s and 3 s at 32 ms a vector). */
 void gate_config_defaults(struct gate_config *cfg);
 
 /* Checks cfg. Returns AUSCULT_OK or AUSCULT_ERR_INVALID with err set. Allocates nothing. */

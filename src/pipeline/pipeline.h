@@ -8,6 +8,7 @@
 
 #include "common/status.h"
 #include "detect/detector.h"
+#include "detect/gate.h"
 #include "detect/smoother.h"
 #include "model/model.h"
 
@@ -44,8 +45,8 @@
 #define PIPELINE_SMOOTHING_WINDOWS_MAX 1000
 #define PIPELINE_HYSTERESIS_MAX 10000
 #define PIPELINE_SILENCE_DBFS_MIN -200.0
-/* The machine-off level a monitor starts with (dBFS); `auscult record` warns below it too. */
-#define PIPELINE_SILENCE_DBFS_DEFAULT -70
+/* The machine-off level a monitor starts with (dBFS): the gate's. */
+#define PIPELINE_SILENCE_DBFS_DEFAULT GATE_SILENCE_DBFS_DEFAULT
 #define PIPELINE_STR_(x) #x
 #define PIPELINE_STR(x) PIPELINE_STR_(x)
 #define PIPELINE_SILENCE_DBFS_DEFAULT_TEXT PIPELINE_STR(PIPELINE_SILENCE_DBFS_DEFAULT)
