@@ -62,7 +62,7 @@ static int random_model(struct model *m, const char *recipe)
 		fprintf(stderr, "bench_score: %s\n", err.msg);
 		return -1;
 	}
-	feature_params_defaults(&m->features);
+	m->features = o.features;
 	const uint32_t n_stack = m->features.n_stack, n_mels = m->features.n_mels;
 	const uint32_t all = (1u << n_stack) - 1u, dim = n_stack * n_mels;
 	m->input_frames = o.input_frames ? o.input_frames : all;
@@ -164,6 +164,7 @@ struct bench_model {
 	double *total_ms, *wall_ms, *feat_ms, *infer_ms; /* per run */
 	double *pipe_ms; /* per run, a model with a window head: its clip score as auscult scores it */
 	size_t vectors_scored;
+	size_t frames_round0; /* frames of the first round: its front end's count */
 	double checksum;
 	double single_us; /* one vector per call, as a streaming caller would */
 };
@@ -234,7 +235,6 @@ int main(int argc, char **argv)
 		}
 	}
 	double audio_s = 0;
-	size_t frames_round0 = 0;
 	size_t run = 0;
 	for (int round = 0; round < ROUNDS; round++) {
 		for (size_t f = 0; f < n_files; f++, run++) {
@@ -269,10 +269,11 @@ int main(int argc, char **argv)
 				double t2 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
 				b->checksum += clip;
 				b->vectors_scored += n_vec;
-				if (round == 0 && k == 0) {
-					audio_s += (double)(n_frames - 1) * p->hop_length /
-						   p->sample_rate_hz;
-					frames_round0 += n_frames;
+				if (round == 0) {
+					b->frames_round0 += n_frames;
+					if (k == 0)
+						audio_s += (double)(n_frames - 1) * p->hop_length /
+							   p->sample_rate_hz;
 				}
 				b->total_ms[run] = t2 - t0;
 				b->wall_ms[run] = clock_ms(CLOCK_MONOTONIC) - w0;
@@ -317,12 +318,6 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	const double clip_s = audio_s / (double)n_files;
-	/* Vectors and frames of a 10-s clip, from the recordings' own counts. */
-	const double vectors_10s = (double)bm[0].vectors_scored / ROUNDS * 10.0 / audio_s;
-	const double frames_10s = (double)frames_round0 * 10.0 / audio_s;
-	/* The front end's FLOP per frame: a 1024-point real FFT (2.5 N log2 N), the window, power
-	 * and mel weights, about 31 kFLOP (the estimate bench/eval_detector.sh uses). */
-	const double front_mflop = frames_10s * 31e3 / 1e6;
 	printf("recordings:       %zu (%.1f s of audio each), %d rounds, 1 BLAS thread, models "
 	       "taking turns on each file\n",
 	       n_files, clip_s, ROUNDS);
@@ -332,6 +327,11 @@ int main(int argc, char **argv)
 		char arch[256];
 		model_architecture(&b->m, arch, sizeof(arch));
 		const uint64_t params = model_param_count(&b->m);
+		/* Vectors and frames of a 10-s clip, from the recordings' own counts: a model's hop
+		 * sets them. The front end's FLOP per frame: a 1024-point real FFT (2.5 N log2 N),
+		 * the window, power and mel weights, about 31 kFLOP (as bench/eval_detector.sh). */
+		const double vectors_10s = (double)b->vectors_scored / ROUNDS * 10.0 / audio_s;
+		const double front_mflop = (double)b->frames_round0 * 10.0 / audio_s * 31e3 / 1e6;
 		/* A dense layer costs 2 FLOP per weight (multiply, add) for each vector. */
 		const double net_mflop = 2.0 * (double)params * vectors_10s / 1e6;
 		double batched_sum = 0;

@@ -13,6 +13,7 @@
 #include "audio/audio_source.h"
 #include "model/model.h"
 #include "model/shared_model.h"
+#include "train/trainer_recipe.h"
 
 int config_check_model_exists(const struct daemon_config *cfg, size_t i, struct auscult_err *err)
 {
@@ -137,8 +138,10 @@ static int check_one(const struct daemon_config *cfg, size_t i, struct shared_mo
 	struct feature_params to_learn;
 	int rc;
 	if (learns(&cfg->monitors[i])) {
-		/* The model learning will write has the default features. */
-		feature_params_defaults(&to_learn);
+		/* The model learning will write has the default recipe's features. */
+		struct train_options recipe;
+		train_options_defaults(&recipe);
+		to_learn = recipe.features;
 		fp = &to_learn;
 		rc = check_learning(cfg, i, err);
 	} else if ((rc = model_of(cfg, i, own, err)) == AUSCULT_OK) {

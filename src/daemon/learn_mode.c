@@ -248,7 +248,7 @@ int learn_mode_run(const struct monitor_settings *ms, const struct learn_host *h
 	lc.train.trainer.threads = 1;
 	if ((rc = learner_create(&r->l, &lc, err)) != AUSCULT_OK)
 		goto out;
-	r->rate_hz = lc.features.sample_rate_hz;
+	r->rate_hz = lc.train.features.sample_rate_hz;
 	log_info("%s: learning: no model at %s yet: recording %u clips of the machine running "
 		 "(%.1f min; %u already in %s), then training it",
 		 ms->name, ms->model_path, learner_clips_needed(r->l),

@@ -45,7 +45,6 @@ void learner_config_defaults(struct learner_config *c)
 	pipeline_settings_defaults(&c->scoring);
 	c->window_quantile = 0.999;
 	c->holdout_share = 0.2;
-	feature_params_defaults(&c->features);
 	train_options_defaults(&c->train);
 }
 
@@ -65,7 +64,7 @@ int learner_create(struct learner **out, const struct learner_config *cfg, struc
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "learning: held-out share %g and quantile %g must be in (0, 1)",
 				    cfg->holdout_share, cfg->window_quantile);
-	int rc = feature_params_validate(&cfg->features, err);
+	int rc = feature_params_validate(&cfg->train.features, err);
 	if (rc != AUSCULT_OK)
 		return rc;
 	if (mkdir(cfg->dir, 0755) != 0 && errno != EEXIST)
@@ -78,7 +77,7 @@ int learner_create(struct learner **out, const struct learner_config *cfg, struc
 	l->cfg = *cfg;
 	l->model_path = strdup(cfg->model_path);
 	l->dir = strdup(cfg->dir);
-	l->rate_hz = cfg->features.sample_rate_hz;
+	l->rate_hz = cfg->train.features.sample_rate_hz;
 	l->block_cap = (size_t)llround(cfg->gate_s * l->rate_hz);
 	l->block = malloc(l->block_cap * sizeof(float));
 	if (!l->model_path || !l->dir || !l->block) {
@@ -259,7 +258,7 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 	for (size_t i = 0; i < n_train && rc == AUSCULT_OK; i++)
 		rc = dataset_add_path(&ds, clips.paths[i], err);
 	if (rc == AUSCULT_OK)
-		rc = dataset_load(&ds, &l->cfg.features, NULL, NULL, err);
+		rc = dataset_load(&ds, &l->cfg.train.features, NULL, NULL, err);
 	if (rc != AUSCULT_OK)
 		goto out;
 	l->cancel = 0;

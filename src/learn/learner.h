@@ -30,10 +30,9 @@ struct learner_config {
 					     silence_dbfs is the machine off: it is skipped and the
 					     clip in progress discarded */
 	double window_quantile;           /* gamma quantile of the held-out window scores (0.999) */
-	double holdout_share; /* share of the clips, the newest, kept out of training to fit
+	double holdout_share;       /* share of the clips, the newest, kept out of training to fit
 				    the threshold on (0.2; at least one clip) */
-	struct feature_params features; /* the model's front end (defaults) */
-	struct train_options train;     /* the recipe (train_options_defaults: idnn16) */
+	struct train_options train; /* the recipe and its front end (train_options_defaults) */
 };
 
 /* The daemon's learning: 10-s clips, 1-s gate at -70 dBFS, 2-s windows every 0.5 s fitted at
@@ -54,7 +53,7 @@ int learner_create(struct learner **out, const struct learner_config *cfg, struc
 void learner_destroy(struct learner *l);
 
 /*
- * Feeds n samples at features.sample_rate_hz, x[0] being at unix time t_ms (names the clips).
+ * Feeds n samples at train.features.sample_rate_hz, x[0] being at unix time t_ms (names the clips).
  * Blocks of gate_s are judged whole: a quiet one is dropped with the clip in progress (a clip is
  * contiguous running sound); a loud one goes into the current clip. Samples once enough clips
  * are kept are ignored. *completed (may be NULL): clips finished during the call. Returns

@@ -47,6 +47,17 @@ cmp -s "$TMP/default.am" "$TMP/idnn16.am" || fail "--recipe idnn16 differs from 
 
 # idnn16-stats: the same network and a window head (version 2, and 3 with the curve); the clip
 # score is then the mean of the pipeline's 2-s windows, and the threshold fitted to those.
+has default "features:       16000 Hz, n_fft 1024, hop 512, "
+train fast --recipe idnn16-fast
+has fast "features:       16000 Hz, n_fft 1024, hop 1024, "
+has fast "architecture:   512-16-128 "
+has fast "input frames:   [0, 1, 3, 4]"
+train fast_hop --recipe idnn16-fast --hop-length 256
+has fast_hop "features:       16000 Hz, n_fft 1024, hop 256, "
+if "$AUSCULT_BIN" train --hop-length 2048 --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
+	fail "--hop-length 2048 (longer than a frame) was accepted"
+fi
+grep -q -- "--hop-length" "$TMP/err" || { cat "$TMP/err" >&2; fail "no message naming --hop-length"; }
 train stats --recipe idnn16-stats
 has stats "format:         auscult model, version 3"
 has stats "architecture:   512-16-128 "
@@ -85,7 +96,7 @@ cmp -s "$TMP/dcase2020.am" "$TMP/last.am" || fail "the last --recipe does not wi
 if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
 	fail "--recipe dcase was accepted"
 fi
-grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16, idnn16-stats, dcase2020' \
+grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16, idnn16-fast, idnn16-stats, dcase2020' \
 	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
 "$AUSCULT_BIN" train --help | grep -q "idnn16     the default" || fail "--help does not name the default"
 echo "ok"

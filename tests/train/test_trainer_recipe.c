@@ -37,6 +37,27 @@ static void test_idnn16_is_the_default(void **state)
 	assert_int_equal(d.trainer.batch_size, 512);
 	assert_true(d.quantile == 0.9f);
 	assert_false(d.window_head);
+	/* on the DCASE baseline's front end */
+	struct feature_params fp;
+	feature_params_defaults(&fp);
+	assert_memory_equal(&d.features, &fp, sizeof(fp));
+}
+
+/* idnn16-fast is idnn16 on frames 1024 samples apart, nothing else. */
+static void test_idnn16_fast_halves_the_frames(void **state)
+{
+	(void)state;
+	struct train_options plain, fast;
+	struct auscult_err err = { { 0 } };
+	memset(&plain, 0, sizeof(plain));
+	memset(&fast, 0, sizeof(fast));
+	assert_int_equal(train_options_recipe(&plain, "idnn16", &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&fast, "idnn16-fast", &err), AUSCULT_OK);
+	assert_int_equal(plain.features.hop_length, 512);
+	assert_int_equal(fast.features.hop_length, 1024);
+	assert_int_equal(feature_params_validate(&fast.features, &err), AUSCULT_OK);
+	fast.features.hop_length = 512;
+	assert_memory_equal(&plain, &fast, sizeof(plain));
 }
 
 /* idnn16-stats is idnn16 and the window head, nothing else. */
@@ -85,18 +106,19 @@ static void test_unknown_recipe(void **state)
 	assert_int_equal(train_options_recipe(&o, "IDNN16", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16, idnn16-fast, idnn16-stats, dcase2020");
 	assert_memory_equal(&o, &before, sizeof(o));
 	assert_int_equal(train_options_recipe(&o, "", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"\"; the recipes are idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"\"; the recipes are idnn16, idnn16-fast, idnn16-stats, dcase2020");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idnn16_is_the_default),
+		cmocka_unit_test(test_idnn16_fast_halves_the_frames),
 		cmocka_unit_test(test_idnn16_stats_adds_the_head),
 		cmocka_unit_test(test_dcase2020_is_the_baseline),
 		cmocka_unit_test(test_unknown_recipe),
