@@ -135,14 +135,12 @@ static int check_one(const struct daemon_config *cfg, size_t i, struct shared_mo
 		     struct auscult_err *err)
 {
 	const struct feature_params *fp = NULL;
-	struct feature_params to_learn;
+	struct train_options recipe;
 	int rc;
 	if (learns(&cfg->monitors[i])) {
 		/* The model learning will write has the default recipe's features. */
-		struct train_options recipe;
 		train_options_defaults(&recipe);
-		to_learn = recipe.features;
-		fp = &to_learn;
+		fp = &recipe.features;
 		rc = check_learning(cfg, i, err);
 	} else if ((rc = model_of(cfg, i, own, err)) == AUSCULT_OK) {
 		fp = &shared_model_get(own[i])->features;
