@@ -32,7 +32,8 @@ struct gate {
 	int stopped;          /* a run of off_vectors was seen and no vector ran since */
 };
 
-/* GATE_SILENCE_DBFS_DEFAULT, off after 32 vectors, settle 94 vectors (about 1 s and 3 s at 32 ms a vector). */
+/* GATE_SILENCE_DBFS_DEFAULT, off after 32 vectors, settle 94 vectors (about 1 s and 3 s at
+ * 32 ms a vector). */
 void gate_config_defaults(struct gate_config *cfg);
 
 /* Checks cfg. Returns AUSCULT_OK or AUSCULT_ERR_INVALID with err set. Allocates nothing. */
