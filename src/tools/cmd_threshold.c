@@ -18,12 +18,21 @@
 #include "tools/pipeline_args.h"
 
 #define THRESHOLD_MAX_BATCH 256
+#define THRESHOLD_MAX_FOLDS 64
+
+/* A model trained without some recordings, and those recordings: its windows on them are unseen
+ * normal sound as much as the calibration recordings are, so they join the fit. */
+struct threshold_fold {
+	char *model_path;
+	struct clip_list files;
+};
 
 static void threshold_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: auscult threshold --model MODEL --out NEW_MODEL [--quantile Q]\n"
-		"                         [--window-s S [--hop-s H] [--smoothing M ...]]\n"
+		"                         [--window-s S [--hop-s H] [--smoothing M ...]\n"
+		"                          [--fold FOLD_MODEL=FILES_OR_DIR ...]]\n"
 		"                         FILES_OR_DIRS...\n"
 		"\n"
 		"Refits the model's decision threshold on recordings of the machine running normally\n"
@@ -39,7 +48,85 @@ static void threshold_usage(FILE *out)
 		"                    instead: each file is replayed through auscultd's pipeline\n"
 		"                    (as `auscult score --windows` does) and every window's\n"
 		"                    SMOOTHED score that is not idle counts; use a high quantile\n"
-		"                    such as 0.99. The daemon's other scoring options apply too:\n" PIPELINE_ARGS_USAGE);
+		"                    such as 0.99. The daemon's other scoring options apply too:\n" PIPELINE_ARGS_USAGE
+		"  --fold FOLD_MODEL=FILES_OR_DIR\n"
+		"                    with --window-s, also fit to the windows of FILES_OR_DIR scored\n"
+		"                    by FOLD_MODEL, a model trained like MODEL (same recipe) on its\n"
+		"                    training recordings minus these (cross-validation): ten\n"
+		"                    recordings show little of a machine's rare sounds, the training\n"
+		"                    recordings held out fold by fold show them all. Repeat once per\n"
+		"                    fold; scripts/train-shipped-model does it with 5 folds.\n");
+}
+
+/* Parses one --fold FOLD_MODEL=FILES_OR_DIR into folds[*n]. Non-zero after a usage message. */
+static int fold_add(struct cli_command *cli, struct threshold_fold *folds, size_t *n,
+		    const char *value)
+{
+	struct auscult_err err = { { 0 } };
+	const char *eq = strchr(value, '=');
+	if (!eq || eq == value || eq[1] == '\0')
+		return cli_usage_error(
+			cli,
+			"--fold takes FOLD_MODEL=FILES_OR_DIR (a model trained without "
+			"those recordings, '=', the recordings), got '%s'",
+			value);
+	if (*n == THRESHOLD_MAX_FOLDS)
+		return cli_usage_error(cli, "at most %d --fold options", THRESHOLD_MAX_FOLDS);
+	struct threshold_fold *f = &folds[*n];
+	memset(f, 0, sizeof(*f));
+	f->model_path = strndup(value, (size_t)(eq - value));
+	if (!f->model_path)
+		return cli_usage_error(cli, "out of memory");
+	if (clip_list_add(&f->files, eq + 1, &err) != AUSCULT_OK) {
+		free(f->model_path);
+		return cli_usage_error(cli, "--fold %s: %s", value, err.msg);
+	}
+	(*n)++;
+	return 0;
+}
+
+/*
+ * Appends to *scores the smoothed windows of fold f's recordings scored by its model, which must
+ * score as m does (same front end, frames and aggregation): otherwise its scores would be on
+ * another scale and the fit would mix the two.
+ */
+static int fold_scores(const struct model *m, const char *model_path,
+		       const struct threshold_fold *f, const struct pipeline_settings *ps,
+		       double **scores, size_t *n_scores, struct auscult_err *err)
+{
+	struct model fm = { 0 };
+	double *more = NULL;
+	size_t n_more = 0;
+	int rc = model_load(&fm, f->model_path, err);
+	if (rc != AUSCULT_OK)
+		return rc;
+	if (memcmp(&fm.features, &m->features, sizeof(fm.features)) != 0 ||
+	    fm.input_frames != m->input_frames || fm.target_frames != m->target_frames ||
+	    fm.aggregation != m->aggregation || fm.top_fraction != m->top_fraction ||
+	    (fm.head != NULL) != (m->head != NULL)) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "--fold %s: scores differently from %s (front end, frames, "
+				  "aggregation or window head); train each fold model with the same "
+				  "recipe as the model",
+				  f->model_path, model_path);
+		goto out;
+	}
+	rc = window_fit_scores(&fm, ps, f->files.paths, f->files.count, &more, &n_more, err);
+	if (rc != AUSCULT_OK)
+		goto out;
+	double *all = realloc(*scores, (*n_scores + n_more) * sizeof(*all));
+	if (!all) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "--fold %s: out of memory",
+				  f->model_path);
+		goto out;
+	}
+	memcpy(all + *n_scores, more, n_more * sizeof(*more));
+	*scores = all;
+	*n_scores += n_more;
+out:
+	free(more);
+	model_free(&fm);
+	return rc;
 }
 
 int cmd_threshold(int argc, char **argv)
@@ -57,6 +144,8 @@ int cmd_threshold(int argc, char **argv)
 	int status = 1;
 	int ae_ready = 0;
 	bool windows = false, hop_given = false;
+	struct threshold_fold folds[THRESHOLD_MAX_FOLDS];
+	size_t n_folds = 0, n_fold_files = 0;
 
 	pipeline_settings_defaults(&ps);
 	defaults = ps;
@@ -74,6 +163,11 @@ int cmd_threshold(int argc, char **argv)
 		} else if ((v = cli_option_value(&cli, &i, "--quantile"))) {
 			if (cli_parse_double(&cli, "--quantile", v, 0.0, 1.0, CLI_OPEN,
 					     &quantile)) {
+				status = CLI_EXIT_USAGE;
+				goto done;
+			}
+		} else if ((v = cli_option_value(&cli, &i, "--fold"))) {
+			if (fold_add(&cli, folds, &n_folds, v) != 0) {
 				status = CLI_EXIT_USAGE;
 				goto done;
 			}
@@ -101,6 +195,10 @@ int cmd_threshold(int argc, char **argv)
 					 !model_path ? "--model MODEL"
 					 : !out_path ? "--out NEW_MODEL"
 						     : "at least one file or folder of recordings");
+		goto done;
+	}
+	if (!windows && n_folds > 0) {
+		status = cli_usage_error(&cli, "--fold goes with --window-s");
 		goto done;
 	}
 	if (!windows && memcmp(&ps, &defaults, sizeof(ps)) != 0) {
@@ -133,6 +231,14 @@ int cmd_threshold(int argc, char **argv)
 				      &err) != AUSCULT_OK) {
 			fprintf(stderr, "auscult threshold: %s\n", err.msg);
 			goto done;
+		}
+		for (size_t k = 0; k < n_folds; k++) {
+			if (fold_scores(&m, model_path, &folds[k], &ps, &scores, &n_scores, &err) !=
+			    AUSCULT_OK) {
+				fprintf(stderr, "auscult threshold: %s\n", err.msg);
+				goto done;
+			}
+			n_fold_files += folds[k].files.count;
 		}
 	} else {
 		if (autoencoder_init(&ae, &m, THRESHOLD_MAX_BATCH, &err) != AUSCULT_OK) {
@@ -175,7 +281,13 @@ int cmd_threshold(int argc, char **argv)
 		goto done;
 	}
 	char over[200];
-	if (windows)
+	if (windows && n_folds > 0)
+		snprintf(over, sizeof(over),
+			 "%zu %s windows of %g s every %g s from %zu recordings, %zu of them scored "
+			 "by %zu fold models",
+			 n_scores, ps.smoothing == SMOOTHER_NONE ? "raw" : "smoothed", ps.window_s,
+			 ps.hop_s, files.count + n_fold_files, n_fold_files, n_folds);
+	else if (windows)
 		snprintf(over, sizeof(over),
 			 "%zu %s windows of %g s every %g s from %zu recordings", n_scores,
 			 ps.smoothing == SMOOTHER_NONE ? "raw" : "smoothed", ps.window_s, ps.hop_s,
@@ -193,5 +305,9 @@ done:
 		autoencoder_free(&ae);
 	model_free(&m);
 	clip_list_free(&files);
+	for (size_t k = 0; k < n_folds; k++) {
+		free(folds[k].model_path);
+		clip_list_free(&folds[k].files);
+	}
 	return status;
 }

@@ -97,4 +97,37 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 2 ] || fail "usage error exited $rc, not 2"
+
+# --fold: windows scored by a model trained without those recordings join the fit. The model
+# itself scoring the same ten files again doubles every window: the gamma's maximum-likelihood
+# fit, and so the threshold, must not move, and the summary counts both.
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/fold.am" --window-s 2 \
+	--fold "$MODEL=$TMP/unseen" "$TMP/unseen") || fail "threshold --fold exited $?"
+echo "$out"
+echo "$out" | grep -q "over 320 smoothed windows .* from 20 recordings, 10 of them scored by 1 fold models" ||
+	fail "fold summary: $out"
+fold=$(threshold_of "$TMP/fold.am")
+awk -v o="$same" -v n="$fold" 'BEGIN { d = (n - o) / o; exit !(d < 1e-4 && d > -1e-4) }' ||
+	fail "doubling the windows moved the threshold from $same to $fold"
+# A fold model that scores differently (another front end) is refused by name; so are a value
+# without '=', a fold without --window-s and a fold folder that does not exist. Nothing is written.
+for bad in "--window-s 2 --fold $AUSCULT_SOURCE_DIR/tests/fixtures/model/tiny.am=$TMP/unseen" \
+	"--window-s 2 --fold $MODEL" "--fold $MODEL=$TMP/unseen" \
+	"--window-s 2 --fold $MODEL=$TMP/nowhere"; do
+	set +e
+	# shellcheck disable=SC2086 # the options are a list
+	"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/x.am" $bad "$TMP/unseen" \
+		>/dev/null 2>"$TMP/err"
+	rc=$?
+	set -e
+	[ "$rc" != 0 ] || fail "'$bad' was accepted"
+	grep -q -e "--fold" "$TMP/err" || fail "'$bad': $(head -n 1 "$TMP/err")"
+	[ ! -e "$TMP/x.am" ] || fail "'$bad' wrote a model"
+done
+set +e
+"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/x.am" --window-s 2 \
+	--fold "$AUSCULT_SOURCE_DIR/tests/fixtures/model/tiny.am=$TMP/unseen" "$TMP/unseen" 2>"$TMP/err"
+set -e
+grep -q "tiny.am: scores differently from .*same recipe" "$TMP/err" ||
+	fail "mismatched fold message: $(cat "$TMP/err")"
 echo "threshold.sh: all checks passed"
