@@ -43,9 +43,9 @@ void learner_config_defaults(struct learner_config *c)
 	c->clip_s = CLIP_WRITER_DEFAULT_S;
 	c->gate_s = 1.0;
 	pipeline_settings_defaults(&c->scoring);
-	c->window_quantile = 0.999;
 	c->holdout_share = 0.2;
 	train_options_defaults(&c->train);
+	c->window_quantile = c->train.window_quantile;
 }
 
 int learner_create(struct learner **out, const struct learner_config *cfg, struct auscult_err *err)

@@ -57,13 +57,17 @@ want
 	fail "threshold failed: $(cat "$TMP/err")"
 "$AUSCULT_BIN" info "$TMP/t.am" | grep -qxF "$line" || fail "threshold lost the training curve"
 
-# The shipped model was trained before the curve was kept.
-"$AUSCULT_BIN" info "$AUSCULT_SOURCE_DIR/models/pump_id00.am" >"$TMP/old"
+# The model shipped before auscult kept curves (tests/fixtures/model/pump_id00_v1.am) says so.
+V1="$AUSCULT_FIXTURES/model/pump_id00_v1.am"
+"$AUSCULT_BIN" info "$V1" >"$TMP/old"
 grep -qx 'training curve: not recorded (trained before auscult 0.2 or by an older build)' "$TMP/old" ||
-	fail "the shipped model's info: $(cat "$TMP/old")"
-grep -q '^format:         auscult model, version 1$' "$TMP/old" || fail "the shipped model is no longer version 1"
-"$AUSCULT_BIN" info --json "$AUSCULT_SOURCE_DIR/models/pump_id00.am" | grep -q '"training_curve":null}$' ||
-	fail "the shipped model's info --json does not say null"
+	fail "the version-1 model's info: $(cat "$TMP/old")"
+grep -q '^format:         auscult model, version 1$' "$TMP/old" || fail "the fixture is no longer version 1"
+"$AUSCULT_BIN" info --json "$V1" | grep -q '"training_curve":null}$' ||
+	fail "the version-1 model's info --json does not say null"
+# The shipped model keeps its curve.
+"$AUSCULT_BIN" info "$AUSCULT_SOURCE_DIR/models/pump_id00.am" | grep -q '^training curve: 100 epochs' ||
+	fail "the shipped model has no training curve of 100 epochs"
 
 # A damaged curve: the file, the field and the fix.
 if "$AUSCULT_BIN" info "$AUSCULT_FIXTURES/model/curve_epochs.am" >/dev/null 2>"$TMP/err"; then

@@ -30,26 +30,27 @@ has() {
 	grep -qF -- "$2" "$TMP/$1.txt" || { cat "$TMP/$1.txt" >&2; fail "$1: info does not show '$2'"; }
 }
 
-# No --recipe: idnn16, the shipped model's recipe.
+# No --recipe: idnn16-fast, the shipped model's recipe.
 train default
 has default "input frames:   [0, 1, 3, 4]"
 has default "target frames:  [2]"
 has default "standardise:    yes"
 has default "band weights:   yes"
-has default "aggregation:    mean of the largest 10%"
+has default "aggregation:    mean of the largest 20%"
 has default "architecture:   512-16-128 "
 # Every trained model keeps its training curve (one epoch here), which makes the file version 3.
 has default "format:         auscult model, version 3"
 has default "training curve: 1 epoch; training loss first "
 grep -q "window head" "$TMP/default.txt" && fail "the default has a window head"
-train idnn16 --recipe idnn16
-cmp -s "$TMP/default.am" "$TMP/idnn16.am" || fail "--recipe idnn16 differs from the default"
+train named --recipe idnn16-fast
+cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-fast differs from the default"
 
 # idnn16-stats: the same network and a window head (version 2, and 3 with the curve); the clip
 # score is then the mean of the pipeline's 2-s windows, and the threshold fitted to those.
-has default "features:       16000 Hz, n_fft 1024, hop 512, "
-train fast --recipe idnn16-fast
-has fast "features:       16000 Hz, n_fft 1024, hop 1024, "
+has default "features:       16000 Hz, n_fft 1024, hop 1024, "
+train fast --recipe idnn16
+has fast "features:       16000 Hz, n_fft 1024, hop 512, "
+has fast "aggregation:    mean of the largest 10%"
 has fast "architecture:   512-16-128 "
 has fast "input frames:   [0, 1, 3, 4]"
 train fast_hop --recipe idnn16-fast --hop-length 256
@@ -98,5 +99,5 @@ if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$
 fi
 grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16, idnn16-fast, idnn16-stats, dcase2020' \
 	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
-"$AUSCULT_BIN" train --help | grep -q "idnn16     the default" || fail "--help does not name the default"
+"$AUSCULT_BIN" train --help | grep -q "idnn16-fast  the default" || fail "--help does not name the default"
 echo "ok"

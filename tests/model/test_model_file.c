@@ -734,12 +734,12 @@ static void valid_fixture_loads(void **state)
 }
 
 /* Files written before the curve existed load and are written again byte for byte, in their
- * own version: the fixtures of versions 1 and 2, and the shipped model. */
+ * own version: the fixtures of versions 1 and 2, and the model shipped before the curve. */
 static void older_files_are_rewritten_byte_for_byte(void **state)
 {
 	(void)state;
 	static const char *const paths[] = { FIXTURE_DIR "/tiny.am", FIXTURE_DIR "/tiny_head.am",
-					     AUSCULT_SOURCE_DIR "/models/pump_id00.am" };
+					     FIXTURE_DIR "/pump_id00_v1.am" };
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		struct model m;
 		struct auscult_err err;

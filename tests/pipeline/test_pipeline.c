@@ -1,4 +1,5 @@
 /* test_pipeline.c - the scoring pipeline on real WAV with the shipped model, no threads, no devices. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,11 +176,14 @@ static void test_chunking_and_windows(void **state)
 	pipeline_flush(p1);
 	pipeline_flush(p2);
 	pipeline_flush(p3);
-	assert_int_equal(pipeline_window_vectors(p1), 63);
-	assert_int_equal(pipeline_hop_vectors(p1), 16);
-	/* 10 s: 1 + (vectors - 63) / 16 windows; vectors = frames - 4, frames = (n - 1024) / 512 + 1 */
-	size_t frames = (f->na - 1024) / 512 + 1, vectors = frames - 4;
-	size_t want = 1 + (vectors - 63) / 16;
+	/* The shipped model's frames are hop samples apart: a 2-s window of w vectors every h. */
+	const uint32_t hop = f->m.features.hop_length;
+	const size_t w = pipeline_window_vectors(p1), h = pipeline_hop_vectors(p1);
+	assert_int_equal(w, lround(2.0 * 16000.0 / hop));
+	assert_int_equal(h, lround(0.5 * 16000.0 / hop));
+	/* 10 s: 1 + (vectors - w) / h windows; vectors = frames - 4, frames = (n - 1024) / hop + 1 */
+	size_t frames = (f->na - 1024) / hop + 1, vectors = frames - 4;
+	size_t want = 1 + (vectors - w) / h;
 	assert_int_equal(r1.n, want);
 	assert_int_equal(r2.n, want);
 	assert_int_equal(r3.n, want);
@@ -190,12 +194,13 @@ static void test_chunking_and_windows(void **state)
 		assert_float_equal(r1.w[i].smoothed, r3.w[i].smoothed, 1e-4 * r1.w[i].raw);
 		assert_int_equal(r1.w[i].det.state, r3.w[i].det.state);
 		assert_int_equal(r1.w[i].index, i);
-		/* The first window ends with vector 62, whose newest frame (66) ends at 1024 + 66 x 512:
-		 * streaming frame k covers samples [512 k, 1024 + 512 k). */
-		double end_s = (1024.0 + (62.0 + 16.0 * (double)i + 4.0) * 512.0) / 16000.0;
+		/* The first window ends with vector w - 1, whose newest frame is w + 3. Streaming
+		 * frame k is centred frame k + 1 (the first that needs no padding, hop >= 512): it
+		 * covers samples [hop (k + 1) - 512, hop (k + 1) + 512). */
+		double end_s = (((double)w + 4.0 + (double)h * (double)i) * hop + 512.0) / 16000.0;
 		assert_float_equal(r1.w[i].stream_s, end_s, 1e-9);
 		assert_int_equal(r1.w[i].time_ms, (int64_t)(end_s * 1000.0));
-		assert_int_equal(r1.w[i].n_counted, 63);
+		assert_int_equal(r1.w[i].n_counted, w);
 		assert_false(r1.w[i].idle);
 		assert_int_equal(r1.w[i].det.state, DETECTOR_NORMAL);
 		/* A held-out normal clip scores below the shipped threshold, and not far below it
@@ -321,8 +326,9 @@ static void test_samples_to_next_window(void **state)
 		assert_int_equal(r.n, (size_t)k + 1);
 		at += n;
 	}
-	/* The first window needs 1024 + 66 x 512 samples. */
-	assert_float_equal(r.w[0].stream_s, (1024.0 + 66 * 512.0) / 16000.0, 1e-9);
+	/* The first window needs (w + 4) x hop + 512 samples (test_chunking_and_windows). */
+	double w = (double)pipeline_window_vectors(p), hop = f->m.features.hop_length;
+	assert_float_equal(r.w[0].stream_s, ((w + 4.0) * hop + 512.0) / 16000.0, 1e-9);
 	pipeline_destroy(p);
 }
 
