@@ -41,10 +41,9 @@ static int check(const struct band_stats_config *c, struct auscult_err *err)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "band_stats: n_fft %u is not a power of two in [4, 65536]",
 				    c->n_fft);
-	if (c->hop == 0 || c->hop > c->n_fft)
+	if (c->hop == 0 || c->hop > 65536)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "band_stats: hop %u is out of range [1, n_fft %u]", c->hop,
-				    c->n_fft);
+				    "band_stats: hop %u is out of range [1, 65536]", c->hop);
 	if (c->n_bands == 0 || (c->n_fft / 2) % c->n_bands != 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "band_stats: n_bands %u does not divide n_fft / 2 = %u",
@@ -170,6 +169,7 @@ static void start_window(struct band_stats *bs)
 void band_stats_reset(struct band_stats *bs)
 {
 	bs->fill = 0;
+	bs->skip = 0;
 	bs->fine_fill = 0;
 	memset(bs->band_ref, 0, bs->cfg.n_bands * sizeof(double));
 	bs->have_ref = 0;
@@ -257,16 +257,21 @@ size_t band_stats_process(struct band_stats *bs, const float *samples, size_t n_
 {
 	const struct band_stats_config *c = &bs->cfg;
 	size_t done = 0;
-	/* Runs of samples up to the next frame end (of either frame), copied whole: the frames
-	 * complete in the same order as sample by sample. */
+	/* Runs of samples up to the next frame end or end of a gap (of either frame), copied
+	 * whole: the frames complete in the same order as sample by sample. */
 	for (size_t i = 0; i < n_samples;) {
 		size_t take = n_samples - i;
-		if (take > c->n_fft - bs->fill)
-			take = c->n_fft - bs->fill;
+		uint32_t room = bs->skip ? bs->skip : c->n_fft - bs->fill;
+		if (take > room)
+			take = room;
 		if (bs->fine_buf && take > c->fine_n_fft - bs->fine_fill)
 			take = c->fine_n_fft - bs->fine_fill;
-		memcpy(bs->buf + bs->fill, samples + i, take * sizeof(float));
-		bs->fill += (uint32_t)take;
+		if (bs->skip) {
+			bs->skip -= (uint32_t)take;
+		} else {
+			memcpy(bs->buf + bs->fill, samples + i, take * sizeof(float));
+			bs->fill += (uint32_t)take;
+		}
 		if (bs->fine_buf) {
 			memcpy(bs->fine_buf + bs->fine_fill, samples + i, take * sizeof(float));
 			bs->fine_fill += (uint32_t)take;
@@ -279,8 +284,14 @@ size_t band_stats_process(struct band_stats *bs, const float *samples, size_t n_
 		}
 		if (bs->fill == c->n_fft) {
 			short_frame(bs);
-			memmove(bs->buf, bs->buf + c->hop, (c->n_fft - c->hop) * sizeof(float));
-			bs->fill = c->n_fft - c->hop;
+			if (c->hop < c->n_fft) {
+				memmove(bs->buf, bs->buf + c->hop,
+					(c->n_fft - c->hop) * sizeof(float));
+				bs->fill = c->n_fft - c->hop;
+			} else {
+				bs->fill = 0;
+				bs->skip = c->hop - c->n_fft;
+			}
 			if (bs->frames == c->window_frames)
 				emit(bs, out + (done++) * bs->dim);
 		}

@@ -27,7 +27,8 @@
 struct band_stats_config {
 	uint32_t sample_rate_hz; /* input rate */
 	uint32_t n_fft;          /* short frame (envelope) FFT size, power of two */
-	uint32_t hop;            /* short frame hop, samples: sets the envelope rate */
+	uint32_t hop;            /* short frame hop, samples: sets the envelope rate; above
+				    n_fft the samples between frames are not analysed */
 	uint32_t n_bands;        /* linear bands over 0..rate/2; divides n_fft / 2 */
 	uint32_t fine_n_fft;     /* long-term spectrum FFT size, power of two; 0 = no fine part */
 	uint32_t fine_hop;       /* its hop, samples */
@@ -46,6 +47,8 @@ struct band_stats {
 	float *hann, *fine_hann;       /* analysis windows */
 	float *buf, *fine_buf;         /* the samples of the frame being filled */
 	uint32_t fill, fine_fill;      /* samples in buf / fine_buf */
+	uint32_t skip;                 /* samples to pass over before the next short frame (a
+					  hop longer than n_fft leaves gaps between frames) */
 	float *frame;                  /* max(n_fft, fine_n_fft) windowed frame scratch */
 	void *spec;                    /* kiss_fft_cpx bins scratch */
 	double *fine_power;            /* n_fine: sum of power this window */

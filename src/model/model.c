@@ -272,12 +272,12 @@ int model_window_head_validate(const struct model_window_head *h, const struct f
 	if (h->n_fft < 4 || h->n_fft > 65536 || (h->n_fft & (h->n_fft - 1)) != 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "head.n_fft: %u is not a power of two in [4, 65536]", h->n_fft);
-	if (h->hop == 0 || h->hop > h->n_fft || f->hop_length % h->hop != 0 ||
-	    f->hop_length / h->hop < 4)
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "head.hop: %u must be at most n_fft %u and divide the features' "
-				    "hop_length %u at least 4 times",
-				    h->hop, h->n_fft, f->hop_length);
+	if (h->hop == 0 || f->hop_length % h->hop != 0 || f->hop_length / h->hop < 4)
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"head.hop: %u must divide the features' hop_length %u at least 4 "
+			"times",
+			h->hop, f->hop_length);
 	if (h->n_bands == 0 || (h->n_fft / 2) % h->n_bands != 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "head.n_bands: %u does not divide n_fft / 2 = %u", h->n_bands,

@@ -48,8 +48,9 @@ struct model_threshold {
  * left out), so neither scale decides; the log tames the head's heavy tail on new recordings.
  */
 struct model_window_head {
-	uint32_t n_fft;      /* short frame FFT size, power of two (256) */
-	uint32_t hop;        /* short frame hop, samples; divides features.hop_length 4+ times */
+	uint32_t n_fft;      /* short frame FFT size, power of two (256, or 128) */
+	uint32_t hop;        /* short frame hop, samples; divides features.hop_length 4+ times;
+				above n_fft, frames with gaps between them */
 	uint32_t n_bands;    /* linear bands over 0..rate/2; divides n_fft / 2 */
 	float shrinkage;     /* [0, 1]: correlation shrunk toward the identity before inversion */
 	float std_floor_rel; /* >= 0: std floor relative to the median std, as fitted */
