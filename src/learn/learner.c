@@ -267,7 +267,8 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 	rc = train_model(&m, &ds, &l->cfg.train, on_trainer_epoch, l, &l->cancel, &tr, err);
 	if (rc == AUSCULT_OK && l->cfg.train.window_head) {
 		/* the recipe's window head, fitted on the monitor's own windows */
-		rc = head_fit(&m, &l->cfg.scoring, ds.paths, ds.n_files, err);
+		rc = head_fit(&m, &l->cfg.scoring, &l->cfg.train.head_shape, ds.paths, ds.n_files,
+			      err);
 	}
 	if (rc != AUSCULT_OK)
 		goto out;

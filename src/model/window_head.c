@@ -5,12 +5,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-void window_head_config_defaults(struct model_window_head *h)
+void window_head_shape_defaults(struct window_head_shape *s)
 {
+	s->n_fft = WINDOW_HEAD_N_FFT;
+	s->hop = WINDOW_HEAD_HOP;
+	s->n_bands = WINDOW_HEAD_N_BANDS;
+}
+
+void window_head_config_defaults(struct model_window_head *h, const struct window_head_shape *s)
+{
+	struct window_head_shape d;
+	if (!s) {
+		window_head_shape_defaults(&d);
+		s = &d;
+	}
 	memset(h, 0, sizeof(*h));
-	h->n_fft = WINDOW_HEAD_N_FFT;
-	h->hop = WINDOW_HEAD_HOP;
-	h->n_bands = WINDOW_HEAD_N_BANDS;
+	h->n_fft = s->n_fft;
+	h->hop = s->hop;
+	h->n_bands = s->n_bands;
 	h->shrinkage = WINDOW_HEAD_SHRINKAGE;
 	h->std_floor_rel = WINDOW_HEAD_STD_FLOOR_REL;
 	h->ae_median = 1.0f;

@@ -44,9 +44,20 @@ struct window_head {
 	int scoring;            /* stats_head restored from a model: window_head_score works */
 };
 
-/* A head's shape with the defaults above and no fitted statistics (dim set, arrays NULL,
+/* What a recipe chooses of a head: its short frames and bands. A hop above n_fft leaves gaps
+ * between the frames (band_stats.h): the head then analyses n_fft of every hop samples. */
+struct window_head_shape {
+	uint32_t n_fft;   /* short frame FFT size, power of two */
+	uint32_t hop;     /* short frame hop, samples; divides the features' hop_length 4+ times */
+	uint32_t n_bands; /* linear bands over 0..rate/2; divides n_fft / 2 */
+};
+
+/* The defaults above: 256-point frames every 128 samples, 16 bands. */
+void window_head_shape_defaults(struct window_head_shape *s);
+
+/* A head of shape s (NULL: the defaults above) and no fitted statistics (dim set, arrays NULL,
  * medians 1). */
-void window_head_config_defaults(struct model_window_head *h);
+void window_head_config_defaults(struct model_window_head *h, const struct window_head_shape *s);
 
 /*
  * Sets up the stage for head h (shape; when h->mean is set its fitted statistics too, for

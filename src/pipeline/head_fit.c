@@ -6,10 +6,14 @@
 #include <string.h>
 
 #include "audio/audio_source.h"
+#include "common/log.h"
 #include "model/clip_scorer.h"
 #include "model/stats_head.h"
 #include "model/window_head.h"
 #include "train/gamma_fit.h"
+
+/* The shortest window a clip shorter than the clip settings' window is scored on. */
+#define CLIP_MIN_WINDOW_S 0.5
 
 void pipeline_clip_settings(struct pipeline_settings *ps)
 {
@@ -157,8 +161,9 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 	return rc;
 }
 
-int head_fit(struct model *m, const struct pipeline_settings *ps, char *const *paths,
-	     size_t n_paths, struct auscult_err *err)
+int head_fit(struct model *m, const struct pipeline_settings *ps,
+	     const struct window_head_shape *shape, char *const *paths, size_t n_paths,
+	     struct auscult_err *err)
 {
 	if (m->head)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
@@ -172,7 +177,7 @@ int head_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
 		goto fail;
 	}
-	window_head_config_defaults(h);
+	window_head_config_defaults(h, shape);
 	m->head = h;
 	rc = provisional_stats(h, err);
 	if (rc)
@@ -216,14 +221,14 @@ int head_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	struct pipeline_settings cs;
 	pipeline_clip_settings(&cs);
 	rc = replay_all(m, &cs, paths, n_paths, &k, clip, err);
-	double shape, scale;
+	double g_shape, g_scale;
 	if (rc == AUSCULT_OK)
-		rc = gamma_fit_mle(clip, n_paths, &shape, &scale, err);
+		rc = gamma_fit_mle(clip, n_paths, &g_shape, &g_scale, err);
 	if (rc)
 		goto fail;
-	m->threshold.gamma_shape = (float)shape;
-	m->threshold.gamma_scale = (float)scale;
-	m->threshold.threshold = (float)gamma_quantile(shape, scale, m->threshold.quantile);
+	m->threshold.gamma_shape = (float)g_shape;
+	m->threshold.gamma_scale = (float)g_scale;
+	m->threshold.threshold = (float)gamma_quantile(g_shape, g_scale, m->threshold.quantile);
 	free(clip);
 	free(sub);
 	return AUSCULT_OK;
@@ -252,22 +257,56 @@ static void add_window(void *ctx, const struct pipeline_window *w)
 	}
 }
 
+/* The mean window score of one replay of path with settings ps (c.n = 0: no whole window). */
+static int replay_clip(const struct model *m, const struct pipeline_settings *ps, const char *path,
+		       struct clip_sum *c, double *seconds, struct auscult_err *err)
+{
+	struct pipeline *pl = NULL;
+	struct pipeline_config pc = { .model = m, .on_window = add_window, .ctx = c };
+	pc.settings = *ps;
+	c->sum = 0.0;
+	c->n = 0;
+	int rc = pipeline_create(&pl, &pc, err);
+	if (rc == AUSCULT_OK)
+		rc = pipeline_replay_file(pl, path, AUDIO_CHANNEL_AVERAGE, err);
+	if (rc == AUSCULT_OK)
+		*seconds = (double)pipeline_stream_end_ms(pl) / 1e3;
+	pipeline_destroy(pl);
+	return rc;
+}
+
 int pipeline_clip_score(const struct model *m, struct autoencoder *ae, const char *path,
 			float *score, struct auscult_err *err)
 {
 	if (!m->head)
 		return clip_score_file(m, ae, path, score, NULL, err);
-	struct clip_sum c = { 0.0, 0 };
-	struct pipeline *pl = NULL;
-	struct pipeline_config pc = { .model = m, .on_window = add_window, .ctx = &c };
-	pipeline_clip_settings(&pc.settings);
-	int rc = pipeline_create(&pl, &pc, err);
-	if (rc == AUSCULT_OK)
-		rc = pipeline_replay_file(pl, path, AUDIO_CHANNEL_AVERAGE, err);
-	pipeline_destroy(pl);
+	struct clip_sum c;
+	struct pipeline_settings ps;
+	pipeline_clip_settings(&ps);
+	const double window_s = ps.window_s;
+	double seconds = 0.0;
+	int rc = replay_clip(m, &ps, path, &c, &seconds, err);
+	/* A clip shorter than a window is scored on the longest window it holds (a window's
+	 * vectors span n_stack - 1 frames more than it), halving down to CLIP_MIN_WINDOW_S: a
+	 * rougher score than a whole window's, but the clip's. */
+	const double stack_s = (double)(m->features.n_stack - 1) * m->features.hop_length /
+			       m->features.sample_rate_hz;
+	while (rc == AUSCULT_OK && c.n == 0 && ps.window_s / 2.0 >= CLIP_MIN_WINDOW_S) {
+		ps.window_s /= 2.0;
+		if (ps.window_s + stack_s > seconds && ps.window_s / 2.0 >= CLIP_MIN_WINDOW_S)
+			continue;
+		if (ps.hop_s > ps.window_s)
+			ps.hop_s = ps.window_s;
+		rc = replay_clip(m, &ps, path, &c, &seconds, err);
+		if (rc == AUSCULT_OK && c.n > 0)
+			log_warn("%s: shorter than the model's %g-s window; scored on windows of "
+				 "%g s",
+				 path, window_s, ps.window_s);
+	}
 	if (rc == AUSCULT_OK && c.n == 0)
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID, "%s: too short for one window of %g s",
-				  path, pc.settings.window_s);
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "%s: too short for one window of %g s (or of %g s)", path,
+				  window_s, ps.window_s);
 	if (rc == AUSCULT_OK)
 		*score = (float)(c.sum / (double)c.n);
 	return rc;

@@ -7,11 +7,13 @@
 #include "common/status.h"
 #include "model/autoencoder.h"
 #include "model/model.h"
+#include "model/window_head.h"
 #include "pipeline/pipeline.h"
 
 /*
- * Adds a window head (model/window_head.h, the defaults' shape) to a trained model m that has
- * none, fitted on the windows of ps (window_s, hop_s: the daemon's) of each recording in paths:
+ * Adds a window head (model/window_head.h) of the given shape (NULL: the defaults) to a trained
+ * model m that has none, fitted on the windows of ps (window_s, hop_s: the daemon's) of each
+ * recording in paths:
  *  1. the head's Gaussian on every window of every recording;
  *  2. the medians that weigh the two parts: the recordings replayed through the pipeline with
  *     ps, the median autoencoder and head score over the windows that count;
@@ -21,8 +23,9 @@
  * Returns AUSCULT_OK, or the failing status with err naming the recording or the fault; m keeps
  * no head then. Not for real-time threads (it reads files).
  */
-int head_fit(struct model *m, const struct pipeline_settings *ps, char *const *paths,
-	     size_t n_paths, struct auscult_err *err);
+int head_fit(struct model *m, const struct pipeline_settings *ps,
+	     const struct window_head_shape *shape, char *const *paths, size_t n_paths,
+	     struct auscult_err *err);
 
 /* The settings a clip score is replayed with: the daemon's defaults (2-s windows every 0.5 s)
  * with no gate and no settling, so every window of a clip counts, as every vector does in the

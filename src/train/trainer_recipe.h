@@ -10,9 +10,10 @@
 #include "features/feature_params.h"
 #include "train/dataset.h"
 #include "model/model.h"
+#include "model/window_head.h"
 #include "train/trainer.h"
 
-/* Everything `auscult train` can change. Defaults: the idnn16 recipe (see train_options_recipe). */
+/* Everything `auscult train` can change. Defaults: TRAIN_RECIPE_DEFAULT (see train_options_recipe). */
 struct train_options {
 	struct feature_params features; /* the log-mel front end the model is trained on */
 	struct trainer_config trainer;
@@ -27,6 +28,7 @@ struct train_options {
 	 * scripts/train-shipped-model): set by how heavy the recipe's window-score tail is. */
 	double window_quantile;
 	bool window_head; /* add a window-statistics head (pipeline/head_fit.h) after training */
+	struct window_head_shape head_shape; /* that head's short frames and bands */
 };
 
 /* The recipe train_options_defaults gives: what `auscult train` and the learning mode use. */
@@ -43,6 +45,8 @@ void train_options_defaults(struct train_options *o);
  * - "idnn16-fast": idnn16 on log-mel frames every 1024 samples (64 ms) instead of 512, scored
  *   by the largest 20% of the vectors' errors: half the front end's and the network's work for
  *   the same ranking. The default and the shipped model's recipe (models/README.md).
+ * - "idnn16-fast-stats": idnn16-fast plus the window-statistics head on 128-point frames every
+ *   256 samples (model/window_head.h).
  * - "dcase2020": the DCASE 2020 Task 2 baseline (feature_params_defaults, trainer_config_defaults:
  *   640-128x4-8-128x4-640 on all five frames, no standardisation, no band weights, mean
  *   aggregation).

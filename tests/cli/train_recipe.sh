@@ -44,6 +44,12 @@ has default "training curve: 1 epoch; training loss first "
 grep -q "window head" "$TMP/default.txt" && fail "the default has a window head"
 train named --recipe idnn16-fast
 cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-fast differs from the default"
+# idnn16-fast-stats: idnn16-fast and a window head of 128-point frames every 256 samples
+train fast_stats --recipe idnn16-fast-stats
+has fast_stats "aggregation:    mean of the largest 20%"
+has fast_stats "window head:    band mean and spread of 16 linear bands (128-point frames every 256 samples)"
+train fast_head --recipe idnn16-fast --window-head
+cmp -s "$TMP/fast_stats.am" "$TMP/fast_head.am" || fail "idnn16-fast --window-head differs from idnn16-fast-stats"
 
 # idnn16-stats: the same network and a window head (version 2, and 3 with the curve); the clip
 # score is then the mean of the pipeline's 2-s windows, and the threshold fitted to those.
@@ -97,7 +103,7 @@ cmp -s "$TMP/dcase2020.am" "$TMP/last.am" || fail "the last --recipe does not wi
 if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
 	fail "--recipe dcase was accepted"
 fi
-grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16, idnn16-fast, idnn16-stats, dcase2020' \
+grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-fast, idnn16-fast-stats, idnn16, idnn16-stats, dcase2020' \
 	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
 "$AUSCULT_BIN" train --help | grep -q "idnn16-fast  the default" || fail "--help does not name the default"
 echo "ok"

@@ -92,7 +92,9 @@ expect_refusal short_wav "short_wav.yaml:4:33: monitors\[0\]\.source\.path: .*$s
 	"$AUSCULTD_BIN" --check-config --config "$WORK/short_wav.yaml"
 timeout 20 "$AUSCULT_BIN" score --model "$MODEL" "$FIX/cut_in_half.wav" >"$WORK/score.out" 2>"$WORK/score.err" ||
 	fail "score of a short WAV failed: $(cat "$WORK/score.err")"
-grep -q "warn: .*$short_msg.*; using the part that is there" "$WORK/score.err" ||
+# (the clip scorer uses "the part that is there", the pipeline a head model's clips go through
+# scores it)
+grep "warn: " "$WORK/score.err" | grep -F "$short_msg" | grep -Eq "; (using|scoring) the part that is there" ||
 	fail "no warning for a short WAV: $(cat "$WORK/score.err")"
 grep -q "cut_in_half.wav	" "$WORK/score.out" || fail "the short WAV was not scored: $(cat "$WORK/score.out")"
 echo "hostile_inputs: ok"

@@ -37,7 +37,11 @@ static void test_idnn16_fast_is_the_default(void **state)
 	assert_int_equal(d.trainer.batch_size, 512);
 	assert_true(d.quantile == 0.9f);
 	assert_true(d.window_quantile == 0.99999);
+	/* no window head; one added would take 128-point frames every 256 samples, 16 bands */
 	assert_false(d.window_head);
+	assert_int_equal(d.head_shape.n_fft, 128);
+	assert_int_equal(d.head_shape.hop, 256);
+	assert_int_equal(d.head_shape.n_bands, 16);
 	/* on the DCASE baseline's front end with frames 1024 samples apart */
 	struct feature_params fp;
 	feature_params_defaults(&fp);
@@ -61,10 +65,30 @@ static void test_idnn16_fast_halves_the_frames(void **state)
 	assert_true(plain.top_fraction == 0.1f && fast.top_fraction == 0.2f);
 	assert_true(plain.window_quantile == 0.999 && fast.window_quantile == 0.99999);
 	assert_int_equal(feature_params_validate(&fast.features, &err), AUSCULT_OK);
+	assert_false(fast.window_head);
 	fast.features.hop_length = 512;
 	fast.top_fraction = 0.1f;
 	fast.window_quantile = 0.999;
+	/* a head added to it would take 4 gapped frames per feature hop */
+	assert_int_equal(fast.head_shape.n_fft, 128);
+	assert_int_equal(fast.head_shape.hop, 256);
+	fast.head_shape = plain.head_shape;
 	assert_memory_equal(&plain, &fast, sizeof(plain));
+}
+
+/* idnn16-fast-stats is idnn16-fast and its window head, nothing else. */
+static void test_idnn16_fast_stats_adds_the_head(void **state)
+{
+	(void)state;
+	struct train_options fast, stats;
+	struct auscult_err err = { { 0 } };
+	memset(&fast, 0, sizeof(fast));
+	memset(&stats, 0, sizeof(stats));
+	assert_int_equal(train_options_recipe(&fast, "idnn16-fast", &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&stats, "idnn16-fast-stats", &err), AUSCULT_OK);
+	assert_true(stats.window_head);
+	stats.window_head = false;
+	assert_memory_equal(&fast, &stats, sizeof(fast));
 }
 
 /* idnn16-stats is idnn16 and the window head, nothing else. */
@@ -78,6 +102,8 @@ static void test_idnn16_stats_adds_the_head(void **state)
 	assert_int_equal(train_options_recipe(&plain, "idnn16", &err), AUSCULT_OK);
 	assert_int_equal(train_options_recipe(&stats, "idnn16-stats", &err), AUSCULT_OK);
 	assert_true(stats.window_head);
+	assert_int_equal(stats.head_shape.n_fft, 256);
+	assert_int_equal(stats.head_shape.hop, 128);
 	stats.window_head = false;
 	assert_memory_equal(&plain, &stats, sizeof(plain));
 }
@@ -113,12 +139,12 @@ static void test_unknown_recipe(void **state)
 	assert_int_equal(train_options_recipe(&o, "IDNN16", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16, idnn16-fast, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-fast, idnn16-fast-stats, idnn16, idnn16-stats, dcase2020");
 	assert_memory_equal(&o, &before, sizeof(o));
 	assert_int_equal(train_options_recipe(&o, "", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"\"; the recipes are idnn16, idnn16-fast, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"\"; the recipes are idnn16-fast, idnn16-fast-stats, idnn16, idnn16-stats, dcase2020");
 }
 
 int main(void)
@@ -126,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idnn16_fast_is_the_default),
 		cmocka_unit_test(test_idnn16_fast_halves_the_frames),
+		cmocka_unit_test(test_idnn16_fast_stats_adds_the_head),
 		cmocka_unit_test(test_idnn16_stats_adds_the_head),
 		cmocka_unit_test(test_dcase2020_is_the_baseline),
 		cmocka_unit_test(test_unknown_recipe),
