@@ -76,36 +76,35 @@ static void test_idnn16_fast_halves_the_frames(void **state)
 	assert_memory_equal(&plain, &fast, sizeof(plain));
 }
 
-/* idnn16-fast-stats is idnn16-fast and its window head, nothing else. */
-static void test_idnn16_fast_stats_adds_the_head(void **state)
+/* Recipe with_head is recipe base and a window head of n_fft-point frames every hop samples,
+ * nothing else. */
+static void expect_head_added(const char *base, const char *with_head, uint32_t n_fft, uint32_t hop)
 {
-	(void)state;
-	struct train_options fast, stats;
-	struct auscult_err err = { { 0 } };
-	memset(&fast, 0, sizeof(fast));
-	memset(&stats, 0, sizeof(stats));
-	assert_int_equal(train_options_recipe(&fast, "idnn16-fast", &err), AUSCULT_OK);
-	assert_int_equal(train_options_recipe(&stats, "idnn16-fast-stats", &err), AUSCULT_OK);
-	assert_true(stats.window_head);
-	stats.window_head = false;
-	assert_memory_equal(&fast, &stats, sizeof(fast));
-}
-
-/* idnn16-stats is idnn16 and the window head, nothing else. */
-static void test_idnn16_stats_adds_the_head(void **state)
-{
-	(void)state;
 	struct train_options plain, stats;
 	struct auscult_err err = { { 0 } };
 	memset(&plain, 0, sizeof(plain));
 	memset(&stats, 0, sizeof(stats));
-	assert_int_equal(train_options_recipe(&plain, "idnn16", &err), AUSCULT_OK);
-	assert_int_equal(train_options_recipe(&stats, "idnn16-stats", &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&plain, base, &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&stats, with_head, &err), AUSCULT_OK);
+	assert_false(plain.window_head);
 	assert_true(stats.window_head);
-	assert_int_equal(stats.head_shape.n_fft, 256);
-	assert_int_equal(stats.head_shape.hop, 128);
+	assert_int_equal(stats.head_shape.n_fft, n_fft);
+	assert_int_equal(stats.head_shape.hop, hop);
+	assert_int_equal(stats.head_shape.n_bands, 16);
 	stats.window_head = false;
 	assert_memory_equal(&plain, &stats, sizeof(plain));
+}
+
+static void test_idnn16_fast_stats_adds_the_head(void **state)
+{
+	(void)state;
+	expect_head_added("idnn16-fast", "idnn16-fast-stats", 128, 256);
+}
+
+static void test_idnn16_stats_adds_the_head(void **state)
+{
+	(void)state;
+	expect_head_added("idnn16", "idnn16-stats", 256, 128);
 }
 
 static void test_dcase2020_is_the_baseline(void **state)
