@@ -35,7 +35,7 @@
  * neither head's scale decides and no held-out clip is used to calibrate.
  */
 
-#define MAX_AE 4
+#define MAX_AE 8 /* eval_detector.sh passes one per recipe */
 #define MAX_CLIPS 2048
 #define BLOCK 8192
 
@@ -596,7 +596,10 @@ int main(int argc, char **argv)
 			cfg.mod_min_hz = strtof(argv[++i], NULL);
 			cfg.mod_max_hz = strtof(argv[++i], NULL);
 			cfg.n_mod = (uint32_t)strtoul(argv[++i], NULL, 10);
-		} else if (strcmp(argv[i], "--ae") == 0 && i + 5 < argc && n_ae < MAX_AE) {
+		} else if (strcmp(argv[i], "--ae") == 0 && n_ae == MAX_AE) {
+			fprintf(stderr, "bench_detector: at most %d --ae\n", MAX_AE);
+			return 2;
+		} else if (strcmp(argv[i], "--ae") == 0 && i + 5 < argc) {
 			ae_name[n_ae] = argv[i + 1];
 			ae_test[n_ae] = argv[i + 2];
 			ae_train[n_ae] = argv[i + 3];
