@@ -267,6 +267,27 @@ static void frame_done(struct pipeline *p)
 	p->frames_out++;
 }
 
+/*
+ * The sum of n squares, in eight float lanes the compiler vectorises, added up in double: one
+ * double accumulator chained every sample through its add's latency, the largest cost of a
+ * replayed clip after the FFTs. A piece is at most one hop of samples, so each lane sums a few
+ * hundred squares (relative error ~1e-6, far below the gate's decibel).
+ */
+static double sum_squares(const float *x, size_t n)
+{
+	float lane[8] = { 0 };
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int k = 0; k < 8; k++)
+			lane[k] += x[i + k] * x[i + k];
+	double s = 0.0;
+	for (int k = 0; k < 8; k++)
+		s += lane[k];
+	for (; i < n; i++)
+		s += (double)x[i] * x[i];
+	return s;
+}
+
 void pipeline_push(struct pipeline *p, const float *x, size_t n, int64_t now_ms)
 {
 	/* Pieces that end at frame boundaries, so each frame's level is its own interval's,
@@ -278,8 +299,8 @@ void pipeline_push(struct pipeline *p, const float *x, size_t n, int64_t now_ms)
 		if (take > n)
 			take = n;
 		size_t skip = start > p->stream_samples ? (size_t)(start - p->stream_samples) : 0;
-		for (size_t i = skip; i < take; i++)
-			p->sumsq += (double)x[i] * x[i];
+		if (take > skip)
+			p->sumsq += sum_squares(x + skip, take - skip);
 		if (p->model->head)
 			window_head_push(&p->head, x, take);
 		size_t got = feature_extractor_push(&p->fx, x, take,
