@@ -56,7 +56,7 @@ static void usage(FILE *out)
 		"             clip's score is the mean of its windows'. AUC 0.680, steady faults\n"
 		"             0.672 (idnn16-fast 0.621), 0.584 at the weakest level (0.562); through\n"
 		"             auscultd on 5 seeds of 5 the real anomaly caught and no false event;\n"
-		"             9.8 MFLOP, 2.2x faster than dcase2020 per clip. Not the default: its\n"
+		"             9.8 MFLOP, 2.4x faster than dcase2020 per clip. Not the default: its\n"
 		"             top band sits on the rate converter's edge, so a 48-kHz microphone\n"
 		"             moves its scores by 1.2%% (the network's 0.2%%; models/README.md).\n"
 		"  idnn16     the same on frames 32 ms apart (--hop-length 512), scored by the\n"
