@@ -82,11 +82,9 @@ static int build_filterbank(struct logmel *lm, const struct logmel_config *cfg,
 	lm->n_weights = 0;
 	for (uint32_t m = 0; m < cfg->n_mels; m++) {
 		uint32_t first = 0, last = 0, any = 0;
-		double k_lo = floor(edges_hz[m] / bin_hz), k_hi = ceil(edges_hz[m + 2] / bin_hz);
-		uint32_t k_from = k_lo > 0.0 ? (uint32_t)fmin(k_lo, lm->n_bins) : 0;
-		uint32_t k_to = k_hi < lm->n_bins - 1.0 ? (uint32_t)fmax(k_hi, 0.0)
-							: lm->n_bins - 1;
-		for (uint32_t k = k_from; k <= k_to && k < lm->n_bins; k++) {
+		double k_lo = fmax(floor(edges_hz[m] / bin_hz), 0.0);
+		double k_hi = fmin(ceil(edges_hz[m + 2] / bin_hz), lm->n_bins - 1.0);
+		for (uint32_t k = (uint32_t)k_lo; k_lo <= k_hi && k <= (uint32_t)k_hi; k++) {
 			if ((float)band_weight(edges_hz, m, k * bin_hz) == 0.0f)
 				continue;
 			if (!any)

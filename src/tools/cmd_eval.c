@@ -331,7 +331,6 @@ done:
 
 int cmd_eval(int argc, char **argv)
 {
-	autoencoder_set_blas_threads(1); /* as auscult score: more threads only spin */
 	const char *model_path = NULL, *svg_path = NULL, *threshold_text = NULL, *dir = NULL;
 	bool json = false;
 	struct model m = { 0 };

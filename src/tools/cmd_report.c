@@ -589,7 +589,6 @@ done:
 
 int cmd_report(int argc, char **argv)
 {
-	autoencoder_set_blas_threads(1); /* as auscult score: more threads only spin */
 	struct cli_command cli = { "report", report_usage, argc, argv, false };
 	const char *model_path = NULL, *out_path = NULL;
 	struct pipeline_settings ps;

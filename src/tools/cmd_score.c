@@ -290,9 +290,6 @@ done:
 
 int cmd_score(int argc, char **argv)
 {
-	/* one BLAS thread: more only spin beside calls this small (auscult score of 441 clips:
-	 * 1.1-1.7 s of CPU with OpenBLAS's default, 0.53 s with one, no faster) */
-	autoencoder_set_blas_threads(1);
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--windows") == 0)
 			return score_windows(argc, argv);

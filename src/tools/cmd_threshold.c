@@ -246,7 +246,6 @@ int cmd_threshold(int argc, char **argv)
 			goto done;
 		}
 		ae_ready = 1;
-		autoencoder_set_blas_threads(1);
 		scores = malloc(files.count * sizeof(*scores));
 		if (!scores) {
 			fprintf(stderr, "auscult threshold: out of memory\n");
