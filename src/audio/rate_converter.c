@@ -17,7 +17,6 @@
  * original, 0.97 by 0.2 %; 0.99 gains 0.2 % more for 2-3 times the CPU.
  */
 #define CONVERTER_RECIPE SOXR_HQ
-#define CONVERTER_PASSBAND 0.97
 
 #define CONVERTER_BLOCK RATE_CONVERTER_BLOCK
 /* Silence the warm-up converts: at least this many blocks. */
@@ -26,7 +25,7 @@
 static soxr_t converter_create(uint32_t in_hz, uint32_t out_hz, soxr_error_t *e)
 {
 	soxr_quality_spec_t q = soxr_quality_spec(CONVERTER_RECIPE, 0);
-	q.passband_end = CONVERTER_PASSBAND;
+	q.passband_end = RATE_CONVERTER_PASSBAND;
 	/* One thread: one monitor's conversion is far too small to share out. */
 	soxr_runtime_spec_t rt = soxr_runtime_spec(1);
 	*e = NULL;

@@ -282,10 +282,14 @@ int model_window_head_validate(const struct model_window_head *h, const struct f
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "head.n_bands: %u does not divide n_fft / 2 = %u", h->n_bands,
 				    h->n_fft / 2);
-	if (h->dim != 2 * h->n_bands)
+	if (h->n_kept == 0 || h->n_kept > h->n_bands)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "head.dim: %u, expected 2 x n_bands = %u", h->dim,
-				    2 * h->n_bands);
+				    "head.n_kept: %u is not in [1, n_bands = %u]", h->n_kept,
+				    h->n_bands);
+	if (h->dim != 2 * h->n_kept)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "head.dim: %u, expected 2 x n_kept = %u", h->dim,
+				    2 * h->n_kept);
 	if (!(h->shrinkage >= 0.0f && h->shrinkage <= 1.0f))
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "head.shrinkage: %g is not in [0, 1]",
 				    (double)h->shrinkage);

@@ -52,11 +52,14 @@ struct model_window_head {
 	uint32_t hop;        /* short frame hop, samples; divides features.hop_length 4+ times;
 				above n_fft, frames with gaps between them */
 	uint32_t n_bands;    /* linear bands over 0..rate/2; divides n_fft / 2 */
+	uint32_t n_kept;     /* the lowest n_kept bands are the features, 1..n_bands (fewer
+				leave out the top of the spectrum, which a rate converter's
+				roll-off changes when the microphone runs at another rate) */
 	float shrinkage;     /* [0, 1]: correlation shrunk toward the identity before inversion */
 	float std_floor_rel; /* >= 0: std floor relative to the median std, as fitted */
 	float ae_median;     /* > 0: median autoencoder window score on the training windows */
 	float head_median;   /* > 0: median head window score on held-out training windows */
-	uint32_t dim;        /* 2 * n_bands features: band means, then band spreads, dB */
+	uint32_t dim;        /* 2 * n_kept features: band means, then band spreads, dB */
 	float *mean;         /* dim fitted means, dB */
 	float *inv_std;      /* dim 1 / fitted (floored) standard deviations, > 0 */
 	float *precision;    /* dim x dim inverse shrunk correlation of the standardised features */

@@ -18,9 +18,11 @@
 #define FLAG_BAND_WEIGHTS 0x2u
 #define FLAG_WINDOW_HEAD 0x4u    /* version 2 */
 #define FLAG_TRAINING_CURVE 0x8u /* version 3 */
+#define FLAG_HEAD_KEPT 0x10u     /* version 4: the head keeps fewer than its n_bands */
 #define FLAGS_KNOWN_V1 (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
 #define FLAGS_KNOWN_V2 (FLAGS_KNOWN_V1 | FLAG_WINDOW_HEAD)
 #define FLAGS_KNOWN_V3 (FLAGS_KNOWN_V2 | FLAG_TRAINING_CURVE)
+#define FLAGS_KNOWN_V4 (FLAGS_KNOWN_V3 | FLAG_HEAD_KEPT)
 /* The largest head a file may carry (its precision is dim^2 floats). */
 #define MODEL_MAX_HEAD_DIM 1024u
 
@@ -80,6 +82,12 @@ static void put_f32s(struct writer *w, const float *v, size_t n)
 		put_f32(w, v[i]);
 }
 
+/* A head that leaves out its top bands needs n_kept in the file (flag 0x10, version 4). */
+static bool head_keeps_fewer(const struct model_window_head *h)
+{
+	return h && h->n_kept != h->n_bands;
+}
+
 /* Body bytes for a valid model; the layout is the order of the put_* calls in write_body. */
 static size_t body_size(const struct model *m)
 {
@@ -96,19 +104,21 @@ static size_t body_size(const struct model *m)
 	n += 4 * 4;                                                                /* threshold */
 	n += 8 + 4 * 3 + 4 * 2 + 8 + 4 * 2 + 8 + sizeof(m->training.tool_version); /* training */
 	if (m->head) /* shape, shrinkage, floor, medians, dim; mean, inv_std, precision */
-		n += 3 * 4 + 4 * 4 + 4 +
+		n += 3 * 4 + (head_keeps_fewer(m->head) ? 4 : 0) + 4 * 4 + 4 +
 		     (2 * (size_t)m->head->dim + (size_t)m->head->dim * m->head->dim) * 4;
 	if (m->curve.n_epochs) /* n_epochs, train_loss, val_loss */
 		n += 4 + 2 * (size_t)m->curve.n_epochs * 4;
 	return n;
 }
 
-/* The window head section (version 2). */
+/* The window head section (version 2; n_kept from version 4, flag 0x10). */
 static void write_head(struct writer *w, const struct model_window_head *h)
 {
 	put_u32(w, h->n_fft);
 	put_u32(w, h->hop);
 	put_u32(w, h->n_bands);
+	if (head_keeps_fewer(h))
+		put_u32(w, h->n_kept);
 	put_f32(w, h->shrinkage);
 	put_f32(w, h->std_floor_rel);
 	put_f32(w, h->ae_median);
@@ -134,7 +144,8 @@ static void write_body(struct writer *w, const struct model *m)
 	put_u32(w, (m->input_mean ? FLAG_STANDARDISATION : 0u) |
 			   (m->band_weights ? FLAG_BAND_WEIGHTS : 0u) |
 			   (m->head ? FLAG_WINDOW_HEAD : 0u) |
-			   (m->curve.n_epochs ? FLAG_TRAINING_CURVE : 0u));
+			   (m->curve.n_epochs ? FLAG_TRAINING_CURVE : 0u) |
+			   (head_keeps_fewer(m->head) ? FLAG_HEAD_KEPT : 0u));
 	if (m->input_mean) {
 		put_f32s(w, m->input_mean, feature_params_vector_dim(f));
 		put_f32s(w, m->input_std, feature_params_vector_dim(f));
@@ -185,7 +196,7 @@ static void write_body(struct writer *w, const struct model *m)
 
 uint32_t model_file_version(const struct model *m)
 {
-	return m->curve.n_epochs ? 3u : m->head ? 2u : 1u;
+	return head_keeps_fewer(m->head) ? 4u : m->curve.n_epochs ? 3u : m->head ? 2u : 1u;
 }
 
 int model_encode(const struct model *m, void **data, size_t *size, struct auscult_err *err)
@@ -409,9 +420,9 @@ static int read_layers(struct reader *r, struct model *m)
 	return r->rc;
 }
 
-/* The window head section (version 2, flag 0x4): shape first, so that the arrays' sizes are
- * checked before anything is allocated for them. */
-static int read_head(struct reader *r, struct model *m)
+/* The window head section (version 2, flag 0x4; n_kept with flag 0x10): shape first, so that
+ * the arrays' sizes are checked before anything is allocated for them. */
+static int read_head(struct reader *r, struct model *m, bool has_kept)
 {
 	struct model_window_head *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -421,6 +432,13 @@ static int read_head(struct reader *r, struct model *m)
 	h->n_fft = get_u32(r, "head.n_fft");
 	h->hop = get_u32(r, "head.hop");
 	h->n_bands = get_u32(r, "head.n_bands");
+	h->n_kept = has_kept ? get_u32(r, "head.n_kept") : h->n_bands;
+	if (!r->rc && has_kept && !(h->n_kept > 0 && h->n_kept < h->n_bands))
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: head.n_kept %u at body byte %zu is not in [1, n_bands "
+			       "%u) (flag 0x10 says the head keeps fewer than its bands); " FIX_RETRAIN,
+			       r->name, h->n_kept, r->pos - 4, h->n_bands);
 	h->shrinkage = get_f32(r, "head.shrinkage");
 	h->std_floor_rel = get_f32(r, "head.std_floor_rel");
 	h->ae_median = get_f32(r, "head.ae_median");
@@ -428,12 +446,11 @@ static int read_head(struct reader *r, struct model *m)
 	h->dim = get_u32(r, "head.dim");
 	if (r->rc)
 		return r->rc;
-	if (h->dim == 0 || h->dim > MODEL_MAX_HEAD_DIM || h->dim != 2 * h->n_bands)
-		return r->rc = auscult_fail(
-			       r->err, AUSCULT_ERR_FORMAT,
-			       "%s: corrupt: head.dim %u is not 2 x n_bands (%u) in [1, "
-			       "%u]; " FIX_RETRAIN,
-			       r->name, h->dim, h->n_bands, MODEL_MAX_HEAD_DIM);
+	if (h->dim == 0 || h->dim > MODEL_MAX_HEAD_DIM || h->dim != 2 * h->n_kept)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+					    "%s: corrupt: head.dim %u is not 2 x n_kept (%u) in [1, "
+					    "%u]; " FIX_RETRAIN,
+					    r->name, h->dim, h->n_kept, MODEL_MAX_HEAD_DIM);
 	h->mean = get_f32s(r, h->dim, "head.mean");
 	h->inv_std = get_f32s(r, h->dim, "head.inv_std");
 	h->precision = get_f32s(r, (size_t)h->dim * h->dim, "head.precision");
@@ -485,7 +502,8 @@ static int read_body(struct reader *r, struct model *m)
 			       "%s: features.%s; this auscult's front end cannot compute "
 			       "these features - retrain with supported parameters",
 			       r->name, inner.msg);
-	uint32_t known = r->version >= 3   ? FLAGS_KNOWN_V3
+	uint32_t known = r->version >= 4   ? FLAGS_KNOWN_V4
+			 : r->version == 3 ? FLAGS_KNOWN_V3
 			 : r->version == 2 ? FLAGS_KNOWN_V2
 					   : FLAGS_KNOWN_V1;
 	if (flags & ~known)
@@ -495,13 +513,22 @@ static int read_body(struct reader *r, struct model *m)
 			       r->name, flags, r->version, known);
 	/* Writers use the lowest version that holds the model, so a higher one means the header
 	 * (which the CRC does not cover) was damaged: 1 and 3 are one bit apart. */
-	uint32_t need = (flags & FLAG_TRAINING_CURVE) ? 3u : (flags & FLAG_WINDOW_HEAD) ? 2u : 1u;
+	uint32_t need = (flags & FLAG_HEAD_KEPT)        ? 4u
+			: (flags & FLAG_TRAINING_CURVE) ? 3u
+			: (flags & FLAG_WINDOW_HEAD)    ? 2u
+							: 1u;
 	if (r->version != need)
 		return r->rc = auscult_fail(
 			       r->err, AUSCULT_ERR_FORMAT,
 			       "%s: corrupt header: format version %u, but flags 0x%x need only "
 			       "version %u; " FIX_CORRUPT,
 			       r->name, r->version, flags, need);
+	if ((flags & FLAG_HEAD_KEPT) && !(flags & FLAG_WINDOW_HEAD))
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: flags 0x%x keep head bands (0x10) but have "
+			       "no window head (0x4); " FIX_RETRAIN,
+			       r->name, flags);
 	size_t dim = feature_params_vector_dim(f);
 	if (flags & FLAG_STANDARDISATION) {
 		m->input_mean = get_f32s(r, dim, "input_mean");
@@ -540,7 +567,7 @@ static int read_body(struct reader *r, struct model *m)
 	if (r->rc)
 		return r->rc;
 	memcpy(t->tool_version, ver, sizeof(t->tool_version));
-	if ((flags & FLAG_WINDOW_HEAD) && read_head(r, m))
+	if ((flags & FLAG_WINDOW_HEAD) && read_head(r, m, (flags & FLAG_HEAD_KEPT) != 0))
 		return r->rc;
 	if ((flags & FLAG_TRAINING_CURVE) && read_curve(r, m))
 		return r->rc;

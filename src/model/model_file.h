@@ -12,9 +12,11 @@
 #define MODEL_FILE_MAGIC "AUSCULTM"
 #define MODEL_FILE_MAGIC_BYTES 8
 /* Version 2 adds the optional window head (flag 0x4), version 3 the optional training curve
- * (flag 0x8). A file is written in the lowest version that holds what the model has: without
- * either, version 1 byte for byte as before, so older auscult still reads it. All three load. */
-#define MODEL_FILE_VERSION 3u
+ * (flag 0x8), version 4 a head that keeps only its lowest bands (flag 0x10, with n_kept in the
+ * head section). A file is written in the lowest version that holds what the model has:
+ * without any of them, version 1 byte for byte as before, so older auscult still reads it. All
+ * four load. */
+#define MODEL_FILE_VERSION 4u
 #define MODEL_FILE_VERSION_MIN 1u
 #define MODEL_FILE_HEADER_BYTES 24
 

@@ -5,11 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/rate_converter.h"
+
 void window_head_shape_defaults(struct window_head_shape *s)
 {
 	s->n_fft = WINDOW_HEAD_N_FFT;
 	s->hop = WINDOW_HEAD_HOP;
 	s->n_bands = WINDOW_HEAD_N_BANDS;
+	s->n_kept = window_head_kept_bands(s->n_bands);
+}
+
+uint32_t window_head_kept_bands(uint32_t n_bands)
+{
+	uint32_t kept = (uint32_t)(n_bands * RATE_CONVERTER_PASSBAND);
+	return kept ? kept : 1;
 }
 
 void window_head_config_defaults(struct model_window_head *h, const struct window_head_shape *s)
@@ -23,11 +32,12 @@ void window_head_config_defaults(struct model_window_head *h, const struct windo
 	h->n_fft = s->n_fft;
 	h->hop = s->hop;
 	h->n_bands = s->n_bands;
+	h->n_kept = s->n_kept;
 	h->shrinkage = WINDOW_HEAD_SHRINKAGE;
 	h->std_floor_rel = WINDOW_HEAD_STD_FLOOR_REL;
 	h->ae_median = 1.0f;
 	h->head_median = 1.0f;
-	h->dim = 2 * h->n_bands;
+	h->dim = 2 * h->n_kept;
 }
 
 /* band_stats for a head: blocks of one feature hop, no fine spectrum, no modulation. */
@@ -60,14 +70,18 @@ int window_head_init(struct window_head *w, const struct model_window_head *h,
 				    h->hop, f->hop_length);
 	struct band_stats_config bc;
 	band_config(h, f, &bc);
+	if (h->n_kept == 0 || h->n_kept > h->n_bands)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "window head: n_kept %u is not in [1, n_bands = %u]", h->n_kept,
+				    h->n_bands);
 	int rc = band_stats_init(&w->bs, &bc, err);
 	if (rc)
 		return rc;
-	w->dim = w->bs.dim;
+	w->dim = 2 * h->n_kept;
 	w->window_blocks = window_blocks;
 	w->block_cap = ((bc.n_fft + max_push) / bc.hop + 1) / bc.window_frames + 1;
 	w->ring = calloc((size_t)window_blocks * w->dim, sizeof(float));
-	w->block_out = malloc(w->block_cap * w->dim * sizeof(float));
+	w->block_out = malloc(w->block_cap * w->bs.dim * sizeof(float));
 	w->features = calloc(w->dim, sizeof(float));
 	if (!w->ring || !w->block_out || !w->features) {
 		window_head_free(w);
@@ -93,9 +107,13 @@ int window_head_init(struct window_head *w, const struct model_window_head *h,
 uint32_t window_head_push(struct window_head *w, const float *x, size_t n)
 {
 	size_t got = band_stats_process(&w->bs, x, n, w->block_out);
+	uint32_t kept = w->dim / 2, mean = band_stats_offset_mean(&w->bs),
+		 spread = band_stats_offset_spread(&w->bs);
 	for (size_t b = 0; b < got; b++) {
-		memcpy(w->ring + (size_t)w->next * w->dim, w->block_out + b * w->dim,
-		       w->dim * sizeof(float));
+		const float *block = w->block_out + b * w->bs.dim;
+		float *slot = w->ring + (size_t)w->next * w->dim;
+		memcpy(slot, block + mean, kept * sizeof(float));
+		memcpy(slot + kept, block + spread, kept * sizeof(float));
 		w->next = w->next + 1 == w->window_blocks ? 0 : w->next + 1;
 		w->n_blocks++;
 	}

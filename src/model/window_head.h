@@ -22,7 +22,8 @@
  * not, cannot fail, never log. One thread at a time.
  */
 
-/* The defaults of a new head: 256-point short frames every 128 samples, 16 linear bands,
+/* The defaults of a new head: 256-point short frames every 128 samples, 16 linear bands of
+ * which it keeps those below the rate converter's pass band (window_head_shape_defaults),
  * correlation shrunk 3% toward the identity, std floor 10% of the median std. */
 #define WINDOW_HEAD_N_FFT 256u
 #define WINDOW_HEAD_HOP 128u
@@ -33,12 +34,13 @@
 struct window_head {
 	struct band_stats bs;
 	struct stats_head sh;
-	uint32_t dim;           /* 2 x n_bands */
+	uint32_t dim;           /* 2 x n_kept: the kept bands' means, then their spreads */
 	uint32_t window_blocks; /* blocks pooled into a window */
 	float *ring;            /* window_blocks x dim block vectors */
 	uint32_t next;          /* ring slot the next block goes to */
 	uint64_t n_blocks;      /* blocks since the last reset */
-	float *block_out;       /* band_stats output of one push (max_windows x dim) */
+	float *block_out;       /* band_stats output of one push (max_windows x bs.dim: every
+				   band's mean, then every band's spread) */
 	size_t block_cap;       /* blocks block_out holds */
 	float *features;        /* dim: the pooled window */
 	int scoring;            /* stats_head restored from a model: window_head_score works */
@@ -50,10 +52,17 @@ struct window_head_shape {
 	uint32_t n_fft;   /* short frame FFT size, power of two */
 	uint32_t hop;     /* short frame hop, samples; divides the features' hop_length 4+ times */
 	uint32_t n_bands; /* linear bands over 0..rate/2; divides n_fft / 2 */
+	uint32_t n_kept;  /* the lowest bands kept as features, 1..n_bands */
 };
 
-/* The defaults above: 256-point frames every 128 samples, 16 bands. */
+/* The defaults above: 256-point frames every 128 samples, 16 bands; kept, the 15 below the rate
+ * converter's pass band (audio/rate_converter.h: the top band, 7.5-8 kHz at 16 kHz, straddles
+ * its edge, so a 48-kHz microphone would deliver it 1.65 dB weaker than a 16-kHz one). */
 void window_head_shape_defaults(struct window_head_shape *s);
+
+/* How many of n_bands linear bands over 0..rate/2 lie below the rate converter's pass band
+ * (at least 1): the head's n_kept for that many bands. */
+uint32_t window_head_kept_bands(uint32_t n_bands);
 
 /* A head of shape s (NULL: the defaults above) and no fitted statistics (dim set, arrays NULL,
  * medians 1). */

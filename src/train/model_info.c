@@ -169,12 +169,14 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 		(double)m->threshold.gamma_scale, (double)m->threshold.quantile);
 	if (m->head) {
 		const struct model_window_head *h = m->head;
+		double band_hz = 0.5 * m->features.sample_rate_hz / h->n_bands;
 		fprintf(out,
-			"window head:    band mean and spread of %u linear bands (%u-point frames "
-			"every %u samples) over each window, full-covariance Gaussian (shrinkage %g, "
-			"std floor %g of the median); %.1f MFLOP per 10-s clip\n",
-			h->n_bands, h->n_fft, h->hop, (double)h->shrinkage,
-			(double)h->std_floor_rel, head_mflop_per_10s(m));
+			"window head:    band mean and spread of %u of %u linear bands (0-%.0f Hz; "
+			"%u-point frames every %u samples) over each window, full-covariance "
+			"Gaussian (shrinkage %g, std floor %g of the median); %.1f MFLOP per 10-s "
+			"clip\n",
+			h->n_kept, h->n_bands, band_hz * h->n_kept, h->n_fft, h->hop,
+			(double)h->shrinkage, (double)h->std_floor_rel, head_mflop_per_10s(m));
 		fprintf(out,
 			"window score:   autoencoder / %.6g + head / %.6g (medians on the training "
 			"windows)\n",
@@ -280,6 +282,7 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 		json_field_uint(&w, "n_fft", h->n_fft);
 		json_field_uint(&w, "hop", h->hop);
 		json_field_uint(&w, "n_bands", h->n_bands);
+		json_field_uint(&w, "n_kept", h->n_kept);
 		json_field_uint(&w, "dim", h->dim);
 		json_field_f32(&w, "shrinkage", h->shrinkage);
 		json_field_f32(&w, "std_floor_rel", h->std_floor_rel);

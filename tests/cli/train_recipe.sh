@@ -47,11 +47,13 @@ cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-fast differs f
 # idnn16-fast-stats: idnn16-fast and a window head of 128-point frames every 256 samples
 train fast_stats --recipe idnn16-fast-stats
 has fast_stats "aggregation:    mean of the largest 20%"
-has fast_stats "window head:    band mean and spread of 16 linear bands (128-point frames every 256 samples)"
+# the head keeps the 15 bands below the rate converter's pass band: version 4
+has fast_stats "format:         auscult model, version 4"
+has fast_stats "window head:    band mean and spread of 15 of 16 linear bands (0-7500 Hz; 128-point frames every 256 samples)"
 train fast_head --recipe idnn16-fast --window-head
 cmp -s "$TMP/fast_stats.am" "$TMP/fast_head.am" || fail "idnn16-fast --window-head differs from idnn16-fast-stats"
 
-# idnn16-stats: the same network and a window head (version 2, and 3 with the curve); the clip
+# idnn16-stats: the same network and a window head (version 4: it keeps 15 bands); the clip
 # score is then the mean of the pipeline's 2-s windows, and the threshold fitted to those.
 has default "features:       16000 Hz, n_fft 1024, hop 1024, "
 train fast --recipe idnn16
@@ -66,9 +68,9 @@ if "$AUSCULT_BIN" train --hop-length 2048 --out "$TMP/x.am" "$TMP/missing.wav" 2
 fi
 grep -q -- "--hop-length" "$TMP/err" || { cat "$TMP/err" >&2; fail "no message naming --hop-length"; }
 train stats --recipe idnn16-stats
-has stats "format:         auscult model, version 3"
+has stats "format:         auscult model, version 4"
 has stats "architecture:   512-16-128 "
-has stats "window head:    band mean and spread of 16 linear bands (256-point frames every 128 samples)"
+has stats "window head:    band mean and spread of 15 of 16 linear bands (0-7500 Hz; 256-point frames every 128 samples)"
 has stats "window score:   autoencoder / "
 train head --recipe idnn16 --window-head
 cmp -s "$TMP/stats.am" "$TMP/head.am" || fail "--window-head differs from --recipe idnn16-stats"
@@ -76,7 +78,7 @@ cmp -s "$TMP/stats.am" "$TMP/head.am" || fail "--window-head differs from --reci
 	fail "a head model does not score"
 awk -F '\t' '{ exit !($2 > 0 && $2 < 1000) }' "$TMP/score.txt" ||
 	{ cat "$TMP/score.txt" >&2; fail "implausible head model score"; }
-"$AUSCULT_BIN" info --json "$TMP/stats.am" | grep -q '"head":{"n_fft":256,"hop":128,"n_bands":16,"dim":32' ||
+"$AUSCULT_BIN" info --json "$TMP/stats.am" | grep -q '"head":{"n_fft":256,"hop":128,"n_bands":16,"n_kept":15,"dim":30' ||
 	fail "info --json does not show the head"
 
 train dcase2020 --recipe dcase2020

@@ -85,9 +85,8 @@ static void tiny_head_model(struct model *m)
 	tiny_model(m);
 	struct model_window_head *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
-	*h = (struct model_window_head){
-		16, 8, 2, 0.03125f, 0.125f, 1.5f, 0.5f, 4, NULL, NULL, NULL
-	};
+	*h = (struct model_window_head){ 16,   8,    2, 2,    0.03125f, 0.125f,
+					 1.5f, 0.5f, 4, NULL, NULL,     NULL };
 	h->mean = tiny_array(4, 6);
 	h->inv_std = malloc(4 * sizeof(float));
 	assert_non_null(h->inv_std);
@@ -95,6 +94,24 @@ static void tiny_head_model(struct model *m)
 		h->inv_std[i] = 0.5f + 0.25f * (float)i;
 	h->precision = tiny_array(16, 7);
 	m->head = h;
+}
+
+/* The tiny head model keeping only its lower band: 2 features, format version 4. */
+static void tiny_kept_model(struct model *m)
+{
+	tiny_head_model(m);
+	struct model_window_head *h = m->head;
+	free(h->mean);
+	free(h->inv_std);
+	free(h->precision);
+	h->n_kept = 1;
+	h->dim = 2;
+	h->mean = tiny_array(2, 6);
+	h->inv_std = malloc(2 * sizeof(float));
+	assert_non_null(h->inv_std);
+	h->inv_std[0] = 0.5f;
+	h->inv_std[1] = 0.75f;
+	h->precision = tiny_array(4, 7);
 }
 
 /* The tiny model with a training curve of its 3 epochs (written as format version 3). */
@@ -140,6 +157,9 @@ enum {
 	OFF_CURVE_TRAIN1 = 24 + 464 + 4,
 	OFF_CURVE_VAL2 = 24 + 476 + 8,
 	TINY_CURVE_FILE_BYTES = 24 + 488,
+	/* the kept head (version 4): n_kept after n_bands, then the rest of the head 4 later */
+	OFF_KEPT_N_KEPT = 24 + 472,
+	TINY_KEPT_FILE_BYTES = 24 + 528,
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -159,40 +179,37 @@ static void fix_crc(uint8_t *b, size_t size)
 	put32(b + OFF_CRC, crc32_compute(b + 24, size - 24));
 }
 
-static void tiny_bytes(uint8_t **data, size_t *size)
+/* The bytes model_encode writes for the model make builds, expect of them. */
+static void encode_tiny(void (*make)(struct model *), size_t expect, uint8_t **data, size_t *size)
 {
 	struct model m;
 	struct auscult_err err;
-	tiny_model(&m);
+	make(&m);
 	void *p = NULL;
 	assert_int_equal(model_encode(&m, &p, size, &err), AUSCULT_OK);
-	assert_int_equal(*size, TINY_FILE_BYTES);
+	assert_int_equal(*size, expect);
 	*data = p;
 	model_free(&m);
+}
+
+static void tiny_bytes(uint8_t **data, size_t *size)
+{
+	encode_tiny(tiny_model, TINY_FILE_BYTES, data, size);
 }
 
 static void tiny_head_bytes(uint8_t **data, size_t *size)
 {
-	struct model m;
-	struct auscult_err err;
-	tiny_head_model(&m);
-	void *p = NULL;
-	assert_int_equal(model_encode(&m, &p, size, &err), AUSCULT_OK);
-	assert_int_equal(*size, TINY_HEAD_FILE_BYTES);
-	*data = p;
-	model_free(&m);
+	encode_tiny(tiny_head_model, TINY_HEAD_FILE_BYTES, data, size);
+}
+
+static void tiny_kept_bytes(uint8_t **data, size_t *size)
+{
+	encode_tiny(tiny_kept_model, TINY_KEPT_FILE_BYTES, data, size);
 }
 
 static void tiny_curve_bytes(uint8_t **data, size_t *size)
 {
-	struct model m;
-	struct auscult_err err;
-	tiny_curve_model(&m);
-	void *p = NULL;
-	assert_int_equal(model_encode(&m, &p, size, &err), AUSCULT_OK);
-	assert_int_equal(*size, TINY_CURVE_FILE_BYTES);
-	*data = p;
-	model_free(&m);
+	encode_tiny(tiny_curve_model, TINY_CURVE_FILE_BYTES, data, size);
 }
 
 /* Replaces a u32 field, checking it held what the layout says, so a layout change is noticed. */
@@ -219,8 +236,8 @@ static const struct fixture fixtures[] = {
 	{ "short_header.am", AUSCULT_ERR_TRUNCATED,
 	  "truncated: 20 of at least 24 bytes (the header is incomplete); the file is incomplete - "
 	  "copy it again or retrain" },
-	{ "version_4.am", AUSCULT_ERR_VERSION,
-	  "unknown format version 4 (this auscult " AUSCULT_VERSION " reads versions 1 to 3); "
+	{ "version_5.am", AUSCULT_ERR_VERSION,
+	  "unknown format version 5 (this auscult " AUSCULT_VERSION " reads versions 1 to 4); "
 	  "upgrade auscult or retrain the model with this one" },
 	{ "absurd_length.am", AUSCULT_ERR_FORMAT,
 	  "corrupt header: body length 1099511627776 bytes is more than the 167772160 allowed; the "
@@ -264,7 +281,7 @@ static const struct fixture fixtures[] = {
 	  "corrupt: flags 0xf has unknown bits (known in version 2: 0x7); the model is unusable - "
 	  "retrain it" },
 	{ "head_dim.am", AUSCULT_ERR_FORMAT,
-	  "corrupt: head.dim 6 is not 2 x n_bands (2) in [1, 1024]; the model is unusable - "
+	  "corrupt: head.dim 6 is not 2 x n_kept (2) in [1, 1024]; the model is unusable - "
 	  "retrain it" },
 	{ "head_truncated.am", AUSCULT_ERR_FORMAT,
 	  "corrupt: head.precision needs 64 bytes at body byte 524, but the body ends at byte "
@@ -303,6 +320,22 @@ static const struct fixture fixtures[] = {
 	  "corrupt - copy it again or retrain" },
 	{ "curve_epoch_count.am", AUSCULT_ERR_INVALID,
 	  "curve.n_epochs: 3, but training.epochs says 4; the model is unusable - retrain it" },
+	/* a head keeping fewer than its bands (version 4) */
+	{ "kept_in_version_3.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x17 has unknown bits (known in version 3: 0xf); the model is unusable "
+	  "- retrain it" },
+	{ "kept_unknown_flag.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x37 has unknown bits (known in version 4: 0x1f); the model is "
+	  "unusable - retrain it" },
+	{ "kept_without_head.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x13 keep head bands (0x10) but have no window head (0x4); the model "
+	  "is unusable - retrain it" },
+	{ "kept_all_bands.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: head.n_kept 2 at body byte 472 is not in [1, n_bands 2) (flag 0x10 says the "
+	  "head keeps fewer than its bands); the model is unusable - retrain it" },
+	{ "kept_truncated.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: head.precision needs 16 bytes at body byte 512, but the body ends at byte "
+	  "520; the model is unusable - retrain it" },
 };
 
 /* Builds fixture `name` from the tiny model's bytes. */
@@ -310,21 +343,40 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 {
 	if (strncmp(name, "head_", 5) == 0 || strcmp(name, "tiny_head.am") == 0)
 		tiny_head_bytes(data, size);
+	else if ((strncmp(name, "kept_", 5) == 0 && strcmp(name, "kept_without_head.am") != 0) ||
+		 strcmp(name, "tiny_kept.am") == 0)
+		tiny_kept_bytes(data, size);
 	else if (strncmp(name, "curve_", 6) == 0 || strcmp(name, "tiny_curve.am") == 0)
 		tiny_curve_bytes(data, size);
 	else
 		tiny_bytes(data, size);
 	uint8_t *b = *data;
 	if (strcmp(name, "tiny.am") == 0 || strcmp(name, "tiny_head.am") == 0 ||
-	    strcmp(name, "tiny_curve.am") == 0) {
+	    strcmp(name, "tiny_curve.am") == 0 || strcmp(name, "tiny_kept.am") == 0) {
 	} else if (strcmp(name, "empty.am") == 0) {
 		*size = 0;
 	} else if (strcmp(name, "bad_magic.am") == 0) {
 		memcpy(b, "RIFF\x04\x01\0\0", 8);
 	} else if (strcmp(name, "short_header.am") == 0) {
 		*size = 20;
-	} else if (strcmp(name, "version_4.am") == 0) {
+	} else if (strcmp(name, "version_5.am") == 0) {
+		edit32(b, OFF_VERSION, 1, 5);
+	} else if (strcmp(name, "kept_in_version_3.am") == 0) {
+		edit32(b, OFF_VERSION, 4, 3);
+	} else if (strcmp(name, "kept_unknown_flag.am") == 0) {
+		edit32(b, OFF_FLAGS, 0x17, 0x37);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "kept_without_head.am") == 0) {
 		edit32(b, OFF_VERSION, 1, 4);
+		edit32(b, OFF_FLAGS, 0x3, 0x13);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "kept_all_bands.am") == 0) {
+		edit32(b, OFF_KEPT_N_KEPT, 1, 2);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "kept_truncated.am") == 0) {
+		*size -= 8; /* the header says so: the body ends inside the precision */
+		edit32(b, OFF_BODY_LENGTH, 528, 520);
+		fix_crc(b, *size);
 	} else if (strcmp(name, "version_3_plain.am") == 0) {
 		edit32(b, OFF_VERSION, 1, 3); /* one bit flipped in the header */
 	} else if (strcmp(name, "curve_in_version_2.am") == 0) {
@@ -424,7 +476,8 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 }
 
 /* The valid files among the fixtures, before the table's. */
-static const char *const valid_files[] = { "tiny.am", "tiny_head.am", "tiny_curve.am" };
+static const char *const valid_files[] = { "tiny.am", "tiny_head.am", "tiny_curve.am",
+					   "tiny_kept.am" };
 #define N_VALID (sizeof(valid_files) / sizeof(valid_files[0]))
 
 static const char *fixture_name(size_t i)
@@ -523,6 +576,7 @@ static void assert_models_equal(const struct model *a, const struct model *b)
 		assert_int_equal(ha->n_fft, hb->n_fft);
 		assert_int_equal(ha->hop, hb->hop);
 		assert_int_equal(ha->n_bands, hb->n_bands);
+		assert_int_equal(ha->n_kept, hb->n_kept);
 		assert_int_equal(ha->dim, hb->dim);
 		/* shrinkage, floor and the medians: four floats in a row */
 		assert_memory_equal(&ha->shrinkage, &hb->shrinkage, 4 * sizeof(float));
@@ -731,6 +785,12 @@ static void valid_fixture_loads(void **state)
 	assert_models_equal(&m, &tiny);
 	model_free(&m);
 	model_free(&tiny);
+	assert_int_equal(model_load(&m, FIXTURE_DIR "/tiny_kept.am", &err), AUSCULT_OK);
+	tiny_kept_model(&tiny);
+	assert_models_equal(&m, &tiny);
+	assert_int_equal(m.head->n_kept, 1);
+	model_free(&m);
+	model_free(&tiny);
 }
 
 /* Files written before the curve existed load and are written again byte for byte, in their
@@ -855,6 +915,34 @@ static void head_section_layout(void **state)
 	free(head);
 }
 
+/* A head keeping fewer than its bands makes the file version 4: the version-2 body with flag
+ * 0x10 too and n_kept after n_bands; keeping them all stays version 2. */
+static void kept_head_layout(void **state)
+{
+	(void)state;
+	uint8_t *kept;
+	size_t kept_size;
+	tiny_kept_bytes(&kept, &kept_size);
+	assert_extends_plain(kept, 4, 528, 0x17);
+	assert_int_equal(get32(kept + 24 + 468), 2);         /* head.n_bands */
+	assert_int_equal(get32(kept + OFF_KEPT_N_KEPT), 1);  /* head.n_kept */
+	assert_int_equal(get32(kept + OFF_HEAD_DIM + 4), 2); /* head.dim, 4 bytes on */
+	struct model m;
+	tiny_kept_model(&m);
+	assert_int_equal(model_file_version(&m), 4);
+	/* a model whose head keeps more bands than it has is not written */
+	m.head->n_kept = 3;
+	void *data;
+	size_t size;
+	struct auscult_err err;
+	assert_int_equal(model_encode(&m, &data, &size, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg,
+			    "model not encoded: head.n_kept: 3 is not in [1, n_bands = 2]");
+	m.head->n_kept = 1;
+	model_free(&m);
+	free(kept);
+}
+
 static void each_fixture_is_rejected_with_its_message(void **state)
 {
 	(void)state;
@@ -934,12 +1022,14 @@ static void bit_flips_are_rejected(void (*make)(uint8_t **, size_t *))
 	free(b);
 }
 
-/* Version 1 (no optional section), and version 3 (the curve), whose version is one bit away. */
+/* Version 1 (no optional section), version 3 (the curve), whose version is one bit away, and
+ * version 4 (a head keeping fewer bands), whose flag is one bit away from a version-2 head's. */
 static void every_bit_flip_is_rejected(void **state)
 {
 	(void)state;
 	bit_flips_are_rejected(tiny_bytes);
 	bit_flips_are_rejected(tiny_curve_bytes);
+	bit_flips_are_rejected(tiny_kept_bytes);
 }
 
 /* Every truncation of the file `make` writes is refused as truncated. */
@@ -970,6 +1060,7 @@ static void every_truncation_is_rejected(void **state)
 	(void)state;
 	truncations_are_rejected(tiny_bytes);
 	truncations_are_rejected(tiny_curve_bytes);
+	truncations_are_rejected(tiny_kept_bytes);
 }
 
 static void decode_bounds_allocation_before_trusting_sizes(void **state)
@@ -1010,6 +1101,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(fixtures_are_what_the_generator_makes),
 		cmocka_unit_test(valid_fixture_loads),
 		cmocka_unit_test(head_section_layout),
+		cmocka_unit_test(kept_head_layout),
 		cmocka_unit_test(older_files_are_rewritten_byte_for_byte),
 		cmocka_unit_test(curve_section_layout),
 		cmocka_unit_test(each_fixture_is_rejected_with_its_message),

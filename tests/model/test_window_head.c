@@ -50,7 +50,10 @@ static void test_pooled_equals_whole_window(void **state)
 	struct window_head w;
 	struct auscult_err err;
 	assert_int_equal(window_head_init(&w, &h, &f, W, 128, &err), AUSCULT_OK);
-	assert_int_equal(w.dim, 2 * WINDOW_HEAD_N_BANDS);
+	const uint32_t kept = window_head_kept_bands(WINDOW_HEAD_N_BANDS);
+	assert_int_equal(kept, WINDOW_HEAD_N_BANDS - 1); /* 0-7.5 kHz of 16 bands at 16 kHz */
+	assert_int_equal(h.n_kept, kept);
+	assert_int_equal(w.dim, 2 * kept);
 	assert_true(isnan(window_head_score(&w))); /* no statistics, no blocks */
 
 	struct band_stats_config bc;
@@ -75,16 +78,18 @@ static void test_pooled_equals_whole_window(void **state)
 			continue;
 		const float *v = window_head_features(&w);
 		const float *want = out + (w.n_blocks / W - 1) * whole.dim;
-		for (uint32_t k = 0; k < w.dim; k++)
+		for (uint32_t k = 0; k < kept; k++) { /* the kept bands' means, then spreads */
 			assert_float_equal(v[k], want[k], 2e-3);
+			assert_float_equal(v[kept + k], want[WINDOW_HEAD_N_BANDS + k], 2e-3);
+		}
 		checked++;
 	}
 	assert_int_equal(checked, n_whole);
 	/* the tone's band stands out, and it moves: level and spread above the noise bands */
 	const float *v = window_head_features(&w);
 	uint32_t tone_band = 1500 * 2 * WINDOW_HEAD_N_BANDS / RATE_HZ; /* 500 Hz per band */
-	assert_true(v[tone_band] > v[WINDOW_HEAD_N_BANDS - 1] + 20.0f);
-	assert_true(v[WINDOW_HEAD_N_BANDS + tone_band] > v[2 * WINDOW_HEAD_N_BANDS - 1]);
+	assert_true(v[tone_band] > v[kept - 1] + 20.0f);
+	assert_true(v[kept + tone_band] > v[2 * kept - 1]);
 
 	window_head_reset(&w);
 	assert_int_equal(window_head_filled(&w), 0);
@@ -146,6 +151,10 @@ static void test_errors(void **state)
 	window_head_free(&w);
 	window_head_config_defaults(&h, NULL);
 	h.n_bands = 3;
+	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "window head: n_kept 15 is not in [1, n_bands = 3]");
+	window_head_free(&w);
+	h.n_kept = 3;
 	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "band_stats: n_bands 3 does not divide n_fft / 2 = 128");
 	window_head_free(&w);
