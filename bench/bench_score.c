@@ -12,7 +12,7 @@
 #include "model/model.h"
 #include "model/model_file.h"
 #include "model/window_head.h"
-#include "pipeline/head_fit.h"
+#include "pipeline/clip_replay.h"
 #include "train/model_info.h"
 #include "train/trainer_recipe.h"
 
@@ -181,6 +181,7 @@ struct bench_model {
 	const char *name;
 	struct model m;
 	struct autoencoder ae;
+	struct clip_replay *replay; /* a model with a window head: auscult score's clip replay */
 	double *total_ms, *wall_ms, *feat_ms, *infer_ms; /* per run */
 	double *pipe_ms; /* per run, a model with a window head: its clip score as auscult scores it */
 	size_t vectors_scored;
@@ -240,6 +241,11 @@ int main(int argc, char **argv)
 	const size_t n_runs = ROUNDS * n_files;
 	for (size_t k = 0; k < n_models; k++) {
 		if (autoencoder_init(&bm[k].ae, &bm[k].m, MAX_BATCH, &err) != AUSCULT_OK) {
+			fprintf(stderr, "bench_score: %s: %s\n", bm[k].name, err.msg);
+			return 1;
+		}
+		if (bm[k].m.head &&
+		    clip_replay_create(&bm[k].replay, &bm[k].m, &bm[k].ae, &err) != AUSCULT_OK) {
 			fprintf(stderr, "bench_score: %s: %s\n", bm[k].name, err.msg);
 			return 1;
 		}
@@ -307,8 +313,8 @@ int main(int argc, char **argv)
 					 * decoding, network and head */
 					float pc;
 					double t3 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
-					if (pipeline_clip_score(&b->m, &b->ae, paths[f], &pc,
-								&err) != AUSCULT_OK) {
+					if (clip_replay_score(b->replay, paths[f], &pc, &err) !=
+					    AUSCULT_OK) {
 						fprintf(stderr, "bench_score: %s\n", err.msg);
 						return 1;
 					}
@@ -402,6 +408,7 @@ int main(int argc, char **argv)
 		free(bm[k].feat_ms);
 		free(bm[k].infer_ms);
 		free(bm[k].pipe_ms);
+		clip_replay_destroy(bm[k].replay);
 		autoencoder_free(&bm[k].ae);
 		model_free(&bm[k].m);
 	}

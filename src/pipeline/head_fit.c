@@ -12,16 +12,6 @@
 #include "model/window_head.h"
 #include "train/gamma_fit.h"
 
-/* The shortest window a clip shorter than the clip settings' window is scored on. */
-#define CLIP_MIN_WINDOW_S 0.5
-
-void pipeline_clip_settings(struct pipeline_settings *ps)
-{
-	pipeline_settings_defaults(ps);
-	ps->silence_dbfs = -INFINITY;
-	ps->settle_s = 0.0;
-}
-
 /* Every counted window's head features go into the Gaussian. */
 static void add_features(void *ctx, const struct pipeline_window *w)
 {
@@ -240,74 +230,5 @@ fail:
 	free(sub);
 	free(k.ae);
 	free(k.head);
-	return rc;
-}
-
-struct clip_sum {
-	double sum;
-	size_t n;
-};
-
-static void add_window(void *ctx, const struct pipeline_window *w)
-{
-	struct clip_sum *c = ctx;
-	if (!w->idle && isfinite(w->raw)) {
-		c->sum += w->raw;
-		c->n++;
-	}
-}
-
-/* The mean window score of one replay of path with settings ps (c.n = 0: no whole window). */
-static int replay_clip(const struct model *m, const struct pipeline_settings *ps, const char *path,
-		       struct clip_sum *c, double *seconds, struct auscult_err *err)
-{
-	struct pipeline *pl = NULL;
-	struct pipeline_config pc = { .model = m, .on_window = add_window, .ctx = c };
-	pc.settings = *ps;
-	c->sum = 0.0;
-	c->n = 0;
-	int rc = pipeline_create(&pl, &pc, err);
-	if (rc == AUSCULT_OK)
-		rc = pipeline_replay_file(pl, path, AUDIO_CHANNEL_AVERAGE, err);
-	if (rc == AUSCULT_OK)
-		*seconds = (double)pipeline_stream_end_ms(pl) / 1e3;
-	pipeline_destroy(pl);
-	return rc;
-}
-
-int pipeline_clip_score(const struct model *m, struct autoencoder *ae, const char *path,
-			float *score, struct auscult_err *err)
-{
-	if (!m->head)
-		return clip_score_file(m, ae, path, score, NULL, err);
-	struct clip_sum c;
-	struct pipeline_settings ps;
-	pipeline_clip_settings(&ps);
-	const double window_s = ps.window_s;
-	double seconds = 0.0;
-	int rc = replay_clip(m, &ps, path, &c, &seconds, err);
-	/* A clip shorter than a window is scored on the longest window it holds (a window's
-	 * vectors span n_stack - 1 frames more than it), halving down to CLIP_MIN_WINDOW_S: a
-	 * rougher score than a whole window's, but the clip's. */
-	const double stack_s = (double)(m->features.n_stack - 1) * m->features.hop_length /
-			       m->features.sample_rate_hz;
-	while (rc == AUSCULT_OK && c.n == 0 && ps.window_s / 2.0 >= CLIP_MIN_WINDOW_S) {
-		ps.window_s /= 2.0;
-		if (ps.window_s + stack_s > seconds && ps.window_s / 2.0 >= CLIP_MIN_WINDOW_S)
-			continue;
-		if (ps.hop_s > ps.window_s)
-			ps.hop_s = ps.window_s;
-		rc = replay_clip(m, &ps, path, &c, &seconds, err);
-		if (rc == AUSCULT_OK && c.n > 0)
-			log_warn("%s: shorter than the model's %g-s window; scored on windows of "
-				 "%g s",
-				 path, window_s, ps.window_s);
-	}
-	if (rc == AUSCULT_OK && c.n == 0)
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "%s: too short for one window of %g s (or of %g s)", path,
-				  window_s, ps.window_s);
-	if (rc == AUSCULT_OK)
-		*score = (float)(c.sum / (double)c.n);
 	return rc;
 }

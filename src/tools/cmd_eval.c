@@ -9,7 +9,7 @@
 
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
-#include "pipeline/head_fit.h"
+#include "pipeline/clip_replay.h"
 #include "train/metrics.h"
 #include "model/model.h"
 #include "model/model_file.h"
@@ -335,6 +335,7 @@ int cmd_eval(int argc, char **argv)
 	bool json = false;
 	struct model m = { 0 };
 	struct autoencoder ae = { 0 };
+	struct clip_replay *replay = NULL;
 	struct clip_list list = { 0 };
 	struct eval_clip *clips = NULL;
 	const char **ids = NULL;
@@ -407,6 +408,10 @@ int cmd_eval(int argc, char **argv)
 		fprintf(stderr, "auscult eval: %s: %s\n", model_path, err.msg);
 		goto done;
 	}
+	if (clip_replay_create(&replay, &m, &ae, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult eval: %s: %s\n", model_path, err.msg);
+		goto done;
+	}
 	if (clip_list_add(&list, folder, &err) != AUSCULT_OK) {
 		fprintf(stderr, "auscult eval: %s\n", err.msg);
 		goto done;
@@ -443,7 +448,7 @@ int cmd_eval(int argc, char **argv)
 	size_t n_failed = 0, n_scored = 0;
 	for (size_t i = 0; i < n_clips; i++) {
 		float score;
-		if (pipeline_clip_score(&m, &ae, clips[i].path, &score, &err) != AUSCULT_OK) {
+		if (clip_replay_score(replay, clips[i].path, &score, &err) != AUSCULT_OK) {
 			fprintf(stderr, "auscult eval: %s\n", err.msg);
 			n_failed++;
 			continue;
@@ -518,6 +523,7 @@ done:
 	free(clips);
 	free(folder);
 	clip_list_free(&list);
+	clip_replay_destroy(replay);
 	autoencoder_free(&ae);
 	model_free(&m);
 	return status;

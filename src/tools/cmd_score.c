@@ -11,7 +11,7 @@
 #include "model/model_file.h"
 #include "common/json_writer.h"
 #include "config/daemon_config.h"
-#include "pipeline/head_fit.h"
+#include "pipeline/clip_replay.h"
 #include "pipeline/pipeline.h"
 #include "tools/cli_args.h"
 #include "tools/pipeline_args.h"
@@ -300,6 +300,7 @@ int cmd_score(int argc, char **argv)
 	int first_input = argc;
 	struct model m = { 0 };
 	struct autoencoder ae = { 0 };
+	struct clip_replay *replay = NULL;
 	struct clip_list list = { 0 };
 	struct json_writer w;
 	struct auscult_err err;
@@ -346,6 +347,10 @@ int cmd_score(int argc, char **argv)
 		fprintf(stderr, "auscult score: %s: %s\n", model_path, err.msg);
 		goto done;
 	}
+	if (clip_replay_create(&replay, &m, &ae, &err) != AUSCULT_OK) {
+		fprintf(stderr, "auscult score: %s: %s\n", model_path, err.msg);
+		goto done;
+	}
 	bool any_failed = false;
 	for (int i = first_input; i < argc; i++) {
 		int rc = clip_list_add(&list, argv[i], &err);
@@ -368,7 +373,7 @@ int cmd_score(int argc, char **argv)
 	}
 	for (size_t i = 0; i < list.count; i++) {
 		float score;
-		if (pipeline_clip_score(&m, &ae, list.paths[i], &score, &err) != AUSCULT_OK) {
+		if (clip_replay_score(replay, list.paths[i], &score, &err) != AUSCULT_OK) {
 			fflush(stdout);
 			fprintf(stderr, "auscult score: %s\n", err.msg);
 			any_failed = true;
@@ -394,6 +399,7 @@ int cmd_score(int argc, char **argv)
 	status = any_failed ? 1 : 0;
 done:
 	clip_list_free(&list);
+	clip_replay_destroy(replay);
 	autoencoder_free(&ae);
 	model_free(&m);
 	return status;

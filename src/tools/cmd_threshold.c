@@ -10,7 +10,7 @@
 #include "train/gamma_fit.h"
 #include "model/model.h"
 #include "model/model_file.h"
-#include "pipeline/head_fit.h"
+#include "pipeline/clip_replay.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/window_fit.h"
 #include "tools/cli_args.h"
@@ -137,6 +137,7 @@ int cmd_threshold(int argc, char **argv)
 	struct clip_list files = { 0 };
 	struct model m = { 0 };
 	struct autoencoder ae = { 0 };
+	struct clip_replay *replay = NULL;
 	struct auscult_err err = { { 0 } };
 	struct pipeline_settings ps, defaults;
 	double *scores = NULL;
@@ -246,6 +247,10 @@ int cmd_threshold(int argc, char **argv)
 			goto done;
 		}
 		ae_ready = 1;
+		if (clip_replay_create(&replay, &m, &ae, &err) != AUSCULT_OK) {
+			fprintf(stderr, "auscult threshold: %s\n", err.msg);
+			goto done;
+		}
 		scores = malloc(files.count * sizeof(*scores));
 		if (!scores) {
 			fprintf(stderr, "auscult threshold: out of memory\n");
@@ -253,7 +258,7 @@ int cmd_threshold(int argc, char **argv)
 		}
 		for (size_t f = 0; f < files.count; f++) {
 			float s;
-			if (pipeline_clip_score(&m, &ae, files.paths[f], &s, &err) != AUSCULT_OK) {
+			if (clip_replay_score(replay, files.paths[f], &s, &err) != AUSCULT_OK) {
 				fprintf(stderr, "auscult threshold: %s\n", err.msg);
 				goto done;
 			}
@@ -300,6 +305,7 @@ int cmd_threshold(int argc, char **argv)
 	status = 0;
 done:
 	free(scores);
+	clip_replay_destroy(replay);
 	if (ae_ready)
 		autoencoder_free(&ae);
 	model_free(&m);
