@@ -65,10 +65,10 @@ export OPENBLAS_NUM_THREADS=1
 # variant is the best combination of existing options (issue 12), spelled out on the baseline:
 # the recipe idnn16 is the same; idnn16-fast is idnn16 on frames every 1024 samples instead of
 # 512 (half the work) scored by the largest 20% of a clip's vectors instead of 10%;
-# idnn16-fast-stats, the tool's default, adds to it the window-statistics head (band mean and
-# spread over each 2-s window from 128-point frames every 256 samples, a full-covariance
-# Gaussian), whose windows `auscult score` sums with the network's; idnn16-stats is idnn16 with
-# that head on 256-point frames every 128 samples. MFLOP add a head's, as `auscult info --json`
+# idnn16-fast-stats, the tool's default, adds to it the window-statistics head (the mean and
+# spread of 15 bands of 0-7.5 kHz over each 2-s window from 64-point frames every 256 samples,
+# a full-covariance Gaussian), whose windows `auscult score` sums with the network's;
+# idnn16-stats is idnn16 with that head on 256-point frames every 128 samples. MFLOP add a head's, as `auscult info --json`
 # counts them.
 recipes=(
 	"dcase2020|--recipe dcase2020"

@@ -32,7 +32,7 @@ struct train_options {
 };
 
 /* The recipe train_options_defaults gives: what `auscult train` and the learning mode use. */
-#define TRAIN_RECIPE_DEFAULT "idnn16-fast"
+#define TRAIN_RECIPE_DEFAULT "idnn16-fast-stats"
 
 /* Fills o with the default recipe, TRAIN_RECIPE_DEFAULT (threshold quantile 0.9, seed 0). */
 void train_options_defaults(struct train_options *o);

@@ -13,16 +13,16 @@
 #define FRAMES_0134 0x1bu
 #define FRAME_2 0x04u
 
-static void test_idnn16_fast_is_the_default(void **state)
+static void test_idnn16_fast_stats_is_the_default(void **state)
 {
 	(void)state;
 	struct train_options d, named;
 	struct auscult_err err = { { 0 } };
 	train_options_defaults(&d);
 	memset(&named, 0xa5, sizeof(named));
-	assert_int_equal(train_options_recipe(&named, "idnn16-fast", &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&named, "idnn16-fast-stats", &err), AUSCULT_OK);
 	assert_memory_equal(&d, &named, sizeof(d));
-	assert_string_equal(TRAIN_RECIPE_DEFAULT, "idnn16-fast");
+	assert_string_equal(TRAIN_RECIPE_DEFAULT, "idnn16-fast-stats");
 
 	/* The shipped model's options (models/README.md): a change here changes its bytes. */
 	assert_true(d.standardize);
@@ -37,11 +37,12 @@ static void test_idnn16_fast_is_the_default(void **state)
 	assert_int_equal(d.trainer.batch_size, 512);
 	assert_true(d.quantile == 0.9f);
 	assert_true(d.window_quantile == 0.99999);
-	/* no window head; one added would take 128-point frames every 256 samples, 16 bands */
-	assert_false(d.window_head);
-	assert_int_equal(d.head_shape.n_fft, 128);
+	/* a window head of 64-point frames every 256 samples, the lowest 15 of 16 bands */
+	assert_true(d.window_head);
+	assert_int_equal(d.head_shape.n_fft, 64);
 	assert_int_equal(d.head_shape.hop, 256);
 	assert_int_equal(d.head_shape.n_bands, 16);
+	assert_int_equal(d.head_shape.n_kept, 15);
 	/* on the DCASE baseline's front end with frames 1024 samples apart */
 	struct feature_params fp;
 	feature_params_defaults(&fp);
@@ -70,7 +71,7 @@ static void test_idnn16_fast_halves_the_frames(void **state)
 	fast.top_fraction = 0.1f;
 	fast.window_quantile = 0.999;
 	/* a head added to it would take 4 gapped frames per feature hop */
-	assert_int_equal(fast.head_shape.n_fft, 128);
+	assert_int_equal(fast.head_shape.n_fft, 64);
 	assert_int_equal(fast.head_shape.hop, 256);
 	fast.head_shape = plain.head_shape;
 	assert_memory_equal(&plain, &fast, sizeof(plain));
@@ -91,6 +92,7 @@ static void expect_head_added(const char *base, const char *with_head, uint32_t 
 	assert_int_equal(stats.head_shape.n_fft, n_fft);
 	assert_int_equal(stats.head_shape.hop, hop);
 	assert_int_equal(stats.head_shape.n_bands, 16);
+	assert_int_equal(stats.head_shape.n_kept, 15);
 	stats.window_head = false;
 	assert_memory_equal(&plain, &stats, sizeof(plain));
 }
@@ -98,7 +100,7 @@ static void expect_head_added(const char *base, const char *with_head, uint32_t 
 static void test_idnn16_fast_stats_adds_the_head(void **state)
 {
 	(void)state;
-	expect_head_added("idnn16-fast", "idnn16-fast-stats", 128, 256);
+	expect_head_added("idnn16-fast", "idnn16-fast-stats", 64, 256);
 }
 
 static void test_idnn16_stats_adds_the_head(void **state)
@@ -138,18 +140,18 @@ static void test_unknown_recipe(void **state)
 	assert_int_equal(train_options_recipe(&o, "IDNN16", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-fast, idnn16-fast-stats, idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
 	assert_memory_equal(&o, &before, sizeof(o));
 	assert_int_equal(train_options_recipe(&o, "", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"\"; the recipes are idnn16-fast, idnn16-fast-stats, idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"\"; the recipes are idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idnn16_fast_is_the_default),
+		cmocka_unit_test(test_idnn16_fast_stats_is_the_default),
 		cmocka_unit_test(test_idnn16_fast_halves_the_frames),
 		cmocka_unit_test(test_idnn16_fast_stats_adds_the_head),
 		cmocka_unit_test(test_idnn16_stats_adds_the_head),
