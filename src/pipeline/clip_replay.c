@@ -51,12 +51,12 @@ static int create_pipeline(struct pipeline **pl, const struct model *m,
 
 /* The windows of one replay of path through pl (which restarts for it) into c; seconds: the
  * recording's length. */
-static int replay(struct pipeline *pl, const char *path, struct clip_sum *c, double *seconds,
-		  struct auscult_err *err)
+static int replay(struct pipeline *pl, const char *path, enum pipeline_replay_notes notes,
+		  struct clip_sum *c, double *seconds, struct auscult_err *err)
 {
 	c->sum = 0.0;
 	c->n = 0;
-	int rc = pipeline_replay_file(pl, path, AUDIO_CHANNEL_AVERAGE, err);
+	int rc = pipeline_replay_file(pl, path, AUDIO_CHANNEL_AVERAGE, notes, err);
 	if (rc == AUSCULT_OK)
 		*seconds = (double)pipeline_stream_end_ms(pl) / 1e3;
 	return rc;
@@ -86,7 +86,8 @@ int clip_replay_create(struct clip_replay **out, const struct model *m, struct a
 
 /* A clip shorter than a window: scored on the longest window it holds (a window's vectors span
  * n_stack - 1 frames more than it), halving down to CLIP_MIN_WINDOW_S, each replay with a
- * pipeline of its own (rare: a rougher score than a whole window's, but the clip's). */
+ * pipeline of its own (rare: a rougher score than a whole window's, but the clip's) and without
+ * repeating what the first replay said of the file. */
 static int replay_short(const struct clip_replay *r, const char *path, double seconds,
 			struct clip_sum *c, struct auscult_err *err)
 {
@@ -106,7 +107,7 @@ static int replay_short(const struct clip_replay *r, const char *path, double se
 		struct pipeline *pl = NULL;
 		rc = create_pipeline(&pl, m, &ps, c, err);
 		if (rc == AUSCULT_OK)
-			rc = replay(pl, path, c, &seconds, err);
+			rc = replay(pl, path, PIPELINE_REPLAY_QUIET, c, &seconds, err);
 		pipeline_destroy(pl);
 		if (rc == AUSCULT_OK && c->n > 0)
 			log_warn("%s: shorter than the model's %g-s window; scored on windows of "
@@ -126,7 +127,7 @@ int clip_replay_score(struct clip_replay *r, const char *path, float *score,
 	if (!r->pl)
 		return clip_score_file(r->m, r->ae, path, score, NULL, err);
 	double seconds = 0.0;
-	int rc = replay(r->pl, path, &r->sum, &seconds, err);
+	int rc = replay(r->pl, path, PIPELINE_REPLAY_WARN, &r->sum, &seconds, err);
 	if (rc == AUSCULT_OK && r->sum.n == 0)
 		rc = replay_short(r, path, seconds, &r->sum, err);
 	if (rc == AUSCULT_OK)

@@ -45,7 +45,8 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 		rc = pipeline_create(&pl, &pc, err);
 	for (size_t i = 0; i < n_paths && rc == AUSCULT_OK; i++)
 		if (i % folds != skip)
-			rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE, err);
+			rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE,
+						  PIPELINE_REPLAY_QUIET, err);
 	pipeline_destroy(pl);
 	if (rc == AUSCULT_OK)
 		rc = stats_head_fit(&sh, err);
@@ -124,7 +125,9 @@ static double median(double *v, size_t n)
 }
 
 /* Replays every recording with settings ps; k collects (with k->ae set: every window's parts),
- * clip (may be NULL) each recording's mean window score. */
+ * clip (may be NULL) each recording's mean window score, NaN for a recording with no window that
+ * counts (shorter than a window, or silent under ps's gate), which is left out with a warning:
+ * the network trained on it, and one short or silent clip must not stop the training. */
 static int replay_all(const struct model *m, const struct pipeline_settings *ps, char *const *paths,
 		      size_t n_paths, struct parts *k, double *clip, struct auscult_err *err)
 {
@@ -136,16 +139,18 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 	for (size_t i = 0; i < n_paths && rc == AUSCULT_OK; i++) {
 		k->file_sum = 0.0;
 		k->file_n = 0;
-		rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE, err);
+		rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE,
+					  PIPELINE_REPLAY_QUIET, err);
 		if (rc == AUSCULT_OK && k->oom)
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
 					  "out of memory for window scores");
-		if (rc == AUSCULT_OK && k->file_n == 0)
-			rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-					  "%s: no window of %g s counted (too short or silent)",
-					  paths[i], ps->window_s);
-		if (rc == AUSCULT_OK && clip)
-			clip[i] = k->file_sum / (double)k->file_n;
+		if (rc == AUSCULT_OK && clip) {
+			clip[i] = k->file_n ? k->file_sum / (double)k->file_n : NAN;
+			if (!k->file_n)
+				log_warn("%s: no whole %g-s window in it (too short): left out of the "
+					 "window head's threshold",
+					 paths[i], ps->window_s);
+		}
 	}
 	pipeline_destroy(pl);
 	return rc;
@@ -196,6 +201,14 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 		rc = fit_gaussian(m, ps, paths, n_paths, 1, 1, err);
 	if (rc)
 		goto fail;
+	if (k.n == 0) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "window head: no %g-s window of the %zu recordings counts (too "
+				  "short, or quieter than the gate's %g dBFS); train on longer "
+				  "recordings of the machine running",
+				  ps->window_s, n_paths, ps->silence_dbfs);
+		goto fail;
+	}
 	h->ae_median = (float)median(k.ae, k.n);
 	h->head_median = (float)median(k.head, k.n);
 	if (!(h->ae_median > 0.0f) || !(h->head_median > 0.0f)) {
@@ -211,9 +224,14 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 	struct pipeline_settings cs;
 	pipeline_clip_settings(&cs);
 	rc = replay_all(m, &cs, paths, n_paths, &k, clip, err);
+	/* the recordings with a whole window (replay_all warned of the others) */
+	size_t n_clip = 0;
+	for (size_t i = 0; i < n_paths; i++)
+		if (!isnan(clip[i]))
+			clip[n_clip++] = clip[i];
 	double g_shape, g_scale;
 	if (rc == AUSCULT_OK)
-		rc = gamma_fit_mle(clip, n_paths, &g_shape, &g_scale, err);
+		rc = gamma_fit_mle(clip, n_clip, &g_shape, &g_scale, err);
 	if (rc)
 		goto fail;
 	m->threshold.gamma_shape = (float)g_shape;

@@ -381,7 +381,8 @@ uint32_t pipeline_hop_vectors(const struct pipeline *p)
  * head model's clip score in reads (bench_score: 1.76 -> 1.62 ms). */
 #define REPLAY_READ_SAMPLES 8000
 
-int pipeline_replay_file(struct pipeline *p, const char *path, int channel, struct auscult_err *err)
+int pipeline_replay_file(struct pipeline *p, const char *path, int channel,
+			 enum pipeline_replay_notes notes, struct auscult_err *err)
 {
 	struct audio_source_config sc;
 	memset(&sc, 0, sizeof(sc));
@@ -394,7 +395,7 @@ int pipeline_replay_file(struct pipeline *p, const char *path, int channel, stru
 	int rc = audio_source_open(&src, &sc, err);
 	if (rc != AUSCULT_OK)
 		return rc;
-	if (audio_source_warning(src))
+	if (notes == PIPELINE_REPLAY_WARN && audio_source_warning(src))
 		log_warn("%s; scoring the part that is there", audio_source_warning(src));
 	pipeline_restart(p, 0);
 	float buf[REPLAY_READ_SAMPLES];

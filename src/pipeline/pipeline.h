@@ -166,6 +166,10 @@ float pipeline_threshold(const struct pipeline *p);
 uint32_t pipeline_window_vectors(const struct pipeline *p);
 uint32_t pipeline_hop_vectors(const struct pipeline *p);
 
+/* Whether pipeline_replay_file logs what the file reader noticed (a truncated file: the part
+ * that is there is replayed). A caller replaying a file it has read before says it once. */
+enum pipeline_replay_notes { PIPELINE_REPLAY_WARN, PIPELINE_REPLAY_QUIET };
+
 /*
  * Replays an audio file through p as the daemon reads a file source (converted to the model's
  * rate, channel AUDIO_CHANNEL_AVERAGE or one channel index, not paced): pipeline_restart(p, 0)
@@ -173,7 +177,7 @@ uint32_t pipeline_hop_vectors(const struct pipeline *p);
  * failing status with err naming the file. Not for real-time threads (it opens the file).
  */
 int pipeline_replay_file(struct pipeline *p, const char *path, int channel,
-			 struct auscult_err *err);
+			 enum pipeline_replay_notes notes, struct auscult_err *err);
 
 /* Frees everything. NULL-safe. */
 void pipeline_destroy(struct pipeline *p);

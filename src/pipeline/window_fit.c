@@ -45,7 +45,8 @@ int window_fit_scores(const struct model *m, const struct pipeline_settings *ps,
 	int rc = pipeline_create(&pl, &pc, err);
 	for (size_t f = 0; f < n_paths && rc == AUSCULT_OK; f++) {
 		k.file_windows = 0;
-		rc = pipeline_replay_file(pl, paths[f], AUDIO_CHANNEL_AVERAGE, err);
+		rc = pipeline_replay_file(pl, paths[f], AUDIO_CHANNEL_AVERAGE, PIPELINE_REPLAY_WARN,
+					  err);
 		if (rc == AUSCULT_OK && k.oom)
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
 					  "out of memory for window scores");

@@ -392,7 +392,8 @@ static int score_clip(const struct scoring *s, struct entry *e, size_t index,
 	if (rc == AUSCULT_OK)
 		rc = pipeline_create(&pl, &pc, err);
 	if (rc == AUSCULT_OK)
-		rc = pipeline_replay_file(pl, e->source, AUDIO_CHANNEL_AVERAGE, err);
+		rc = pipeline_replay_file(pl, e->source, AUDIO_CHANNEL_AVERAGE,
+					  PIPELINE_REPLAY_WARN, err);
 	if (rc == AUSCULT_OK && c.oom)
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", e->source);
 	if (rc == AUSCULT_OK)

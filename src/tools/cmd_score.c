@@ -268,7 +268,8 @@ static int score_windows(int argc, char **argv)
 	}
 	for (size_t i = 0; i < list.count; i++) {
 		out.path = list.paths[i];
-		if (pipeline_replay_file(pl, list.paths[i], channel, &err) != AUSCULT_OK) {
+		if (pipeline_replay_file(pl, list.paths[i], channel, PIPELINE_REPLAY_WARN, &err) !=
+		    AUSCULT_OK) {
 			fflush(stdout);
 			fprintf(stderr, "auscult score: %s\n", err.msg);
 			any_failed = true;

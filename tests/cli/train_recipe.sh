@@ -101,6 +101,18 @@ has after "band weights:   yes"
 train last --recipe idnn16 --recipe dcase2020
 cmp -s "$TMP/dcase2020.am" "$TMP/last.am" || fail "the last --recipe does not win"
 
+# A recording too short for a window (1 s, and cut short of what its header says) among the
+# training recordings: the network trains on it, the head's threshold leaves it out, and each
+# thing is said once, although the head replays the recordings several times.
+CUT="$(cd "$(dirname "$0")/../fixtures/audio" && pwd)/cut_in_half.wav"
+SOURCE_DATE_EPOCH=1735689600 "$AUSCULT_BIN" train --quiet --threads 1 --epochs 1 --out "$TMP/cut.am" \
+	"$DATA/normal_id_00_00000000.wav" "$CUT" "$DATA/normal_id_00_00000001.wav" \
+	>"$TMP/cut.out" 2>&1 || { cat "$TMP/cut.out" >&2; fail "a short recording stopped the training"; }
+[ "$(grep -c 'cut_in_half.wav: truncated: ' "$TMP/cut.out")" -eq 1 ] ||
+	{ cat "$TMP/cut.out" >&2; fail "the truncation is not said exactly once"; }
+[ "$(grep -c "cut_in_half.wav: no whole 2-s window in it (too short): left out of the window head's threshold" "$TMP/cut.out")" -eq 1 ] ||
+	{ cat "$TMP/cut.out" >&2; fail "the short recording's exclusion is not said exactly once"; }
+
 # A name it does not know: the names it does, before anything is read.
 if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
 	fail "--recipe dcase was accepted"
