@@ -85,13 +85,26 @@ for rate in 22050 44100 48000; do
 			printf "%.2f %% (median), %.2f %% (worst)\n", 100 * med, 100 * worst
 			exit !(med <= 0.01 && worst <= 0.03)
 		}' || fail "$rate Hz: window scores differ from the 16 kHz run"
-	# The same states window by window (the last window may be missing), the same events.
+	# The same states window by window (the last window may be missing), except on a window
+	# next to a change of state at 16 kHz: there the smoothed score crosses the threshold, and
+	# a score within the 3 % above may cross it one window sooner or later (the anomaly's
+	# duration is held to one hop below). The same events.
 	m=$n16
 	[ "$n" -lt "$m" ] && m=$n
 	head -n "$m" "$WORK/16000.states" >"$WORK/a.states"
 	head -n "$m" "$WORK/$rate.states" >"$WORK/b.states"
-	cmp -s "$WORK/a.states" "$WORK/b.states" ||
-		fail "$rate Hz: states differ from 16000 Hz: $(diff "$WORK/a.states" "$WORK/b.states" | head -n 6)"
+	paste "$WORK/a.states" "$WORK/b.states" | awk -v rate="$rate" '
+		{ a[NR] = $1; b[NR] = $2 }
+		END {
+			for (i = 1; i <= NR; i++) {
+				if (a[i] == b[i]) continue
+				edge = (i > 1 && a[i - 1] != a[i]) || (i < NR && a[i + 1] != a[i])
+				printf "%s Hz: window %d is %s, at 16000 Hz %s%s\n", rate, i, b[i], a[i],
+					edge ? " (next to a change of state)" : ""
+				if (!edge) bad = 1
+			}
+			exit bad
+		}' || fail "$rate Hz: states differ from 16000 Hz away from a change of state"
 	cmp -s "$WORK/16000.events" "$WORK/$rate.events" ||
 		fail "$rate Hz: events $(tr '\n' ' ' <"$WORK/$rate.events"), 16000 Hz had $(tr '\n' ' ' <"$WORK/16000.events")"
 	# Each anomaly lasts as long, within a window hop (0.5 s), and peaks as high, within 3 %.
