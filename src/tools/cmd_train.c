@@ -49,7 +49,7 @@ static void usage(FILE *out)
 		"             at the weakest level (0.562), the real anomaly 1st of 21 (baseline\n"
 		"             5th); through auscultd the real pump anomaly raises an event on 5 seeds\n"
 		"             of 5 and 100 s of unseen normals none, with the threshold fitted by 5\n"
-		"             cross-validated folds (models/README.md); 8.8 MFLOP per 10-s clip, 2.9x\n"
+		"             cross-validated folds (models/README.md); 8.8 MFLOP per 10-s clip, 2.8x\n"
 		"             faster than dcase2020 per clip (bench_score).\n"
 		"  idnn16-fast  the network alone: predicts the middle of five log-mel frames 64 ms\n"
 		"             apart from the other four (--standardize --input-frames 0,1,3,4\n"
