@@ -123,8 +123,7 @@ static int random_model(struct model *m, const char *recipe)
 		if (!h->mean || !h->inv_std || !h->precision)
 			return -1;
 		for (uint32_t j = 0; j < h->dim; j++) {
-			h->mean[j] = j < h->n_bands ? -40.0f + uniform(10.0f)
-						    : 3.0f + uniform(1.0f);
+			h->mean[j] = j < h->n_kept ? -40.0f + uniform(10.0f) : 3.0f + uniform(1.0f);
 			h->inv_std[j] = 1.0f / (2.0f + uniform(1.0f));
 			h->precision[(size_t)j * h->dim + j] = 1.0f;
 		}

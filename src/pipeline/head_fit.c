@@ -7,9 +7,9 @@
 
 #include "audio/audio_source.h"
 #include "common/log.h"
-#include "model/clip_scorer.h"
 #include "model/stats_head.h"
 #include "model/window_head.h"
+#include "pipeline/clip_replay.h"
 #include "train/gamma_fit.h"
 
 /* Every counted window's head features go into the Gaussian. */

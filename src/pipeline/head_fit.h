@@ -5,10 +5,8 @@
 #include <stddef.h>
 
 #include "common/status.h"
-#include "model/autoencoder.h"
 #include "model/model.h"
 #include "model/window_head.h"
-#include "pipeline/clip_replay.h"
 #include "pipeline/pipeline.h"
 
 /*
@@ -19,8 +17,9 @@
  *  2. the medians that weigh the two parts: the recordings replayed through the pipeline with
  *     ps, the median autoencoder and head score over the windows that count;
  *  3. the threshold: a gamma fitted, as `auscult train` does, to each recording's clip score
- *     (pipeline_clip_score, pipeline/clip_replay.h) at the model's quantile (`auscult threshold --windows` refits it
- *     to the daemon's smoothed windows).
+ *     (pipeline_clip_score, pipeline/clip_replay.h) at the model's quantile (`auscult
+ *     threshold --windows` refits it to the daemon's smoothed windows); a recording without a
+ *     whole window is left out of it, with a warning.
  * Returns AUSCULT_OK, or the failing status with err naming the recording or the fault; m keeps
  * no head then. Not for real-time threads (it reads files).
  */
