@@ -21,8 +21,9 @@
  * and for every clip in DIR, fits one stats_head per feature part and reduction on the training
  * windows, and writes OUT/head_<name>.tsv ("path<TAB>score", what make_faults report reads) and
  * OUT/head_<name>.cost ("MFLOP ms_per_clip") for each head and for each sum of a head with an
- * autoencoder's scores (--ae: its scores of the same clips and of the training recordings, as
- * `auscult score` printed them, its MFLOP and its CPU ms per 10-s clip). --window-frames sets
+ * autoencoder's scores (--ae: its scores of the same clips and, from models that did not train
+ * on them, of the training recordings, as `auscult score` printed them; its MFLOP and its CPU ms
+ * per 10-s clip), and OUT/head_<name>.train.tsv, each head's held-out training scores. --window-frames sets
  * the window (250 short frames = 2 s, the daemon's; 1249 = a whole 10-s clip), --bands the
  * linear bands, --frame the short frames, --fine the long-term spectrum's FFT and hop, --mod the
  * modulation frequencies; --only fits only the heads named (the full-covariance heads of a
@@ -31,8 +32,10 @@
  *
  * A clip's head score is the mean of its windows' scores. Sums are of z-scores: each
  * score's log standardised by the mean and std of the same score over the TRAINING recordings
- * (a head's from fits that left each recording out; an autoencoder's as it scored them), so
- * neither head's scale decides and no held-out clip is used to calibrate.
+ * (a head's from fits that left each recording out; an autoencoder's from the folds of
+ * eval_detector.sh, models trained without them), so neither head's scale decides and no
+ * held-out clip is used to calibrate. A score a model gives its own training recordings is far
+ * smaller than a new normal's, and would inflate that part's z on every clip.
  */
 
 #define MAX_AE 8 /* eval_detector.sh passes one per recipe */
@@ -318,27 +321,43 @@ static double zlog(double x, double mean, double std)
 	return (log(x > 1e-30 ? x : 1e-30) - mean) / std;
 }
 
-static int write_out(const char *dir, const char *name, const struct clipset *set,
-		     const double *scores, double mflop, double ms)
+/* OUT/head_<name><suffix>: "path<TAB>score" lines of set. 0 or -1. */
+static int write_scores(const char *dir, const char *name, const char *suffix,
+			const struct clipset *set, const double *scores)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/head_%s.tsv", dir, name);
+	snprintf(path, sizeof(path), "%s/head_%s%s", dir, name, suffix);
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -1;
 	for (size_t i = 0; i < set->n; i++)
 		fprintf(f, "%s\t%.6g\n", set->paths[i], scores[i]);
-	fclose(f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* OUT/head_<name>.train.tsv: each training recording's score from a fit that left it out, the
+ * scores a combination calibrates on (what a held-out normal scores). */
+static int write_train(const char *dir, const char *name, const struct clipset *train,
+		       const double *scores)
+{
+	return write_scores(dir, name, ".train.tsv", train, scores);
+}
+
+static int write_out(const char *dir, const char *name, const struct clipset *set,
+		     const double *scores, double mflop, double ms)
+{
+	if (write_scores(dir, name, ".tsv", set, scores) != 0)
+		return -1;
+	char path[4096];
 	snprintf(path, sizeof(path), "%s/head_%s.cost", dir, name);
-	f = fopen(path, "w");
+	FILE *f = fopen(path, "w");
 	if (!f)
 		return -1;
 	if (ms >= 0)
 		fprintf(f, "%.1f %.2f\n", mflop, ms);
 	else
 		fprintf(f, "%.1f -\n", mflop);
-	fclose(f);
-	return 0;
+	return fclose(f) == 0 ? 0 : -1;
 }
 
 /* Clip scores (mean of window scores) of one head on a set: the clip's windows' mean score. */
@@ -722,7 +741,8 @@ int main(int argc, char **argv)
 						  (windows * cfg.window_frames * (double)cfg.hop)) /
 						 1e6;
 		stats_head_free(&h);
-		if (write_out(out_dir, hs->name, &test, te, head_mf[hh], head_ms[hh]) != 0)
+		if (write_out(out_dir, hs->name, &test, te, head_mf[hh], head_ms[hh]) != 0 ||
+		    write_train(out_dir, hs->name, &train, tr) != 0)
 			return 1;
 		double m, sd;
 		log_moments(tr, train.n, &m, &sd);

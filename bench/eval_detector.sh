@@ -9,8 +9,10 @@
 # families (choose features on these) and the "report" families (never tune on these), the real
 # anomaly's rank, MFLOP per 10-s clip and scoring time; then one comparison table.
 # When build/bench_detector exists it also runs the window-statistics heads (band_stats +
-# stats_head) on the same clips, alone and summed with each autoencoder, and prints the table of
-# whichever candidate does best on the tuning families.
+# stats_head) on the same clips, alone, summed with each autoencoder and in maxima with it (each
+# part calibrated on the training recordings' held-out scores: the heads' left out one at a
+# time, the autoencoders' from 5 folds), and prints the table of whichever candidate does best
+# on the tuning families.
 #
 # Usage: bench/eval_detector.sh [--quick] [--seed N] [--keep DIR]
 #   --quick     10 held-out sources instead of 20 and 20 training epochs instead of 100
@@ -78,6 +80,7 @@ recipes=(
 	"idnn16-stats|--recipe idnn16-stats"
 )
 epochs=100
+folds=5 # the training recordings' held-out scores, for bench_detector's calibration
 last=74
 if [ "$quick" = 1 ]; then
 	epochs=20
@@ -137,7 +140,21 @@ for r in "${recipes[@]}"; do
 	echo "$report" | grep '^summary' |
 		awk -v m="$mflop" -v t="$ms" 'BEGIN { FS = OFS = "\t" } { print $0, m, t }' >>"$summaries"
 	if [ -x "$build/bench_detector" ]; then
-		"$build/auscult" score --model "$work/$name.am" "${train[@]}" >"$work/$name.train.tsv"
+		# The training recordings' scores for the heads' sums and maxima to calibrate on,
+		# each from a model trained on the other folds: what a normal it never heard scores.
+		: >"$work/$name.train.tsv"
+		for ((k = 0; k < folds; k++)); do
+			fit=()
+			held_out=()
+			for i in "${!train[@]}"; do
+				if ((i % folds == k)); then held_out+=("${train[$i]}"); else fit+=("${train[$i]}"); fi
+			done
+			# shellcheck disable=SC2086 # the options are words
+			"$build/auscult" train --quiet --threads 1 --epochs "$epochs" $opts \
+				--out "$work/$name.fold.am" "${fit[@]}" >/dev/null
+			"$build/auscult" score --model "$work/$name.fold.am" "${held_out[@]}" \
+				>>"$work/$name.train.tsv"
+		done
 		ae_args+=(--ae "$name" "$work/$name.tsv" "$work/$name.train.tsv" "$mflop" "$ms")
 	fi
 done
@@ -153,6 +170,7 @@ if [ -x "$build/bench_detector" ]; then
 		"$build/bench_detector" --train "$work/train.txt" --clips "$clips" --out "$work/$tag" \
 			--window-frames "$frames" "${ae_args[@]}"
 		for f in "$work/$tag"/head_*.tsv; do
+			case $f in *.train.tsv) continue ;; esac
 			name=$(basename "$f" .tsv)
 			name=$tag:${name#head_}
 			cp "$f" "$work/$name.tsv"
