@@ -12,7 +12,8 @@
 # stats_head) on the same clips, alone, summed with each autoencoder and in maxima with it (each
 # part calibrated on the training recordings' held-out scores: the heads' left out one at a
 # time, the autoencoders' from 5 folds), and prints the table of whichever candidate does best
-# on the tuning families.
+# on the tuning families. Last, the ceiling: each family and level's best AUC among all the
+# candidates, what an oracle that knew the fault would score.
 #
 # Usage: bench/eval_detector.sh [--quick] [--seed N] [--keep DIR]
 #   --quick     10 held-out sources instead of 20 and 20 training epochs instead of 100
@@ -195,3 +196,12 @@ printf '%-40s %7s %7s %7s %7s %7s %7s %6s %6s %7s\n' recipe overall pAUC hard tu
 	stat-l1 real MFLOP ms
 awk 'BEGIN { FS = "\t" } { printf "%-40s %7s %7s %7s %7s %7s %7s %6s %6s %7s\n",
 	$2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' "$summaries"
+
+# What the candidates could give at most: each family and level scored by the candidate that
+# hears it best (an oracle told the fault). The gap between it and the best single candidate is
+# what a better combination of these features could still win; below a target, only features
+# that hear more can reach it.
+echo
+cands=()
+while IFS=$'\t' read -r _ name _; do cands+=("$work/$name.tsv"); done <"$summaries"
+"$build/make_faults" ceiling "${cands[@]}" | grep -v '^ceiling	'

@@ -479,7 +479,9 @@ static void print_row(const char *label, const char *tag, const struct scored *c
 	printf("\n");
 }
 
-static int report(const char *name, const char *path)
+/* Reads "path<TAB>score..." lines into *out (n_out entries, malloc'd), each labelled by its name.
+ * 0, or -1 with the file, line and fix on stderr. */
+static int load_scored(const char *path, struct scored **out, size_t *n_out)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -489,16 +491,13 @@ static int report(const char *name, const char *path)
 	size_t n = 0, cap = 0, line_no = 0;
 	struct scored *c = NULL;
 	char line[2048];
-	int rc = -1;
-	double *scores = NULL;
-	int *labels = NULL;
 	while (fgets(line, sizeof(line), f)) {
 		line_no++;
 		char *tab = strchr(line, '\t');
 		if (!tab) {
 			fprintf(stderr, "make_faults: %s:%zu: expected path<TAB>score\n", path,
 				line_no);
-			goto done;
+			goto fail;
 		}
 		*tab = '\0';
 		const char *base = strrchr(line, '/');
@@ -506,8 +505,10 @@ static int report(const char *name, const char *path)
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			struct scored *grown = realloc(c, cap * sizeof(*c));
-			if (!grown)
-				goto done;
+			if (!grown) {
+				fprintf(stderr, "make_faults: %s: out of memory\n", path);
+				goto fail;
+			}
 			c = grown;
 		}
 		struct scored *e = &c[n];
@@ -522,10 +523,29 @@ static int report(const char *name, const char *path)
 				"make_faults: %s:%zu: %s: need a score and a name normal_*, "
 				"anomaly_* or fault_<family>_<level>_*\n",
 				path, line_no, base);
-			goto done;
+			goto fail;
 		}
 		n++;
 	}
+	fclose(f);
+	*out = c;
+	*n_out = n;
+	return 0;
+fail:
+	fclose(f);
+	free(c);
+	return -1;
+}
+
+static int report(const char *name, const char *path)
+{
+	size_t n = 0;
+	struct scored *c = NULL;
+	int rc = -1;
+	double *scores = NULL;
+	int *labels = NULL;
+	if (load_scored(path, &c, &n) != 0)
+		return -1;
 	scores = malloc((n + 1) * sizeof(double));
 	labels = malloc((n + 1) * sizeof(int));
 	if (!scores || !labels)
@@ -587,17 +607,155 @@ static int report(const char *name, const char *path)
 	       a_hard, a_tune, a_rep, a_st1, rank, n_normal + 1);
 	rc = 0;
 done:
-	fclose(f);
 	free(c);
 	free(scores);
 	free(labels);
 	return rc;
 }
 
+/* ---- the ceiling ---- */
+
+/*
+ * The most any of the candidates could give: for each family and level, the best AUC among the
+ * score files, as if each fault were scored by the candidate that hears it best (an oracle that
+ * knows the fault). A pooled row is the mean of its cells' best weighted by their clips: the
+ * pooled AUC of that oracle, since every candidate ranks its faults against the same normals.
+ * When even it stays under a target, no choice or combination among these candidates is known
+ * to reach it: the features themselves must hear more.
+ */
+/* A score file's name without its folder and ".tsv", then a newline. */
+static void print_stem(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t len = strlen(base);
+	if (len > 4 && strcmp(base + len - 4, ".tsv") == 0)
+		len -= 4;
+	printf("%.*s\n", (int)len, base);
+}
+
+/* The best so far of the candidates read, per family and level, per family, and overall. */
+struct ceiling {
+	double best[N_FAMILIES][N_LEVELS], fam_best[N_FAMILIES], top_all;
+	const char *who[N_FAMILIES], *top_who; /* the best candidate's path */
+	size_t cells[N_FAMILIES][N_LEVELS];    /* faults per family and level, as the first read */
+	size_t n_normal;
+	const char *first; /* the first candidate's path */
+	int n_read;
+};
+
+/* Reads one candidate's score file into ce. 0, or -1 with the file and the fix on stderr. */
+static int ceiling_add(struct ceiling *ce, const char *path)
+{
+	struct scored *c = NULL;
+	size_t n = 0, normals = 0, here[N_FAMILIES][N_LEVELS] = { { 0 } };
+	if (load_scored(path, &c, &n) != 0)
+		return -1;
+	int rc = -1;
+	double *scores = malloc((n + 1) * sizeof(double));
+	int *labels = malloc((n + 1) * sizeof(int));
+	if (!scores || !labels) {
+		fprintf(stderr, "make_faults: %s: out of memory\n", path);
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		normals += c[i].family == LABEL_NORMAL;
+		if (c[i].family >= 0)
+			here[c[i].family][c[i].level]++;
+	}
+	if (normals == 0) {
+		fprintf(stderr, "make_faults: %s: no normal_* recordings to compare with\n", path);
+		goto done;
+	}
+	if (ce->n_read == 0) {
+		ce->n_normal = normals;
+		ce->first = path;
+		memcpy(ce->cells, here, sizeof(here));
+	} else if (normals != ce->n_normal || memcmp(ce->cells, here, sizeof(here)) != 0) {
+		fprintf(stderr,
+			"make_faults: %s: scores other clips than %s (normals or faults per family "
+			"and level differ): give files of one bench run\n",
+			path, ce->first);
+		goto done;
+	}
+	double auc, pauc;
+	for (size_t f = 0; f < N_FAMILIES; f++) {
+		for (size_t l = 0; l < N_LEVELS; l++) {
+			auc_of(c, n, &(struct selection){ (int)f, (int)l, -1, -1 }, scores, labels,
+			       &auc, &pauc);
+			if (ce->n_read == 0 || auc > ce->best[f][l])
+				ce->best[f][l] = auc;
+		}
+		auc_of(c, n, &(struct selection){ (int)f, -1, -1, -1 }, scores, labels, &auc,
+		       &pauc);
+		if (ce->n_read == 0 || auc > ce->fam_best[f]) {
+			ce->fam_best[f] = auc;
+			ce->who[f] = path;
+		}
+	}
+	auc_of(c, n, &(struct selection){ -1, -1, -1, -1 }, scores, labels, &auc, &pauc);
+	if (ce->n_read == 0 || auc > ce->top_all) {
+		ce->top_all = auc;
+		ce->top_who = path;
+	}
+	ce->n_read++;
+	rc = 0;
+done:
+	free(c);
+	free(scores);
+	free(labels);
+	return rc;
+}
+
+static int ceiling(char **paths, int n_paths)
+{
+	struct ceiling ce = { .n_read = 0 };
+	for (int p = 0; p < n_paths; p++)
+		if (ceiling_add(&ce, paths[p]) != 0)
+			return -1;
+	double(*best)[N_LEVELS] = ce.best;
+	size_t(*cells)[N_LEVELS] = ce.cells;
+
+	printf("ceiling over %d candidates: each family and level's best AUC among them, as if each "
+	       "fault were scored by the candidate that hears it best\n",
+	       n_paths);
+	printf("  %-11s %-10s", "family", "group");
+	for (size_t l = 0; l < N_LEVELS; l++)
+		printf(" %5s", LEVELS[l].name);
+	printf(" %5s   %s\n", "all", "the best single candidate for the family");
+	double sum[N_LEVELS + 1] = { 0 }, cnt[N_LEVELS + 1] = { 0 };
+	for (size_t f = 0; f < N_FAMILIES; f++) {
+		double fs = 0, fc = 0;
+		printf("  %-11s %-10s", FAMILIES[f].name,
+		       FAMILIES[f].kind == STATIONARY ? "stationary" : "transient");
+		for (size_t l = 0; l < N_LEVELS; l++) {
+			double w = (double)cells[f][l];
+			printf(" %5.3f", best[f][l]);
+			fs += w * best[f][l];
+			fc += w;
+			sum[l] += w * best[f][l];
+			cnt[l] += w;
+			sum[N_LEVELS] += w * best[f][l];
+			cnt[N_LEVELS] += w;
+		}
+		printf(" %5.3f   %5.3f ", fc > 0 ? fs / fc : NAN, ce.fam_best[f]);
+		print_stem(ce.who[f]);
+	}
+	printf("  %-11s %-10s", "OVERALL", "pooled");
+	for (size_t l = 0; l <= N_LEVELS; l++)
+		printf(" %5.3f", cnt[l] > 0 ? sum[l] / cnt[l] : NAN);
+	printf("   the best single candidate overall: %5.3f ", ce.top_all);
+	print_stem(ce.top_who);
+	printf("ceiling\t%.3f\t%.3f\n", cnt[N_LEVELS] > 0 ? sum[N_LEVELS] / cnt[N_LEVELS] : NAN,
+	       cnt[0] > 0 ? sum[0] / cnt[0] : NAN);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: make_faults synth --seed N --out DIR SOURCE.wav...\n"
 			"       make_faults report --name NAME SCORES.tsv\n"
+			"       make_faults ceiling SCORES.tsv...\n"
 			"       make_faults families\n");
 }
 
@@ -616,6 +774,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "--name") == 0)
 		return report(argv[3], argv[4]) == 0 ? 0 : 1;
+	if (argc >= 3 && strcmp(argv[1], "ceiling") == 0)
+		return ceiling(argv + 2, argc - 2) == 0 ? 0 : 1;
 	if (argc >= 7 && strcmp(argv[1], "synth") == 0 && strcmp(argv[2], "--seed") == 0 &&
 	    strcmp(argv[4], "--out") == 0) {
 		char *end;
