@@ -362,14 +362,17 @@ static int write_out(const char *dir, const char *name, const struct clipset *se
 
 /* Clip scores (mean of window scores) of one head on a set: the clip's windows' mean score. */
 static void head_scores(struct stats_head *h, const struct part *p, const struct clipset *set,
-			uint32_t dim, float *tmp, double *out)
+			uint32_t dim, float *tmp, double *out, double *window_out)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		double s = 0;
 		for (uint32_t w = 0; w < set->windows; w++) {
 			const float *v = set->vectors + (i * set->windows + w) * (size_t)dim;
 			memcpy(tmp, v + p->offset, p->dim * sizeof(float));
-			s += stats_head_score(h, tmp);
+			double sw = stats_head_score(h, tmp);
+			if (window_out)
+				window_out[i * set->windows + w] = sw;
+			s += sw;
 		}
 		out[i] = s / set->windows;
 	}
@@ -460,6 +463,43 @@ static const char *const MAXES[][MAX_HEADS_IN_MAX] = {
 	{ "mod-diag", "peak-rise", "prom-rise" },
 };
 
+/*
+ * Gated sums, what a pipeline can add to its window score without refitting the rest: each
+ * rise head's window score standardised by its windows on recordings its fit left out, and
+ * only what exceeds GATE_Z counted, GATE_WEIGHT times. A normal window seldom passes the gate,
+ * so the autoencoder's score (and its threshold) is left nearly as it was; a window the head
+ * hears adds to it. A clip's gated part is the mean over its windows.
+ */
+#define GATE_Z 1.0
+#define GATE_WEIGHT 2.0
+static const char *const GATES[][MAX_HEADS_IN_MAX] = {
+	{ "mod-rise", "peak-rise", NULL },
+	{ "mod-rise", NULL, NULL },
+	{ "peak-rise", NULL, NULL },
+};
+
+/* For each clip of set, the mean over its windows of max(0, z - GATE_Z), z a window score of
+ * test_win standardised by the mean and std of the n_train held-out training windows. */
+static void gate_scores(const double *train_win, size_t n_train, const double *test_win,
+			const struct clipset *set, double *out)
+{
+	double s = 0, ss = 0;
+	for (size_t i = 0; i < n_train; i++) {
+		s += train_win[i];
+		ss += train_win[i] * train_win[i];
+	}
+	double mean = s / (double)n_train, var = ss / (double)n_train - mean * mean;
+	double sd = sqrt(var > 1e-12 ? var : 1e-12);
+	for (size_t i = 0; i < set->n; i++) {
+		double g = 0;
+		for (uint32_t w = 0; w < set->windows; w++) {
+			double z = (test_win[i * set->windows + w] - mean) / sd;
+			g += z > GATE_Z ? z - GATE_Z : 0.0;
+		}
+		out[i] = g / set->windows;
+	}
+}
+
 /* Whether name is one of the comma-separated names of list. */
 static bool listed(const char *list, const char *name)
 {
@@ -505,7 +545,8 @@ static int fit_head(struct stats_head *h, const struct head_spec *hs, const stru
  * weight in a sum, far too large.
  */
 static int loo_scores(const struct head_spec *hs, const struct part *p, const struct clipset *train,
-		      uint32_t wide, float *tmp, double *out, struct auscult_err *err)
+		      uint32_t wide, float *tmp, double *out, double *window_out,
+		      struct auscult_err *err)
 {
 	struct clipset one = *train;
 	one.n = 1;
@@ -517,7 +558,8 @@ static int loo_scores(const struct head_spec *hs, const struct part *p, const st
 		}
 		one.paths = train->paths + j;
 		one.vectors = train->vectors + j * train->windows * (size_t)wide;
-		head_scores(&h, p, &one, wide, tmp, out + j);
+		head_scores(&h, p, &one, wide, tmp, out + j,
+			    window_out ? window_out + j * train->windows : NULL);
 		stats_head_free(&h);
 	}
 	return 0;
@@ -695,15 +737,21 @@ int main(int argc, char **argv)
 	double *ae_tr = malloc(train.n * sizeof(double)), *comb = malloc(test.n * sizeof(double));
 	double *zh = malloc(N_HEADS * test.n * sizeof(double));
 	double *za = malloc((size_t)(n_ae ? n_ae : 1) * test.n * sizeof(double));
+	double *ae_raw = malloc((size_t)(n_ae ? n_ae : 1) * test.n * sizeof(double));
+	double *gated = calloc(N_HEADS * test.n, sizeof(double));
+	double *tr_win = malloc(train.n * train.windows * sizeof(double));
+	double *te_win = malloc(test.n * test.windows * sizeof(double));
 	double head_mf[N_HEADS], head_ms[N_HEADS];
 	float *tmp = malloc(wide * sizeof(float));
-	if (!tr || !te || !ae_tr || !comb || !zh || !za || !tmp)
+	if (!tr || !te || !ae_tr || !comb || !zh || !za || !ae_raw || !gated || !tr_win ||
+	    !te_win || !tmp)
 		return 1;
 	for (int a = 0; a < n_ae; a++) {
 		double m, sd;
 		if (read_scores(ae_test[a], &test, za + a * test.n) != 0 ||
 		    read_scores(ae_train[a], &train, ae_tr) != 0)
 			return 1;
+		memcpy(ae_raw + a * test.n, za + a * test.n, test.n * sizeof(double));
 		log_moments(ae_tr, train.n, &m, &sd);
 		for (size_t i = 0; i < test.n; i++)
 			za[a * test.n + i] = zlog(za[a * test.n + i], m, sd);
@@ -725,12 +773,15 @@ int main(int argc, char **argv)
 		if (hs->knn)
 			knn_scores(&h, p, &train, &test, 0, wide, te);
 		else
-			head_scores(&h, p, &test, wide, tmp, te);
+			head_scores(&h, p, &test, wide, tmp, te, te_win);
 		head_ms[hh] = front_ms + (cpu_ms() - t0) / (double)test.n;
 		if (hs->knn)
 			knn_scores(&h, p, &train, &train, 1, wide, tr);
-		else if (loo_scores(hs, p, &train, wide, tmp, tr, &err) != 0)
+		else if (loo_scores(hs, p, &train, wide, tmp, tr, tr_win, &err) != 0)
 			goto head_fail;
+		if (hs->rise_only)
+			gate_scores(tr_win, train.n * train.windows, te_win, &test,
+				    gated + hh * test.n);
 		/* the head's own work per window: z (3 per feature), then d or d^2 MACs, or one
 		 * distance per training window for k-NN */
 		double per_window = hs->knn              ? 3.0 * p->dim * train.n * windows
@@ -797,36 +848,54 @@ int main(int argc, char **argv)
 			n_sums++;
 		}
 	}
-	for (int a = 0; a < n_ae; a++) {
-		for (size_t t = 0; t < sizeof(MAXES) / sizeof(MAXES[0]); t++) {
-			char name[256];
-			int len = snprintf(name, sizeof(name), "max:%s", ae_name[a]);
-			double mf = ae_mflop[a], ms = ae_ms[a];
-			int shorts = 0, known = 1;
-			for (size_t i = 0; i < test.n; i++)
-				comb[i] = za[a * test.n + i];
-			for (int k = 0; k < MAX_HEADS_IN_MAX && MAXES[t][k]; k++) {
-				size_t hh = head_index(MAXES[t][k]);
-				if (hh == N_HEADS || !fitted[hh]) {
-					known = 0;
-					break;
-				}
+	/* Maxima of z-scores, and gated sums: an autoencoder's own clip score plus GATE_WEIGHT x
+	 * each rise head's gated windows, as a pipeline would add them window by window (a clip's
+	 * score is its windows' mean, so the autoencoder's part is its clip score exactly). */
+	for (int gate = 0; gate <= 1; gate++) {
+		const char *const(*table)[MAX_HEADS_IN_MAX] = gate ? GATES : MAXES;
+		size_t n_table = gate ? sizeof(GATES) / sizeof(GATES[0])
+				      : sizeof(MAXES) / sizeof(MAXES[0]);
+		for (int a = 0; a < n_ae; a++) {
+			for (size_t t = 0; t < n_table; t++) {
+				char name[256];
+				int len = snprintf(name, sizeof(name), "%s:%s",
+						   gate ? "gate" : "max", ae_name[a]);
+				double mf = ae_mflop[a], ms = ae_ms[a];
+				int shorts = 0, known = 1;
 				for (size_t i = 0; i < test.n; i++)
-					comb[i] = fmax(comb[i], zh[hh * test.n + i]);
-				len += snprintf(name + len, sizeof(name) - (size_t)len, "+%s",
-						MAXES[t][k]);
-				/* the front end runs once: each further head adds its own work */
-				mf += head_mf[hh] -
-				      (uses_short(HEADS[hh].part) && shorts++ ? short_mf : 0.0);
-				ms += head_ms[hh] - (k > 0 ? front_ms : 0.0);
+					comb[i] = gate ? ae_raw[a * test.n + i]
+						       : za[a * test.n + i];
+				for (int k = 0; k < MAX_HEADS_IN_MAX && table[t][k]; k++) {
+					size_t hh = head_index(table[t][k]);
+					if (hh == N_HEADS || !fitted[hh] ||
+					    (gate && !HEADS[hh].rise_only)) {
+						known = 0;
+						break;
+					}
+					for (size_t i = 0; i < test.n; i++)
+						comb[i] =
+							gate ? comb[i] + GATE_WEIGHT *
+										 gated[hh * test.n +
+										       i]
+							     : fmax(comb[i], zh[hh * test.n + i]);
+					len += snprintf(name + len, sizeof(name) - (size_t)len,
+							"+%s", table[t][k]);
+					/* the front end runs once: each further head adds its own
+					 * work */
+					mf += head_mf[hh] - (uses_short(HEADS[hh].part) && shorts++
+								     ? short_mf
+								     : 0.0);
+					ms += head_ms[hh] - (k > 0 ? front_ms : 0.0);
+				}
+				if (!known)
+					continue;
+				if (write_out(out_dir, name, &test, comb, mf, ms) != 0)
+					return 1;
+				n_sums++;
 			}
-			if (!known)
-				continue;
-			if (write_out(out_dir, name, &test, comb, mf, ms) != 0)
-				return 1;
-			n_sums++;
 		}
 	}
+
 	size_t n_fitted = 0;
 	for (size_t hh = 0; hh < N_HEADS; hh++)
 		n_fitted += fitted[hh];
@@ -838,6 +907,10 @@ int main(int argc, char **argv)
 	free(tr);
 	free(te);
 	free(ae_tr);
+	free(ae_raw);
+	free(gated);
+	free(tr_win);
+	free(te_win);
 	free(comb);
 	free(zh);
 	free(za);

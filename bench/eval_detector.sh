@@ -11,8 +11,9 @@
 # When build/bench_detector exists it also runs the window-statistics heads (band_stats +
 # stats_head) on the same clips, alone, summed with each autoencoder and in maxima with it (each
 # part calibrated on the training recordings' held-out scores: the heads' left out one at a
-# time, the autoencoders' from 5 folds), and prints the table of whichever candidate does best
-# on the tuning families. Last, the ceiling: each family and level's best AUC among all the
+# time, the autoencoders' from 5 folds) and in gated sums (each network's own score plus what
+# its rise heads' windows exceed their normal range by), and prints the table of whichever
+# candidate does best on the tuning families. Last, the ceiling: each family and level's best AUC among all the
 # candidates, what an oracle that knew the fault would score.
 #
 # Usage: bench/eval_detector.sh [--quick] [--seed N] [--keep DIR]
@@ -164,12 +165,20 @@ done
 # over the daemon's 2-s windows and over whole 10-s clips (a long-term accumulator).
 if [ -x "$build/bench_detector" ]; then
 	printf '%s\n' "${train[@]}" >"$work/train.txt"
-	for w in 250:w2s 1249:w10s; do
+	# w2s and w10s: bench_detector's own front end (256-point frames every 128 samples, a
+	# 1024-point spectrum every 512, envelope frequencies 2-62 Hz every 2 Hz). p2s: only frames
+	# the pipeline already computes (the window head's 64-point frames every 256 samples, the
+	# log-mel front end's 1024-point frames every 1024), envelope frequencies every 0.5 Hz to
+	# 30 Hz, the rise heads alone: what a recipe could add at little cost.
+	for w in "250:w2s:" "1249:w10s:" \
+		"125:p2s:--frame 64 256 --fine 1024 1024 --mod 2 30 57 --only mod-rise,peak-rise"; do
 		frames=${w%%:*}
-		tag=${w#*:}
+		rest=${w#*:}
+		tag=${rest%%:*}
+		read -r -a extra <<<"${rest#*:}"
 		mkdir -p "$work/$tag"
 		"$build/bench_detector" --train "$work/train.txt" --clips "$clips" --out "$work/$tag" \
-			--window-frames "$frames" "${ae_args[@]}"
+			--window-frames "$frames" "${extra[@]}" "${ae_args[@]}"
 		for f in "$work/$tag"/head_*.tsv; do
 			case $f in *.train.tsv) continue ;; esac
 			name=$(basename "$f" .tsv)
