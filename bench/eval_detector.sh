@@ -13,8 +13,11 @@
 # part calibrated on the training recordings' held-out scores: the heads' left out one at a
 # time, the autoencoders' from 5 folds) and in gated sums (each network's own score plus what
 # its rise heads' windows exceed their normal range by), and prints the table of whichever
-# candidate does best on the tuning families. Last, the ceiling: each family and level's best AUC among all the
-# candidates, what an oracle that knew the fault would score.
+# candidate does best on the tuning families. Last, the default against the baseline, the
+# network alone and that candidate (each difference with its 95% interval over draws of the
+# source recordings: with 20 normals, AUCs a few hundredths apart may be noise), and the
+# ceiling: each family and level's best AUC among all the candidates, what an oracle that knew
+# the fault would score.
 #
 # Usage: bench/eval_detector.sh [--quick] [--seed N] [--keep DIR]
 #   --quick     10 held-out sources instead of 20 and 20 training epochs instead of 100
@@ -205,6 +208,14 @@ printf '%-40s %7s %7s %7s %7s %7s %7s %6s %6s %7s\n' recipe overall pAUC hard tu
 	stat-l1 real MFLOP ms
 awk 'BEGIN { FS = "\t" } { printf "%-40s %7s %7s %7s %7s %7s %7s %6s %6s %7s\n",
 	$2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' "$summaries"
+
+# Whether the default's lead is more than the benchmark's noise: its AUC against the baseline,
+# the network alone and the best candidate on the tuning families, each difference with its
+# interval over draws of the source recordings.
+echo
+for other in dcase2020 idnn16-fast ${best:+"$best"}; do
+	"$build/make_faults" compare "$work/idnn16-fast-stats.tsv" "$work/$other.tsv"
+done
 
 # What the candidates could give at most: each family and level scored by the candidate that
 # hears it best (an oracle told the fault). The gap between it and the best single candidate is

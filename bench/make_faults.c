@@ -751,11 +751,178 @@ static int ceiling(char **paths, int n_paths)
 	return 0;
 }
 
+/* ---- the comparison ---- */
+
+/*
+ * Whether one candidate ranks better than another, or the difference is the benchmark's noise:
+ * with 20 held-out normals each is 5% of the negatives, and a fault's clips share their source
+ * recording's quirks. So the difference of two candidates' AUC on the same clips is resampled
+ * by source recording (a paired bootstrap: each draw takes 20 of the sources with replacement,
+ * each with its normal and the faults made from it, and recomputes both AUCs), and its 95%
+ * interval printed. An interval that straddles 0 is not a difference this benchmark can show.
+ */
+#define COMPARE_DRAWS 2000
+
+/* The source recording a clip was made from (a normal is its own), as an index into srcs
+ * (added when new); -1 for the real anomaly, which no AUC here counts. */
+static int source_of(const struct scored *c, char (*srcs)[256], size_t *n_srcs, size_t cap)
+{
+	if (c->family == LABEL_REAL)
+		return -1;
+	const char *stem = c->name;
+	if (c->family >= 0) { /* fault_<family>_<level>_<source> */
+		stem += 6 + strlen(FAMILIES[c->family].name) + 1 + strlen(LEVELS[c->level].name) +
+			1;
+	}
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", stem);
+	char *dot = strrchr(buf, '.');
+	if (dot)
+		*dot = '\0';
+	for (size_t i = 0; i < *n_srcs; i++)
+		if (strcmp(srcs[i], buf) == 0)
+			return (int)i;
+	if (*n_srcs == cap)
+		return -2;
+	snprintf(srcs[*n_srcs], sizeof(srcs[0]), "%s", buf);
+	return (int)(*n_srcs)++;
+}
+
+/* AUC of the selected faults against the normals, each clip weighted by its source's count in
+ * the draw (ties count a half). */
+static double weighted_auc(const struct scored *c, const int *src, size_t n,
+			   const struct selection *s, const double *w)
+{
+	double num = 0.0, den = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		if (src[i] < 0 || !selected(&c[i], s) || w[src[i]] == 0.0)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (src[j] < 0 || c[j].family != LABEL_NORMAL || w[src[j]] == 0.0)
+				continue;
+			double pw = w[src[i]] * w[src[j]];
+			den += pw;
+			num += pw * (c[i].score > c[j].score    ? 1.0
+				     : c[i].score == c[j].score ? 0.5
+								: 0.0);
+		}
+	}
+	return den > 0.0 ? num / den : NAN;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static int compare(const char *path_a, const char *path_b)
+{
+	struct scored *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	int rc = -1;
+	int *src = NULL;
+	double *diffs = NULL;
+	char(*srcs)[256] = NULL;
+	if (load_scored(path_a, &a, &na) != 0 || load_scored(path_b, &b, &nb) != 0)
+		goto done;
+	if (na != nb) {
+		fprintf(stderr,
+			"make_faults: %s and %s score %zu and %zu clips: give files of one "
+			"bench run\n",
+			path_a, path_b, na, nb);
+		goto done;
+	}
+	/* b in a's order, by clip name */
+	for (size_t i = 0; i < na; i++) {
+		size_t j = i;
+		if (strcmp(a[i].name, b[j].name) != 0)
+			for (j = 0; j < nb && strcmp(a[i].name, b[j].name) != 0; j++)
+				;
+		if (j == nb) {
+			fprintf(stderr,
+				"make_faults: %s: no score for %s of %s: give files of one "
+				"bench run\n",
+				path_b, a[i].name, path_a);
+			goto done;
+		}
+		struct scored t = b[i];
+		b[i] = b[j];
+		b[j] = t;
+	}
+	src = malloc(na * sizeof(int));
+	srcs = calloc(na + 1, sizeof(*srcs));
+	diffs = malloc(COMPARE_DRAWS * sizeof(double));
+	if (!src || !srcs || !diffs) {
+		fprintf(stderr, "make_faults: compare: out of memory\n");
+		goto done;
+	}
+	size_t n_srcs = 0;
+	for (size_t i = 0; i < na; i++)
+		src[i] = source_of(&a[i], srcs, &n_srcs, na + 1);
+	double *w = calloc(n_srcs ? n_srcs : 1, sizeof(double));
+	if (!w) {
+		fprintf(stderr, "make_faults: compare: out of memory\n");
+		goto done;
+	}
+	static const struct {
+		const char *label;
+		struct selection sel;
+	} ROWS[] = {
+		{ "overall", { -1, -1, -1, -1 } },
+		{ "weakest level (l1)", { -1, 0, -1, -1 } },
+		{ "report families", { -1, -1, REPORT, -1 } },
+	};
+	char stem_a[256], stem_b[256];
+	printf("%s (A) against %s (B): AUC on the same clips, and the difference's 95%% interval "
+	       "over %d draws of the %zu source recordings\n",
+	       stem_of(path_a, stem_a, sizeof(stem_a)), stem_of(path_b, stem_b, sizeof(stem_b)),
+	       COMPARE_DRAWS, n_srcs);
+	printf("  %-20s %7s %7s %7s   %s\n", "", "A", "B", "A - B", "95% interval");
+	for (size_t r = 0; r < sizeof(ROWS) / sizeof(ROWS[0]); r++) {
+		for (size_t k = 0; k < n_srcs; k++)
+			w[k] = 1.0;
+		double auc_a = weighted_auc(a, src, na, &ROWS[r].sel, w);
+		double auc_b = weighted_auc(b, src, na, &ROWS[r].sel, w);
+		struct rng g = { 0x5EED0000ull + r };
+		int n_valid = 0; /* a draw without a normal or a selected fault has no AUC */
+		for (int d = 0; d < COMPARE_DRAWS; d++) {
+			memset(w, 0, n_srcs * sizeof(double));
+			for (size_t k = 0; k < n_srcs; k++)
+				w[rng_next(&g) % n_srcs] += 1.0;
+			double diff = weighted_auc(a, src, na, &ROWS[r].sel, w) -
+				      weighted_auc(b, src, na, &ROWS[r].sel, w);
+			if (!isnan(diff))
+				diffs[n_valid++] = diff;
+		}
+		printf("  %-20s %7.3f %7.3f %+7.3f", ROWS[r].label, auc_a, auc_b, auc_a - auc_b);
+		if (n_valid < COMPARE_DRAWS / 2) {
+			printf("   no interval: too few sources with these faults\n");
+			continue;
+		}
+		qsort(diffs, (size_t)n_valid, sizeof(double), cmp_dbl);
+		double lo = diffs[(int)(0.025 * n_valid)];
+		double hi = diffs[(int)(0.975 * n_valid) - 1];
+		printf("   %+.3f .. %+.3f%s\n", lo, hi,
+		       lo > 0.0 || hi < 0.0 ? "" : "  (not a difference)");
+	}
+	free(w);
+	rc = 0;
+done:
+	free(a);
+	free(b);
+	free(src);
+	free(srcs);
+	free(diffs);
+	return rc;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: make_faults synth --seed N --out DIR SOURCE.wav...\n"
 			"       make_faults report --name NAME SCORES.tsv\n"
 			"       make_faults ceiling SCORES.tsv...\n"
+			"       make_faults compare A.tsv B.tsv\n"
 			"       make_faults families\n");
 }
 
@@ -774,6 +941,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && strcmp(argv[1], "report") == 0 && strcmp(argv[2], "--name") == 0)
 		return report(argv[3], argv[4]) == 0 ? 0 : 1;
+	if (argc == 4 && strcmp(argv[1], "compare") == 0)
+		return compare(argv[2], argv[3]) == 0 ? 0 : 1;
 	if (argc >= 3 && strcmp(argv[1], "ceiling") == 0)
 		return ceiling(argv + 2, argc - 2) == 0 ? 0 : 1;
 	if (argc >= 7 && strcmp(argv[1], "synth") == 0 && strcmp(argv[2], "--seed") == 0 &&
