@@ -20,7 +20,12 @@
 #include "tools/svg_report.h"
 
 #define EVAL_MAX_BATCH 256
-#define EVAL_MAX_FPR 0.1 /* DCASE 2020 Task 2's pAUC range */
+#define EVAL_MAX_FPR 0.1    /* DCASE 2020 Task 2's pAUC range */
+#define EVAL_AUC_DRAWS 2000 /* bootstrap resamples behind the AUC's interval */
+#define EVAL_AUC_LEVEL 0.95
+/* Files of each class an interval needs: with fewer, every draw repeats the same few files and
+ * the interval says nothing of how other recordings would rank (one anomaly: always 1.000). */
+#define EVAL_AUC_MIN_FILES 5
 #define EVAL_ID_MAX 16
 #define EVAL_JSON_DIGITS 9 /* JSON figures: enough digits for a float score to read back exactly */
 
@@ -32,7 +37,9 @@ static void eval_usage(FILE *out)
 		"Scores the DCASE-named recordings in DIR/test/ (or in DIR itself, recursively, when\n"
 		"it has no test/ folder): normal_id_XX_*.wav and anomaly_id_XX_*.wav, and prints per\n"
 		"machine id and overall: file counts, ROC AUC, pAUC (standardised, FPR up to 0.1, as\n"
-		"DCASE 2020 Task 2) and precision/recall/F1 at the model's threshold.\n"
+		"DCASE 2020 Task 2), precision/recall/F1 at the model's threshold, and the AUC's 95%%\n"
+		"interval over 2000 bootstrap draws of the files (how far other recordings could\n"
+		"move it).\n"
 		"\n"
 		"  --model MODEL   model file written by `auscult train` (.am)\n"
 		"  --threshold X   decide against X instead of the model's stored threshold\n"
@@ -55,7 +62,8 @@ struct eval_group {
 	char label[EVAL_ID_MAX + 4]; /* "id_00" or "all" */
 	const char *id;              /* machine id, NULL for the pooled group */
 	size_t n, n_normal, n_anomaly;
-	double auc, pauc; /* NaN when a class is missing */
+	double auc, pauc;      /* NaN when a class is missing */
+	double auc_lo, auc_hi; /* the AUC's 95% bootstrap interval; NaN when a class is missing */
 	struct confusion conf;
 	size_t n_roc;
 	double *fpr, *tpr; /* n_roc points, owned */
@@ -142,6 +150,10 @@ static int group_compute(struct eval_group *g, const char *id, const struct eval
 	}
 	g->auc = metrics_auc(g->scores, g->labels, g->n);
 	g->pauc = metrics_pauc(g->scores, g->labels, g->n, EVAL_MAX_FPR);
+	g->auc_lo = g->auc_hi = NAN;
+	if (g->n_normal >= EVAL_AUC_MIN_FILES && g->n_anomaly >= EVAL_AUC_MIN_FILES)
+		metrics_auc_interval(g->scores, g->labels, g->n, EVAL_AUC_DRAWS, EVAL_AUC_LEVEL,
+				     &g->auc_lo, &g->auc_hi);
 	g->n_roc = metrics_roc(g->scores, g->labels, g->n, g->fpr, g->tpr);
 	metrics_confusion(g->scores, g->labels, g->n, threshold, &g->conf);
 	/* Both classes present but no figures: only an allocation inside metrics can do that. */
@@ -176,8 +188,8 @@ static void print_table(const struct eval_group *groups, size_t n_groups, const 
 	printf("folder    %s: %zu file%s scored", folder, n_scored, n_scored == 1 ? "" : "s");
 	if (n_failed)
 		printf(", %zu could not be scored (see above)", n_failed);
-	printf("\n\n%-10s %6s %7s %7s %7s %9s %7s %7s\n", "machine", "normal", "anomaly", "AUC",
-	       "pAUC", "precision", "recall", "F1");
+	printf("\n\n%-10s %6s %7s %7s %7s %9s %7s %7s  %s\n", "machine", "normal", "anomaly", "AUC",
+	       "pAUC", "precision", "recall", "F1", "AUC 95%");
 	for (size_t i = 0; i < n_groups; i++) {
 		const struct eval_group *g = &groups[i];
 		double p, r, f;
@@ -188,11 +200,17 @@ static void print_table(const struct eval_group *groups, size_t n_groups, const 
 		put_cell(p, 9, 3);
 		put_cell(r, 7, 3);
 		put_cell(f, 7, 3);
-		printf("\n");
+		if (isfinite(g->auc_lo))
+			printf("  %.3f-%.3f\n", g->auc_lo, g->auc_hi);
+		else
+			printf("  -\n");
 	}
 	printf("\npAUC: standardised partial AUC over false positive rates 0..%.2g (DCASE 2020 "
-	       "Task 2).\nprecision/recall/F1: score > threshold counts as anomaly.\n",
-	       EVAL_MAX_FPR);
+	       "Task 2).\nprecision/recall/F1: score > threshold counts as anomaly.\n"
+	       "AUC 95%%: where the AUC falls in %d draws of as many normal and anomalous files, "
+	       "each drawn with\nreplacement from those scored: how far other recordings of the "
+	       "machines could move it.\n",
+	       EVAL_MAX_FPR, EVAL_AUC_DRAWS);
 	for (size_t i = 0; i < n_groups; i++) {
 		const struct eval_group *g = &groups[i];
 		if (g->n_anomaly == 0)
@@ -202,6 +220,9 @@ static void print_table(const struct eval_group *groups, size_t n_groups, const 
 		else if (g->n_normal == 0)
 			printf("%s: no normal files: AUC and pAUC need normal_id_* files too\n",
 			       g->label);
+		else if (g->n_normal < EVAL_AUC_MIN_FILES || g->n_anomaly < EVAL_AUC_MIN_FILES)
+			printf("%s: no AUC interval: it needs %d files or more of each class\n",
+			       g->label, EVAL_AUC_MIN_FILES);
 		if (g->conf.tp + g->conf.fp == 0 && g->n > 0)
 			printf("%s: no file scored above the threshold, so precision is undefined\n",
 			       g->label);
@@ -219,6 +240,8 @@ static void json_group(struct json_writer *w, const struct eval_group *g)
 	json_field_uint(w, "n_anomaly", g->n_anomaly);
 	json_field_double_digits(w, "auc", g->auc, EVAL_JSON_DIGITS);
 	json_field_double_digits(w, "pauc", g->pauc, EVAL_JSON_DIGITS);
+	json_field_double_digits(w, "auc_low", g->auc_lo, EVAL_JSON_DIGITS);
+	json_field_double_digits(w, "auc_high", g->auc_hi, EVAL_JSON_DIGITS);
 	json_field_uint(w, "tp", g->conf.tp);
 	json_field_uint(w, "fp", g->conf.fp);
 	json_field_uint(w, "tn", g->conf.tn);

@@ -2,6 +2,7 @@
 #include "train/metrics.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 struct scored {
@@ -173,4 +174,76 @@ void metrics_confusion(const double *scores, const int *labels, size_t n, double
 		       ? 2.0 * c.precision * c.recall / (c.precision + c.recall)
 		       : 0.0;
 	*out = c;
+}
+
+/* splitmix64: a good stream from a fixed seed, the same on every machine. */
+static uint64_t next_u64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int metrics_auc_interval(const double *scores, const int *labels, size_t n, unsigned draws,
+			 double level, double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	size_t n_pos = 0, n_neg = 0;
+	if (draws < 100 || !(level > 0.0 && level < 1.0) || n == 0 || !scores || !labels)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(scores[i]))
+			return -1;
+		n_pos += labels[i] != 0;
+	}
+	n_neg = n - n_pos;
+	if (n_pos == 0 || n_neg == 0)
+		return -1;
+	/* each class's indices, and a resample's scores and labels (anomalies first) */
+	size_t *pos = malloc(n_pos * sizeof(size_t)), *neg = malloc(n_neg * sizeof(size_t));
+	double *s = malloc(n * sizeof(double)), *aucs = malloc(draws * sizeof(double));
+	int *l = malloc(n * sizeof(int));
+	int rc = -1;
+	if (!pos || !neg || !s || !aucs || !l)
+		goto done;
+	for (size_t i = 0, p = 0, q = 0; i < n; i++) {
+		if (labels[i])
+			pos[p++] = i;
+		else
+			neg[q++] = i;
+	}
+	uint64_t state = 0xA0C0FFEEull;
+	for (unsigned d = 0; d < draws; d++) {
+		for (size_t i = 0; i < n_pos; i++) {
+			s[i] = scores[pos[next_u64(&state) % n_pos]];
+			l[i] = 1;
+		}
+		for (size_t i = 0; i < n_neg; i++) {
+			s[n_pos + i] = scores[neg[next_u64(&state) % n_neg]];
+			l[n_pos + i] = 0;
+		}
+		aucs[d] = metrics_auc(s, l, n);
+		if (isnan(aucs[d]))
+			goto done;
+	}
+	qsort(aucs, draws, sizeof(double), cmp_double);
+	double tail = (1.0 - level) / 2.0;
+	size_t i_lo = (size_t)floor(tail * draws), i_hi = (size_t)ceil((1.0 - tail) * draws) - 1;
+	*lo = aucs[i_lo];
+	*hi = aucs[i_hi < draws ? i_hi : draws - 1];
+	rc = 0;
+done:
+	free(pos);
+	free(neg);
+	free(s);
+	free(aucs);
+	free(l);
+	return rc;
 }

@@ -37,6 +37,16 @@ double metrics_pauc(const double *scores, const int *labels, size_t n, double ma
  */
 size_t metrics_roc(const double *scores, const int *labels, size_t n, double *fpr, double *tpr);
 
+/*
+ * How far the AUC could move with other files of the same machine: the level (e.g. 0.95)
+ * interval of metrics_auc over `draws` bootstrap resamples, each class drawn with replacement at
+ * its own size (a stratified bootstrap), from a fixed seed (the same inputs give the same
+ * interval). 0 with *lo and *hi set; -1 (both NaN) when a class is empty, a score is NaN, draws
+ * is below 100, level is outside (0, 1) or memory runs out.
+ */
+int metrics_auc_interval(const double *scores, const int *labels, size_t n, unsigned draws,
+			 double level, double *lo, double *hi);
+
 /* Counts and rates at one decision threshold. */
 struct confusion {
 	size_t tp, fp, tn, fn;

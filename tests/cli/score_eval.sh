@@ -110,6 +110,10 @@ grep -q "^folder .*/dev/test: 21 files scored" "$TMP/eval.out" || fail "eval did
 grep -Eq '^id_00 +20 +1 +[01]\.[0-9]{4} +[01]\.[0-9]{4} ' "$TMP/eval.out" || fail "eval id_00 row"
 grep -Eq '^all +20 +1 ' "$TMP/eval.out" || fail "eval overall row"
 if grep -qi nan "$TMP/eval.out"; then fail "eval printed NaN"; fi
+# one anomalous file: no AUC interval (every bootstrap draw would repeat it), and a note says why
+grep -Eq '^id_00 +20 +1 .* -$' "$TMP/eval.out" || fail "eval printed an AUC interval from one anomaly"
+grep -q '^id_00: no AUC interval: it needs 5 files or more of each class$' "$TMP/eval.out" ||
+	fail "eval did not say why there is no AUC interval: $(cat "$TMP/eval.out")"
 
 # The AUC agrees with the scores: with one anomaly it is the share of normals scored below it
 # (ties half). Both come from the same binary but through different code paths.
@@ -127,6 +131,25 @@ grep -q 'class="threshold"' "$TMP/report.svg" || fail "SVG: no threshold line"
 grep -q "$(basename "$MODEL")" "$TMP/report.svg" || fail "SVG: title lacks the model name"
 tail -n 1 "$TMP/report.svg" | grep -q '^</svg>$' || fail "SVG: not closed"
 [ "$(grep -c '<svg' "$TMP/report.svg")" -eq 1 ] || fail "SVG: more than one <svg"
+
+# Five files of each class or more: the AUC's bootstrap interval, in the table and the JSON. Normals
+# labelled as anomalies rank like normals: the interval holds the AUC and is wide.
+mkdir -p "$TMP/five"
+for i in 65 66 67 68 69 70 71 72 73 74; do
+	ln -s "$DATA/train/normal_id_00_000000$i.wav" "$TMP/five/"
+done
+for i in 1 2 3 4 5; do
+	ln -s "$DATA/train/normal_id_00_0000005$i.wav" "$TMP/five/anomaly_id_00_0000000$i.wav"
+done
+"$AUSCULT_BIN" eval --model "$MODEL" "$TMP/five" >"$TMP/five.out" || fail "eval of five anomalies"
+row=$(grep '^id_00 ' "$TMP/five.out")
+auc=$(echo "$row" | awk '{ print $4 }')
+interval=$(echo "$row" | awk '{ print $NF }')
+echo "$interval" | grep -Eq '^[01]\.[0-9]{3}-[01]\.[0-9]{3}$' || fail "eval interval: $row"
+awk -v a="$auc" -v i="$interval" 'BEGIN { split(i, b, "-"); exit !(b[1] <= a && a <= b[2] &&
+	b[2] - b[1] > 0.1) }' || fail "eval interval $interval does not hold the AUC $auc widely"
+"$AUSCULT_BIN" eval --model "$MODEL" --json "$TMP/five" | grep -q '"auc_low": 0\.[0-9]*, "auc_high": [01]' ||
+	fail "eval JSON interval"
 
 # --json: figures and files.
 "$AUSCULT_BIN" eval --model "$MODEL" --json "$TMP/dev/test" >"$TMP/eval.json"

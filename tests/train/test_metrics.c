@@ -114,6 +114,51 @@ static void perfect_and_inverted(void **state)
 	assert_true(fabs(metrics_pauc(s, inverted, 5, 0.1) - 9.0 / 19.0) < TOL);
 }
 
+/*
+ * The bootstrap interval: separated classes stay at 1 in every draw; two classes from one
+ * distribution give an interval around 0.5 that holds the AUC; the same inputs give the same
+ * interval; more files narrow it; a missing class, a NaN score or too few draws give none.
+ */
+static void auc_interval(void **state)
+{
+	(void)state;
+	double s[200], lo, hi;
+	int l[200];
+	for (int i = 0; i < 200; i++) {
+		l[i] = i % 2;
+		s[i] = l[i] ? 1000.0 + i : (double)i;
+	}
+	assert_int_equal(metrics_auc_interval(s, l, 20, 1000, 0.95, &lo, &hi), 0);
+	assert_true(lo == 1.0 && hi == 1.0);
+	/* one distribution: a fixed pseudo-random sequence for both classes */
+	uint32_t x = 12345; /* xorshift32: a linear congruence's low bits would follow the labels */
+	for (int i = 0; i < 200; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		s[i] = (double)x;
+	}
+	double auc = metrics_auc(s, l, 200);
+	assert_int_equal(metrics_auc_interval(s, l, 200, 2000, 0.95, &lo, &hi), 0);
+	assert_true(lo < auc && auc < hi);
+	assert_true(lo < 0.5 && 0.5 < hi);
+	assert_true(hi - lo > 0.1 && hi - lo < 0.3); /* about 4 standard errors of 0.04 */
+	double lo2, hi2;
+	assert_int_equal(metrics_auc_interval(s, l, 200, 2000, 0.95, &lo2, &hi2), 0);
+	assert_true(lo2 == lo && hi2 == hi);
+	double lo_small, hi_small;
+	assert_int_equal(metrics_auc_interval(s, l, 40, 2000, 0.95, &lo_small, &hi_small), 0);
+	assert_true(hi_small - lo_small > hi - lo);
+	/* none */
+	const int normals[] = { 0, 0, 0 };
+	assert_int_equal(metrics_auc_interval(s, normals, 3, 1000, 0.95, &lo, &hi), -1);
+	assert_true(isnan(lo) && isnan(hi));
+	assert_int_equal(metrics_auc_interval(s, l, 200, 99, 0.95, &lo, &hi), -1);
+	assert_int_equal(metrics_auc_interval(s, l, 200, 1000, 1.0, &lo, &hi), -1);
+	s[3] = NAN;
+	assert_int_equal(metrics_auc_interval(s, l, 200, 1000, 0.95, &lo, &hi), -1);
+}
+
 static void missing_class_is_nan(void **state)
 {
 	(void)state;
@@ -226,6 +271,7 @@ int main(void)
 		cmocka_unit_test(one_tie_between_classes),
 		cmocka_unit_test(perfect_and_inverted),
 		cmocka_unit_test(missing_class_is_nan),
+		cmocka_unit_test(auc_interval),
 		cmocka_unit_test(confusion_at_threshold),
 		cmocka_unit_test(auc_matches_pairwise_count),
 	};
