@@ -29,6 +29,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/eval_setup.sh
+. "$here/bench/lib/eval_setup.sh"
 build=${AUSCULT_BUILD:-$here/build}
 data=${AUSCULT_DATA:-$here/../shared/data/dcase2020_id00}
 quick=0
@@ -45,27 +47,10 @@ while [ $# -gt 0 ]; do
 done
 case $seed in '' | *[!0-9]*) echo "$0: --seed $seed: expected a non-negative integer" >&2; exit 2 ;; esac
 
-for tool in auscult make_faults; do
-	if [ ! -x "$build/$tool" ]; then
-		echo "$0: $build/$tool not found: build it first (cmake -S . -B build &&" \
-			"cmake --build build -j2 --target auscult make_faults)" >&2
-		exit 1
-	fi
-done
-for f in "$data/train/normal_id_00_00000000.wav" "$data/test/anomaly_id_00_00000000.wav"; do
-	if [ ! -f "$f" ]; then
-		echo "$0: $f not found: set AUSCULT_DATA to the dcase2020_id00 folder" >&2
-		exit 1
-	fi
-done
+eval_require_tools "$build" auscult make_faults
+eval_require_data "$data/train/normal_id_00_00000000.wav" "$data/test/anomaly_id_00_00000000.wav"
 
-if [ -n "$keep" ]; then
-	work=$keep
-	mkdir -p "$work"
-else
-	work=$(mktemp -d "${TMPDIR:-/tmp}/eval_detector.XXXXXX")
-	trap 'rm -rf "$work"' EXIT
-fi
+eval_work_dir eval_detector "$keep"
 export OPENBLAS_NUM_THREADS=1
 
 # The recipes: name and `auscult train` options. dcase2020 is the DCASE 2020 Task 2 baseline;

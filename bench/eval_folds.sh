@@ -22,6 +22,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/eval_setup.sh
+. "$here/bench/lib/eval_setup.sh"
 build=${AUSCULT_BUILD:-$here/build}
 data=${AUSCULT_DATA:-$here/../shared/data/dcase2020_id00}
 seed=1
@@ -39,25 +41,9 @@ done
 case $seed in '' | *[!0-9]*) echo "$0: --seed $seed: expected a non-negative integer" >&2; exit 2 ;; esac
 [ ${#others[@]} -gt 0 ] || others=(idnn16-fast dcase2020)
 
-for tool in auscult make_faults; do
-	if [ ! -x "$build/$tool" ]; then
-		echo "$0: $build/$tool not found: build it first (cmake -S . -B build &&" \
-			"cmake --build build -j2 --target auscult make_faults)" >&2
-		exit 1
-	fi
-done
-if [ ! -f "$data/train/normal_id_00_00000074.wav" ]; then
-	echo "$0: $data/train/normal_id_00_00000074.wav not found: set AUSCULT_DATA to the" \
-		"dcase2020_id00 folder" >&2
-	exit 1
-fi
-if [ -n "$keep" ]; then
-	work=$keep
-	mkdir -p "$work"
-else
-	work=$(mktemp -d "${TMPDIR:-/tmp}/eval_folds.XXXXXX")
-	trap 'rm -rf "$work"' EXIT
-fi
+eval_require_tools "$build" auscult make_faults
+eval_require_data "$data/train/normal_id_00_00000074.wav"
+eval_work_dir eval_folds "$keep"
 export OPENBLAS_NUM_THREADS=1
 
 # "default": `auscult train` without --recipe, whatever its default recipe is

@@ -623,17 +623,6 @@ done:
  * When even it stays under a target, no choice or combination among these candidates is known
  * to reach it: the features themselves must hear more.
  */
-/* A score file's name without its folder and ".tsv", then a newline. */
-static void print_stem(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	size_t len = strlen(base);
-	if (len > 4 && strcmp(base + len - 4, ".tsv") == 0)
-		len -= 4;
-	printf("%.*s\n", (int)len, base);
-}
-
 /* The best so far of the candidates read, per family and level, per family, and overall. */
 struct ceiling {
 	double best[N_FAMILIES][N_LEVELS], fam_best[N_FAMILIES], top_all;
@@ -738,14 +727,16 @@ static int ceiling(char **paths, int n_paths)
 			sum[N_LEVELS] += w * best[f][l];
 			cnt[N_LEVELS] += w;
 		}
-		printf(" %5.3f   %5.3f ", fc > 0 ? fs / fc : NAN, ce.fam_best[f]);
-		print_stem(ce.who[f]);
+		char stem[256];
+		printf(" %5.3f   %5.3f %s\n", fc > 0 ? fs / fc : NAN, ce.fam_best[f],
+		       stem_of(ce.who[f], stem, sizeof(stem)));
 	}
 	printf("  %-11s %-10s", "OVERALL", "pooled");
 	for (size_t l = 0; l <= N_LEVELS; l++)
 		printf(" %5.3f", cnt[l] > 0 ? sum[l] / cnt[l] : NAN);
-	printf("   the best single candidate overall: %5.3f ", ce.top_all);
-	print_stem(ce.top_who);
+	char stem[256];
+	printf("   the best single candidate overall: %5.3f %s\n", ce.top_all,
+	       stem_of(ce.top_who, stem, sizeof(stem)));
 	printf("ceiling\t%.3f\t%.3f\n", cnt[N_LEVELS] > 0 ? sum[N_LEVELS] / cnt[N_LEVELS] : NAN,
 	       cnt[0] > 0 ? sum[0] / cnt[0] : NAN);
 	return 0;
@@ -788,17 +779,18 @@ static int source_of(const struct scored *c, char (*srcs)[256], size_t *n_srcs, 
 	return (int)(*n_srcs)++;
 }
 
-/* AUC of the selected faults against the normals, each clip weighted by its source's count in
- * the draw (ties count a half). */
-static double weighted_auc(const struct scored *c, const int *src, size_t n,
-			   const struct selection *s, const double *w)
+/* AUC of the selected faults against the normals (the n_normals indices in normals), each clip
+ * weighted by its source's count in the draw (ties count a half). */
+static double weighted_auc(const struct scored *c, const int *src, size_t n, const size_t *normals,
+			   size_t n_normals, const struct selection *s, const double *w)
 {
 	double num = 0.0, den = 0.0;
 	for (size_t i = 0; i < n; i++) {
 		if (src[i] < 0 || !selected(&c[i], s) || w[src[i]] == 0.0)
 			continue;
-		for (size_t j = 0; j < n; j++) {
-			if (src[j] < 0 || c[j].family != LABEL_NORMAL || w[src[j]] == 0.0)
+		for (size_t k = 0; k < n_normals; k++) {
+			size_t j = normals[k];
+			if (w[src[j]] == 0.0)
 				continue;
 			double pw = w[src[i]] * w[src[j]];
 			den += pw;
@@ -822,6 +814,7 @@ static int compare(const char *path_a, const char *path_b)
 	size_t na = 0, nb = 0;
 	int rc = -1;
 	int *src = NULL;
+	size_t *normals = NULL; /* indices of the normal clips */
 	double *diffs = NULL;
 	char(*srcs)[256] = NULL;
 	if (load_scored(path_a, &a, &na) != 0 || load_scored(path_b, &b, &nb) != 0)
@@ -851,15 +844,19 @@ static int compare(const char *path_a, const char *path_b)
 		b[j] = t;
 	}
 	src = malloc(na * sizeof(int));
+	normals = malloc(na * sizeof(size_t));
 	srcs = calloc(na + 1, sizeof(*srcs));
 	diffs = malloc(COMPARE_DRAWS * sizeof(double));
-	if (!src || !srcs || !diffs) {
+	if (!src || !normals || !srcs || !diffs) {
 		fprintf(stderr, "make_faults: compare: out of memory\n");
 		goto done;
 	}
-	size_t n_srcs = 0;
-	for (size_t i = 0; i < na; i++)
+	size_t n_srcs = 0, n_normals = 0;
+	for (size_t i = 0; i < na; i++) {
 		src[i] = source_of(&a[i], srcs, &n_srcs, na + 1);
+		if (a[i].family == LABEL_NORMAL && src[i] >= 0)
+			normals[n_normals++] = i;
+	}
 	double *w = calloc(n_srcs ? n_srcs : 1, sizeof(double));
 	if (!w) {
 		fprintf(stderr, "make_faults: compare: out of memory\n");
@@ -882,16 +879,17 @@ static int compare(const char *path_a, const char *path_b)
 	for (size_t r = 0; r < sizeof(ROWS) / sizeof(ROWS[0]); r++) {
 		for (size_t k = 0; k < n_srcs; k++)
 			w[k] = 1.0;
-		double auc_a = weighted_auc(a, src, na, &ROWS[r].sel, w);
-		double auc_b = weighted_auc(b, src, na, &ROWS[r].sel, w);
+		double auc_a = weighted_auc(a, src, na, normals, n_normals, &ROWS[r].sel, w);
+		double auc_b = weighted_auc(b, src, na, normals, n_normals, &ROWS[r].sel, w);
 		struct rng g = { 0x5EED0000ull + r };
 		int n_valid = 0; /* a draw without a normal or a selected fault has no AUC */
 		for (int d = 0; d < COMPARE_DRAWS; d++) {
 			memset(w, 0, n_srcs * sizeof(double));
 			for (size_t k = 0; k < n_srcs; k++)
 				w[rng_next(&g) % n_srcs] += 1.0;
-			double diff = weighted_auc(a, src, na, &ROWS[r].sel, w) -
-				      weighted_auc(b, src, na, &ROWS[r].sel, w);
+			double diff = weighted_auc(a, src, na, normals, n_normals, &ROWS[r].sel,
+						   w) -
+				      weighted_auc(b, src, na, normals, n_normals, &ROWS[r].sel, w);
 			if (!isnan(diff))
 				diffs[n_valid++] = diff;
 		}
@@ -912,6 +910,7 @@ done:
 	free(a);
 	free(b);
 	free(src);
+	free(normals);
 	free(srcs);
 	free(diffs);
 	return rc;
