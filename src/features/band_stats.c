@@ -11,6 +11,8 @@
 #define BS_PI 3.14159265358979323846
 /* Below any real band energy of 16-bit audio; keeps the log finite on digital silence. */
 #define BS_FLOOR 1e-12
+/* The longest history a caller may ask for: 10 minutes of 64-point frames every 256 samples. */
+#define BS_HISTORY_MAX 37500u
 
 void band_stats_config_defaults(struct band_stats_config *cfg)
 {
@@ -24,6 +26,7 @@ void band_stats_config_defaults(struct band_stats_config *cfg)
 	cfg->mod_min_hz = 2.0f;
 	cfg->mod_max_hz = 62.0f;
 	cfg->window_frames = 250;
+	cfg->history_frames = 0;
 }
 
 static int is_pow2(uint32_t n)
@@ -58,6 +61,10 @@ static int check(const struct band_stats_config *c, struct auscult_err *err)
 	if (c->window_frames < 4)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "band_stats: window_frames %u is below 4", c->window_frames);
+	if (c->history_frames > BS_HISTORY_MAX)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "band_stats: history_frames %u is above %u", c->history_frames,
+				    BS_HISTORY_MAX);
 	double nyquist_hz = (double)c->sample_rate_hz / c->hop / 2.0;
 	if (c->n_mod &&
 	    !(c->mod_min_hz > 0.0f && c->mod_max_hz >= c->mod_min_hz && c->mod_max_hz < nyquist_hz))
@@ -115,6 +122,11 @@ int band_stats_init(struct band_stats *bs, const struct band_stats_config *cfg,
 	    !bs->band_sumsq || !bs->band_ref || !bs->mod_re || !bs->mod_im || !bs->rot_re ||
 	    !bs->rot_im || !bs->ph_re || !bs->ph_im || !bs->time_hann)
 		goto nomem;
+	if (cfg->history_frames) {
+		bs->history = calloc((size_t)cfg->history_frames * nb, sizeof(float));
+		if (!bs->history)
+			goto nomem;
+	}
 	if (cfg->fine_n_fft) {
 		bs->fine_fft = kiss_fftr_alloc((int)cfg->fine_n_fft, 0, NULL, NULL);
 		bs->fine_hann = periodic_hann(cfg->fine_n_fft);
@@ -173,7 +185,14 @@ void band_stats_reset(struct band_stats *bs)
 	bs->fine_fill = 0;
 	memset(bs->band_ref, 0, bs->cfg.n_bands * sizeof(double));
 	bs->have_ref = 0;
+	bs->history_count = 0;
 	start_window(bs);
+}
+
+const float *band_stats_history(const struct band_stats *bs, uint64_t *count)
+{
+	*count = bs->history_count;
+	return bs->history;
 }
 
 /* Windowed power spectrum of n samples into bs->frame/spec; returns the cpx bins. */
@@ -192,6 +211,9 @@ static void short_frame(struct band_stats *bs)
 	const kiss_fft_cpx *X = spectrum(bs, bs->fft, bs->buf, bs->hann, c->n_fft);
 	uint32_t per_band = c->n_fft / 2 / c->n_bands, nm = c->n_mod;
 	double wt = bs->time_hann[bs->frames];
+	float *row = bs->history ? bs->history + (size_t)(bs->history_count % c->history_frames) *
+							 c->n_bands
+				 : NULL;
 	for (uint32_t b = 0; b < c->n_bands; b++) {
 		float e = 0.0f;
 		/* bins 1..n/2 (DC left out, Nyquist in): band b holds per_band of them */
@@ -199,6 +221,8 @@ static void short_frame(struct band_stats *bs)
 			e += X[k].r * X[k].r + X[k].i * X[k].i;
 		/* the front end's dB (a call of log10 per band was a third of this frame's cost) */
 		double db = logmel_db(e + (float)BS_FLOOR);
+		if (row)
+			row[b] = (float)db;
 		if (!bs->have_ref)
 			bs->band_ref[b] = db; /* no window yet: the first frame is the offset */
 		bs->band_sum[b] += db;
@@ -211,6 +235,7 @@ static void short_frame(struct band_stats *bs)
 		}
 	}
 	bs->have_ref = 1;
+	bs->history_count++;
 	for (uint32_t m = 0; m < nm; m++) {
 		double r = bs->ph_re[m] * bs->rot_re[m] - bs->ph_im[m] * bs->rot_im[m];
 		bs->ph_im[m] = bs->ph_re[m] * bs->rot_im[m] + bs->ph_im[m] * bs->rot_re[m];
@@ -323,6 +348,7 @@ void band_stats_free(struct band_stats *bs)
 	free(bs->ph_re);
 	free(bs->ph_im);
 	free(bs->time_hann);
+	free(bs->history);
 	memset(bs, 0, sizeof(*bs));
 }
 

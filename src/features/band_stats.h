@@ -36,6 +36,8 @@ struct band_stats_config {
 	float mod_min_hz;        /* lowest modulation frequency, Hz */
 	float mod_max_hz;        /* highest, Hz; below the envelope's Nyquist rate / hop / 2 */
 	uint32_t window_frames;  /* short frames per window (window length = this * hop) */
+	uint32_t history_frames; /* 0, or keep every band's dB of the last this many short frames
+				    (band_stats_history), for envelope spectra over any window */
 };
 
 struct kiss_fftr_state;
@@ -61,10 +63,12 @@ struct band_stats {
 	double *ph_re, *ph_im;         /* n_mod: the current phasor */
 	float *time_hann;              /* window_frames weights of the envelope */
 	uint32_t frames;               /* short frames in the current window */
+	float *history;                /* history_frames x n_bands dB, a ring; NULL without */
+	uint64_t history_count;        /* short frames since the last reset */
 };
 
 /* 16 kHz; 256-point frames every 128 samples (125 Hz envelope); 16 bands; 1024-point fine
- * spectrum every 512; modulation 2..62 Hz in 31 steps; 2-s windows (250 frames). */
+ * spectrum every 512; modulation 2..62 Hz in 31 steps; 2-s windows (250 frames); no history. */
 void band_stats_config_defaults(struct band_stats_config *cfg);
 
 /* Floats in one window's vector for cfg (0 when cfg is invalid). */
@@ -87,7 +91,13 @@ size_t band_stats_max_windows(const struct band_stats *bs, size_t n_samples);
 size_t band_stats_process(struct band_stats *bs, const float *samples, size_t n_samples,
 			  float *out);
 
-/* Starts a new signal: forgets pushed samples, the partial window and the envelope offset. */
+/* The history ring (history_frames x n_bands dB, frame f at row f % history_frames) and the
+ * short frames since the last reset (*count; the newest is row (count - 1) % history_frames).
+ * NULL without a history. */
+const float *band_stats_history(const struct band_stats *bs, uint64_t *count);
+
+/* Starts a new signal: forgets pushed samples, the partial window, the envelope offset and the
+ * history. */
 void band_stats_reset(struct band_stats *bs);
 
 /* Frees everything. NULL-safe, safe after a failed init. */

@@ -48,6 +48,44 @@ size_t feature_extractor_max_frames(const struct feature_extractor *fx, size_t n
 	return n_samples / hop + 2 + (fx->params.n_fft / 2) / hop + 1;
 }
 
+/* One frame out: its log-mel bands, and its power into the ring when kept. */
+static void process_frame(struct feature_extractor *fx, float *mel_out)
+{
+	logmel_process(&fx->logmel, fx->frame, mel_out);
+	if (!fx->power)
+		return;
+	float *row = fx->power + (size_t)(fx->power_count % fx->power_frames) * fx->power_bins;
+	for (uint32_t k = 0; k < fx->power_bins; k++)
+		row[k] = (float)fx->logmel.power[k + 1];
+	fx->power_count++;
+}
+
+int feature_extractor_keep_power(struct feature_extractor *fx, uint32_t n_bins, uint32_t n_frames,
+				 struct auscult_err *err)
+{
+	if (n_bins < 1 || n_bins > fx->params.n_fft / 2 || n_frames < 1 || n_frames > 65536)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "feature_extractor: power of %u bins over %u frames: need 1..%u "
+				    "bins and 1..65536 frames",
+				    n_bins, n_frames, fx->params.n_fft / 2);
+	float *ring = calloc((size_t)n_bins * n_frames, sizeof(float));
+	if (!ring)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "feature_extractor: out of memory for the power ring");
+	free(fx->power);
+	fx->power = ring;
+	fx->power_bins = n_bins;
+	fx->power_frames = n_frames;
+	fx->power_count = 0;
+	return AUSCULT_OK;
+}
+
+const float *feature_extractor_power(const struct feature_extractor *fx, uint64_t *count)
+{
+	*count = fx->power_count;
+	return fx->power;
+}
+
 size_t feature_extractor_push(struct feature_extractor *fx, const float *samples, size_t n_samples,
 			      float *frames_out)
 {
@@ -59,8 +97,7 @@ size_t feature_extractor_push(struct feature_extractor *fx, const float *samples
 	do {
 		used += framer_push(&fx->framer, samples + used, n_samples - used, fx->frame, &got);
 		if (got) {
-			logmel_process(&fx->logmel, fx->frame,
-				       frames_out + n_frames * fx->params.n_mels);
+			process_frame(fx, frames_out + n_frames * fx->params.n_mels);
 			n_frames++;
 		}
 	} while (got);
@@ -74,7 +111,7 @@ size_t feature_extractor_finish(struct feature_extractor *fx, float *frames_out)
 	if (!fx->frame)
 		return 0;
 	while (framer_finish(&fx->framer, fx->frame)) {
-		logmel_process(&fx->logmel, fx->frame, frames_out + n_frames * fx->params.n_mels);
+		process_frame(fx, frames_out + n_frames * fx->params.n_mels);
 		n_frames++;
 	}
 	return n_frames;
@@ -83,6 +120,7 @@ size_t feature_extractor_finish(struct feature_extractor *fx, float *frames_out)
 void feature_extractor_reset(struct feature_extractor *fx)
 {
 	framer_reset(&fx->framer);
+	fx->power_count = 0;
 }
 
 void feature_extractor_free(struct feature_extractor *fx)
@@ -93,6 +131,8 @@ void feature_extractor_free(struct feature_extractor *fx)
 	logmel_free(&fx->logmel);
 	free(fx->frame);
 	fx->frame = NULL;
+	free(fx->power);
+	fx->power = NULL;
 }
 
 size_t feature_extractor_heap_bytes(const struct feature_extractor *fx)

@@ -17,6 +17,11 @@ struct feature_extractor {
 	struct framer framer;
 	struct logmel logmel;
 	float *frame; /* n_fft scratch: the current raw frame */
+	/* feature_extractor_keep_power: the power spectra of the last power_frames frames, bins
+	 * 1..power_bins, a ring (frame f in row f % power_frames); NULL when not kept */
+	float *power;
+	uint32_t power_bins, power_frames;
+	uint64_t power_count; /* frames since the last reset */
 };
 
 /*
@@ -43,6 +48,18 @@ size_t feature_extractor_push(struct feature_extractor *fx, const float *samples
  * feature_extractor_reset().
  */
 size_t feature_extractor_finish(struct feature_extractor *fx, float *frames_out);
+
+/*
+ * From now on, also keeps each frame's power spectrum |X[k]|^2 of bins 1..n_bins (n_bins <=
+ * n_fft / 2) for the last n_frames frames, for stages that look at the window's spectrum in
+ * finer detail than the mel bands (features/tone_peaks.h). AUSCULT_OK, AUSCULT_ERR_INVALID,
+ * AUSCULT_ERR_NOMEM.
+ */
+int feature_extractor_keep_power(struct feature_extractor *fx, uint32_t n_bins, uint32_t n_frames,
+				 struct auscult_err *err);
+
+/* The kept power ring (NULL when none) and the frames since the last reset in *count. */
+const float *feature_extractor_power(const struct feature_extractor *fx, uint64_t *count);
 
 /* Starts a new signal: forgets all pushed samples. */
 void feature_extractor_reset(struct feature_extractor *fx);
