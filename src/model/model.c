@@ -255,7 +255,10 @@ int model_validate(const struct model *m, struct auscult_err *err)
 	rc = check_curve(m, err);
 	if (rc)
 		return rc;
-	return m->head ? model_window_head_validate(m->head, &m->features, err) : AUSCULT_OK;
+	rc = m->head ? model_window_head_validate(m->head, &m->features, err) : AUSCULT_OK;
+	if (rc == AUSCULT_OK && m->rise)
+		rc = model_rise_heads_validate(m->rise, m->head, &m->features, err);
+	return rc;
 }
 
 static bool finite_all(const float *v, size_t n)
@@ -318,6 +321,88 @@ int model_window_head_validate(const struct model_window_head *h, const struct f
 	return AUSCULT_OK;
 }
 
+static int check_rise_head(const struct model_rise_head *r, const char *name, uint32_t dim,
+			   struct auscult_err *err)
+{
+	if (r->dim != dim)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.%s.dim: %u, expected %u", name,
+				    r->dim, dim);
+	if (!r->mean || !r->inv_std)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.%s: fitted statistics missing",
+				    name);
+	if (!finite_all(r->mean, r->dim))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.%s.mean: a value is not finite",
+				    name);
+	for (uint32_t i = 0; i < r->dim; i++)
+		if (!(r->inv_std[i] > 0.0f && isfinite(r->inv_std[i])))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "rise.%s.inv_std[%u]: %g is not a finite value > 0",
+					    name, i, (double)r->inv_std[i]);
+	if (!isfinite(r->cal_mean) || !(r->cal_std > 0.0f && isfinite(r->cal_std)))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.%s.cal_mean %g / cal_std %g: need finite values, the std "
+				    "> 0",
+				    name, (double)r->cal_mean, (double)r->cal_std);
+	return AUSCULT_OK;
+}
+
+int model_rise_heads_validate(const struct model_rise_heads *r, const struct model_window_head *h,
+			      const struct feature_params *f, struct auscult_err *err)
+{
+	if (!h)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise: rise heads need a window head (their envelopes are its "
+				    "bands)");
+	uint32_t n = r->env_n_fft;
+	if (n < 4 || n > 65536 || (n & (n - 1)) != 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.env_n_fft: %u is not a power of two in [4, 65536]", n);
+	if (r->env_bin_lo < 1 || r->env_bin_hi < r->env_bin_lo || r->env_bin_hi >= n / 2)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.env_bin_lo %u / env_bin_hi %u: need 1 <= lo <= hi < "
+				    "env_n_fft / 2 = %u",
+				    r->env_bin_lo, r->env_bin_hi, n / 2);
+	if (r->tone_bins < 2 || r->tone_bins > f->n_fft / 2)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.tone_bins: %u is not in [2, n_fft / 2 = %u]",
+				    r->tone_bins, f->n_fft / 2);
+	if (r->tone_near < 1 || r->tone_far < r->tone_near || r->tone_far >= r->tone_bins)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.tone_near %u / tone_far %u: need 1 <= near <= far < "
+				    "tone_bins %u",
+				    r->tone_near, r->tone_far, r->tone_bins);
+	if (!(r->top_fraction > 0.0f && r->top_fraction <= 1.0f))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.top_fraction: %g is not in (0, 1]",
+				    (double)r->top_fraction);
+	if (!(r->std_floor_rel >= 0.0f && isfinite(r->std_floor_rel)))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.std_floor_rel: %g is not a finite value >= 0",
+				    (double)r->std_floor_rel);
+	if (!isfinite(r->gate_z) || !(r->gate_weight >= 0.0f && isfinite(r->gate_weight)))
+		return auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"rise.gate_z %g / gate_weight %g: need finite values, the weight "
+			">= 0",
+			(double)r->gate_z, (double)r->gate_weight);
+	int rc = check_rise_head(&r->envelope, "envelope",
+				 h->n_kept * (r->env_bin_hi - r->env_bin_lo + 1), err);
+	if (rc == AUSCULT_OK)
+		rc = check_rise_head(&r->tones, "tones", r->tone_bins, err);
+	return rc;
+}
+
+void model_rise_heads_free(struct model_rise_heads *r)
+{
+	if (!r)
+		return;
+	free(r->envelope.mean);
+	free(r->envelope.inv_std);
+	free(r->tones.mean);
+	free(r->tones.inv_std);
+	free(r);
+}
+
 void model_window_head_free(struct model_window_head *h)
 {
 	if (!h)
@@ -345,5 +430,6 @@ void model_free(struct model *m)
 	free(m->curve.train_loss);
 	free(m->curve.val_loss);
 	model_window_head_free(m->head);
+	model_rise_heads_free(m->rise);
 	memset(m, 0, sizeof(*m));
 }

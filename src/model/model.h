@@ -65,6 +65,44 @@ struct model_window_head {
 	float *precision;    /* dim x dim inverse shrunk correlation of the standardised features */
 };
 
+/*
+ * The optional rise heads (model/rise_heads.h), on a model with a window head: two diagonal
+ * Gaussians of window features, each scoring a window by the mean of its largest top_fraction
+ * of z-scores, rises only (model/stats_head.h):
+ *   envelope: each of the window head's kept bands, its dB envelope over the head's short frames
+ *             transformed with env_n_fft points (the window's last env_n_fft frames at most),
+ *             dB power at bins env_bin_lo..env_bin_hi (features/envelope_spectrum.h): periodic
+ *             impacts, rubs;
+ *   tones:    bins 1..tone_bins of the window's mean front-end spectrum, each bin's rise over
+ *             the bins tone_near..tone_far away (features/tone_peaks.h): new tones.
+ * Each head's window score is standardised by cal_mean and cal_std (its scores on windows of
+ * training recordings its fit left out), and a window's score gains gate_weight x what each
+ * standardised score exceeds gate_z: a normal window seldom passes, so the score keeps its scale
+ * and its threshold; a window a head hears adds to it.
+ */
+struct model_rise_head {
+	uint32_t dim;   /* features */
+	float *mean;    /* dim fitted means, dB */
+	float *inv_std; /* dim 1 / fitted (floored) standard deviations, > 0 */
+	float cal_mean; /* the head's mean window score on held-out training windows */
+	float cal_std;  /* their standard deviation, > 0 */
+};
+
+struct model_rise_heads {
+	uint32_t env_n_fft;  /* envelope transform size, power of two in [4, 65536] */
+	uint32_t env_bin_lo; /* lowest envelope bin kept, >= 1 */
+	uint32_t env_bin_hi; /* highest, env_bin_lo..env_n_fft / 2 - 1 */
+	uint32_t tone_bins;  /* front-end spectrum bins 1..tone_bins, 2..n_fft / 2 */
+	uint32_t tone_near;  /* nearest neighbour a bin is compared with, >= 1 */
+	uint32_t tone_far;   /* farthest, tone_near..tone_bins - 1 */
+	float top_fraction;  /* (0, 1]: share of the largest z averaged into a head's score */
+	float std_floor_rel; /* >= 0: std floor relative to the median std, as fitted */
+	float gate_z;        /* standardised score a head must exceed to count, finite */
+	float gate_weight;   /* >= 0: what each unit above gate_z adds to the window score */
+	struct model_rise_head envelope; /* dim = head n_kept x (env_bin_hi - env_bin_lo + 1) */
+	struct model_rise_head tones;    /* dim = tone_bins */
+};
+
 struct model_training_info {
 	uint64_t n_vectors; /* training vectors (after the validation split) */
 	uint32_t n_files;   /* training files */
@@ -125,6 +163,7 @@ struct model {
 	struct model_training_curve curve; /* n_epochs 0: none recorded */
 
 	struct model_window_head *head; /* NULL: the autoencoder alone; owned */
+	struct model_rise_heads *rise;  /* NULL: none; only with a head; owned */
 };
 
 /* Number of set bits among the low n_stack bits of a frame mask. */
@@ -154,6 +193,17 @@ int model_window_head_validate(const struct model_window_head *h, const struct f
 
 /* Frees a head and its arrays. NULL-safe. */
 void model_window_head_free(struct model_window_head *h);
+
+/*
+ * Checks rise heads against the model's window head h (required) and features (the part of
+ * model_validate for m->rise): transform sizes and bins the stages can do, dims that follow from
+ * them, every value finite, stds > 0. AUSCULT_OK or AUSCULT_ERR_INVALID naming the field.
+ */
+int model_rise_heads_validate(const struct model_rise_heads *r, const struct model_window_head *h,
+			      const struct feature_params *f, struct auscult_err *err);
+
+/* Frees rise heads and their arrays. NULL-safe. */
+void model_rise_heads_free(struct model_rise_heads *r);
 
 /* Frees everything the model owns and zeroes it. NULL-safe; safe on a zeroed model. */
 void model_free(struct model *m);

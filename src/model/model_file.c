@@ -19,12 +19,16 @@
 #define FLAG_WINDOW_HEAD 0x4u    /* version 2 */
 #define FLAG_TRAINING_CURVE 0x8u /* version 3 */
 #define FLAG_HEAD_KEPT 0x10u     /* version 4: the head keeps fewer than its n_bands */
+#define FLAG_RISE_HEADS 0x20u    /* version 5: the rise heads, after the training curve */
 #define FLAGS_KNOWN_V1 (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
 #define FLAGS_KNOWN_V2 (FLAGS_KNOWN_V1 | FLAG_WINDOW_HEAD)
 #define FLAGS_KNOWN_V3 (FLAGS_KNOWN_V2 | FLAG_TRAINING_CURVE)
 #define FLAGS_KNOWN_V4 (FLAGS_KNOWN_V3 | FLAG_HEAD_KEPT)
+#define FLAGS_KNOWN_V5 (FLAGS_KNOWN_V4 | FLAG_RISE_HEADS)
 /* The largest head a file may carry (its precision is dim^2 floats). */
 #define MODEL_MAX_HEAD_DIM 1024u
+/* The largest rise head (its arrays are 2 x dim floats): 16 bands x 4096 envelope bins. */
+#define MODEL_MAX_RISE_DIM 65536u
 
 #define FIX_RECOPY "the file is incomplete - copy it again or retrain"
 #define FIX_CORRUPT "the file is corrupt - copy it again or retrain"
@@ -108,6 +112,9 @@ static size_t body_size(const struct model *m)
 		     (2 * (size_t)m->head->dim + (size_t)m->head->dim * m->head->dim) * 4;
 	if (m->curve.n_epochs) /* n_epochs, train_loss, val_loss */
 		n += 4 + 2 * (size_t)m->curve.n_epochs * 4;
+	if (m->rise) /* shapes, fractions and gate; each head's dim, arrays and calibration */
+		n += 6 * 4 + 4 * 4 + 2 * (4 + 2 * 4) +
+		     2 * ((size_t)m->rise->envelope.dim + m->rise->tones.dim) * 4;
 	return n;
 }
 
@@ -129,6 +136,33 @@ static void write_head(struct writer *w, const struct model_window_head *h)
 	put_f32s(w, h->precision, (size_t)h->dim * h->dim);
 }
 
+/* One rise head: dim, means, inverse stds, calibration. */
+static void write_rise_head(struct writer *w, const struct model_rise_head *h)
+{
+	put_u32(w, h->dim);
+	put_f32s(w, h->mean, h->dim);
+	put_f32s(w, h->inv_std, h->dim);
+	put_f32(w, h->cal_mean);
+	put_f32(w, h->cal_std);
+}
+
+/* The rise heads section (version 5, flag 0x20), after the training curve. */
+static void write_rise(struct writer *w, const struct model_rise_heads *r)
+{
+	put_u32(w, r->env_n_fft);
+	put_u32(w, r->env_bin_lo);
+	put_u32(w, r->env_bin_hi);
+	put_u32(w, r->tone_bins);
+	put_u32(w, r->tone_near);
+	put_u32(w, r->tone_far);
+	put_f32(w, r->top_fraction);
+	put_f32(w, r->std_floor_rel);
+	put_f32(w, r->gate_z);
+	put_f32(w, r->gate_weight);
+	write_rise_head(w, &r->envelope);
+	write_rise_head(w, &r->tones);
+}
+
 static void write_body(struct writer *w, const struct model *m)
 {
 	const struct feature_params *f = &m->features;
@@ -145,7 +179,8 @@ static void write_body(struct writer *w, const struct model *m)
 			   (m->band_weights ? FLAG_BAND_WEIGHTS : 0u) |
 			   (m->head ? FLAG_WINDOW_HEAD : 0u) |
 			   (m->curve.n_epochs ? FLAG_TRAINING_CURVE : 0u) |
-			   (head_keeps_fewer(m->head) ? FLAG_HEAD_KEPT : 0u));
+			   (head_keeps_fewer(m->head) ? FLAG_HEAD_KEPT : 0u) |
+			   (m->rise ? FLAG_RISE_HEADS : 0u));
 	if (m->input_mean) {
 		put_f32s(w, m->input_mean, feature_params_vector_dim(f));
 		put_f32s(w, m->input_std, feature_params_vector_dim(f));
@@ -187,16 +222,22 @@ static void write_body(struct writer *w, const struct model *m)
 	if (h)
 		write_head(w, h);
 	const struct model_training_curve *c = &m->curve;
-	if (c->n_epochs == 0)
-		return;
-	put_u32(w, c->n_epochs);
-	put_f32s(w, c->train_loss, c->n_epochs);
-	put_f32s(w, c->val_loss, c->n_epochs);
+	if (c->n_epochs) {
+		put_u32(w, c->n_epochs);
+		put_f32s(w, c->train_loss, c->n_epochs);
+		put_f32s(w, c->val_loss, c->n_epochs);
+	}
+	if (m->rise)
+		write_rise(w, m->rise);
 }
 
 uint32_t model_file_version(const struct model *m)
 {
-	return head_keeps_fewer(m->head) ? 4u : m->curve.n_epochs ? 3u : m->head ? 2u : 1u;
+	return m->rise                     ? 5u
+	       : head_keeps_fewer(m->head) ? 4u
+	       : m->curve.n_epochs         ? 3u
+	       : m->head                   ? 2u
+					   : 1u;
 }
 
 int model_encode(const struct model *m, void **data, size_t *size, struct auscult_err *err)
@@ -478,6 +519,66 @@ static int read_curve(struct reader *r, struct model *m)
 	return r->rc;
 }
 
+/* One rise head: its dim is bounded and checked against the shape before the arrays are
+ * allocated (and get_f32s checks them against the body too). */
+static int read_rise_head(struct reader *r, struct model_rise_head *h, const char *name,
+			  uint32_t want_dim)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "rise.%s.dim", name);
+	h->dim = get_u32(r, what);
+	if (r->rc)
+		return r->rc;
+	if (h->dim == 0 || h->dim > MODEL_MAX_RISE_DIM || h->dim != want_dim)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: rise.%s.dim %u at body byte %zu is not %u "
+			       "(what the section's shape gives) in [1, %u]; " FIX_RETRAIN,
+			       r->name, name, h->dim, r->pos - 4, want_dim, MODEL_MAX_RISE_DIM);
+	snprintf(what, sizeof(what), "rise.%s.mean", name);
+	h->mean = get_f32s(r, h->dim, what);
+	snprintf(what, sizeof(what), "rise.%s.inv_std", name);
+	h->inv_std = get_f32s(r, h->dim, what);
+	snprintf(what, sizeof(what), "rise.%s.cal_mean", name);
+	h->cal_mean = get_f32(r, what);
+	snprintf(what, sizeof(what), "rise.%s.cal_std", name);
+	h->cal_std = get_f32(r, what);
+	return r->rc;
+}
+
+/* The rise heads section (version 5, flag 0x20): the shapes first, so that both heads' sizes
+ * are known before anything is allocated for them. */
+static int read_rise(struct reader *r, struct model *m)
+{
+	struct model_rise_heads *rh = calloc(1, sizeof(*rh));
+	if (!rh)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM,
+					    "%s: out of memory for the rise heads", r->name);
+	m->rise = rh;
+	rh->env_n_fft = get_u32(r, "rise.env_n_fft");
+	rh->env_bin_lo = get_u32(r, "rise.env_bin_lo");
+	rh->env_bin_hi = get_u32(r, "rise.env_bin_hi");
+	rh->tone_bins = get_u32(r, "rise.tone_bins");
+	rh->tone_near = get_u32(r, "rise.tone_near");
+	rh->tone_far = get_u32(r, "rise.tone_far");
+	rh->top_fraction = get_f32(r, "rise.top_fraction");
+	rh->std_floor_rel = get_f32(r, "rise.std_floor_rel");
+	rh->gate_z = get_f32(r, "rise.gate_z");
+	rh->gate_weight = get_f32(r, "rise.gate_weight");
+	if (r->rc)
+		return r->rc;
+	/* the bins bound the envelope head's dim; a shape that cannot be is refused here */
+	uint64_t env_bins = rh->env_bin_hi >= rh->env_bin_lo
+				    ? (uint64_t)rh->env_bin_hi - rh->env_bin_lo + 1
+				    : 0;
+	uint64_t env_dim = env_bins * m->head->n_kept;
+	if (read_rise_head(r, &rh->envelope, "envelope",
+			   env_dim > MODEL_MAX_RISE_DIM ? 0 : (uint32_t)env_dim) ||
+	    read_rise_head(r, &rh->tones, "tones", rh->tone_bins))
+		return r->rc;
+	return r->rc;
+}
+
 static int read_body(struct reader *r, struct model *m)
 {
 	struct feature_params *f = &m->features;
@@ -502,7 +603,8 @@ static int read_body(struct reader *r, struct model *m)
 			       "%s: features.%s; this auscult's front end cannot compute "
 			       "these features - retrain with supported parameters",
 			       r->name, inner.msg);
-	uint32_t known = r->version >= 4   ? FLAGS_KNOWN_V4
+	uint32_t known = r->version >= 5   ? FLAGS_KNOWN_V5
+			 : r->version == 4 ? FLAGS_KNOWN_V4
 			 : r->version == 3 ? FLAGS_KNOWN_V3
 			 : r->version == 2 ? FLAGS_KNOWN_V2
 					   : FLAGS_KNOWN_V1;
@@ -513,7 +615,8 @@ static int read_body(struct reader *r, struct model *m)
 			       r->name, flags, r->version, known);
 	/* Writers use the lowest version that holds the model, so a higher one means the header
 	 * (which the CRC does not cover) was damaged: 1 and 3 are one bit apart. */
-	uint32_t need = (flags & FLAG_HEAD_KEPT)        ? 4u
+	uint32_t need = (flags & FLAG_RISE_HEADS)       ? 5u
+			: (flags & FLAG_HEAD_KEPT)      ? 4u
 			: (flags & FLAG_TRAINING_CURVE) ? 3u
 			: (flags & FLAG_WINDOW_HEAD)    ? 2u
 							: 1u;
@@ -528,6 +631,12 @@ static int read_body(struct reader *r, struct model *m)
 			       r->err, AUSCULT_ERR_FORMAT,
 			       "%s: corrupt: flags 0x%x keep head bands (0x10) but have "
 			       "no window head (0x4); " FIX_RETRAIN,
+			       r->name, flags);
+	if ((flags & FLAG_RISE_HEADS) && !(flags & FLAG_WINDOW_HEAD))
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: flags 0x%x have rise heads (0x20) but no window head "
+			       "(0x4), whose bands they use; " FIX_RETRAIN,
 			       r->name, flags);
 	size_t dim = feature_params_vector_dim(f);
 	if (flags & FLAG_STANDARDISATION) {
@@ -570,6 +679,8 @@ static int read_body(struct reader *r, struct model *m)
 	if ((flags & FLAG_WINDOW_HEAD) && read_head(r, m, (flags & FLAG_HEAD_KEPT) != 0))
 		return r->rc;
 	if ((flags & FLAG_TRAINING_CURVE) && read_curve(r, m))
+		return r->rc;
+	if ((flags & FLAG_RISE_HEADS) && read_rise(r, m))
 		return r->rc;
 	if (r->pos != r->size)
 		return r->rc = auscult_fail(

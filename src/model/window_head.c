@@ -56,7 +56,7 @@ static void band_config(const struct model_window_head *h, const struct feature_
 
 int window_head_init(struct window_head *w, const struct model_window_head *h,
 		     const struct feature_params *f, uint32_t window_blocks, size_t max_push,
-		     struct auscult_err *err)
+		     uint32_t history_frames, struct auscult_err *err)
 {
 	memset(w, 0, sizeof(*w));
 	if (window_blocks == 0 || max_push == 0)
@@ -70,6 +70,7 @@ int window_head_init(struct window_head *w, const struct model_window_head *h,
 				    h->hop, f->hop_length);
 	struct band_stats_config bc;
 	band_config(h, f, &bc);
+	bc.history_frames = history_frames;
 	if (h->n_kept == 0 || h->n_kept > h->n_bands)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "window head: n_kept %u is not in [1, n_bands = %u]", h->n_kept,
@@ -118,6 +119,11 @@ uint32_t window_head_push(struct window_head *w, const float *x, size_t n)
 		w->n_blocks++;
 	}
 	return (uint32_t)got;
+}
+
+const float *window_head_history(const struct window_head *w, uint64_t *count)
+{
+	return band_stats_history(&w->bs, count);
 }
 
 uint32_t window_head_filled(const struct window_head *w)

@@ -71,12 +71,18 @@ void window_head_config_defaults(struct model_window_head *h, const struct windo
 /*
  * Sets up the stage for head h (shape; when h->mean is set its fitted statistics too, for
  * scoring) over windows of window_blocks feature hops, at the features' rate; max_push is the
- * most samples one window_head_push gets. AUSCULT_OK, AUSCULT_ERR_INVALID naming the field,
- * AUSCULT_ERR_NOMEM. window_head_free is safe after a failure.
+ * most samples one window_head_push gets; history_frames > 0 keeps every band's dB of that many
+ * last short frames (window_head_history, for the rise heads' envelopes). AUSCULT_OK,
+ * AUSCULT_ERR_INVALID naming the field, AUSCULT_ERR_NOMEM. window_head_free is safe after a
+ * failure.
  */
 int window_head_init(struct window_head *w, const struct model_window_head *h,
 		     const struct feature_params *f, uint32_t window_blocks, size_t max_push,
-		     struct auscult_err *err);
+		     uint32_t history_frames, struct auscult_err *err);
+
+/* The short frames' band dB ring (rows of n_bands, band_stats_history) and the frames since the
+ * last reset in *count; NULL without a history. */
+const float *window_head_history(const struct window_head *w, uint64_t *count);
 
 /* Pushes at most max_push samples; returns the blocks completed by them. Never allocates. */
 uint32_t window_head_push(struct window_head *w, const float *x, size_t n);

@@ -156,6 +156,34 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 	return rc;
 }
 
+int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths,
+		       struct auscult_err *err)
+{
+	double *clip = calloc(n_paths ? n_paths : 1, sizeof(double));
+	if (!clip)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "threshold: out of memory");
+	struct parts k = { 0 };
+	struct pipeline_settings cs;
+	pipeline_clip_settings(&cs);
+	int rc = replay_all(m, &cs, paths, n_paths, &k, clip, err);
+	/* the recordings with a whole window (replay_all warned of the others) */
+	size_t n_clip = 0;
+	for (size_t i = 0; i < n_paths; i++)
+		if (!isnan(clip[i]))
+			clip[n_clip++] = clip[i];
+	double g_shape, g_scale;
+	if (rc == AUSCULT_OK)
+		rc = gamma_fit_mle(clip, n_clip, &g_shape, &g_scale, err);
+	if (rc == AUSCULT_OK) {
+		m->threshold.gamma_shape = (float)g_shape;
+		m->threshold.gamma_scale = (float)g_scale;
+		m->threshold.threshold =
+			(float)gamma_quantile(g_shape, g_scale, m->threshold.quantile);
+	}
+	free(clip);
+	return rc;
+}
+
 int head_fit(struct model *m, const struct pipeline_settings *ps,
 	     const struct window_head_shape *shape, char *const *paths, size_t n_paths,
 	     struct auscult_err *err)
@@ -164,11 +192,10 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "the model has a window head already");
 	struct model_window_head *h = calloc(1, sizeof(*h));
-	double *clip = calloc(n_paths ? n_paths : 1, sizeof(double));
 	struct parts k = { 0 };
 	char **sub = NULL;
 	int rc = AUSCULT_OK;
-	if (!h || !clip) {
+	if (!h) {
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
 		goto fail;
 	}
@@ -221,30 +248,15 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 	free(k.ae);
 	free(k.head);
 	k.ae = k.head = NULL;
-	struct pipeline_settings cs;
-	pipeline_clip_settings(&cs);
-	rc = replay_all(m, &cs, paths, n_paths, &k, clip, err);
-	/* the recordings with a whole window (replay_all warned of the others) */
-	size_t n_clip = 0;
-	for (size_t i = 0; i < n_paths; i++)
-		if (!isnan(clip[i]))
-			clip[n_clip++] = clip[i];
-	double g_shape, g_scale;
-	if (rc == AUSCULT_OK)
-		rc = gamma_fit_mle(clip, n_clip, &g_shape, &g_scale, err);
+	rc = head_fit_threshold(m, paths, n_paths, err);
 	if (rc)
 		goto fail;
-	m->threshold.gamma_shape = (float)g_shape;
-	m->threshold.gamma_scale = (float)g_scale;
-	m->threshold.threshold = (float)gamma_quantile(g_shape, g_scale, m->threshold.quantile);
-	free(clip);
 	free(sub);
 	return AUSCULT_OK;
 fail:
 	if (m->head == h)
 		m->head = NULL;
 	model_window_head_free(h);
-	free(clip);
 	free(sub);
 	free(k.ae);
 	free(k.head);

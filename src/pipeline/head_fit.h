@@ -27,4 +27,12 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 	     const struct window_head_shape *shape, char *const *paths, size_t n_paths,
 	     struct auscult_err *err);
 
+/*
+ * Step 3 above on its own, for a model whose window scores changed (rise heads added): the
+ * gamma of the recordings' clip scores through the pipeline, the threshold at the model's
+ * quantile. AUSCULT_OK, or the failing status with err naming the recording or the fault.
+ */
+int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths,
+		       struct auscult_err *err);
+
 #endif

@@ -11,6 +11,7 @@
 #include "detect/window_scorer.h"
 #include "features/feature_extractor.h"
 #include "model/autoencoder.h"
+#include "model/rise_heads.h"
 #include "model/window_head.h"
 
 struct pipeline {
@@ -26,6 +27,7 @@ struct pipeline {
 	struct smoother sm;
 	struct detector det;
 	struct window_head head;                /* used when model->head is set */
+	struct rise_heads rise;                 /* used when model->rise is set */
 	uint32_t n_mels, n_stack, rate_hz, hop; /* hop: samples between frames */
 	uint32_t window_vectors, hop_vectors;
 	float threshold;
@@ -52,6 +54,7 @@ struct pipeline {
 	struct pipeline_window *pending; /* scored, not yet smoothed nor decided */
 	float *pending_bands;            /* (delay + 1) x n_mels */
 	float *pending_head_features;    /* (delay + 1) x head dim, with a window head */
+	float *pending_rise_features;    /* (delay + 1) x rise dims, with rise heads */
 	uint32_t delay, n_pending, pending_head;
 
 	uint64_t stream_samples; /* since the (re)start */
@@ -157,6 +160,25 @@ static float window_top_score(struct pipeline *p, const struct window_score *ws)
 	return model_clip_score(p->model, p->window_top, n);
 }
 
+/* The rise heads' features of the window that ends now (held with it, as the head's are) and,
+ * once fitted, what they add to its score. */
+static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t slot)
+{
+	uint64_t n_short, n_frames;
+	const float *history = window_head_history(&p->head, &n_short);
+	const float *power = feature_extractor_power(&p->fx, &n_frames);
+	rise_heads_compute(&p->rise, history, p->rise.env_frames, p->head.bs.cfg.n_bands, n_short,
+			   power, n_frames);
+	size_t dim = (size_t)p->rise.env_dim + p->rise.tone_dim;
+	float *rf = p->pending_rise_features + (size_t)slot * dim;
+	memcpy(rf, p->rise.features, dim * sizeof(float));
+	pw->rise_features = rf;
+	if (p->rise.scoring && p->head.scoring) {
+		pw->rise_raw = rise_heads_gate(&p->rise, NULL, NULL);
+		pw->raw += pw->rise_raw;
+	}
+}
+
 static void finish_window(struct pipeline *p, const struct window_score *ws, int64_t now_ms)
 {
 	/* The window's last sample: the end of the newest frame of its newest vector. */
@@ -194,6 +216,10 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 					  log1p(pw->head_raw / p->model->head->head_median));
 		}
 	}
+	pw->rise_raw = NAN;
+	pw->rise_features = NULL;
+	if (p->model->rise)
+		rise_window(p, pw, slot);
 	pw->rms_dbfs = ws->rms_dbfs;
 	pw->n_counted = ws->n_counted;
 	pw->idle = idle;
@@ -427,6 +453,7 @@ void pipeline_destroy(struct pipeline *p)
 	smoother_free(&p->sm);
 	detector_free(&p->det);
 	window_head_free(&p->head);
+	rise_heads_free(&p->rise);
 	free(p->intervals);
 	free(p->frames);
 	free(p->frame_ms);
@@ -437,6 +464,7 @@ void pipeline_destroy(struct pipeline *p)
 	free(p->pending);
 	free(p->pending_bands);
 	free(p->pending_head_features);
+	free(p->pending_rise_features);
 	free(p);
 }
 
@@ -501,9 +529,19 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	    (rc = detector_init(&p->det, &dc, err)) != AUSCULT_OK)
 		goto fail;
 	/* A piece pushed at once never passes a frame's end: at most the first frame's samples. */
+	const struct model_rise_heads *rise = cfg->model->head ? cfg->model->rise : NULL;
+	uint32_t history = rise ? rise_heads_envelope_frames(rise, cfg->model->head, fp,
+							     wc.window_vectors)
+				: 0;
 	if (cfg->model->head &&
 	    (rc = window_head_init(&p->head, cfg->model->head, fp, wc.window_vectors,
-				   (size_t)p->first_end + p->hop, err)) != AUSCULT_OK)
+				   (size_t)p->first_end + p->hop, history, err)) != AUSCULT_OK)
+		goto fail;
+	if (rise &&
+	    ((rc = feature_extractor_keep_power(&p->fx, rise->tone_bins, wc.window_vectors, err)) !=
+		     AUSCULT_OK ||
+	     (rc = rise_heads_init(&p->rise, rise, cfg->model->head, fp, wc.window_vectors, err)) !=
+		     AUSCULT_OK))
 		goto fail;
 
 	/* Held frames never exceed a batch's vectors plus their context, and one more comes in
@@ -524,6 +562,15 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 		p->pending_head_features = calloc(((size_t)p->delay + 1) * p->head.dim,
 						  sizeof(float));
 		if (!p->pending_head_features) {
+			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "pipeline: out of memory");
+			goto fail;
+		}
+	}
+	if (rise) {
+		p->pending_rise_features = calloc(((size_t)p->delay + 1) *
+							  (p->rise.env_dim + p->rise.tone_dim),
+						  sizeof(float));
+		if (!p->pending_rise_features) {
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "pipeline: out of memory");
 			goto fail;
 		}

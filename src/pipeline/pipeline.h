@@ -93,11 +93,16 @@ struct pipeline_window {
 	double stream_s; /* end of the window's audio, seconds since the (re)start */
 	float raw;       /* the window's score: the autoencoder's (mean, or top share, over
 				     the counted vectors), or with a window head the sum
-				     ae_raw / ae_median + ln(1 + head_raw / head_median); NaN: none */
+				     ae_raw / ae_median + ln(1 + head_raw / head_median), plus
+				     rise_raw with rise heads; NaN: none */
 	float ae_raw;    /* the autoencoder's part of raw */
 	float head_raw;  /* the window head's score (model/window_head.h); NaN: no head,
 				     or a head not fitted yet */
 	const float *head_features; /* the head's pooled features (head->dim); NULL: no head */
+	float rise_raw;             /* what the rise heads added to raw (model/rise_heads.h);
+				       NaN: none, or not fitted yet */
+	const float *rise_features; /* the rise heads' features, envelope then tones; NULL:
+				       none */
 	float smoothed;             /* what the detector compared; NaN when idle */
 	float rms_dbfs;             /* the window's level over all its vectors */
 	uint32_t n_counted;         /* vectors that counted, of window_vectors */

@@ -18,6 +18,7 @@
 #include "model/model_file.h"
 #include "train/trainer_recipe.h"
 #include "pipeline/head_fit.h"
+#include "pipeline/rise_fit.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -51,6 +52,12 @@ static void usage(FILE *out)
 		"             of 5 and 100 s of unseen normals none, with the threshold fitted by 5\n"
 		"             cross-validated folds (models/README.md); 8.8 MFLOP per 10-s clip, 2.8x\n"
 		"             faster than dcase2020 per clip (bench_score).\n"
+		"  idnn16-fast-rise  idnn16-fast-stats plus the rise heads (--rise-heads): each\n"
+		"             window's envelope spectra (its bands' level over 4-ms frames, 2-30\n"
+		"             Hz: a bearing's impacts, cavitation) and tonal peaks (each bin of its\n"
+		"             mean spectrum against its neighbours: a new tone), each scored by its\n"
+		"             largest rises over the training windows; what a head exceeds its\n"
+		"             normal range by adds to the window's score.\n"
 		"  idnn16-fast  the network alone: predicts the middle of five log-mel frames 64 ms\n"
 		"             apart from the other four (--standardize --input-frames 0,1,3,4\n"
 		"             --target-frames 2 --band-weights --aggregate top:0.2 --hidden 16\n"
@@ -69,8 +76,8 @@ static void usage(FILE *out)
 	/* two strings: C99 compilers need not take one longer than 4095 characters */
 	fprintf(out,
 		"  --out MODEL            model file to write (atomically)\n"
-		"  --recipe NAME          idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats\n"
-		"                         or dcase2020 (idnn16-fast-stats)\n"
+		"  --recipe NAME          idnn16-fast-stats, idnn16-fast-rise, idnn16-fast,\n"
+		"                         idnn16, idnn16-stats or dcase2020 (idnn16-fast-stats)\n"
 		"  --hidden LIST          hidden widths, e.g. 128,128,8,128,128 (16)\n"
 		"  --epochs N             passes over the data (100)\n"
 		"  --batch N              vectors per Adam step (512)\n"
@@ -89,6 +96,7 @@ static void usage(FILE *out)
 		"  --window-head          add the window-statistics head (idnn16-fast-stats has\n"
 		"                         it); clip scores are then the mean of the 2-s window\n"
 		"                         scores\n"
+		"  --rise-heads           then add the rise heads (idnn16-fast-rise has them)\n"
 		"  --hop-length N         samples between log-mel frames, 1..1024 (1024; 512\n"
 		"                         doubles the front end's and the network's work)\n"
 		"  --quiet                no progress output\n"
@@ -198,6 +206,7 @@ enum {
 	OPT_AGG,
 	OPT_QUIET,
 	OPT_HEAD,
+	OPT_RISE,
 	OPT_HOP,
 	OPT_HELP
 };
@@ -222,6 +231,7 @@ int cmd_train(int argc, char **argv)
 		{ "aggregate", required_argument, NULL, OPT_AGG },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "window-head", no_argument, NULL, OPT_HEAD },
+		{ "rise-heads", no_argument, NULL, OPT_RISE },
 		{ "hop-length", required_argument, NULL, OPT_HOP },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -325,6 +335,9 @@ int cmd_train(int argc, char **argv)
 		case OPT_HEAD:
 			o.window_head = true;
 			break;
+		case OPT_RISE:
+			o.rise_heads = true;
+			break;
 		case OPT_HOP:
 			if (parse_u32(&cli, "--hop-length", optarg, 1, fp.n_fft, &fp.hop_length))
 				return CLI_EXIT_USAGE;
@@ -340,6 +353,9 @@ int cmd_train(int argc, char **argv)
 	}
 	if (!out)
 		return cli_usage_error(&cli, "--out MODEL is required");
+	if (o.rise_heads && !o.window_head)
+		return cli_usage_error(&cli, "--rise-heads needs --window-head (the rise heads' "
+					     "envelopes are the window head's bands)");
 	if (optind >= argc)
 		return cli_usage_error(&cli, "no training data: give folders or files of "
 					     "recordings of the healthy machine");
@@ -406,6 +422,10 @@ int cmd_train(int argc, char **argv)
 		pipeline_settings_defaults(&ps);
 		if (head_fit(&m, &ps, &o.head_shape, ds.paths, ds.n_files, &err)) {
 			fprintf(stderr, "auscult train: window head: %s\n", err.msg);
+			goto out;
+		}
+		if (o.rise_heads && rise_fit(&m, &ps, ds.paths, ds.n_files, &err)) {
+			fprintf(stderr, "auscult train: rise heads: %s\n", err.msg);
 			goto out;
 		}
 	}

@@ -29,6 +29,7 @@ struct train_options {
 	double window_quantile;
 	bool window_head; /* add a window-statistics head (pipeline/head_fit.h) after training */
 	struct window_head_shape head_shape; /* that head's short frames and bands */
+	bool rise_heads; /* then the rise heads (pipeline/rise_fit.h); needs window_head */
 };
 
 /* The recipe train_options_defaults gives: what `auscult train` and the learning mode use. */
@@ -50,6 +51,8 @@ void train_options_defaults(struct train_options *o);
  * - "dcase2020": the DCASE 2020 Task 2 baseline (feature_params_defaults, trainer_config_defaults:
  *   640-128x4-8-128x4-640 on all five frames, no standardisation, no band weights, mean
  *   aggregation).
+ * - "idnn16-fast-rise": idnn16-fast-stats plus the rise heads (model/rise_heads.h): envelope
+ *   spectra and tonal peaks of each window, gated into its score (pipeline/rise_fit.h).
  * - "idnn16-stats": idnn16 plus the window-statistics head (model/window_head.h): each window's
  *   score sums the network's and the head's (pipeline.h). train_model leaves the head to the
  *   caller (pipeline/head_fit.h: it replays the recordings through the pipeline).

@@ -49,7 +49,7 @@ static void test_pooled_equals_whole_window(void **state)
 	window_head_config_defaults(&h, NULL);
 	struct window_head w;
 	struct auscult_err err;
-	assert_int_equal(window_head_init(&w, &h, &f, W, 128, &err), AUSCULT_OK);
+	assert_int_equal(window_head_init(&w, &h, &f, W, 128, 0, &err), AUSCULT_OK);
 	const uint32_t kept = window_head_kept_bands(WINDOW_HEAD_N_BANDS);
 	assert_int_equal(kept, WINDOW_HEAD_N_BANDS - 1); /* 0-7.5 kHz of 16 bands at 16 kHz */
 	assert_int_equal(h.n_kept, kept);
@@ -120,7 +120,7 @@ static void test_score_by_hand(void **state)
 	h.precision = precision;
 	struct window_head w;
 	struct auscult_err err;
-	assert_int_equal(window_head_init(&w, &h, &f, 8, 4096, &err), AUSCULT_OK);
+	assert_int_equal(window_head_init(&w, &h, &f, 8, 4096, 0, &err), AUSCULT_OK);
 	float *x = test_signal();
 	window_head_push(&w, x, 4096);
 	assert_int_equal(window_head_filled(&w), 7); /* blocks end at 640 + 512 k, k = 0..6 */
@@ -145,17 +145,17 @@ static void test_errors(void **state)
 	struct window_head w;
 	struct auscult_err err;
 	h.hop = 256; /* 512 / 256 = 2 short frames a block: too few */
-	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, &err), AUSCULT_ERR_INVALID);
+	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, 0, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "window head: hop 256 must divide the features' hop_length "
 				     "512 at least 4 times");
 	window_head_free(&w);
 	window_head_config_defaults(&h, NULL);
 	h.n_bands = 3;
-	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, &err), AUSCULT_ERR_INVALID);
+	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, 0, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "window head: n_kept 15 is not in [1, n_bands = 3]");
 	window_head_free(&w);
 	h.n_kept = 3;
-	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, &err), AUSCULT_ERR_INVALID);
+	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, 0, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "band_stats: n_bands 3 does not divide n_fft / 2 = 128");
 	window_head_free(&w);
 	window_head_config_defaults(&h, NULL);
@@ -164,7 +164,7 @@ static void test_errors(void **state)
 	h.mean = zero;
 	h.inv_std = zero; /* 1/std 0 */
 	h.precision = p;
-	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, &err), AUSCULT_ERR_INVALID);
+	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, 0, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg,
 			    "stats_head: feature 0: mean 0 1/std 0 (need finite, 1/std > 0)");
 	window_head_free(&w);

@@ -1,0 +1,184 @@
+/* rise_heads.c - the rise heads at run time: a window's envelope spectra and tonal peaks, scored against normal windows and gated into the window score. */
+#include "model/rise_heads.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/rate_converter.h"
+
+void rise_heads_config_defaults(struct model_rise_heads *r, uint32_t n_fft, uint32_t n_kept)
+{
+	memset(r, 0, sizeof(*r));
+	r->env_n_fft = RISE_ENV_N_FFT;
+	r->env_bin_lo = RISE_ENV_BIN_LO;
+	r->env_bin_hi = RISE_ENV_BIN_HI;
+	/* the bins whose Hann main lobe (2 bins either side) lies under the rate converter's pass
+	 * band, as the window head keeps its bands: a microphone at another rate gives them as a
+	 * 16-kHz one does (494 of 512 at 1024 points, to 7.72 kHz) */
+	uint32_t below = (uint32_t)floor(RATE_CONVERTER_PASSBAND * (double)(n_fft / 2));
+	r->tone_bins = below > 2 + RISE_TONE_FAR + 1 ? below - 2 : RISE_TONE_FAR + 1;
+	r->tone_near = RISE_TONE_NEAR;
+	r->tone_far = RISE_TONE_FAR;
+	r->top_fraction = RISE_TOP_FRACTION;
+	r->std_floor_rel = RISE_STD_FLOOR_REL;
+	r->gate_z = RISE_GATE_Z;
+	r->gate_weight = RISE_GATE_WEIGHT;
+	r->envelope.dim = n_kept * (r->env_bin_hi - r->env_bin_lo + 1);
+	r->tones.dim = r->tone_bins;
+	r->envelope.cal_std = r->tones.cal_std = 1.0f;
+}
+
+uint32_t rise_heads_envelope_frames(const struct model_rise_heads *r,
+				    const struct model_window_head *h,
+				    const struct feature_params *f, uint32_t window_blocks)
+{
+	uint32_t per_block = h->hop ? f->hop_length / h->hop : 0;
+	uint64_t frames = (uint64_t)window_blocks * per_block;
+	return frames < r->env_n_fft ? (uint32_t)frames : r->env_n_fft;
+}
+
+static void env_config(const struct model_rise_heads *r, const struct model_window_head *h,
+		       uint32_t frames, struct envelope_spectrum_config *ec)
+{
+	ec->n_bands = h->n_kept;
+	ec->n_frames = frames;
+	ec->n_fft = r->env_n_fft;
+	ec->bin_lo = r->env_bin_lo;
+	ec->bin_hi = r->env_bin_hi;
+}
+
+static void tone_config(const struct model_rise_heads *r, uint32_t frames,
+			struct tone_peaks_config *tc)
+{
+	tc->n_bins = r->tone_bins;
+	tc->n_frames = frames;
+	tc->near = r->tone_near;
+	tc->far = r->tone_far;
+}
+
+/* A diagonal, rise-only head with the model's statistics (inverse stds stored as fitted:
+ * the floor was applied then, so none is applied again). */
+static int restore_head(struct stats_head *sh, const struct model_rise_heads *r,
+			const struct model_rise_head *m, struct auscult_err *err)
+{
+	struct stats_head_config sc;
+	stats_head_config_defaults(&sc);
+	sc.dim = m->dim;
+	sc.top_fraction = r->top_fraction;
+	sc.rise_only = 1;
+	sc.std_floor_rel = 0.0f;
+	sc.shrinkage = -1.0f;
+	int rc = stats_head_init(sh, &sc, err);
+	if (rc)
+		return rc;
+	float *std = malloc(m->dim * sizeof(float));
+	if (!std)
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "rise heads: out of memory");
+	for (uint32_t i = 0; i < m->dim; i++)
+		std[i] = 1.0f / m->inv_std[i];
+	rc = stats_head_set(sh, m->mean, std, err);
+	free(std);
+	return rc;
+}
+
+int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
+		    const struct model_window_head *h, const struct feature_params *f,
+		    uint32_t window_blocks, struct auscult_err *err)
+{
+	memset(rh, 0, sizeof(*rh));
+	if (window_blocks == 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise heads: window_blocks must be > 0");
+	rh->r = r;
+	rh->env_frames = rise_heads_envelope_frames(r, h, f, window_blocks);
+	rh->tone_frames = window_blocks;
+	struct envelope_spectrum_config ec;
+	struct tone_peaks_config tc;
+	env_config(r, h, rh->env_frames, &ec);
+	tone_config(r, rh->tone_frames, &tc);
+	int rc = envelope_spectrum_init(&rh->env, &ec, err);
+	if (rc == AUSCULT_OK)
+		rc = tone_peaks_init(&rh->tones, &tc, err);
+	if (rc) {
+		rise_heads_free(rh);
+		return rc;
+	}
+	rh->env_dim = envelope_spectrum_dim(&ec);
+	rh->tone_dim = tone_peaks_dim(&tc);
+	if (rh->env_dim != r->envelope.dim || rh->tone_dim != r->tones.dim) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "rise heads: dims %u and %u, but the shapes give %u and %u",
+				  r->envelope.dim, r->tones.dim, rh->env_dim, rh->tone_dim);
+		rise_heads_free(rh);
+		return rc;
+	}
+	rh->features = calloc((size_t)rh->env_dim + rh->tone_dim, sizeof(float));
+	if (!rh->features) {
+		rise_heads_free(rh);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "rise heads: out of memory");
+	}
+	if (r->envelope.mean && r->tones.mean) {
+		if ((rc = restore_head(&rh->env_head, r, &r->envelope, err)) != AUSCULT_OK ||
+		    (rc = restore_head(&rh->tone_head, r, &r->tones, err)) != AUSCULT_OK) {
+			rise_heads_free(rh);
+			return rc;
+		}
+		rh->scoring = 1;
+	}
+	return AUSCULT_OK;
+}
+
+void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t cap, uint32_t row_len,
+			uint64_t history_count, const float *power, uint64_t power_count)
+{
+	envelope_spectrum_compute(&rh->env, history, cap, row_len, history_count, rh->features);
+	tone_peaks_compute(&rh->tones, power, rh->tone_frames, rh->r->tone_bins, power_count,
+			   rh->features + rh->env_dim);
+}
+
+static float standardised(struct stats_head *sh, const struct model_rise_head *m, const float *x)
+{
+	return (stats_head_score(sh, x) - m->cal_mean) / m->cal_std;
+}
+
+float rise_heads_gate(struct rise_heads *rh, float *env_z, float *tone_z)
+{
+	if (!rh->scoring)
+		return NAN;
+	const struct model_rise_heads *r = rh->r;
+	float ze = standardised(&rh->env_head, &r->envelope, rh->features);
+	float zt = standardised(&rh->tone_head, &r->tones, rh->features + rh->env_dim);
+	if (env_z)
+		*env_z = ze;
+	if (tone_z)
+		*tone_z = zt;
+	float over = (ze > r->gate_z ? ze - r->gate_z : 0.0f) +
+		     (zt > r->gate_z ? zt - r->gate_z : 0.0f);
+	return r->gate_weight * over;
+}
+
+void rise_heads_free(struct rise_heads *rh)
+{
+	if (!rh)
+		return;
+	envelope_spectrum_free(&rh->env);
+	tone_peaks_free(&rh->tones);
+	stats_head_free(&rh->env_head);
+	stats_head_free(&rh->tone_head);
+	free(rh->features);
+	memset(rh, 0, sizeof(*rh));
+}
+
+double rise_heads_flops_per_window(const struct model_rise_heads *r,
+				   const struct model_window_head *h,
+				   const struct feature_params *f, uint32_t window_blocks)
+{
+	struct envelope_spectrum_config ec;
+	struct tone_peaks_config tc;
+	env_config(r, h, rise_heads_envelope_frames(r, h, f, window_blocks), &ec);
+	tone_config(r, window_blocks, &tc);
+	/* each head: the z-scores (3 a feature) and the selection of the largest (about 2) */
+	return envelope_spectrum_flops(&ec) + tone_peaks_flops(&tc) +
+	       5.0 * (r->envelope.dim + r->tones.dim);
+}

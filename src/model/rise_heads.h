@@ -1,0 +1,93 @@
+/* rise_heads.h - the rise heads at run time: a window's envelope spectra and tonal peaks, scored against normal windows and gated into the window score. */
+#ifndef AUSCULT_RISE_HEADS_H
+#define AUSCULT_RISE_HEADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "features/envelope_spectrum.h"
+#include "features/feature_params.h"
+#include "features/tone_peaks.h"
+#include "model/model.h"
+#include "model/stats_head.h"
+
+/*
+ * What model.h's struct model_rise_heads describes, computed for the window that ends now from
+ * two rings the pipeline keeps anyway: the window head's short frames (their band dB, for the
+ * envelope spectra) and the front end's frames (their power, for the tonal peaks). The same
+ * code gives the features the fit sees and the ones a fitted model scores. Pure stage: init
+ * allocates, compute and gate do not, cannot fail, never log. One thread at a time.
+ */
+
+/* The defaults of new rise heads, chosen on bench/eval_detector.sh's p2s pass (tuning
+ * families): envelope bins 4..61 of 128 points (2-30 Hz at the 62.5-Hz envelope of 64-point
+ * frames every 256 samples, 0.49 Hz apart), tonal peaks over the bins under the rate
+ * converter's pass band (1..494 at 1024 points, to 7.72 kHz) against the bins 3..12 away, each head the
+ * mean of its largest 2% of z-scores (std floor 10% of the median), and a window gaining twice
+ * what a head's standardised score exceeds 1. */
+#define RISE_ENV_N_FFT 128u
+#define RISE_ENV_BIN_LO 4u
+#define RISE_ENV_BIN_HI 61u
+#define RISE_TONE_NEAR 3u
+#define RISE_TONE_FAR 12u
+#define RISE_TOP_FRACTION 0.02f
+#define RISE_STD_FLOOR_REL 0.1f
+#define RISE_GATE_Z 1.0f
+#define RISE_GATE_WEIGHT 2.0f
+
+struct rise_heads {
+	struct envelope_spectrum env;
+	struct tone_peaks tones;
+	struct stats_head env_head, tone_head; /* set up only when scoring */
+	uint32_t env_frames;  /* short frames the envelope spans (the window's, at most n_fft) */
+	uint32_t tone_frames; /* front-end frames the mean spectrum spans (the window's) */
+	uint32_t env_dim, tone_dim;
+	float *features; /* env_dim + tone_dim: the last computed window's, envelope first */
+	const struct model_rise_heads *r;
+	int scoring; /* statistics restored from the model: rise_heads_gate works */
+};
+
+/* New rise heads' shape and gate (the defaults above) for front-end spectra of n_fft points
+ * (tone_bins: those under the rate converter's pass band), no fitted statistics, the heads'
+ * dims set for a window head keeping n_kept bands. */
+void rise_heads_config_defaults(struct model_rise_heads *r, uint32_t n_fft, uint32_t n_kept);
+
+/* Short frames of the window head the envelope needs for windows of window_blocks feature hops
+ * (the pipeline's window_head history): min(env_n_fft, the window's frames). */
+uint32_t rise_heads_envelope_frames(const struct model_rise_heads *r,
+				    const struct model_window_head *h,
+				    const struct feature_params *f, uint32_t window_blocks);
+
+/*
+ * Sets up the stage for rise heads r of a model with window head h and features f, over windows
+ * of window_blocks feature hops; when r's means are set, their statistics too, for scoring.
+ * AUSCULT_OK, AUSCULT_ERR_INVALID naming the field, AUSCULT_ERR_NOMEM. rise_heads_free is safe
+ * after a failure.
+ */
+int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
+		    const struct model_window_head *h, const struct feature_params *f,
+		    uint32_t window_blocks, struct auscult_err *err);
+
+/*
+ * The features of the window that ends now: history (the window head's band dB ring: cap rows of
+ * row_len, history_count frames so far) and power (the front end's ring: tone_frames rows of
+ * tone_bins, power_count frames so far). Fills rh->features. Never allocates, never fails.
+ */
+void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t cap, uint32_t row_len,
+			uint64_t history_count, const float *power, uint64_t power_count);
+
+/* What the last computed window adds to its score: gate_weight x the sum over both heads of
+ * max(0, (score - cal_mean) / cal_std - gate_z); each head's standardised score in *env_z and
+ * *tone_z (either may be NULL). NaN when not scoring. */
+float rise_heads_gate(struct rise_heads *rh, float *env_z, float *tone_z);
+
+/* Frees everything. NULL-safe, safe after a failed init. */
+void rise_heads_free(struct rise_heads *rh);
+
+/* FLOPs of one window's features and scores (for `auscult info` and cost tables). */
+double rise_heads_flops_per_window(const struct model_rise_heads *r,
+				   const struct model_window_head *h,
+				   const struct feature_params *f, uint32_t window_blocks);
+
+#endif
