@@ -57,6 +57,7 @@ struct band_stats {
 	uint32_t fine_frames;          /* fine frames summed this window */
 	double *band_sum, *band_sumsq; /* n_bands: sums of dB energy this window */
 	double *band_ref;              /* n_bands: previous window's mean dB (envelope offset) */
+	float *band_db;                /* n_bands: this frame's band energies, then their dB */
 	int have_ref;                  /* band_ref is set (0 until the first frame of a signal) */
 	double *mod_re, *mod_im;       /* n_bands x n_mod sums of the weighted envelope x phasor */
 	double *rot_re, *rot_im;       /* n_mod: one frame's phasor rotation */

@@ -56,9 +56,11 @@ int envelope_spectrum_init(struct envelope_spectrum *es, const struct envelope_s
 	es->cfg = *cfg;
 	es->fft = kiss_fftr_alloc((int)cfg->n_fft, 0, NULL, NULL);
 	es->hann = malloc(cfg->n_frames * sizeof(float));
+	es->bands = malloc((size_t)cfg->n_bands * cfg->n_frames * sizeof(float));
+	es->sums = malloc(cfg->n_bands * sizeof(float));
 	es->frame = calloc(cfg->n_fft, sizeof(float));
 	es->spec = calloc(cfg->n_fft / 2 + 1, sizeof(kiss_fft_cpx));
-	if (!es->fft || !es->hann || !es->frame || !es->spec) {
+	if (!es->fft || !es->hann || !es->bands || !es->sums || !es->frame || !es->spec) {
 		envelope_spectrum_free(es);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "envelope_spectrum: out of memory");
 	}
@@ -83,22 +85,35 @@ void envelope_spectrum_compute(struct envelope_spectrum *es, const float *histor
 	uint64_t first = count - have;
 	uint32_t lead = c->n_frames - have;
 	const kiss_fft_cpx *X = es->spec;
+	/* gather the ring's rows into one envelope per band, summing each band on the way (one
+	 * add chain per band, side by side): a wrapping index, not a division per value */
+	float *sums = es->sums;
+	memset(sums, 0, c->n_bands * sizeof(float));
+	uint32_t row = (uint32_t)(first % cap);
+	for (uint32_t t = 0; t < have; t++) {
+		const float *r = history + (size_t)row * row_len;
+		for (uint32_t b = 0; b < c->n_bands; b++) {
+			es->bands[(size_t)b * c->n_frames + t] = r[b];
+			sums[b] += r[b];
+		}
+		if (++row == cap)
+			row = 0;
+	}
+	memset(es->frame, 0, lead * sizeof(float));
+	const float *w = es->hann + lead;
 	for (uint32_t b = 0; b < c->n_bands; b++) {
-		double mean = 0.0;
+		const float *env = es->bands + (size_t)b * c->n_frames;
+		const float mean = have ? sums[b] / (float)have : 0.0f;
+		float *f = es->frame + lead;
 		for (uint32_t t = 0; t < have; t++)
-			mean += history[(size_t)((first + t) % cap) * row_len + b];
-		mean = have ? mean / have : 0.0;
-		memset(es->frame, 0, c->n_fft * sizeof(float));
-		for (uint32_t t = 0; t < have; t++)
-			es->frame[lead + t] =
-				es->hann[lead + t] *
-				(float)(history[(size_t)((first + t) % cap) * row_len + b] - mean);
+			f[t] = w[t] * (env[t] - mean);
 		kiss_fftr(es->fft, es->frame, es->spec);
 		float *o = out + (size_t)b * n_bins;
 		for (uint32_t j = 0; j < n_bins; j++) {
 			const kiss_fft_cpx *x = &X[c->bin_lo + j];
-			o[j] = logmel_db((x->r * x->r + x->i * x->i) * es->norm + ES_FLOOR);
+			o[j] = (x->r * x->r + x->i * x->i) * es->norm + ES_FLOOR;
 		}
+		logmel_db_array(o, n_bins);
 	}
 }
 
@@ -115,6 +130,8 @@ void envelope_spectrum_free(struct envelope_spectrum *es)
 		return;
 	kiss_fftr_free(es->fft);
 	free(es->hann);
+	free(es->bands);
+	free(es->sums);
 	free(es->frame);
 	free(es->spec);
 	memset(es, 0, sizeof(*es));

@@ -31,6 +31,8 @@ struct envelope_spectrum {
 	struct envelope_spectrum_config cfg;
 	struct kiss_fftr_state *fft;
 	float *hann;  /* n_frames weights */
+	float *bands; /* n_bands x n_frames: the window's envelopes, band after band */
+	float *sums;  /* n_bands: their sums */
 	float *frame; /* n_fft: one band's weighted envelope, zero-padded */
 	void *spec;   /* n_fft / 2 + 1 kiss_fft_cpx */
 	float norm;   /* 1 / (sum of the weights)^2: a sinusoid of amplitude a shows as a^2 / 4 */

@@ -48,6 +48,9 @@ size_t feature_extractor_max_frames(const struct feature_extractor *fx, size_t n
 	return n_samples / hop + 2 + (fx->params.n_fft / 2) / hop + 1;
 }
 
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v4sf __attribute__((vector_size(16)));
+
 /* One frame out: its log-mel bands, and its power into the ring when kept. */
 static void process_frame(struct feature_extractor *fx, float *mel_out)
 {
@@ -55,8 +58,16 @@ static void process_frame(struct feature_extractor *fx, float *mel_out)
 	if (!fx->power)
 		return;
 	float *row = fx->power + (size_t)(fx->power_count % fx->power_frames) * fx->power_bins;
-	for (uint32_t k = 0; k < fx->power_bins; k++)
-		row[k] = (float)fx->logmel.power[k + 1];
+	const double *power = fx->logmel.power + 1;
+	uint32_t k = 0;
+	for (; k + 4 <= fx->power_bins; k += 4) { /* four at a time: this runs every frame */
+		v4d d;
+		memcpy(&d, power + k, sizeof(d));
+		v4sf f = __builtin_convertvector(d, v4sf);
+		memcpy(row + k, &f, sizeof(f));
+	}
+	for (; k < fx->power_bins; k++)
+		row[k] = (float)power[k];
 	fx->power_count++;
 }
 

@@ -237,15 +237,20 @@ void logmel_process(struct logmel *lm, const float *frame, float *mel_db_out)
 			acc += wt[i] * p[i];
 		mel_db_out[m] = (float)(acc + LOGMEL_FLOOR);
 	}
-	uint32_t m = 0;
-	for (; m + 4 <= lm->n_mels; m += 4) {
+	logmel_db_array(mel_db_out, lm->n_mels);
+}
+
+void logmel_db_array(float *x, uint32_t n)
+{
+	uint32_t i = 0;
+	for (; i + 4 <= n; i += 4) {
 		v4sf v;
-		memcpy(&v, mel_db_out + m, sizeof(v));
+		memcpy(&v, x + i, sizeof(v));
 		v = db4(v);
-		memcpy(mel_db_out + m, &v, sizeof(v));
+		memcpy(x + i, &v, sizeof(v));
 	}
-	for (; m < lm->n_mels; m++)
-		mel_db_out[m] = logmel_db(mel_db_out[m]);
+	for (; i < n; i++)
+		x[i] = logmel_db(x[i]);
 }
 
 void logmel_filterbank_dense(const struct logmel *lm, float *out)

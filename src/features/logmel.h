@@ -70,4 +70,8 @@ void logmel_free(struct logmel *lm);
 /* 10 log10(x) for x > 0 normal floats, within 1e-5 dB of the exact value; what logmel uses. */
 float logmel_db(float x);
 
+/* logmel_db of each of x[0..n), in place, four at a time: each value bit-identical to
+ * logmel_db's (the rise heads' spectra and the mel bands both use it). */
+void logmel_db_array(float *x, uint32_t n);
+
 #endif

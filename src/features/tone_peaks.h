@@ -28,9 +28,9 @@ struct tone_peaks_config {
 
 struct tone_peaks {
 	struct tone_peaks_config cfg;
-	double *mean; /* n_bins: the window's mean power */
-	double *cum;  /* n_bins + 1: running sums of the dB, for the neighbours' means */
-	float *db;    /* n_bins */
+	double *cum;        /* n_bins + 1: running sums of the dB, for the neighbours' means */
+	float *db;          /* n_bins */
+	const float **rows; /* n_frames: the window's rows of the ring */
 };
 
 /* Features per window: n_bins; 0 when cfg is invalid. */

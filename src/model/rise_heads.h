@@ -36,6 +36,18 @@
 #define RISE_GATE_Z 1.0f
 #define RISE_GATE_WEIGHT 2.0f
 
+/*
+ * How often a pipeline evaluates the rise heads, seconds: every round(this / hop_s) windows
+ * (every other one at the default 0.5-s hop), the windows between carrying the last value. What
+ * they hear is steady (periodic impacts, tones), and 2-s envelopes a second apart overlap by
+ * half, as Welch's spectra do. Over the 75 normals of bench/eval_folds.sh the default ranked AUC
+ * 0.696 so and 0.700 on every window, which cost 1.2 times idnn16-fast-stats' CPU per clip in
+ * bench_score (before this stage's own speed-ups; now 1.03-1.08). Every 2 s ranked alike
+ * (0.697) but a value held for four windows outlasts the hysteresis: one high evaluation on an
+ * unseen normal raised a false event on 2 seeds of 5 (models/README.md).
+ */
+#define RISE_HEADS_EVERY_S 1.0
+
 struct rise_heads {
 	struct envelope_spectrum env;
 	struct tone_peaks tones;

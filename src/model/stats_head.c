@@ -248,6 +248,34 @@ static void select_top(float *a, uint32_t n, uint32_t k)
 	}
 }
 
+/*
+ * The sum of the k largest of a[0..n), k <= TOP_FEW: a sorted list of the largest so far, which
+ * most values pass over with one comparison against its smallest. For the rise heads' few
+ * largest of hundreds of z-scores this is several times quicker than quickselect's swaps.
+ */
+#define TOP_FEW 32
+static double sum_of_top_few(const float *a, uint32_t n, uint32_t k)
+{
+	float top[TOP_FEW]; /* descending */
+	for (uint32_t i = 0; i < k; i++)
+		top[i] = -INFINITY;
+	for (uint32_t i = 0; i < n; i++) {
+		float v = a[i];
+		if (!(v > top[k - 1]))
+			continue;
+		uint32_t j = k - 1;
+		while (j > 0 && top[j - 1] < v) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = v;
+	}
+	double s = 0.0;
+	for (uint32_t i = 0; i < k; i++)
+		s += top[i];
+	return s;
+}
+
 float stats_head_score(struct stats_head *h, const float *x)
 {
 	uint32_t d = h->cfg.dim;
@@ -264,15 +292,23 @@ float stats_head_score(struct stats_head *h, const float *x)
 		}
 		return (float)(q / d);
 	}
-	for (uint32_t i = 0; i < d; i++) {
-		float z = (x[i] - h->mean[i]) * h->inv_std[i];
-		h->z2[i] = h->cfg.rise_only ? z : z * z;
-	}
-	if (h->k < d)
-		select_top(h->z2, d, h->k);
+	if (h->cfg.rise_only)
+		for (uint32_t i = 0; i < d; i++)
+			h->z2[i] = (x[i] - h->mean[i]) * h->inv_std[i];
+	else
+		for (uint32_t i = 0; i < d; i++) {
+			float z = (x[i] - h->mean[i]) * h->inv_std[i];
+			h->z2[i] = z * z;
+		}
 	double s = 0.0;
-	for (uint32_t i = 0; i < h->k; i++)
-		s += h->z2[i];
+	if (h->k <= TOP_FEW && h->k < d) {
+		s = sum_of_top_few(h->z2, d, h->k);
+	} else {
+		if (h->k < d)
+			select_top(h->z2, d, h->k);
+		for (uint32_t i = 0; i < h->k; i++)
+			s += h->z2[i];
+	}
 	return (float)(s / h->k);
 }
 

@@ -26,8 +26,11 @@ struct pipeline {
 	struct window_scorer ws;
 	struct smoother sm;
 	struct detector det;
-	struct window_head head;                /* used when model->head is set */
-	struct rise_heads rise;                 /* used when model->rise is set */
+	struct window_head head; /* used when model->head is set */
+	struct rise_heads rise;  /* used when model->rise is set */
+	uint32_t rise_every; /* windows between the rise heads' evaluations (RISE_HEADS_EVERY_S) */
+	uint32_t rise_wait;  /* windows until the next one; 0: this window */
+	float rise_last;     /* what the last evaluation added, carried by the windows between */
 	uint32_t n_mels, n_stack, rate_hz, hop; /* hop: samples between frames */
 	uint32_t window_vectors, hop_vectors;
 	float threshold;
@@ -160,10 +163,23 @@ static float window_top_score(struct pipeline *p, const struct window_score *ws)
 	return model_clip_score(p->model, p->window_top, n);
 }
 
-/* The rise heads' features of the window that ends now (held with it, as the head's are) and,
- * once fitted, what they add to its score. */
+/*
+ * The rise heads' features of the window that ends now (held with it, as the head's are) and,
+ * once fitted, what they add to its score. They are evaluated once every rise_every windows
+ * (about once a second, RISE_HEADS_EVERY_S): the windows between carry the last evaluation's
+ * gate and no features of their own, so the fit sees each evaluation once.
+ */
 static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t slot)
 {
+	if (p->rise_wait > 0) {
+		p->rise_wait--;
+		if (p->rise.scoring && p->head.scoring) {
+			pw->rise_raw = p->rise_last;
+			pw->raw += pw->rise_raw;
+		}
+		return;
+	}
+	p->rise_wait = p->rise_every - 1;
 	uint64_t n_short, n_frames;
 	const float *history = window_head_history(&p->head, &n_short);
 	const float *power = feature_extractor_power(&p->fx, &n_frames);
@@ -174,7 +190,7 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 	memcpy(rf, p->rise.features, dim * sizeof(float));
 	pw->rise_features = rf;
 	if (p->rise.scoring && p->head.scoring) {
-		pw->rise_raw = rise_heads_gate(&p->rise, NULL, NULL);
+		p->rise_last = pw->rise_raw = rise_heads_gate(&p->rise, NULL, NULL);
 		pw->raw += pw->rise_raw;
 	}
 }
@@ -218,8 +234,11 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 	}
 	pw->rise_raw = NAN;
 	pw->rise_features = NULL;
-	if (p->model->rise)
+	if (p->model->rise) {
+		if (idle) /* a stopped machine's evaluation says nothing of the next start */
+			p->rise_wait = 0;
 		rise_window(p, pw, slot);
+	}
 	pw->rms_dbfs = ws->rms_dbfs;
 	pw->n_counted = ws->n_counted;
 	pw->idle = idle;
@@ -363,6 +382,7 @@ void pipeline_restart(struct pipeline *p, int64_t base_ms)
 	gate_reset(&p->gate);
 	window_scorer_reset(&p->ws);
 	smoother_reset(&p->sm);
+	p->rise_wait = 0;
 	p->n_frames = 0;
 	p->n_intervals = 0;
 	p->sumsq = 0.0;
@@ -537,6 +557,10 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	    (rc = window_head_init(&p->head, cfg->model->head, fp, wc.window_vectors,
 				   (size_t)p->first_end + p->hop, history, err)) != AUSCULT_OK)
 		goto fail;
+	if (rise) {
+		long every = lround(RISE_HEADS_EVERY_S / ps->hop_s);
+		p->rise_every = every < 1 ? 1u : (uint32_t)every;
+	}
 	if (rise &&
 	    ((rc = feature_extractor_keep_power(&p->fx, rise->tone_bins, wc.window_vectors, err)) !=
 		     AUSCULT_OK ||
