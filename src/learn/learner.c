@@ -16,6 +16,7 @@
 #include "model/clip_scorer.h"
 #include "model/model_file.h"
 #include "pipeline/head_fit.h"
+#include "pipeline/rise_fit.h"
 #include "pipeline/window_fit.h"
 
 /* Held-out vectors scored per autoencoder call. */
@@ -269,6 +270,9 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 		/* the recipe's window head, fitted on the monitor's own windows */
 		rc = head_fit(&m, &l->cfg.scoring, &l->cfg.train.head_shape, ds.paths, ds.n_files,
 			      err);
+		/* and its rise heads, on the same windows */
+		if (rc == AUSCULT_OK && l->cfg.train.rise_heads)
+			rc = rise_fit(&m, &l->cfg.scoring, ds.paths, ds.n_files, err);
 	}
 	if (rc != AUSCULT_OK)
 		goto out;

@@ -330,19 +330,23 @@ static int check_rise_head(const struct model_rise_head *r, const char *name, ui
 	if (!r->mean || !r->inv_std)
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.%s: fitted statistics missing",
 				    name);
-	if (!finite_all(r->mean, r->dim))
-		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.%s.mean: a value is not finite",
-				    name);
+	size_t bad = first_non_finite(r->mean, r->dim);
+	if (bad < r->dim)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.%s.mean[%zu]: %g is not finite",
+				    name, bad, (double)r->mean[bad]);
 	for (uint32_t i = 0; i < r->dim; i++)
 		if (!(r->inv_std[i] > 0.0f && isfinite(r->inv_std[i])))
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
 					    "rise.%s.inv_std[%u]: %g is not a finite value > 0",
 					    name, i, (double)r->inv_std[i]);
-	if (!isfinite(r->cal_mean) || !(r->cal_std > 0.0f && isfinite(r->cal_std)))
+	if (!isfinite(r->cal_mean))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.%s.cal_mean: %g is not finite",
+				    name, (double)r->cal_mean);
+	/* the head's scores are divided by it: 0 or less would make every window an outlier */
+	if (!(r->cal_std > 0.0f && isfinite(r->cal_std)))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "rise.%s.cal_mean %g / cal_std %g: need finite values, the std "
-				    "> 0",
-				    name, (double)r->cal_mean, (double)r->cal_std);
+				    "rise.%s.cal_std: %g is not a finite value > 0", name,
+				    (double)r->cal_std);
 	return AUSCULT_OK;
 }
 
@@ -379,12 +383,14 @@ int model_rise_heads_validate(const struct model_rise_heads *r, const struct mod
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "rise.std_floor_rel: %g is not a finite value >= 0",
 				    (double)r->std_floor_rel);
-	if (!isfinite(r->gate_z) || !(r->gate_weight >= 0.0f && isfinite(r->gate_weight)))
-		return auscult_fail(
-			err, AUSCULT_ERR_INVALID,
-			"rise.gate_z %g / gate_weight %g: need finite values, the weight "
-			">= 0",
-			(double)r->gate_z, (double)r->gate_weight);
+	if (!isfinite(r->gate_z))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.gate_z: %g is not finite",
+				    (double)r->gate_z);
+	/* a negative weight would lower the score of the windows the heads hear */
+	if (!(r->gate_weight >= 0.0f && isfinite(r->gate_weight)))
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.gate_weight: %g is not a finite value >= 0",
+				    (double)r->gate_weight);
 	int rc = check_rise_head(&r->envelope, "envelope",
 				 h->n_kept * (r->env_bin_hi - r->env_bin_lo + 1), err);
 	if (rc == AUSCULT_OK)

@@ -519,8 +519,9 @@ static int read_curve(struct reader *r, struct model *m)
 	return r->rc;
 }
 
-/* One rise head: its dim is bounded and checked against the shape before the arrays are
- * allocated (and get_f32s checks them against the body too). */
+/* One rise head: its dim is checked against want_dim, what the shape gives (in [1,
+ * MODEL_MAX_RISE_DIM], read_rise saw to that), before the arrays are allocated (and get_f32s
+ * checks them against the body too). */
 static int read_rise_head(struct reader *r, struct model_rise_head *h, const char *name,
 			  uint32_t want_dim)
 {
@@ -529,12 +530,12 @@ static int read_rise_head(struct reader *r, struct model_rise_head *h, const cha
 	h->dim = get_u32(r, what);
 	if (r->rc)
 		return r->rc;
-	if (h->dim == 0 || h->dim > MODEL_MAX_RISE_DIM || h->dim != want_dim)
+	if (h->dim != want_dim)
 		return r->rc = auscult_fail(
 			       r->err, AUSCULT_ERR_FORMAT,
-			       "%s: corrupt: rise.%s.dim %u at body byte %zu is not %u "
-			       "(what the section's shape gives) in [1, %u]; " FIX_RETRAIN,
-			       r->name, name, h->dim, r->pos - 4, want_dim, MODEL_MAX_RISE_DIM);
+			       "%s: corrupt: rise.%s.dim %u at body byte %zu is not %u, what the "
+			       "section's shape gives; " FIX_RETRAIN,
+			       r->name, name, h->dim, r->pos - 4, want_dim);
 	snprintf(what, sizeof(what), "rise.%s.mean", name);
 	h->mean = get_f32s(r, h->dim, what);
 	snprintf(what, sizeof(what), "rise.%s.inv_std", name);
@@ -555,6 +556,7 @@ static int read_rise(struct reader *r, struct model *m)
 		return r->rc = auscult_fail(r->err, AUSCULT_ERR_NOMEM,
 					    "%s: out of memory for the rise heads", r->name);
 	m->rise = rh;
+	size_t at = r->pos;
 	rh->env_n_fft = get_u32(r, "rise.env_n_fft");
 	rh->env_bin_lo = get_u32(r, "rise.env_bin_lo");
 	rh->env_bin_hi = get_u32(r, "rise.env_bin_hi");
@@ -567,15 +569,29 @@ static int read_rise(struct reader *r, struct model *m)
 	rh->gate_weight = get_f32(r, "rise.gate_weight");
 	if (r->rc)
 		return r->rc;
-	/* the bins bound the envelope head's dim; a shape that cannot be is refused here */
-	uint64_t env_bins = rh->env_bin_hi >= rh->env_bin_lo
-				    ? (uint64_t)rh->env_bin_hi - rh->env_bin_lo + 1
-				    : 0;
-	uint64_t env_dim = env_bins * m->head->n_kept;
-	if (read_rise_head(r, &rh->envelope, "envelope",
-			   env_dim > MODEL_MAX_RISE_DIM ? 0 : (uint32_t)env_dim) ||
-	    read_rise_head(r, &rh->tones, "tones", rh->tone_bins))
-		return r->rc;
+	/* The shape gives both heads' dims, so a shape no dim can match is refused here, by its
+	 * own fields; model_validate checks the rest of it against the stages. */
+	if (rh->env_bin_hi < rh->env_bin_lo)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: rise.env_bin_hi %u at body byte %zu is below env_bin_lo "
+			       "%u: the envelope head has no bin; " FIX_RETRAIN,
+			       r->name, rh->env_bin_hi, at + 8, rh->env_bin_lo);
+	uint64_t env_dim = ((uint64_t)rh->env_bin_hi - rh->env_bin_lo + 1) * m->head->n_kept;
+	if (env_dim == 0 || env_dim > MODEL_MAX_RISE_DIM)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: rise.env_bin_lo %u to env_bin_hi %u at body byte %zu "
+			       "of %u kept bands are %llu envelope features, not in [1, %u]; " FIX_RETRAIN,
+			       r->name, rh->env_bin_lo, rh->env_bin_hi, at + 4, m->head->n_kept,
+			       (unsigned long long)env_dim, MODEL_MAX_RISE_DIM);
+	if (rh->tone_bins == 0 || rh->tone_bins > MODEL_MAX_RISE_DIM)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: rise.tone_bins %u at body byte %zu is not in [1, %u]; " FIX_RETRAIN,
+			       r->name, rh->tone_bins, at + 12, MODEL_MAX_RISE_DIM);
+	if (read_rise_head(r, &rh->envelope, "envelope", (uint32_t)env_dim) == AUSCULT_OK)
+		read_rise_head(r, &rh->tones, "tones", rh->tone_bins);
 	return r->rc;
 }
 

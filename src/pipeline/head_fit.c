@@ -129,7 +129,8 @@ static double median(double *v, size_t n)
  * counts (shorter than a window, or silent under ps's gate), which is left out with a warning:
  * the network trained on it, and one short or silent clip must not stop the training. */
 static int replay_all(const struct model *m, const struct pipeline_settings *ps, char *const *paths,
-		      size_t n_paths, struct parts *k, double *clip, struct auscult_err *err)
+		      size_t n_paths, struct parts *k, double *clip, bool name_short,
+		      struct auscult_err *err)
 {
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
@@ -146,7 +147,7 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 					  "out of memory for window scores");
 		if (rc == AUSCULT_OK && clip) {
 			clip[i] = k->file_n ? k->file_sum / (double)k->file_n : NAN;
-			if (!k->file_n)
+			if (!k->file_n && name_short)
 				log_warn("%s: no whole %g-s window in it (too short): left out of the "
 					 "window head's threshold",
 					 paths[i], ps->window_s);
@@ -156,7 +157,7 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 	return rc;
 }
 
-int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths,
+int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths, bool name_short,
 		       struct auscult_err *err)
 {
 	double *clip = calloc(n_paths ? n_paths : 1, sizeof(double));
@@ -165,7 +166,7 @@ int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths,
 	struct parts k = { 0 };
 	struct pipeline_settings cs;
 	pipeline_clip_settings(&cs);
-	int rc = replay_all(m, &cs, paths, n_paths, &k, clip, err);
+	int rc = replay_all(m, &cs, paths, n_paths, &k, clip, name_short, err);
 	/* the recordings with a whole window (replay_all warned of the others) */
 	size_t n_clip = 0;
 	for (size_t i = 0; i < n_paths; i++)
@@ -177,8 +178,8 @@ int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths,
 	if (rc == AUSCULT_OK) {
 		m->threshold.gamma_shape = (float)g_shape;
 		m->threshold.gamma_scale = (float)g_scale;
-		m->threshold.threshold =
-			(float)gamma_quantile(g_shape, g_scale, m->threshold.quantile);
+		m->threshold.threshold = (float)gamma_quantile(g_shape, g_scale,
+							       m->threshold.quantile);
 	}
 	free(clip);
 	return rc;
@@ -221,7 +222,7 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 			sub[n_sub++] = paths[i];
 		rc = fit_gaussian(m, ps, paths, n_paths, folds, folds > 1 ? f : folds, err);
 		if (rc == AUSCULT_OK)
-			rc = replay_all(m, ps, sub, n_sub, &k, NULL, err);
+			rc = replay_all(m, ps, sub, n_sub, &k, NULL, false, err);
 	}
 	/* the head itself: every recording */
 	if (rc == AUSCULT_OK)
@@ -248,7 +249,7 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 	free(k.ae);
 	free(k.head);
 	k.ae = k.head = NULL;
-	rc = head_fit_threshold(m, paths, n_paths, err);
+	rc = head_fit_threshold(m, paths, n_paths, true, err);
 	if (rc)
 		goto fail;
 	free(sub);

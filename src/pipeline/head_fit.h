@@ -2,6 +2,7 @@
 #ifndef AUSCULT_HEAD_FIT_H
 #define AUSCULT_HEAD_FIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/status.h"
@@ -30,9 +31,11 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 /*
  * Step 3 above on its own, for a model whose window scores changed (rise heads added): the
  * gamma of the recordings' clip scores through the pipeline, the threshold at the model's
- * quantile. AUSCULT_OK, or the failing status with err naming the recording or the fault.
+ * quantile. A recording without a whole window is left out, with a warning naming it when
+ * name_short (head_fit names them; a refit after it need not say so again). AUSCULT_OK, or the
+ * failing status with err naming the recording or the fault.
  */
-int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths,
+int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths, bool name_short,
 		       struct auscult_err *err);
 
 #endif

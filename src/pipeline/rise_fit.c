@@ -180,7 +180,8 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	if (rc == AUSCULT_OK)
 		rc = model_validate(m, err);
 	if (rc == AUSCULT_OK)
-		rc = head_fit_threshold(m, paths, n_paths, err);
+		/* head_fit has named the recordings too short for a window */
+		rc = head_fit_threshold(m, paths, n_paths, false, err);
 	if (rc) {
 		model_rise_heads_free(r);
 		m->rise = NULL;

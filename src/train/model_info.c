@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "model/model_file.h"
+#include "model/rise_heads.h"
 #include "model/window_head.h"
 #include "common/json_writer.h"
 
@@ -71,6 +72,43 @@ static void print_frames(FILE *out, uint32_t mask, uint32_t n_stack)
 static double head_mflop_per_10s(const struct model *m)
 {
 	return window_head_flops_per_s(m->head, &m->features, 0.5) * 10.0 / 1e6;
+}
+
+/* The rise heads' features and scores over 10 s: a 2-s window (the daemon's default) evaluated
+ * once every RISE_HEADS_EVERY_S. */
+static double rise_mflop_per_10s(const struct model *m)
+{
+	uint32_t window_blocks = feature_params_vectors_in(&m->features, 2.0);
+	return rise_heads_flops_per_window(m->rise, m->head, &m->features, window_blocks) *
+	       (10.0 / RISE_HEADS_EVERY_S) / 1e6;
+}
+
+/* The rise heads' shape, fit and gate, then each head's calibration: two lines. */
+static void print_rise(FILE *out, const struct model *m)
+{
+	const struct model_rise_heads *r = m->rise;
+	const struct feature_params *f = &m->features;
+	/* the envelope's frames are the window head's; the tones' bins the front end's */
+	double frame_hz = (double)f->sample_rate_hz / m->head->hop;
+	double env_bin_hz = frame_hz / r->env_n_fft;
+	double tone_bin_hz = (double)f->sample_rate_hz / f->n_fft;
+	fprintf(out,
+		"rise heads:     envelope spectra of %u band%s, bins %u-%u of %u (%.1f-%.1f Hz at "
+		"%g Hz frames), %u features; tonal peaks of %u bins (to %.3g kHz) against bins "
+		"%u-%u away; each the mean of its largest %g%% of rises (std floor %g of the "
+		"median); gate: %g x (z - %g) above z %g, evaluated every %g s; %.1f MFLOP per 10-s "
+		"clip\n",
+		m->head->n_kept, m->head->n_kept == 1 ? "" : "s", r->env_bin_lo, r->env_bin_hi,
+		r->env_n_fft, env_bin_hz * r->env_bin_lo, env_bin_hz * r->env_bin_hi, frame_hz,
+		r->envelope.dim, r->tone_bins, tone_bin_hz * r->tone_bins / 1000.0, r->tone_near,
+		r->tone_far, 100.0 * (double)r->top_fraction, (double)r->std_floor_rel,
+		(double)r->gate_weight, (double)r->gate_z, (double)r->gate_z, RISE_HEADS_EVERY_S,
+		rise_mflop_per_10s(m));
+	fprintf(out,
+		"rise scores:    z = envelope (score - %.6g) / %.6g, tones (score - %.6g) / %.6g "
+		"(mean and std on held-out training windows)\n",
+		(double)r->envelope.cal_mean, (double)r->envelope.cal_std,
+		(double)r->tones.cal_mean, (double)r->tones.cal_std);
 }
 
 void model_curve_summarise(const struct model *m, struct model_curve_summary *s)
@@ -182,6 +220,8 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 			"windows)\n",
 			(double)h->ae_median, (double)h->head_median);
 	}
+	if (m->rise && m->head)
+		print_rise(out, m);
 	const struct model_training_info *t = &m->training;
 	fprintf(out,
 		"training:       %" PRIu64 " vectors from %u files, %u epochs, batch %u, "
@@ -205,6 +245,16 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 static void json_field_f32(struct json_writer *w, const char *key, float v)
 {
 	json_field_double_digits(w, key, (double)v, 9);
+}
+
+static void json_rise_head(struct json_writer *w, const char *key, const struct model_rise_head *h)
+{
+	json_key(w, key);
+	json_object_open(w);
+	json_field_uint(w, "dim", h->dim);
+	json_field_f32(w, "cal_mean", h->cal_mean);
+	json_field_f32(w, "cal_std", h->cal_std);
+	json_object_close(w);
 }
 
 static void json_field_frames(struct json_writer *w, const char *key, uint32_t mask,
@@ -289,6 +339,25 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 		json_field_f32(&w, "ae_median", h->ae_median);
 		json_field_f32(&w, "head_median", h->head_median);
 		json_field_double_digits(&w, "mflop_per_10s", head_mflop_per_10s(m), 4);
+		json_object_close(&w);
+	}
+	if (m->rise && m->head) {
+		const struct model_rise_heads *r = m->rise;
+		json_key(&w, "rise_heads");
+		json_object_open(&w);
+		json_field_uint(&w, "env_n_fft", r->env_n_fft);
+		json_field_uint(&w, "env_bin_lo", r->env_bin_lo);
+		json_field_uint(&w, "env_bin_hi", r->env_bin_hi);
+		json_field_uint(&w, "tone_bins", r->tone_bins);
+		json_field_uint(&w, "tone_near", r->tone_near);
+		json_field_uint(&w, "tone_far", r->tone_far);
+		json_field_f32(&w, "top_fraction", r->top_fraction);
+		json_field_f32(&w, "std_floor_rel", r->std_floor_rel);
+		json_field_f32(&w, "gate_z", r->gate_z);
+		json_field_f32(&w, "gate_weight", r->gate_weight);
+		json_rise_head(&w, "envelope", &r->envelope);
+		json_rise_head(&w, "tones", &r->tones);
+		json_field_double_digits(&w, "mflop_per_10s", rise_mflop_per_10s(m), 4);
 		json_object_close(&w);
 	}
 	json_key(&w, "training");

@@ -14,6 +14,7 @@
 
 #include "model/model.h"
 #include "model/model_file.h"
+#include "model/rise_heads.h"
 #include "train/model_info.h"
 
 #define TINY_MODEL AUSCULT_FIXTURES "/model/tiny.am"
@@ -72,6 +73,35 @@ static void add_curve(struct model *m)
 		m->curve.train_loss[e] = 2.0f - 0.01f * (float)e;
 		m->curve.val_loss[e] = 1.5f + 0.0001f * (float)((e - 59.0) * (e - 59.0));
 	}
+}
+
+/* The baseline network on idnn16-fast-rise's shape: frames every 1024 samples, a window head of
+ * 64-point frames every 256 samples keeping 15 of 16 bands, and the default rise heads (bins
+ * 4..61 of 128-point envelopes, 870 features; 494 tonal peaks against the bins 3..12 away). */
+static void rise_model(struct model *m)
+{
+	baseline_model(m);
+	m->features.hop_length = 1024;
+	struct model_window_head *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	*h = (struct model_window_head){ 64,    256,   16, 15,   0.5f, 0.1f,
+					 1.25f, 0.75f, 30, NULL, NULL, NULL };
+	h->mean = floats(30, -40.0f);
+	h->inv_std = floats(30, 0.5f);
+	h->precision = floats(30 * 30, 0.0f);
+	m->head = h;
+	struct model_rise_heads *r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	rise_heads_config_defaults(r, 1024, 15);
+	r->envelope.mean = floats(r->envelope.dim, -60.0f);
+	r->envelope.inv_std = floats(r->envelope.dim, 0.25f);
+	r->envelope.cal_mean = 1.5f;
+	r->envelope.cal_std = 0.375f;
+	r->tones.mean = floats(r->tones.dim, 3.0f);
+	r->tones.inv_std = floats(r->tones.dim, 0.5f);
+	r->tones.cal_mean = 2.25f;
+	r->tones.cal_std = 0.625f;
+	m->rise = r;
 }
 
 static void frame_counts_and_widths(void **state)
@@ -386,6 +416,76 @@ static void info_text_names_everything(void **state)
 	text = capture(model_info_print, &m, NULL);
 	assert_non_null(strstr(text, "(epoch 100), last 1.01; validation loss none (nothing held "
 				     "out)\n"));
+	assert_null(strstr(text, "rise"));
+	free(text);
+	model_free(&m);
+}
+
+/* Rise heads: their shape in human units, cost and calibration, after the window head's lines. */
+static void info_text_shows_rise_heads(void **state)
+{
+	(void)state;
+	struct model m;
+	rise_model(&m);
+	struct auscult_err err;
+	if (model_validate(&m, &err) != AUSCULT_OK)
+		fail_msg("%s", err.msg);
+	char *text = capture(model_info_print, &m, NULL);
+	/* a 2-s window is 31 feature hops; one every 0.5 s is 20 over a 10-s clip */
+	double mflop = rise_heads_flops_per_window(m.rise, m.head, &m.features, 31) *
+		       (10.0 / RISE_HEADS_EVERY_S) / 1e6;
+	assert_true(mflop > 0.5 && mflop < 5.0);
+	char want[1024];
+	snprintf(
+		want, sizeof(want),
+		"rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at "
+		"62.5 Hz frames), 870 features; tonal peaks of 494 bins (to 7.72 kHz) against "
+		"bins 3-12 away; each the mean of its largest 2%% of rises (std floor 0.1 of the "
+		"median); gate: 2 x (z - 1) above z 1, evaluated every 1 s; %.1f MFLOP per 10-s clip\n",
+		mflop);
+	if (!strstr(text, want))
+		fail_msg("missing line: %s--- in:\n%s", want, text);
+	static const char *const lines[] = {
+		"format:         auscult model, version 5\n",
+		"rise scores:    z = envelope (score - 1.5) / 0.375, tones (score - 2.25) / 0.625 "
+		"(mean and std on held-out training windows)\n",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (!strstr(text, lines[i]))
+			fail_msg("missing line: %s--- in:\n%s", lines[i], text);
+	/* after the window head's lines, before the training's */
+	const char *head = strstr(text, "window score:"), *rise = strstr(text, "rise heads:");
+	const char *training = strstr(text, "training:");
+	assert_true(head && rise && training && head < rise && rise < training);
+	free(text);
+
+	text = capture(model_info_print_json, &m, NULL);
+	if (!json_valid_object(text))
+		fail_msg("not one valid JSON object: %s", text);
+	char mflop_json[64];
+	snprintf(mflop_json, sizeof(mflop_json), ",\"mflop_per_10s\":%.4g},\"training\":", mflop);
+	const char *const keys[] = {
+		"\"format_version\":5,",
+		"\"rise_heads\":{\"env_n_fft\":128,\"env_bin_lo\":4,\"env_bin_hi\":61,"
+		"\"tone_bins\":494,\"tone_near\":3,\"tone_far\":12,\"top_fraction\":0.0199999996,"
+		"\"std_floor_rel\":0.100000001,\"gate_z\":1,\"gate_weight\":2,",
+		"\"envelope\":{\"dim\":870,\"cal_mean\":1.5,\"cal_std\":0.375},"
+		"\"tones\":{\"dim\":494,\"cal_mean\":2.25,\"cal_std\":0.625}",
+		mflop_json,
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strstr(text, keys[i]))
+			fail_msg("missing: %s in:\n%s", keys[i], text);
+	free(text);
+
+	/* without them, neither output names them */
+	model_rise_heads_free(m.rise);
+	m.rise = NULL;
+	text = capture(model_info_print, &m, NULL);
+	assert_null(strstr(text, "rise"));
+	free(text);
+	text = capture(model_info_print_json, &m, NULL);
+	assert_null(strstr(text, "rise"));
 	free(text);
 	model_free(&m);
 }
@@ -423,6 +523,7 @@ static void info_json_is_one_valid_object(void **state)
 	assert_non_null(strstr(text, "\"training_curve\":{\"epochs\":100,\"best_train_epoch\":100,"
 				     "\"best_val_epoch\":60,\"train_loss\":[2,1.99000001,"));
 	assert_non_null(strstr(text, ",null]}}\n"));
+	assert_null(strstr(text, "rise"));
 	free(text);
 	model_free(&m);
 }
@@ -497,6 +598,7 @@ int main(void)
 		cmocka_unit_test(json_checker_can_fail),
 		cmocka_unit_test(info_text_names_everything),
 		cmocka_unit_test(info_json_is_one_valid_object),
+		cmocka_unit_test(info_text_shows_rise_heads),
 		cmocka_unit_test(info_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,10 +114,9 @@ static void tiny_kept_model(struct model *m)
 	h->precision = tiny_array(4, 7);
 }
 
-/* The tiny model with a training curve of its 3 epochs (written as format version 3). */
-static void tiny_curve_model(struct model *m)
+/* A training curve of the tiny model's 3 epochs. */
+static void add_tiny_curve(struct model *m)
 {
-	tiny_model(m);
 	static const float train[3] = { 2.0f, 1.75f, 1.5f }, val[3] = { 2.25f, 1.5f, 1.75f };
 	m->curve.n_epochs = 3;
 	m->curve.train_loss = malloc(sizeof(train));
@@ -126,6 +125,45 @@ static void tiny_curve_model(struct model *m)
 	assert_non_null(m->curve.val_loss);
 	memcpy(m->curve.train_loss, train, sizeof(train));
 	memcpy(m->curve.val_loss, val, sizeof(val));
+}
+
+/* The tiny model with a training curve of its 3 epochs (written as format version 3). */
+static void tiny_curve_model(struct model *m)
+{
+	tiny_model(m);
+	add_tiny_curve(m);
+}
+
+/* The kept head model with a curve, as `auscult train` writes, and small rise heads (format
+ * version 5): an envelope of 8 points, bins 1..2, of the head's 1 kept band (2 features); tonal
+ * peaks of bins 1..4 against the bins 1..2 away (4 features). */
+static void tiny_rise_model(struct model *m)
+{
+	tiny_kept_model(m);
+	add_tiny_curve(m);
+	struct model_rise_heads *r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	r->env_n_fft = 8;
+	r->env_bin_lo = 1;
+	r->env_bin_hi = 2;
+	r->tone_bins = 4;
+	r->tone_near = 1;
+	r->tone_far = 2;
+	r->top_fraction = 0.5f;
+	r->std_floor_rel = 0.125f;
+	r->gate_z = 1.0f;
+	r->gate_weight = 2.0f;
+	r->envelope = (struct model_rise_head){ 2, tiny_array(2, 8), NULL, 0.75f, 0.5f };
+	r->envelope.inv_std = malloc(2 * sizeof(float));
+	assert_non_null(r->envelope.inv_std);
+	r->envelope.inv_std[0] = 0.25f;
+	r->envelope.inv_std[1] = 1.5f;
+	r->tones = (struct model_rise_head){ 4, tiny_array(4, 9), NULL, 1.25f, 0.25f };
+	r->tones.inv_std = malloc(4 * sizeof(float));
+	assert_non_null(r->tones.inv_std);
+	for (int i = 0; i < 4; i++)
+		r->tones.inv_std[i] = 0.5f * (float)(i + 1);
+	m->rise = r;
 }
 
 /* File offsets of fields of the tiny model (header 24 bytes + body offset; docs/model-format.md). */
@@ -160,6 +198,20 @@ enum {
 	/* the kept head (version 4): n_kept after n_bands, then the rest of the head 4 later */
 	OFF_KEPT_N_KEPT = 24 + 472,
 	TINY_KEPT_FILE_BYTES = 24 + 528,
+	/* the rise heads (version 5) follow the kept head and its curve (528 + 28) */
+	OFF_RISE = 24 + 556,
+	OFF_RISE_ENV_N_FFT = OFF_RISE,
+	OFF_RISE_ENV_BIN_HI = OFF_RISE + 8,
+	OFF_RISE_TONE_FAR = OFF_RISE + 20,
+	OFF_RISE_TOP_FRACTION = OFF_RISE + 24,
+	OFF_RISE_GATE_Z = OFF_RISE + 32,
+	OFF_RISE_GATE_WEIGHT = OFF_RISE + 36,
+	OFF_RISE_ENV_DIM = OFF_RISE + 40,
+	OFF_RISE_ENV_MEAN1 = OFF_RISE + 48,
+	OFF_RISE_ENV_CAL_STD = OFF_RISE + 64,
+	OFF_RISE_TONES_DIM = OFF_RISE + 68,
+	OFF_RISE_TONES_INV_STD0 = OFF_RISE + 88,
+	TINY_RISE_FILE_BYTES = 24 + 668,
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -212,6 +264,11 @@ static void tiny_curve_bytes(uint8_t **data, size_t *size)
 	encode_tiny(tiny_curve_model, TINY_CURVE_FILE_BYTES, data, size);
 }
 
+static void tiny_rise_bytes(uint8_t **data, size_t *size)
+{
+	encode_tiny(tiny_rise_model, TINY_RISE_FILE_BYTES, data, size);
+}
+
 /* Replaces a u32 field, checking it held what the layout says, so a layout change is noticed. */
 static void edit32(uint8_t *b, size_t off, uint32_t expect, uint32_t value)
 {
@@ -236,8 +293,8 @@ static const struct fixture fixtures[] = {
 	{ "short_header.am", AUSCULT_ERR_TRUNCATED,
 	  "truncated: 20 of at least 24 bytes (the header is incomplete); the file is incomplete - "
 	  "copy it again or retrain" },
-	{ "version_5.am", AUSCULT_ERR_VERSION,
-	  "unknown format version 5 (this auscult " AUSCULT_VERSION " reads versions 1 to 4); "
+	{ "version_6.am", AUSCULT_ERR_VERSION,
+	  "unknown format version 6 (this auscult " AUSCULT_VERSION " reads versions 1 to 5); "
 	  "upgrade auscult or retrain the model with this one" },
 	{ "absurd_length.am", AUSCULT_ERR_FORMAT,
 	  "corrupt header: body length 1099511627776 bytes is more than the 167772160 allowed; the "
@@ -336,6 +393,48 @@ static const struct fixture fixtures[] = {
 	{ "kept_truncated.am", AUSCULT_ERR_FORMAT,
 	  "corrupt: head.precision needs 16 bytes at body byte 512, but the body ends at byte "
 	  "520; the model is unusable - retrain it" },
+	/* the rise heads (version 5) */
+	{ "rise_in_version_4.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x3f has unknown bits (known in version 4: 0x1f); the model is unusable "
+	  "- retrain it" },
+	{ "rise_unknown_flag.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x7f has unknown bits (known in version 5: 0x3f); the model is "
+	  "unusable - retrain it" },
+	{ "rise_without_head.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x23 have rise heads (0x20) but no window head (0x4), whose bands they "
+	  "use; the model is unusable - retrain it" },
+	{ "rise_env_bins.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: rise.env_bin_hi 0 at body byte 564 is below env_bin_lo 1: the envelope head "
+	  "has no bin; the model is unusable - retrain it" },
+	{ "rise_env_features.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: rise.env_bin_lo 1 to env_bin_hi 100000 at body byte 560 of 1 kept bands are "
+	  "100000 envelope features, not in [1, 65536]; the model is unusable - retrain it" },
+	{ "rise_env_n_fft.am", AUSCULT_ERR_INVALID,
+	  "rise.env_n_fft: 12 is not a power of two in [4, 65536]; the model is unusable - retrain "
+	  "it" },
+	{ "rise_tone_far.am", AUSCULT_ERR_INVALID,
+	  "rise.tone_near 1 / tone_far 4: need 1 <= near <= far < tone_bins 4; the model is "
+	  "unusable - retrain it" },
+	{ "rise_dim.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: rise.envelope.dim 3 at body byte 596 is not 2, what the section's shape "
+	  "gives; the model is unusable - retrain it" },
+	{ "rise_truncated.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: rise.tones.inv_std needs 16 bytes at body byte 644, but the body ends at byte "
+	  "656; the model is unusable - retrain it" },
+	{ "rise_nonfinite.am", AUSCULT_ERR_INVALID,
+	  "rise.envelope.mean[1]: nan is not finite; the model is unusable - retrain it" },
+	{ "rise_std.am", AUSCULT_ERR_INVALID,
+	  "rise.tones.inv_std[0]: 0 is not a finite value > 0; the model is unusable - retrain "
+	  "it" },
+	{ "rise_cal_std.am", AUSCULT_ERR_INVALID,
+	  "rise.envelope.cal_std: -0.5 is not a finite value > 0; the model is unusable - "
+	  "retrain it" },
+	{ "rise_gate_z.am", AUSCULT_ERR_INVALID,
+	  "rise.gate_z: inf is not finite; the model is unusable - retrain it" },
+	{ "rise_gate_weight.am", AUSCULT_ERR_INVALID,
+	  "rise.gate_weight: -2 is not a finite value >= 0; the model is unusable - retrain it" },
+	{ "rise_top_fraction.am", AUSCULT_ERR_INVALID,
+	  "rise.top_fraction: 1.5 is not in (0, 1]; the model is unusable - retrain it" },
 };
 
 /* Builds fixture `name` from the tiny model's bytes. */
@@ -348,19 +447,72 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 		tiny_kept_bytes(data, size);
 	else if (strncmp(name, "curve_", 6) == 0 || strcmp(name, "tiny_curve.am") == 0)
 		tiny_curve_bytes(data, size);
+	else if ((strncmp(name, "rise_", 5) == 0 && strcmp(name, "rise_without_head.am") != 0) ||
+		 strcmp(name, "tiny_rise.am") == 0)
+		tiny_rise_bytes(data, size);
 	else
 		tiny_bytes(data, size);
 	uint8_t *b = *data;
 	if (strcmp(name, "tiny.am") == 0 || strcmp(name, "tiny_head.am") == 0 ||
-	    strcmp(name, "tiny_curve.am") == 0 || strcmp(name, "tiny_kept.am") == 0) {
+	    strcmp(name, "tiny_curve.am") == 0 || strcmp(name, "tiny_kept.am") == 0 ||
+	    strcmp(name, "tiny_rise.am") == 0) {
 	} else if (strcmp(name, "empty.am") == 0) {
 		*size = 0;
 	} else if (strcmp(name, "bad_magic.am") == 0) {
 		memcpy(b, "RIFF\x04\x01\0\0", 8);
 	} else if (strcmp(name, "short_header.am") == 0) {
 		*size = 20;
-	} else if (strcmp(name, "version_5.am") == 0) {
+	} else if (strcmp(name, "version_6.am") == 0) {
+		edit32(b, OFF_VERSION, 1, 6);
+	} else if (strcmp(name, "rise_in_version_4.am") == 0) {
+		edit32(b, OFF_VERSION, 5, 4);
+	} else if (strcmp(name, "rise_unknown_flag.am") == 0) {
+		edit32(b, OFF_FLAGS, 0x3f, 0x7f);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_without_head.am") == 0) {
 		edit32(b, OFF_VERSION, 1, 5);
+		edit32(b, OFF_FLAGS, 0x3, 0x23);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_env_bins.am") == 0) {
+		edit32(b, OFF_RISE_ENV_BIN_HI, 2, 0);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_env_features.am") == 0) {
+		edit32(b, OFF_RISE_ENV_BIN_HI, 2, 100000); /* refused before 800 kB are allocated */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_env_n_fft.am") == 0) {
+		edit32(b, OFF_RISE_ENV_N_FFT, 8, 12);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_tone_far.am") == 0) {
+		edit32(b, OFF_RISE_TONE_FAR, 2, 4);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_dim.am") == 0) {
+		edit32(b, OFF_RISE_ENV_DIM, 2, 3);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_truncated.am") == 0) {
+		*size -= 12; /* the header says so: the body ends inside rise.tones.inv_std */
+		edit32(b, OFF_BODY_LENGTH, 668, 656);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_nonfinite.am") == 0) {
+		float one = tiny_value(1, 8);
+		uint32_t bits;
+		memcpy(&bits, &one, 4);
+		edit32(b, OFF_RISE_ENV_MEAN1, bits, 0x7fc00000u); /* quiet NaN */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_std.am") == 0) {
+		edit32(b, OFF_RISE_TONES_INV_STD0, 0x3f000000u /* 0.5f */, 0);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_cal_std.am") == 0) {
+		edit32(b, OFF_RISE_ENV_CAL_STD, 0x3f000000u /* 0.5f */, 0xbf000000u /* -0.5f */);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_gate_z.am") == 0) {
+		edit32(b, OFF_RISE_GATE_Z, 0x3f800000u /* 1.0f */, 0x7f800000u); /* +inf */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_gate_weight.am") == 0) {
+		edit32(b, OFF_RISE_GATE_WEIGHT, 0x40000000u /* 2.0f */, 0xc0000000u /* -2.0f */);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "rise_top_fraction.am") == 0) {
+		edit32(b, OFF_RISE_TOP_FRACTION, 0x3f000000u /* 0.5f */, 0x3fc00000u /* 1.5f */);
+		fix_crc(b, *size);
 	} else if (strcmp(name, "kept_in_version_3.am") == 0) {
 		edit32(b, OFF_VERSION, 4, 3);
 	} else if (strcmp(name, "kept_unknown_flag.am") == 0) {
@@ -477,7 +629,7 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 
 /* The valid files among the fixtures, before the table's. */
 static const char *const valid_files[] = { "tiny.am", "tiny_head.am", "tiny_curve.am",
-					   "tiny_kept.am" };
+					   "tiny_kept.am", "tiny_rise.am" };
 #define N_VALID (sizeof(valid_files) / sizeof(valid_files[0]))
 
 static const char *fixture_name(size_t i)
@@ -584,6 +736,23 @@ static void assert_models_equal(const struct model *a, const struct model *b)
 		assert_memory_equal(ha->inv_std, hb->inv_std, ha->dim * sizeof(float));
 		assert_memory_equal(ha->precision, hb->precision,
 				    (size_t)ha->dim * ha->dim * sizeof(float));
+	}
+	assert_int_equal(!a->rise, !b->rise);
+	if (a->rise) {
+		const struct model_rise_heads *ra = a->rise, *rb = b->rise;
+		/* the shape (6 u32) and the fractions and gate (4 floats) in a row */
+		assert_memory_equal(&ra->env_n_fft, &rb->env_n_fft, 6 * sizeof(uint32_t));
+		assert_memory_equal(&ra->top_fraction, &rb->top_fraction, 4 * sizeof(float));
+		const struct model_rise_head *ha[2] = { &ra->envelope, &ra->tones };
+		const struct model_rise_head *hb[2] = { &rb->envelope, &rb->tones };
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(ha[k]->dim, hb[k]->dim);
+			assert_memory_equal(ha[k]->mean, hb[k]->mean, ha[k]->dim * sizeof(float));
+			assert_memory_equal(ha[k]->inv_std, hb[k]->inv_std,
+					    ha[k]->dim * sizeof(float));
+			assert_memory_equal(&ha[k]->cal_mean, &hb[k]->cal_mean, sizeof(float));
+			assert_memory_equal(&ha[k]->cal_std, &hb[k]->cal_std, sizeof(float));
+		}
 	}
 }
 
@@ -791,6 +960,13 @@ static void valid_fixture_loads(void **state)
 	assert_int_equal(m.head->n_kept, 1);
 	model_free(&m);
 	model_free(&tiny);
+	assert_int_equal(model_load(&m, FIXTURE_DIR "/tiny_rise.am", &err), AUSCULT_OK);
+	tiny_rise_model(&tiny);
+	assert_models_equal(&m, &tiny);
+	assert_non_null(m.rise);
+	assert_int_equal(m.rise->tones.dim, 4);
+	model_free(&m);
+	model_free(&tiny);
 }
 
 /* Files written before the curve existed load and are written again byte for byte, in their
@@ -943,6 +1119,91 @@ static void kept_head_layout(void **state)
 	free(kept);
 }
 
+/* Rise heads make the file version 5: the version-4 body with a curve, flag 0x20 too, and the
+ * rise section after the curve; the fixture loads and is written back byte for byte. */
+static void rise_section_layout(void **state)
+{
+	(void)state;
+	uint8_t *rise;
+	size_t rise_size;
+	tiny_rise_bytes(&rise, &rise_size);
+	assert_extends_plain(rise, 5, 668, 0x3f);
+	assert_int_equal(get32(rise + 24 + 528), 3); /* curve.n_epochs, after the kept head */
+	assert_int_equal(get32(rise + OFF_RISE_ENV_N_FFT), 8);
+	assert_int_equal(get32(rise + OFF_RISE + 4), 1); /* env_bin_lo */
+	assert_int_equal(get32(rise + OFF_RISE_ENV_BIN_HI), 2);
+	assert_int_equal(get32(rise + OFF_RISE + 12), 4); /* tone_bins */
+	assert_int_equal(get32(rise + OFF_RISE + 16), 1); /* tone_near */
+	assert_int_equal(get32(rise + OFF_RISE_TONE_FAR), 2);
+	assert_int_equal(get32(rise + OFF_RISE_TOP_FRACTION), 0x3f000000u); /* 0.5 */
+	assert_int_equal(get32(rise + OFF_RISE + 28), 0x3e000000u);         /* std floor 0.125 */
+	assert_int_equal(get32(rise + OFF_RISE_GATE_Z), 0x3f800000u);       /* 1 */
+	assert_int_equal(get32(rise + OFF_RISE_GATE_WEIGHT), 0x40000000u);  /* 2 */
+	assert_int_equal(get32(rise + OFF_RISE_ENV_DIM), 2);
+	assert_int_equal(get32(rise + OFF_RISE + 60), 0x3f400000u); /* envelope.cal_mean 0.75 */
+	assert_int_equal(get32(rise + OFF_RISE_ENV_CAL_STD), 0x3f000000u);
+	assert_int_equal(get32(rise + OFF_RISE_TONES_DIM), 4);
+	assert_int_equal(get32(rise + TINY_RISE_FILE_BYTES - 8), 0x3fa00000u); /* 1.25 */
+	assert_int_equal(get32(rise + TINY_RISE_FILE_BYTES - 4), 0x3e800000u); /* 0.25 */
+	free(rise);
+
+	/* The fixture is read and written again byte for byte. */
+	struct model m;
+	struct auscult_err err;
+	if (model_load(&m, FIXTURE_DIR "/tiny_rise.am", &err) != AUSCULT_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(model_file_version(&m), 5);
+	void *data;
+	size_t size;
+	assert_int_equal(model_encode(&m, &data, &size, &err), AUSCULT_OK);
+	size_t file_size;
+	uint8_t *file = read_whole(FIXTURE_DIR "/tiny_rise.am", &file_size);
+	assert_int_equal(file_size, size);
+	assert_memory_equal(file, data, size);
+	free(file);
+	free(data);
+
+	/* Rise heads on a head keeping all its bands, without a curve: still version 5. */
+	model_free(&m);
+	tiny_head_model(&m);
+	struct model r;
+	tiny_rise_model(&r);
+	m.rise = r.rise;
+	r.rise = NULL;
+	model_free(&r);
+	free(m.rise->envelope.mean);
+	free(m.rise->envelope.inv_std);
+	m.rise->envelope.dim = 4; /* 2 bands x 2 bins */
+	m.rise->envelope.mean = tiny_array(4, 8);
+	m.rise->envelope.inv_std = malloc(4 * sizeof(float));
+	assert_non_null(m.rise->envelope.inv_std);
+	for (int i = 0; i < 4; i++)
+		m.rise->envelope.inv_std[i] = 1.0f;
+	assert_int_equal(model_file_version(&m), 5);
+	assert_int_equal(model_encode(&m, &data, &size, &err), AUSCULT_OK);
+	assert_int_equal(get32((uint8_t *)data + OFF_FLAGS), 0x27);
+	struct model back;
+	assert_int_equal(model_decode(&back, data, size, "rise", &err), AUSCULT_OK);
+	assert_models_equal(&m, &back);
+	model_free(&back);
+	free(data);
+
+	/* Rise heads without a window head, or whose dims do not follow from their shape, are
+	 * not written. */
+	m.rise->envelope.dim = 2;
+	assert_int_equal(model_encode(&m, &data, &size, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "model not encoded: rise.envelope.dim: 2, expected 4");
+	assert_null(data);
+	m.rise->envelope.dim = 4;
+	struct model_window_head *head = m.head;
+	m.head = NULL;
+	assert_int_equal(model_encode(&m, &data, &size, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "model not encoded: rise: rise heads need a window head "
+				     "(their envelopes are its bands)");
+	m.head = head;
+	model_free(&m);
+}
+
 static void each_fixture_is_rejected_with_its_message(void **state)
 {
 	(void)state;
@@ -1022,14 +1283,16 @@ static void bit_flips_are_rejected(void (*make)(uint8_t **, size_t *))
 	free(b);
 }
 
-/* Version 1 (no optional section), version 3 (the curve), whose version is one bit away, and
- * version 4 (a head keeping fewer bands), whose flag is one bit away from a version-2 head's. */
+/* Version 1 (no optional section), version 3 (the curve), whose version is one bit away,
+ * version 4 (a head keeping fewer bands), whose flag is one bit away from a version-2 head's,
+ * and version 5 (rise heads), whose flag is one bit away from a version-4 model's. */
 static void every_bit_flip_is_rejected(void **state)
 {
 	(void)state;
 	bit_flips_are_rejected(tiny_bytes);
 	bit_flips_are_rejected(tiny_curve_bytes);
 	bit_flips_are_rejected(tiny_kept_bytes);
+	bit_flips_are_rejected(tiny_rise_bytes);
 }
 
 /* Every truncation of the file `make` writes is refused as truncated. */
@@ -1061,6 +1324,7 @@ static void every_truncation_is_rejected(void **state)
 	truncations_are_rejected(tiny_bytes);
 	truncations_are_rejected(tiny_curve_bytes);
 	truncations_are_rejected(tiny_kept_bytes);
+	truncations_are_rejected(tiny_rise_bytes);
 }
 
 static void decode_bounds_allocation_before_trusting_sizes(void **state)
@@ -1102,6 +1366,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(valid_fixture_loads),
 		cmocka_unit_test(head_section_layout),
 		cmocka_unit_test(kept_head_layout),
+		cmocka_unit_test(rise_section_layout),
 		cmocka_unit_test(older_files_are_rewritten_byte_for_byte),
 		cmocka_unit_test(curve_section_layout),
 		cmocka_unit_test(each_fixture_is_rejected_with_its_message),
