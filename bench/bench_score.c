@@ -11,6 +11,7 @@
 #include "model/autoencoder.h"
 #include "model/model.h"
 #include "model/model_file.h"
+#include "model/rise_heads.h"
 #include "model/window_head.h"
 #include "pipeline/clip_replay.h"
 #include "train/model_info.h"
@@ -126,6 +127,29 @@ static int random_model(struct model *m, const char *recipe)
 			h->mean[j] = j < h->n_kept ? -40.0f + uniform(10.0f) : 3.0f + uniform(1.0f);
 			h->inv_std[j] = 1.0f / (2.0f + uniform(1.0f));
 			h->precision[(size_t)j * h->dim + j] = 1.0f;
+		}
+	}
+	if (o.rise_heads && m->head) {
+		/* the recipe's rise heads with plausible statistics (envelope dB around -20,
+		 * rises of a few dB); their cost does not depend on the values either */
+		struct model_rise_heads *r = calloc(1, sizeof(*r));
+		if (!r)
+			return -1;
+		m->rise = r;
+		rise_heads_config_defaults(r, m->features.n_fft, m->head->n_kept);
+		struct model_rise_head *parts[2] = { &r->envelope, &r->tones };
+		for (int k = 0; k < 2; k++) {
+			struct model_rise_head *h = parts[k];
+			h->mean = malloc(h->dim * sizeof(float));
+			h->inv_std = malloc(h->dim * sizeof(float));
+			if (!h->mean || !h->inv_std)
+				return -1;
+			for (uint32_t j = 0; j < h->dim; j++) {
+				h->mean[j] = (k ? 2.0f : -20.0f) + uniform(1.0f);
+				h->inv_std[j] = 1.0f / (2.0f + uniform(1.0f));
+			}
+			h->cal_mean = 1.0f;
+			h->cal_std = 0.5f;
 		}
 	}
 	m->threshold = (struct model_threshold){ 2.0f, 1.0f, 0.9f, 1.0f };
@@ -364,15 +388,23 @@ int main(int argc, char **argv)
 			batched_sum += b->infer_ms[i];
 		med[k] = median(b->total_ms, n_runs);
 		infer_med[k] = median(b->infer_ms, n_runs);
-		const double head_mflop = b->m.head ? window_head_flops_per_s(b->m.head,
-									      &b->m.features, 0.5) *
-							      10.0 / 1e6
-						    : 0.0;
+		double head_mflop = b->m.head ? window_head_flops_per_s(b->m.head, &b->m.features,
+									0.5) *
+							10.0 / 1e6
+					      : 0.0;
+		/* the rise heads: a 2-s window evaluated once every RISE_HEADS_EVERY_S */
+		if (b->m.rise)
+			head_mflop += rise_heads_flops_per_window(
+					      b->m.rise, b->m.head, &b->m.features,
+					      feature_params_vectors_in(&b->m.features, 2.0)) *
+				      (10.0 / RISE_HEADS_EVERY_S) / 1e6;
 		printf("\n%s%s (%s, %llu parameters)\n", argc >= 2 ? "" : "recipe ", b->name, arch,
 		       (unsigned long long)params);
 		printf("  MFLOP per 10-s clip: %.1f (network %.1f + front end ~%.1f%s)\n",
 		       net_mflop + front_mflop + head_mflop, net_mflop, front_mflop,
-		       b->m.head ? " + window head" : "");
+		       b->m.rise   ? " + window and rise heads"
+		       : b->m.head ? " + window head"
+				   : "");
 		printf("  per clip (CPU):   median %.3f ms (features %.3f ms, inference %.3f ms)%s\n",
 		       med[k], median(b->feat_ms, n_runs), infer_med[k],
 		       b->m.head ? ", the network alone" : "");
@@ -380,7 +412,7 @@ int main(int argc, char **argv)
 			/* what auscult score spends on such a model's clip: the one to compare */
 			med[k] = median(b->pipe_ms, n_runs);
 			printf("  window head:      median %.3f ms per clip through the pipeline "
-			       "(network and head, as auscult score does it; head %.1f MFLOP)\n",
+			       "(network and heads, as auscult score does it; heads %.1f MFLOP)\n",
 			       med[k], head_mflop);
 		}
 		printf("  per clip (wall):  median %.3f ms (higher when other processes share the "

@@ -14,8 +14,9 @@
 # time, the autoencoders' from 5 folds) and in gated sums (each network's own score plus what
 # its rise heads' windows exceed their normal range by), and prints the table of whichever
 # candidate does best on the tuning families. Last, the default against the baseline, the
-# network alone and that candidate (each difference with its 95% interval over draws of the
-# source recordings: with 20 normals, AUCs a few hundredths apart may be noise), and the
+# network alone, the rise heads' recipe and that candidate (each difference with its 95%
+# interval over draws of the source recordings: with 20 normals, AUCs a few hundredths apart
+# may be noise), and the
 # ceiling: each family and level's best AUC among all the candidates, what an oracle that knew
 # the fault would score.
 #
@@ -57,16 +58,19 @@ export OPENBLAS_NUM_THREADS=1
 # variant is the best combination of existing options (issue 12), spelled out on the baseline:
 # the recipe idnn16 is the same; idnn16-fast is idnn16 on frames every 1024 samples instead of
 # 512 (half the work) scored by the largest 20% of a clip's vectors instead of 10%;
-# idnn16-fast-stats, the tool's default, adds to it the window-statistics head (the mean and
-# spread of 15 bands of 0-7.5 kHz over each 2-s window from 64-point frames every 256 samples,
-# a full-covariance Gaussian), whose windows `auscult score` sums with the network's;
-# idnn16-stats is idnn16 with that head on 256-point frames every 128 samples. MFLOP add a head's, as `auscult info --json`
-# counts them.
+# idnn16-fast-stats adds to it the window-statistics head (the mean and spread of 15 bands of
+# 0-7.5 kHz over each 2-s window from 64-point frames every 256 samples, a full-covariance
+# Gaussian), whose windows `auscult score` sums with the network's: the tool's default;
+# idnn16-fast-rise adds the rise heads (each window's envelope spectra and tonal peaks, gated
+# into its score); idnn16-stats is idnn16 with the window head on 256-point frames every 128
+# samples. MFLOP add the heads', as `auscult info --json` counts them.
+default_recipe=idnn16-fast-stats
 recipes=(
 	"dcase2020|--recipe dcase2020"
 	"variant|--recipe dcase2020 --standardize --input-frames 0,1,3,4 --target-frames 2 --band-weights --aggregate top:0.1 --hidden 16"
 	"idnn16-fast|--recipe idnn16-fast"
 	"idnn16-fast-stats|--recipe idnn16-fast-stats"
+	"idnn16-fast-rise|--recipe idnn16-fast-rise"
 	"idnn16-stats|--recipe idnn16-stats"
 )
 epochs=100
@@ -113,11 +117,12 @@ for r in "${recipes[@]}"; do
 	info=$("$build/auscult" info --json "$work/$name.am")
 	params=$(echo "$info" | sed 's/.*"parameters":\([0-9]*\).*/\1/')
 	hop=$(echo "$info" | sed 's/.*"hop_length":\([0-9]*\).*/\1/')
-	# a window head's front end and scores, as `auscult info` counts them
-	head_mf=0
-	case $info in *'"mflop_per_10s":'*)
-		head_mf=$(echo "$info" | sed 's/.*"mflop_per_10s":\([0-9.]*\).*/\1/') ;;
-	esac
+	# the window head's and the rise heads' front ends and scores, as `auscult info` counts them
+	head_mf=$(echo "$info" | awk '{
+		while (match($0, /"mflop_per_10s":[0-9.]+/)) {
+			s += substr($0, RSTART + 16, RLENGTH - 16)
+			$0 = substr($0, RSTART + RLENGTH)
+		} } END { print s + 0 }')
 	mflop=$(awk -v p="$params" -v h="$head_mf" -v hop="$hop" 'BEGIN {
 		frames = 1 + int(160000 / hop)
 		printf "%.1f", frames * 31e3 / 1e6 + 2 * p * (frames - 4) / 1e6 + h }')
@@ -195,11 +200,12 @@ awk 'BEGIN { FS = "\t" } { printf "%-40s %7s %7s %7s %7s %7s %7s %6s %6s %7s\n",
 	$2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' "$summaries"
 
 # Whether the default's lead is more than the benchmark's noise: its AUC against the baseline,
-# the network alone and the best candidate on the tuning families, each difference with its
-# interval over draws of the source recordings.
+# the network alone, the rise heads' recipe and the best candidate on the tuning families, each
+# difference with its interval over draws of the source recordings.
 echo
-for other in dcase2020 idnn16-fast ${best:+"$best"}; do
-	"$build/make_faults" compare "$work/idnn16-fast-stats.tsv" "$work/$other.tsv"
+for other in dcase2020 idnn16-fast idnn16-fast-rise ${best:+"$best"}; do
+	[ "$other" = "$default_recipe" ] ||
+		"$build/make_faults" compare "$work/$default_recipe.tsv" "$work/$other.tsv"
 done
 
 # What the candidates could give at most: each family and level scored by the candidate that

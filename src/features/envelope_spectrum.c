@@ -57,10 +57,9 @@ int envelope_spectrum_init(struct envelope_spectrum *es, const struct envelope_s
 	es->fft = kiss_fftr_alloc((int)cfg->n_fft, 0, NULL, NULL);
 	es->hann = malloc(cfg->n_frames * sizeof(float));
 	es->bands = malloc((size_t)cfg->n_bands * cfg->n_frames * sizeof(float));
-	es->sums = malloc(cfg->n_bands * sizeof(float));
 	es->frame = calloc(cfg->n_fft, sizeof(float));
 	es->spec = calloc(cfg->n_fft / 2 + 1, sizeof(kiss_fft_cpx));
-	if (!es->fft || !es->hann || !es->bands || !es->sums || !es->frame || !es->spec) {
+	if (!es->fft || !es->hann || !es->bands || !es->frame || !es->spec) {
 		envelope_spectrum_free(es);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "envelope_spectrum: out of memory");
 	}
@@ -85,28 +84,27 @@ void envelope_spectrum_compute(struct envelope_spectrum *es, const float *histor
 	uint64_t first = count - have;
 	uint32_t lead = c->n_frames - have;
 	const kiss_fft_cpx *X = es->spec;
-	/* gather the ring's rows into one envelope per band, summing each band on the way (one
-	 * add chain per band, side by side): a wrapping index, not a division per value */
-	float *sums = es->sums;
-	memset(sums, 0, c->n_bands * sizeof(float));
+	/* gather the ring's rows into one envelope per band: a wrapping index, not a division per
+	 * value (a 64-bit modulo per value was most of this stage's time) */
 	uint32_t row = (uint32_t)(first % cap);
 	for (uint32_t t = 0; t < have; t++) {
 		const float *r = history + (size_t)row * row_len;
-		for (uint32_t b = 0; b < c->n_bands; b++) {
+		for (uint32_t b = 0; b < c->n_bands; b++)
 			es->bands[(size_t)b * c->n_frames + t] = r[b];
-			sums[b] += r[b];
-		}
 		if (++row == cap)
 			row = 0;
 	}
-	memset(es->frame, 0, lead * sizeof(float));
+	memset(es->frame, 0, (lead + 1) * sizeof(float));
 	const float *w = es->hann + lead;
 	for (uint32_t b = 0; b < c->n_bands; b++) {
+		/* first differences, their mean removed: a step of the band's level becomes one
+		 * impulse (a low, flat spectrum) instead of a 1/f slope over the lowest bins, while
+		 * a periodic envelope stays periodic */
 		const float *env = es->bands + (size_t)b * c->n_frames;
-		const float mean = have ? sums[b] / (float)have : 0.0f;
 		float *f = es->frame + lead;
-		for (uint32_t t = 0; t < have; t++)
-			f[t] = w[t] * (env[t] - mean);
+		const float mean = have > 1 ? (env[have - 1] - env[0]) / (float)(have - 1) : 0.0f;
+		for (uint32_t t = 1; t < have; t++)
+			f[t] = w[t] * (env[t] - env[t - 1] - mean);
 		kiss_fftr(es->fft, es->frame, es->spec);
 		float *o = out + (size_t)b * n_bins;
 		for (uint32_t j = 0; j < n_bins; j++) {
@@ -131,7 +129,6 @@ void envelope_spectrum_free(struct envelope_spectrum *es)
 	kiss_fftr_free(es->fft);
 	free(es->hann);
 	free(es->bands);
-	free(es->sums);
 	free(es->frame);
 	free(es->spec);
 	memset(es, 0, sizeof(*es));

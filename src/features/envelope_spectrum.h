@@ -11,9 +11,12 @@
  * A bearing's impacts ring a resonance some tens of times a second; a rub swells and fades at
  * the rotation rate. Neither moves a band's mean level by much, but both make the band's dB
  * envelope periodic, which its spectrum shows as peaks. This stage takes the band dB of the
- * last n_frames short frames (band_stats' history ring), removes each band's mean, weights the
- * frames with a Hann window, and transforms each band with an n_fft-point real FFT; the dB power
- * at bins bin_lo..bin_hi (bin k is k x frame rate / n_fft Hz) are the features, band after band.
+ * last n_frames short frames (band_stats' history ring), takes each band's first differences
+ * (a step of the level, a valve opening, is then one impulse and not a 1/f slope that would pass
+ * for a slow modulation; a sinusoid of f Hz is weighted by 2 sin(pi f / frame rate)), removes
+ * their mean, weights them with a Hann window, and transforms each band with an n_fft-point
+ * real FFT; the dB power at bins bin_lo..bin_hi (bin k is k x frame rate / n_fft Hz) are the
+ * features, band after band.
  * Pure stage: init allocates, compute does not and cannot fail. One thread at a time.
  */
 
@@ -32,7 +35,6 @@ struct envelope_spectrum {
 	struct kiss_fftr_state *fft;
 	float *hann;  /* n_frames weights */
 	float *bands; /* n_bands x n_frames: the window's envelopes, band after band */
-	float *sums;  /* n_bands: their sums */
 	float *frame; /* n_fft: one band's weighted envelope, zero-padded */
 	void *spec;   /* n_fft / 2 + 1 kiss_fft_cpx */
 	float norm;   /* 1 / (sum of the weights)^2: a sinusoid of amplitude a shows as a^2 / 4 */

@@ -158,6 +158,31 @@ float rise_heads_gate(struct rise_heads *rh, float *env_z, float *tone_z)
 	return r->gate_weight * over;
 }
 
+float rise_heads_steady(struct rise_heads *rh, float gate)
+{
+	float *g = rh->recent;
+	memmove(g, g + 1, (RISE_HEADS_STEADY - 1) * sizeof(float));
+	g[RISE_HEADS_STEADY - 1] = gate;
+	if (rh->n_recent < RISE_HEADS_STEADY)
+		rh->n_recent++;
+	float v[RISE_HEADS_STEADY];
+	for (uint32_t i = 0; i < RISE_HEADS_STEADY; i++) /* older than the restart: 0 */
+		v[i] = i + rh->n_recent >= RISE_HEADS_STEADY ? g[i] : 0.0f;
+	/* the median of a handful by insertion sort */
+	for (uint32_t i = 1; i < RISE_HEADS_STEADY; i++)
+		for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			float t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[RISE_HEADS_STEADY / 2];
+}
+
+void rise_heads_restart(struct rise_heads *rh)
+{
+	rh->n_recent = 0;
+}
+
 void rise_heads_free(struct rise_heads *rh)
 {
 	if (!rh)

@@ -23,9 +23,9 @@
 /* The defaults of new rise heads, chosen on bench/eval_detector.sh's p2s pass (tuning
  * families): envelope bins 4..61 of 128 points (2-30 Hz at the 62.5-Hz envelope of 64-point
  * frames every 256 samples, 0.49 Hz apart), tonal peaks over the bins under the rate
- * converter's pass band (1..494 at 1024 points, to 7.72 kHz) against the bins 3..12 away, each head the
- * mean of its largest 2% of z-scores (std floor 10% of the median), and a window gaining twice
- * what a head's standardised score exceeds 1. */
+ * converter's pass band (1..494 at 1024 points, to 7.72 kHz) against the bins 3..12 away,
+ * each head the mean of its largest 2% of z-scores (std floor 10% of the median), and a window
+ * gaining twice what a head's standardised score exceeds 1. */
 #define RISE_ENV_N_FFT 128u
 #define RISE_ENV_BIN_LO 4u
 #define RISE_ENV_BIN_HI 61u
@@ -40,13 +40,24 @@
  * How often a pipeline evaluates the rise heads, seconds: every round(this / hop_s) windows
  * (every other one at the default 0.5-s hop), the windows between carrying the last value. What
  * they hear is steady (periodic impacts, tones), and 2-s envelopes a second apart overlap by
- * half, as Welch's spectra do. Over the 75 normals of bench/eval_folds.sh the default ranked AUC
- * 0.696 so and 0.700 on every window, which cost 1.2 times idnn16-fast-stats' CPU per clip in
- * bench_score (before this stage's own speed-ups; now 1.03-1.08). Every 2 s ranked alike
+ * half, as Welch's spectra do. Over the 75 normals of bench/eval_folds.sh idnn16-fast-rise
+ * ranked AUC 0.696 so and 0.700 on every window, which cost 1.2 times idnn16-fast-stats' CPU per
+ * clip in bench_score (before this stage's own speed-ups; now 1.1). Every 2 s ranked alike
  * (0.697) but a value held for four windows outlasts the hysteresis: one high evaluation on an
- * unseen normal raised a false event on 2 seeds of 5 (models/README.md).
+ * unseen normal raised a false event on 2 seeds of 5 (models/README.md). (Before the steady
+ * median below and the envelopes' first differences.)
  */
 #define RISE_HEADS_EVERY_S 1.0
+
+/*
+ * What a window adds is the median of the last RISE_HEADS_STEADY evaluations' gates (those
+ * before a (re)start count as 0): a steady fault, what these heads are for, is heard in every
+ * evaluation, while an unseen normal's rare high evaluation is heard in one. Without it one
+ * evaluation of normal 60 lifted two windows to 19.7 (threshold 12.6) and normals 55..74 laid
+ * end to end came within one window of a false event; with it the ranking rose too (AUC 0.699
+ * against 0.696 on bench/eval_folds.sh, a leak's hiss 0.72 against 0.70).
+ */
+#define RISE_HEADS_STEADY 3u
 
 struct rise_heads {
 	struct envelope_spectrum env;
@@ -56,6 +67,8 @@ struct rise_heads {
 	uint32_t tone_frames; /* front-end frames the mean spectrum spans (the window's) */
 	uint32_t env_dim, tone_dim;
 	float *features; /* env_dim + tone_dim: the last computed window's, envelope first */
+	float recent[RISE_HEADS_STEADY]; /* the last evaluations' gates, newest at n_recent - 1 */
+	uint32_t n_recent;
 	const struct model_rise_heads *r;
 	int scoring; /* statistics restored from the model: rise_heads_gate works */
 };
@@ -93,6 +106,13 @@ void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t ca
  * max(0, (score - cal_mean) / cal_std - gate_z); each head's standardised score in *env_z and
  * *tone_z (either may be NULL). NaN when not scoring. */
 float rise_heads_gate(struct rise_heads *rh, float *env_z, float *tone_z);
+
+/* Takes an evaluation's gate (rise_heads_gate) and returns what the window adds: the median of
+ * the last RISE_HEADS_STEADY gates, 0 for those before the last rise_heads_restart. */
+float rise_heads_steady(struct rise_heads *rh, float gate);
+
+/* Forgets the gates taken: the machine stopped, or the stream starts again. */
+void rise_heads_restart(struct rise_heads *rh);
 
 /* Frees everything. NULL-safe, safe after a failed init. */
 void rise_heads_free(struct rise_heads *rh);

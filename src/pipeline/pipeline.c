@@ -190,7 +190,8 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 	memcpy(rf, p->rise.features, dim * sizeof(float));
 	pw->rise_features = rf;
 	if (p->rise.scoring && p->head.scoring) {
-		p->rise_last = pw->rise_raw = rise_heads_gate(&p->rise, NULL, NULL);
+		float gate = rise_heads_gate(&p->rise, NULL, NULL);
+		p->rise_last = pw->rise_raw = rise_heads_steady(&p->rise, gate);
 		pw->raw += pw->rise_raw;
 	}
 }
@@ -235,8 +236,10 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 	pw->rise_raw = NAN;
 	pw->rise_features = NULL;
 	if (p->model->rise) {
-		if (idle) /* a stopped machine's evaluation says nothing of the next start */
+		if (idle) { /* a stopped machine's evaluations say nothing of the next start */
 			p->rise_wait = 0;
+			rise_heads_restart(&p->rise);
+		}
 		rise_window(p, pw, slot);
 	}
 	pw->rms_dbfs = ws->rms_dbfs;
@@ -383,6 +386,8 @@ void pipeline_restart(struct pipeline *p, int64_t base_ms)
 	window_scorer_reset(&p->ws);
 	smoother_reset(&p->sm);
 	p->rise_wait = 0;
+	if (p->model->rise)
+		rise_heads_restart(&p->rise);
 	p->n_frames = 0;
 	p->n_intervals = 0;
 	p->sumsq = 0.0;

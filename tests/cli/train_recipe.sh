@@ -52,6 +52,20 @@ has fast_plain "aggregation:    mean of the largest 20%"
 grep -q "window head" "$TMP/fast_plain.txt" && fail "idnn16-fast has a window head"
 train fast_head --recipe idnn16-fast --window-head
 cmp -s "$TMP/default.am" "$TMP/fast_head.am" || fail "idnn16-fast --window-head differs from idnn16-fast-stats"
+# idnn16-fast-rise: the default and the rise heads (version 5), shown by info; --rise-heads on
+# the default is the same model; without a window head it is refused
+train rise --recipe idnn16-fast-rise
+has rise "format:         auscult model, version 5"
+has rise "rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at 62.5 Hz frames), 870 features; tonal peaks of 494 bins"
+has rise "rise scores:    z = envelope (score - "
+grep -q "rise heads" "$TMP/default.txt" && fail "the default has rise heads"
+train stats_rise --rise-heads
+cmp -s "$TMP/rise.am" "$TMP/stats_rise.am" || fail "--rise-heads differs from idnn16-fast-rise"
+if "$AUSCULT_BIN" train --recipe idnn16-fast --rise-heads --out "$TMP/x.am" "$TMP/missing.wav" \
+	2>"$TMP/err"; then
+	fail "--rise-heads without a window head was accepted"
+fi
+grep -q -- "--rise-heads needs --window-head" "$TMP/err" || { cat "$TMP/err" >&2; fail "no message naming --rise-heads"; }
 
 # idnn16-stats: the same network and a window head (version 4: it keeps 15 bands); the clip
 # score is then the mean of the pipeline's 2-s windows, and the threshold fitted to those.
@@ -117,7 +131,7 @@ SOURCE_DATE_EPOCH=1735689600 "$AUSCULT_BIN" train --quiet --threads 1 --epochs 1
 if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
 	fail "--recipe dcase was accepted"
 fi
-grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020' \
+grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-fast-stats, idnn16-fast-rise, idnn16-fast, idnn16, idnn16-stats, dcase2020' \
 	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
 "$AUSCULT_BIN" train --help | grep -q "idnn16-fast-stats  the default" || fail "--help does not name the default"
 echo "ok"

@@ -59,13 +59,39 @@ static void test_modulation_at_its_bin(void **state)
 	fill(h, 125, 12.6953125);
 	envelope_spectrum_compute(&es, h, 125, 3, 125, out);
 	assert_int_equal(argmax(out, n_bins) + CFG.bin_lo, 26);
-	/* a sinusoid of amplitude a shows as a^2 / 4: 3 dB -> 2.25 -> 3.5 dB */
-	assert_float_equal(out[26 - CFG.bin_lo], 10.0 * log10(9.0 / 4.0), 0.05);
+	/* a sinusoid of amplitude a shows as a^2 / 4, its first differences' amplitude
+	 * a x 2 sin(pi f / frame rate): 3 dB at 12.7 Hz -> 3.57 -> 5.0 dB */
+	double a = 3.0 * 2.0 * sin(PI * 12.6953125 / FRAME_RATE);
+	assert_float_equal(out[26 - CFG.bin_lo], 10.0 * log10(a * a / 4.0), 0.05);
 	/* far from it, the Hann window's sidelobes: 40 dB or more below */
 	assert_true(out[50 - CFG.bin_lo] < out[26 - CFG.bin_lo] - 40.0f);
 	/* the constant band: nothing but the floor, its 20 dB mean removed */
 	for (uint32_t j = 0; j < n_bins; j++)
 		assert_true(out[n_bins + j] < -100.0f);
+	free(out);
+	envelope_spectrum_free(&es);
+}
+
+/* A step of the band's level (a valve opens, a second machine starts) is no modulation: the
+ * first differences make it one impulse, whose spectrum is low and flat, where the level itself
+ * would have put a 1/f slope into the lowest bins, far above a real modulation's peak. */
+static void test_step_is_no_modulation(void **state)
+{
+	(void)state;
+	struct envelope_spectrum es;
+	init_ok(&es, &CFG);
+	uint32_t n_bins = 58;
+	float h[125 * 3], *out = malloc(2 * n_bins * sizeof(float));
+	float mod[58];
+	assert_non_null(out);
+	fill(h, 125, 12.6953125);
+	envelope_spectrum_compute(&es, h, 125, 3, 125, out);
+	memcpy(mod, out, sizeof(mod));
+	for (uint32_t t = 0; t < 125; t++) /* band 0: 50 dB, then 56 dB from the middle on */
+		h[t * 3 + 0] = t < 62 ? 50.0f : 56.0f;
+	envelope_spectrum_compute(&es, h, 125, 3, 125, out);
+	for (uint32_t j = 0; j < n_bins; j++)
+		assert_true(out[j] < mod[26 - CFG.bin_lo] - 10.0f);
 	free(out);
 	envelope_spectrum_free(&es);
 }
@@ -195,6 +221,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_modulation_at_its_bin),
+		cmocka_unit_test(test_step_is_no_modulation),
 		cmocka_unit_test(test_ring_wrap_and_short_history),
 		cmocka_unit_test(test_band_stats_history),
 		cmocka_unit_test(test_errors),

@@ -104,6 +104,25 @@ static void test_idnn16_fast_stats_adds_the_head(void **state)
 	expect_head_added("idnn16-fast", "idnn16-fast-stats", 64, 256);
 }
 
+/* idnn16-fast-rise is idnn16-fast-stats and the rise heads, with its own threshold quantile. */
+static void test_idnn16_fast_rise_adds_the_rise_heads(void **state)
+{
+	(void)state;
+	struct train_options stats, rise;
+	struct auscult_err err = { { 0 } };
+	memset(&stats, 0, sizeof(stats));
+	memset(&rise, 0, sizeof(rise));
+	assert_int_equal(train_options_recipe(&stats, "idnn16-fast-stats", &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&rise, "idnn16-fast-rise", &err), AUSCULT_OK);
+	assert_false(stats.rise_heads);
+	assert_true(rise.rise_heads);
+	assert_true(rise.window_head); /* the rise heads' envelopes are its bands */
+	assert_true(rise.window_quantile == 0.999999);
+	rise.rise_heads = false;
+	rise.window_quantile = stats.window_quantile;
+	assert_memory_equal(&stats, &rise, sizeof(stats));
+}
+
 static void test_idnn16_stats_adds_the_head(void **state)
 {
 	(void)state;
@@ -141,18 +160,19 @@ static void test_unknown_recipe(void **state)
 	assert_int_equal(train_options_recipe(&o, "IDNN16", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-fast-stats, idnn16-fast-rise, idnn16-fast, idnn16, idnn16-stats, dcase2020");
 	assert_memory_equal(&o, &before, sizeof(o));
 	assert_int_equal(train_options_recipe(&o, "", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"\"; the recipes are idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"\"; the recipes are idnn16-fast-stats, idnn16-fast-rise, idnn16-fast, idnn16, idnn16-stats, dcase2020");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idnn16_fast_stats_is_the_default),
+		cmocka_unit_test(test_idnn16_fast_rise_adds_the_rise_heads),
 		cmocka_unit_test(test_idnn16_fast_halves_the_frames),
 		cmocka_unit_test(test_idnn16_fast_stats_adds_the_head),
 		cmocka_unit_test(test_idnn16_stats_adds_the_head),
