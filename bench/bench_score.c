@@ -392,12 +392,10 @@ int main(int argc, char **argv)
 									0.5) *
 							10.0 / 1e6
 					      : 0.0;
-		/* the rise heads: a 2-s window evaluated once every RISE_HEADS_EVERY_S */
-		if (b->m.rise)
-			head_mflop += rise_heads_flops_per_window(
-					      b->m.rise, b->m.head, &b->m.features,
-					      feature_params_vectors_in(&b->m.features, 2.0)) *
-				      (10.0 / RISE_HEADS_EVERY_S) / 1e6;
+		if (b->m.rise) /* on 2-s windows, as for the window head's hop above */
+			head_mflop += rise_heads_flops_per_s(b->m.rise, b->m.head, &b->m.features,
+							     2.0) *
+				      10.0 / 1e6;
 		printf("\n%s%s (%s, %llu parameters)\n", argc >= 2 ? "" : "recipe ", b->name, arch,
 		       (unsigned long long)params);
 		printf("  MFLOP per 10-s clip: %.1f (network %.1f + front end ~%.1f%s)\n",

@@ -270,7 +270,8 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 		/* the recipe's window head, fitted on the monitor's own windows */
 		rc = head_fit(&m, &l->cfg.scoring, &l->cfg.train.head_shape, ds.paths, ds.n_files,
 			      err);
-		/* and its rise heads, on the same windows */
+		/* and its rise heads, on the same windows; no clip threshold (head_fit_threshold):
+		 * refit_threshold below fits the daemon's to the held-out clips' windows */
 		if (rc == AUSCULT_OK && l->cfg.train.rise_heads)
 			rc = rise_fit(&m, &l->cfg.scoring, ds.paths, ds.n_files, err);
 	}

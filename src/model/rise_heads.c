@@ -207,3 +207,10 @@ double rise_heads_flops_per_window(const struct model_rise_heads *r,
 	return envelope_spectrum_flops(&ec) + tone_peaks_flops(&tc) +
 	       5.0 * (r->envelope.dim + r->tones.dim);
 }
+
+double rise_heads_flops_per_s(const struct model_rise_heads *r, const struct model_window_head *h,
+			      const struct feature_params *f, double window_s)
+{
+	return rise_heads_flops_per_window(r, h, f, feature_params_vectors_in(f, window_s)) /
+	       RISE_HEADS_EVERY_S;
+}

@@ -122,4 +122,9 @@ double rise_heads_flops_per_window(const struct model_rise_heads *r,
 				   const struct model_window_head *h,
 				   const struct feature_params *f, uint32_t window_blocks);
 
+/* FLOPs per second of audio: a window of window_s evaluated once every RISE_HEADS_EVERY_S (as
+ * window_head_flops_per_s is for the window head). */
+double rise_heads_flops_per_s(const struct model_rise_heads *r, const struct model_window_head *h,
+			      const struct feature_params *f, double window_s);
+
 #endif

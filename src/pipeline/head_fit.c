@@ -1,4 +1,4 @@
-/* head_fit.c - fits a model's window head on normal recordings and rescales its threshold. */
+/* head_fit.c - fits a model's window head on normal recordings, and its clip threshold once every head is in. */
 #include "pipeline/head_fit.h"
 
 #include <math.h>
@@ -129,8 +129,7 @@ static double median(double *v, size_t n)
  * counts (shorter than a window, or silent under ps's gate), which is left out with a warning:
  * the network trained on it, and one short or silent clip must not stop the training. */
 static int replay_all(const struct model *m, const struct pipeline_settings *ps, char *const *paths,
-		      size_t n_paths, struct parts *k, double *clip, bool name_short,
-		      struct auscult_err *err)
+		      size_t n_paths, struct parts *k, double *clip, struct auscult_err *err)
 {
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
@@ -147,7 +146,7 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 					  "out of memory for window scores");
 		if (rc == AUSCULT_OK && clip) {
 			clip[i] = k->file_n ? k->file_sum / (double)k->file_n : NAN;
-			if (!k->file_n && name_short)
+			if (!k->file_n)
 				log_warn("%s: no whole %g-s window in it (too short): left out of the "
 					 "window head's threshold",
 					 paths[i], ps->window_s);
@@ -157,8 +156,7 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 	return rc;
 }
 
-int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths, bool name_short,
-		       struct auscult_err *err)
+int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths, struct auscult_err *err)
 {
 	double *clip = calloc(n_paths ? n_paths : 1, sizeof(double));
 	if (!clip)
@@ -166,7 +164,7 @@ int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths, bool
 	struct parts k = { 0 };
 	struct pipeline_settings cs;
 	pipeline_clip_settings(&cs);
-	int rc = replay_all(m, &cs, paths, n_paths, &k, clip, name_short, err);
+	int rc = replay_all(m, &cs, paths, n_paths, &k, clip, err);
 	/* the recordings with a whole window (replay_all warned of the others) */
 	size_t n_clip = 0;
 	for (size_t i = 0; i < n_paths; i++)
@@ -222,7 +220,7 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 			sub[n_sub++] = paths[i];
 		rc = fit_gaussian(m, ps, paths, n_paths, folds, folds > 1 ? f : folds, err);
 		if (rc == AUSCULT_OK)
-			rc = replay_all(m, ps, sub, n_sub, &k, NULL, false, err);
+			rc = replay_all(m, ps, sub, n_sub, &k, NULL, err);
 	}
 	/* the head itself: every recording */
 	if (rc == AUSCULT_OK)
@@ -248,10 +246,6 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 	}
 	free(k.ae);
 	free(k.head);
-	k.ae = k.head = NULL;
-	rc = head_fit_threshold(m, paths, n_paths, true, err);
-	if (rc)
-		goto fail;
 	free(sub);
 	return AUSCULT_OK;
 fail:

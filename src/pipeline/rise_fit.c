@@ -1,4 +1,4 @@
-/* rise_fit.c - fits a model's rise heads on normal recordings and refits its threshold. */
+/* rise_fit.c - fits a model's rise heads on normal recordings. */
 #include "pipeline/rise_fit.h"
 
 #include <math.h>
@@ -8,7 +8,6 @@
 #include "audio/audio_source.h"
 #include "model/rise_heads.h"
 #include "model/stats_head.h"
-#include "pipeline/head_fit.h"
 
 /* Folds by recording for the calibration: a diagonal fit on all windows scores its own windows
  * a little lower than a new recording's, which would make the gate open too easily. */
@@ -179,9 +178,6 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	free(k.rec);
 	if (rc == AUSCULT_OK)
 		rc = model_validate(m, err);
-	if (rc == AUSCULT_OK)
-		/* head_fit has named the recordings too short for a window */
-		rc = head_fit_threshold(m, paths, n_paths, false, err);
 	if (rc) {
 		model_rise_heads_free(r);
 		m->rise = NULL;

@@ -14,8 +14,8 @@
  * recording in paths:
  *  1. each head's diagonal statistics on every counted window of every recording;
  *  2. each head's calibration: the mean and std of its scores on the windows of recordings a fit
- *     left out (5 folds by recording), what a normal it never heard scores;
- *  3. the clip threshold refitted to the new window scores (head_fit_threshold).
+ *     left out (5 folds by recording), what a normal it never heard scores.
+ * The clip threshold, which they change, is the caller's to refit after (head_fit_threshold).
  * Returns AUSCULT_OK, or the failing status with err naming the fault; m keeps no rise heads
  * then. Not for real-time threads (it reads files).
  */

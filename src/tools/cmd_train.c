@@ -434,6 +434,11 @@ int cmd_train(int argc, char **argv)
 			fprintf(stderr, "auscult train: rise heads: %s\n", err.msg);
 			goto out;
 		}
+		/* once, with every head in */
+		if (head_fit_threshold(&m, ds.paths, ds.n_files, &err)) {
+			fprintf(stderr, "auscult train: threshold: %s\n", err.msg);
+			goto out;
+		}
 	}
 	if (model_save(&m, out, &err)) {
 		fprintf(stderr, "auscult train: %s\n", err.msg);

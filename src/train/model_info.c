@@ -74,13 +74,10 @@ static double head_mflop_per_10s(const struct model *m)
 	return window_head_flops_per_s(m->head, &m->features, 0.5) * 10.0 / 1e6;
 }
 
-/* The rise heads' features and scores over 10 s: a 2-s window (the daemon's default) evaluated
- * once every RISE_HEADS_EVERY_S. */
+/* The rise heads' features and scores over 10 s, on the daemon's default 2-s windows. */
 static double rise_mflop_per_10s(const struct model *m)
 {
-	uint32_t window_blocks = feature_params_vectors_in(&m->features, 2.0);
-	return rise_heads_flops_per_window(m->rise, m->head, &m->features, window_blocks) *
-	       (10.0 / RISE_HEADS_EVERY_S) / 1e6;
+	return rise_heads_flops_per_s(m->rise, m->head, &m->features, 2.0) * 10.0 / 1e6;
 }
 
 /* The rise heads' shape, fit and gate, then each head's calibration: two lines. */
