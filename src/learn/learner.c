@@ -11,7 +11,7 @@
 #include "learn/clip_writer.h"
 #include "learn/level_meter.h"
 #include "train/dataset.h"
-#include "train/gamma_fit.h"
+#include "train/threshold_fit.h"
 #include "model/model.h"
 #include "model/clip_scorer.h"
 #include "model/model_file.h"
@@ -47,6 +47,7 @@ void learner_config_defaults(struct learner_config *c)
 	c->holdout_share = 0.2;
 	train_options_defaults(&c->train);
 	c->window_quantile = c->train.window_quantile;
+	c->window_fit = c->train.window_fit;
 }
 
 int learner_create(struct learner **out, const struct learner_config *cfg, struct auscult_err *err)
@@ -199,26 +200,27 @@ static void on_trainer_epoch(void *ctx, const struct trainer_epoch_stats *st, ui
 }
 
 /* Fits m's threshold to the smoothed window scores of the held-out clips, replayed through the
- * monitor's own pipeline (as `auscult threshold --window-s` does). */
+
+ * monitor's own pipeline by the recipe's method and quantile (as `auscult threshold --window-s`
+ * does). */
 static int refit_threshold(const struct learner *l, struct model *m, char *const *paths,
 			   size_t n_paths, struct learner_result *res, struct auscult_err *err)
 {
 	double *scores = NULL;
 	size_t n_scores = 0;
 	int rc = window_fit_scores(m, &l->cfg.scoring, paths, n_paths, &scores, &n_scores, err);
-	double shape = 0, scale = 0;
+	struct threshold_fit fit;
 	if (rc == AUSCULT_OK)
-		rc = gamma_fit_mle(scores, n_scores, &shape, &scale, err);
+		rc = threshold_fit(scores, n_scores, l->cfg.window_fit, l->cfg.window_quantile,
+				   &fit, err);
 	if (rc == AUSCULT_OK) {
-		m->threshold.gamma_shape = (float)shape;
-		m->threshold.gamma_scale = (float)scale;
+		m->threshold.gamma_shape = (float)fit.gamma_shape;
+		m->threshold.gamma_scale = (float)fit.gamma_scale;
 		m->threshold.quantile = (float)l->cfg.window_quantile;
-		m->threshold.threshold = (float)gamma_quantile(shape, scale,
-							       l->cfg.window_quantile);
+		m->threshold.threshold = (float)fit.threshold;
 		res->windows = n_scores;
 		res->threshold = m->threshold.threshold;
-		for (size_t i = 0; i < n_scores; i++)
-			res->windows_above += scores[i] > m->threshold.threshold;
+		res->windows_above = fit.above;
 	}
 	free(scores);
 	return rc;

@@ -29,8 +29,10 @@ struct learner_config {
 					     smoothed windows, and a block quieter than its
 					     silence_dbfs is the machine off: it is skipped and the
 					     clip in progress discarded */
-	double window_quantile; /* gamma quantile of the held-out window scores (the recipe's) */
-	double holdout_share;   /* share of the clips, the newest, kept out of training to fit
+	enum threshold_fit_method window_fit; /* how the threshold is fitted to the held-out window
+						scores, and at what quantile (the recipe's) */
+	double window_quantile;
+	double holdout_share;       /* share of the clips, the newest, kept out of training to fit
 				    the threshold on (0.2; at least one clip) */
 	struct train_options train; /* the recipe and its front end (train_options_defaults) */
 };

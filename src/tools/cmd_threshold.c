@@ -7,12 +7,13 @@
 #include "audio/audio_source.h"
 #include "model/autoencoder.h"
 #include "model/clip_scorer.h"
-#include "train/gamma_fit.h"
 #include "model/model.h"
 #include "model/model_file.h"
 #include "pipeline/clip_replay.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/window_fit.h"
+#include "train/threshold_fit.h"
+#include "train/trainer_recipe.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/pipeline_args.h"
@@ -32,6 +33,7 @@ static void threshold_usage(FILE *out)
 	fprintf(out,
 		"usage: auscult threshold --model MODEL --out NEW_MODEL [--quantile Q]\n"
 		"                         [--window-s S [--hop-s H] [--smoothing M ...]\n"
+		"                          [--recipe NAME] [--fit gamma|tail]\n"
 		"                          [--fold FOLD_MODEL=FILES_OR_DIR ...]]\n"
 		"                         FILES_OR_DIRS...\n"
 		"\n"
@@ -39,23 +41,34 @@ static void threshold_usage(FILE *out)
 		"that the model was NOT trained on (a model always reconstructs its own training clips\n"
 		"best, so a threshold fitted on them is too low for new sound). Each file is scored\n"
 		"like `auscult score`, a gamma distribution is fitted to the scores by maximum\n"
-		"likelihood, and the threshold becomes its quantile Q. The network is unchanged.\n"
+		"likelihood (or their tail, --fit tail), and the threshold becomes its quantile Q.\n"
+		"The network is unchanged.\n"
 		"\n"
 		"  --model MODEL     the model to start from\n"
 		"  --out NEW_MODEL   where to write the model with the new threshold (may be MODEL)\n"
-		"  --quantile Q      gamma quantile, 0 < Q < 1 (default: the model's own, e.g. 0.9)\n"
+		"  --quantile Q      the fit's quantile, 0 < Q < 1 (default: the model's own, e.g. 0.9;\n"
+		"                    with --window-s, the recipe's)\n"
 		"  --window-s S      fit to the scores the daemon compares with its threshold\n"
 		"                    instead: each file is replayed through auscultd's pipeline\n"
 		"                    (as `auscult score --windows` does) and every window's\n"
-		"                    SMOOTHED score that is not idle counts; use a high quantile\n"
-		"                    such as 0.99. The daemon's other scoring options apply too:\n" PIPELINE_ARGS_USAGE
+		"                    SMOOTHED score that is not idle counts, fitted as --recipe\n"
+		"                    says. The daemon's other scoring options apply too:\n" PIPELINE_ARGS_USAGE
+		"  --recipe NAME     with --window-s: the fit and quantile of recipe NAME's daemon\n"
+		"                    threshold (default %s; `auscult train --help`\n"
+		"                    lists the recipes)\n"
+		"  --fit gamma|tail  gamma (without --window-s, the default): the quantile Q of a\n"
+		"                    gamma fitted to all the scores; tail: the quantile Q of the\n"
+		"                    exponential tail of the largest %g%% (peaks over threshold),\n"
+		"                    for scores whose tail is heavier than their bulk, such as\n"
+		"                    idnn16-fast-rise's windows\n"
 		"  --fold FOLD_MODEL=FILES_OR_DIR\n"
 		"                    with --window-s, also fit to the windows of FILES_OR_DIR scored\n"
 		"                    by FOLD_MODEL, a model trained like MODEL (same recipe) on its\n"
 		"                    training recordings minus these (cross-validation): ten\n"
 		"                    recordings show little of a machine's rare sounds, the training\n"
 		"                    recordings held out fold by fold show them all. Repeat once per\n"
-		"                    fold; scripts/train-shipped-model does it with 5 folds.\n");
+		"                    fold; scripts/train-shipped-model does it with 5 folds.\n",
+		TRAIN_RECIPE_DEFAULT, THRESHOLD_TAIL_SHARE * 100.0);
 }
 
 /* Parses one --fold FOLD_MODEL=FILES_OR_DIR into folds[*n]. Non-zero after a usage message. */
@@ -133,6 +146,9 @@ int cmd_threshold(int argc, char **argv)
 {
 	const char *model_path = NULL, *out_path = NULL;
 	double quantile = NAN;
+	enum threshold_fit_method method = THRESHOLD_FIT_GAMMA;
+	bool method_given = false;
+	const char *recipe = NULL;
 	size_t n_scores = 0;
 	struct clip_list files = { 0 };
 	struct model m = { 0 };
@@ -167,6 +183,14 @@ int cmd_threshold(int argc, char **argv)
 				status = CLI_EXIT_USAGE;
 				goto done;
 			}
+		} else if ((v = cli_option_value(&cli, &i, "--fit"))) {
+			if (threshold_fit_method_parse(v, &method, &err) != AUSCULT_OK) {
+				status = cli_usage_error(&cli, "--fit: %s", err.msg);
+				goto done;
+			}
+			method_given = true;
+		} else if ((v = cli_option_value(&cli, &i, "--recipe"))) {
+			recipe = v;
 		} else if ((v = cli_option_value(&cli, &i, "--fold"))) {
 			if (fold_add(&cli, folds, &n_folds, v) != 0) {
 				status = CLI_EXIT_USAGE;
@@ -206,6 +230,23 @@ int cmd_threshold(int argc, char **argv)
 		status = cli_usage_error(&cli, "%s goes with --window-s",
 					 hop_given ? "--hop-s" : "a scoring option");
 		goto done;
+	}
+	if (!windows && recipe) {
+		status = cli_usage_error(&cli, "--recipe goes with --window-s");
+		goto done;
+	}
+	if (windows && (isnan(quantile) || !method_given)) {
+		/* the daemon's threshold as the recipe's models have it fitted */
+		struct train_options o;
+		if (train_options_recipe(&o, recipe ? recipe : TRAIN_RECIPE_DEFAULT, &err) !=
+		    AUSCULT_OK) {
+			status = cli_usage_error(&cli, "--%s", err.msg);
+			goto done;
+		}
+		if (isnan(quantile))
+			quantile = o.window_quantile;
+		if (!method_given)
+			method = o.window_fit;
 	}
 	if (windows && !hop_given && ps.hop_s > ps.window_s)
 		ps.hop_s = ps.window_s;
@@ -266,19 +307,16 @@ int cmd_threshold(int argc, char **argv)
 		}
 	}
 
-	double shape, scale;
-	if (gamma_fit_mle(scores, n_scores, &shape, &scale, &err) != AUSCULT_OK) {
+	struct threshold_fit fit;
+	if (threshold_fit(scores, n_scores, method, quantile, &fit, &err) != AUSCULT_OK) {
 		fprintf(stderr, "auscult threshold: %s\n", err.msg);
 		goto done;
 	}
 	float old_threshold = m.threshold.threshold;
-	m.threshold.gamma_shape = (float)shape;
-	m.threshold.gamma_scale = (float)scale;
+	m.threshold.gamma_shape = (float)fit.gamma_shape;
+	m.threshold.gamma_scale = (float)fit.gamma_scale;
 	m.threshold.quantile = (float)quantile;
-	m.threshold.threshold = (float)gamma_quantile(shape, scale, quantile);
-	size_t above = 0;
-	for (size_t i = 0; i < n_scores; i++)
-		above += scores[i] > m.threshold.threshold;
+	m.threshold.threshold = (float)fit.threshold;
 
 	if (model_save(&m, out_path, &err) != AUSCULT_OK) {
 		fprintf(stderr, "auscult threshold: %s\n", err.msg);
@@ -298,10 +336,14 @@ int cmd_threshold(int argc, char **argv)
 			 files.count);
 	else
 		snprintf(over, sizeof(over), "%zu recordings", files.count);
-	printf("%s: threshold %.6g -> %.6g (gamma shape %.6g, scale %.6g, quantile %g over %s; "
+	printf("%s: threshold %.6g -> %.6g (%s shape %.6g, scale %.6g, quantile %.7g over %s; "
 	       "%zu of them above it)\n",
-	       out_path, (double)old_threshold, (double)m.threshold.threshold, shape, scale,
-	       quantile, over, above);
+	       out_path, (double)old_threshold, (double)m.threshold.threshold,
+	       method == THRESHOLD_FIT_TAIL ? "tail fit; the gamma of all:" : "gamma",
+	       fit.gamma_shape, fit.gamma_scale, quantile, over, fit.above);
+	if (method == THRESHOLD_FIT_TAIL)
+		printf("%s: the tail: the largest %zu scores exceed %.6g by %.6g on average\n",
+		       out_path, fit.tail_count, fit.tail_start, fit.tail_mean);
 	status = 0;
 done:
 	free(scores);

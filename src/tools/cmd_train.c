@@ -57,7 +57,7 @@ static void usage(FILE *out)
 		"             frames, 2-30 Hz: a bearing's impacts, cavitation) and tonal peaks\n"
 		"             (each bin of its mean spectrum against its neighbours: a new tone),\n"
 		"             each scored by its largest rises over the training windows; the\n"
-		"             median of the last three evaluations of what they exceed their\n"
+		"             median of the last five evaluations of what they exceed their\n"
 		"             normal range by adds to the window's score. Ranks a little better\n"
 		"             (AUC 0.700 against 0.687 over the 75 normals of bench/eval_folds.sh;\n"
 		"             a bearing's impacts 0.84 against 0.78) and separates the real pump\n"

@@ -10,6 +10,7 @@
 #include "model/rise_heads.h"
 #include "model/window_head.h"
 #include "common/json_writer.h"
+#include "train/threshold_fit.h"
 
 uint64_t model_param_count(const struct model *m)
 {
@@ -66,6 +67,14 @@ static void print_frames(FILE *out, uint32_t mask, uint32_t n_stack)
 			sep = ", ";
 		}
 	fputc(']', out);
+}
+
+/* Whether the threshold is the quantile of the windows' tail, not of the gamma whose parameters
+ * the model keeps (train/threshold_fit.h). */
+static bool threshold_is_tail(const struct model *m)
+{
+	return threshold_from_tail(m->threshold.threshold, m->threshold.gamma_shape,
+				   m->threshold.gamma_scale, m->threshold.quantile);
 }
 
 /* The head's front end and scores (one per 0.5-s hop, the daemon's default) over 10 s. */
@@ -199,9 +208,17 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 	for (uint32_t i = 0; i < m->n_layers; i++)
 		fprintf(out, " %s", activation_name(m->layers[i].activation));
 	fputc('\n', out);
-	fprintf(out, "threshold:      %.6g (gamma fit: shape %.6g, scale %.6g; quantile %.6g)\n",
-		(double)m->threshold.threshold, (double)m->threshold.gamma_shape,
-		(double)m->threshold.gamma_scale, (double)m->threshold.quantile);
+	if (threshold_is_tail(m))
+		fprintf(out,
+			"threshold:      %.6g (quantile %.7g of the scores' exponential tail; the "
+			"gamma of all: shape %.6g, scale %.6g)\n",
+			(double)m->threshold.threshold, (double)m->threshold.quantile,
+			(double)m->threshold.gamma_shape, (double)m->threshold.gamma_scale);
+	else
+		fprintf(out,
+			"threshold:      %.6g (gamma fit: shape %.6g, scale %.6g; quantile %.7g)\n",
+			(double)m->threshold.threshold, (double)m->threshold.gamma_shape,
+			(double)m->threshold.gamma_scale, (double)m->threshold.quantile);
 	if (m->head) {
 		const struct model_window_head *h = m->head;
 		double band_hz = 0.5 * m->features.sample_rate_hz / h->n_bands;
@@ -321,6 +338,7 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 	json_field_f32(&w, "gamma_scale", m->threshold.gamma_scale);
 	json_field_f32(&w, "quantile", m->threshold.quantile);
 	json_field_f32(&w, "threshold", m->threshold.threshold);
+	json_field_string(&w, "fit", threshold_is_tail(m) ? "tail" : "gamma");
 	json_object_close(&w);
 	if (m->head) {
 		const struct model_window_head *h = m->head;

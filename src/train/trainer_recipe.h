@@ -12,6 +12,7 @@
 #include "model/model.h"
 #include "model/window_head.h"
 #include "train/trainer.h"
+#include "train/threshold_fit.h"
 
 /* Everything `auscult train` can change. Defaults: TRAIN_RECIPE_DEFAULT (see train_options_recipe). */
 struct train_options {
@@ -24,8 +25,10 @@ struct train_options {
 	enum clip_aggregation aggregation;
 	float top_fraction; /* for CLIP_AGG_TOP_MEAN, in (0, 1] */
 	float quantile;     /* threshold level of the fitted gamma, in (0, 1); 0.9 */
-	/* The level for a threshold fitted to the daemon's smoothed windows (the learning mode,
-	 * scripts/train-shipped-model): set by how heavy the recipe's window-score tail is. */
+	/* How a threshold fitted to the daemon's smoothed windows (the learning mode,
+	 * scripts/train-shipped-model) is placed, and at what quantile: set by how heavy the
+	 * recipe's window-score tail is (train/threshold_fit.h). */
+	enum threshold_fit_method window_fit;
 	double window_quantile;
 	bool window_head; /* add a window-statistics head (pipeline/head_fit.h) after training */
 	struct window_head_shape head_shape; /* that head's short frames and bands */

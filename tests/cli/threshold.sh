@@ -26,10 +26,10 @@ done
 
 # That model's threshold is itself a refit on these ten files at quantile 0.998
 # (scripts/train-shipped-model), replayed through the daemon's pipeline: 2-s windows every 0.5 s,
-# smoothed as the daemon's detector compares them (EMA over 4 windows). The same refit, with the
-# model's own quantile as the default, gives it again, from 10 x 16 windows.
+# smoothed as the daemon's detector compares them (EMA over 4 windows). The same refit gives it
+# again, from 10 x 16 windows.
 out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/same.am" --window-s 2 --hop-s 0.5 \
-	"$TMP/unseen") || fail "threshold --window-s exited $?"
+	--quantile 0.998 "$TMP/unseen") || fail "threshold --window-s exited $?"
 echo "$out"
 echo "$out" | grep -q "quantile 0.998 over 160 smoothed windows of 2 s every 0.5 s from 10 recordings" ||
 	fail "window summary: $out"
@@ -41,7 +41,7 @@ awk -v o="$old" -v n="$same" 'BEGIN { d = (n - o) / o; exit !(d < 1e-4 && d > -1
 	fail "refit on the same windows moved $old to $same"
 # Raw windows (--smoothing none) vary more than smoothed ones: their fit is higher.
 "$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/raw.am" --window-s 2 --smoothing none \
-	"$TMP/unseen" >/dev/null || fail "threshold --window-s 2 --smoothing none exited $?"
+	--quantile 0.998 "$TMP/unseen" >/dev/null || fail "threshold --window-s 2 --smoothing none exited $?"
 raw=$(threshold_of "$TMP/raw.am")
 awk -v r="$raw" -v s="$same" 'BEGIN { exit !(r > s) }' ||
 	fail "raw-window fit $raw not above the smoothed fit $same"
@@ -103,7 +103,7 @@ set -e
 # --fold: windows scored by a model trained without those recordings join the fit. The model
 # itself scoring the same ten files again doubles every window: the gamma's maximum-likelihood
 # fit, and so the threshold, must not move, and the summary counts both.
-out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/fold.am" --window-s 2 \
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/fold.am" --window-s 2 --quantile 0.998 \
 	--fold "$MODEL=$TMP/unseen" "$TMP/unseen") || fail "threshold --fold exited $?"
 echo "$out"
 echo "$out" | grep -q "over 320 smoothed windows .* from 20 recordings, 10 of them scored by 1 fold models" ||
@@ -132,4 +132,38 @@ set +e
 set -e
 grep -q "tiny.am: scores differently from .*same recipe" "$TMP/err" ||
 	fail "mismatched fold message: $(cat "$TMP/err")"
+
+# Without --quantile and --fit, a window fit is the recipe's: the default recipe's gamma, or with
+# --recipe idnn16-fast-rise the quantile 0.9999 of the tail of the largest windows (10 of 160:
+# at least 10), which `auscult info` then names.
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/default.am" --window-s 2 "$TMP/unseen") ||
+	fail "threshold with the default recipe's fit exited $?"
+echo "$out" | grep -q "(gamma shape .* quantile 0.999995 over 160" || fail "default recipe's fit: $out"
+"$AUSCULT_BIN" info "$TMP/default.am" | grep -q "^threshold: .*(gamma fit: .*quantile 0.999995)" ||
+	fail "info of a gamma fit: $("$AUSCULT_BIN" info "$TMP/default.am" | grep threshold)"
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/tail.am" --window-s 2 \
+	--recipe idnn16-fast-rise "$TMP/unseen") || fail "threshold --recipe idnn16-fast-rise exited $?"
+echo "$out"
+echo "$out" | grep -q "(tail fit; the gamma of all: shape .* quantile 0.9999 over 160 .*; 0 of them above it)" ||
+	fail "tail fit summary: $out"
+echo "$out" | grep -q "the tail: the largest 10 scores exceed" || fail "tail line: $out"
+"$AUSCULT_BIN" info "$TMP/tail.am" | grep -q "^threshold: .*(quantile 0.9999 of the scores' exponential tail" ||
+	fail "info of a tail fit: $("$AUSCULT_BIN" info "$TMP/tail.am" | grep threshold)"
+"$AUSCULT_BIN" info --json "$TMP/tail.am" | grep -q '"fit":"tail"' || fail "info --json of a tail fit"
+# The tail's quantile lies over the ten recordings' highest window.
+tail=$(threshold_of "$TMP/tail.am")
+highest=$("$AUSCULT_BIN" score --windows --model "$MODEL" "$TMP/unseen" |
+	awk -F '\t' 'NR > 1 && $4 + 0 > m { m = $4 + 0 } END { print m }')
+awk -v t="$tail" -v h="$highest" 'BEGIN { exit !(t > h) }' || fail "tail fit $tail not over the highest window $highest"
+# A recipe or fit the tool does not know, and a recipe for a clip fit, are usage errors.
+for bad in "--window-s 2 --recipe idnn8" "--window-s 2 --fit pareto" "--recipe idnn16-fast-rise"; do
+	set +e
+	# shellcheck disable=SC2086 # the options are a list
+	"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/x.am" $bad "$TMP/unseen" 2>"$TMP/err"
+	rc=$?
+	set -e
+	[ "$rc" = 2 ] || fail "'$bad' exited $rc, not 2"
+	[ ! -e "$TMP/x.am" ] || fail "'$bad' wrote a model"
+done
+grep -q -e "--recipe goes with --window-s" "$TMP/err" || fail "recipe without windows: $(head -n 1 "$TMP/err")"
 echo "threshold.sh: all checks passed"

@@ -104,7 +104,7 @@ static void test_idnn16_fast_stats_adds_the_head(void **state)
 	expect_head_added("idnn16-fast", "idnn16-fast-stats", 64, 256);
 }
 
-/* idnn16-fast-rise is idnn16-fast-stats and the rise heads, with its own threshold quantile. */
+/* idnn16-fast-rise is idnn16-fast-stats and the rise heads, with its own threshold fit. */
 static void test_idnn16_fast_rise_adds_the_rise_heads(void **state)
 {
 	(void)state;
@@ -117,8 +117,9 @@ static void test_idnn16_fast_rise_adds_the_rise_heads(void **state)
 	assert_false(stats.rise_heads);
 	assert_true(rise.rise_heads);
 	assert_true(rise.window_head); /* the rise heads' envelopes are its bands */
-	assert_true(rise.window_quantile == 0.999999);
+	assert_true(rise.window_fit == THRESHOLD_FIT_TAIL && rise.window_quantile == 0.9999);
 	rise.rise_heads = false;
+	rise.window_fit = stats.window_fit;
 	rise.window_quantile = stats.window_quantile;
 	assert_memory_equal(&stats, &rise, sizeof(stats));
 }
