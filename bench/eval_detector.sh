@@ -60,11 +60,11 @@ export OPENBLAS_NUM_THREADS=1
 # 512 (half the work) scored by the largest 20% of a clip's vectors instead of 10%;
 # idnn16-fast-stats adds to it the window-statistics head (the mean and spread of 15 bands of
 # 0-7.5 kHz over each 2-s window from 64-point frames every 256 samples, a full-covariance
-# Gaussian), whose windows `auscult score` sums with the network's: the tool's default;
-# idnn16-fast-rise adds the rise heads (each window's envelope spectra and tonal peaks, gated
-# into its score); idnn16-stats is idnn16 with the window head on 256-point frames every 128
+# Gaussian), whose windows `auscult score` sums with the network's;
+# idnn16-fast-rise, the tool's default, adds the rise heads (each window's envelope spectra and
+# tonal peaks, gated into its score); idnn16-stats is idnn16 with the window head on 256-point frames every 128
 # samples. MFLOP add the heads', as `auscult info --json` counts them.
-default_recipe=idnn16-fast-stats
+default_recipe=idnn16-fast-rise
 recipes=(
 	"dcase2020|--recipe dcase2020"
 	"variant|--recipe dcase2020 --standardize --input-frames 0,1,3,4 --target-frames 2 --band-weights --aggregate top:0.1 --hidden 16"
@@ -203,7 +203,7 @@ awk 'BEGIN { FS = "\t" } { printf "%-40s %7s %7s %7s %7s %7s %7s %6s %6s %7s\n",
 # the network alone, the rise heads' recipe and the best candidate on the tuning families, each
 # difference with its interval over draws of the source recordings.
 echo
-for other in dcase2020 idnn16-fast idnn16-fast-rise ${best:+"$best"}; do
+for other in dcase2020 idnn16-fast idnn16-fast-stats ${best:+"$best"}; do
 	[ "$other" = "$default_recipe" ] ||
 		"$build/make_faults" compare "$work/$default_recipe.tsv" "$work/$other.tsv"
 done

@@ -14,7 +14,7 @@
 #define SCORE_BATCH 512
 
 const char train_recipe_names[] =
-	"idnn16-fast-stats, idnn16-fast-rise, idnn16-fast, idnn16, idnn16-stats, dcase2020";
+	"idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020";
 
 /* The DCASE 2020 Task 2 baseline: every frame in and out, plain MSE, mean clip score. */
 static void recipe_dcase2020(struct train_options *o)
@@ -81,13 +81,13 @@ static void recipe_idnn16_fast(struct train_options *o)
 }
 
 /*
- * The default: idnn16-fast and the window head (idnn16-stats' second head on idnn16-fast's
- * shape). The network hears brief events, the head a window's small steady changes of band
- * level and steadiness (a bearing's impacts, a leak's hiss, a new tone): AUC 0.674 on
- * bench/eval_detector.sh against idnn16-fast's 0.652, steady faults most (models/README.md),
- * for 8.8 MFLOP per 10-s clip, a twentieth of dcase2020's. Its head keeps the 15 bands under
- * the rate converter's pass band (0-7.5 kHz), so a 48-kHz microphone gives it what a 16-kHz
- * one does.
+ * idnn16-fast and the window head (idnn16-stats' second head on idnn16-fast's shape), the
+ * default before the rise heads. The network hears brief events, the head a window's small
+ * steady changes of band level and steadiness (a bearing's impacts, a leak's hiss, a new tone):
+ * AUC 0.674 on bench/eval_detector.sh against idnn16-fast's 0.652, steady faults most
+ * (models/README.md), for 8.8 MFLOP per 10-s clip, a twentieth of dcase2020's. Its head keeps
+ * the 15 bands under the rate converter's pass band (0-7.5 kHz), so a 48-kHz microphone gives
+ * it what a 16-kHz one does.
  */
 static void recipe_idnn16_fast_stats(struct train_options *o)
 {
@@ -100,17 +100,17 @@ static void recipe_idnn16_fast_stats(struct train_options *o)
 }
 
 /*
- * idnn16-fast-stats and the rise heads, which issue 12 named: each window's envelope spectra (the
+ * The default: idnn16-fast-stats and the rise heads, which issue 12 named: each window's envelope spectra (the
  * first differences of its bands' dB over the head's 4-ms frames, 2-30 Hz: a bearing's impacts,
  * cavitation) and tonal peaks (its mean 1024-point spectrum against each bin's neighbours: a new
  * tone), each a diagonal Gaussian of normal windows scored by its largest 2% of rises, add to
  * the window's score the median over their last five evaluations, once a second, of what they
  * exceed their normal range by (model/rise_heads.h). Over the 75 normals of
- * bench/eval_folds.sh AUC 0.700 against idnn16-fast-stats' 0.687 (bearing 0.84 against 0.78),
- * and the real pump anomaly's sustained score 1.88 times normals 65..74's highest (1.31), for
- * 1.1 times its CPU per clip. Not the default: its normal windows have a heavier tail than the
- * gamma its threshold is fitted to, and laid end to end normals 55..74 raise a false event at
- * its quantile (models/README.md).
+ * bench/eval_folds.sh AUC 0.701 against idnn16-fast-stats' 0.687, +0.014 (+0.006 .. +0.020),
+ * and 0.591 against 0.582 at the weakest level (bearing 0.83 against 0.78, a new tone 0.83
+ * against 0.79); the real pump anomaly's sustained score 1.61-1.65 times the highest of the 20
+ * normals 55..74 (none trained on) laid end to end (1.26), for 1.1 times its CPU per clip: 9.6 MFLOP,
+ * 2.6 times faster than dcase2020 (models/README.md).
  */
 static void recipe_idnn16_fast_rise(struct train_options *o)
 {
@@ -139,15 +139,15 @@ static void recipe_idnn16_stats(struct train_options *o)
 
 void train_options_defaults(struct train_options *o)
 {
-	recipe_idnn16_fast_stats(o);
+	(void)train_options_recipe(o, TRAIN_RECIPE_DEFAULT, NULL); /* a name it knows */
 }
 
 int train_options_recipe(struct train_options *o, const char *name, struct auscult_err *err)
 {
-	if (strcmp(name, "idnn16-fast-stats") == 0)
-		recipe_idnn16_fast_stats(o);
-	else if (strcmp(name, "idnn16-fast-rise") == 0)
+	if (strcmp(name, "idnn16-fast-rise") == 0)
 		recipe_idnn16_fast_rise(o);
+	else if (strcmp(name, "idnn16-fast-stats") == 0)
+		recipe_idnn16_fast_stats(o);
 	else if (strcmp(name, "idnn16-fast") == 0)
 		recipe_idnn16_fast(o);
 	else if (strcmp(name, "idnn16") == 0)

@@ -36,7 +36,7 @@ struct train_options {
 };
 
 /* The recipe train_options_defaults gives: what `auscult train` and the learning mode use. */
-#define TRAIN_RECIPE_DEFAULT "idnn16-fast-stats"
+#define TRAIN_RECIPE_DEFAULT "idnn16-fast-rise"
 
 /* Fills o with the default recipe, TRAIN_RECIPE_DEFAULT (threshold quantile 0.9, seed 0). */
 void train_options_defaults(struct train_options *o);
@@ -48,14 +48,16 @@ void train_options_defaults(struct train_options *o);
  *   errors (top:0.1), one hidden layer of 16 (dense 512-16-128), on the baseline's front end.
  * - "idnn16-fast": idnn16 on log-mel frames every 1024 samples (64 ms) instead of 512, scored
  *   by the largest 20% of the vectors' errors: half the front end's and the network's work for
- *   the same ranking. The default and the shipped model's recipe (models/README.md).
- * - "idnn16-fast-stats": idnn16-fast plus the window-statistics head on 128-point frames every
+ *   the same ranking.
+ * - "idnn16-fast-stats": idnn16-fast plus the window-statistics head on 64-point frames every
  *   256 samples (model/window_head.h).
  * - "dcase2020": the DCASE 2020 Task 2 baseline (feature_params_defaults, trainer_config_defaults:
  *   640-128x4-8-128x4-640 on all five frames, no standardisation, no band weights, mean
  *   aggregation).
  * - "idnn16-fast-rise": idnn16-fast-stats plus the rise heads (model/rise_heads.h): envelope
- *   spectra and tonal peaks of each window, gated into its score (pipeline/rise_fit.h).
+ *   spectra and tonal peaks of each window, gated into its score (pipeline/rise_fit.h); its
+ *   daemon threshold is fitted to the windows' tail (train/threshold_fit.h). The default and
+ *   the shipped model's recipe (models/README.md).
  * - "idnn16-stats": idnn16 plus the window-statistics head (model/window_head.h): each window's
  *   score sums the network's and the head's (pipeline.h). train_model leaves the head to the
  *   caller (pipeline/head_fit.h: it replays the recordings through the pipeline).

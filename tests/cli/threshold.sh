@@ -29,7 +29,7 @@ done
 # smoothed as the daemon's detector compares them (EMA over 4 windows). The same refit gives it
 # again, from 10 x 16 windows.
 out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/same.am" --window-s 2 --hop-s 0.5 \
-	--quantile 0.998 "$TMP/unseen") || fail "threshold --window-s exited $?"
+	--fit gamma --quantile 0.998 "$TMP/unseen") || fail "threshold --window-s exited $?"
 echo "$out"
 echo "$out" | grep -q "quantile 0.998 over 160 smoothed windows of 2 s every 0.5 s from 10 recordings" ||
 	fail "window summary: $out"
@@ -41,7 +41,7 @@ awk -v o="$old" -v n="$same" 'BEGIN { d = (n - o) / o; exit !(d < 1e-4 && d > -1
 	fail "refit on the same windows moved $old to $same"
 # Raw windows (--smoothing none) vary more than smoothed ones: their fit is higher.
 "$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/raw.am" --window-s 2 --smoothing none \
-	--quantile 0.998 "$TMP/unseen" >/dev/null || fail "threshold --window-s 2 --smoothing none exited $?"
+	--fit gamma --quantile 0.998 "$TMP/unseen" >/dev/null || fail "threshold --window-s 2 --smoothing none exited $?"
 raw=$(threshold_of "$TMP/raw.am")
 awk -v r="$raw" -v s="$same" 'BEGIN { exit !(r > s) }' ||
 	fail "raw-window fit $raw not above the smoothed fit $same"
@@ -56,7 +56,7 @@ awk -v n="$new" 'BEGIN { d = n - 2.26734; exit !(d < 0.0001 && d > -0.0001) }' |
 # The fitted gamma itself: any change in how files are scored would move it.
 echo "$out" | grep -q "shape 12.209.* scale 0.13458" || fail "gamma parameters changed: $out"
 # Raw 2-s windows vary more than clips: at the same quantile their threshold is higher.
-"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/win.am" --quantile 0.9 --window-s 2 \
+"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/win.am" --fit gamma --quantile 0.9 --window-s 2 \
 	--smoothing none "$TMP/unseen" >/dev/null || fail "threshold --window-s 2 exited $?"
 win=$(threshold_of "$TMP/win.am")
 awk -v w="$win" -v c="$new" 'BEGIN { exit !(w > c) }' || fail "window fit $win not above clip fit $new"
@@ -103,7 +103,7 @@ set -e
 # --fold: windows scored by a model trained without those recordings join the fit. The model
 # itself scoring the same ten files again doubles every window: the gamma's maximum-likelihood
 # fit, and so the threshold, must not move, and the summary counts both.
-out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/fold.am" --window-s 2 --quantile 0.998 \
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/fold.am" --window-s 2 --fit gamma --quantile 0.998 \
 	--fold "$MODEL=$TMP/unseen" "$TMP/unseen") || fail "threshold --fold exited $?"
 echo "$out"
 echo "$out" | grep -q "over 320 smoothed windows .* from 20 recordings, 10 of them scored by 1 fold models" ||
@@ -133,16 +133,19 @@ set -e
 grep -q "tiny.am: scores differently from .*same recipe" "$TMP/err" ||
 	fail "mismatched fold message: $(cat "$TMP/err")"
 
-# Without --quantile and --fit, a window fit is the recipe's: the default recipe's gamma, or with
-# --recipe idnn16-fast-rise the quantile 0.9999 of the tail of the largest windows (10 of 160:
-# at least 10), which `auscult info` then names.
-out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/default.am" --window-s 2 "$TMP/unseen") ||
+# Without --quantile and --fit, a window fit is the recipe's: with --recipe idnn16-fast-stats its
+# gamma at 0.999995, without --recipe the default recipe's (idnn16-fast-rise) quantile 0.9999 of
+# the tail of the largest windows (10 of 160: at least 10), which `auscult info` then names.
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/stats.am" --window-s 2 \
+	--recipe idnn16-fast-stats "$TMP/unseen") || fail "threshold --recipe idnn16-fast-stats exited $?"
+echo "$out" | grep -q "(gamma shape .* quantile 0.999995 over 160" || fail "idnn16-fast-stats' fit: $out"
+"$AUSCULT_BIN" info "$TMP/stats.am" | grep -q "^threshold: .*(gamma fit: .*quantile 0.999995)" ||
+	fail "info of a gamma fit: $("$AUSCULT_BIN" info "$TMP/stats.am" | grep threshold)"
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/tail.am" --window-s 2 "$TMP/unseen") ||
 	fail "threshold with the default recipe's fit exited $?"
-echo "$out" | grep -q "(gamma shape .* quantile 0.999995 over 160" || fail "default recipe's fit: $out"
-"$AUSCULT_BIN" info "$TMP/default.am" | grep -q "^threshold: .*(gamma fit: .*quantile 0.999995)" ||
-	fail "info of a gamma fit: $("$AUSCULT_BIN" info "$TMP/default.am" | grep threshold)"
-out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/tail.am" --window-s 2 \
-	--recipe idnn16-fast-rise "$TMP/unseen") || fail "threshold --recipe idnn16-fast-rise exited $?"
+"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/named.am" --window-s 2 \
+	--recipe idnn16-fast-rise "$TMP/unseen" >/dev/null || fail "threshold --recipe idnn16-fast-rise exited $?"
+cmp -s "$TMP/tail.am" "$TMP/named.am" || fail "the default recipe's fit is not idnn16-fast-rise's"
 echo "$out"
 echo "$out" | grep -q "(tail fit; the gamma of all: shape .* quantile 0.9999 over 160 .*; 0 of them above it)" ||
 	fail "tail fit summary: $out"

@@ -30,7 +30,7 @@ has() {
 	grep -qF -- "$2" "$TMP/$1.txt" || { cat "$TMP/$1.txt" >&2; fail "$1: info does not show '$2'"; }
 }
 
-# No --recipe: idnn16-fast-stats, the shipped model's recipe.
+# No --recipe: idnn16-fast-rise, the shipped model's recipe.
 train default
 has default "input frames:   [0, 1, 3, 4]"
 has default "target frames:  [2]"
@@ -38,29 +38,30 @@ has default "standardise:    yes"
 has default "band weights:   yes"
 has default "aggregation:    mean of the largest 20%"
 has default "architecture:   512-16-128 "
-# Its window head keeps the 15 bands below the rate converter's pass band, which makes the file
-# version 4; every trained model keeps its training curve (one epoch here) too.
-has default "format:         auscult model, version 4"
+# Its window head keeps the 15 bands below the rate converter's pass band, and its rise heads
+# make the file version 5; every trained model keeps its training curve (one epoch here) too.
+has default "format:         auscult model, version 5"
 has default "training curve: 1 epoch; training loss first "
 has default "window head:    band mean and spread of 15 of 16 linear bands (0-7500 Hz; 64-point frames every 256 samples)"
-train named --recipe idnn16-fast-stats
-cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-fast-stats differs from the default"
+has default "rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at 62.5 Hz frames), 870 features; tonal peaks of 494 bins"
+has default "rise scores:    z = envelope (score - "
+train named --recipe idnn16-fast-rise
+cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-fast-rise differs from the default"
+# idnn16-fast-stats: the default without the rise heads (version 4: the head keeps 15 bands)
+train stats --recipe idnn16-fast-stats
+has stats "format:         auscult model, version 4"
+has stats "window head:    band mean and spread of 15 of 16 linear bands"
+grep -q "rise heads" "$TMP/stats.txt" && fail "idnn16-fast-stats has rise heads"
 # idnn16-fast: the same network without the head (version 3: the curve)
 train fast_plain --recipe idnn16-fast
 has fast_plain "format:         auscult model, version 3"
 has fast_plain "aggregation:    mean of the largest 20%"
 grep -q "window head" "$TMP/fast_plain.txt" && fail "idnn16-fast has a window head"
 train fast_head --recipe idnn16-fast --window-head
-cmp -s "$TMP/default.am" "$TMP/fast_head.am" || fail "idnn16-fast --window-head differs from idnn16-fast-stats"
-# idnn16-fast-rise: the default and the rise heads (version 5), shown by info; --rise-heads on
-# the default is the same model; without a window head it is refused
-train rise --recipe idnn16-fast-rise
-has rise "format:         auscult model, version 5"
-has rise "rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at 62.5 Hz frames), 870 features; tonal peaks of 494 bins"
-has rise "rise scores:    z = envelope (score - "
-grep -q "rise heads" "$TMP/default.txt" && fail "the default has rise heads"
-train stats_rise --rise-heads
-cmp -s "$TMP/rise.am" "$TMP/stats_rise.am" || fail "--rise-heads differs from idnn16-fast-rise"
+cmp -s "$TMP/stats.am" "$TMP/fast_head.am" || fail "idnn16-fast --window-head differs from idnn16-fast-stats"
+# --rise-heads on idnn16-fast-stats is the default; without a window head it is refused
+train stats_rise --recipe idnn16-fast-stats --rise-heads
+cmp -s "$TMP/default.am" "$TMP/stats_rise.am" || fail "idnn16-fast-stats --rise-heads differs from the default"
 if "$AUSCULT_BIN" train --recipe idnn16-fast --rise-heads --out "$TMP/x.am" "$TMP/missing.wav" \
 	2>"$TMP/err"; then
 	fail "--rise-heads without a window head was accepted"
@@ -131,7 +132,7 @@ SOURCE_DATE_EPOCH=1735689600 "$AUSCULT_BIN" train --quiet --threads 1 --epochs 1
 if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
 	fail "--recipe dcase was accepted"
 fi
-grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-fast-stats, idnn16-fast-rise, idnn16-fast, idnn16, idnn16-stats, dcase2020' \
+grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020' \
 	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
-"$AUSCULT_BIN" train --help | grep -q "idnn16-fast-stats  the default" || fail "--help does not name the default"
+"$AUSCULT_BIN" train --help | grep -q "idnn16-fast-rise  the default" || fail "--help does not name the default"
 echo "ok"

@@ -14,7 +14,7 @@ rec="$DATA/normal_id_00_00000030.wav"
 # Quantile 0.5: about half of the 16 windows end up above the threshold, so a difference shows.
 # The fit is to the raw window scores (--smoothing none), which the daemon publishes as `raw`.
 "$AUSCULT_BIN" threshold --model "$WORK/model.am" --out "$WORK/model.am" --window-s 2 \
-	--hop-s 0.5 --smoothing none --quantile 0.5 "$rec" >"$WORK/threshold.log" 2>&1 || fail "threshold refit"
+	--hop-s 0.5 --smoothing none --fit gamma --quantile 0.5 "$rec" >"$WORK/threshold.log" 2>&1 || fail "threshold refit"
 above_tool=$(sed -n 's/.*; \([0-9]*\) of them above it).*/\1/p' "$WORK/threshold.log")
 n_tool=$(sed -n 's/.* over \([0-9]*\) raw windows of .*/\1/p' "$WORK/threshold.log")
 [ -n "$above_tool" ] && [ -n "$n_tool" ] || fail "unexpected threshold output: $(cat "$WORK/threshold.log")"

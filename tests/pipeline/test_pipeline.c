@@ -81,7 +81,8 @@ static struct pipeline *make(struct fixture *f, const struct pipeline_settings *
 		pipeline_settings_defaults(&pc.settings);
 	struct pipeline *p = NULL;
 	struct auscult_err err;
-	assert_int_equal(pipeline_create(&p, &pc, &err), AUSCULT_OK);
+	if (pipeline_create(&p, &pc, &err) != AUSCULT_OK)
+		fail_msg("pipeline_create: %s", err.msg);
 	memset(r, 0, sizeof(*r));
 	return p;
 }
@@ -203,9 +204,9 @@ static void test_chunking_and_windows(void **state)
 		assert_int_equal(r1.w[i].n_counted, w);
 		assert_false(r1.w[i].idle);
 		assert_int_equal(r1.w[i].det.state, DETECTOR_NORMAL);
-		/* A held-out normal clip scores below the shipped threshold, and not far below it
-		 * (the threshold is a high quantile of such windows). */
-		assert_true(r1.w[i].raw > 0.2f * pipeline_threshold(p1) &&
+		/* A held-out normal clip scores below the shipped threshold, not out of its reach
+		 * (the threshold is a high quantile of the tail of such windows). */
+		assert_true(r1.w[i].raw > 0.1f * pipeline_threshold(p1) &&
 			    r1.w[i].raw < pipeline_threshold(p1));
 	}
 	assert_int_equal(r1.events, 0);
@@ -248,7 +249,8 @@ static void replay_head(const struct model *m, const float *x, size_t n, size_t 
 	pipeline_settings_defaults(&pc.settings);
 	struct pipeline *p = NULL;
 	struct auscult_err err;
-	assert_int_equal(pipeline_create(&p, &pc, &err), AUSCULT_OK);
+	if (pipeline_create(&p, &pc, &err) != AUSCULT_OK)
+		fail_msg("pipeline_create: %s", err.msg);
 	memset(r, 0, sizeof(*r));
 	push_chunks(p, x, n, chunk);
 	pipeline_flush(p);
@@ -259,14 +261,16 @@ static void replay_head(const struct model *m, const float *x, size_t n, size_t 
  * A window head with hand-set statistics (mean 0, std 1, precision I: the score is the mean
  * square of the features) joins the autoencoder's window score as ae / ae_median +
  * ln(1 + head / head_median), the same at any read size; without a head, nothing changes.
- * (The shipped model's own head is set aside meanwhile.)
+ * (The shipped model's own head and the rise heads on it are set aside meanwhile.)
  */
 static void test_window_head_sum(void **state)
 {
 	struct fixture *f = *state;
 	static struct head_record plain, r1, r2;
 	struct model_window_head *shipped = f->m.head;
+	struct model_rise_heads *shipped_rise = f->m.rise;
 	f->m.head = NULL;
+	f->m.rise = NULL;
 	replay_head(&f->m, f->a, f->na, 1600, &plain);
 	assert_null(f->m.head);
 	struct model_window_head *h = calloc(1, sizeof(*h));
@@ -286,6 +290,7 @@ static void test_window_head_sum(void **state)
 	replay_head(&f->m, f->a, f->na, 1600, &r1);
 	replay_head(&f->m, f->a, f->na, 7, &r2);
 	f->m.head = shipped;
+	f->m.rise = shipped_rise;
 	model_window_head_free(h);
 
 	assert_true(plain.n > 10);
