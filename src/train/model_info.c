@@ -102,14 +102,14 @@ static void print_rise(FILE *out, const struct model *m)
 		"rise heads:     envelope spectra of %u band%s, bins %u-%u of %u (%.1f-%.1f Hz at "
 		"%g Hz frames), %u features; tonal peaks of %u bins (to %.3g kHz) against bins "
 		"%u-%u away; each the mean of its largest %g%% of rises (std floor %g of the "
-		"median); gate: %g x (z - %g) above z %g, evaluated every %g s; %.1f MFLOP per 10-s "
-		"clip\n",
+		"median); gate: %g x (z - %g) above z %g, evaluated every %g s, the median of the "
+		"last %u added; %.1f MFLOP per 10-s clip\n",
 		m->head->n_kept, m->head->n_kept == 1 ? "" : "s", r->env_bin_lo, r->env_bin_hi,
 		r->env_n_fft, env_bin_hz * r->env_bin_lo, env_bin_hz * r->env_bin_hi, frame_hz,
 		r->envelope.dim, r->tone_bins, tone_bin_hz * r->tone_bins / 1000.0, r->tone_near,
 		r->tone_far, 100.0 * (double)r->top_fraction, (double)r->std_floor_rel,
 		(double)r->gate_weight, (double)r->gate_z, (double)r->gate_z, RISE_HEADS_EVERY_S,
-		rise_mflop_per_10s(m));
+		RISE_HEADS_STEADY, rise_mflop_per_10s(m));
 	fprintf(out,
 		"rise scores:    z = envelope (score - %.6g) / %.6g, tones (score - %.6g) / %.6g "
 		"(mean and std on held-out training windows)\n",

@@ -443,7 +443,7 @@ static void info_text_shows_rise_heads(void **state)
 		"rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at "
 		"62.5 Hz frames), 870 features; tonal peaks of 494 bins (to 7.72 kHz) against "
 		"bins 3-12 away; each the mean of its largest 2%% of rises (std floor 0.1 of the "
-		"median); gate: 2 x (z - 1) above z 1, evaluated every 1 s; %.1f MFLOP per 10-s clip\n",
+		"median); gate: 2 x (z - 1) above z 1, evaluated every 1 s, the median of the last 5 added; %.1f MFLOP per 10-s clip\n",
 		mflop);
 	if (!strstr(text, want))
 		fail_msg("missing line: %s--- in:\n%s", want, text);
