@@ -78,9 +78,12 @@ static void pending_clear(struct detector *d)
 	d->pend_peak = -INFINITY;
 	d->pend_count = 0;
 	memset(d->pend_bands, 0, d->cfg.n_mels * sizeof(*d->pend_bands));
+	memset(d->pend_parts, 0, sizeof(d->pend_parts));
+	memset(d->pend_part_count, 0, sizeof(d->pend_part_count));
 }
 
-static void pending_add(struct detector *d, float smoothed, const float *band_errors)
+static void pending_add(struct detector *d, float smoothed, const float *band_errors,
+			const struct detector_parts *parts)
 {
 	d->pend_sum += smoothed;
 	if (smoothed > d->pend_peak)
@@ -89,6 +92,12 @@ static void pending_add(struct detector *d, float smoothed, const float *band_er
 	if (band_errors)
 		for (uint32_t b = 0; b < d->cfg.n_mels; b++)
 			d->pend_bands[b] += band_errors[b];
+	if (parts)
+		for (int k = 0; k < DETECTOR_N_PARTS; k++)
+			if (isfinite(parts->v[k])) {
+				d->pend_parts[k] += parts->v[k];
+				d->pend_part_count[k]++;
+			}
 }
 
 /* The pending run joins the anomaly's statistics. */
@@ -100,6 +109,10 @@ static void pending_commit(struct detector *d)
 	d->count += d->pend_count;
 	for (uint32_t b = 0; b < d->cfg.n_mels; b++)
 		d->bands[b] += d->pend_bands[b];
+	for (int k = 0; k < DETECTOR_N_PARTS; k++) {
+		d->parts[k] += d->pend_parts[k];
+		d->part_count[k] += d->pend_part_count[k];
+	}
 	pending_clear(d);
 }
 
@@ -117,6 +130,11 @@ static void fill_event(const struct detector *d, enum detector_event_type type, 
 	ev->peak = d->count ? d->peak : 0.0f;
 	ev->mean = d->count ? (float)(d->sum / (double)d->count) : 0.0f;
 	ev->threshold = d->cfg.threshold;
+	for (int k = 0; k < DETECTOR_N_PARTS; k++)
+		if (d->part_count[k]) {
+			ev->parts.v[k] = (float)(d->parts[k] / (double)d->part_count[k]);
+			ev->parts_seen |= 1u << k;
+		}
 
 	double total = 0.0;
 	for (uint32_t b = 0; b < d->cfg.n_mels; b++)
@@ -154,6 +172,8 @@ static void anomaly_clear(struct detector *d)
 	d->peak = -INFINITY;
 	d->count = 0;
 	memset(d->bands, 0, d->cfg.n_mels * sizeof(*d->bands));
+	memset(d->parts, 0, sizeof(d->parts));
+	memset(d->part_count, 0, sizeof(d->part_count));
 	pending_clear(d);
 	d->run = 0;
 }
@@ -188,7 +208,8 @@ static void leave_for(struct detector *d, enum detector_state next, int64_t time
 }
 
 void detector_update(struct detector *d, int64_t time_ms, float smoothed, int idle,
-		     const float *band_errors, struct detector_output *out)
+		     const float *band_errors, const struct detector_parts *parts,
+		     struct detector_output *out)
 {
 	output_begin(d, out);
 	if (idle) {
@@ -208,7 +229,7 @@ void detector_update(struct detector *d, int64_t time_ms, float smoothed, int id
 		} else {
 			if (d->run++ == 0)
 				d->run_start_ms = time_ms;
-			pending_add(d, smoothed, band_errors);
+			pending_add(d, smoothed, band_errors, parts);
 			if (d->run >= d->cfg.anomaly_after) {
 				d->start_ms = d->run_start_ms;
 				pending_commit(d);
@@ -221,13 +242,13 @@ void detector_update(struct detector *d, int64_t time_ms, float smoothed, int id
 	} else if (above) {
 		/* A dip shorter than normal_after was part of the anomaly. */
 		pending_commit(d);
-		pending_add(d, smoothed, band_errors);
+		pending_add(d, smoothed, band_errors, parts);
 		pending_commit(d);
 		d->run = 0;
 	} else {
 		if (d->run++ == 0)
 			d->run_start_ms = time_ms;
-		pending_add(d, smoothed, band_errors);
+		pending_add(d, smoothed, band_errors, parts);
 		if (d->run >= d->cfg.normal_after) {
 			pending_clear(d); /* the closing run is normal sound, not the anomaly */
 			fill_event(d, DETECTOR_EVENT_END, d->run_start_ms, time_ms, &out->event);

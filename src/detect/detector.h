@@ -36,6 +36,21 @@ struct detector_band {
 	float share; /* this band's part of the summed error over the anomaly, 0..1 */
 };
 
+/*
+ * The terms a window's raw score sums (pipeline.h): the network's reconstruction error (over its
+ * training median when the model has a window head), the window head's ln(1 + head / median),
+ * and what the rise heads add. An anomaly's means of them say which part of the detector heard
+ * it: a burst or a broadband change (the network), a band's level or steadiness (the window
+ * head), a modulation or a tone (the rise heads).
+ */
+enum detector_part { DETECTOR_PART_NETWORK, DETECTOR_PART_WINDOW_HEAD, DETECTOR_PART_RISE };
+#define DETECTOR_N_PARTS 3
+
+/* One window's parts; NaN: the model has no such part (or it is not fitted yet). */
+struct detector_parts {
+	float v[DETECTOR_N_PARTS];
+};
+
 enum detector_event_type { DETECTOR_EVENT_START = 0, DETECTOR_EVENT_END };
 
 struct detector_event {
@@ -49,6 +64,8 @@ struct detector_event {
 	float threshold;
 	uint32_t n_bands; /* entries in bands, <= DETECTOR_TOP_BANDS */
 	struct detector_band bands[DETECTOR_TOP_BANDS]; /* largest share first */
+	struct detector_parts parts; /* each part's mean raw score over the anomaly's windows */
+	uint32_t parts_seen;         /* bit k: parts.v[k] holds a mean (the model has part k) */
 };
 
 /* What one update produced. */
@@ -71,7 +88,9 @@ struct detector {
 	double sum, pend_sum;
 	float peak, pend_peak;
 	uint64_t count, pend_count;
-	double *bands, *pend_bands;     /* n_mels summed band errors */
+	double *bands, *pend_bands; /* n_mels summed band errors */
+	double parts[DETECTOR_N_PARTS], pend_parts[DETECTOR_N_PARTS]; /* summed parts */
+	uint64_t part_count[DETECTOR_N_PARTS], pend_part_count[DETECTOR_N_PARTS];
 	float *band_lo_hz, *band_hi_hz; /* n_mels filter edges */
 };
 
@@ -86,11 +105,13 @@ int detector_init(struct detector *d, const struct detector_config *cfg, struct 
 
 /*
  * Feeds one window: its time (unix ms), smoothed score, whether the gate found it idle (the
- * machine off or settling: the score is then ignored and an anomaly in progress ends) and n_mels
- * mean band errors (NULL: none). Fills *out. Never allocates, never fails.
+ * machine off or settling: the score is then ignored and an anomaly in progress ends), n_mels
+ * mean band errors (NULL: none) and the parts of its raw score (NULL: none). Fills *out. Never
+ * allocates, never fails.
  */
 void detector_update(struct detector *d, int64_t time_ms, float smoothed, int idle,
-		     const float *band_errors, struct detector_output *out);
+		     const float *band_errors, const struct detector_parts *parts,
+		     struct detector_output *out);
 
 /*
  * The audio stopped (device gone, stalled): ends an anomaly in progress (END event at time_ms)

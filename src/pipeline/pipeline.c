@@ -142,7 +142,7 @@ static void emit_oldest(struct pipeline *p)
 	} else {
 		w.smoothed = smoother_process(&p->sm, w.raw);
 	}
-	detector_update(&p->det, w.time_ms, w.smoothed, w.idle, w.band_errors, &w.det);
+	detector_update(&p->det, w.time_ms, w.smoothed, w.idle, w.band_errors, &w.parts, &w.det);
 	p->pending_head = p->pending_head == p->delay ? 0 : p->pending_head + 1;
 	p->n_pending--;
 	if (p->on_window)
@@ -176,6 +176,7 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 		if (p->rise.scoring && p->head.scoring) {
 			pw->rise_raw = p->rise_last;
 			pw->raw += pw->rise_raw;
+			pw->parts.v[DETECTOR_PART_RISE] = pw->rise_raw;
 		}
 		return;
 	}
@@ -193,6 +194,7 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 		float gate = rise_heads_gate(&p->rise, NULL, NULL);
 		p->rise_last = pw->rise_raw = rise_heads_steady(&p->rise, gate);
 		pw->raw += pw->rise_raw;
+		pw->parts.v[DETECTOR_PART_RISE] = pw->rise_raw;
 	}
 }
 
@@ -219,6 +221,9 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 	pw->head_raw = NAN;
 	pw->head_features = NULL;
 	pw->raw = pw->ae_raw;
+	pw->parts.v[DETECTOR_PART_NETWORK] = pw->ae_raw;
+	pw->parts.v[DETECTOR_PART_WINDOW_HEAD] = NAN;
+	pw->parts.v[DETECTOR_PART_RISE] = NAN;
 	if (p->model->head) {
 		/* held with the window, as its band errors are */
 		float *hf = p->pending_head_features + (size_t)slot * p->head.dim;
@@ -231,6 +236,9 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 			 * windows of one recording do */
 			pw->raw = (float)(pw->ae_raw / p->model->head->ae_median +
 					  log1p(pw->head_raw / p->model->head->head_median));
+			pw->parts.v[DETECTOR_PART_NETWORK] = pw->ae_raw / p->model->head->ae_median;
+			pw->parts.v[DETECTOR_PART_WINDOW_HEAD] = (float)log1p(
+				pw->head_raw / p->model->head->head_median);
 		}
 	}
 	pw->rise_raw = NAN;

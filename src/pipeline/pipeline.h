@@ -98,17 +98,18 @@ struct pipeline_window {
 	float ae_raw;    /* the autoencoder's part of raw */
 	float head_raw;  /* the window head's score (model/window_head.h); NaN: no head,
 				     or a head not fitted yet */
-	const float *head_features; /* the head's pooled features (head->dim); NULL: no head */
-	float rise_raw;             /* what the rise heads added to raw (model/rise_heads.h);
+	const float *head_features;  /* the head's pooled features (head->dim); NULL: no head */
+	float rise_raw;              /* what the rise heads added to raw (model/rise_heads.h);
 				       NaN: none, or not fitted yet */
-	const float *rise_features; /* the rise heads' features, envelope then tones; NULL:
+	const float *rise_features;  /* the rise heads' features, envelope then tones; NULL:
 				       none */
-	float smoothed;             /* what the detector compared; NaN when idle */
-	float rms_dbfs;             /* the window's level over all its vectors */
-	uint32_t n_counted;         /* vectors that counted, of window_vectors */
-	bool idle;                  /* fewer than half counted: machine off or settling */
-	const float *band_errors;   /* n_mels mean band errors over the counted vectors */
-	struct detector_output det; /* state and event from this window */
+	struct detector_parts parts; /* the terms raw sums (detect/detector.h) */
+	float smoothed;              /* what the detector compared; NaN when idle */
+	float rms_dbfs;              /* the window's level over all its vectors */
+	uint32_t n_counted;          /* vectors that counted, of window_vectors */
+	bool idle;                   /* fewer than half counted: machine off or settling */
+	const float *band_errors;    /* n_mels mean band errors over the counted vectors */
+	struct detector_output det;  /* state and event from this window */
 };
 
 /* Called for every window from inside pipeline_push (same thread). */

@@ -95,6 +95,23 @@ static void evidence_field(struct json_writer *w, const char *base)
 	json_object_close(w);
 }
 
+/* "parts":{"network":..,"window_head":..,"rise":..}, the parts the event has; none: no field. */
+static void parts_field(struct json_writer *w, const struct detector_event *ev)
+{
+	static const char *const names[DETECTOR_N_PARTS] = { "network", "window_head", "rise" };
+	if (!ev->parts_seen)
+		return;
+	json_key(w, "parts");
+	json_object_open(w);
+	for (int k = 0; k < DETECTOR_N_PARTS; k++) {
+		if (!(ev->parts_seen & (1u << k)))
+			continue;
+		json_key(w, names[k]);
+		json_double_digits(w, ev->parts.v[k], 4);
+	}
+	json_object_close(w);
+}
+
 int payload_event_evidence(char *buf, size_t cap, size_t *len, const char *monitor,
 			   const struct detector_event *ev, const char *evidence_base,
 			   struct auscult_err *err)
@@ -131,6 +148,7 @@ int payload_event_evidence(char *buf, size_t cap, size_t *len, const char *monit
 		json_object_close(&w);
 	}
 	json_array_close(&w);
+	parts_field(&w, ev);
 	if (ev->type == DETECTOR_EVENT_END)
 		evidence_field(&w, evidence_base);
 	json_object_close(&w);

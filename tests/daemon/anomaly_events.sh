@@ -24,6 +24,9 @@ id_end=$(grep '"type":"end"' "$WORK/msgs.txt" | sed 's/.*"id":"\([^"]*\)".*/\1/'
 dur=$(grep '"type":"end"' "$WORK/msgs.txt" | sed 's/.*"duration_s":\([0-9.]*\).*/\1/')
 awk -v d="$dur" 'BEGIN { exit !(d >= 8 && d <= 25) }' || fail "anomaly lasted $dur s, expected 8..25"
 grep '"type":"end"' "$WORK/msgs.txt" | grep -q '"bands":\[{"band":' || fail "end event names no bands"
+# A network-only model: the event's parts are the network alone, its mean raw score (over 105).
+net=$(grep '"type":"end"' "$WORK/msgs.txt" | sed -n 's/.*"parts":{"network":\([0-9.e+]*\)}.*/\1/p')
+awk -v n="$net" 'BEGIN { exit !(n > 105) }' || fail "end event parts: '$net', expected the network's mean over 105"
 # Order: start before end, and the last state published is normal.
 grep -n '"type":"start"' "$WORK/msgs.txt" | cut -d: -f1 >"$WORK/ls"
 grep -n '"type":"end"' "$WORK/msgs.txt" | cut -d: -f1 >"$WORK/le"

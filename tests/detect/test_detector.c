@@ -40,7 +40,7 @@ static void test_hysteresis_events(void **state)
 	const float bands[4] = { 1.0f, 0.0f, 0.0f, 3.0f };
 	for (int i = 0; i < 11; i++) {
 		int64_t t = (int64_t)(i + 1) * 1000;
-		detector_update(&d, t, sc[i], 0, bands, &out);
+		detector_update(&d, t, sc[i], 0, bands, NULL, &out);
 		if (i == 0) {
 			assert_true(out.state_changed);
 			assert_int_equal(out.previous, DETECTOR_STARTING);
@@ -91,9 +91,9 @@ static void test_threshold_is_strict(void **state)
 	struct detector d;
 	struct detector_output out;
 	init_det(&d, 1, 1);
-	detector_update(&d, 0, 1.0f, 0, NULL, &out);
+	detector_update(&d, 0, 1.0f, 0, NULL, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_NORMAL);
-	detector_update(&d, 1, 1.0001f, 0, NULL, &out);
+	detector_update(&d, 1, 1.0001f, 0, NULL, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	assert_true(out.has_event);
 	assert_int_equal(out.event.n_bands, 0); /* no band errors given */
@@ -107,18 +107,18 @@ static void test_idle(void **state)
 	struct detector d;
 	struct detector_output out;
 	init_det(&d, 1, 5);
-	detector_update(&d, 1000, 5.0f, 0, NULL, &out);
+	detector_update(&d, 1000, 5.0f, 0, NULL, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	assert_int_equal(out.previous, DETECTOR_STARTING);
-	detector_update(&d, 1500, 5.0f, 1, NULL, &out);
+	detector_update(&d, 1500, 5.0f, 1, NULL, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_IDLE);
 	assert_true(out.has_event);
 	assert_int_equal(out.event.type, DETECTOR_EVENT_END);
 	assert_int_equal(out.event.end_ms, 1500);
 	assert_float_equal(out.event.duration_s, 0.5, 1e-9);
-	detector_update(&d, 2000, 0.2f, 1, NULL, &out);
+	detector_update(&d, 2000, 0.2f, 1, NULL, NULL, &out);
 	assert_false(out.state_changed);
-	detector_update(&d, 2500, 0.2f, 0, NULL, &out);
+	detector_update(&d, 2500, 0.2f, 0, NULL, NULL, &out);
 	assert_true(out.state_changed);
 	assert_int_equal(out.state, DETECTOR_NORMAL);
 	assert_false(out.has_event);
@@ -131,8 +131,8 @@ static void test_fault(void **state)
 	struct detector d;
 	struct detector_output out;
 	init_det(&d, 2, 2);
-	detector_update(&d, 1000, 5.0f, 0, NULL, &out);
-	detector_update(&d, 2000, 5.0f, 0, NULL, &out);
+	detector_update(&d, 1000, 5.0f, 0, NULL, NULL, &out);
+	detector_update(&d, 2000, 5.0f, 0, NULL, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	detector_set_fault(&d, 4000, &out);
 	assert_int_equal(out.state, DETECTOR_FAULT);
@@ -144,10 +144,10 @@ static void test_fault(void **state)
 	assert_false(out.state_changed);
 	assert_false(out.has_event);
 	/* Back with a high score: normal first, the run must build up again */
-	detector_update(&d, 6000, 5.0f, 0, NULL, &out);
+	detector_update(&d, 6000, 5.0f, 0, NULL, NULL, &out);
 	assert_int_equal(out.previous, DETECTOR_FAULT);
 	assert_int_equal(out.state, DETECTOR_NORMAL);
-	detector_update(&d, 7000, 5.0f, 0, NULL, &out);
+	detector_update(&d, 7000, 5.0f, 0, NULL, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	assert_int_equal(out.event.start_ms, 6000);
 	detector_free(&d);
@@ -174,7 +174,7 @@ static void test_top_five(void **state)
 	double total = 0.0;
 	for (int b = 0; b < 128; b++)
 		total += bands[b];
-	detector_update(&d, 0, 9.0f, 0, bands, &out);
+	detector_update(&d, 0, 9.0f, 0, bands, NULL, &out);
 	assert_int_equal(out.event.n_bands, 5);
 	const uint32_t order[5] = { 100, 7, 64, 3, 127 };
 	for (int i = 0; i < 5; i++) {
@@ -185,6 +185,42 @@ static void test_top_five(void **state)
 	assert_true(out.event.bands[4].hz_high <= 8000.5f);
 	assert_true(out.event.bands[3].hz_low < out.event.bands[1].hz_low);
 	assert_true(out.event.bands[1].hz_low < out.event.bands[2].hz_low);
+	detector_free(&d);
+}
+
+/*
+ * The parts of the raw score: each is averaged over the anomaly's windows (as its mean is), the
+ * closing normal run left out, and a part a window lacks (NaN: the model has none) is neither
+ * counted nor reported. Same run as test_hysteresis_events: anomaly windows t5..t9.
+ */
+static void test_parts(void **state)
+{
+	(void)state;
+	struct detector d;
+	struct detector_output out;
+	init_det(&d, 3, 2);
+	const float sc[] = { 0.5f, 2, 2, 0.5f, 2, 3, 4, 0.5f, 2, 0.5f, 0.5f };
+	for (int i = 0; i < 11; i++) {
+		/* network i, rise 10 i, no window head */
+		struct detector_parts parts = { { (float)i, NAN, 10.0f * (float)i } };
+		detector_update(&d, (int64_t)(i + 1) * 1000, sc[i], 0, NULL, &parts, &out);
+		if (i == 6) { /* START: windows t5..t7, i = 4..6 */
+			assert_int_equal(out.event.parts_seen,
+					 1u << DETECTOR_PART_NETWORK | 1u << DETECTOR_PART_RISE);
+			assert_float_equal(out.event.parts.v[DETECTOR_PART_NETWORK], 5.0f, 1e-6);
+			assert_float_equal(out.event.parts.v[DETECTOR_PART_RISE], 50.0f, 1e-5);
+		}
+	}
+	/* END: windows t5..t9, i = 4..8 */
+	assert_int_equal(out.event.type, DETECTOR_EVENT_END);
+	assert_float_equal(out.event.parts.v[DETECTOR_PART_NETWORK], 6.0f, 1e-6);
+	assert_float_equal(out.event.parts.v[DETECTOR_PART_RISE], 60.0f, 1e-5);
+	assert_false(out.event.parts_seen & 1u << DETECTOR_PART_WINDOW_HEAD);
+	/* without parts (NULL), an event has none */
+	for (int i = 0; i < 3; i++)
+		detector_update(&d, 20000 + i * 1000, 5.0f, 0, NULL, NULL, &out);
+	assert_true(out.has_event);
+	assert_int_equal(out.event.parts_seen, 0);
 	detector_free(&d);
 }
 
@@ -216,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_top_five),
+		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -411,8 +411,22 @@ static void test_fault_after_switch_on(void **state)
 	for (size_t i = 0; i < r.n; i++)
 		if (r.w[i].det.has_event) {
 			assert_true(r.w[i].stream_s > 23.0 && r.w[i].stream_s < 27.0);
+			/* the shipped model's event names its three parts */
+			assert_int_equal(r.w[i].det.event.parts_seen, 7u);
 			break;
 		}
+	/* A window's parts are the terms of its raw score. */
+	size_t checked = 0;
+	for (size_t i = 0; i < r.n && i < MAX_WINDOWS; i++) {
+		const float *v = r.w[i].parts.v;
+		if (r.w[i].idle || !isfinite(v[DETECTOR_PART_RISE]))
+			continue;
+		float sum = v[DETECTOR_PART_NETWORK] + v[DETECTOR_PART_WINDOW_HEAD] +
+			    v[DETECTOR_PART_RISE];
+		assert_float_equal(sum, r.w[i].raw, 1e-5 * r.w[i].raw);
+		checked++;
+	}
+	assert_true(checked > 10);
 	free(x);
 	pipeline_destroy(p);
 }

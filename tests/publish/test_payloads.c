@@ -165,9 +165,16 @@ static void test_event(void **state)
 			       "\"audio\":\"pump1/20240501T120000Z-pump1-1714564800500.flac\","
 			       "\"image\":\"pump1/20240501T120000Z-pump1-1714564800500.png\","
 			       "\"record\":\"pump1/20240501T120000Z-pump1-1714564800500.txt\"}}"));
+	/* The parts the event has, after the bands: here the network and the rise heads. */
+	ev.parts = (struct detector_parts){ { 1.25f, 0.5f, 9.875f } };
+	ev.parts_seen = 1u << DETECTOR_PART_NETWORK | 1u << DETECTOR_PART_RISE;
+	assert_int_equal(payload_event_evidence(buf, sizeof(buf), NULL, "pump1", &ev, NULL, NULL),
+			 AUSCULT_OK);
+	assert_non_null(strstr(buf, ",\"bands\":[],\"parts\":{\"network\":1.25,\"rise\":9.875},"
+				    "\"evidence\":null}"));
 }
 
-/* The largest event (64-byte name, five bands, long numbers) fits PAYLOAD_MAX_BYTES; a small
+/* The largest event (64-byte name, five bands, three parts, long numbers) fits PAYLOAD_MAX_BYTES; a small
  * buffer is refused, not sent truncated. */
 static void test_sizes(void **state)
 {
@@ -183,10 +190,13 @@ static void test_sizes(void **state)
 		ev.bands[i] = (struct detector_band){ 127, 7654.321f, 7999.999f, 0.123456789f };
 	ev.peak = 1.234567891e-12f;
 	ev.mean = -1.234567891e30f;
+	ev.parts =
+		(struct detector_parts){ { -1.234567891e30f, -1.234567891e30f, -1.234567891e30f } };
+	ev.parts_seen = 7u;
 	ev.duration_s = 123456789.123456789;
 	size_t len = 0;
 	assert_int_equal(payload_event(buf, sizeof(buf), &len, name, &ev, NULL), AUSCULT_OK);
-	assert_true(len < 700);
+	assert_true(len < 800);
 	/* ... and with the longest evidence names (64-byte monitor in the id and the folder). */
 	char base[256];
 	snprintf(base, sizeof(base), "%s/20240501T120000Z-%s-1714564800500", name, name);
