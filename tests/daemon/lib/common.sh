@@ -98,17 +98,18 @@ make_model() {
 }
 
 # make_fault_recording OUT: 30 s of trained-on normal sound, 15 s of the same machine with a
-# synthetic whine and knocks mixed in, 20 s normal again (65 s, 16 kHz mono).
+# synthetic whine and knocks mixed in, 20 s normal again (65 s, 16 kHz mono). Without dither
+# (-D): sox would add it with a new random seed each time, and every run would hear other sound.
 make_fault_recording() {
 	sox "$DATA/normal_id_00_00000000.wav" "$DATA/normal_id_00_00000001.wav" \
 		"$DATA/normal_id_00_00000002.wav" "$WORK/part_a.wav"
 	sox "$DATA/normal_id_00_00000003.wav" "$DATA/normal_id_00_00000004.wav" "$WORK/b_base.wav" trim 0 15
-	sox -n -r 16000 -c 1 "$WORK/whine.wav" synth 15 sine 3110-3190 sine 6300 \
+	sox -D -n -r 16000 -c 1 "$WORK/whine.wav" synth 15 sine 3110-3190 sine 6300 \
 		remix 1v0.7,2v0.3 tremolo 7 30 vol 0.03
-	sox -n -r 16000 -c 1 "$WORK/knock1.wav" synth 0.012 sine 900 fade q 0.001 0.012 0.011 \
+	sox -D -n -r 16000 -c 1 "$WORK/knock1.wav" synth 0.012 sine 900 fade q 0.001 0.012 0.011 \
 		vol 0.2 pad 0 0.238
-	sox "$WORK/knock1.wav" "$WORK/knocks.wav" repeat 59
-	sox -m -v 1 "$WORK/b_base.wav" -v 1 "$WORK/whine.wav" -v 1 "$WORK/knocks.wav" -b 16 \
+	sox -D "$WORK/knock1.wav" "$WORK/knocks.wav" repeat 59
+	sox -D -m -v 1 "$WORK/b_base.wav" -v 1 "$WORK/whine.wav" -v 1 "$WORK/knocks.wav" -b 16 \
 		"$WORK/part_b.wav"
 	sox "$DATA/normal_id_00_00000005.wav" "$DATA/normal_id_00_00000006.wav" "$WORK/part_c.wav"
 	sox "$WORK/part_a.wav" "$WORK/part_b.wav" "$WORK/part_c.wav" "$1"
