@@ -235,7 +235,7 @@ int cmd_threshold(int argc, char **argv)
 		status = cli_usage_error(&cli, "--recipe goes with --window-s");
 		goto done;
 	}
-	if (windows && (isnan(quantile) || !method_given)) {
+	if (windows && (recipe || isnan(quantile) || !method_given)) {
 		/* the daemon's threshold as the recipe's models have it fitted */
 		struct train_options o;
 		if (train_options_recipe(&o, recipe ? recipe : TRAIN_RECIPE_DEFAULT, &err) !=

@@ -159,7 +159,8 @@ highest=$("$AUSCULT_BIN" score --windows --model "$MODEL" "$TMP/unseen" |
 	awk -F '\t' 'NR > 1 && $4 + 0 > m { m = $4 + 0 } END { print m }')
 awk -v t="$tail" -v h="$highest" 'BEGIN { exit !(t > h) }' || fail "tail fit $tail not over the highest window $highest"
 # A recipe or fit the tool does not know, and a recipe for a clip fit, are usage errors.
-for bad in "--window-s 2 --recipe idnn8" "--window-s 2 --fit pareto" "--recipe idnn16-fast-rise"; do
+for bad in "--window-s 2 --recipe idnn8" "--window-s 2 --recipe idnn8 --fit gamma --quantile 0.99" \
+	"--window-s 2 --fit pareto" "--recipe idnn16-fast-rise"; do
 	set +e
 	# shellcheck disable=SC2086 # the options are a list
 	"$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/x.am" $bad "$TMP/unseen" 2>"$TMP/err"
