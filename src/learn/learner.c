@@ -46,8 +46,6 @@ void learner_config_defaults(struct learner_config *c)
 	pipeline_settings_defaults(&c->scoring);
 	c->holdout_share = 0.2;
 	train_options_defaults(&c->train);
-	c->window_quantile = c->train.window_quantile;
-	c->window_fit = c->train.window_fit;
 }
 
 int learner_create(struct learner **out, const struct learner_config *cfg, struct auscult_err *err)
@@ -62,10 +60,10 @@ int learner_create(struct learner **out, const struct learner_config *cfg, struc
 				    "collected",
 				    cfg->minutes, cfg->clip_s, cfg->gate_s);
 	if (!(cfg->holdout_share > 0.0 && cfg->holdout_share < 1.0) ||
-	    !(cfg->window_quantile > 0.0 && cfg->window_quantile < 1.0))
+	    !(cfg->train.window_quantile > 0.0 && cfg->train.window_quantile < 1.0))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "learning: held-out share %g and quantile %g must be in (0, 1)",
-				    cfg->holdout_share, cfg->window_quantile);
+				    cfg->holdout_share, cfg->train.window_quantile);
 	int rc = feature_params_validate(&cfg->train.features, err);
 	if (rc != AUSCULT_OK)
 		return rc;
@@ -211,12 +209,12 @@ static int refit_threshold(const struct learner *l, struct model *m, char *const
 	int rc = window_fit_scores(m, &l->cfg.scoring, paths, n_paths, &scores, &n_scores, err);
 	struct threshold_fit fit;
 	if (rc == AUSCULT_OK)
-		rc = threshold_fit(scores, n_scores, l->cfg.window_fit, l->cfg.window_quantile,
-				   &fit, err);
+		rc = threshold_fit(scores, n_scores, l->cfg.train.window_fit,
+				   l->cfg.train.window_quantile, &fit, err);
 	if (rc == AUSCULT_OK) {
 		m->threshold.gamma_shape = (float)fit.gamma_shape;
 		m->threshold.gamma_scale = (float)fit.gamma_scale;
-		m->threshold.quantile = (float)l->cfg.window_quantile;
+		m->threshold.quantile = (float)l->cfg.train.window_quantile;
 		m->threshold.threshold = (float)fit.threshold;
 		res->windows = n_scores;
 		res->threshold = m->threshold.threshold;

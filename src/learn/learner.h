@@ -29,17 +29,15 @@ struct learner_config {
 					     smoothed windows, and a block quieter than its
 					     silence_dbfs is the machine off: it is skipped and the
 					     clip in progress discarded */
-	enum threshold_fit_method window_fit; /* how the threshold is fitted to the held-out window
-						scores, and at what quantile (the recipe's) */
-	double window_quantile;
 	double holdout_share;       /* share of the clips, the newest, kept out of training to fit
 				    the threshold on (0.2; at least one clip) */
-	struct train_options train; /* the recipe and its front end (train_options_defaults) */
+	struct train_options train; /* the recipe and its front end (train_options_defaults); its
+				       window_fit and window_quantile fit the threshold */
 };
 
-/* The daemon's learning: 10-s clips, 1-s gate at -70 dBFS, 2-s windows every 0.5 s fitted at
- * quantile 0.999 (as the shipped model's threshold), the newest 20% of the clips held out,
- * default features and recipe. model_path, dir and minutes are left for the caller. */
+/* The daemon's learning: 10-s clips, 1-s gate at -70 dBFS, 2-s windows every 0.5 s fitted as
+ * the default recipe says (as the shipped model's threshold), the newest 20% of the clips held
+ * out, default features and recipe. model_path, dir and minutes are left for the caller. */
 void learner_config_defaults(struct learner_config *c);
 
 struct learner;
@@ -95,11 +93,12 @@ struct learner_result {
 
 /*
  * Trains a model on every clip in dir but the newest holdout_share (at least one), fits the
- * gamma threshold to the held-out clips' window scores at window_quantile, and writes the model
- * to model_path atomically (model_save). on_epoch (may be NULL) is called on this thread after
- * each epoch; when it returns true the training stops: AUSCULT_ERR_INTERRUPTED, nothing written.
- * Needs LEARNER_MIN_CLIPS clips (AUSCULT_ERR_INVALID). Other failures: the file, training or the fit
- * (err says which). Minutes of CPU on a small device: call it from a thread that may block.
+ * threshold to the held-out clips' window scores as the recipe says (train.window_fit at
+ * train.window_quantile), and writes the model to model_path atomically (model_save). on_epoch
+ * (may be NULL) is called on this thread after each epoch; when it returns true the training
+ * stops: AUSCULT_ERR_INTERRUPTED, nothing written. Needs LEARNER_MIN_CLIPS clips
+ * (AUSCULT_ERR_INVALID). Other failures: the file, training or the fit (err says which). Minutes
+ * of CPU on a small device: call it from a thread that may block.
  */
 int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 		  struct learner_result *result, struct auscult_err *err);

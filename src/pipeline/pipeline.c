@@ -234,11 +234,11 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 			/* the log tames the head's heavy tail on recordings it never saw:
 			 * unseen normals differ from the training ones far more than
 			 * windows of one recording do */
-			pw->raw = (float)(pw->ae_raw / p->model->head->ae_median +
-					  log1p(pw->head_raw / p->model->head->head_median));
-			pw->parts.v[DETECTOR_PART_NETWORK] = pw->ae_raw / p->model->head->ae_median;
-			pw->parts.v[DETECTOR_PART_WINDOW_HEAD] = (float)log1p(
-				pw->head_raw / p->model->head->head_median);
+			float network = pw->ae_raw / p->model->head->ae_median;
+			double head = log1p(pw->head_raw / p->model->head->head_median);
+			pw->raw = (float)(network + head);
+			pw->parts.v[DETECTOR_PART_NETWORK] = network;
+			pw->parts.v[DETECTOR_PART_WINDOW_HEAD] = (float)head;
 		}
 	}
 	pw->rise_raw = NAN;
