@@ -35,9 +35,10 @@ int framer_init(struct framer *fr, const struct framer_config *cfg, struct auscu
 	fr->hop_length = cfg->hop_length;
 	fr->pad = cfg->n_fft / 2;
 	fr->framing = cfg->framing;
-	/* Twice the frame: the last n_fft samples are always kept (the end reflection needs up to
-	 * pad + 1 of them), and compaction then happens at most once per n_fft samples. */
-	fr->buf_cap = 2 * (size_t)cfg->n_fft;
+	/* Eight frames: the last n_fft samples are always kept (the end reflection needs up to
+	 * pad + 1 of them), and compaction, a copy of n_fft samples, then happens once per 7 n_fft
+	 * samples (with twice the frame, once per n_fft: a copy of every sample once more). */
+	fr->buf_cap = 8 * (size_t)cfg->n_fft;
 	fr->buf = malloc(fr->buf_cap * sizeof(*fr->buf));
 	if (!fr->buf)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "framer: out of memory for %zu samples",
