@@ -22,6 +22,18 @@ const char *detector_state_name(enum detector_state s)
 	return state_names[s];
 }
 
+const char *detector_part_name(enum detector_part k)
+{
+	static const char *const names[DETECTOR_N_PARTS] = {
+		[DETECTOR_PART_NETWORK] = "network",
+		[DETECTOR_PART_WINDOW_HEAD] = "window_head",
+		[DETECTOR_PART_RISE] = "rise",
+	};
+	if ((int)k < 0 || k >= DETECTOR_N_PARTS)
+		return "unknown";
+	return names[k];
+}
+
 void detector_config_defaults(struct detector_config *cfg)
 {
 	cfg->threshold = 1.0f;

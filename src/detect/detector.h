@@ -51,6 +51,9 @@ struct detector_parts {
 	float v[DETECTOR_N_PARTS];
 };
 
+/* A part's name in payloads and outputs: "network", "window_head", "rise". */
+const char *detector_part_name(enum detector_part k);
+
 enum detector_event_type { DETECTOR_EVENT_START = 0, DETECTOR_EVENT_END };
 
 struct detector_event {

@@ -98,7 +98,6 @@ static void evidence_field(struct json_writer *w, const char *base)
 /* "parts":{"network":..,"window_head":..,"rise":..}, the parts the event has; none: no field. */
 static void parts_field(struct json_writer *w, const struct detector_event *ev)
 {
-	static const char *const names[DETECTOR_N_PARTS] = { "network", "window_head", "rise" };
 	if (!ev->parts_seen)
 		return;
 	json_key(w, "parts");
@@ -106,7 +105,7 @@ static void parts_field(struct json_writer *w, const struct detector_event *ev)
 	for (int k = 0; k < DETECTOR_N_PARTS; k++) {
 		if (!(ev->parts_seen & (1u << k)))
 			continue;
-		json_key(w, names[k]);
+		json_key(w, detector_part_name((enum detector_part)k));
 		json_double_digits(w, ev->parts.v[k], 4);
 	}
 	json_object_close(w);

@@ -50,7 +50,9 @@ static void score_usage(FILE *out)
 		"and one line per window is printed: file, time_s (end of the window, seconds from\n"
 		"the file's start), raw and smoothed score, state, event (start, end or -). Idle\n"
 		"windows (machine off or settling) have no smoothed score, as the daemon publishes\n"
-		"none for them. --json prints an array of window objects instead.\n"
+		"none for them. --json prints an array of window objects instead, each with\n"
+		"\"parts\": the terms of its raw score (network, window_head, rise), those the\n"
+		"model has.\n"
 		"\n"
 		"A file that cannot be scored is reported on stderr; the others are still scored and\n"
 		"the exit status is 1.\n");
@@ -128,6 +130,19 @@ static void print_window(void *ctx, const struct pipeline_window *pw)
 	json_field_float(w, "smoothed", pw->smoothed);
 	json_field_float(w, "threshold", o->threshold);
 	json_field_uint(w, "counted", pw->n_counted);
+	/* the terms raw sums, those the model has (what made a window high) */
+	int any = 0;
+	for (int k = 0; k < DETECTOR_N_PARTS; k++) {
+		if (isnan(pw->parts.v[k]))
+			continue;
+		if (!any++) {
+			json_key(w, "parts");
+			json_object_open(w);
+		}
+		json_field_float(w, detector_part_name((enum detector_part)k), pw->parts.v[k]);
+	}
+	if (any)
+		json_object_close(w);
 	json_field_string(w, "state", detector_state_name(d->state));
 	json_key(w, "event");
 	if (!d->has_event) {

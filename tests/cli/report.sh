@@ -112,6 +112,23 @@ grep -q 'src="../clips/demo%20pump.wav"' "$CLIPS_PAGE" || fail "the recording is
 # The demo's fault is an anomaly (as `auscult score --windows` says); the normal clip is not.
 "$AUSCULT_BIN" score --windows --model "$AUSCULT_FIXTURES/model/pump_id00_v1.am" "$TMP/clips/demo pump.wav" | grep -q '	start$' ||
 	fail "score --windows finds no anomaly in the demo sample"
+# With --json each window names the parts of its raw score, which sum to it: the shipped model has
+# all three, and its fault's windows are the rise heads' and the network's.
+"$AUSCULT_BIN" score --windows --json --model "$MODEL" "$DEMO" >"$TMP/windows.json"
+awk '
+/"raw":/ {
+	n++
+	raw = $0; sub(/.*"raw": /, "", raw); sub(/,.*/, "", raw)
+	if ($0 !~ /"parts": \{"network": [-0-9.e]+, "window_head": [-0-9.e]+, "rise": [-0-9.e]+\}/) { bad++; next }
+	p = $0; sub(/.*"parts": \{/, "", p); sub(/\}.*/, "", p)
+	split(p, kv, ", "); s = 0; rise = 0
+	for (i in kv) { split(kv[i], f, ": "); s += f[2]; if (f[1] == "\"rise\"") rise = f[2] }
+	d = s - raw; if (d < 0) d = -d
+	if (d > 1e-3 * (raw > 1 ? raw : 1)) bad++
+	if (rise > top) top = rise
+}
+END { exit !(n > 20 && bad == 0 && top > 5) }' "$TMP/windows.json" ||
+	fail "score --windows --json: windows without parts summing to raw: $(head -c 600 "$TMP/windows.json")"
 grep -A 6 'demo pump.wav</h2>' "$CLIPS_PAGE" | grep -q '<th>anomaly</th><td>[0-9.]* s</td>' ||
 	fail "the demo's anomaly is not on the page"
 grep -A 6 'normal_id_00_00000002.wav</h2>' "$CLIPS_PAGE" | grep -q '<th>anomaly</th><td>none</td>' ||
