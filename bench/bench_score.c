@@ -136,10 +136,12 @@ static int random_model(struct model *m, const char *recipe)
 		if (!r)
 			return -1;
 		m->rise = r;
-		rise_heads_config_defaults(r, m->features.n_fft, m->head->n_kept);
-		struct model_rise_head *parts[2] = { &r->envelope, &r->tones };
-		for (int k = 0; k < 2; k++) {
+		rise_heads_config_defaults(r, &m->features, m->head->n_kept);
+		struct model_rise_head *parts[3] = { &r->envelope, &r->tones, &r->impulses };
+		for (int k = 0; k < 3; k++) {
 			struct model_rise_head *h = parts[k];
+			if (!h->dim)
+				continue;
 			h->mean = malloc(h->dim * sizeof(float));
 			h->inv_std = malloc(h->dim * sizeof(float));
 			if (!h->mean || !h->inv_std)

@@ -350,6 +350,41 @@ static int check_rise_head(const struct model_rise_head *r, const char *name, ui
 	return AUSCULT_OK;
 }
 
+/* An envelope spectrum's transform and kept bins (rise.<what>_n_fft, _bin_lo, _bin_hi), as
+ * features/envelope_spectrum.h can do them. */
+static int check_spectrum_shape(const char *what, uint32_t n, uint32_t lo, uint32_t hi,
+				struct auscult_err *err)
+{
+	if (n < 4 || n > 65536 || (n & (n - 1)) != 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.%s_n_fft: %u is not a power of two in [4, 65536]", what,
+				    n);
+	if (lo < 1 || hi < lo || hi >= n / 2)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.%s_bin_lo %u / %s_bin_hi %u: need 1 <= lo <= hi < "
+				    "%s_n_fft / 2 = %u",
+				    what, lo, what, hi, what, n / 2);
+	return AUSCULT_OK;
+}
+
+/* The optional impulse head: blocks that tile the features' hop (so the pipeline's pieces,
+ * which end at hop boundaries, never split the stream differently), a transform and bins the
+ * envelope spectrum can do. */
+static int check_impulses(const struct model_rise_heads *r, const struct feature_params *f,
+			  struct auscult_err *err)
+{
+	uint32_t b = r->imp_block, n = r->imp_n_fft;
+	if (b < 2 || b > f->hop_length || f->hop_length % b != 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.imp_block: %u samples does not divide the features' hop "
+				    "of %u samples into blocks of 2 or more",
+				    b, f->hop_length);
+	int rc = check_spectrum_shape("imp", n, r->imp_bin_lo, r->imp_bin_hi, err);
+	if (rc)
+		return rc;
+	return check_rise_head(&r->impulses, "impulses", r->imp_bin_hi - r->imp_bin_lo + 1, err);
+}
+
 int model_rise_heads_validate(const struct model_rise_heads *r, const struct model_window_head *h,
 			      const struct feature_params *f, struct auscult_err *err)
 {
@@ -357,15 +392,9 @@ int model_rise_heads_validate(const struct model_rise_heads *r, const struct mod
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "rise: rise heads need a window head (their envelopes are its "
 				    "bands)");
-	uint32_t n = r->env_n_fft;
-	if (n < 4 || n > 65536 || (n & (n - 1)) != 0)
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "rise.env_n_fft: %u is not a power of two in [4, 65536]", n);
-	if (r->env_bin_lo < 1 || r->env_bin_hi < r->env_bin_lo || r->env_bin_hi >= n / 2)
-		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "rise.env_bin_lo %u / env_bin_hi %u: need 1 <= lo <= hi < "
-				    "env_n_fft / 2 = %u",
-				    r->env_bin_lo, r->env_bin_hi, n / 2);
+	int rc = check_spectrum_shape("env", r->env_n_fft, r->env_bin_lo, r->env_bin_hi, err);
+	if (rc)
+		return rc;
 	if (r->tone_bins < 2 || r->tone_bins > f->n_fft / 2)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "rise.tone_bins: %u is not in [2, n_fft / 2 = %u]",
@@ -391,10 +420,15 @@ int model_rise_heads_validate(const struct model_rise_heads *r, const struct mod
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "rise.gate_weight: %g is not a finite value >= 0",
 				    (double)r->gate_weight);
-	int rc = check_rise_head(&r->envelope, "envelope",
-				 h->n_kept * (r->env_bin_hi - r->env_bin_lo + 1), err);
+	rc = check_rise_head(&r->envelope, "envelope",
+			     h->n_kept * (r->env_bin_hi - r->env_bin_lo + 1), err);
 	if (rc == AUSCULT_OK)
 		rc = check_rise_head(&r->tones, "tones", r->tone_bins, err);
+	if (rc == AUSCULT_OK && (r->steady < 1 || r->steady > MODEL_RISE_STEADY_MAX))
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID, "rise.steady: %u is not in [1, %u]",
+				  r->steady, MODEL_RISE_STEADY_MAX);
+	if (rc == AUSCULT_OK && r->imp_block)
+		rc = check_impulses(r, f, err);
 	return rc;
 }
 
@@ -406,6 +440,8 @@ void model_rise_heads_free(struct model_rise_heads *r)
 	free(r->envelope.inv_std);
 	free(r->tones.mean);
 	free(r->tones.inv_std);
+	free(r->impulses.mean);
+	free(r->impulses.inv_std);
 	free(r);
 }
 

@@ -74,7 +74,12 @@ struct model_window_head {
  *             dB power at bins env_bin_lo..env_bin_hi (features/envelope_spectrum.h): periodic
  *             impacts, rubs;
  *   tones:    bins 1..tone_bins of the window's mean front-end spectrum, each bin's rise over
- *             the bins tone_near..tone_far away (features/tone_peaks.h): new tones.
+ *             the bins tone_near..tone_far away (features/tone_peaks.h): new tones;
+ *   impulses: (optional, format version 6) the dB energy of the signal's second difference
+ *             over contiguous blocks of imp_block samples (features/impulse_envelope.h), the
+ *             window's last imp_n_fft blocks at most transformed with imp_n_fft points, dB
+ *             power at bins imp_bin_lo..imp_bin_hi: impacts too brief or too frequent for the
+ *             envelope head's frames.
  * Each head's window score is standardised by cal_mean and cal_std (its scores on windows of
  * training recordings its fit left out), and a window's score gains gate_weight x what each
  * standardised score exceeds gate_z: a normal window seldom passes, so the score keeps its scale
@@ -88,6 +93,11 @@ struct model_rise_head {
 	float cal_std;  /* their standard deviation, > 0 */
 };
 
+/* The rise heads' steady median: what format version 5 files used (they do not record it), and
+ * the most a file may ask for. */
+#define MODEL_RISE_STEADY_V5 5u
+#define MODEL_RISE_STEADY_MAX 15u
+
 struct model_rise_heads {
 	uint32_t env_n_fft;  /* envelope transform size, power of two in [4, 65536] */
 	uint32_t env_bin_lo; /* lowest envelope bin kept, >= 1 */
@@ -99,8 +109,15 @@ struct model_rise_heads {
 	float std_floor_rel; /* >= 0: std floor relative to the median std, as fitted */
 	float gate_z;        /* standardised score a head must exceed to count, finite */
 	float gate_weight;   /* >= 0: what each unit above gate_z adds to the window score */
+	uint32_t steady;     /* a window adds the median of the last `steady` evaluations' gates,
+				1..MODEL_RISE_STEADY_MAX (format version 5 files: MODEL_RISE_STEADY_V5) */
+	uint32_t imp_block;  /* impulse envelope block, samples; 0: no impulse head */
+	uint32_t imp_n_fft;  /* its transform size, power of two in [4, 65536] */
+	uint32_t imp_bin_lo; /* lowest bin kept, >= 1 */
+	uint32_t imp_bin_hi; /* highest, imp_bin_lo..imp_n_fft / 2 - 1 */
 	struct model_rise_head envelope; /* dim = head n_kept x (env_bin_hi - env_bin_lo + 1) */
 	struct model_rise_head tones;    /* dim = tone_bins */
+	struct model_rise_head impulses; /* dim = imp_bin_hi - imp_bin_lo + 1; 0 without */
 };
 
 struct model_training_info {

@@ -20,11 +20,13 @@
 #define FLAG_TRAINING_CURVE 0x8u /* version 3 */
 #define FLAG_HEAD_KEPT 0x10u     /* version 4: the head keeps fewer than its n_bands */
 #define FLAG_RISE_HEADS 0x20u    /* version 5: the rise heads, after the training curve */
+#define FLAG_RISE_V6 0x40u       /* version 6: the rise heads' steady count and impulse head */
 #define FLAGS_KNOWN_V1 (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
 #define FLAGS_KNOWN_V2 (FLAGS_KNOWN_V1 | FLAG_WINDOW_HEAD)
 #define FLAGS_KNOWN_V3 (FLAGS_KNOWN_V2 | FLAG_TRAINING_CURVE)
 #define FLAGS_KNOWN_V4 (FLAGS_KNOWN_V3 | FLAG_HEAD_KEPT)
 #define FLAGS_KNOWN_V5 (FLAGS_KNOWN_V4 | FLAG_RISE_HEADS)
+#define FLAGS_KNOWN_V6 (FLAGS_KNOWN_V5 | FLAG_RISE_V6)
 /* The largest head a file may carry (its precision is dim^2 floats). */
 #define MODEL_MAX_HEAD_DIM 1024u
 /* The largest rise head (its arrays are 2 x dim floats): 16 bands x 4096 envelope bins. */
@@ -92,6 +94,13 @@ static bool head_keeps_fewer(const struct model_window_head *h)
 	return h && h->n_kept != h->n_bands;
 }
 
+/* Rise heads with an impulse head, or another steady count than version 5's, need version 6
+ * (flag 0x40). */
+static bool has_rise_v6(const struct model *m)
+{
+	return m->rise && (m->rise->imp_block != 0 || m->rise->steady != MODEL_RISE_STEADY_V5);
+}
+
 /* Body bytes for a valid model; the layout is the order of the put_* calls in write_body. */
 static size_t body_size(const struct model *m)
 {
@@ -115,6 +124,10 @@ static size_t body_size(const struct model *m)
 	if (m->rise) /* shapes, fractions and gate; each head's dim, arrays and calibration */
 		n += 6 * 4 + 4 * 4 + 2 * (4 + 2 * 4) +
 		     2 * ((size_t)m->rise->envelope.dim + m->rise->tones.dim) * 4;
+	if (has_rise_v6(m)) /* steady, imp_block; with one, the shape, dim, arrays, calibration */
+		n += 2 * 4 + (m->rise->imp_block
+				      ? 3 * 4 + 4 + 2 * 4 + 2 * (size_t)m->rise->impulses.dim * 4
+				      : 0);
 	return n;
 }
 
@@ -163,6 +176,20 @@ static void write_rise(struct writer *w, const struct model_rise_heads *r)
 	write_rise_head(w, &r->tones);
 }
 
+/* The rise heads' version-6 section (flag 0x40), after the rise heads: the steady count, then
+ * the impulse head's block and, when it is not 0, the rest of it. */
+static void write_rise_v6(struct writer *w, const struct model_rise_heads *r)
+{
+	put_u32(w, r->steady);
+	put_u32(w, r->imp_block);
+	if (!r->imp_block)
+		return;
+	put_u32(w, r->imp_n_fft);
+	put_u32(w, r->imp_bin_lo);
+	put_u32(w, r->imp_bin_hi);
+	write_rise_head(w, &r->impulses);
+}
+
 static void write_body(struct writer *w, const struct model *m)
 {
 	const struct feature_params *f = &m->features;
@@ -180,7 +207,7 @@ static void write_body(struct writer *w, const struct model *m)
 			   (m->head ? FLAG_WINDOW_HEAD : 0u) |
 			   (m->curve.n_epochs ? FLAG_TRAINING_CURVE : 0u) |
 			   (head_keeps_fewer(m->head) ? FLAG_HEAD_KEPT : 0u) |
-			   (m->rise ? FLAG_RISE_HEADS : 0u));
+			   (m->rise ? FLAG_RISE_HEADS : 0u) | (has_rise_v6(m) ? FLAG_RISE_V6 : 0u));
 	if (m->input_mean) {
 		put_f32s(w, m->input_mean, feature_params_vector_dim(f));
 		put_f32s(w, m->input_std, feature_params_vector_dim(f));
@@ -229,11 +256,14 @@ static void write_body(struct writer *w, const struct model *m)
 	}
 	if (m->rise)
 		write_rise(w, m->rise);
+	if (has_rise_v6(m))
+		write_rise_v6(w, m->rise);
 }
 
 uint32_t model_file_version(const struct model *m)
 {
-	return m->rise                     ? 5u
+	return has_rise_v6(m)              ? 6u
+	       : m->rise                   ? 5u
 	       : head_keeps_fewer(m->head) ? 4u
 	       : m->curve.n_epochs         ? 3u
 	       : m->head                   ? 2u
@@ -595,6 +625,32 @@ static int read_rise(struct reader *r, struct model *m)
 	return r->rc;
 }
 
+/* The rise heads' version-6 section (flag 0x40): the steady count (checked by model_validate)
+ * and the impulse head's block; when that is not 0, the head's shape, then the head, whose dim
+ * the shape gives. */
+static int read_rise_v6(struct reader *r, struct model *m)
+{
+	struct model_rise_heads *rh = m->rise;
+	rh->steady = get_u32(r, "rise.steady");
+	rh->imp_block = get_u32(r, "rise.imp_block");
+	if (r->rc || !rh->imp_block)
+		return r->rc;
+	size_t at = r->pos;
+	rh->imp_n_fft = get_u32(r, "rise.imp_n_fft");
+	rh->imp_bin_lo = get_u32(r, "rise.imp_bin_lo");
+	rh->imp_bin_hi = get_u32(r, "rise.imp_bin_hi");
+	if (r->rc)
+		return r->rc;
+	uint64_t dim = (uint64_t)rh->imp_bin_hi - rh->imp_bin_lo + 1;
+	if (rh->imp_bin_hi < rh->imp_bin_lo || dim > MODEL_MAX_RISE_DIM)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: rise.imp_bin_lo %u to imp_bin_hi %u at body byte %zu "
+			       "are not 1 to %u bins; " FIX_RETRAIN,
+			       r->name, rh->imp_bin_lo, rh->imp_bin_hi, at + 4, MODEL_MAX_RISE_DIM);
+	return read_rise_head(r, &rh->impulses, "impulses", (uint32_t)dim);
+}
+
 static int read_body(struct reader *r, struct model *m)
 {
 	struct feature_params *f = &m->features;
@@ -619,7 +675,8 @@ static int read_body(struct reader *r, struct model *m)
 			       "%s: features.%s; this auscult's front end cannot compute "
 			       "these features - retrain with supported parameters",
 			       r->name, inner.msg);
-	uint32_t known = r->version >= 5   ? FLAGS_KNOWN_V5
+	uint32_t known = r->version >= 6   ? FLAGS_KNOWN_V6
+			 : r->version == 5 ? FLAGS_KNOWN_V5
 			 : r->version == 4 ? FLAGS_KNOWN_V4
 			 : r->version == 3 ? FLAGS_KNOWN_V3
 			 : r->version == 2 ? FLAGS_KNOWN_V2
@@ -631,7 +688,8 @@ static int read_body(struct reader *r, struct model *m)
 			       r->name, flags, r->version, known);
 	/* Writers use the lowest version that holds the model, so a higher one means the header
 	 * (which the CRC does not cover) was damaged: 1 and 3 are one bit apart. */
-	uint32_t need = (flags & FLAG_RISE_HEADS)       ? 5u
+	uint32_t need = (flags & FLAG_RISE_V6)          ? 6u
+			: (flags & FLAG_RISE_HEADS)     ? 5u
 			: (flags & FLAG_HEAD_KEPT)      ? 4u
 			: (flags & FLAG_TRAINING_CURVE) ? 3u
 			: (flags & FLAG_WINDOW_HEAD)    ? 2u
@@ -653,6 +711,12 @@ static int read_body(struct reader *r, struct model *m)
 			       r->err, AUSCULT_ERR_FORMAT,
 			       "%s: corrupt: flags 0x%x have rise heads (0x20) but no window head "
 			       "(0x4), whose bands they use; " FIX_RETRAIN,
+			       r->name, flags);
+	if ((flags & FLAG_RISE_V6) && !(flags & FLAG_RISE_HEADS))
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: flags 0x%x have the rise heads' version-6 section (0x40) "
+			       "but no rise heads (0x20); " FIX_RETRAIN,
 			       r->name, flags);
 	size_t dim = feature_params_vector_dim(f);
 	if (flags & FLAG_STANDARDISATION) {
@@ -697,6 +761,10 @@ static int read_body(struct reader *r, struct model *m)
 	if ((flags & FLAG_TRAINING_CURVE) && read_curve(r, m))
 		return r->rc;
 	if ((flags & FLAG_RISE_HEADS) && read_rise(r, m))
+		return r->rc;
+	if (m->rise)
+		m->rise->steady = MODEL_RISE_STEADY_V5; /* what version 5 used; version 6 says */
+	if ((flags & FLAG_RISE_V6) && read_rise_v6(r, m))
 		return r->rc;
 	if (r->pos != r->size)
 		return r->rc = auscult_fail(

@@ -7,9 +7,11 @@
 
 #include "audio/rate_converter.h"
 
-void rise_heads_config_defaults(struct model_rise_heads *r, uint32_t n_fft, uint32_t n_kept)
+void rise_heads_config_defaults(struct model_rise_heads *r, const struct feature_params *f,
+				uint32_t n_kept)
 {
 	memset(r, 0, sizeof(*r));
+	uint32_t n_fft = f->n_fft;
 	r->env_n_fft = RISE_ENV_N_FFT;
 	r->env_bin_lo = RISE_ENV_BIN_LO;
 	r->env_bin_hi = RISE_ENV_BIN_HI;
@@ -24,9 +26,18 @@ void rise_heads_config_defaults(struct model_rise_heads *r, uint32_t n_fft, uint
 	r->std_floor_rel = RISE_STD_FLOOR_REL;
 	r->gate_z = RISE_GATE_Z;
 	r->gate_weight = RISE_GATE_WEIGHT;
+	r->steady = RISE_HEADS_STEADY;
 	r->envelope.dim = n_kept * (r->env_bin_hi - r->env_bin_lo + 1);
 	r->tones.dim = r->tone_bins;
 	r->envelope.cal_std = r->tones.cal_std = 1.0f;
+	if (f->hop_length % RISE_IMP_BLOCK == 0) {
+		r->imp_block = RISE_IMP_BLOCK;
+		r->imp_n_fft = RISE_IMP_N_FFT;
+		r->imp_bin_lo = RISE_IMP_BIN_LO;
+		r->imp_bin_hi = RISE_IMP_BIN_HI;
+		r->impulses.dim = r->imp_bin_hi - r->imp_bin_lo + 1;
+		r->impulses.cal_std = 1.0f;
+	}
 }
 
 uint32_t rise_heads_envelope_frames(const struct model_rise_heads *r,
@@ -36,6 +47,25 @@ uint32_t rise_heads_envelope_frames(const struct model_rise_heads *r,
 	uint32_t per_block = h->hop ? f->hop_length / h->hop : 0;
 	uint64_t frames = (uint64_t)window_blocks * per_block;
 	return frames < r->env_n_fft ? (uint32_t)frames : r->env_n_fft;
+}
+
+uint32_t rise_heads_impulse_blocks(const struct model_rise_heads *r, const struct feature_params *f,
+				   uint32_t window_blocks)
+{
+	if (!r->imp_block)
+		return 0;
+	uint64_t blocks = (uint64_t)window_blocks * (f->hop_length / r->imp_block);
+	return blocks < r->imp_n_fft ? (uint32_t)blocks : r->imp_n_fft;
+}
+
+static void imp_config(const struct model_rise_heads *r, uint32_t frames,
+		       struct envelope_spectrum_config *ec)
+{
+	ec->n_bands = 1;
+	ec->n_frames = frames;
+	ec->n_fft = r->imp_n_fft;
+	ec->bin_lo = r->imp_bin_lo;
+	ec->bin_hi = r->imp_bin_hi;
 }
 
 static void env_config(const struct model_rise_heads *r, const struct model_window_head *h,
@@ -91,6 +121,7 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "rise heads: window_blocks must be > 0");
 	rh->r = r;
+	rh->steady = r->steady;
 	rh->env_frames = rise_heads_envelope_frames(r, h, f, window_blocks);
 	rh->tone_frames = window_blocks;
 	struct envelope_spectrum_config ec;
@@ -100,27 +131,39 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 	int rc = envelope_spectrum_init(&rh->env, &ec, err);
 	if (rc == AUSCULT_OK)
 		rc = tone_peaks_init(&rh->tones, &tc, err);
+	rh->imp_frames = rise_heads_impulse_blocks(r, f, window_blocks);
+	if (rc == AUSCULT_OK && r->imp_block) {
+		struct envelope_spectrum_config ic;
+		imp_config(r, rh->imp_frames, &ic);
+		if ((rc = envelope_spectrum_init(&rh->imp, &ic, err)) == AUSCULT_OK)
+			rh->imp_dim = envelope_spectrum_dim(&ic);
+	}
 	if (rc) {
 		rise_heads_free(rh);
 		return rc;
 	}
 	rh->env_dim = envelope_spectrum_dim(&ec);
 	rh->tone_dim = tone_peaks_dim(&tc);
-	if (rh->env_dim != r->envelope.dim || rh->tone_dim != r->tones.dim) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "rise heads: dims %u and %u, but the shapes give %u and %u",
-				  r->envelope.dim, r->tones.dim, rh->env_dim, rh->tone_dim);
+	if (rh->env_dim != r->envelope.dim || rh->tone_dim != r->tones.dim ||
+	    rh->imp_dim != r->impulses.dim) {
+		rc = auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"rise heads: dims %u, %u and %u, but the shapes give %u, %u and %u",
+			r->envelope.dim, r->tones.dim, r->impulses.dim, rh->env_dim, rh->tone_dim,
+			rh->imp_dim);
 		rise_heads_free(rh);
 		return rc;
 	}
-	rh->features = calloc((size_t)rh->env_dim + rh->tone_dim, sizeof(float));
+	rh->features = calloc((size_t)rh->env_dim + rh->tone_dim + rh->imp_dim, sizeof(float));
 	if (!rh->features) {
 		rise_heads_free(rh);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "rise heads: out of memory");
 	}
-	if (r->envelope.mean && r->tones.mean) {
+	if (r->envelope.mean && r->tones.mean && (!r->imp_block || r->impulses.mean)) {
 		if ((rc = restore_head(&rh->env_head, r, &r->envelope, err)) != AUSCULT_OK ||
-		    (rc = restore_head(&rh->tone_head, r, &r->tones, err)) != AUSCULT_OK) {
+		    (rc = restore_head(&rh->tone_head, r, &r->tones, err)) != AUSCULT_OK ||
+		    (r->imp_block &&
+		     (rc = restore_head(&rh->imp_head, r, &r->impulses, err)) != AUSCULT_OK)) {
 			rise_heads_free(rh);
 			return rc;
 		}
@@ -130,11 +173,15 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 }
 
 void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t cap, uint32_t row_len,
-			uint64_t history_count, const float *power, uint64_t power_count)
+			uint64_t history_count, const float *power, uint64_t power_count,
+			const float *impulses, uint64_t impulse_count)
 {
 	envelope_spectrum_compute(&rh->env, history, cap, row_len, history_count, rh->features);
 	tone_peaks_compute(&rh->tones, power, rh->tone_frames, rh->r->tone_bins, power_count,
 			   rh->features + rh->env_dim);
+	if (rh->imp_dim)
+		envelope_spectrum_compute(&rh->imp, impulses, rh->imp_frames, 1, impulse_count,
+					  rh->features + rh->env_dim + rh->tone_dim);
 }
 
 static float standardised(struct stats_head *sh, const struct model_rise_head *m, const float *x)
@@ -142,40 +189,46 @@ static float standardised(struct stats_head *sh, const struct model_rise_head *m
 	return (stats_head_score(sh, x) - m->cal_mean) / m->cal_std;
 }
 
-float rise_heads_gate(struct rise_heads *rh, float *env_z, float *tone_z)
+float rise_heads_gate(struct rise_heads *rh, float z[3])
 {
 	if (!rh->scoring)
 		return NAN;
 	const struct model_rise_heads *r = rh->r;
-	float ze = standardised(&rh->env_head, &r->envelope, rh->features);
-	float zt = standardised(&rh->tone_head, &r->tones, rh->features + rh->env_dim);
-	if (env_z)
-		*env_z = ze;
-	if (tone_z)
-		*tone_z = zt;
-	float over = (ze > r->gate_z ? ze - r->gate_z : 0.0f) +
-		     (zt > r->gate_z ? zt - r->gate_z : 0.0f);
+	float zs[3];
+	zs[0] = standardised(&rh->env_head, &r->envelope, rh->features);
+	zs[1] = standardised(&rh->tone_head, &r->tones, rh->features + rh->env_dim);
+	zs[2] = rh->imp_dim ? standardised(&rh->imp_head, &r->impulses,
+					   rh->features + rh->env_dim + rh->tone_dim)
+			    : NAN;
+	float over = 0.0f;
+	for (int i = 0; i < 3; i++) {
+		if (z)
+			z[i] = zs[i];
+		if (zs[i] > r->gate_z) /* false for NaN: a head the model lacks adds nothing */
+			over += zs[i] - r->gate_z;
+	}
 	return r->gate_weight * over;
 }
 
 float rise_heads_steady(struct rise_heads *rh, float gate)
 {
 	float *g = rh->recent;
-	memmove(g, g + 1, (RISE_HEADS_STEADY - 1) * sizeof(float));
-	g[RISE_HEADS_STEADY - 1] = gate;
-	if (rh->n_recent < RISE_HEADS_STEADY)
+	const uint32_t n = rh->steady;
+	memmove(g, g + 1, (n - 1) * sizeof(float));
+	g[n - 1] = gate;
+	if (rh->n_recent < n)
 		rh->n_recent++;
-	float v[RISE_HEADS_STEADY];
-	for (uint32_t i = 0; i < RISE_HEADS_STEADY; i++) /* older than the restart: 0 */
-		v[i] = i + rh->n_recent >= RISE_HEADS_STEADY ? g[i] : 0.0f;
+	float v[MODEL_RISE_STEADY_MAX] = { 0 };
+	for (uint32_t i = 0; i < n; i++) /* older than the restart: 0 */
+		v[i] = i + rh->n_recent >= n ? g[i] : 0.0f;
 	/* the median of a handful by insertion sort */
-	for (uint32_t i = 1; i < RISE_HEADS_STEADY; i++)
+	for (uint32_t i = 1; i < n; i++)
 		for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
 			float t = v[j];
 			v[j] = v[j - 1];
 			v[j - 1] = t;
 		}
-	return v[RISE_HEADS_STEADY / 2];
+	return v[n / 2];
 }
 
 void rise_heads_restart(struct rise_heads *rh)
@@ -189,8 +242,10 @@ void rise_heads_free(struct rise_heads *rh)
 		return;
 	envelope_spectrum_free(&rh->env);
 	tone_peaks_free(&rh->tones);
+	envelope_spectrum_free(&rh->imp);
 	stats_head_free(&rh->env_head);
 	stats_head_free(&rh->tone_head);
+	stats_head_free(&rh->imp_head);
 	free(rh->features);
 	memset(rh, 0, sizeof(*rh));
 }
@@ -203,14 +258,22 @@ double rise_heads_flops_per_window(const struct model_rise_heads *r,
 	struct tone_peaks_config tc;
 	env_config(r, h, rise_heads_envelope_frames(r, h, f, window_blocks), &ec);
 	tone_config(r, window_blocks, &tc);
+	double imp = 0.0;
+	if (r->imp_block) {
+		struct envelope_spectrum_config ic;
+		imp_config(r, rise_heads_impulse_blocks(r, f, window_blocks), &ic);
+		imp = envelope_spectrum_flops(&ic);
+	}
 	/* each head: the z-scores (3 a feature) and the selection of the largest (about 2) */
-	return envelope_spectrum_flops(&ec) + tone_peaks_flops(&tc) +
-	       5.0 * (r->envelope.dim + r->tones.dim);
+	return envelope_spectrum_flops(&ec) + tone_peaks_flops(&tc) + imp +
+	       5.0 * (r->envelope.dim + r->tones.dim + r->impulses.dim);
 }
 
 double rise_heads_flops_per_s(const struct model_rise_heads *r, const struct model_window_head *h,
 			      const struct feature_params *f, double window_s)
 {
+	double per_sample = r->imp_block ? impulse_envelope_flops_per_sample() : 0.0;
 	return rise_heads_flops_per_window(r, h, f, feature_params_vectors_in(f, window_s)) /
-	       RISE_HEADS_EVERY_S;
+		       RISE_HEADS_EVERY_S +
+	       per_sample * f->sample_rate_hz;
 }

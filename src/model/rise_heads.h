@@ -8,6 +8,7 @@
 #include "common/status.h"
 #include "features/envelope_spectrum.h"
 #include "features/feature_params.h"
+#include "features/impulse_envelope.h"
 #include "features/tone_peaks.h"
 #include "model/model.h"
 #include "model/stats_head.h"
@@ -37,6 +38,20 @@
 #define RISE_GATE_WEIGHT 2.0f
 
 /*
+ * The impulse head's defaults (features/impulse_envelope.h): blocks of 128 samples (8 ms, a
+ * 125-Hz envelope at 16 kHz, every sample of the window counted), a 2-s window's 250 blocks
+ * transformed with 256 points, bins 4..125 (2-61 Hz, 0.49 Hz apart): impacts at a shaft's
+ * rate and its multiples, and the lines of slower ones' harmonics. Chosen by a probe on
+ * bench/eval_folds.sh's clips before it was built (AUC with the rise heads 0.717 against their
+ * 0.701 alone; blocks of 256 samples 0.709, of 64 0.714, of 32 0.710; bins to 30 Hz 0.704; the
+ * first difference 0.713, the third 0.711, the raw signal's level as well 0.703).
+ */
+#define RISE_IMP_BLOCK 128u
+#define RISE_IMP_N_FFT 256u
+#define RISE_IMP_BIN_LO 4u
+#define RISE_IMP_BIN_HI 125u
+
+/*
  * How often a pipeline evaluates the rise heads, seconds: every round(this / hop_s) windows
  * (every other one at the default 0.5-s hop), the windows between carrying the last value. What
  * they hear is steady (periodic impacts, tones), and 2-s envelopes a second apart overlap by
@@ -53,39 +68,55 @@
  * What a window adds is the median of the last RISE_HEADS_STEADY evaluations' gates (those
  * before a (re)start count as 0): a steady fault, what these heads are for, is heard in every
  * evaluation, while an unseen normal's brief sound is heard only in the evaluations whose 2-s
- * windows hold it: two, at one a second. Five, so that a median needs three: with three, a
+ * windows hold it: two, at one a second. Seven, so that a median needs four: with three, a
  * sound near the end of normal 62 held two evaluations high and, normals 55..74 laid end to
  * end, lifted the smoothed score to 10.9-11.2 on every seed of models/README.md (the real
- * anomaly: 14.9); with five their highest is 8.9-9.2 (the anomaly 14.7-14.8), and the ranking
- * is unchanged (AUC 0.701 against 0.700 on bench/eval_folds.sh; with one evaluation, no median,
- * 0.696).
+ * anomaly: 14.9); five held that to 8.9-9.2 (the anomaly 14.7-14.8), until the impulse head,
+ * which hears that sound too, in three evaluations of five (normal 62's last 3.5 s): 12.9-13.0
+ * against thresholds of 13.6-13.9 (the anomaly 24.5-24.7). With seven the normals' highest is
+ * 8.4-8.5 against thresholds of 11.2-12.5 (the anomaly 23.9-24.1), and the ranking did not
+ * move (AUC 0.716 against 0.714 with five, not a difference, on bench/eval_folds.sh; before the
+ * impulse head 0.701 with five, 0.700 with three, 0.696 with one evaluation, no median). The
+ * price: a steady fault adds to the score from its fourth evaluation, about 4 s after it starts.
  */
-#define RISE_HEADS_STEADY 5u
+#define RISE_HEADS_STEADY 7u
+#if RISE_HEADS_STEADY > MODEL_RISE_STEADY_MAX
+#error "RISE_HEADS_STEADY exceeds what a model file may hold"
+#endif
 
 struct rise_heads {
 	struct envelope_spectrum env;
 	struct tone_peaks tones;
-	struct stats_head env_head, tone_head; /* set up only when scoring */
+	struct envelope_spectrum imp;                    /* with an impulse head */
+	struct stats_head env_head, tone_head, imp_head; /* set up only when scoring */
 	uint32_t env_frames;  /* short frames the envelope spans (the window's, at most n_fft) */
 	uint32_t tone_frames; /* front-end frames the mean spectrum spans (the window's) */
-	uint32_t env_dim, tone_dim;
-	float *features; /* env_dim + tone_dim: the last computed window's, envelope first */
-	float recent[RISE_HEADS_STEADY]; /* the last evaluations' gates, newest at n_recent - 1 */
+	uint32_t imp_frames;  /* impulse blocks its envelope spans (the window's, at most n_fft) */
+	uint32_t env_dim, tone_dim, imp_dim; /* imp_dim 0 without an impulse head */
+	float *features; /* env_dim + tone_dim + imp_dim: the last computed window's, in order */
+	float recent[MODEL_RISE_STEADY_MAX]; /* the last `steady` evaluations' gates, newest last */
 	uint32_t n_recent;
+	uint32_t steady; /* the model's r->steady */
 	const struct model_rise_heads *r;
 	int scoring; /* statistics restored from the model: rise_heads_gate works */
 };
 
-/* New rise heads' shape and gate (the defaults above) for front-end spectra of n_fft points
- * (tone_bins: those under the rate converter's pass band), no fitted statistics, the heads'
- * dims set for a window head keeping n_kept bands. */
-void rise_heads_config_defaults(struct model_rise_heads *r, uint32_t n_fft, uint32_t n_kept);
+/* New rise heads' shape and gate (the defaults above) for features f (tone_bins: the bins of
+ * its spectra under the rate converter's pass band; an impulse head when RISE_IMP_BLOCK divides
+ * its hop), no fitted statistics, the heads' dims set for a window head keeping n_kept bands. */
+void rise_heads_config_defaults(struct model_rise_heads *r, const struct feature_params *f,
+				uint32_t n_kept);
 
 /* Short frames of the window head the envelope needs for windows of window_blocks feature hops
  * (the pipeline's window_head history): min(env_n_fft, the window's frames). */
 uint32_t rise_heads_envelope_frames(const struct model_rise_heads *r,
 				    const struct model_window_head *h,
 				    const struct feature_params *f, uint32_t window_blocks);
+
+/* Impulse blocks the impulse head needs for windows of window_blocks feature hops (the ring
+ * the pipeline's impulse_envelope keeps): min(imp_n_fft, the window's blocks); 0 without. */
+uint32_t rise_heads_impulse_blocks(const struct model_rise_heads *r, const struct feature_params *f,
+				   uint32_t window_blocks);
 
 /*
  * Sets up the stage for rise heads r of a model with window head h and features f, over windows
@@ -99,19 +130,24 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 
 /*
  * The features of the window that ends now: history (the window head's band dB ring: cap rows of
- * row_len, history_count frames so far) and power (the front end's ring: tone_frames rows of
- * tone_bins, power_count frames so far). Fills rh->features. Never allocates, never fails.
+ * row_len, history_count frames so far), power (the front end's ring: tone_frames rows of
+ * tone_bins, power_count frames so far) and impulses (the impulse envelope's ring of imp_frames
+ * blocks, impulse_count so far; ignored without an impulse head). Fills rh->features. Never
+ * allocates, never fails.
  */
 void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t cap, uint32_t row_len,
-			uint64_t history_count, const float *power, uint64_t power_count);
+			uint64_t history_count, const float *power, uint64_t power_count,
+			const float *impulses, uint64_t impulse_count);
 
-/* What the last computed window adds to its score: gate_weight x the sum over both heads of
- * max(0, (score - cal_mean) / cal_std - gate_z); each head's standardised score in *env_z and
- * *tone_z (either may be NULL). NaN when not scoring. */
-float rise_heads_gate(struct rise_heads *rh, float *env_z, float *tone_z);
+/* What the last computed window adds to its score: gate_weight x the sum over the heads of
+ * max(0, (score - cal_mean) / cal_std - gate_z); each head's standardised score in z[0]
+ * (envelope), z[1] (tones), z[2] (impulses, NaN without) when z is not NULL. NaN when not
+ * scoring. */
+float rise_heads_gate(struct rise_heads *rh, float z[3]);
 
 /* Takes an evaluation's gate (rise_heads_gate) and returns what the window adds: the median of
- * the last RISE_HEADS_STEADY gates, 0 for those before the last rise_heads_restart. */
+ * the last rh->steady gates (the model's; RISE_HEADS_STEADY for new ones), 0 for those before
+ * the last rise_heads_restart. */
 float rise_heads_steady(struct rise_heads *rh, float gate);
 
 /* Forgets the gates taken: the machine stopped, or the stream starts again. */
@@ -126,7 +162,7 @@ double rise_heads_flops_per_window(const struct model_rise_heads *r,
 				   const struct feature_params *f, uint32_t window_blocks);
 
 /* FLOPs per second of audio: a window of window_s evaluated once every RISE_HEADS_EVERY_S (as
- * window_head_flops_per_s is for the window head). */
+ * window_head_flops_per_s is for the window head), and the impulse envelope of every sample. */
 double rise_heads_flops_per_s(const struct model_rise_heads *r, const struct model_window_head *h,
 			      const struct feature_params *f, double window_s);
 

@@ -10,6 +10,7 @@
 #include "detect/gate.h"
 #include "detect/window_scorer.h"
 #include "features/feature_extractor.h"
+#include "features/impulse_envelope.h"
 #include "model/autoencoder.h"
 #include "model/rise_heads.h"
 #include "model/window_head.h"
@@ -26,8 +27,9 @@ struct pipeline {
 	struct window_scorer ws;
 	struct smoother sm;
 	struct detector det;
-	struct window_head head; /* used when model->head is set */
-	struct rise_heads rise;  /* used when model->rise is set */
+	struct window_head head;          /* used when model->head is set */
+	struct rise_heads rise;           /* used when model->rise is set */
+	struct impulse_envelope impulses; /* used when the rise heads have an impulse head */
 	uint32_t rise_every; /* windows between the rise heads' evaluations (RISE_HEADS_EVERY_S) */
 	uint32_t rise_wait;  /* windows until the next one; 0: this window */
 	float rise_last;     /* what the last evaluation added, carried by the windows between */
@@ -184,14 +186,17 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 	uint64_t n_short, n_frames;
 	const float *history = window_head_history(&p->head, &n_short);
 	const float *power = feature_extractor_power(&p->fx, &n_frames);
+	uint64_t n_blocks = 0;
+	const float *blocks = p->rise.imp_dim ? impulse_envelope_ring(&p->impulses, &n_blocks)
+					      : NULL;
 	rise_heads_compute(&p->rise, history, p->rise.env_frames, p->head.bs.cfg.n_bands, n_short,
-			   power, n_frames);
-	size_t dim = (size_t)p->rise.env_dim + p->rise.tone_dim;
+			   power, n_frames, blocks, n_blocks);
+	size_t dim = (size_t)p->rise.env_dim + p->rise.tone_dim + p->rise.imp_dim;
 	float *rf = p->pending_rise_features + (size_t)slot * dim;
 	memcpy(rf, p->rise.features, dim * sizeof(float));
 	pw->rise_features = rf;
 	if (p->rise.scoring && p->head.scoring) {
-		float gate = rise_heads_gate(&p->rise, NULL, NULL);
+		float gate = rise_heads_gate(&p->rise, NULL);
 		p->rise_last = pw->rise_raw = rise_heads_steady(&p->rise, gate);
 		pw->raw += pw->rise_raw;
 		pw->parts.v[DETECTOR_PART_RISE] = pw->rise_raw;
@@ -359,6 +364,8 @@ void pipeline_push(struct pipeline *p, const float *x, size_t n, int64_t now_ms)
 			p->sumsq += sum_squares(x + skip, take - skip);
 		if (p->model->head)
 			window_head_push(&p->head, x, take);
+		if (p->rise.imp_dim)
+			impulse_envelope_push(&p->impulses, x, take);
 		size_t got = feature_extractor_push(&p->fx, x, take,
 						    p->frames + p->n_frames * p->n_mels);
 		p->stream_samples += take;
@@ -390,6 +397,8 @@ void pipeline_restart(struct pipeline *p, int64_t base_ms)
 	feature_extractor_reset(&p->fx);
 	if (p->model->head)
 		window_head_reset(&p->head);
+	if (p->rise.imp_dim)
+		impulse_envelope_reset(&p->impulses);
 	gate_reset(&p->gate);
 	window_scorer_reset(&p->ws);
 	smoother_reset(&p->sm);
@@ -486,6 +495,7 @@ void pipeline_destroy(struct pipeline *p)
 	smoother_free(&p->sm);
 	detector_free(&p->det);
 	window_head_free(&p->head);
+	impulse_envelope_free(&p->impulses);
 	rise_heads_free(&p->rise);
 	free(p->intervals);
 	free(p->frames);
@@ -578,7 +588,10 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	    ((rc = feature_extractor_keep_power(&p->fx, rise->tone_bins, wc.window_vectors, err)) !=
 		     AUSCULT_OK ||
 	     (rc = rise_heads_init(&p->rise, rise, cfg->model->head, fp, wc.window_vectors, err)) !=
-		     AUSCULT_OK))
+		     AUSCULT_OK ||
+	     (p->rise.imp_dim &&
+	      (rc = impulse_envelope_init(&p->impulses, rise->imp_block, p->rise.imp_frames,
+					  err)) != AUSCULT_OK)))
 		goto fail;
 
 	/* Held frames never exceed a batch's vectors plus their context, and one more comes in
@@ -604,9 +617,10 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 		}
 	}
 	if (rise) {
-		p->pending_rise_features = calloc(((size_t)p->delay + 1) *
-							  (p->rise.env_dim + p->rise.tone_dim),
-						  sizeof(float));
+		p->pending_rise_features =
+			calloc(((size_t)p->delay + 1) *
+				       (p->rise.env_dim + p->rise.tone_dim + p->rise.imp_dim),
+			       sizeof(float));
 		if (!p->pending_rise_features) {
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "pipeline: out of memory");
 			goto fail;

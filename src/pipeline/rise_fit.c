@@ -140,7 +140,7 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	struct model_rise_heads *r = calloc(1, sizeof(*r));
 	if (!r)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "rise heads: out of memory");
-	rise_heads_config_defaults(r, m->features.n_fft, m->head->n_kept);
+	rise_heads_config_defaults(r, &m->features, m->head->n_kept);
 	m->rise = r;
 	/* provisional statistics (zero means, unit stds) so that the model validates while the
 	 * pipeline gives the features they are fitted on */
@@ -148,7 +148,9 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	int rc = provisional(&r->envelope, err);
 	if (rc == AUSCULT_OK)
 		rc = provisional(&r->tones, err);
-	k.dim = (size_t)r->envelope.dim + r->tones.dim;
+	if (rc == AUSCULT_OK && r->imp_block)
+		rc = provisional(&r->impulses, err);
+	k.dim = (size_t)r->envelope.dim + r->tones.dim + r->impulses.dim;
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
 		.model = m, .settings = *ps, .on_window = keep_window, .ctx = &k
@@ -174,6 +176,9 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 		rc = fit_head(&r->envelope, r, &k, 0, n_paths, err);
 	if (rc == AUSCULT_OK)
 		rc = fit_head(&r->tones, r, &k, r->envelope.dim, n_paths, err);
+	if (rc == AUSCULT_OK && r->imp_block)
+		rc = fit_head(&r->impulses, r, &k, (size_t)r->envelope.dim + r->tones.dim, n_paths,
+			      err);
 	free(k.x);
 	free(k.rec);
 	if (rc == AUSCULT_OK)

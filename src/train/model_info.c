@@ -89,7 +89,8 @@ static double rise_mflop_per_10s(const struct model *m)
 	return rise_heads_flops_per_s(m->rise, m->head, &m->features, 2.0) * 10.0 / 1e6;
 }
 
-/* The rise heads' shape, fit and gate, then each head's calibration: two lines. */
+/* The rise heads' shape, fit and gate, the impulse head's shape when they have one, then each
+ * head's calibration: two or three lines. */
 static void print_rise(FILE *out, const struct model *m)
 {
 	const struct model_rise_heads *r = m->rise;
@@ -109,12 +110,26 @@ static void print_rise(FILE *out, const struct model *m)
 		r->envelope.dim, r->tone_bins, tone_bin_hz * r->tone_bins / 1000.0, r->tone_near,
 		r->tone_far, 100.0 * (double)r->top_fraction, (double)r->std_floor_rel,
 		(double)r->gate_weight, (double)r->gate_z, (double)r->gate_z, RISE_HEADS_EVERY_S,
-		RISE_HEADS_STEADY, rise_mflop_per_10s(m));
+		r->steady, rise_mflop_per_10s(m));
+	if (r->imp_block) {
+		double block_hz = (double)f->sample_rate_hz / r->imp_block;
+		double imp_bin_hz = block_hz / r->imp_n_fft;
+		fprintf(out,
+			"impulse head:   envelope spectrum of the second difference's level over "
+			"%u-sample blocks, bins %u-%u of %u (%.1f-%.1f Hz at %g Hz blocks), %u "
+			"features, gated with the rise heads\n",
+			r->imp_block, r->imp_bin_lo, r->imp_bin_hi, r->imp_n_fft,
+			imp_bin_hz * r->imp_bin_lo, imp_bin_hz * r->imp_bin_hi, block_hz,
+			r->impulses.dim);
+	}
 	fprintf(out,
-		"rise scores:    z = envelope (score - %.6g) / %.6g, tones (score - %.6g) / %.6g "
-		"(mean and std on held-out training windows)\n",
+		"rise scores:    z = envelope (score - %.6g) / %.6g, tones (score - %.6g) / %.6g",
 		(double)r->envelope.cal_mean, (double)r->envelope.cal_std,
 		(double)r->tones.cal_mean, (double)r->tones.cal_std);
+	if (r->imp_block)
+		fprintf(out, ", impulses (score - %.6g) / %.6g", (double)r->impulses.cal_mean,
+			(double)r->impulses.cal_std);
+	fprintf(out, " (mean and std on held-out training windows)\n");
 }
 
 void model_curve_summarise(const struct model *m, struct model_curve_summary *s)
@@ -370,8 +385,16 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 		json_field_f32(&w, "std_floor_rel", r->std_floor_rel);
 		json_field_f32(&w, "gate_z", r->gate_z);
 		json_field_f32(&w, "gate_weight", r->gate_weight);
+		json_field_uint(&w, "steady", r->steady);
 		json_rise_head(&w, "envelope", &r->envelope);
 		json_rise_head(&w, "tones", &r->tones);
+		if (r->imp_block) {
+			json_field_uint(&w, "imp_block", r->imp_block);
+			json_field_uint(&w, "imp_n_fft", r->imp_n_fft);
+			json_field_uint(&w, "imp_bin_lo", r->imp_bin_lo);
+			json_field_uint(&w, "imp_bin_hi", r->imp_bin_hi);
+			json_rise_head(&w, "impulses", &r->impulses);
+		}
 		json_field_double_digits(&w, "mflop_per_10s", rise_mflop_per_10s(m), 4);
 		json_object_close(&w);
 	}

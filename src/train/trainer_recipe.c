@@ -100,17 +100,19 @@ static void recipe_idnn16_fast_stats(struct train_options *o)
 }
 
 /*
- * The default: idnn16-fast-stats and the rise heads, which issue 12 named: each window's envelope spectra (the
- * first differences of its bands' dB over the head's 4-ms frames, 2-30 Hz: a bearing's impacts,
- * cavitation) and tonal peaks (its mean 1024-point spectrum against each bin's neighbours: a new
+ * The default: idnn16-fast-stats and the rise heads, which issue 12 named: each window's envelope
+ * spectra (the first differences of its bands' dB over the head's 4-ms frames, 2-30 Hz: a
+ * bearing's impacts, cavitation), the envelope spectrum of its high-frequency level over
+ * contiguous 8-ms blocks (2-61 Hz: impacts the 4-ms frames miss, at a shaft's rate and its
+ * multiples) and tonal peaks (its mean 1024-point spectrum against each bin's neighbours: a new
  * tone), each a diagonal Gaussian of normal windows scored by its largest 2% of rises, add to
- * the window's score the median over their last five evaluations, once a second, of what they
+ * the window's score the median over their last seven evaluations, once a second, of what they
  * exceed their normal range by (model/rise_heads.h). Over the 75 normals of
- * bench/eval_folds.sh AUC 0.701 against idnn16-fast-stats' 0.687, +0.014 (+0.006 .. +0.020),
- * and 0.591 against 0.582 at the weakest level (bearing 0.83 against 0.78, a new tone 0.83
- * against 0.79); the real pump anomaly's sustained score 1.61-1.65 times the highest of the 20
- * normals 55..74 (none trained on) laid end to end (1.26), for 1.1 times its CPU per clip: 9.6 MFLOP,
- * 2.6 times faster than dcase2020 (models/README.md).
+ * bench/eval_folds.sh AUC 0.716 against idnn16-fast-stats' 0.687, +0.029 (+0.021 .. +0.036),
+ * and 0.607 against 0.582 at the weakest level (bearing 0.90 against 0.78, a new tone 0.83
+ * against 0.79); the real pump anomaly's sustained score 2.8 times the highest of the 20
+ * normals 55..74 (none trained on) laid end to end (1.26), for 1.2 times its CPU per clip: 10.3
+ * MFLOP, 2.5 times faster than dcase2020 (models/README.md).
  */
 static void recipe_idnn16_fast_rise(struct train_options *o)
 {

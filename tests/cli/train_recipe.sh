@@ -38,12 +38,14 @@ has default "standardise:    yes"
 has default "band weights:   yes"
 has default "aggregation:    mean of the largest 20%"
 has default "architecture:   512-16-128 "
-# Its window head keeps the 15 bands below the rate converter's pass band, and its rise heads
-# make the file version 5; every trained model keeps its training curve (one epoch here) too.
-has default "format:         auscult model, version 5"
+# Its window head keeps the 15 bands below the rate converter's pass band, and its rise heads'
+# impulse head makes the file version 6; every trained model keeps its training curve (one epoch
+# here) too.
+has default "format:         auscult model, version 6"
 has default "training curve: 1 epoch; training loss first "
 has default "window head:    band mean and spread of 15 of 16 linear bands (0-7500 Hz; 64-point frames every 256 samples)"
 has default "rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at 62.5 Hz frames), 870 features; tonal peaks of 494 bins"
+has default "impulse head:   envelope spectrum of the second difference's level over 128-sample blocks, bins 4-125 of 256 (2.0-61.0 Hz at 125 Hz blocks), 122 features"
 has default "rise scores:    z = envelope (score - "
 train named --recipe idnn16-fast-rise
 cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-fast-rise differs from the default"

@@ -17,10 +17,12 @@ sox "$WORK/a.wav" "$WORK/silence.wav" "$WORK/b.wav" "$WORK/cut.wav"
 sox "$WORK/a.wav" "$WORK/a_fade.wav" fade t 0 10 3
 sox "$WORK/b.wav" "$WORK/b_fade.wav" fade t 3
 sox "$WORK/a_fade.wav" "$WORK/silence.wav" "$WORK/b_fade.wav" "$WORK/fade.wav"
-# samples/README.md: the demo's synthetic fault is at 30..45 s; switch on right into it.
+# samples/README.md: the demo's synthetic fault is at 30..45 s; switch on right into it. The 15 s
+# of normal sound after it see the anomaly end: the rise heads hold a steady fault until four of
+# their last seven evaluations (a second apart, each of the last 2 s) no longer hear it.
 sox "$DEMO" "$WORK/n1.wav" trim 0 10
 sox "$DEMO" "$WORK/fault.wav" trim 30 15
-sox "$DEMO" "$WORK/n2.wav" trim 50 10
+sox "$DEMO" "$WORK/n2.wav" trim 45 15
 sox "$WORK/n1.wav" "$WORK/silence.wav" "$WORK/fault.wav" "$WORK/n2.wav" "$WORK/on_fault.wav"
 
 start_broker

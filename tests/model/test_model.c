@@ -78,7 +78,8 @@ static void add_curve(struct model *m)
 
 /* The baseline network on idnn16-fast-rise's shape: frames every 1024 samples, a window head of
  * 64-point frames every 256 samples keeping 15 of 16 bands, and the default rise heads (bins
- * 4..61 of 128-point envelopes, 870 features; 494 tonal peaks against the bins 3..12 away). */
+ * 4..61 of 128-point envelopes, 870 features; 494 tonal peaks against the bins 3..12 away; the
+ * impulse head's bins 4..125 of 256 over 128-sample blocks, 122 features). */
 static void rise_model(struct model *m)
 {
 	baseline_model(m);
@@ -93,7 +94,7 @@ static void rise_model(struct model *m)
 	m->head = h;
 	struct model_rise_heads *r = calloc(1, sizeof(*r));
 	assert_non_null(r);
-	rise_heads_config_defaults(r, 1024, 15);
+	rise_heads_config_defaults(r, &m->features, 15);
 	r->envelope.mean = floats(r->envelope.dim, -60.0f);
 	r->envelope.inv_std = floats(r->envelope.dim, 0.25f);
 	r->envelope.cal_mean = 1.5f;
@@ -102,6 +103,10 @@ static void rise_model(struct model *m)
 	r->tones.inv_std = floats(r->tones.dim, 0.5f);
 	r->tones.cal_mean = 2.25f;
 	r->tones.cal_std = 0.625f;
+	r->impulses.mean = floats(r->impulses.dim, -10.0f);
+	r->impulses.inv_std = floats(r->impulses.dim, 0.25f);
+	r->impulses.cal_mean = 1.75f;
+	r->impulses.cal_std = 0.5f;
 	m->rise = r;
 }
 
@@ -423,7 +428,8 @@ static void info_text_names_everything(void **state)
 	model_free(&m);
 }
 
-/* Rise heads: their shape in human units, cost and calibration, after the window head's lines. */
+/* Rise heads: their shape in human units (the impulse head's too), cost and calibration, after
+ * the window head's lines. */
 static void info_text_shows_rise_heads(void **state)
 {
 	(void)state;
@@ -433,9 +439,14 @@ static void info_text_shows_rise_heads(void **state)
 	if (model_validate(&m, &err) != AUSCULT_OK)
 		fail_msg("%s", err.msg);
 	char *text = capture(model_info_print, &m, NULL);
-	/* a 2-s window is 31 feature hops; one every 0.5 s is 20 over a 10-s clip */
+	/* a 2-s window is 31 feature hops, evaluated once a second; the impulse envelope of every
+	 * sample is 4 FLOPs, 0.64 MFLOP over 10 s */
 	double mflop = rise_heads_flops_per_window(m.rise, m.head, &m.features, 31) *
-		       (10.0 / RISE_HEADS_EVERY_S) / 1e6;
+			       (10.0 / RISE_HEADS_EVERY_S) / 1e6 +
+		       4.0 * 16000.0 * 10.0 / 1e6;
+	assert_float_equal(mflop,
+			   rise_heads_flops_per_s(m.rise, m.head, &m.features, 2.0) * 10.0 / 1e6,
+			   1e-9);
 	assert_true(mflop > 0.5 && mflop < 5.0);
 	char want[1024];
 	snprintf(
@@ -443,14 +454,17 @@ static void info_text_shows_rise_heads(void **state)
 		"rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at "
 		"62.5 Hz frames), 870 features; tonal peaks of 494 bins (to 7.72 kHz) against "
 		"bins 3-12 away; each the mean of its largest 2%% of rises (std floor 0.1 of the "
-		"median); gate: 2 x (z - 1) above z 1, evaluated every 1 s, the median of the last 5 added; %.1f MFLOP per 10-s clip\n",
+		"median); gate: 2 x (z - 1) above z 1, evaluated every 1 s, the median of the last 7 added; %.1f MFLOP per 10-s clip\n",
 		mflop);
 	if (!strstr(text, want))
 		fail_msg("missing line: %s--- in:\n%s", want, text);
 	static const char *const lines[] = {
-		"format:         auscult model, version 5\n",
-		"rise scores:    z = envelope (score - 1.5) / 0.375, tones (score - 2.25) / 0.625 "
-		"(mean and std on held-out training windows)\n",
+		"format:         auscult model, version 6\n",
+		"impulse head:   envelope spectrum of the second difference's level over "
+		"128-sample blocks, bins 4-125 of 256 (2.0-61.0 Hz at 125 Hz blocks), 122 features, "
+		"gated with the rise heads\n",
+		"rise scores:    z = envelope (score - 1.5) / 0.375, tones (score - 2.25) / 0.625, "
+		"impulses (score - 1.75) / 0.5 (mean and std on held-out training windows)\n",
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		if (!strstr(text, lines[i]))
@@ -467,12 +481,14 @@ static void info_text_shows_rise_heads(void **state)
 	char mflop_json[64];
 	snprintf(mflop_json, sizeof(mflop_json), ",\"mflop_per_10s\":%.4g},\"training\":", mflop);
 	const char *const keys[] = {
-		"\"format_version\":5,",
+		"\"format_version\":6,",
 		"\"rise_heads\":{\"env_n_fft\":128,\"env_bin_lo\":4,\"env_bin_hi\":61,"
 		"\"tone_bins\":494,\"tone_near\":3,\"tone_far\":12,\"top_fraction\":0.0199999996,"
-		"\"std_floor_rel\":0.100000001,\"gate_z\":1,\"gate_weight\":2,",
+		"\"std_floor_rel\":0.100000001,\"gate_z\":1,\"gate_weight\":2,\"steady\":7,",
 		"\"envelope\":{\"dim\":870,\"cal_mean\":1.5,\"cal_std\":0.375},"
-		"\"tones\":{\"dim\":494,\"cal_mean\":2.25,\"cal_std\":0.625}",
+		"\"tones\":{\"dim\":494,\"cal_mean\":2.25,\"cal_std\":0.625},"
+		"\"imp_block\":128,\"imp_n_fft\":256,\"imp_bin_lo\":4,\"imp_bin_hi\":125,"
+		"\"impulses\":{\"dim\":122,\"cal_mean\":1.75,\"cal_std\":0.5}",
 		mflop_json,
 	};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

@@ -153,6 +153,7 @@ static void tiny_rise_model(struct model *m)
 	r->std_floor_rel = 0.125f;
 	r->gate_z = 1.0f;
 	r->gate_weight = 2.0f;
+	r->steady = MODEL_RISE_STEADY_V5; /* what a version-5 file holds */
 	r->envelope = (struct model_rise_head){ 2, tiny_array(2, 8), NULL, 0.75f, 0.5f };
 	r->envelope.inv_std = malloc(2 * sizeof(float));
 	assert_non_null(r->envelope.inv_std);
@@ -164,6 +165,24 @@ static void tiny_rise_model(struct model *m)
 	for (int i = 0; i < 4; i++)
 		r->tones.inv_std[i] = 0.5f * (float)(i + 1);
 	m->rise = r;
+}
+
+/* tiny_rise_model with a median of 3 and the impulse head (format version 6): blocks of 8
+ * samples (4 per feature hop of 32), an 8-point envelope, bins 1..2 (2 features). */
+static void tiny_imp_model(struct model *m)
+{
+	tiny_rise_model(m);
+	struct model_rise_heads *r = m->rise;
+	r->steady = 3;
+	r->imp_block = 8;
+	r->imp_n_fft = 8;
+	r->imp_bin_lo = 1;
+	r->imp_bin_hi = 2;
+	r->impulses = (struct model_rise_head){ 2, tiny_array(2, 10), NULL, 1.5f, 0.75f };
+	r->impulses.inv_std = malloc(2 * sizeof(float));
+	assert_non_null(r->impulses.inv_std);
+	r->impulses.inv_std[0] = 0.5f;
+	r->impulses.inv_std[1] = 2.0f;
 }
 
 /* File offsets of fields of the tiny model (header 24 bytes + body offset; docs/model-format.md). */
@@ -212,6 +231,14 @@ enum {
 	OFF_RISE_TONES_DIM = OFF_RISE + 68,
 	OFF_RISE_TONES_INV_STD0 = OFF_RISE + 88,
 	TINY_RISE_FILE_BYTES = 24 + 668,
+	/* the rise heads' version-6 section follows them: steady, the impulse head */
+	OFF_IMP = 24 + 668,
+	OFF_IMP_STEADY = OFF_IMP,
+	OFF_IMP_BLOCK = OFF_IMP + 4,
+	OFF_IMP_BIN_HI = OFF_IMP + 16,
+	OFF_IMP_DIM = OFF_IMP + 20,
+	OFF_IMP_CAL_STD = OFF_IMP + 44,
+	TINY_IMP_FILE_BYTES = 24 + 716,
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -269,6 +296,11 @@ static void tiny_rise_bytes(uint8_t **data, size_t *size)
 	encode_tiny(tiny_rise_model, TINY_RISE_FILE_BYTES, data, size);
 }
 
+static void tiny_imp_bytes(uint8_t **data, size_t *size)
+{
+	encode_tiny(tiny_imp_model, TINY_IMP_FILE_BYTES, data, size);
+}
+
 /* Replaces a u32 field, checking it held what the layout says, so a layout change is noticed. */
 static void edit32(uint8_t *b, size_t off, uint32_t expect, uint32_t value)
 {
@@ -293,8 +325,8 @@ static const struct fixture fixtures[] = {
 	{ "short_header.am", AUSCULT_ERR_TRUNCATED,
 	  "truncated: 20 of at least 24 bytes (the header is incomplete); the file is incomplete - "
 	  "copy it again or retrain" },
-	{ "version_6.am", AUSCULT_ERR_VERSION,
-	  "unknown format version 6 (this auscult " AUSCULT_VERSION " reads versions 1 to 5); "
+	{ "version_7.am", AUSCULT_ERR_VERSION,
+	  "unknown format version 7 (this auscult " AUSCULT_VERSION " reads versions 1 to 6); "
 	  "upgrade auscult or retrain the model with this one" },
 	{ "absurd_length.am", AUSCULT_ERR_FORMAT,
 	  "corrupt header: body length 1099511627776 bytes is more than the 167772160 allowed; the "
@@ -435,6 +467,32 @@ static const struct fixture fixtures[] = {
 	  "rise.gate_weight: -2 is not a finite value >= 0; the model is unusable - retrain it" },
 	{ "rise_top_fraction.am", AUSCULT_ERR_INVALID,
 	  "rise.top_fraction: 1.5 is not in (0, 1]; the model is unusable - retrain it" },
+	/* the rise heads' impulse head (version 6) */
+	{ "imp_in_version_5.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x7f has unknown bits (known in version 5: 0x3f); the model is "
+	  "unusable - retrain it" },
+	{ "imp_without_rise.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x43 have the rise heads' version-6 section (0x40) but no rise heads "
+	  "(0x20); the model is unusable - retrain it" },
+	{ "imp_steady.am", AUSCULT_ERR_INVALID,
+	  "rise.steady: 16 is not in [1, 15]; the model is unusable - retrain it" },
+	{ "imp_block_zero.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: 40 unused bytes at the end of the body; the model is unusable - retrain it" },
+	{ "imp_block.am", AUSCULT_ERR_INVALID,
+	  "rise.imp_block: 12 samples does not divide the features' hop of 32 samples into blocks "
+	  "of 2 or more; the model is unusable - retrain it" },
+	{ "imp_bins.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: rise.imp_bin_lo 1 to imp_bin_hi 0 at body byte 680 are not 1 to 65536 bins; "
+	  "the model is unusable - retrain it" },
+	{ "imp_dim.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: rise.impulses.dim 3 at body byte 688 is not 2, what the section's shape "
+	  "gives; the model is unusable - retrain it" },
+	{ "imp_truncated.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: rise.impulses.inv_std needs 8 bytes at body byte 700, but the body ends at "
+	  "byte 704; the model is unusable - retrain it" },
+	{ "imp_cal_std.am", AUSCULT_ERR_INVALID,
+	  "rise.impulses.cal_std: -0.5 is not a finite value > 0; the model is unusable - "
+	  "retrain it" },
 };
 
 /* Builds fixture `name` from the tiny model's bytes. */
@@ -450,20 +508,51 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 	else if ((strncmp(name, "rise_", 5) == 0 && strcmp(name, "rise_without_head.am") != 0) ||
 		 strcmp(name, "tiny_rise.am") == 0)
 		tiny_rise_bytes(data, size);
+	else if ((strncmp(name, "imp_", 4) == 0 && strcmp(name, "imp_without_rise.am") != 0) ||
+		 strcmp(name, "tiny_imp.am") == 0)
+		tiny_imp_bytes(data, size);
 	else
 		tiny_bytes(data, size);
 	uint8_t *b = *data;
 	if (strcmp(name, "tiny.am") == 0 || strcmp(name, "tiny_head.am") == 0 ||
 	    strcmp(name, "tiny_curve.am") == 0 || strcmp(name, "tiny_kept.am") == 0 ||
-	    strcmp(name, "tiny_rise.am") == 0) {
+	    strcmp(name, "tiny_rise.am") == 0 || strcmp(name, "tiny_imp.am") == 0) {
 	} else if (strcmp(name, "empty.am") == 0) {
 		*size = 0;
 	} else if (strcmp(name, "bad_magic.am") == 0) {
 		memcpy(b, "RIFF\x04\x01\0\0", 8);
 	} else if (strcmp(name, "short_header.am") == 0) {
 		*size = 20;
-	} else if (strcmp(name, "version_6.am") == 0) {
+	} else if (strcmp(name, "version_7.am") == 0) {
+		edit32(b, OFF_VERSION, 1, 7);
+	} else if (strcmp(name, "imp_in_version_5.am") == 0) {
+		edit32(b, OFF_VERSION, 6, 5);
+	} else if (strcmp(name, "imp_without_rise.am") == 0) {
 		edit32(b, OFF_VERSION, 1, 6);
+		edit32(b, OFF_FLAGS, 0x3, 0x43);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "imp_steady.am") == 0) {
+		edit32(b, OFF_IMP_STEADY, 3, 16);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "imp_block_zero.am") == 0) {
+		edit32(b, OFF_IMP_BLOCK, 8, 0);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "imp_block.am") == 0) {
+		edit32(b, OFF_IMP_BLOCK, 8, 12);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "imp_bins.am") == 0) {
+		edit32(b, OFF_IMP_BIN_HI, 2, 0);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "imp_dim.am") == 0) {
+		edit32(b, OFF_IMP_DIM, 2, 3);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "imp_truncated.am") == 0) {
+		*size -= 12; /* the header says so: the body ends inside rise.impulses.inv_std */
+		edit32(b, OFF_BODY_LENGTH, 716, 704);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "imp_cal_std.am") == 0) {
+		edit32(b, OFF_IMP_CAL_STD, 0x3f400000u, 0xbf000000u); /* 0.75 -> -0.5 */
+		fix_crc(b, *size);
 	} else if (strcmp(name, "rise_in_version_4.am") == 0) {
 		edit32(b, OFF_VERSION, 5, 4);
 	} else if (strcmp(name, "rise_unknown_flag.am") == 0) {
@@ -628,8 +717,8 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 }
 
 /* The valid files among the fixtures, before the table's. */
-static const char *const valid_files[] = { "tiny.am", "tiny_head.am", "tiny_curve.am",
-					   "tiny_kept.am", "tiny_rise.am" };
+static const char *const valid_files[] = { "tiny.am",      "tiny_head.am", "tiny_curve.am",
+					   "tiny_kept.am", "tiny_rise.am", "tiny_imp.am" };
 #define N_VALID (sizeof(valid_files) / sizeof(valid_files[0]))
 
 static const char *fixture_name(size_t i)
@@ -743,10 +832,14 @@ static void assert_models_equal(const struct model *a, const struct model *b)
 		/* the shape (6 u32) and the fractions and gate (4 floats) in a row */
 		assert_memory_equal(&ra->env_n_fft, &rb->env_n_fft, 6 * sizeof(uint32_t));
 		assert_memory_equal(&ra->top_fraction, &rb->top_fraction, 4 * sizeof(float));
-		const struct model_rise_head *ha[2] = { &ra->envelope, &ra->tones };
-		const struct model_rise_head *hb[2] = { &rb->envelope, &rb->tones };
-		for (int k = 0; k < 2; k++) {
+		/* the steady count and the impulse head's shape (5 u32) */
+		assert_memory_equal(&ra->steady, &rb->steady, 5 * sizeof(uint32_t));
+		const struct model_rise_head *ha[3] = { &ra->envelope, &ra->tones, &ra->impulses };
+		const struct model_rise_head *hb[3] = { &rb->envelope, &rb->tones, &rb->impulses };
+		for (int k = 0; k < 3; k++) {
 			assert_int_equal(ha[k]->dim, hb[k]->dim);
+			if (!ha[k]->dim)
+				continue;
 			assert_memory_equal(ha[k]->mean, hb[k]->mean, ha[k]->dim * sizeof(float));
 			assert_memory_equal(ha[k]->inv_std, hb[k]->inv_std,
 					    ha[k]->dim * sizeof(float));
@@ -965,6 +1058,17 @@ static void valid_fixture_loads(void **state)
 	assert_models_equal(&m, &tiny);
 	assert_non_null(m.rise);
 	assert_int_equal(m.rise->tones.dim, 4);
+	assert_int_equal(m.rise->imp_block, 0);
+	assert_int_equal(m.rise->steady, MODEL_RISE_STEADY_V5);
+	model_free(&m);
+	model_free(&tiny);
+	assert_int_equal(model_load(&m, FIXTURE_DIR "/tiny_imp.am", &err), AUSCULT_OK);
+	tiny_imp_model(&tiny);
+	assert_models_equal(&m, &tiny);
+	assert_int_equal(m.rise->imp_block, 8);
+	assert_int_equal(m.rise->impulses.dim, 2);
+	assert_int_equal(m.rise->steady, 3);
+	assert_int_equal(model_file_version(&m), 6);
 	model_free(&m);
 	model_free(&tiny);
 }
@@ -1293,6 +1397,7 @@ static void every_bit_flip_is_rejected(void **state)
 	bit_flips_are_rejected(tiny_curve_bytes);
 	bit_flips_are_rejected(tiny_kept_bytes);
 	bit_flips_are_rejected(tiny_rise_bytes);
+	bit_flips_are_rejected(tiny_imp_bytes);
 }
 
 /* Every truncation of the file `make` writes is refused as truncated. */
@@ -1325,6 +1430,7 @@ static void every_truncation_is_rejected(void **state)
 	truncations_are_rejected(tiny_curve_bytes);
 	truncations_are_rejected(tiny_kept_bytes);
 	truncations_are_rejected(tiny_rise_bytes);
+	truncations_are_rejected(tiny_imp_bytes);
 }
 
 static void decode_bounds_allocation_before_trusting_sizes(void **state)

@@ -410,7 +410,10 @@ static void test_fault_after_switch_on(void **state)
 	assert_int_equal(r.starts, 1);
 	for (size_t i = 0; i < r.n; i++)
 		if (r.w[i].det.has_event) {
-			assert_true(r.w[i].stream_s > 23.0 && r.w[i].stream_s < 27.0);
+			/* the rise heads count a steady fault from their fourth evaluation (about
+			 * 4 s) after the settle time (3 s), then the hysteresis (3 windows) */
+			if (!(r.w[i].stream_s > 23.0 && r.w[i].stream_s < 29.0))
+				fail_msg("event at %.3f s, expected 23-29 s", r.w[i].stream_s);
 			/* the shipped model's event names its three parts */
 			assert_int_equal(r.w[i].det.event.parts_seen, 7u);
 			break;
