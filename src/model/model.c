@@ -432,6 +432,40 @@ int model_rise_heads_validate(const struct model_rise_heads *r, const struct mod
 	return rc;
 }
 
+const char *model_scoring_difference(const struct model *a, const struct model *b)
+{
+	if (memcmp(&a->features, &b->features, sizeof(a->features)) != 0)
+		return "the front end";
+	if (a->input_frames != b->input_frames || a->target_frames != b->target_frames)
+		return "the frames";
+	if (a->aggregation != b->aggregation || a->top_fraction != b->top_fraction)
+		return "the aggregation";
+	if (!a->head != !b->head)
+		return "the window head: one has it";
+	if (a->head && (a->head->n_fft != b->head->n_fft || a->head->hop != b->head->hop ||
+			a->head->n_bands != b->head->n_bands || a->head->n_kept != b->head->n_kept))
+		return "the window head's frames or bands";
+	const struct model_rise_heads *ra = a->head ? a->rise : NULL,
+				      *rb = b->head ? b->rise : NULL;
+	if (!ra != !rb)
+		return "the rise heads: one has them";
+	if (!ra)
+		return NULL;
+	if (ra->env_n_fft != rb->env_n_fft || ra->env_bin_lo != rb->env_bin_lo ||
+	    ra->env_bin_hi != rb->env_bin_hi || ra->tone_bins != rb->tone_bins ||
+	    ra->tone_near != rb->tone_near || ra->tone_far != rb->tone_far ||
+	    ra->top_fraction != rb->top_fraction)
+		return "the rise heads' spectra";
+	if (ra->gate_z != rb->gate_z || ra->gate_weight != rb->gate_weight ||
+	    ra->steady != rb->steady)
+		return "the rise heads' gate or steady count";
+	if (ra->imp_block != rb->imp_block ||
+	    (ra->imp_block && (ra->imp_n_fft != rb->imp_n_fft || ra->imp_bin_lo != rb->imp_bin_lo ||
+			       ra->imp_bin_hi != rb->imp_bin_hi)))
+		return "the impulse head";
+	return NULL;
+}
+
 void model_rise_heads_free(struct model_rise_heads *r)
 {
 	if (!r)

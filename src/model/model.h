@@ -222,6 +222,14 @@ int model_rise_heads_validate(const struct model_rise_heads *r, const struct mod
 /* Frees rise heads and their arrays. NULL-safe. */
 void model_rise_heads_free(struct model_rise_heads *r);
 
+/*
+ * What makes b score windows differently from a, apart from what either learned: NULL when they
+ * are alike (the same front end, frames, aggregation, window head shape, rise heads' shape, gate
+ * and steady count, impulse head), else the first difference, in a few words ("the rise heads:
+ * one has them"). A fold model must be alike for `auscult threshold --fold` to pool its scores.
+ */
+const char *model_scoring_difference(const struct model *a, const struct model *b);
+
 /* Frees everything the model owns and zeroes it. NULL-safe; safe on a zeroed model. */
 void model_free(struct model *m);
 

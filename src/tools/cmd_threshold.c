@@ -100,8 +100,8 @@ static int fold_add(struct cli_command *cli, struct threshold_fold *folds, size_
 
 /*
  * Appends to *scores the smoothed windows of fold f's recordings scored by its model, which must
- * score as m does (same front end, frames and aggregation): otherwise its scores would be on
- * another scale and the fit would mix the two.
+ * score as m does (model_scoring_difference: the same front end, frames, aggregation and heads'
+ * shapes): otherwise its scores would be on another scale and the fit would mix the two.
  */
 static int fold_scores(const struct model *m, const char *model_path,
 		       const struct threshold_fold *f, const struct pipeline_settings *ps,
@@ -113,15 +113,13 @@ static int fold_scores(const struct model *m, const char *model_path,
 	int rc = model_load(&fm, f->model_path, err);
 	if (rc != AUSCULT_OK)
 		return rc;
-	if (memcmp(&fm.features, &m->features, sizeof(fm.features)) != 0 ||
-	    fm.input_frames != m->input_frames || fm.target_frames != m->target_frames ||
-	    fm.aggregation != m->aggregation || fm.top_fraction != m->top_fraction ||
-	    (fm.head != NULL) != (m->head != NULL)) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "--fold %s: scores differently from %s (front end, frames, "
-				  "aggregation or window head); train each fold model with the same "
-				  "recipe as the model",
-				  f->model_path, model_path);
+	const char *differs = model_scoring_difference(m, &fm);
+	if (differs) {
+		rc = auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"--fold %s: scores differently from %s (%s); train each fold model "
+			"with the same recipe as the model",
+			f->model_path, model_path, differs);
 		goto out;
 	}
 	rc = window_fit_scores(&fm, ps, f->files.paths, f->files.count, &more, &n_more, err);

@@ -130,8 +130,21 @@ set +e
 "$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/x.am" --window-s 2 \
 	--fold "$AUSCULT_SOURCE_DIR/tests/fixtures/model/tiny.am=$TMP/unseen" "$TMP/unseen" 2>"$TMP/err"
 set -e
-grep -q "tiny.am: scores differently from .*same recipe" "$TMP/err" ||
+grep -q "tiny.am: scores differently from .* (the front end); train each fold model with the same recipe" "$TMP/err" ||
 	fail "mismatched fold message: $(cat "$TMP/err")"
+# A fold model alike in all but the rise heads (idnn16-fast-stats beside the shipped default) is
+# refused too, naming them: its windows lack the rises the model's have.
+SHIPPED="$AUSCULT_SOURCE_DIR/models/pump_id00.am"
+"$AUSCULT_BIN" train --quiet --threads 1 --recipe idnn16-fast-stats --epochs 1 \
+	--out "$TMP/norise.am" "$TMP/unseen" >/dev/null || fail "training the fold model exited $?"
+set +e
+"$AUSCULT_BIN" threshold --model "$SHIPPED" --out "$TMP/x.am" --window-s 2 \
+	--fold "$TMP/norise.am=$TMP/unseen" "$TMP/unseen" 2>"$TMP/err"
+status=$?
+set -e
+[ "$status" -ne 0 ] && [ ! -e "$TMP/x.am" ] || fail "a fold model without rise heads was taken"
+grep -q "norise.am: scores differently from .*pump_id00.am (the rise heads: one has them)" "$TMP/err" ||
+	fail "fold without rise heads: $(cat "$TMP/err")"
 
 # Without --quantile and --fit, a window fit is the recipe's: with --recipe idnn16-fast-stats its
 # gamma at 0.999995, without --recipe the default recipe's (idnn16-fast-rise) quantile 0.9999 of
