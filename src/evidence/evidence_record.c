@@ -1,7 +1,7 @@
 /* evidence_record.c - the evidence sidecar: a versioned, line-oriented text record.
  *
- * The format, version 1 (one "key value" per line, in this order, '\n' line ends):
- *   auscult-evidence 1
+ * The format, version 2 (one "key value" per line, in this order, '\n' line ends):
+ *   auscult-evidence 2
  *   monitor NAME
  *   event_id NAME
  *   audio_file NAME
@@ -15,6 +15,9 @@
  *   mean FLOAT
  *   threshold FLOAT
  *   bands N                    then N lines: band INDEX HZ_LOW HZ_HIGH SHARE
+ *   parts N                    then N lines: part NAME VALUE, NAME one of network,
+ *                              window_head, rise, each at most once (not in version 1,
+ *                              which this build still reads)
  *   windows N                  then N lines: window T_S RAW SMOOTHED STATE
  *                              (RAW, SMOOTHED "nan": none, an idle window)
  *   end
@@ -36,7 +39,8 @@
 #include "common/regular_file.h"
 
 #define RECORD_MAGIC "auscult-evidence"
-#define RECORD_VERSION 1
+#define RECORD_VERSION 2
+#define RECORD_VERSION_MIN 1 /* version 1: no parts */
 #define RECORD_LINE_MAX 512
 /* A 120 s span at a 0.1 s hop is 1200 windows; this bounds what a bad file can allocate. */
 #define RECORD_WINDOWS_MAX 1000000u
@@ -94,6 +98,14 @@ static int check_record(const char *path, const struct evidence_record *r, struc
 				    "%s: peak, mean and threshold must "
 				    "be finite",
 				    path);
+	if (r->parts_seen >> DETECTOR_N_PARTS)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "%s: parts_seen 0x%" PRIx32 " names parts that do not exist",
+				    path, r->parts_seen);
+	for (int k = 0; k < DETECTOR_N_PARTS; k++)
+		if ((r->parts_seen & (1u << k)) && !isfinite(r->parts.v[k]))
+			return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: part %s must be finite",
+					    path, detector_part_name((enum detector_part)k));
 	for (size_t i = 0; i < r->n_windows; i++) {
 		const struct evidence_window *w = &r->windows[i];
 		if (!isfinite(w->t_s) || isinf(w->raw) || isinf(w->smoothed) ||
@@ -143,6 +155,11 @@ int evidence_record_write(const char *path, const struct evidence_record *r,
 		fprintf(f, "band %" PRIu32 " %.9g %.9g %.9g\n", r->bands[b].band,
 			(double)r->bands[b].hz_low, (double)r->bands[b].hz_high,
 			(double)r->bands[b].share);
+	fprintf(f, "parts %d\n", __builtin_popcount(r->parts_seen));
+	for (int k = 0; k < DETECTOR_N_PARTS; k++)
+		if (r->parts_seen & (1u << k))
+			fprintf(f, "part %s %.9g\n", detector_part_name((enum detector_part)k),
+				(double)r->parts.v[k]);
 	fprintf(f, "windows %zu\n", r->n_windows);
 	for (size_t i = 0; i < r->n_windows; i++) {
 		const struct evidence_window *w = &r->windows[i];
@@ -298,6 +315,30 @@ static int read_band(struct reader *rd, struct detector_band *b)
 	return AUSCULT_OK;
 }
 
+/* "part NAME VALUE": a part the event has (detect/detector.h), each named once. */
+static int read_part(struct reader *rd, struct evidence_record *r)
+{
+	int rc = expect(rd, "part", 1);
+	if (rc != AUSCULT_OK)
+		return rc;
+	const char *s = rd->value;
+	size_t len = strcspn(s, " ");
+	int k = 0;
+	while (k < DETECTOR_N_PARTS &&
+	       !(strlen(detector_part_name((enum detector_part)k)) == len &&
+		 strncmp(s, detector_part_name((enum detector_part)k), len) == 0))
+		k++;
+	double v;
+	const char *e;
+	if (k == DETECTOR_N_PARTS || s[len] != ' ' || float_token(s + len + 1, &e, &v) != 0 || *e)
+		return bad_value(rd, "'NAME VALUE' (NAME network, window_head or rise)");
+	if (r->parts_seen & (1u << k))
+		return bad_value(rd, "a part not named before");
+	r->parts.v[k] = (float)v;
+	r->parts_seen |= 1u << k;
+	return AUSCULT_OK;
+}
+
 /* A window score: a finite number, or "nan" for none. */
 static int score_token(const char *s, const char **end, double *out)
 {
@@ -345,11 +386,12 @@ static int read_body(struct reader *rd, struct evidence_record *r)
 	int64_t version, v;
 	if (int_token(rd->value, &e, 0, INT32_MAX, &version) != 0 || *e)
 		return bad_value(rd, "a version number");
-	if (version != RECORD_VERSION)
+	if (version < RECORD_VERSION_MIN || version > RECORD_VERSION)
 		return auscult_fail(rd->err, AUSCULT_ERR_VERSION,
-				    "%s:1: record version %" PRId64 ", this build reads version "
-				    "%d; update auscult",
-				    rd->path, version, RECORD_VERSION);
+				    "%s:1: record version %" PRId64
+				    ", this build reads versions %d "
+				    "to %d; update auscult",
+				    rd->path, version, RECORD_VERSION_MIN, RECORD_VERSION);
 	if ((rc = read_name(rd, "monitor", r->monitor, 0)) ||
 	    (rc = read_name(rd, "event_id", r->event_id, 0)) ||
 	    (rc = read_name(rd, "audio_file", r->audio_file, 0)) ||
@@ -375,6 +417,15 @@ static int read_body(struct reader *rd, struct evidence_record *r)
 	for (uint32_t b = 0; b < r->n_bands; b++)
 		if ((rc = read_band(rd, &r->bands[b])))
 			return rc;
+	for (int k = 0; k < DETECTOR_N_PARTS; k++)
+		r->parts.v[k] = NAN;
+	if (version >= 2) {
+		if ((rc = read_int(rd, "parts", 0, DETECTOR_N_PARTS, &v)))
+			return rc;
+		for (int64_t k = 0; k < v; k++)
+			if ((rc = read_part(rd, r)))
+				return rc;
+	}
 	if ((rc = read_int(rd, "windows", 0, RECORD_WINDOWS_MAX, &v)))
 		return rc;
 	if (v > 0 && !(r->windows = calloc((size_t)v, sizeof(*r->windows))))

@@ -424,6 +424,8 @@ static void finish(struct evidence_writer *w, struct tap_entry *e, struct captur
 	r.threshold = threshold;
 	r.n_bands = ev->n_bands;
 	memcpy(r.bands, ev->bands, sizeof(r.bands));
+	r.parts = ev->parts;
+	r.parts_seen = ev->parts_seen;
 	r.n_windows = c->n_wins;
 	r.windows = c->wins;
 

@@ -39,7 +39,8 @@ static void report_usage(FILE *out)
 		"\n"
 		"Writes one self-contained HTML page (no server, no network) to browse anomalies:\n"
 		"per anomaly its time (UTC), monitor, peak and mean score, threshold, the mel bands\n"
-		"that contributed most, an audio player, the spectrogram and the score timeline.\n"
+		"that contributed most, the parts of the detector that heard it, an audio player,\n"
+		"the spectrogram and the score timeline.\n"
 		"\n"
 		"With DIR, the page shows the evidence auscultd kept (evidence.dir): every record\n"
 		"DIR/MONITOR/*.txt, newest first; the audio and spectrograms are linked by paths\n"
@@ -365,6 +366,8 @@ static void clip_record(struct evidence_record *r, const struct clip_run *c, con
 		r->mean = c->event.mean;
 		r->n_bands = c->event.n_bands;
 		memcpy(r->bands, c->event.bands, sizeof(r->bands));
+		r->parts = c->event.parts;
+		r->parts_seen = c->event.parts_seen;
 	}
 }
 

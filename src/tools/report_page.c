@@ -153,6 +153,28 @@ static void put_bands(FILE *out, const struct evidence_record *r)
 	fputs("</td></tr>\n", out);
 }
 
+/* Which part of the detector heard the anomaly (each part's mean raw score over it); records
+ * of version 1 and recordings without an anomaly have none. */
+static void put_parts(FILE *out, const struct evidence_record *r)
+{
+	static const char *const shown[DETECTOR_N_PARTS] = {
+		[DETECTOR_PART_NETWORK] = "network",
+		[DETECTOR_PART_WINDOW_HEAD] = "window head",
+		[DETECTOR_PART_RISE] = "rise heads",
+	};
+	if (!r->parts_seen)
+		return;
+	fputs("<tr><th>heard by</th><td class=\"parts\">", out);
+	const char *sep = "";
+	for (int k = 0; k < DETECTOR_N_PARTS; k++) {
+		if (!(r->parts_seen & (1u << k)))
+			continue;
+		fprintf(out, "%s%s %.3g", sep, shown[k], (double)r->parts.v[k]);
+		sep = ", ";
+	}
+	fputs("</td></tr>\n", out);
+}
+
 static int put_item(FILE *out, const struct report_item *it, size_t index, struct auscult_err *err)
 {
 	const struct evidence_record *r = it->rec;
@@ -173,6 +195,7 @@ static int put_item(FILE *out, const struct report_item *it, size_t index, struc
 	else
 		fputs("<tr><th>anomaly</th><td>none</td></tr>\n", out);
 	put_bands(out, r);
+	put_parts(out, r);
 	if (r->event_id[0]) {
 		fputs("<tr><th>event</th><td>", out);
 		svg_put_escaped(out, r->event_id);

@@ -82,6 +82,10 @@ int main(int argc, char **argv)
 	r.n_bands = 2;
 	r.bands[0] = (struct detector_band){ 40, 935.0f, 982.0f, 0.4f };
 	r.bands[1] = (struct detector_band){ 89, 3049.0f, 3200.0f, 0.2f };
+	r.parts.v[DETECTOR_PART_NETWORK] = 0.5f;
+	r.parts.v[DETECTOR_PART_WINDOW_HEAD] = 0.25f;
+	r.parts.v[DETECTOR_PART_RISE] = 1.25f;
+	r.parts_seen = 7u;
 	r.n_windows = (size_t)((double)n / RATE / 0.5);
 	r.windows = calloc(r.n_windows + 1, sizeof(*r.windows));
 	for (size_t i = 0; r.windows && i < r.n_windows; i++) {

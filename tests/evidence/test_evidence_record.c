@@ -35,6 +35,10 @@ static void sample_record(struct evidence_record *r, struct evidence_window *w, 
 	r->n_bands = 2;
 	r->bands[0] = (struct detector_band){ 17, 656.25f, 781.25f, 0.6f };
 	r->bands[1] = (struct detector_band){ 3, 93.75f, 156.25f, 0.1f };
+	r->parts.v[DETECTOR_PART_NETWORK] = 5.66f;
+	r->parts.v[DETECTOR_PART_WINDOW_HEAD] = NAN;
+	r->parts.v[DETECTOR_PART_RISE] = 16.38f;
+	r->parts_seen = (1u << DETECTOR_PART_NETWORK) | (1u << DETECTOR_PART_RISE);
 	for (size_t i = 0; i < n_w; i++)
 		w[i] = (struct evidence_window){ 0.5 + 0.1 * (double)i, 0.7f * (float)i,
 						 0.3f + 0.11f * (float)i, (uint8_t)(i % 3) };
@@ -76,6 +80,13 @@ static void round_trip(void **state)
 	assert_memory_equal(&back.threshold, &r.threshold, sizeof(float));
 	assert_int_equal(back.n_bands, 2);
 	assert_memory_equal(back.bands, r.bands, 2 * sizeof(r.bands[0]));
+	/* the parts the event has, bit for bit; the one it lacks stays NaN */
+	assert_int_equal(back.parts_seen, r.parts_seen);
+	assert_memory_equal(&back.parts.v[DETECTOR_PART_NETWORK], &r.parts.v[DETECTOR_PART_NETWORK],
+			    sizeof(float));
+	assert_memory_equal(&back.parts.v[DETECTOR_PART_RISE], &r.parts.v[DETECTOR_PART_RISE],
+			    sizeof(float));
+	assert_true(isnan(back.parts.v[DETECTOR_PART_WINDOW_HEAD]));
 	assert_int_equal(back.n_windows, 50);
 	assert_true(isnan(back.windows[7].raw) && isnan(back.windows[7].smoothed));
 	w[7].raw = back.windows[7].raw = 0.0f;
@@ -118,6 +129,16 @@ static void good_fixture_reads(void **state)
 	assert_int_equal(r.n_windows, 3);
 	assert_int_equal(r.windows[2].state, 2);
 	assert_true(r.windows[2].smoothed == 2.5f);
+	/* a version-1 record (written before events named their parts) has none */
+	assert_int_equal(r.parts_seen, 0);
+	evidence_record_free(&r);
+	/* version 2: the parts */
+	assert_int_equal(evidence_record_read(FIXTURE_DIR "/good_v2.txt", &r, &err), AUSCULT_OK);
+	assert_int_equal(r.parts_seen, (1u << DETECTOR_PART_NETWORK) | (1u << DETECTOR_PART_RISE));
+	assert_true(r.parts.v[DETECTOR_PART_NETWORK] == 1.5f);
+	assert_true(r.parts.v[DETECTOR_PART_RISE] == 0.75f);
+	assert_true(isnan(r.parts.v[DETECTOR_PART_WINDOW_HEAD]));
+	assert_int_equal(r.n_windows, 3);
 	evidence_record_free(&r);
 }
 
@@ -130,7 +151,12 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	{ "wrong_magic.txt", AUSCULT_ERR_FORMAT, "wrong_magic.txt:1:", "not an auscult evidence" },
-	{ "wrong_version.txt", AUSCULT_ERR_VERSION, "wrong_version.txt:1:", "version 2" },
+	{ "wrong_version.txt", AUSCULT_ERR_VERSION, "wrong_version.txt:1:", "version 3" },
+	{ "bad_part.txt", AUSCULT_ERR_FORMAT,
+	  "bad_part.txt:19:", "NAME network, window_head or rise" },
+	{ "repeated_part.txt", AUSCULT_ERR_FORMAT, "repeated_part.txt:19:", "not named before" },
+	{ "missing_parts.txt", AUSCULT_ERR_FORMAT,
+	  "missing_parts.txt:17:", "expected 'parts VALUE', found 'windows'" },
 	{ "missing_field.txt", AUSCULT_ERR_FORMAT, "missing_field.txt:3:", "expected 'event_id" },
 	{ "bad_number.txt", AUSCULT_ERR_FORMAT, "bad_number.txt:7:", "'16k' is not an integer" },
 	{ "out_of_range.txt", AUSCULT_ERR_FORMAT, "out_of_range.txt:7:", "in range" },
@@ -222,6 +248,15 @@ static void write_refuses_bad_records(void **state)
 
 	sample_record(&r, w, 3);
 	r.end_ms = r.start_ms - 1;
+	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
+
+	sample_record(&r, w, 3);
+	r.parts.v[DETECTOR_PART_RISE] = NAN;
+	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "part rise must be finite"));
+
+	sample_record(&r, w, 3);
+	r.parts_seen = 1u << DETECTOR_N_PARTS;
 	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
 
 	sample_record(&r, w, 3);
