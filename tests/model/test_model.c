@@ -428,6 +428,46 @@ static void info_text_names_everything(void **state)
 	model_free(&m);
 }
 
+/* Two models of one recipe score alike whatever they learned; each way a fold model's windows
+ * would land on another scale is named. */
+static void scoring_difference_names_what_differs(void **state)
+{
+	(void)state;
+	struct model a, b;
+	rise_model(&a);
+	rise_model(&b);
+	b.rise->envelope.mean[0] = 1.0f; /* learned values do not count */
+	b.threshold.threshold = 99.0f;
+	assert_null(model_scoring_difference(&a, &b));
+	b.rise->steady = 5;
+	assert_string_equal(model_scoring_difference(&a, &b),
+			    "the rise heads' gate or steady count");
+	b.rise->steady = a.rise->steady;
+	b.rise->imp_bin_hi--;
+	assert_string_equal(model_scoring_difference(&a, &b), "the impulse head");
+	b.rise->imp_bin_hi++;
+	b.rise->tone_far--;
+	assert_string_equal(model_scoring_difference(&a, &b), "the rise heads' spectra");
+	b.rise->tone_far++;
+	struct model_rise_heads *keep = b.rise;
+	b.rise = NULL;
+	assert_string_equal(model_scoring_difference(&a, &b), "the rise heads: one has them");
+	b.rise = keep;
+	b.head->hop = 128;
+	assert_string_equal(model_scoring_difference(&a, &b), "the window head's frames or bands");
+	b.head->hop = a.head->hop;
+	b.top_fraction = 0.5f;
+	assert_string_equal(model_scoring_difference(&a, &b), "the aggregation");
+	b.top_fraction = a.top_fraction;
+	b.target_frames = 0x1;
+	assert_string_equal(model_scoring_difference(&a, &b), "the frames");
+	b.target_frames = a.target_frames;
+	b.features.hop_length = 512;
+	assert_string_equal(model_scoring_difference(&a, &b), "the front end");
+	model_free(&a);
+	model_free(&b);
+}
+
 /* Rise heads: their shape in human units (the impulse head's too), cost and calibration, after
  * the window head's lines. */
 static void info_text_shows_rise_heads(void **state)
@@ -617,6 +657,7 @@ int main(void)
 		cmocka_unit_test(info_text_names_everything),
 		cmocka_unit_test(info_json_is_one_valid_object),
 		cmocka_unit_test(info_text_shows_rise_heads),
+		cmocka_unit_test(scoring_difference_names_what_differs),
 		cmocka_unit_test(info_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
