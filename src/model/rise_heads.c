@@ -121,7 +121,6 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "rise heads: window_blocks must be > 0");
 	rh->r = r;
-	rh->steady = r->steady;
 	rh->env_frames = rise_heads_envelope_frames(r, h, f, window_blocks);
 	rh->tone_frames = window_blocks;
 	struct envelope_spectrum_config ec;
@@ -213,7 +212,7 @@ float rise_heads_gate(struct rise_heads *rh, float z[3])
 float rise_heads_steady(struct rise_heads *rh, float gate)
 {
 	float *g = rh->recent;
-	const uint32_t n = rh->steady;
+	const uint32_t n = rh->r->steady;
 	memmove(g, g + 1, (n - 1) * sizeof(float));
 	g[n - 1] = gate;
 	if (rh->n_recent < n)

@@ -96,7 +96,6 @@ struct rise_heads {
 	float *features; /* env_dim + tone_dim + imp_dim: the last computed window's, in order */
 	float recent[MODEL_RISE_STEADY_MAX]; /* the last `steady` evaluations' gates, newest last */
 	uint32_t n_recent;
-	uint32_t steady; /* the model's r->steady */
 	const struct model_rise_heads *r;
 	int scoring; /* statistics restored from the model: rise_heads_gate works */
 };
@@ -146,7 +145,7 @@ void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t ca
 float rise_heads_gate(struct rise_heads *rh, float z[3]);
 
 /* Takes an evaluation's gate (rise_heads_gate) and returns what the window adds: the median of
- * the last rh->steady gates (the model's; RISE_HEADS_STEADY for new ones), 0 for those before
+ * the last rh->r->steady gates (the model's; RISE_HEADS_STEADY for new ones), 0 for those before
  * the last rise_heads_restart. */
 float rise_heads_steady(struct rise_heads *rh, float gate);
 

@@ -9,6 +9,15 @@
 
 #include "model/rise_heads.h"
 
+/* Rise heads with nothing set but the model's steady count, all rise_heads_steady reads. */
+static void start(struct rise_heads *rh, struct model_rise_heads *r, uint32_t steady)
+{
+	memset(rh, 0, sizeof(*rh));
+	memset(r, 0, sizeof(*r));
+	r->steady = steady;
+	rh->r = r;
+}
+
 /* A normal's brief sound lies in the 2-s windows of two evaluations a second apart; the sounds
  * near the end of normal 62 in three of five (high, low, high, high): the window adds nothing for
  * either. */
@@ -16,8 +25,8 @@ static void test_brief_sound_adds_nothing(void **state)
 {
 	(void)state;
 	struct rise_heads rh;
-	memset(&rh, 0, sizeof(rh));
-	rh.steady = RISE_HEADS_STEADY;
+	struct model_rise_heads r;
+	start(&rh, &r, RISE_HEADS_STEADY);
 	for (int i = 0; i < 8; i++)
 		assert_true(rise_heads_steady(&rh, 0.0f) == 0.0f);
 	assert_true(rise_heads_steady(&rh, 6.0f) == 0.0f);
@@ -36,8 +45,8 @@ static void test_steady_fault_counts(void **state)
 	(void)state;
 	assert_int_equal(RISE_HEADS_STEADY, 7);
 	struct rise_heads rh;
-	memset(&rh, 0, sizeof(rh));
-	rh.steady = RISE_HEADS_STEADY;
+	struct model_rise_heads r;
+	start(&rh, &r, RISE_HEADS_STEADY);
 	for (int i = 0; i < 8; i++)
 		rise_heads_steady(&rh, 0.0f);
 	assert_true(rise_heads_steady(&rh, 5.0f) == 0.0f);
@@ -55,8 +64,8 @@ static void test_restart_forgets(void **state)
 {
 	(void)state;
 	struct rise_heads rh;
-	memset(&rh, 0, sizeof(rh));
-	rh.steady = RISE_HEADS_STEADY;
+	struct model_rise_heads r;
+	start(&rh, &r, RISE_HEADS_STEADY);
 	for (int i = 0; i < 8; i++)
 		rise_heads_steady(&rh, 5.0f);
 	assert_true(rise_heads_steady(&rh, 5.0f) == 5.0f);
@@ -73,8 +82,8 @@ static void test_format_5_median_of_five(void **state)
 {
 	(void)state;
 	struct rise_heads rh;
-	memset(&rh, 0, sizeof(rh));
-	rh.steady = MODEL_RISE_STEADY_V5;
+	struct model_rise_heads r;
+	start(&rh, &r, MODEL_RISE_STEADY_V5);
 	for (int i = 0; i < 8; i++)
 		rise_heads_steady(&rh, 0.0f);
 	assert_true(rise_heads_steady(&rh, 5.0f) == 0.0f);
