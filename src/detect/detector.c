@@ -34,6 +34,30 @@ const char *detector_part_name(enum detector_part k)
 	return names[k];
 }
 
+const char *detector_rise_head_name(enum detector_rise_head h)
+{
+	static const char *const names[DETECTOR_N_RISE_HEADS] = {
+		[DETECTOR_RISE_ENVELOPE] = "envelope",
+		[DETECTOR_RISE_TONES] = "tones",
+		[DETECTOR_RISE_IMPULSES] = "impulses",
+	};
+	if ((int)h < 0 || h >= DETECTOR_N_RISE_HEADS)
+		return "unknown";
+	return names[h];
+}
+
+float detector_parts_term(const struct detector_parts *parts, int k)
+{
+	return k < DETECTOR_N_PARTS ? parts->v[k] : parts->rise[k - DETECTOR_N_PARTS];
+}
+
+const char *detector_term_name(int k)
+{
+	return k < DETECTOR_N_PARTS
+		       ? detector_part_name((enum detector_part)k)
+		       : detector_rise_head_name((enum detector_rise_head)(k - DETECTOR_N_PARTS));
+}
+
 void detector_config_defaults(struct detector_config *cfg)
 {
 	cfg->threshold = 1.0f;
@@ -105,11 +129,13 @@ static void pending_add(struct detector *d, float smoothed, const float *band_er
 		for (uint32_t b = 0; b < d->cfg.n_mels; b++)
 			d->pend_bands[b] += band_errors[b];
 	if (parts)
-		for (int k = 0; k < DETECTOR_N_PARTS; k++)
-			if (isfinite(parts->v[k])) {
-				d->pend_parts[k] += parts->v[k];
+		for (int k = 0; k < DETECTOR_N_TERMS; k++) {
+			float v = detector_parts_term(parts, k);
+			if (isfinite(v)) {
+				d->pend_parts[k] += v;
 				d->pend_part_count[k]++;
 			}
+		}
 }
 
 /* The pending run joins the anomaly's statistics. */
@@ -121,7 +147,7 @@ static void pending_commit(struct detector *d)
 	d->count += d->pend_count;
 	for (uint32_t b = 0; b < d->cfg.n_mels; b++)
 		d->bands[b] += d->pend_bands[b];
-	for (int k = 0; k < DETECTOR_N_PARTS; k++) {
+	for (int k = 0; k < DETECTOR_N_TERMS; k++) {
 		d->parts[k] += d->pend_parts[k];
 		d->part_count[k] += d->pend_part_count[k];
 	}
@@ -142,11 +168,18 @@ static void fill_event(const struct detector *d, enum detector_event_type type, 
 	ev->peak = d->count ? d->peak : 0.0f;
 	ev->mean = d->count ? (float)(d->sum / (double)d->count) : 0.0f;
 	ev->threshold = d->cfg.threshold;
-	for (int k = 0; k < DETECTOR_N_PARTS; k++)
-		if (d->part_count[k]) {
-			ev->parts.v[k] = (float)(d->parts[k] / (double)d->part_count[k]);
+	for (int k = 0; k < DETECTOR_N_TERMS; k++) {
+		if (!d->part_count[k])
+			continue;
+		float mean = (float)(d->parts[k] / (double)d->part_count[k]);
+		if (k < DETECTOR_N_PARTS) {
+			ev->parts.v[k] = mean;
 			ev->parts_seen |= 1u << k;
+		} else {
+			ev->parts.rise[k - DETECTOR_N_PARTS] = mean;
+			ev->rise_seen |= 1u << (k - DETECTOR_N_PARTS);
 		}
+	}
 
 	double total = 0.0;
 	for (uint32_t b = 0; b < d->cfg.n_mels; b++)

@@ -46,13 +46,35 @@ struct detector_band {
 enum detector_part { DETECTOR_PART_NETWORK, DETECTOR_PART_WINDOW_HEAD, DETECTOR_PART_RISE };
 #define DETECTOR_N_PARTS 3
 
+/*
+ * The rise part split by the rise head that added it (model/rise_heads.h): the envelope spectra
+ * of the bands (a modulation: a rub, an imbalance, slow impacts), the tonal peaks (a whine, a new
+ * harmonic set) and the impulse envelope (impacts: a bearing, cavitation).
+ */
+enum detector_rise_head { DETECTOR_RISE_ENVELOPE, DETECTOR_RISE_TONES, DETECTOR_RISE_IMPULSES };
+#define DETECTOR_N_RISE_HEADS 3
+
 /* One window's parts; NaN: the model has no such part (or it is not fitted yet). */
 struct detector_parts {
 	float v[DETECTOR_N_PARTS];
+	float rise[DETECTOR_N_RISE_HEADS]; /* what each rise head adds; they sum to
+					      v[DETECTOR_PART_RISE]; NaN: no such head */
 };
 
 /* A part's name in payloads and outputs: "network", "window_head", "rise". */
 const char *detector_part_name(enum detector_part k);
+
+/* A rise head's name in payloads and outputs: "envelope", "tones", "impulses". */
+const char *detector_rise_head_name(enum detector_rise_head h);
+
+/* The parts, then the rise heads: what the detector averages over an anomaly. */
+#define DETECTOR_N_TERMS (DETECTOR_N_PARTS + DETECTOR_N_RISE_HEADS)
+
+/* Term k (0 .. DETECTOR_N_TERMS - 1) of a window's parts: v[k], then rise[k - DETECTOR_N_PARTS]. */
+float detector_parts_term(const struct detector_parts *parts, int k);
+
+/* Term k's name: detector_part_name's, then detector_rise_head_name's. */
+const char *detector_term_name(int k);
 
 enum detector_event_type { DETECTOR_EVENT_START = 0, DETECTOR_EVENT_END };
 
@@ -69,6 +91,7 @@ struct detector_event {
 	struct detector_band bands[DETECTOR_TOP_BANDS]; /* largest share first */
 	struct detector_parts parts; /* each part's mean raw score over the anomaly's windows */
 	uint32_t parts_seen;         /* bit k: parts.v[k] holds a mean (the model has part k) */
+	uint32_t rise_seen;          /* bit h: parts.rise[h] holds a mean (the model has head h) */
 };
 
 /* What one update produced. */
@@ -92,8 +115,9 @@ struct detector {
 	float peak, pend_peak;
 	uint64_t count, pend_count;
 	double *bands, *pend_bands; /* n_mels summed band errors */
-	double parts[DETECTOR_N_PARTS], pend_parts[DETECTOR_N_PARTS]; /* summed parts */
-	uint64_t part_count[DETECTOR_N_PARTS], pend_part_count[DETECTOR_N_PARTS];
+	/* summed parts, then summed rise heads (DETECTOR_N_TERMS) */
+	double parts[DETECTOR_N_TERMS], pend_parts[DETECTOR_N_TERMS];
+	uint64_t part_count[DETECTOR_N_TERMS], pend_part_count[DETECTOR_N_TERMS];
 	float *band_lo_hz, *band_hi_hz; /* n_mels filter edges */
 };
 

@@ -2,6 +2,7 @@
 #include "model/rise_heads.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,34 +200,51 @@ float rise_heads_gate(struct rise_heads *rh, float z[3])
 	zs[2] = rh->imp_dim ? standardised(&rh->imp_head, &r->impulses,
 					   rh->features + rh->env_dim + rh->tone_dim)
 			    : NAN;
-	float over = 0.0f;
+	float gate = 0.0f;
 	for (int i = 0; i < 3; i++) {
 		if (z)
 			z[i] = zs[i];
-		if (zs[i] > r->gate_z) /* false for NaN: a head the model lacks adds nothing */
-			over += zs[i] - r->gate_z;
+		/* NaN stays NaN: a head the model lacks adds nothing */
+		rh->terms[i] = isnan(zs[i])        ? NAN
+			       : zs[i] > r->gate_z ? r->gate_weight * (zs[i] - r->gate_z)
+						   : 0.0f;
+		if (!isnan(rh->terms[i]))
+			gate += rh->terms[i];
 	}
-	return r->gate_weight * over;
+	return gate;
 }
 
 float rise_heads_steady(struct rise_heads *rh, float gate)
 {
-	float *g = rh->recent;
 	const uint32_t n = rh->r->steady;
-	memmove(g, g + 1, (n - 1) * sizeof(float));
-	g[n - 1] = gate;
+	memmove(rh->recent, rh->recent + 1, (n - 1) * sizeof(rh->recent[0]));
+	rh->recent[n - 1].gate = gate;
+	memcpy(rh->recent[n - 1].terms, rh->terms, sizeof(rh->terms));
 	if (rh->n_recent < n)
 		rh->n_recent++;
+	/* the evaluations by their gates, those older than the restart as 0 (index n) */
+	uint32_t at[MODEL_RISE_STEADY_MAX] = { 0 };
 	float v[MODEL_RISE_STEADY_MAX] = { 0 };
-	for (uint32_t i = 0; i < n; i++) /* older than the restart: 0 */
-		v[i] = i + rh->n_recent >= n ? g[i] : 0.0f;
+	for (uint32_t i = 0; i < n; i++) {
+		bool kept = i + rh->n_recent >= n;
+		at[i] = kept ? i : n;
+		v[i] = kept ? rh->recent[i].gate : 0.0f;
+	}
 	/* the median of a handful by insertion sort */
 	for (uint32_t i = 1; i < n; i++)
 		for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
 			float t = v[j];
 			v[j] = v[j - 1];
 			v[j - 1] = t;
+			uint32_t a = at[j];
+			at[j] = at[j - 1];
+			at[j - 1] = a;
 		}
+	const uint32_t m = at[n / 2];
+	for (int h = 0; h < 3; h++)
+		rh->steady_terms[h] = m < n                 ? rh->recent[m].terms[h]
+				      : isnan(rh->terms[h]) ? NAN
+							    : 0.0f;
 	return v[n / 2];
 }
 

@@ -94,8 +94,14 @@ struct rise_heads {
 	uint32_t imp_frames;  /* impulse blocks its envelope spans (the window's, at most n_fft) */
 	uint32_t env_dim, tone_dim, imp_dim; /* imp_dim 0 without an impulse head */
 	float *features; /* env_dim + tone_dim + imp_dim: the last computed window's, in order */
-	float recent[MODEL_RISE_STEADY_MAX]; /* the last `steady` evaluations' gates, newest last */
+	float terms
+		[3]; /* the last gate's terms (rise_heads_gate), NaN for a head the model lacks */
+	struct {
+		float gate;
+		float terms[3];
+	} recent[MODEL_RISE_STEADY_MAX]; /* the last `steady` evaluations, newest last */
 	uint32_t n_recent;
+	float steady_terms[3]; /* the terms of the evaluation the last rise_heads_steady returned */
 	const struct model_rise_heads *r;
 	int scoring; /* statistics restored from the model: rise_heads_gate works */
 };
@@ -138,15 +144,17 @@ void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t ca
 			uint64_t history_count, const float *power, uint64_t power_count,
 			const float *impulses, uint64_t impulse_count);
 
-/* What the last computed window adds to its score: gate_weight x the sum over the heads of
- * max(0, (score - cal_mean) / cal_std - gate_z); each head's standardised score in z[0]
- * (envelope), z[1] (tones), z[2] (impulses, NaN without) when z is not NULL. NaN when not
- * scoring. */
+/* What the last computed window adds to its score: the sum over the heads of their terms,
+ * gate_weight x max(0, (score - cal_mean) / cal_std - gate_z), each kept in rh->terms
+ * (envelope, tones, impulses; NaN for a head the model lacks); each head's standardised score
+ * in z[0], z[1], z[2] (NaN without) when z is not NULL. NaN when not scoring. */
 float rise_heads_gate(struct rise_heads *rh, float z[3]);
 
-/* Takes an evaluation's gate (rise_heads_gate) and returns what the window adds: the median of
- * the last rh->r->steady gates (the model's; RISE_HEADS_STEADY for new ones), 0 for those before
- * the last rise_heads_restart. */
+/* Takes an evaluation's gate (rise_heads_gate, whose rh->terms go with it) and returns what the
+ * window adds: the median of the last rh->r->steady gates (the model's; RISE_HEADS_STEADY for
+ * new ones), 0 for those before the last rise_heads_restart. rh->steady_terms gets the terms of
+ * the evaluation the median is (all 0 for one before the restart; NaN for a head the model
+ * lacks): what each head added, summing to the value returned. */
 float rise_heads_steady(struct rise_heads *rh, float gate);
 
 /* Forgets the gates taken: the machine stopped, or the stream starts again. */

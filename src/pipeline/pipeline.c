@@ -33,7 +33,8 @@ struct pipeline {
 	uint32_t rise_every; /* windows between the rise heads' evaluations (RISE_HEADS_EVERY_S) */
 	uint32_t rise_wait;  /* windows until the next one; 0: this window */
 	float rise_last;     /* what the last evaluation added, carried by the windows between */
-	uint32_t n_mels, n_stack, rate_hz, hop; /* hop: samples between frames */
+	float rise_last_terms[DETECTOR_N_RISE_HEADS]; /* and what each rise head added to it */
+	uint32_t n_mels, n_stack, rate_hz, hop;       /* hop: samples between frames */
 	uint32_t window_vectors, hop_vectors;
 	float threshold;
 
@@ -165,6 +166,21 @@ static float window_top_score(struct pipeline *p, const struct window_score *ws)
 	return model_clip_score(p->model, p->window_top, n);
 }
 
+/* rise_heads' terms are the detector's rise heads, in its order */
+_Static_assert(DETECTOR_N_RISE_HEADS == 3 && DETECTOR_RISE_ENVELOPE == 0 &&
+		       DETECTOR_RISE_TONES == 1 && DETECTOR_RISE_IMPULSES == 2,
+	       "rise_heads_gate's terms: envelope, tones, impulses");
+
+/* A window's rise part: what the rise heads add, and what each of them added. */
+static void add_rise(struct pipeline_window *pw, float rise,
+		     const float terms[DETECTOR_N_RISE_HEADS])
+{
+	pw->rise_raw = rise;
+	pw->raw += rise;
+	pw->parts.v[DETECTOR_PART_RISE] = rise;
+	memcpy(pw->parts.rise, terms, sizeof(pw->parts.rise));
+}
+
 /*
  * The rise heads' features of the window that ends now (held with it, as the head's are) and,
  * once fitted, what they add to its score. They are evaluated once every rise_every windows
@@ -175,11 +191,8 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 {
 	if (p->rise_wait > 0) {
 		p->rise_wait--;
-		if (p->rise.scoring && p->head.scoring) {
-			pw->rise_raw = p->rise_last;
-			pw->raw += pw->rise_raw;
-			pw->parts.v[DETECTOR_PART_RISE] = pw->rise_raw;
-		}
+		if (p->rise.scoring && p->head.scoring)
+			add_rise(pw, p->rise_last, p->rise_last_terms);
 		return;
 	}
 	p->rise_wait = p->rise_every - 1;
@@ -197,9 +210,9 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 	pw->rise_features = rf;
 	if (p->rise.scoring && p->head.scoring) {
 		float gate = rise_heads_gate(&p->rise, NULL);
-		p->rise_last = pw->rise_raw = rise_heads_steady(&p->rise, gate);
-		pw->raw += pw->rise_raw;
-		pw->parts.v[DETECTOR_PART_RISE] = pw->rise_raw;
+		p->rise_last = rise_heads_steady(&p->rise, gate);
+		memcpy(p->rise_last_terms, p->rise.steady_terms, sizeof(p->rise_last_terms));
+		add_rise(pw, p->rise_last, p->rise_last_terms);
 	}
 }
 
@@ -229,6 +242,8 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 	pw->parts.v[DETECTOR_PART_NETWORK] = pw->ae_raw;
 	pw->parts.v[DETECTOR_PART_WINDOW_HEAD] = NAN;
 	pw->parts.v[DETECTOR_PART_RISE] = NAN;
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+		pw->parts.rise[h] = NAN;
 	if (p->model->head) {
 		/* held with the window, as its band errors are */
 		float *hf = p->pending_head_features + (size_t)slot * p->head.dim;

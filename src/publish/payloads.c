@@ -95,18 +95,20 @@ static void evidence_field(struct json_writer *w, const char *base)
 	json_object_close(w);
 }
 
-/* "parts":{"network":..,"window_head":..,"rise":..}, the parts the event has; none: no field. */
-static void parts_field(struct json_writer *w, const struct detector_event *ev)
+/* "KEY":{NAME:VALUE,..}: the event's terms first .. first + n - 1 (detect/detector.h) whose bit
+ * (from bit 0 for term first) is set in seen; none: no field. */
+static void terms_field(struct json_writer *w, const char *key, const struct detector_event *ev,
+			int first, int n, uint32_t seen)
 {
-	if (!ev->parts_seen)
+	if (!seen)
 		return;
-	json_key(w, "parts");
+	json_key(w, key);
 	json_object_open(w);
-	for (int k = 0; k < DETECTOR_N_PARTS; k++) {
-		if (!(ev->parts_seen & (1u << k)))
+	for (int k = 0; k < n; k++) {
+		if (!(seen & (1u << k)))
 			continue;
-		json_key(w, detector_part_name((enum detector_part)k));
-		json_double_digits(w, ev->parts.v[k], 4);
+		json_key(w, detector_term_name(first + k));
+		json_double_digits(w, detector_parts_term(&ev->parts, first + k), 4);
 	}
 	json_object_close(w);
 }
@@ -147,7 +149,9 @@ int payload_event_evidence(char *buf, size_t cap, size_t *len, const char *monit
 		json_object_close(&w);
 	}
 	json_array_close(&w);
-	parts_field(&w, ev);
+	/* which part of the detector heard it, and which rise heads */
+	terms_field(&w, "parts", ev, 0, DETECTOR_N_PARTS, ev->parts_seen);
+	terms_field(&w, "rise_heads", ev, DETECTOR_N_PARTS, DETECTOR_N_RISE_HEADS, ev->rise_seen);
 	if (ev->type == DETECTOR_EVENT_END)
 		evidence_field(&w, evidence_base);
 	json_object_close(&w);

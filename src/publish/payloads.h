@@ -48,8 +48,9 @@ const char *payload_state(enum detector_state state);
  * Event message: {"id":"<monitor>-<unix ms of start>","type":"start"|"end","monitor",
  * "start":ISO8601,"end":ISO8601|null,"duration_s","peak","mean","threshold",
  * "bands":[{"band","hz_low","hz_high","share"}, ... up to 5, largest share first],
- * "parts":{"network","window_head","rise"}} (the parts the model has, each its mean over the
- * anomaly's windows; no "parts" when none was given).
+ * "parts":{"network","window_head","rise"}, "rise_heads":{"envelope","tones","impulses"}} (the
+ * parts the model has, each its mean over the anomaly's windows, and the rise part split by the
+ * head that added it; no "parts" or "rise_heads" when the event has none).
  * Same buffer rules as payload_score.
  */
 int payload_event(char *buf, size_t cap, size_t *len, const char *monitor,

@@ -52,7 +52,8 @@ static void score_usage(FILE *out)
 		"windows (machine off or settling) have no smoothed score, as the daemon publishes\n"
 		"none for them. --json prints an array of window objects instead, each with\n"
 		"\"parts\": the terms of its raw score (network, window_head, rise), those the\n"
-		"model has.\n"
+		"model has, and with rise heads \"rise_heads\": the rise part by the head that\n"
+		"added it (envelope, tones, impulses).\n"
 		"\n"
 		"A file that cannot be scored is reported on stderr; the others are still scored and\n"
 		"the exit status is 1.\n");
@@ -104,6 +105,26 @@ struct windows_out {
 	size_t printed;
 };
 
+/* "KEY":{NAME:VALUE,..}: a window's terms first .. first + n - 1 (detect/detector.h) that it has
+ * (NaN: the model has no such term); none: no field. */
+static void window_terms(struct json_writer *w, const char *key, const struct detector_parts *p,
+			 int first, int n)
+{
+	int any = 0;
+	for (int k = first; k < first + n; k++) {
+		float v = detector_parts_term(p, k);
+		if (isnan(v))
+			continue;
+		if (!any++) {
+			json_key(w, key);
+			json_object_open(w);
+		}
+		json_field_float(w, detector_term_name(k), v);
+	}
+	if (any)
+		json_object_close(w);
+}
+
 static void print_window(void *ctx, const struct pipeline_window *pw)
 {
 	struct windows_out *o = ctx;
@@ -130,19 +151,10 @@ static void print_window(void *ctx, const struct pipeline_window *pw)
 	json_field_float(w, "smoothed", pw->smoothed);
 	json_field_float(w, "threshold", o->threshold);
 	json_field_uint(w, "counted", pw->n_counted);
-	/* the terms raw sums, those the model has (what made a window high) */
-	int any = 0;
-	for (int k = 0; k < DETECTOR_N_PARTS; k++) {
-		if (isnan(pw->parts.v[k]))
-			continue;
-		if (!any++) {
-			json_key(w, "parts");
-			json_object_open(w);
-		}
-		json_field_float(w, detector_part_name((enum detector_part)k), pw->parts.v[k]);
-	}
-	if (any)
-		json_object_close(w);
+	/* the terms raw sums, those the model has (what made a window high), and the rise part
+	 * by the head that added it */
+	window_terms(w, "parts", &pw->parts, 0, DETECTOR_N_PARTS);
+	window_terms(w, "rise_heads", &pw->parts, DETECTOR_N_PARTS, DETECTOR_N_RISE_HEADS);
 	json_field_string(w, "state", detector_state_name(d->state));
 	json_key(w, "event");
 	if (!d->has_event) {

@@ -114,8 +114,9 @@ grep -q 'src="../clips/demo%20pump.wav"' "$CLIPS_PAGE" || fail "the recording is
 # The demo's fault is an anomaly (as `auscult score --windows` says); the normal clip is not.
 "$AUSCULT_BIN" score --windows --model "$AUSCULT_FIXTURES/model/pump_id00_v1.am" "$TMP/clips/demo pump.wav" | grep -q '	start$' ||
 	fail "score --windows finds no anomaly in the demo sample"
-# With --json each window names the parts of its raw score, which sum to it: the shipped model has
-# all three, and its fault's windows are the rise heads' and the network's.
+# With --json each window names the parts of its raw score, which sum to it, and its rise part by
+# head, which sum to that: the shipped model has all three of each, and its fault's windows are
+# the rise heads' and the network's.
 "$AUSCULT_BIN" score --windows --json --model "$MODEL" "$DEMO" >"$TMP/windows.json"
 awk '
 /"raw":/ {
@@ -128,6 +129,12 @@ awk '
 	d = s - raw; if (d < 0) d = -d
 	if (d > 1e-3 * (raw > 1 ? raw : 1)) bad++
 	if (rise > top) top = rise
+	# the rise part by head, summing to it
+	if (!match($0, /"rise_heads": \{"envelope": [-0-9.e]+, "tones": [-0-9.e]+, "impulses": [-0-9.e]+\}/)) { bad++; next }
+	h = substr($0, RSTART, RLENGTH); sub(/^[^{]*\{/, "", h); sub(/\}$/, "", h)
+	gsub(/"[a-z]+": /, "", h); split(h, hv, ", ")
+	d = hv[1] + hv[2] + hv[3] - rise; if (d < 0) d = -d
+	if (d > 1e-3 * (rise > 1 ? rise : 1)) bad++
 }
 END { exit !(n > 20 && bad == 0 && top > 5) }' "$TMP/windows.json" ||
 	fail "score --windows --json: windows without parts summing to raw: $(head -c 600 "$TMP/windows.json")"

@@ -38,6 +38,8 @@ head -n 1 "$EV/$record" | grep -qx 'auscult-evidence 2' || fail "record version:
 net=$(sed -n 's/^part network //p' "$EV/$record")
 [ -n "$net" ] && printf '%s\n' "$end" | grep -q "\"parts\":{\"network\":" ||
 	fail "the record's parts: $(grep '^part' "$EV/$record"), the event: $end"
+# A model without rise heads: no split of a rise part it does not have.
+! printf '%s\n' "$end" | grep -q '"rise_heads"' || fail "a network-only model's event has rise heads: $end"
 
 # The span: the daemon logs it in stream samples, which for one file are the input's.
 span=$(sed -n 's/.*stream samples \([0-9]*\)\.\.\([0-9]*\)).*/\1 \2/p' "$WORK/on.log")

@@ -189,9 +189,9 @@ static void test_top_five(void **state)
 }
 
 /*
- * The parts of the raw score: each is averaged over the anomaly's windows (as its mean is), the
- * closing normal run left out, and a part a window lacks (NaN: the model has none) is neither
- * counted nor reported. Same run as test_hysteresis_events: anomaly windows t5..t9.
+ * The parts of the raw score, and the rise part's split by head: each is averaged over the
+ * anomaly's windows (as its mean is), the closing normal run left out, and a part a window lacks
+ * (NaN: the model has none) is neither counted nor reported. Same run as test_hysteresis_events: anomaly windows t5..t9.
  */
 static void test_parts(void **state)
 {
@@ -201,8 +201,9 @@ static void test_parts(void **state)
 	init_det(&d, 3, 2);
 	const float sc[] = { 0.5f, 2, 2, 0.5f, 2, 3, 4, 0.5f, 2, 0.5f, 0.5f };
 	for (int i = 0; i < 11; i++) {
-		/* network i, rise 10 i, no window head */
-		struct detector_parts parts = { { (float)i, NAN, 10.0f * (float)i } };
+		/* network i, rise 10 i (envelope 4 i, tones 6 i, no impulse head), no window head */
+		struct detector_parts parts = { { (float)i, NAN, 10.0f * (float)i },
+						{ 4.0f * (float)i, 6.0f * (float)i, NAN } };
 		detector_update(&d, (int64_t)(i + 1) * 1000, sc[i], 0, NULL, &parts, &out);
 		if (i == 6) { /* START: windows t5..t7, i = 4..6 */
 			assert_int_equal(out.event.parts_seen,
@@ -216,11 +217,16 @@ static void test_parts(void **state)
 	assert_float_equal(out.event.parts.v[DETECTOR_PART_NETWORK], 6.0f, 1e-6);
 	assert_float_equal(out.event.parts.v[DETECTOR_PART_RISE], 60.0f, 1e-5);
 	assert_false(out.event.parts_seen & 1u << DETECTOR_PART_WINDOW_HEAD);
+	assert_int_equal(out.event.rise_seen,
+			 1u << DETECTOR_RISE_ENVELOPE | 1u << DETECTOR_RISE_TONES);
+	assert_float_equal(out.event.parts.rise[DETECTOR_RISE_ENVELOPE], 24.0f, 1e-5);
+	assert_float_equal(out.event.parts.rise[DETECTOR_RISE_TONES], 36.0f, 1e-5);
 	/* without parts (NULL), an event has none */
 	for (int i = 0; i < 3; i++)
 		detector_update(&d, 20000 + i * 1000, 5.0f, 0, NULL, NULL, &out);
 	assert_true(out.has_event);
 	assert_int_equal(out.event.parts_seen, 0);
+	assert_int_equal(out.event.rise_seen, 0);
 	detector_free(&d);
 }
 

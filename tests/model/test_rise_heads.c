@@ -1,4 +1,5 @@
-/* test_rise_heads.c - the rise heads' steady median: a brief sound is not a steady fault. */
+/* test_rise_heads.c - the rise heads' steady median: a brief sound is not a steady fault; what each head added to it. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,12 +93,52 @@ static void test_format_5_median_of_five(void **state)
 	assert_true(rise_heads_steady(&rh, 6.0f) == 5.0f); /* 0 5 9 4 6 */
 }
 
+/* An evaluation of given head terms (what rise_heads_gate keeps) and their sum as its gate. */
+static float evaluate(struct rise_heads *rh, float envelope, float tones, float impulses)
+{
+	rh->terms[0] = envelope;
+	rh->terms[1] = tones;
+	rh->terms[2] = impulses;
+	return rise_heads_steady(rh, envelope + tones + (isnan(impulses) ? 0.0f : impulses));
+}
+
+/* What the window adds splits by head as the evaluation it is the median of did: its terms
+ * sum to it; one before the restart gives 0 from every head the model has. */
+static void test_steady_terms_are_the_medians(void **state)
+{
+	(void)state;
+	struct rise_heads rh;
+	struct model_rise_heads r;
+	start(&rh, &r, 5);
+	assert_true(evaluate(&rh, 1.0f, 4.0f, 0.0f) == 0.0f); /* 0 0 0 0 5 */
+	assert_true(rh.steady_terms[0] == 0.0f && rh.steady_terms[1] == 0.0f &&
+		    rh.steady_terms[2] == 0.0f);
+	evaluate(&rh, 0.0f, 9.0f, 0.0f);
+	assert_true(evaluate(&rh, 0.0f, 0.0f, 3.0f) == 3.0f); /* 0 0 5 9 3 */
+	assert_true(rh.steady_terms[0] == 0.0f && rh.steady_terms[1] == 0.0f &&
+		    rh.steady_terms[2] == 3.0f);
+	assert_true(evaluate(&rh, 2.0f, 4.0f, 0.0f) == 5.0f); /* 0 5 9 3 6 */
+	assert_true(rh.steady_terms[0] == 1.0f && rh.steady_terms[1] == 4.0f &&
+		    rh.steady_terms[2] == 0.0f);
+	/* a model without an impulse head: NaN for it, also from before the restart */
+	rise_heads_restart(&rh);
+	float e = evaluate(&rh, 7.0f, 0.0f, NAN);
+	assert_true(e == 0.0f);
+	assert_true(rh.steady_terms[0] == 0.0f && rh.steady_terms[1] == 0.0f);
+	assert_true(isnan(rh.steady_terms[2]));
+	evaluate(&rh, 8.0f, 0.0f, NAN);
+	assert_true(evaluate(&rh, 6.0f, 0.0f, NAN) == 6.0f); /* 0 0 7 8 6 */
+	assert_true(rh.steady_terms[0] == 6.0f && rh.steady_terms[1] == 0.0f);
+	assert_true(isnan(rh.steady_terms[2]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_brief_sound_adds_nothing),
 		cmocka_unit_test(test_steady_fault_counts),
 		cmocka_unit_test(test_restart_forgets),
+		cmocka_unit_test(test_steady_terms_are_the_medians),
 		cmocka_unit_test(test_format_5_median_of_five),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

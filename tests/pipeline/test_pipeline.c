@@ -414,11 +414,18 @@ static void test_fault_after_switch_on(void **state)
 			 * 4 s) after the settle time (3 s), then the hysteresis (3 windows) */
 			if (!(r.w[i].stream_s > 23.0 && r.w[i].stream_s < 29.0))
 				fail_msg("event at %.3f s, expected 23-29 s", r.w[i].stream_s);
-			/* the shipped model's event names its three parts */
-			assert_int_equal(r.w[i].det.event.parts_seen, 7u);
+			/* the shipped model's event names its three parts, and its three rise
+			 * heads, of which the tonal peaks heard the whine most */
+			const struct detector_event *ev = &r.w[i].det.event;
+			assert_int_equal(ev->parts_seen, 7u);
+			assert_int_equal(ev->rise_seen, 7u);
+			assert_true(ev->parts.rise[DETECTOR_RISE_TONES] >
+				    ev->parts.rise[DETECTOR_RISE_ENVELOPE]);
+			assert_true(ev->parts.rise[DETECTOR_RISE_TONES] >
+				    ev->parts.rise[DETECTOR_RISE_IMPULSES]);
 			break;
 		}
-	/* A window's parts are the terms of its raw score. */
+	/* A window's parts are the terms of its raw score, its rise heads' terms its rise part's. */
 	size_t checked = 0;
 	for (size_t i = 0; i < r.n && i < MAX_WINDOWS; i++) {
 		const float *v = r.w[i].parts.v;
@@ -427,6 +434,11 @@ static void test_fault_after_switch_on(void **state)
 		float sum = v[DETECTOR_PART_NETWORK] + v[DETECTOR_PART_WINDOW_HEAD] +
 			    v[DETECTOR_PART_RISE];
 		assert_float_equal(sum, r.w[i].raw, 1e-5 * r.w[i].raw);
+		/* ... and its rise heads' terms, the rise part's */
+		const float *h = r.w[i].parts.rise;
+		float rise = h[DETECTOR_RISE_ENVELOPE] + h[DETECTOR_RISE_TONES] +
+			     h[DETECTOR_RISE_IMPULSES];
+		assert_float_equal(rise, v[DETECTOR_PART_RISE], 1e-5 * (1.0f + rise));
 		checked++;
 	}
 	assert_true(checked > 10);

@@ -166,15 +166,22 @@ static void test_event(void **state)
 			       "\"image\":\"pump1/20240501T120000Z-pump1-1714564800500.png\","
 			       "\"record\":\"pump1/20240501T120000Z-pump1-1714564800500.txt\"}}"));
 	/* The parts the event has, after the bands: here the network and the rise heads. */
-	ev.parts = (struct detector_parts){ { 1.25f, 0.5f, 9.875f } };
+	ev.parts = (struct detector_parts){ { 1.25f, 0.5f, 9.875f }, { 0.0f, 9.875f, 0.0f } };
 	ev.parts_seen = 1u << DETECTOR_PART_NETWORK | 1u << DETECTOR_PART_RISE;
 	assert_int_equal(payload_event_evidence(buf, sizeof(buf), NULL, "pump1", &ev, NULL, NULL),
 			 AUSCULT_OK);
 	assert_non_null(strstr(buf, ",\"bands\":[],\"parts\":{\"network\":1.25,\"rise\":9.875},"
 				    "\"evidence\":null}"));
+	/* ... and the rise part by head after them, the heads the event has: a tone heard it */
+	ev.rise_seen = 1u << DETECTOR_RISE_ENVELOPE | 1u << DETECTOR_RISE_TONES;
+	assert_int_equal(payload_event_evidence(buf, sizeof(buf), NULL, "pump1", &ev, NULL, NULL),
+			 AUSCULT_OK);
+	assert_non_null(
+		strstr(buf, "\"parts\":{\"network\":1.25,\"rise\":9.875},"
+			    "\"rise_heads\":{\"envelope\":0,\"tones\":9.875},\"evidence\":null}"));
 }
 
-/* The largest event (64-byte name, five bands, three parts, long numbers) fits PAYLOAD_MAX_BYTES; a small
+/* The largest event (64-byte name, five bands, three parts and three rise heads, long numbers) fits PAYLOAD_MAX_BYTES; a small
  * buffer is refused, not sent truncated. */
 static void test_sizes(void **state)
 {
@@ -191,12 +198,14 @@ static void test_sizes(void **state)
 	ev.peak = 1.234567891e-12f;
 	ev.mean = -1.234567891e30f;
 	ev.parts =
-		(struct detector_parts){ { -1.234567891e30f, -1.234567891e30f, -1.234567891e30f } };
+		(struct detector_parts){ { -1.234567891e30f, -1.234567891e30f, -1.234567891e30f },
+					 { -1.234567891e30f, -1.234567891e30f, -1.234567891e30f } };
 	ev.parts_seen = 7u;
+	ev.rise_seen = 7u;
 	ev.duration_s = 123456789.123456789;
 	size_t len = 0;
 	assert_int_equal(payload_event(buf, sizeof(buf), &len, name, &ev, NULL), AUSCULT_OK);
-	assert_true(len < 800);
+	assert_true(len < 900);
 	/* ... and with the longest evidence names (64-byte monitor in the id and the folder). */
 	char base[256];
 	snprintf(base, sizeof(base), "%s/20240501T120000Z-%s-1714564800500", name, name);
