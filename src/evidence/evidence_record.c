@@ -1,7 +1,7 @@
 /* evidence_record.c - the evidence sidecar: a versioned, line-oriented text record.
  *
- * The format, version 2 (one "key value" per line, in this order, '\n' line ends):
- *   auscult-evidence 2
+ * The format, version 3 (one "key value" per line, in this order, '\n' line ends):
+ *   auscult-evidence 3
  *   monitor NAME
  *   event_id NAME
  *   audio_file NAME
@@ -18,6 +18,9 @@
  *   parts N                    then N lines: part NAME VALUE, NAME one of network,
  *                              window_head, rise, each at most once (not in version 1,
  *                              which this build still reads)
+ *   rise_heads N               then N lines: rise_head NAME VALUE, NAME one of envelope,
+ *                              tones, impulses, each at most once: the rise part by the
+ *                              head that added it (not in versions 1 and 2, read still)
  *   windows N                  then N lines: window T_S RAW SMOOTHED STATE
  *                              (RAW, SMOOTHED "nan": none, an idle window)
  *   end
@@ -39,8 +42,8 @@
 #include "common/regular_file.h"
 
 #define RECORD_MAGIC "auscult-evidence"
-#define RECORD_VERSION 2
-#define RECORD_VERSION_MIN 1 /* version 1: no parts */
+#define RECORD_VERSION 3
+#define RECORD_VERSION_MIN 1 /* version 1: no parts; version 2: no rise heads */
 #define RECORD_LINE_MAX 512
 /* A 120 s span at a 0.1 s hop is 1200 windows; this bounds what a bad file can allocate. */
 #define RECORD_WINDOWS_MAX 1000000u
@@ -106,6 +109,16 @@ static int check_record(const char *path, const struct evidence_record *r, struc
 		if ((r->parts_seen & (1u << k)) && !isfinite(r->parts.v[k]))
 			return auscult_fail(err, AUSCULT_ERR_INVALID, "%s: part %s must be finite",
 					    path, detector_part_name((enum detector_part)k));
+	if (r->rise_seen >> DETECTOR_N_RISE_HEADS)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "%s: rise_seen 0x%" PRIx32
+				    " names rise heads that do not exist",
+				    path, r->rise_seen);
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+		if ((r->rise_seen & (1u << h)) && !isfinite(r->parts.rise[h]))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "%s: rise head %s must be finite", path,
+					    detector_rise_head_name((enum detector_rise_head)h));
 	for (size_t i = 0; i < r->n_windows; i++) {
 		const struct evidence_window *w = &r->windows[i];
 		if (!isfinite(w->t_s) || isinf(w->raw) || isinf(w->smoothed) ||
@@ -160,6 +173,12 @@ int evidence_record_write(const char *path, const struct evidence_record *r,
 		if (r->parts_seen & (1u << k))
 			fprintf(f, "part %s %.9g\n", detector_part_name((enum detector_part)k),
 				(double)r->parts.v[k]);
+	fprintf(f, "rise_heads %d\n", __builtin_popcount(r->rise_seen));
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+		if (r->rise_seen & (1u << h))
+			fprintf(f, "rise_head %s %.9g\n",
+				detector_rise_head_name((enum detector_rise_head)h),
+				(double)r->parts.rise[h]);
 	fprintf(f, "windows %zu\n", r->n_windows);
 	for (size_t i = 0; i < r->n_windows; i++) {
 		const struct evidence_window *w = &r->windows[i];
@@ -315,27 +334,37 @@ static int read_band(struct reader *rd, struct detector_band *b)
 	return AUSCULT_OK;
 }
 
-/* "part NAME VALUE": a part the event has (detect/detector.h), each named once. */
-static int read_part(struct reader *rd, struct evidence_record *r)
+/*
+ * "KEY NAME VALUE": one of the event's terms first .. first + n - 1 (detect/detector.h: a part,
+ * or a rise head), each named once: *seen gets its bit (from bit 0 for term first). names lists
+ * them for the message.
+ */
+static int read_term(struct reader *rd, const char *key, int first, int n, uint32_t *seen,
+		     struct detector_parts *parts, const char *names)
 {
-	int rc = expect(rd, "part", 1);
+	int rc = expect(rd, key, 1);
 	if (rc != AUSCULT_OK)
 		return rc;
 	const char *s = rd->value;
 	size_t len = strcspn(s, " ");
 	int k = 0;
-	while (k < DETECTOR_N_PARTS &&
-	       !(strlen(detector_part_name((enum detector_part)k)) == len &&
-		 strncmp(s, detector_part_name((enum detector_part)k), len) == 0))
+	while (k < n && !(strlen(detector_term_name(first + k)) == len &&
+			  strncmp(s, detector_term_name(first + k), len) == 0))
 		k++;
 	double v;
 	const char *e;
-	if (k == DETECTOR_N_PARTS || s[len] != ' ' || float_token(s + len + 1, &e, &v) != 0 || *e)
-		return bad_value(rd, "'NAME VALUE' (NAME network, window_head or rise)");
-	if (r->parts_seen & (1u << k))
-		return bad_value(rd, "a part not named before");
-	r->parts.v[k] = (float)v;
-	r->parts_seen |= 1u << k;
+	if (k == n || s[len] != ' ' || float_token(s + len + 1, &e, &v) != 0 || *e) {
+		char want[96];
+		snprintf(want, sizeof(want), "'NAME VALUE' (NAME %s)", names);
+		return bad_value(rd, want);
+	}
+	if (*seen & (1u << k))
+		return bad_value(rd, "a NAME not named before");
+	if (first + k < DETECTOR_N_PARTS)
+		parts->v[first + k] = (float)v;
+	else
+		parts->rise[first + k - DETECTOR_N_PARTS] = (float)v;
+	*seen |= 1u << k;
 	return AUSCULT_OK;
 }
 
@@ -419,11 +448,23 @@ static int read_body(struct reader *rd, struct evidence_record *r)
 			return rc;
 	for (int k = 0; k < DETECTOR_N_PARTS; k++)
 		r->parts.v[k] = NAN;
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+		r->parts.rise[h] = NAN;
 	if (version >= 2) {
 		if ((rc = read_int(rd, "parts", 0, DETECTOR_N_PARTS, &v)))
 			return rc;
 		for (int64_t k = 0; k < v; k++)
-			if ((rc = read_part(rd, r)))
+			if ((rc = read_term(rd, "part", 0, DETECTOR_N_PARTS, &r->parts_seen,
+					    &r->parts, "network, window_head or rise")))
+				return rc;
+	}
+	if (version >= 3) {
+		if ((rc = read_int(rd, "rise_heads", 0, DETECTOR_N_RISE_HEADS, &v)))
+			return rc;
+		for (int64_t k = 0; k < v; k++)
+			if ((rc = read_term(rd, "rise_head", DETECTOR_N_PARTS,
+					    DETECTOR_N_RISE_HEADS, &r->rise_seen, &r->parts,
+					    "envelope, tones or impulses")))
 				return rc;
 	}
 	if ((rc = read_int(rd, "windows", 0, RECORD_WINDOWS_MAX, &v)))

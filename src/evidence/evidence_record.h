@@ -42,8 +42,10 @@ struct evidence_record {
 	float peak, mean, threshold;
 	uint32_t n_bands; /* <= DETECTOR_TOP_BANDS */
 	struct detector_band bands[DETECTOR_TOP_BANDS];
-	struct detector_parts parts; /* the event's parts (detect/detector.h); version 2 */
+	struct detector_parts parts; /* the event's parts (detect/detector.h; version 2) and its
+					rise part by head (version 3) */
 	uint32_t parts_seen;         /* bit k: parts.v[k] holds a mean; 0 in a version-1 record */
+	uint32_t rise_seen; /* bit h: parts.rise[h] holds a mean; 0 in records before version 3 */
 	size_t n_windows;
 	struct evidence_window *windows; /* owned; n_windows entries, in time order */
 };

@@ -426,6 +426,7 @@ static void finish(struct evidence_writer *w, struct tap_entry *e, struct captur
 	memcpy(r.bands, ev->bands, sizeof(r.bands));
 	r.parts = ev->parts;
 	r.parts_seen = ev->parts_seen;
+	r.rise_seen = ev->rise_seen;
 	r.n_windows = c->n_wins;
 	r.windows = c->wins;
 

@@ -368,6 +368,7 @@ static void clip_record(struct evidence_record *r, const struct clip_run *c, con
 		memcpy(r->bands, c->event.bands, sizeof(r->bands));
 		r->parts = c->event.parts;
 		r->parts_seen = c->event.parts_seen;
+		r->rise_seen = c->event.rise_seen;
 	}
 }
 

@@ -153,6 +153,27 @@ static void put_bands(FILE *out, const struct evidence_record *r)
 	fputs("</td></tr>\n", out);
 }
 
+/* The rise heads' shares of their part, largest first: " (tones 17, impulses 4.14, envelope
+ * 2.65)"; records before version 3 have none. */
+static void put_rise_heads(FILE *out, const struct evidence_record *r)
+{
+	int order[DETECTOR_N_RISE_HEADS] = { 0 }, n = 0;
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++) {
+		if (!(r->rise_seen & (1u << h)))
+			continue;
+		int i = n++;
+		for (; i > 0 && r->parts.rise[order[i - 1]] < r->parts.rise[h]; i--)
+			order[i] = order[i - 1];
+		order[i] = h;
+	}
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s%s %.3g", i ? ", " : " (",
+			detector_rise_head_name((enum detector_rise_head)order[i]),
+			(double)r->parts.rise[order[i]]);
+	if (n)
+		fputs(")", out);
+}
+
 /* Which part of the detector heard the anomaly (each part's mean raw score over it); records
  * of version 1 and recordings without an anomaly have none. */
 static void put_parts(FILE *out, const struct evidence_record *r)
@@ -170,6 +191,8 @@ static void put_parts(FILE *out, const struct evidence_record *r)
 		if (!(r->parts_seen & (1u << k)))
 			continue;
 		fprintf(out, "%s%s %.3g", sep, shown[k], (double)r->parts.v[k]);
+		if (k == DETECTOR_PART_RISE)
+			put_rise_heads(out, r);
 		sep = ", ";
 	}
 	fputs("</td></tr>\n", out);

@@ -34,7 +34,7 @@ for f in "$audio" "$image" "$record"; do [ -s "$EV/$f" ] || fail "$EV/$f missing
 [ -z "$(find "$EV" -name '*.tmp')" ] || fail "temporary files left: $(find "$EV" -name '*.tmp')"
 head -c 8 "$EV/$image" | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a' || fail "$image is not a PNG"
 # The record names the parts that heard the anomaly, as the end event does.
-head -n 1 "$EV/$record" | grep -qx 'auscult-evidence 2' || fail "record version: $(head -n 1 "$EV/$record")"
+head -n 1 "$EV/$record" | grep -qx 'auscult-evidence 3' || fail "record version: $(head -n 1 "$EV/$record")"
 net=$(sed -n 's/^part network //p' "$EV/$record")
 [ -n "$net" ] && printf '%s\n' "$end" | grep -q "\"parts\":{\"network\":" ||
 	fail "the record's parts: $(grep '^part' "$EV/$record"), the event: $end"

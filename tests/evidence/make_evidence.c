@@ -86,6 +86,10 @@ int main(int argc, char **argv)
 	r.parts.v[DETECTOR_PART_WINDOW_HEAD] = 0.25f;
 	r.parts.v[DETECTOR_PART_RISE] = 1.25f;
 	r.parts_seen = 7u;
+	r.parts.rise[DETECTOR_RISE_ENVELOPE] = 0.0f;
+	r.parts.rise[DETECTOR_RISE_TONES] = 1.0f;
+	r.parts.rise[DETECTOR_RISE_IMPULSES] = 0.25f;
+	r.rise_seen = 7u;
 	r.n_windows = (size_t)((double)n / RATE / 0.5);
 	r.windows = calloc(r.n_windows + 1, sizeof(*r.windows));
 	for (size_t i = 0; r.windows && i < r.n_windows; i++) {

@@ -39,6 +39,10 @@ static void sample_record(struct evidence_record *r, struct evidence_window *w, 
 	r->parts.v[DETECTOR_PART_WINDOW_HEAD] = NAN;
 	r->parts.v[DETECTOR_PART_RISE] = 16.38f;
 	r->parts_seen = (1u << DETECTOR_PART_NETWORK) | (1u << DETECTOR_PART_RISE);
+	r->parts.rise[DETECTOR_RISE_ENVELOPE] = 0.0f;
+	r->parts.rise[DETECTOR_RISE_TONES] = 12.25f;
+	r->parts.rise[DETECTOR_RISE_IMPULSES] = 4.13f;
+	r->rise_seen = 7u;
 	for (size_t i = 0; i < n_w; i++)
 		w[i] = (struct evidence_window){ 0.5 + 0.1 * (double)i, 0.7f * (float)i,
 						 0.3f + 0.11f * (float)i, (uint8_t)(i % 3) };
@@ -87,6 +91,9 @@ static void round_trip(void **state)
 	assert_memory_equal(&back.parts.v[DETECTOR_PART_RISE], &r.parts.v[DETECTOR_PART_RISE],
 			    sizeof(float));
 	assert_true(isnan(back.parts.v[DETECTOR_PART_WINDOW_HEAD]));
+	/* and the rise heads, bit for bit */
+	assert_int_equal(back.rise_seen, r.rise_seen);
+	assert_memory_equal(back.parts.rise, r.parts.rise, sizeof(r.parts.rise));
 	assert_int_equal(back.n_windows, 50);
 	assert_true(isnan(back.windows[7].raw) && isnan(back.windows[7].smoothed));
 	w[7].raw = back.windows[7].raw = 0.0f;
@@ -139,6 +146,15 @@ static void good_fixture_reads(void **state)
 	assert_true(r.parts.v[DETECTOR_PART_RISE] == 0.75f);
 	assert_true(isnan(r.parts.v[DETECTOR_PART_WINDOW_HEAD]));
 	assert_int_equal(r.n_windows, 3);
+	assert_int_equal(r.rise_seen, 0); /* version 2: no rise heads */
+	evidence_record_free(&r);
+	/* version 3: the rise part by head */
+	assert_int_equal(evidence_record_read(FIXTURE_DIR "/good_v3.txt", &r, &err), AUSCULT_OK);
+	assert_int_equal(r.rise_seen, (1u << DETECTOR_RISE_TONES) | (1u << DETECTOR_RISE_IMPULSES));
+	assert_true(r.parts.rise[DETECTOR_RISE_TONES] == 0.5f);
+	assert_true(r.parts.rise[DETECTOR_RISE_IMPULSES] == 0.25f);
+	assert_true(isnan(r.parts.rise[DETECTOR_RISE_ENVELOPE]));
+	assert_int_equal(r.n_windows, 3);
 	evidence_record_free(&r);
 }
 
@@ -151,12 +167,18 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	{ "wrong_magic.txt", AUSCULT_ERR_FORMAT, "wrong_magic.txt:1:", "not an auscult evidence" },
-	{ "wrong_version.txt", AUSCULT_ERR_VERSION, "wrong_version.txt:1:", "version 3" },
+	{ "wrong_version.txt", AUSCULT_ERR_VERSION, "wrong_version.txt:1:", "version 4" },
 	{ "bad_part.txt", AUSCULT_ERR_FORMAT,
 	  "bad_part.txt:19:", "NAME network, window_head or rise" },
 	{ "repeated_part.txt", AUSCULT_ERR_FORMAT, "repeated_part.txt:19:", "not named before" },
 	{ "missing_parts.txt", AUSCULT_ERR_FORMAT,
 	  "missing_parts.txt:17:", "expected 'parts VALUE', found 'windows'" },
+	{ "bad_rise_head.txt", AUSCULT_ERR_FORMAT,
+	  "bad_rise_head.txt:22:", "NAME envelope, tones or impulses" },
+	{ "repeated_rise_head.txt", AUSCULT_ERR_FORMAT,
+	  "repeated_rise_head.txt:22:", "not named before" },
+	{ "missing_rise_heads.txt", AUSCULT_ERR_FORMAT,
+	  "missing_rise_heads.txt:20:", "expected 'rise_heads VALUE', found 'windows'" },
 	{ "missing_field.txt", AUSCULT_ERR_FORMAT, "missing_field.txt:3:", "expected 'event_id" },
 	{ "bad_number.txt", AUSCULT_ERR_FORMAT, "bad_number.txt:7:", "'16k' is not an integer" },
 	{ "out_of_range.txt", AUSCULT_ERR_FORMAT, "out_of_range.txt:7:", "in range" },
@@ -257,6 +279,15 @@ static void write_refuses_bad_records(void **state)
 
 	sample_record(&r, w, 3);
 	r.parts_seen = 1u << DETECTOR_N_PARTS;
+	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
+
+	/* the rise heads likewise: finite, and only those that exist */
+	sample_record(&r, w, 3);
+	r.parts.rise[DETECTOR_RISE_TONES] = INFINITY;
+	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "rise head tones must be finite"));
+	sample_record(&r, w, 3);
+	r.rise_seen = 1u << DETECTOR_N_RISE_HEADS;
 	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
 
 	sample_record(&r, w, 3);
