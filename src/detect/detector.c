@@ -116,6 +116,7 @@ static void pending_clear(struct detector *d)
 	memset(d->pend_bands, 0, d->cfg.n_mels * sizeof(*d->pend_bands));
 	memset(d->pend_parts, 0, sizeof(d->pend_parts));
 	memset(d->pend_part_count, 0, sizeof(d->pend_part_count));
+	memset(d->pend_rise_best, 0, sizeof(d->pend_rise_best)); /* a term must exceed 0 */
 }
 
 static void pending_add(struct detector *d, float smoothed, const float *band_errors,
@@ -136,6 +137,12 @@ static void pending_add(struct detector *d, float smoothed, const float *band_er
 				d->pend_part_count[k]++;
 			}
 		}
+	if (parts)
+		for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+			if (parts->rise[h] > d->pend_rise_best[h]) { /* false for NaN */
+				d->pend_rise_best[h] = parts->rise[h];
+				d->pend_rise_at[h] = parts->at[h];
+			}
 }
 
 /* The pending run joins the anomaly's statistics. */
@@ -151,6 +158,11 @@ static void pending_commit(struct detector *d)
 		d->parts[k] += d->pend_parts[k];
 		d->part_count[k] += d->pend_part_count[k];
 	}
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+		if (d->pend_rise_best[h] > d->rise_best[h]) {
+			d->rise_best[h] = d->pend_rise_best[h];
+			d->rise_at[h] = d->pend_rise_at[h];
+		}
 	pending_clear(d);
 }
 
@@ -180,6 +192,10 @@ static void fill_event(const struct detector *d, enum detector_event_type type, 
 			ev->rise_seen |= 1u << (k - DETECTOR_N_PARTS);
 		}
 	}
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+		ev->parts.at[h] = d->rise_best[h] > 0.0f
+					  ? d->rise_at[h]
+					  : (struct detector_rise_at){ NAN, NAN, NAN };
 
 	double total = 0.0;
 	for (uint32_t b = 0; b < d->cfg.n_mels; b++)
@@ -219,6 +235,7 @@ static void anomaly_clear(struct detector *d)
 	memset(d->bands, 0, d->cfg.n_mels * sizeof(*d->bands));
 	memset(d->parts, 0, sizeof(d->parts));
 	memset(d->part_count, 0, sizeof(d->part_count));
+	memset(d->rise_best, 0, sizeof(d->rise_best));
 	pending_clear(d);
 	d->run = 0;
 }

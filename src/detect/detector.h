@@ -54,11 +54,25 @@ enum detector_part { DETECTOR_PART_NETWORK, DETECTOR_PART_WINDOW_HEAD, DETECTOR_
 enum detector_rise_head { DETECTOR_RISE_ENVELOPE, DETECTOR_RISE_TONES, DETECTOR_RISE_IMPULSES };
 #define DETECTOR_N_RISE_HEADS 3
 
+/*
+ * Where in its features a rise head heard most, the kind of sound it was, for a person to match
+ * with the machine: a tone's frequency; for the envelope and the impulses how many times a
+ * second the level rose and fell (a bearing's impacts a second, a rub's rotation rate), and for
+ * the envelope in which band. NaN: none.
+ */
+struct detector_rise_at {
+	float hz;         /* tones: the tone, Hz; envelope, impulses: the rate, Hz */
+	float band_lo_hz; /* envelope: the band whose level rose and fell, Hz; NaN otherwise */
+	float band_hi_hz;
+};
+
 /* One window's parts; NaN: the model has no such part (or it is not fitted yet). */
 struct detector_parts {
 	float v[DETECTOR_N_PARTS];
-	float rise[DETECTOR_N_RISE_HEADS]; /* what each rise head adds; they sum to
+	float rise[DETECTOR_N_RISE_HEADS];                 /* what each rise head adds; they sum to
 					      v[DETECTOR_PART_RISE]; NaN: no such head */
+	struct detector_rise_at at[DETECTOR_N_RISE_HEADS]; /* where each head's largest rise
+							      lay, in the evaluation of rise[] */
 };
 
 /* A part's name in payloads and outputs: "network", "window_head", "rise". */
@@ -92,6 +106,8 @@ struct detector_event {
 	struct detector_parts parts; /* each part's mean raw score over the anomaly's windows */
 	uint32_t parts_seen;         /* bit k: parts.v[k] holds a mean (the model has part k) */
 	uint32_t rise_seen;          /* bit h: parts.rise[h] holds a mean (the model has head h) */
+	/* parts.at[h]: where head h heard most in the anomaly's window where it added most; NaN
+	 * when it added nothing in any */
 };
 
 /* What one update produced. */
@@ -118,6 +134,9 @@ struct detector {
 	/* summed parts, then summed rise heads (DETECTOR_N_TERMS) */
 	double parts[DETECTOR_N_TERMS], pend_parts[DETECTOR_N_TERMS];
 	uint64_t part_count[DETECTOR_N_TERMS], pend_part_count[DETECTOR_N_TERMS];
+	/* each rise head's largest term over the anomaly (and the run), and where it heard it */
+	float rise_best[DETECTOR_N_RISE_HEADS], pend_rise_best[DETECTOR_N_RISE_HEADS];
+	struct detector_rise_at rise_at[DETECTOR_N_RISE_HEADS], pend_rise_at[DETECTOR_N_RISE_HEADS];
 	float *band_lo_hz, *band_hi_hz; /* n_mels filter edges */
 };
 

@@ -18,9 +18,11 @@
  *   parts N                    then N lines: part NAME VALUE, NAME one of network,
  *                              window_head, rise, each at most once (not in version 1,
  *                              which this build still reads)
- *   rise_heads N               then N lines: rise_head NAME VALUE, NAME one of envelope,
- *                              tones, impulses, each at most once: the rise part by the
- *                              head that added it (not in versions 1 and 2, read still)
+ *   rise_heads N               then N lines: rise_head NAME VALUE HZ BAND_LO BAND_HI, NAME
+ *                              one of envelope, tones, impulses, each at most once: the rise
+ *                              part by the head that added it, and where it heard most
+ *                              (detector_rise_at; "nan": none) (not in versions 1 and 2,
+ *                              which this build still reads)
  *   windows N                  then N lines: window T_S RAW SMOOTHED STATE
  *                              (RAW, SMOOTHED "nan": none, an idle window)
  *   end
@@ -115,9 +117,13 @@ static int check_record(const char *path, const struct evidence_record *r, struc
 				    " names rise heads that do not exist",
 				    path, r->rise_seen);
 	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
-		if ((r->rise_seen & (1u << h)) && !isfinite(r->parts.rise[h]))
+		if ((r->rise_seen & (1u << h)) &&
+		    (!isfinite(r->parts.rise[h]) || isinf(r->parts.at[h].hz) ||
+		     isinf(r->parts.at[h].band_lo_hz) || isinf(r->parts.at[h].band_hi_hz)))
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "%s: rise head %s must be finite", path,
+					    "%s: rise head %s must be finite (its place NaN or "
+					    "finite)",
+					    path,
 					    detector_rise_head_name((enum detector_rise_head)h));
 	for (size_t i = 0; i < r->n_windows; i++) {
 		const struct evidence_window *w = &r->windows[i];
@@ -174,11 +180,18 @@ int evidence_record_write(const char *path, const struct evidence_record *r,
 			fprintf(f, "part %s %.9g\n", detector_part_name((enum detector_part)k),
 				(double)r->parts.v[k]);
 	fprintf(f, "rise_heads %d\n", __builtin_popcount(r->rise_seen));
-	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
-		if (r->rise_seen & (1u << h))
-			fprintf(f, "rise_head %s %.9g\n",
-				detector_rise_head_name((enum detector_rise_head)h),
-				(double)r->parts.rise[h]);
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++) {
+		if (!(r->rise_seen & (1u << h)))
+			continue;
+		const struct detector_rise_at *at = &r->parts.at[h];
+		char hz[32], lo[32], hi[32];
+		score_text(hz, sizeof(hz), at->hz);
+		score_text(lo, sizeof(lo), at->band_lo_hz);
+		score_text(hi, sizeof(hi), at->band_hi_hz);
+		fprintf(f, "rise_head %s %.9g %s %s %s\n",
+			detector_rise_head_name((enum detector_rise_head)h),
+			(double)r->parts.rise[h], hz, lo, hi);
+	}
 	fprintf(f, "windows %zu\n", r->n_windows);
 	for (size_t i = 0; i < r->n_windows; i++) {
 		const struct evidence_window *w = &r->windows[i];
@@ -334,6 +347,17 @@ static int read_band(struct reader *rd, struct detector_band *b)
 	return AUSCULT_OK;
 }
 
+/* A window score: a finite number, or "nan" for none. */
+static int score_token(const char *s, const char **end, double *out)
+{
+	if (strncmp(s, "nan", 3) == 0 && (s[3] == ' ' || s[3] == '\0')) {
+		*out = NAN;
+		*end = s + 3;
+		return 0;
+	}
+	return float_token(s, end, out);
+}
+
 /*
  * "KEY NAME VALUE": one of the event's terms first .. first + n - 1 (detect/detector.h: a part,
  * or a rise head), each named once: *seen gets its bit (from bit 0 for term first). names lists
@@ -351,32 +375,30 @@ static int read_term(struct reader *rd, const char *key, int first, int n, uint3
 	while (k < n && !(strlen(detector_term_name(first + k)) == len &&
 			  strncmp(s, detector_term_name(first + k), len) == 0))
 		k++;
-	double v;
+	/* a rise head's place after its value: HZ BAND_LO BAND_HI, each a number or nan */
+	const int rise = first >= DETECTOR_N_PARTS;
+	double v, at[3] = { NAN, NAN, NAN };
 	const char *e;
-	if (k == n || s[len] != ' ' || float_token(s + len + 1, &e, &v) != 0 || *e) {
-		char want[96];
-		snprintf(want, sizeof(want), "'NAME VALUE' (NAME %s)", names);
+	int bad = k == n || s[len] != ' ' || float_token(s + len + 1, &e, &v) != 0;
+	for (int i = 0; rise && i < 3 && !bad; i++)
+		bad = *e++ != ' ' || score_token(e, &e, &at[i]) != 0;
+	if (bad || *e) {
+		char want[128];
+		snprintf(want, sizeof(want), "'NAME VALUE%s' (NAME %s)",
+			 rise ? " HZ BAND_LO BAND_HI" : "", names);
 		return bad_value(rd, want);
 	}
 	if (*seen & (1u << k))
 		return bad_value(rd, "a NAME not named before");
 	if (first + k < DETECTOR_N_PARTS)
 		parts->v[first + k] = (float)v;
-	else
+	else {
 		parts->rise[first + k - DETECTOR_N_PARTS] = (float)v;
+		parts->at[first + k - DETECTOR_N_PARTS] =
+			(struct detector_rise_at){ (float)at[0], (float)at[1], (float)at[2] };
+	}
 	*seen |= 1u << k;
 	return AUSCULT_OK;
-}
-
-/* A window score: a finite number, or "nan" for none. */
-static int score_token(const char *s, const char **end, double *out)
-{
-	if (strncmp(s, "nan", 3) == 0 && (s[3] == ' ' || s[3] == '\0')) {
-		*out = NAN;
-		*end = s + 3;
-		return 0;
-	}
-	return float_token(s, end, out);
 }
 
 /* "window T_S RAW SMOOTHED STATE", T_S after the previous window's. */
@@ -448,8 +470,10 @@ static int read_body(struct reader *rd, struct evidence_record *r)
 			return rc;
 	for (int k = 0; k < DETECTOR_N_PARTS; k++)
 		r->parts.v[k] = NAN;
-	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++) {
 		r->parts.rise[h] = NAN;
+		r->parts.at[h] = (struct detector_rise_at){ NAN, NAN, NAN };
+	}
 	if (version >= 2) {
 		if ((rc = read_int(rd, "parts", 0, DETECTOR_N_PARTS, &v)))
 			return rc;

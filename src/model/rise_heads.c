@@ -144,6 +144,12 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 	}
 	rh->env_dim = envelope_spectrum_dim(&ec);
 	rh->tone_dim = tone_peaks_dim(&tc);
+	rh->tone_hz = (float)f->sample_rate_hz / (float)f->n_fft;
+	rh->env_hz = (float)f->sample_rate_hz / (float)h->hop / (float)r->env_n_fft;
+	rh->imp_hz = r->imp_block
+			     ? (float)f->sample_rate_hz / (float)r->imp_block / (float)r->imp_n_fft
+			     : NAN;
+	rh->band_hz = 0.5f * (float)f->sample_rate_hz / (float)h->n_bands;
 	if (rh->env_dim != r->envelope.dim || rh->tone_dim != r->tones.dim ||
 	    rh->imp_dim != r->impulses.dim) {
 		rc = auscult_fail(
@@ -189,6 +195,22 @@ static float standardised(struct stats_head *sh, const struct model_rise_head *m
 	return (stats_head_score(sh, x) - m->cal_mean) / m->cal_std;
 }
 
+/* rh->at of the heads just scored: their features of the largest z (stats_head's top), in Hz. */
+static void where_rose(struct rise_heads *rh)
+{
+	const struct model_rise_heads *r = rh->r;
+	const uint32_t env_bins = r->env_bin_hi - r->env_bin_lo + 1;
+	const uint32_t env_top = rh->env_head.top, band = env_top / env_bins;
+	rh->at[0][RISE_AT_HZ] = (float)(r->env_bin_lo + env_top % env_bins) * rh->env_hz;
+	rh->at[0][RISE_AT_BAND_LO] = (float)band * rh->band_hz;
+	rh->at[0][RISE_AT_BAND_HI] = (float)(band + 1) * rh->band_hz;
+	rh->at[1][RISE_AT_HZ] = (float)(rh->tone_head.top + 1) * rh->tone_hz; /* bins 1.. */
+	rh->at[2][RISE_AT_HZ] = rh->imp_dim ? (float)(r->imp_bin_lo + rh->imp_head.top) * rh->imp_hz
+					    : NAN;
+	for (int i = 1; i < 3; i++)
+		rh->at[i][RISE_AT_BAND_LO] = rh->at[i][RISE_AT_BAND_HI] = NAN;
+}
+
 float rise_heads_gate(struct rise_heads *rh, float z[3])
 {
 	if (!rh->scoring)
@@ -200,6 +222,7 @@ float rise_heads_gate(struct rise_heads *rh, float z[3])
 	zs[2] = rh->imp_dim ? standardised(&rh->imp_head, &r->impulses,
 					   rh->features + rh->env_dim + rh->tone_dim)
 			    : NAN;
+	where_rose(rh);
 	float gate = 0.0f;
 	for (int i = 0; i < 3; i++) {
 		if (z)
@@ -220,6 +243,7 @@ float rise_heads_steady(struct rise_heads *rh, float gate)
 	memmove(rh->recent, rh->recent + 1, (n - 1) * sizeof(rh->recent[0]));
 	rh->recent[n - 1].gate = gate;
 	memcpy(rh->recent[n - 1].terms, rh->terms, sizeof(rh->terms));
+	memcpy(rh->recent[n - 1].at, rh->at, sizeof(rh->at));
 	if (rh->n_recent < n)
 		rh->n_recent++;
 	/* the evaluations by their gates, those older than the restart as 0 (index n) */
@@ -241,10 +265,13 @@ float rise_heads_steady(struct rise_heads *rh, float gate)
 			at[j - 1] = a;
 		}
 	const uint32_t m = at[n / 2];
-	for (int h = 0; h < 3; h++)
+	for (int h = 0; h < 3; h++) {
 		rh->steady_terms[h] = m < n                 ? rh->recent[m].terms[h]
 				      : isnan(rh->terms[h]) ? NAN
 							    : 0.0f;
+		for (int a = 0; a < RISE_AT_N; a++)
+			rh->steady_at[h][a] = m < n ? rh->recent[m].at[h][a] : NAN;
+	}
 	return v[n / 2];
 }
 

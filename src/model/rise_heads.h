@@ -84,6 +84,14 @@
 #error "RISE_HEADS_STEADY exceeds what a model file may hold"
 #endif
 
+/*
+ * Where a head rose most, the feature of its largest z: [RISE_AT_HZ] a tone's frequency (tones),
+ * how many times a second the level rose and fell (envelope, impulses); [RISE_AT_BAND_LO],
+ * [RISE_AT_BAND_HI] the edges of the band whose level it was (envelope; NaN for the others).
+ * Hz; NaN for a head the model lacks.
+ */
+enum { RISE_AT_HZ, RISE_AT_BAND_LO, RISE_AT_BAND_HI, RISE_AT_N };
+
 struct rise_heads {
 	struct envelope_spectrum env;
 	struct tone_peaks tones;
@@ -94,14 +102,22 @@ struct rise_heads {
 	uint32_t imp_frames;  /* impulse blocks its envelope spans (the window's, at most n_fft) */
 	uint32_t env_dim, tone_dim, imp_dim; /* imp_dim 0 without an impulse head */
 	float *features; /* env_dim + tone_dim + imp_dim: the last computed window's, in order */
-	float terms
-		[3]; /* the last gate's terms (rise_heads_gate), NaN for a head the model lacks */
+	/* the last gate's (rise_heads_gate): each head's term, NaN for a head the model lacks, and
+	 * where it rose most (RISE_AT_*) */
+	float terms[3];
+	float at[3][RISE_AT_N];
 	struct {
 		float gate;
 		float terms[3];
+		float at[3][RISE_AT_N];
 	} recent[MODEL_RISE_STEADY_MAX]; /* the last `steady` evaluations, newest last */
 	uint32_t n_recent;
-	float steady_terms[3]; /* the terms of the evaluation the last rise_heads_steady returned */
+	/* the evaluation the last rise_heads_steady returned: its terms, where its heads rose most */
+	float steady_terms[3];
+	float steady_at[3][RISE_AT_N];
+	/* where the features lie: Hz per tone bin, per envelope bin and per impulse bin, and a
+	 * band's width (the window head's linear bands) */
+	float tone_hz, env_hz, imp_hz, band_hz;
 	const struct model_rise_heads *r;
 	int scoring; /* statistics restored from the model: rise_heads_gate works */
 };
@@ -146,15 +162,17 @@ void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t ca
 
 /* What the last computed window adds to its score: the sum over the heads of their terms,
  * gate_weight x max(0, (score - cal_mean) / cal_std - gate_z), each kept in rh->terms
- * (envelope, tones, impulses; NaN for a head the model lacks); each head's standardised score
- * in z[0], z[1], z[2] (NaN without) when z is not NULL. NaN when not scoring. */
+ * (envelope, tones, impulses; NaN for a head the model lacks) and where it rose most in rh->at;
+ * each head's standardised score in z[0], z[1], z[2] (NaN without) when z is not NULL. NaN when
+ * not scoring. */
 float rise_heads_gate(struct rise_heads *rh, float z[3]);
 
-/* Takes an evaluation's gate (rise_heads_gate, whose rh->terms go with it) and returns what the
- * window adds: the median of the last rh->r->steady gates (the model's; RISE_HEADS_STEADY for
- * new ones), 0 for those before the last rise_heads_restart. rh->steady_terms gets the terms of
- * the evaluation the median is (all 0 for one before the restart; NaN for a head the model
- * lacks): what each head added, summing to the value returned. */
+/* Takes an evaluation's gate (rise_heads_gate, whose rh->terms and rh->at go with it) and
+ * returns what the window adds: the median of the last rh->r->steady gates (the model's;
+ * RISE_HEADS_STEADY for new ones), 0 for those before the last rise_heads_restart.
+ * rh->steady_terms gets the terms of the evaluation the median is (all 0 for one before the
+ * restart; NaN for a head the model lacks): what each head added, summing to the value
+ * returned; rh->steady_at where its heads rose most (NaN before the restart). */
 float rise_heads_steady(struct rise_heads *rh, float gate);
 
 /* Forgets the gates taken: the machine stopped, or the stream starts again. */

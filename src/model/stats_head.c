@@ -302,10 +302,14 @@ float stats_head_score(struct stats_head *h, const float *x)
 		}
 		return (float)(q / d);
 	}
-	if (h->cfg.rise_only)
-		for (uint32_t i = 0; i < d; i++)
+	if (h->cfg.rise_only) {
+		h->top = 0;
+		for (uint32_t i = 0; i < d; i++) {
 			h->z2[i] = (x[i] - h->mean[i]) * h->inv_std[i];
-	else
+			if (h->z2[i] > h->z2[h->top])
+				h->top = i;
+		}
+	} else
 		for (uint32_t i = 0; i < d; i++) {
 			float z = (x[i] - h->mean[i]) * h->inv_std[i];
 			h->z2[i] = z * z;

@@ -34,7 +34,8 @@ struct pipeline {
 	uint32_t rise_wait;  /* windows until the next one; 0: this window */
 	float rise_last;     /* what the last evaluation added, carried by the windows between */
 	float rise_last_terms[DETECTOR_N_RISE_HEADS]; /* and what each rise head added to it */
-	uint32_t n_mels, n_stack, rate_hz, hop;       /* hop: samples between frames */
+	struct detector_rise_at rise_last_at[DETECTOR_N_RISE_HEADS]; /* and where it rose most */
+	uint32_t n_mels, n_stack, rate_hz, hop; /* hop: samples between frames */
 	uint32_t window_vectors, hop_vectors;
 	float threshold;
 
@@ -173,12 +174,14 @@ _Static_assert(DETECTOR_N_RISE_HEADS == 3 && DETECTOR_RISE_ENVELOPE == 0 &&
 
 /* A window's rise part: what the rise heads add, and what each of them added. */
 static void add_rise(struct pipeline_window *pw, float rise,
-		     const float terms[DETECTOR_N_RISE_HEADS])
+		     const float terms[DETECTOR_N_RISE_HEADS],
+		     const struct detector_rise_at at[DETECTOR_N_RISE_HEADS])
 {
 	pw->rise_raw = rise;
 	pw->raw += rise;
 	pw->parts.v[DETECTOR_PART_RISE] = rise;
 	memcpy(pw->parts.rise, terms, sizeof(pw->parts.rise));
+	memcpy(pw->parts.at, at, sizeof(pw->parts.at));
 }
 
 /*
@@ -192,7 +195,7 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 	if (p->rise_wait > 0) {
 		p->rise_wait--;
 		if (p->rise.scoring && p->head.scoring)
-			add_rise(pw, p->rise_last, p->rise_last_terms);
+			add_rise(pw, p->rise_last, p->rise_last_terms, p->rise_last_at);
 		return;
 	}
 	p->rise_wait = p->rise_every - 1;
@@ -212,7 +215,12 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 		float gate = rise_heads_gate(&p->rise, NULL);
 		p->rise_last = rise_heads_steady(&p->rise, gate);
 		memcpy(p->rise_last_terms, p->rise.steady_terms, sizeof(p->rise_last_terms));
-		add_rise(pw, p->rise_last, p->rise_last_terms);
+		for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+			p->rise_last_at[h] =
+				(struct detector_rise_at){ p->rise.steady_at[h][RISE_AT_HZ],
+							   p->rise.steady_at[h][RISE_AT_BAND_LO],
+							   p->rise.steady_at[h][RISE_AT_BAND_HI] };
+		add_rise(pw, p->rise_last, p->rise_last_terms, p->rise_last_at);
 	}
 }
 
@@ -242,8 +250,10 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 	pw->parts.v[DETECTOR_PART_NETWORK] = pw->ae_raw;
 	pw->parts.v[DETECTOR_PART_WINDOW_HEAD] = NAN;
 	pw->parts.v[DETECTOR_PART_RISE] = NAN;
-	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++) {
 		pw->parts.rise[h] = NAN;
+		pw->parts.at[h] = (struct detector_rise_at){ NAN, NAN, NAN };
+	}
 	if (p->model->head) {
 		/* held with the window, as its band errors are */
 		float *hf = p->pending_head_features + (size_t)slot * p->head.dim;

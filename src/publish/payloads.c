@@ -2,6 +2,7 @@
 #include "publish/payloads.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,6 +114,36 @@ static void terms_field(struct json_writer *w, const char *key, const struct det
 	json_object_close(w);
 }
 
+void payload_rise_at_field(struct json_writer *w, const struct detector_parts *parts,
+			   uint32_t heads)
+{
+	int any = 0;
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++) {
+		const struct detector_rise_at *at = &parts->at[h];
+		if (!(heads & (1u << h)) || !isfinite(at->hz))
+			continue;
+		if (!any++) {
+			json_key(w, "rise_at");
+			json_object_open(w);
+		}
+		json_key(w, detector_rise_head_name((enum detector_rise_head)h));
+		json_object_open(w);
+		/* a tone's frequency; the others' how many times a second */
+		json_key(w, h == DETECTOR_RISE_TONES ? "hz" : "rate_hz");
+		json_double_digits(w, at->hz, 4);
+		if (isfinite(at->band_lo_hz) && isfinite(at->band_hi_hz)) {
+			json_key(w, "band_hz");
+			json_array_open(w);
+			json_double_digits(w, at->band_lo_hz, 4);
+			json_double_digits(w, at->band_hi_hz, 4);
+			json_array_close(w);
+		}
+		json_object_close(w);
+	}
+	if (any)
+		json_object_close(w);
+}
+
 int payload_event_evidence(char *buf, size_t cap, size_t *len, const char *monitor,
 			   const struct detector_event *ev, const char *evidence_base,
 			   struct auscult_err *err)
@@ -152,6 +183,7 @@ int payload_event_evidence(char *buf, size_t cap, size_t *len, const char *monit
 	/* which part of the detector heard it, and which rise heads */
 	terms_field(&w, "parts", ev, 0, DETECTOR_N_PARTS, ev->parts_seen);
 	terms_field(&w, "rise_heads", ev, DETECTOR_N_PARTS, DETECTOR_N_RISE_HEADS, ev->rise_seen);
+	payload_rise_at_field(&w, &ev->parts, ev->rise_seen);
 	if (ev->type == DETECTOR_EVENT_END)
 		evidence_field(&w, evidence_base);
 	json_object_close(&w);

@@ -48,13 +48,24 @@ const char *payload_state(enum detector_state state);
  * Event message: {"id":"<monitor>-<unix ms of start>","type":"start"|"end","monitor",
  * "start":ISO8601,"end":ISO8601|null,"duration_s","peak","mean","threshold",
  * "bands":[{"band","hz_low","hz_high","share"}, ... up to 5, largest share first],
- * "parts":{"network","window_head","rise"}, "rise_heads":{"envelope","tones","impulses"}} (the
- * parts the model has, each its mean over the anomaly's windows, and the rise part split by the
- * head that added it; no "parts" or "rise_heads" when the event has none).
+ * "parts":{"network","window_head","rise"}, "rise_heads":{"envelope","tones","impulses"},
+ * "rise_at":{..}} (the parts the model has, each its mean over the anomaly's windows, the rise
+ * part split by the head that added it, and where each head heard most in the window it added
+ * most: payload_rise_at_field; no "parts", "rise_heads" or "rise_at" when the event has none).
  * Same buffer rules as payload_score.
  */
 int payload_event(char *buf, size_t cap, size_t *len, const char *monitor,
 		  const struct detector_event *ev, struct auscult_err *err);
+
+/*
+ * "rise_at":{"envelope":{"rate_hz","band_hz":[lo,hi]},"tones":{"hz"},"impulses":{"rate_hz"}}:
+ * where the rise heads in the mask heads (bit h: detect/detector.h's head h) heard most, those
+ * of them with a place (parts->at[h].hz finite); none: no field. Part of an event (after
+ * "rise_heads"), and of `auscult score --windows --json`'s windows.
+ */
+struct json_writer;
+void payload_rise_at_field(struct json_writer *w, const struct detector_parts *parts,
+			   uint32_t heads);
 
 /*
  * As payload_event, with "evidence":{"audio":"<base>.flac","image":"<base>.png",

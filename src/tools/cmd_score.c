@@ -13,6 +13,7 @@
 #include "config/daemon_config.h"
 #include "pipeline/clip_replay.h"
 #include "pipeline/pipeline.h"
+#include "publish/payloads.h"
 #include "tools/cli_args.h"
 #include "tools/pipeline_args.h"
 #include "tools/silent_clip.h"
@@ -53,7 +54,9 @@ static void score_usage(FILE *out)
 		"none for them. --json prints an array of window objects instead, each with\n"
 		"\"parts\": the terms of its raw score (network, window_head, rise), those the\n"
 		"model has, and with rise heads \"rise_heads\": the rise part by the head that\n"
-		"added it (envelope, tones, impulses).\n"
+		"added it (envelope, tones, impulses), and \"rise_at\": where those that added\n"
+		"something heard most (a tone's Hz; how many times a second a level rose and\n"
+		"fell, and in which band).\n"
 		"\n"
 		"A file that cannot be scored is reported on stderr; the others are still scored and\n"
 		"the exit status is 1.\n");
@@ -155,6 +158,12 @@ static void print_window(void *ctx, const struct pipeline_window *pw)
 	 * by the head that added it */
 	window_terms(w, "parts", &pw->parts, 0, DETECTOR_N_PARTS);
 	window_terms(w, "rise_heads", &pw->parts, DETECTOR_N_PARTS, DETECTOR_N_RISE_HEADS);
+	/* where the heads that added something heard most */
+	uint32_t added = 0;
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+		if (pw->parts.rise[h] > 0.0f)
+			added |= 1u << h;
+	payload_rise_at_field(w, &pw->parts, added);
 	json_field_string(w, "state", detector_state_name(d->state));
 	json_key(w, "event");
 	if (!d->has_event) {

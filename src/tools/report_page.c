@@ -153,8 +153,9 @@ static void put_bands(FILE *out, const struct evidence_record *r)
 	fputs("</td></tr>\n", out);
 }
 
-/* The rise heads' shares of their part, largest first: " (tones 17, impulses 4.14, envelope
- * 2.65)"; records before version 3 have none. */
+/* The rise heads' shares of their part, largest first, and where each heard most: " (tones 17
+ * at 3125 Hz, impulses 4.14 at 6.84/s, envelope 2.65 at 3.91/s in 500-1000 Hz)"; records
+ * before version 3 have none. */
 static void put_rise_heads(FILE *out, const struct evidence_record *r)
 {
 	int order[DETECTOR_N_RISE_HEADS] = { 0 }, n = 0;
@@ -166,10 +167,23 @@ static void put_rise_heads(FILE *out, const struct evidence_record *r)
 			order[i] = order[i - 1];
 		order[i] = h;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		const int h = order[i];
+		const struct detector_rise_at *at = &r->parts.at[h];
 		fprintf(out, "%s%s %.3g", i ? ", " : " (",
-			detector_rise_head_name((enum detector_rise_head)order[i]),
-			(double)r->parts.rise[order[i]]);
+			detector_rise_head_name((enum detector_rise_head)h),
+			(double)r->parts.rise[h]);
+		/* where: a tone's frequency, or how many times a second (and in which band) */
+		if (!isfinite(at->hz))
+			continue;
+		if (h == DETECTOR_RISE_TONES)
+			fprintf(out, " at %.0f Hz", (double)at->hz);
+		else
+			fprintf(out, " at %.3g/s", (double)at->hz);
+		if (isfinite(at->band_lo_hz) && isfinite(at->band_hi_hz))
+			fprintf(out, " in %.0f\xe2\x80\x93%.0f Hz", (double)at->band_lo_hz,
+				(double)at->band_hi_hz);
+	}
 	if (n)
 		fputs(")", out);
 }

@@ -60,7 +60,7 @@ grep -q 'src="../evidence/pump2/20251205T080642Z-pump2-1764922002000.flac"' "$PA
 	fail "the audio is not linked relatively: $(grep -o '<audio[^>]*>' "$PAGE" | head -n 1)"
 grep -q 'peak score</th><td>2</td>' "$PAGE" || fail "no peak score on the page"
 grep -q 'mel 40 (935–982 Hz, 40%)' "$PAGE" || fail "no contributing bands on the page"
-grep -q '<th>heard by</th><td class="parts">network 0.5, window head 0.25, rise heads 1.25 (tones 1, impulses 0.25, envelope 0)</td>' "$PAGE" ||
+grep -q '<th>heard by</th><td class="parts">network 0.5, window head 0.25, rise heads 1.25 (tones 1 at 3141 Hz, impulses 0.25 at 6.84/s, envelope 0)</td>' "$PAGE" ||
 	fail "no detector parts on the page"
 [ "$(grep -c '<svg class="timeline"' "$PAGE")" -eq 3 ] ||
 	fail "not one score timeline per anomaly"

@@ -84,6 +84,11 @@ for type in start end; do
 		exit !(n == 3 && r > 0 && d < 2e-3 * (r > 1 ? r : 1))
 	}' || fail "on_fault: the $type event's rise heads do not split its rise part: $ev"
 done
+# ... and where: the demo fault's whine (3110-3190 Hz, samples/README.md) is the tone.
+tone=$(grep '^auscult/on_fault/event {[^ ]*"type":"end"' "$WORK/on_fault.msgs" |
+	sed -n 's/.*"rise_at":{[^ ]*"tones":{"hz":\([0-9.]*\)}.*/\1/p')
+awk -v t="$tone" 'BEGIN { exit !(t >= 3100 && t <= 3200) }' ||
+	fail "on_fault: the end event's tone at '$tone' Hz, the demo's whine is at 3110-3190 Hz"
 # The start comes after the switch-on (30 s) and the settle time, within the fault (30..45 s).
 t=$(awk -F'\t' '$6 == "start" { print $2 }' "$WORK/on_fault.tsv")
 awk -v t="$t" 'BEGIN { exit !(t >= 33 && t <= 40) }' || fail "on_fault: replay start at '$t' s"

@@ -202,14 +202,22 @@ static void test_parts(void **state)
 	const float sc[] = { 0.5f, 2, 2, 0.5f, 2, 3, 4, 0.5f, 2, 0.5f, 0.5f };
 	for (int i = 0; i < 11; i++) {
 		/* network i, rise 10 i (envelope 4 i, tones 6 i, no impulse head), no window head */
-		struct detector_parts parts = { { (float)i, NAN, 10.0f * (float)i },
-						{ 4.0f * (float)i, 6.0f * (float)i, NAN } };
+		struct detector_parts parts = {
+			.v = { (float)i, NAN, 10.0f * (float)i },
+			.rise = { 4.0f * (float)i, 6.0f * (float)i, NAN },
+			/* the tone heard at 100 i Hz */
+			.at = { { 2.0f, 500.0f, 1000.0f },
+				{ 100.0f * (float)i, NAN, NAN },
+				{ NAN, NAN, NAN } },
+		};
 		detector_update(&d, (int64_t)(i + 1) * 1000, sc[i], 0, NULL, &parts, &out);
 		if (i == 6) { /* START: windows t5..t7, i = 4..6 */
 			assert_int_equal(out.event.parts_seen,
 					 1u << DETECTOR_PART_NETWORK | 1u << DETECTOR_PART_RISE);
 			assert_float_equal(out.event.parts.v[DETECTOR_PART_NETWORK], 5.0f, 1e-6);
 			assert_float_equal(out.event.parts.v[DETECTOR_PART_RISE], 50.0f, 1e-5);
+			/* where: the window of the largest tones term so far, i = 6 */
+			assert_true(out.event.parts.at[DETECTOR_RISE_TONES].hz == 600.0f);
 		}
 	}
 	/* END: windows t5..t9, i = 4..8 */
@@ -221,6 +229,11 @@ static void test_parts(void **state)
 			 1u << DETECTOR_RISE_ENVELOPE | 1u << DETECTOR_RISE_TONES);
 	assert_float_equal(out.event.parts.rise[DETECTOR_RISE_ENVELOPE], 24.0f, 1e-5);
 	assert_float_equal(out.event.parts.rise[DETECTOR_RISE_TONES], 36.0f, 1e-5);
+	/* the closing normal run (i = 9, 10) left out: i = 8; the envelope's band kept; the
+	 * impulses never added anything: nowhere */
+	assert_true(out.event.parts.at[DETECTOR_RISE_TONES].hz == 800.0f);
+	assert_true(out.event.parts.at[DETECTOR_RISE_ENVELOPE].band_lo_hz == 500.0f);
+	assert_true(isnan(out.event.parts.at[DETECTOR_RISE_IMPULSES].hz));
 	/* without parts (NULL), an event has none */
 	for (int i = 0; i < 3; i++)
 		detector_update(&d, 20000 + i * 1000, 5.0f, 0, NULL, NULL, &out);

@@ -8,6 +8,7 @@
  * it and 0.5 outside, against a threshold of 1. Prints the record's path. Not a cmocka test. */
 #include <errno.h>
 #include <sndfile.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,9 @@ int main(int argc, char **argv)
 	r.parts.rise[DETECTOR_RISE_TONES] = 1.0f;
 	r.parts.rise[DETECTOR_RISE_IMPULSES] = 0.25f;
 	r.rise_seen = 7u;
+	r.parts.at[DETECTOR_RISE_ENVELOPE] = (struct detector_rise_at){ NAN, NAN, NAN };
+	r.parts.at[DETECTOR_RISE_TONES] = (struct detector_rise_at){ 3140.625f, NAN, NAN };
+	r.parts.at[DETECTOR_RISE_IMPULSES] = (struct detector_rise_at){ 6.8359375f, NAN, NAN };
 	r.n_windows = (size_t)((double)n / RATE / 0.5);
 	r.windows = calloc(r.n_windows + 1, sizeof(*r.windows));
 	for (size_t i = 0; r.windows && i < r.n_windows; i++) {

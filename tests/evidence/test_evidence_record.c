@@ -43,6 +43,10 @@ static void sample_record(struct evidence_record *r, struct evidence_window *w, 
 	r->parts.rise[DETECTOR_RISE_TONES] = 12.25f;
 	r->parts.rise[DETECTOR_RISE_IMPULSES] = 4.13f;
 	r->rise_seen = 7u;
+	r->parts.at[DETECTOR_RISE_ENVELOPE] = (struct detector_rise_at){ 3.90625f, 500.0f,
+									 1000.0f };
+	r->parts.at[DETECTOR_RISE_TONES] = (struct detector_rise_at){ 3140.625f, NAN, NAN };
+	r->parts.at[DETECTOR_RISE_IMPULSES] = (struct detector_rise_at){ NAN, NAN, NAN };
 	for (size_t i = 0; i < n_w; i++)
 		w[i] = (struct evidence_window){ 0.5 + 0.1 * (double)i, 0.7f * (float)i,
 						 0.3f + 0.11f * (float)i, (uint8_t)(i % 3) };
@@ -94,6 +98,11 @@ static void round_trip(void **state)
 	/* and the rise heads, bit for bit */
 	assert_int_equal(back.rise_seen, r.rise_seen);
 	assert_memory_equal(back.parts.rise, r.parts.rise, sizeof(r.parts.rise));
+	assert_memory_equal(&back.parts.at[DETECTOR_RISE_ENVELOPE],
+			    &r.parts.at[DETECTOR_RISE_ENVELOPE], sizeof(r.parts.at[0]));
+	assert_true(back.parts.at[DETECTOR_RISE_TONES].hz == 3140.625f);
+	assert_true(isnan(back.parts.at[DETECTOR_RISE_TONES].band_hi_hz));
+	assert_true(isnan(back.parts.at[DETECTOR_RISE_IMPULSES].hz));
 	assert_int_equal(back.n_windows, 50);
 	assert_true(isnan(back.windows[7].raw) && isnan(back.windows[7].smoothed));
 	w[7].raw = back.windows[7].raw = 0.0f;
@@ -154,6 +163,11 @@ static void good_fixture_reads(void **state)
 	assert_true(r.parts.rise[DETECTOR_RISE_TONES] == 0.5f);
 	assert_true(r.parts.rise[DETECTOR_RISE_IMPULSES] == 0.25f);
 	assert_true(isnan(r.parts.rise[DETECTOR_RISE_ENVELOPE]));
+	/* where: a tone at 3156.25 Hz, impacts 23.4 times a second, no band for either */
+	assert_true(r.parts.at[DETECTOR_RISE_TONES].hz == 3156.25f);
+	assert_true(r.parts.at[DETECTOR_RISE_IMPULSES].hz == 23.4375f);
+	assert_true(isnan(r.parts.at[DETECTOR_RISE_TONES].band_lo_hz));
+	assert_true(isnan(r.parts.at[DETECTOR_RISE_ENVELOPE].hz));
 	assert_int_equal(r.n_windows, 3);
 	evidence_record_free(&r);
 }
@@ -177,6 +191,8 @@ static const struct bad_case bad_cases[] = {
 	  "bad_rise_head.txt:22:", "NAME envelope, tones or impulses" },
 	{ "repeated_rise_head.txt", AUSCULT_ERR_FORMAT,
 	  "repeated_rise_head.txt:22:", "not named before" },
+	{ "rise_head_without_place.txt", AUSCULT_ERR_FORMAT,
+	  "rise_head_without_place.txt:22:", "'NAME VALUE HZ BAND_LO BAND_HI'" },
 	{ "missing_rise_heads.txt", AUSCULT_ERR_FORMAT,
 	  "missing_rise_heads.txt:20:", "expected 'rise_heads VALUE', found 'windows'" },
 	{ "missing_field.txt", AUSCULT_ERR_FORMAT, "missing_field.txt:3:", "expected 'event_id" },
@@ -286,6 +302,9 @@ static void write_refuses_bad_records(void **state)
 	r.parts.rise[DETECTOR_RISE_TONES] = INFINITY;
 	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
 	assert_non_null(strstr(err.msg, "rise head tones must be finite"));
+	sample_record(&r, w, 3);
+	r.parts.at[DETECTOR_RISE_ENVELOPE].band_hi_hz = -INFINITY;
+	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);
 	sample_record(&r, w, 3);
 	r.rise_seen = 1u << DETECTOR_N_RISE_HEADS;
 	assert_int_equal(evidence_record_write(path, &r, &err), AUSCULT_ERR_INVALID);

@@ -214,7 +214,8 @@ static void test_errors(void **state)
 
 /*
  * Rise only: the mean of the k largest z, signed. A window that dips far below its normal range
- * scores low (z^2 would score it like a rise); one that rises scores its rises.
+ * scores low (z^2 would score it like a rise); one that rises scores its rises. The feature of
+ * the largest z is kept (where it rose most).
  */
 static void test_rise_only(void **state)
 {
@@ -237,9 +238,14 @@ static void test_rise_only(void **state)
 
 	const float dip[4] = { -5.0f, -6.0f, 0.5f, -1.0f }; /* z = -5, -3, 0.5, -1 */
 	near(stats_head_score(&h, dip), (0.5 - 1.0) / 2.0, 1e-6, "a dip: the two largest z");
+	assert_int_equal(h.top, 2); /* where it rose most: feature 2, z 0.5 */
 	near(stats_head_score(&sq, dip), (25.0 + 9.0) / 2.0, 1e-4, "z^2 scores the dip");
 	const float rise[4] = { 4.0f, 2.0f, -3.0f, 0.0f }; /* z = 4, 1, -3, 0 */
 	near(stats_head_score(&h, rise), (4.0 + 1.0) / 2.0, 1e-6, "a rise: its z");
+	assert_int_equal(h.top, 0);
+	const float std_rise[4] = { 1.0f, 7.0f, 0.0f, 0.0f }; /* z = 1, 3.5: per std, not level */
+	stats_head_score(&h, std_rise);
+	assert_int_equal(h.top, 1);
 	stats_head_free(&h);
 	stats_head_free(&sq);
 }

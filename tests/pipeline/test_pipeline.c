@@ -423,6 +423,11 @@ static void test_fault_after_switch_on(void **state)
 				    ev->parts.rise[DETECTOR_RISE_ENVELOPE]);
 			assert_true(ev->parts.rise[DETECTOR_RISE_TONES] >
 				    ev->parts.rise[DETECTOR_RISE_IMPULSES]);
+			/* ... at the whine's 3150 Hz (1024-point bins, 15.6 Hz apart) */
+			const float hz = ev->parts.at[DETECTOR_RISE_TONES].hz;
+			if (!(hz > 3130.0f && hz < 3170.0f))
+				fail_msg("the tone heard at %.1f Hz, the whine is at 3150 Hz",
+					 (double)hz);
 			break;
 		}
 	/* A window's parts are the terms of its raw score, its rise heads' terms its rise part's. */
