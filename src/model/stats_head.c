@@ -249,12 +249,13 @@ static void select_top(float *a, uint32_t n, uint32_t k)
 }
 
 /*
- * The sum of the k largest of a[0..n), k <= TOP_FEW: a sorted list of the largest so far, which
+ * The sum of the k largest of a[0..n), k <= TOP_FEW, and where the largest is (*largest_at, left
+ * alone when none is above -inf): a sorted list of the largest so far, which
  * most values pass over with one comparison against its smallest. For the rise heads' few
  * largest of hundreds of z-scores this is several times quicker than quickselect's swaps.
  */
 #define TOP_FEW 32
-static double sum_of_top_few(const float *a, uint32_t n, uint32_t k)
+static double sum_of_top_few(const float *a, uint32_t n, uint32_t k, uint32_t *largest_at)
 {
 	float top[TOP_FEW]; /* descending */
 	for (uint32_t i = 0; i < k; i++)
@@ -269,6 +270,8 @@ static double sum_of_top_few(const float *a, uint32_t n, uint32_t k)
 			j--;
 		}
 		top[j] = v;
+		if (j == 0)
+			*largest_at = i;
 	}
 	double s = 0.0;
 	for (uint32_t i = 0; i < k; i++)
@@ -302,22 +305,22 @@ float stats_head_score(struct stats_head *h, const float *x)
 		}
 		return (float)(q / d);
 	}
-	if (h->cfg.rise_only) {
-		h->top = 0;
-		for (uint32_t i = 0; i < d; i++) {
+	if (h->cfg.rise_only)
+		for (uint32_t i = 0; i < d; i++)
 			h->z2[i] = (x[i] - h->mean[i]) * h->inv_std[i];
-			if (h->z2[i] > h->z2[h->top])
-				h->top = i;
-		}
-	} else
+	else
 		for (uint32_t i = 0; i < d; i++) {
 			float z = (x[i] - h->mean[i]) * h->inv_std[i];
 			h->z2[i] = z * z;
 		}
 	double s = 0.0;
+	h->top = 0;
 	if (h->k <= TOP_FEW && h->k < d) {
-		s = sum_of_top_few(h->z2, d, h->k);
+		s = sum_of_top_few(h->z2, d, h->k, &h->top);
 	} else {
+		for (uint32_t i = 1; i < d; i++) /* before the selection moves them */
+			if (h->z2[i] > h->z2[h->top])
+				h->top = i;
 		if (h->k < d)
 			select_top(h->z2, d, h->k);
 		for (uint32_t i = 0; i < h->k; i++)

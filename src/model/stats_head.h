@@ -50,7 +50,8 @@ struct stats_head {
 	double *cross;       /* full: dim x dim sums of x x^T over the fitted windows */
 	float *precision;    /* full: dim x dim inverse shrunk correlation (after the fit) */
 	uint32_t k;          /* values averaged: ceil(top_fraction * dim) */
-	uint32_t top;        /* rise_only: the feature with the largest z in the last score */
+	uint32_t top;        /* diagonal: the feature with the largest z (rise_only) or z^2 in the
+				last score */
 };
 
 /* dim 0 (set it), top_fraction 1, rise_only 0, std_floor_rel 0.1, shrinkage -1 (diagonal). */
@@ -87,8 +88,8 @@ int stats_head_set(struct stats_head *h, const float *mean, const float *std,
 int stats_head_restore(struct stats_head *h, const float *mean, const float *inv_std,
 		       const float *precision, struct auscult_err *err);
 
-/* The score of one window (dim floats) after a fit; a rise_only head also keeps in h->top the
- * feature that rose most. Never allocates, never fails. One thread at a time per struct (it
+/* The score of one window (dim floats) after a fit; a diagonal head also keeps in h->top the
+ * feature of the largest z (rise_only: that rose most) or z^2. Never allocates, never fails. One thread at a time per struct (it
  * uses the scratch). */
 float stats_head_score(struct stats_head *h, const float *x);
 
