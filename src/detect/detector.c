@@ -129,20 +129,20 @@ static void pending_add(struct detector *d, float smoothed, const float *band_er
 	if (band_errors)
 		for (uint32_t b = 0; b < d->cfg.n_mels; b++)
 			d->pend_bands[b] += band_errors[b];
-	if (parts)
-		for (int k = 0; k < DETECTOR_N_TERMS; k++) {
-			float v = detector_parts_term(parts, k);
-			if (isfinite(v)) {
-				d->pend_parts[k] += v;
-				d->pend_part_count[k]++;
-			}
+	if (!parts)
+		return;
+	for (int k = 0; k < DETECTOR_N_TERMS; k++) {
+		float v = detector_parts_term(parts, k);
+		if (isfinite(v)) {
+			d->pend_parts[k] += v;
+			d->pend_part_count[k]++;
 		}
-	if (parts)
-		for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
-			if (parts->rise[h] > d->pend_rise_best[h]) { /* false for NaN */
-				d->pend_rise_best[h] = parts->rise[h];
-				d->pend_rise_at[h] = parts->at[h];
-			}
+	}
+	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++)
+		if (parts->rise[h] > d->pend_rise_best[h]) { /* false for NaN */
+			d->pend_rise_best[h] = parts->rise[h];
+			d->pend_rise_at[h] = parts->at[h];
+		}
 }
 
 /* The pending run joins the anomaly's statistics. */

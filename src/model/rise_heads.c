@@ -246,12 +246,12 @@ float rise_heads_steady(struct rise_heads *rh, float gate)
 	memcpy(rh->recent[n - 1].at, rh->at, sizeof(rh->at));
 	if (rh->n_recent < n)
 		rh->n_recent++;
-	/* the evaluations by their gates, those older than the restart as 0 (index n) */
-	uint32_t at[MODEL_RISE_STEADY_MAX] = { 0 };
+	/* the evaluations' gates and slots in recent, those older than the restart as 0 (slot n) */
+	uint32_t slot[MODEL_RISE_STEADY_MAX] = { 0 };
 	float v[MODEL_RISE_STEADY_MAX] = { 0 };
 	for (uint32_t i = 0; i < n; i++) {
 		bool kept = i + rh->n_recent >= n;
-		at[i] = kept ? i : n;
+		slot[i] = kept ? i : n;
 		v[i] = kept ? rh->recent[i].gate : 0.0f;
 	}
 	/* the median of a handful by insertion sort */
@@ -260,11 +260,11 @@ float rise_heads_steady(struct rise_heads *rh, float gate)
 			float t = v[j];
 			v[j] = v[j - 1];
 			v[j - 1] = t;
-			uint32_t a = at[j];
-			at[j] = at[j - 1];
-			at[j - 1] = a;
+			uint32_t a = slot[j];
+			slot[j] = slot[j - 1];
+			slot[j - 1] = a;
 		}
-	const uint32_t m = at[n / 2];
+	const uint32_t m = slot[n / 2];
 	for (int h = 0; h < 3; h++) {
 		rh->steady_terms[h] = m < n                 ? rh->recent[m].terms[h]
 				      : isnan(rh->terms[h]) ? NAN
