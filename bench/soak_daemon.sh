@@ -24,11 +24,11 @@
 #   raised delivered to a subscriber (a persistent QoS 1 session, so none is lost while it
 #   reconnects), duplicates counted.
 # In either mode the evidence (on by default: each anomaly's sound, picture and record) goes to
-# the run's folder; the summary counts the anomalies whose files were written and checks that
-# retention kept every monitor's folder within max_files (100). A file read faster than real
-# time makes a monitor wait for the evidence writer rather than lose the sound it has not saved
-# yet (evidence/evidence_tap.h), so un-paced runs read about a fifth of the audio they read with
-# evidence off.
+# the run's folder, with max_files ev_max_files (100); the summary counts the anomalies whose
+# files were written and checks that retention kept every monitor's folder within it. A file
+# read faster than real time makes a monitor wait for the evidence writer rather than lose the
+# sound it has not saved yet (evidence/evidence_tap.h), so un-paced runs read about a fifth of
+# the audio they read with evidence off.
 # Environment for either mode: VALGRIND=1 runs the daemon under valgrind memcheck (leak
 # summary at the end; about 50 times slower, so give fewer AUDIO_HOURS); a BUILD_DIR configured
 # with -DAUSCULT_SANITIZE=ON gives ASan + UBSan, whose reports are looked for in the daemon's
@@ -106,6 +106,8 @@ sox "$work/normal.wav" "$work/fault.wav" "$work/cycle.wav"
 loop_s=60
 
 port=$(( 20000 + $$ % 20000 ))
+# Anomalies kept per monitor's evidence folder: the config says it, the summary checks it.
+ev_max_files=100
 # The broker keeps the recorder's persistent session (and what is queued for it) across its
 # restarts, so an event the daemon delivers while the recorder is reconnecting still reaches it.
 # The recorder runs throughout (mosquitto_sub reconnects by itself): killing it with the broker
@@ -141,7 +143,7 @@ write_config() {
 		[ -n "$hours" ] && printf ', spool_dir: %s/spool, offline_buffer: 20000' "$work"
 		printf ' }\nhome_assistant: { discovery: false }\n'
 		# Evidence is on by default: its files go to the run's folder, not the system's.
-		printf 'evidence: { dir: %s/evidence }\nmonitors:\n' "$work"
+		printf 'evidence: { dir: %s/evidence, max_files: %s }\nmonitors:\n' "$work" "$ev_max_files"
 		i=1
 		while [ $i -le "$nmon" ]; do
 			printf '  - name: m%s\n    source: %s\n    model: %s\n' $i "$1" "$model"
@@ -285,19 +287,20 @@ echo "daemon log: $(grep -c 'mqtt: connected' "$work/daemon.log" || true) connec
 [ "$(wc -l <"$work/raised.txt")" -gt 0 ] || fail "no event was raised"
 
 # Evidence: the anomalies' sound, picture and record written, and retention keeping each
-# monitor's folder within max_files (the default, 100 events).
+# monitor's folder within max_files.
 ev_written=$(grep -c ' info: evidence: m[0-9]*/.*\.flac' "$work/daemon.log" || true)
 ev_deleted=$(sed -n 's/.* info: evidence: m[0-9]*: deleted the \([0-9]*\) oldest.*/\1/p' \
 	"$work/daemon.log" | awk '{ s += $1 } END { print s + 0 }')
 ev_most=0
 for d in "$work"/evidence/*/; do
 	[ -d "$d" ] || continue
-	n=$(find "$d" -name '*.txt' | wc -l)
-	[ "$n" -le "$ev_most" ] || ev_most=$n
+	ev_n=$(find "$d" -name '*.txt' | wc -l)
+	[ "$ev_n" -le "$ev_most" ] || ev_most=$ev_n
 done
 echo "evidence: $ev_written anomalies' files written, $ev_deleted deleted by retention, at most $ev_most anomalies in a monitor's folder at the end"
 [ "$ev_written" -gt 0 ] || fail "no evidence was written"
-[ "$ev_most" -le 100 ] || fail "a monitor's evidence folder holds $ev_most anomalies (max_files 100)"
+[ "$ev_most" -le "$ev_max_files" ] ||
+	fail "a monitor's evidence folder holds $ev_most anomalies (max_files $ev_max_files)"
 
 # Memory: after warm-up (the first quarter of the report rows) against the last row.
 n_rows=$(printf '%s' "$rows" | grep -c . || true)
