@@ -84,32 +84,53 @@ static void put32(unsigned char *p, uint32_t v)
 	put16(p + 2, v >> 16);
 }
 
-/* Writes interleaved int16 frames as a canonical 16-bit PCM WAV. */
-static void write_wav(const char *path, uint32_t rate, unsigned ch, const int16_t *s, size_t frames)
+/* Opens path and writes a canonical WAV header: format tag (1 PCM, 3 float), bits per sample. */
+static FILE *wav_create(const char *path, uint32_t rate, unsigned ch, unsigned tag, unsigned bits,
+			uint32_t data_bytes)
 {
 	unsigned char h[44];
-	uint32_t data = (uint32_t)(frames * ch * 2);
+	const unsigned block = ch * bits / 8;
 	memcpy(h, "RIFF", 4);
-	put32(h + 4, 36 + data);
+	put32(h + 4, 36 + data_bytes);
 	memcpy(h + 8, "WAVEfmt ", 8);
 	put32(h + 16, 16);
-	put16(h + 20, 1);
+	put16(h + 20, tag);
 	put16(h + 22, ch);
 	put32(h + 24, rate);
-	put32(h + 28, rate * ch * 2);
-	put16(h + 32, ch * 2);
-	put16(h + 34, 16);
+	put32(h + 28, rate * block);
+	put16(h + 32, block);
+	put16(h + 34, bits);
 	memcpy(h + 36, "data", 4);
-	put32(h + 40, data);
+	put32(h + 40, data_bytes);
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(h, 1, 44, f), 44);
+	return f;
+}
+
+/* Writes interleaved int16 frames as a canonical 16-bit PCM WAV. */
+static void write_wav(const char *path, uint32_t rate, unsigned ch, const int16_t *s, size_t frames)
+{
+	FILE *f = wav_create(path, rate, ch, 1, 16, (uint32_t)(frames * ch * 2));
 	for (size_t i = 0; i < frames * ch; i++) {
 		unsigned char b[2];
 		put16(b, (uint16_t)s[i]);
 		assert_int_equal(fwrite(b, 1, 2, f), 2);
 	}
 	assert_int_equal(fclose(f), 0);
+}
+
+/* A file source at its defaults (the test fails if it does not open). */
+static struct audio_source *open_file(const char *path)
+{
+	struct audio_source_config cfg;
+	audio_source_config_defaults(&cfg);
+	cfg.path = path;
+	struct audio_source *src = NULL;
+	struct auscult_err err;
+	if (audio_source_open(&src, &cfg, &err) != AUSCULT_OK)
+		fail_msg("%s: %s", path, err.msg);
+	return src;
 }
 
 /* Reads a source to its end; returns the samples (caller frees) and their count. */
@@ -201,6 +222,51 @@ static void test_file_reads_exact_values(void **state)
 	check_exact("noise.wav", 100000);
 }
 
+/* 16-bit files take a path of their own (read as integers, scaled here); 24-bit and float ones
+ * still come through libsndfile's float reading, with the same values. */
+static void test_file_reads_24bit_and_float(void **state)
+{
+	(void)state;
+	enum { N = 5000 };
+	static unsigned char pcm24[3 * N], f32[4 * N];
+	static float want24[N], want_f[N];
+	for (int i = 0; i < N; i++) {
+		int32_t v = (int32_t)((i * 2654435761u) >> 8) - (1 << 23); /* 24-bit, all over */
+		pcm24[3 * i] = (unsigned char)(v & 255);
+		pcm24[3 * i + 1] = (unsigned char)((v >> 8) & 255);
+		pcm24[3 * i + 2] = (unsigned char)((v >> 16) & 255);
+		want24[i] = (float)v / 8388608.0f;
+		want_f[i] = (float)sin(i * 0.01) * 0.75f;
+		uint32_t bits;
+		memcpy(&bits, &want_f[i], 4);
+		put32(f32 + 4 * i, bits);
+	}
+	const struct {
+		const char *name;
+		unsigned tag, bits;
+		const unsigned char *data;
+		const float *want;
+	} cases[] = { { "pcm24.wav", 1, 24, pcm24, want24 },
+		      { "float32.wav", 3, 32, f32, want_f } };
+	for (size_t c = 0; c < 2; c++) {
+		char path[512];
+		tmp_path(path, sizeof(path), cases[c].name);
+		const uint32_t bytes = N * cases[c].bits / 8;
+		FILE *f = wav_create(path, 16000, 1, cases[c].tag, cases[c].bits, bytes);
+		assert_int_equal(fwrite(cases[c].data, 1, bytes, f), bytes);
+		assert_int_equal(fclose(f), 0);
+		struct audio_source *src = open_file(path);
+		size_t n;
+		float *x = read_all(src, &n, 777);
+		assert_int_equal(n, N);
+		for (int i = 0; i < N; i++)
+			if (fabsf(x[i] - cases[c].want[i]) > 1e-7f)
+				fail_msg("%s sample %d: %.9g, expected %.9g", cases[c].name, i,
+					 x[i], cases[c].want[i]);
+		free(x);
+		audio_source_close(src);
+	}
+}
 /* 1 s of 48 kHz, 3 channels: 1 kHz sine, 3 kHz sine, the 1 kHz sine inverted. */
 static void make_48k_three_channels(char *path, size_t size)
 {
@@ -368,13 +434,7 @@ static size_t open_and_read_all(const char *dir, const char *name, const char *w
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	struct audio_source_config cfg;
-	audio_source_config_defaults(&cfg);
-	cfg.path = path;
-	struct audio_source *src = NULL;
-	struct auscult_err err;
-	if (audio_source_open(&src, &cfg, &err) != AUSCULT_OK)
-		fail_msg("%s: %s", path, err.msg);
+	struct audio_source *src = open_file(path);
 	const char *w = audio_source_warning(src);
 	if (!want_warning) {
 		assert_null(w);
@@ -384,6 +444,7 @@ static size_t open_and_read_all(const char *dir, const char *name, const char *w
 		snprintf(want, sizeof(want), "%s: truncated: %s", path, want_warning);
 		assert_string_equal(w, want);
 	}
+	struct auscult_err err;
 	float buf[4096];
 	size_t total = 0, got = 0;
 	int rc;
@@ -788,8 +849,8 @@ static int write_asoundrc(void)
 
 static void remove_tree(const char *dir)
 {
-	const char *names[] = { "tone.raw", ".asoundrc", "sines_48k_3ch.wav", "stereo_16k.wav",
-				"devices.txt" };
+	const char *names[] = { "tone.raw",  ".asoundrc",   "sines_48k_3ch.wav", "stereo_16k.wav",
+				"pcm24.wav", "float32.wav", "devices.txt" };
 	char path[512];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -814,6 +875,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_reads_exact_values),
+		cmocka_unit_test(test_file_reads_24bit_and_float),
 		cmocka_unit_test(test_file_resampled_channels),
 		cmocka_unit_test(test_file_channel_selection_no_resampling),
 		cmocka_unit_test(test_file_bad_inputs),
