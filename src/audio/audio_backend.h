@@ -28,6 +28,12 @@ struct audio_backend_ops {
 		    int timeout_ms, struct auscult_err *err);
 	/* Frames dropped because the reader fell behind (0 for files and pipes). */
 	uint64_t (*overruns)(const struct audio_backend *b);
+	/*
+	 * A live input's buffer: the frames a read would take at once now (*ready), and how many it
+	 * holds before the input is lost or its writer waits (*capacity). Returns 0 when the input
+	 * cannot say (a file, a terminal); NULL for backends that never can.
+	 */
+	int (*buffered)(const struct audio_backend *b, size_t *ready, size_t *capacity);
 	/* "file pump.wav (16000 Hz, 1 ch)"; owned by the backend. */
 	const char *(*describe)(const struct audio_backend *b);
 	/* Releases everything, including b itself. */

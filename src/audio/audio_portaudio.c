@@ -353,9 +353,19 @@ static void pa_close(struct audio_backend *b)
 		pa_free(p);
 }
 
+/* The capture ring: what the callback has written and nobody has read yet, and its size. */
+static int pa_buffered(const struct audio_backend *b, size_t *ready, size_t *capacity)
+{
+	const struct audio_pa *p = (const struct audio_pa *)b;
+	*ready = spsc_ring_readable(&p->ring);
+	*capacity = p->ring.capacity_frames;
+	return 1;
+}
+
 static const struct audio_backend_ops pa_ops = {
 	.read = pa_read,
 	.overruns = pa_overruns,
+	.buffered = pa_buffered,
 	.describe = pa_describe,
 	.close = pa_close,
 };

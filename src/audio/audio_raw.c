@@ -1,8 +1,12 @@
 /* audio_raw.c - the stdin backend: raw signed 16-bit little-endian PCM from a file descriptor. */
+#define _GNU_SOURCE /* F_GETPIPE_SZ: a pipe's capacity */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audio/audio_backend.h"
@@ -99,9 +103,27 @@ static void raw_close(struct audio_backend *b)
 	free(r);
 }
 
+/* A pipe's content and capacity (what `arecord | auscultd` buffers); other inputs cannot say. */
+static int raw_buffered(const struct audio_backend *b, size_t *ready, size_t *capacity)
+{
+	const struct audio_raw *r = (const struct audio_raw *)b;
+	struct stat st;
+	int in_pipe = 0;
+	if (fstat(r->fd, &st) != 0 || !S_ISFIFO(st.st_mode) ||
+	    ioctl(r->fd, FIONREAD, &in_pipe) != 0)
+		return 0;
+	int size = fcntl(r->fd, F_GETPIPE_SZ);
+	if (size <= 0 || in_pipe < 0)
+		return 0;
+	*ready = ((size_t)in_pipe + r->held) / r->frame_bytes;
+	*capacity = (size_t)size / r->frame_bytes;
+	return 1;
+}
+
 static const struct audio_backend_ops raw_ops = {
 	.read = raw_read,
 	.overruns = raw_overruns,
+	.buffered = raw_buffered,
 	.describe = raw_describe,
 	.close = raw_close,
 };

@@ -306,6 +306,19 @@ uint64_t audio_source_overruns(const struct audio_source *s)
 	return s->be->ops->overruns(s->be);
 }
 
+int audio_source_buffered(const struct audio_source *s, double *ready_s, double *capacity_s)
+{
+	const struct audio_backend *be = s->be;
+	size_t ready, capacity;
+	if (!be->ops->buffered || !be->ops->buffered(be, &ready, &capacity))
+		return 0;
+	/* frames at the input's rate; the block already read waits for the converter */
+	size_t held = s->converting ? s->mono_len - s->mono_pos : 0;
+	*ready_s = (double)(ready + held) / be->rate_hz;
+	*capacity_s = (double)capacity / be->rate_hz;
+	return 1;
+}
+
 const char *audio_source_describe(const struct audio_source *s)
 {
 	return s->desc;

@@ -64,6 +64,15 @@ int audio_source_read(struct audio_source *src, float *buf, size_t max_samples, 
 uint64_t audio_source_overruns(const struct audio_source *src);
 
 /*
+ * A live input's buffer, in seconds of audio: what a read would take at once now (*ready_s, the
+ * samples the source holds for the converter included) and how much the input holds before it
+ * loses audio or its writer has to wait (*capacity_s): a device's capture ring, a pipe's
+ * capacity. Returns 0 when the source cannot say (files, terminals, regular files on stdin). A
+ * reader may sleep until a window's worth is there instead of waking for every piece.
+ */
+int audio_source_buffered(const struct audio_source *src, double *ready_s, double *capacity_s);
+
+/*
  * A short description for logs: what is read, at which rate and how it reaches the pipeline's
  * rate, with the converter's measured cost: "file pump.wav (16000 Hz, 1 ch), mono",
  * "device 'hw:1,0' (48000 Hz native, 1 ch), mono, converted to 16000 Hz by soxr HQ, pass band

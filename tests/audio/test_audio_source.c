@@ -1,5 +1,7 @@
 /* test_audio_source.c - the audio sources: files, raw PCM on stdin/a pipe, PortAudio over ALSA. */
+#define _GNU_SOURCE /* F_GETPIPE_SZ */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -528,6 +530,45 @@ static void *odd_writer(void *arg)
 	return NULL;
 }
 
+/* A pipe says what it holds and how much it can (what the daemon's monitor sleeps on); a file
+ * cannot say. */
+static void test_raw_pipe_buffered(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	static unsigned char bytes[3200]; /* 1600 mono frames: 0.1 s at 16 kHz */
+	assert_int_equal(write(p[1], bytes, sizeof(bytes)), (ssize_t)sizeof(bytes));
+	struct audio_source_config cfg;
+	audio_source_config_defaults(&cfg);
+	cfg.kind = AUDIO_SOURCE_STDIN;
+	cfg.input_rate_hz = 16000;
+	cfg.input_channels = 1;
+	struct audio_source *src = NULL;
+	struct auscult_err err;
+	if (audio_source_open_fd(&src, &cfg, p[0], "test pipe", &err) != AUSCULT_OK)
+		fail_msg("%s", err.msg);
+	double ready_s = -1.0, capacity_s = -1.0;
+	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 1);
+	assert_true(fabs(ready_s - 0.1) < 1e-9);
+	const double pipe_s = (double)fcntl(p[0], F_GETPIPE_SZ) / 2.0 / 16000.0;
+	assert_true(fabs(capacity_s - pipe_s) < 1e-9);
+	float x[1000];
+	size_t got = 0;
+	assert_int_equal(audio_source_read(src, x, 1000, &got, 0, &err), AUSCULT_OK);
+	assert_int_equal(got, 1000);
+	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 1);
+	assert_true(fabs(ready_s - 600.0 / 16000.0) < 1e-9);
+	audio_source_close(src);
+	close(p[0]);
+	close(p[1]);
+
+	char path[512];
+	snprintf(path, sizeof(path), "%s/vectors/short.wav", AUSCULT_SHARED_DIR);
+	src = open_file(path);
+	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 0);
+	audio_source_close(src);
+}
 static void test_raw_pipe_odd_chunks(void **state)
 {
 	(void)state;
@@ -759,6 +800,12 @@ static void test_device_file_pcm_level(void **state)
 			fail_msg("sample %zu: %g, expected %g", i, x[i], want);
 	}
 	print_message("file PCM through PortAudio: %.2f dBFS (file: -15.05)\n", level_db);
+	/* The capture ring says what it holds: 2 s at the device's rate, rounded up to a power of
+	 * two frames (32768 at 16 kHz). */
+	double ready_s = -1.0, capacity_s = -1.0;
+	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 1);
+	assert_true(fabs(capacity_s - 32768.0 / 16000.0) < 1e-9);
+	assert_true(ready_s >= 0.0 && ready_s <= capacity_s);
 	audio_source_close(src);
 }
 
@@ -882,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_file_cut_short),
 		cmocka_unit_test(test_file_read_speed),
 		cmocka_unit_test(test_raw_pipe_odd_chunks),
+		cmocka_unit_test(test_raw_pipe_buffered),
 		cmocka_unit_test(test_stdin_child_resampled),
 		cmocka_unit_test(test_stdin_bad_config),
 		cmocka_unit_test(test_device_missing),
