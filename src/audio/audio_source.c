@@ -2,6 +2,7 @@
 #include "audio/audio_source.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "audio/audio_backend.h"
@@ -13,6 +14,11 @@
 #define AUDIO_SCRATCH_FRAMES 4096u
 _Static_assert(AUDIO_SCRATCH_FRAMES <= RATE_CONVERTER_BLOCK,
 	       "the converter is prepared for blocks of at most RATE_CONVERTER_BLOCK samples");
+
+/* audio_source_wait_s: the slack after the samples are due (about one capture period, so the
+ * read after the sleep finds them all), and the most of a live input's buffer a sleep may fill. */
+#define WAIT_SLACK_S 0.02
+#define WAIT_BUFFER_SHARE 0.25
 
 #define AUDIO_RATE_MIN_HZ 1000u
 #define AUDIO_RATE_MAX_HZ 384000u
@@ -316,6 +322,17 @@ int audio_source_buffered(const struct audio_source *s, double *ready_s, double 
 	size_t held = s->converting ? s->mono_len - s->mono_pos : 0;
 	*ready_s = (double)(ready + held) / be->rate_hz;
 	*capacity_s = (double)capacity / be->rate_hz;
+	return 1;
+}
+
+int audio_source_wait_s(const struct audio_source *s, size_t n_samples, double *wait_s)
+{
+	double ready_s, capacity_s;
+	if (!audio_source_buffered(s, &ready_s, &capacity_s))
+		return 0;
+	double short_s = (double)n_samples / s->out_rate_hz - ready_s;
+	*wait_s = short_s > 0.0 ? fmin(short_s + WAIT_SLACK_S, WAIT_BUFFER_SHARE * capacity_s)
+				: 0.0;
 	return 1;
 }
 

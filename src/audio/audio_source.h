@@ -73,6 +73,15 @@ uint64_t audio_source_overruns(const struct audio_source *src);
 int audio_source_buffered(const struct audio_source *src, double *ready_s, double *capacity_s);
 
 /*
+ * For a reader that wants n_samples (at the output rate) from a live input that delivers in
+ * pieces: *wait_s is how long to sleep before reading them so that one read takes them all,
+ * until they should be in plus about one capture period, and never longer than a quarter of what
+ * the input holds (so that nothing is lost and no writer waits); 0 when they are there. Returns 0
+ * when the source cannot say (audio_source_buffered), and the reader reads as the audio comes.
+ */
+int audio_source_wait_s(const struct audio_source *src, size_t n_samples, double *wait_s);
+
+/*
  * A short description for logs: what is read, at which rate and how it reaches the pipeline's
  * rate, with the converter's measured cost: "file pump.wav (16000 Hz, 1 ch), mono",
  * "device 'hw:1,0' (48000 Hz native, 1 ch), mono, converted to 16000 Hz by soxr HQ, pass band

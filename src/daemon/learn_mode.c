@@ -104,6 +104,11 @@ static int read_source(struct learn_run *r, struct audio_source *src, struct com
 	learner_break(r->l); /* what came before is not contiguous with what comes now */
 	while (!r->host->stopping(r->host->ctx)) {
 		size_t got = 0;
+		double wait_s;
+		/* a device or a pipe: 100 ms at a time, not each piece as it comes */
+		if (!paced && audio_source_wait_s(src, LEARN_READ_SAMPLES, &wait_s) &&
+		    wait_s > 0.0 && !r->host->nap(r->host->ctx, wait_s))
+			break;
 		int rc = audio_source_read(src, r->samples, LEARN_READ_SAMPLES, &got,
 					   LEARN_READ_TIMEOUT_MS, err);
 		if (rc == AUSCULT_OK && got > 0) {

@@ -24,17 +24,10 @@
 /* 100 ms of audio per read at 16 kHz from an input that cannot say what it holds. */
 #define READ_SAMPLES 1600
 /* A paced file, a device or a pipe is read up to the next window in one go: one wake-up per
- * window hop. */
+ * window hop. A device or a pipe delivers in pieces (a capture period, a writer's chunk), and
+ * reading each as it came woke the monitor about 100 times a second; it now sleeps until the
+ * window's audio should be in (audio_source_wait_s). */
 #define READ_SAMPLES_MAX 8192
-/*
- * A device or a pipe delivers in pieces (a capture period, a writer's chunk), and reading each as
- * it came woke the monitor about 100 times a second. When less than the next window needs is
- * there, the monitor sleeps until the rest should be, plus this slack (about one capture period,
- * so that the read after the sleep finds it all), and never longer than this share of what the
- * input holds (a device's 2-s ring, a pipe's 64 KiB), so that nothing is lost and no writer waits.
- */
-#define BATCH_SLACK_S 0.02
-#define BATCH_BUFFER_SHARE 0.25
 #define READ_TIMEOUT_MS 250
 /* Audio must flow this long after a reopen before the source counts as back (see note_audio). */
 #define MONITOR_RECOVERED_S 5.0
@@ -291,19 +284,18 @@ static bool nap(struct monitor *m, double seconds)
 	return nap_until(m, clock_mono_ns() + (int64_t)(seconds * 1e9));
 }
 
-/* For a device or a pipe: sleeps until the samples up to the next window should be in (see
- * BATCH_SLACK_S) and returns how many to read then; READ_SAMPLES for an input that cannot say
- * what it holds. *stopping is set when the monitor is asked to stop during the sleep. */
+/* For a device or a pipe: sleeps until the samples up to the next window should be in and
+ * returns how many to read then; READ_SAMPLES for an input that cannot say what it holds.
+ * *stopping is set when the monitor is asked to stop during the sleep. */
 static size_t batched_read_samples(struct monitor *m, struct audio_source *src, bool *stopping)
 {
-	double ready_s, capacity_s;
-	*stopping = false;
-	if (!audio_source_buffered(src, &ready_s, &capacity_s))
-		return READ_SAMPLES;
 	size_t want = paced_read_samples(m);
-	double short_s = (double)want / m->rate_hz - ready_s;
-	if (short_s > 0.0)
-		*stopping = !nap(m, fmin(short_s + BATCH_SLACK_S, BATCH_BUFFER_SHARE * capacity_s));
+	double wait_s;
+	*stopping = false;
+	if (!audio_source_wait_s(src, want, &wait_s))
+		return READ_SAMPLES;
+	if (wait_s > 0.0)
+		*stopping = !nap(m, wait_s);
 	return want;
 }
 

@@ -553,6 +553,15 @@ static void test_raw_pipe_buffered(void **state)
 	assert_true(fabs(ready_s - 0.1) < 1e-9);
 	const double pipe_s = (double)fcntl(p[0], F_GETPIPE_SZ) / 2.0 / 16000.0;
 	assert_true(fabs(capacity_s - pipe_s) < 1e-9);
+	/* A reader that wants 0.1 s reads now; 0.5 s, it sleeps 0.4 s and the 20-ms slack; 2 s,
+	 * no longer than a quarter of the pipe. */
+	double wait_s = -1.0;
+	assert_int_equal(audio_source_wait_s(src, 1600, &wait_s), 1);
+	assert_true(wait_s == 0.0);
+	assert_int_equal(audio_source_wait_s(src, 8000, &wait_s), 1);
+	assert_true(fabs(wait_s - fmin(0.42, 0.25 * pipe_s)) < 1e-9);
+	assert_int_equal(audio_source_wait_s(src, 32000, &wait_s), 1);
+	assert_true(fabs(wait_s - 0.25 * pipe_s) < 1e-9);
 	float x[1000];
 	size_t got = 0;
 	assert_int_equal(audio_source_read(src, x, 1000, &got, 0, &err), AUSCULT_OK);
@@ -567,6 +576,7 @@ static void test_raw_pipe_buffered(void **state)
 	snprintf(path, sizeof(path), "%s/vectors/short.wav", AUSCULT_SHARED_DIR);
 	src = open_file(path);
 	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 0);
+	assert_int_equal(audio_source_wait_s(src, 8000, &wait_s), 0);
 	audio_source_close(src);
 }
 static void test_raw_pipe_odd_chunks(void **state)
