@@ -15,6 +15,9 @@
 #define RAW_CHANNELS_MAX 32u
 /* Bytes read per read(2); a pipe delivers at most 64 KiB at a time anyway. */
 #define RAW_CHUNK_BYTES 16384u
+/* The most a pipe is grown to: Linux lets any process go up to /proc/sys/fs/pipe-max-size,
+ * 1 MiB unless the administrator lowered it (then the pipe keeps its size). */
+#define RAW_PIPE_MAX_BYTES (1u << 20)
 
 struct audio_raw {
 	struct audio_backend base;
@@ -159,6 +162,19 @@ int audio_raw_open_fd(struct audio_backend **out, const struct audio_source_conf
 		goto fail;
 	}
 	r->fd = fd;
+	/* A pipe holds 64 KiB by default, a third of a second of 48-kHz stereo: grown to the ring's
+	 * seconds of this stream, so that the reader may sleep through a window hop (a quarter of
+	 * it) and the writer need not wait. Failing is harmless: the reader sleeps less. */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		double ring_s = cfg->ring_seconds > 0 ? cfg->ring_seconds
+						      : AUDIO_RING_SECONDS_DEFAULT;
+		double want = ring_s * cfg->input_rate_hz * (double)r->frame_bytes;
+		int size = fcntl(fd, F_GETPIPE_SZ);
+		if (size > 0 && want > (double)size)
+			(void)fcntl(fd, F_SETPIPE_SZ,
+				    (int)(want < RAW_PIPE_MAX_BYTES ? want : RAW_PIPE_MAX_BYTES));
+	}
 	r->base.ops = &raw_ops;
 	r->base.rate_hz = cfg->input_rate_hz;
 	r->base.channels = cfg->input_channels;

@@ -14,6 +14,10 @@ enum audio_source_kind {
 	AUDIO_SOURCE_PORTAUDIO, /* a capture device through PortAudio */
 };
 
+/* How much audio a live input holds while its reader sleeps, unless the config says: a device's
+ * capture ring, a pipe's capacity (a reader sleeps up to a quarter of it, audio_source_wait_s). */
+#define AUDIO_RING_SECONDS_DEFAULT 2.0
+
 /* Channel selection: a channel index >= 0, or this to average all channels. */
 #define AUDIO_CHANNEL_AVERAGE (-1)
 
@@ -30,7 +34,8 @@ struct audio_source_config {
 	int channel;             /* channel to keep, or AUDIO_CHANNEL_AVERAGE */
 	uint32_t output_rate_hz; /* the pipeline's rate; higher rates are converted (libsoxr), lower
 				     ones refused (they lack the top of the band) */
-	double ring_seconds;     /* PORTAUDIO: capture ring length, seconds (0: 2 s) */
+	double ring_seconds;     /* PORTAUDIO: capture ring length; STDIN from a pipe: the pipe's
+				    capacity to ask for; seconds (0: AUDIO_RING_SECONDS_DEFAULT) */
 	int real_time_only;      /* PORTAUDIO: 1 = a device that delivers far more than its rate
 				     (over 2x, beyond 2 s of slack) is broken: reads fail with
 				     AUSCULT_ERR_DEVICE. An ALSA `type file` PCM replays its infile

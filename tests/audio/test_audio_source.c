@@ -574,6 +574,20 @@ static void test_raw_pipe_buffered(void **state)
 
 	char path[512];
 	snprintf(path, sizeof(path), "%s/vectors/short.wav", AUSCULT_SHARED_DIR);
+	/* 48-kHz stereo would fill the default 64 KiB in a third of a second: the pipe is grown to
+	 * hold the ring's 2 s. */
+	assert_int_equal(pipe(p), 0);
+	cfg.input_rate_hz = 48000;
+	cfg.input_channels = 2;
+	if (audio_source_open_fd(&src, &cfg, p[0], "test pipe", &err) != AUSCULT_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 1);
+	assert_true(capacity_s >= AUDIO_RING_SECONDS_DEFAULT);
+	assert_true(fabs(capacity_s - (double)fcntl(p[0], F_GETPIPE_SZ) / 4.0 / 48000.0) < 1e-9);
+	audio_source_close(src);
+	close(p[0]);
+	close(p[1]);
+
 	src = open_file(path);
 	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 0);
 	assert_int_equal(audio_source_wait_s(src, 8000, &wait_s), 0);
