@@ -86,6 +86,11 @@ thread_ticks() {
 	echo $t
 }
 
+if [ "$source_kind" = pipe ]; then
+	src="{ type: stdin, rate_hz: $rate }"
+else
+	src="{ type: file, path: $wav, loop: true, realtime: true }"
+fi
 printf '%-9s %-8s %8s %12s %12s %10s %10s %12s\n' monitors evidence seconds "cpu % core" "per monitor" \
 	"RSS MB" "peak MB" "writer %"
 for n in $monitor_counts; do
@@ -103,11 +108,6 @@ for ev in ${EVIDENCE:-off on}; do
 		printf 'monitors:\n'
 		i=0
 		while [ $i -lt "$n" ]; do
-			if [ "$source_kind" = pipe ]; then
-				src="{ type: stdin, rate_hz: $rate }"
-			else
-				src="{ type: file, path: $wav, loop: true, realtime: true }"
-			fi
 			printf '  - name: m%d\n    source: %s\n    model: %s\n' $i "$src" "$model"
 			i=$((i + 1))
 		done

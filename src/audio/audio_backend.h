@@ -15,6 +15,12 @@ struct audio_backend;
 #define AUDIO_INPUT_RATE_MIN_HZ 1000u
 #define AUDIO_INPUT_RATE_MAX_HZ 384000u
 
+/* The seconds of audio a live input holds for its reader: the config's, or the default. */
+static inline double audio_ring_seconds(const struct audio_source_config *cfg)
+{
+	return cfg->ring_seconds > 0 ? cfg->ring_seconds : AUDIO_RING_SECONDS_DEFAULT;
+}
+
 /*
  * What a backend does. Backends deliver interleaved float32 frames at their own rate and channel
  * count; audio_source.c does the channel selection and the rate conversion for all of them.

@@ -106,7 +106,6 @@ struct audio_file {
 	int fd; /* ours: libsndfile reads it but does not close it (close_desc 0) */
 	sf_count_t frames_read;
 	int16_t *pcm16; /* PCM16_CHUNK_FRAMES x channels, or NULL: not 16-bit PCM */
-	uint32_t channels;
 	char desc[256];
 	char path[256];
 	char warning[AUSCULT_ERR_MSG_MAX]; /* base.warning points here when the file is short */
@@ -125,8 +124,8 @@ static sf_count_t read_pcm16(struct audio_file *f, float *frames, size_t max_fra
 		sf_count_t n = sf_readf_short(f->sf, f->pcm16, (sf_count_t)want);
 		if (n <= 0)
 			return total ? total : n;
-		float *out = frames + (size_t)total * f->channels;
-		const size_t n_samples = (size_t)n * f->channels;
+		float *out = frames + (size_t)total * f->base.channels;
+		const size_t n_samples = (size_t)n * f->base.channels;
 		for (size_t i = 0; i < n_samples; i++)
 			out[i] = (float)f->pcm16[i] * scale;
 		total += n;
@@ -302,7 +301,6 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "%s: out of memory", path);
 			goto fail;
 		}
-		f->channels = (uint32_t)info.channels;
 	}
 	f->base.ops = &file_ops;
 	f->base.rate_hz = (uint32_t)info.samplerate;

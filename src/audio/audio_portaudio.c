@@ -685,7 +685,7 @@ int audio_portaudio_open(struct audio_backend **out, const struct audio_source_c
 		goto fail;
 	}
 
-	double ring_s = cfg->ring_seconds > 0 ? cfg->ring_seconds : AUDIO_RING_SECONDS_DEFAULT;
+	double ring_s = audio_ring_seconds(cfg);
 	if (ring_s > 60.0)
 		ring_s = 60.0;
 	rc = spsc_ring_init(&p->ring, (size_t)(ring_s * rate_hz) + 1, channels, err);

@@ -25,6 +25,7 @@ struct audio_raw {
 	size_t frame_bytes;   /* 2 * channels */
 	unsigned char *bytes; /* RAW_CHUNK_BYTES + one partial frame */
 	size_t held;          /* bytes in `bytes` not yet converted (< frame_bytes between reads) */
+	size_t pipe_bytes;    /* the pipe's capacity, found at open; 0: fd is not a pipe */
 	int eof;
 	uint64_t frames_read;
 	char name[64];
@@ -110,16 +111,11 @@ static void raw_close(struct audio_backend *b)
 static int raw_buffered(const struct audio_backend *b, size_t *ready, size_t *capacity)
 {
 	const struct audio_raw *r = (const struct audio_raw *)b;
-	struct stat st;
 	int in_pipe = 0;
-	if (fstat(r->fd, &st) != 0 || !S_ISFIFO(st.st_mode) ||
-	    ioctl(r->fd, FIONREAD, &in_pipe) != 0)
-		return 0;
-	int size = fcntl(r->fd, F_GETPIPE_SZ);
-	if (size <= 0 || in_pipe < 0)
+	if (r->pipe_bytes == 0 || ioctl(r->fd, FIONREAD, &in_pipe) != 0 || in_pipe < 0)
 		return 0;
 	*ready = ((size_t)in_pipe + r->held) / r->frame_bytes;
-	*capacity = (size_t)size / r->frame_bytes;
+	*capacity = r->pipe_bytes / r->frame_bytes;
 	return 1;
 }
 
@@ -167,13 +163,13 @@ int audio_raw_open_fd(struct audio_backend **out, const struct audio_source_conf
 	 * it) and the writer need not wait. Failing is harmless: the reader sleeps less. */
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
-		double ring_s = cfg->ring_seconds > 0 ? cfg->ring_seconds
-						      : AUDIO_RING_SECONDS_DEFAULT;
-		double want = ring_s * cfg->input_rate_hz * (double)r->frame_bytes;
+		double want = audio_ring_seconds(cfg) * cfg->input_rate_hz * (double)r->frame_bytes;
 		int size = fcntl(fd, F_GETPIPE_SZ);
 		if (size > 0 && want > (double)size)
 			(void)fcntl(fd, F_SETPIPE_SZ,
 				    (int)(want < RAW_PIPE_MAX_BYTES ? want : RAW_PIPE_MAX_BYTES));
+		size = fcntl(fd, F_GETPIPE_SZ);
+		r->pipe_bytes = size > 0 ? (size_t)size : 0;
 	}
 	r->base.ops = &raw_ops;
 	r->base.rate_hz = cfg->input_rate_hz;
