@@ -132,6 +132,12 @@ static const char *class_topic(enum message_class cls)
 	return cls == MESSAGE_SCORE ? "score" : cls == MESSAGE_STATE ? "state" : "event";
 }
 
+/* Whether two MQTT settings name the same spool folder. */
+static bool same_spool(const struct mqtt_settings *a, const struct mqtt_settings *b)
+{
+	return a->spool_dir && b->spool_dir && strcmp(a->spool_dir, b->spool_dir) == 0;
+}
+
 /* Events in the outbox: an ended input waits for them, however long the broker is away. */
 static size_t undelivered_events(const struct daemon_state *d)
 {
@@ -273,6 +279,11 @@ static void reload(struct daemon_state *d, const char *path)
 	}
 	stop_monitors(d);
 	if (new_link) {
+		/* The new link opened the same spool file and holds what it holds: the old one must
+		 * not write it any more (acknowledgements compact it, which would put its own copy
+		 * of the file back over the new link's). */
+		if (same_spool(&d->cfg.mqtt, &fresh.mqtt))
+			mqtt_publisher_release_spool(d->pub);
 		/* The old link delivers what it holds (briefly), then says offline. */
 		mqtt_publisher_shutdown(d->pub, SHUTDOWN_FLUSH_MS);
 		mqtt_publisher_destroy(d->pub);

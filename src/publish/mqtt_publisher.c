@@ -45,6 +45,12 @@ struct completion {
 	bool ok;
 };
 
+/* A state topic's latest payload. */
+struct last_state {
+	char *topic;
+	char *payload;
+};
+
 struct mqtt_publisher {
 	/* Settings, owned copies. */
 	char *server_uri; /* Paho form: tcp://host:port or ssl://host:port */
@@ -82,7 +88,15 @@ struct mqtt_publisher {
 	struct complaint drop_complaint;       /* scores dropped */
 	struct complaint event_drop_complaint; /* events dropped: data lost, logged apart */
 	struct spool *spool;                   /* NULL: mqtt.spool_dir is off */
-	struct complaint spool_complaint;      /* spool writes failing, or the spool full */
+	uint64_t spilled_from; /* spool records from this id on wait on disk only (the outbox was
+				  full of events and states); 0: none */
+	bool spool_released;   /* a reload's new link took the spool file over */
+	/* Each state topic's latest payload, sent again on every reconnect: a broker restarted
+	 * without persistence has forgotten the retained states, and a monitor only publishes its
+	 * state when it changes. */
+	struct last_state *states;
+	size_t n_states;
+	struct complaint spool_complaint; /* spool writes failing, or the spool full */
 
 	/* Main thread only. */
 	enum link_state state;
@@ -336,6 +350,34 @@ static void spool_forget(struct mqtt_publisher *p, const struct outbox_drop *dro
 	}
 }
 
+/* mqtt.spool_max_mb in bytes; a 32-bit size_t cannot say 4096 MiB, and a process there could
+ * not read such a file anyway: the largest size_t then. */
+static size_t spool_max_bytes(int mb)
+{
+	uint64_t bytes = (uint64_t)mb << 20;
+	return bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+}
+
+/* Moves messages that wait on disk only (spilled_from) into the outbox, in order, while it
+ * takes them without dropping an event or a state. Under lock. */
+static void refill_from_spool(struct mqtt_publisher *p)
+{
+	while (p->spilled_from && outbox_takes_without_loss(&p->ob)) {
+		const struct spool_record *r = spool_next_live(p->spool, p->spilled_from);
+		if (!r) {
+			p->spilled_from = 0;
+			break;
+		}
+		uint64_t id = r->id;
+		struct outbox_drop drop;
+		int rc = outbox_push_spooled(&p->ob, r->topic, r->payload, r->cls, id, &drop);
+		spool_forget(p, &drop); /* scores made room; a replaced state is done */
+		if (rc != AUSCULT_OK)
+			break; /* no memory: it stays on disk, to be tried again */
+		p->spilled_from = id + 1;
+	}
+}
+
 /* Opens the spool and puts what it holds into the outbox, in order. A spool that cannot be
  * opened is logged and the link runs without one, as with mqtt.spool_dir null. */
 static void open_spool(struct mqtt_publisher *p, const char *dir, size_t max_bytes)
@@ -346,14 +388,19 @@ static void open_spool(struct mqtt_publisher *p, const char *dir, size_t max_byt
 		log_error("mqtt: %s; events are kept in memory only until this is fixed", err.msg);
 		return;
 	}
-	/* A spool larger than the outbox: what the outbox drops (oldest first) is forgotten on disk
-	 * too, but only after the loop, since forgetting may compact the records under it. */
+	/* States replaced by a later one for their topic are forgotten on disk too, but only after
+	 * the loop, since forgetting may compact the records under it. What the outbox cannot take
+	 * waits on disk and follows as the broker takes the first (refill_from_spool). */
 	size_t n = spool_count(p->spool), n_gone = 0;
 	uint64_t *gone = calloc(n ? n : 1, sizeof(*gone));
 	for (size_t i = 0; i < n; i++) {
 		const struct spool_record *r = spool_record_at(p->spool, i);
 		if (r->done)
 			continue;
+		if (!outbox_takes_without_loss(&p->ob)) {
+			p->spilled_from = r->id;
+			break;
+		}
 		struct outbox_drop drop;
 		int rc = outbox_push_spooled(&p->ob, r->topic, r->payload, r->cls, r->id, &drop);
 		for (uint32_t k = 0; gone && k < drop.n_spool_ids; k++)
@@ -364,10 +411,10 @@ static void open_spool(struct mqtt_publisher *p, const char *dir, size_t max_byt
 	for (size_t k = 0; k < n_gone; k++)
 		spool_done(p->spool, gone[k], NULL);
 	free(gone);
-	if (p->ob.dropped_events > 0)
-		log_warn("mqtt: the spool holds more than mqtt.offline_buffer (%zu) messages: the "
-			 "oldest %llu events were dropped; raise mqtt.offline_buffer",
-			 p->ob.capacity, (unsigned long long)p->ob.dropped_events);
+	if (p->spilled_from)
+		log_info("mqtt: the spool holds more than mqtt.offline_buffer (%zu) messages: the "
+			 "rest wait on disk and are sent, in order, as the broker takes the first",
+			 p->ob.capacity);
 	if (rep.replayed > 0 || rep.corrupt_records > 0)
 		log_info("mqtt: spool %s/%s: %zu undelivered message(s) to send again, in order; %zu "
 			 "corrupt region(s) (%zu bytes) skipped",
@@ -484,7 +531,7 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	 * running link's spool file alone (opening rewrites it). */
 	complaint_init(&p->spool_complaint, 60.0, 3600.0);
 	if (s->spool_dir && s->spool_dir[0])
-		open_spool(p, s->spool_dir, (size_t)s->spool_max_mb * 1024 * 1024);
+		open_spool(p, s->spool_dir, spool_max_bytes(s->spool_max_mb));
 	*out = p;
 	mqtt_settings_free(&copy);
 	return AUSCULT_OK;
@@ -528,7 +575,80 @@ void mqtt_publisher_destroy(struct mqtt_publisher *p)
 	free(p->ha_status_topic);
 	free_names(p->monitors, p->n_monitors);
 	free_names(p->retired, p->n_retired);
+	for (size_t i = 0; i < p->n_states; i++) {
+		free(p->states[i].topic);
+		free(p->states[i].payload);
+	}
+	free(p->states);
 	free(p);
+}
+
+/* ---- the latest states ---- */
+
+/* Keeps payload (len bytes of text) as topic's latest state; a copy that cannot be made leaves
+ * the previous one (the reconnect then sends that, or nothing). Under lock. */
+static void remember_state(struct mqtt_publisher *p, const char *topic, const void *payload,
+			   size_t len)
+{
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return;
+	memcpy(copy, payload, len);
+	copy[len] = '\0';
+	for (size_t i = 0; i < p->n_states; i++) {
+		if (strcmp(p->states[i].topic, topic) == 0) {
+			free(p->states[i].payload);
+			p->states[i].payload = copy;
+			return;
+		}
+	}
+	struct last_state *grown = realloc(p->states, (p->n_states + 1) * sizeof(*grown));
+	char *topic_copy = strdup(topic);
+	if (grown)
+		p->states = grown;
+	if (!grown || !topic_copy) {
+		free(copy);
+		free(topic_copy);
+		return;
+	}
+	p->states[p->n_states++] = (struct last_state){ .topic = topic_copy, .payload = copy };
+}
+
+/* Forgets the states of monitors no longer in names[0..n). Under lock. */
+static void forget_states(struct mqtt_publisher *p, char *const *names, size_t n)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < p->n_states; i++) {
+		bool keep = false;
+		for (size_t k = 0; k < n && !keep; k++) {
+			char topic[TOPIC_MAX];
+			snprintf(topic, sizeof(topic), "%s/%s/state", p->prefix, names[k]);
+			keep = strcmp(topic, p->states[i].topic) == 0;
+		}
+		if (keep) {
+			p->states[kept++] = p->states[i];
+		} else {
+			free(p->states[i].topic);
+			free(p->states[i].payload);
+		}
+	}
+	p->n_states = kept;
+}
+
+/* After a reconnect: queues each topic's latest state again, unless one is already on its way
+ * or the outbox could only take it by dropping an event. Not spooled: the spool already holds
+ * every state the broker has not acknowledged. Under lock. */
+static void requeue_states(struct mqtt_publisher *p)
+{
+	for (size_t i = 0; i < p->n_states; i++) {
+		if (outbox_holds_state(&p->ob, p->states[i].topic))
+			continue;
+		if (!outbox_takes_without_loss(&p->ob))
+			return;
+		struct outbox_drop drop;
+		outbox_push(&p->ob, p->states[i].topic, p->states[i].payload, MESSAGE_STATE, &drop);
+		spool_forget(p, &drop);
+	}
 }
 
 /* ---- discovery list ---- */
@@ -589,6 +709,9 @@ int mqtt_publisher_set_monitors(struct mqtt_publisher *p, const char *const *nam
 	free(p->monitors);
 	p->monitors = fresh;
 	p->n_monitors = n;
+	pthread_mutex_lock(&p->lock);
+	forget_states(p, fresh, n);
+	pthread_mutex_unlock(&p->lock);
 	p->announce_pending = p->ha_discovery;
 	p->announce_next = 0;
 	return AUSCULT_OK;
@@ -632,11 +755,24 @@ int mqtt_publisher_enqueue_bytes(struct mqtt_publisher *p, const char *topic_suf
 	bool spool_failed = false;
 	struct auscult_err serr;
 	pthread_mutex_lock(&p->lock);
+	if (cls == MESSAGE_STATE)
+		remember_state(p, topic, payload, len);
 	/* On disk (synced) before it counts as accepted; under the lock so both keep one order. */
 	if (p->spool && spool && cls != MESSAGE_SCORE)
 		spool_failed = spool_append(p->spool, cls, topic, payload, &spool_id, &sdrop,
 					    &serr) != AUSCULT_OK;
-	int rc = outbox_push_bytes(&p->ob, topic, payload, len, cls, spool_id, &drop);
+	/* With the outbox full of events and states, a spooled message waits on disk, and so does
+	 * every one after it, to keep their order, until the outbox has room (refill_from_spool). */
+	bool spill = spool_id && (p->spilled_from || !outbox_takes_without_loss(&p->ob));
+	bool spill_starts = spill && !p->spilled_from;
+	int rc = AUSCULT_OK;
+	if (spill) {
+		memset(&drop, 0, sizeof(drop));
+		if (spill_starts)
+			p->spilled_from = spool_id;
+	} else {
+		rc = outbox_push_bytes(&p->ob, topic, payload, len, cls, spool_id, &drop);
+	}
 	if (rc != AUSCULT_OK && spool_id &&
 	    drop.n_spool_ids < sizeof(drop.spool_ids) / sizeof(drop.spool_ids[0]))
 		drop.spool_ids[drop.n_spool_ids++] = spool_id; /* the new message itself went */
@@ -660,9 +796,15 @@ int mqtt_publisher_enqueue_bytes(struct mqtt_publisher *p, const char *topic_suf
 	else if (lost)
 		log_now = complaint_failed(&p->drop_complaint, clock_mono_s(), &suppressed);
 	pthread_mutex_unlock(&p->lock);
+	if (spill_starts)
+		log_warn(
+			"mqtt: outbox full (%zu messages, events and states): new ones wait in the "
+			"spool on disk and are sent, in order, as the broker takes the ones before "
+			"them",
+			cap);
 	if (log_now) {
 		if (drop.events)
-			log_warn("mqtt: outbox full (%zu messages, all events): dropped the oldest "
+			log_warn("mqtt: outbox full (%zu messages, events and states): dropped the oldest "
 				 "event on %s; %llu events dropped so far (%llu since the last "
 				 "message); raise mqtt.offline_buffer",
 				 cap, drop.event_topic, (unsigned long long)total_events,
@@ -766,6 +908,8 @@ static void handle_connected(struct mqtt_publisher *p, double now_s)
 	p->backoff_s = BACKOFF_MIN_S;
 	pthread_mutex_lock(&p->lock);
 	p->epoch++;
+	if (p->ever_connected)
+		requeue_states(p);
 	size_t held = p->ob.count;
 	/* A later outage that fills the outbox again deserves a fresh first message. */
 	complaint_cleared(&p->drop_complaint, NULL);
@@ -982,6 +1126,7 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 	}
 	if (overflowed)
 		outbox_requeue_inflight(&p->ob); /* results were lost: resend, at least once */
+	refill_from_spool(p);
 	pthread_mutex_unlock(&p->lock);
 
 	if (p->state == LINK_CONNECTING && failed && !start_probe(p, fail_code, fail_msg, now_s))
@@ -1008,6 +1153,18 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 	}
 }
 
+void mqtt_publisher_release_spool(struct mqtt_publisher *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	spool_close(p->spool);
+	p->spool = NULL;
+	p->spilled_from = 0;
+	p->spool_released = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
 bool mqtt_publisher_connected(const struct mqtt_publisher *p)
 {
 	return p && p->state == LINK_UP;
@@ -1024,7 +1181,8 @@ void mqtt_publisher_stats(const struct mqtt_publisher *p, struct mqtt_publisher_
 	out->dropped_scores = p->ob.dropped_scores;
 	out->dropped_events = p->ob.dropped_events;
 	out->queued = p->ob.count;
-	out->queued_events = outbox_count_class(&mp->ob, MESSAGE_EVENT);
+	out->queued_events = outbox_count_class(&mp->ob, MESSAGE_EVENT) +
+			     spool_live_events_from(mp->spool, mp->spilled_from);
 	out->spooled = spool_live(mp->spool);
 	out->spool_dropped_events = spool_dropped_events(mp->spool);
 	out->spool_on = mp->spool != NULL;
@@ -1047,7 +1205,7 @@ void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		size_t pending = outbox_count_class(&p->ob, MESSAGE_EVENT) +
-				 outbox_count_class(&p->ob, MESSAGE_STATE);
+				 outbox_count_class(&p->ob, MESSAGE_STATE) + (p->spilled_from != 0);
 		pthread_mutex_unlock(&p->lock);
 		if (pending == 0 || clock_mono_s() >= deadline_s)
 			break;
@@ -1055,11 +1213,16 @@ void mqtt_publisher_shutdown(struct mqtt_publisher *p, int timeout_ms)
 		sleep_ms(10);
 	}
 	pthread_mutex_lock(&p->lock);
-	size_t events_left = outbox_count_class(&p->ob, MESSAGE_EVENT);
+	size_t events_left = outbox_count_class(&p->ob, MESSAGE_EVENT) +
+			     spool_live_events_from(p->spool, p->spilled_from);
 	size_t in_memory = outbox_count_unspooled(&p->ob, MESSAGE_EVENT);
 	pthread_mutex_unlock(&p->lock);
 	/* Events the spool could not take (disk full, unwritable) are held in memory only. */
-	if (events_left > 0 && p->spool && in_memory > 0)
+	if (events_left > 0 && p->spool_released)
+		log_info("mqtt: %zu event(s) not yet delivered to %s go on with the new connection's "
+			 "spool",
+			 events_left, p->shown_uri);
+	else if (events_left > 0 && p->spool && in_memory > 0)
 		log_warn("mqtt: shutting down with %zu event(s) not delivered to %s; %zu stay in the "
 			 "spool and are sent at the next start, %zu the spool could not take are "
 			 "lost",

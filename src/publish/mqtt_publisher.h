@@ -24,7 +24,8 @@
  * (at-least-once). With settings->spool_dir, events and states are also written (and synced)
  * to a spool on disk before enqueue returns, removed on the broker's acknowledgement and sent
  * again, in order, by the next publisher created on that folder (spool.h): nothing accepted is
- * lost to a crash or a restart. Without it, nothing is kept across a restart of the daemon.
+ * lost to a crash or a restart. The spool, not the outbox, then bounds how many wait: what the
+ * outbox cannot hold waits on disk and follows in order. Without it, nothing is kept across a restart of the daemon.
  */
 struct mqtt_publisher;
 
@@ -54,9 +55,12 @@ int mqtt_publisher_set_monitors(struct mqtt_publisher *p, const char *const *nam
 
 /*
  * Queues payload (NUL-terminated text, copied) for <prefix>/<topic_suffix> (e.g. "pump/event").
- * Never blocks on the network; any thread. Events keep their order and are dropped only when
- * the outbox is full of events (the oldest goes, counted and logged); scores are dropped first;
- * for states only the latest per topic is kept. Returns AUSCULT_OK; AUSCULT_ERR_INVALID for an
+ * Never blocks on the network; any thread. Events keep their order. When the outbox is full,
+ * scores are dropped first; then, with the spool on, a new event or state waits on disk (and
+ * so does every one after it, in order) until the outbox has room again; without it, the
+ * oldest event goes (counted and logged), then the oldest state. For states only the latest
+ * per topic is kept, and each topic's latest is sent again after every reconnect (a broker
+ * restarted without persistence has forgotten it). Returns AUSCULT_OK; AUSCULT_ERR_INVALID for an
  * empty suffix or one with '+', '#' or a leading '/' (logged); AUSCULT_ERR_NOMEM when the
  * message itself was dropped (no memory, or a score with the outbox full of other messages).
  */
@@ -79,17 +83,26 @@ int mqtt_publisher_enqueue_bytes(struct mqtt_publisher *p, const char *topic_suf
  */
 void mqtt_publisher_poll(struct mqtt_publisher *p);
 
+/*
+ * The spool file now belongs to another publisher (a reload opened it again and put what it
+ * holds into its own outbox): p stops reading and writing it. What p still delivers is also in
+ * the new publisher's outbox: a duplicate at worst, never a loss. NULL-safe. Main thread.
+ */
+void mqtt_publisher_release_spool(struct mqtt_publisher *p);
+
 /* True while connected to the broker. Main thread. */
 bool mqtt_publisher_connected(const struct mqtt_publisher *p);
 
 struct mqtt_publisher_stats {
 	uint64_t sent;             /* messages the broker acknowledged (QoS 0: written) */
 	uint64_t dropped_scores;   /* score messages dropped because the outbox was full */
-	uint64_t dropped_events;   /* events dropped because the outbox was full of events */
+	uint64_t dropped_events;   /* events dropped because the outbox was full of events and
+				      states (without a spool; with one, they wait on disk) */
 	uint64_t reconnects;       /* connections made after the first one */
 	uint64_t connect_failures; /* connection attempts that failed (refused, unreachable, TLS) */
 	size_t queued;             /* messages in the outbox now (including unacknowledged) */
-	size_t queued_events;      /* of which events (QoS 1, never thinned) */
+	size_t queued_events;      /* events not yet delivered: in the outbox, and those waiting
+				      on disk for room in it */
 	bool spool_on;             /* mqtt.spool_dir is set and the spool opened */
 	size_t spooled;            /* messages held on disk, not yet acknowledged */
 	uint64_t spool_dropped_events; /* events dropped from disk because mqtt.spool_max_mb was

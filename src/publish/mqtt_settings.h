@@ -35,7 +35,8 @@
 	X(qos, INT, "mqtt.qos", 0, 2, "0")                                                        \
 	/* no '#', '+', or empty topic level */                                                   \
 	X(topic_prefix, STRING, "mqtt.topic_prefix", 0, 0, "auscult")                             \
-	/* messages kept while the broker is away; scores are dropped first, events last */       \
+	/* messages kept in memory while the broker is away; scores dropped first (spool: the */  \
+	/* rest waits on disk; without: the oldest events, then states)                      */   \
 	X(offline_buffer, SIZE, "mqtt.offline_buffer", 10, 1000000, "1000")                       \
 	/* events and states not yet acknowledged are kept here across restarts; NULL: off */     \
 	X(spool_dir, PATH, "mqtt.spool_dir", 0, 0, NULL)                                          \

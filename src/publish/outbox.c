@@ -302,3 +302,16 @@ size_t outbox_count_unspooled(const struct outbox *ob, enum message_class cls)
 		n += ob->slots[i].spool_id == 0;
 	return n;
 }
+
+bool outbox_takes_without_loss(const struct outbox *ob)
+{
+	return ob->count < ob->capacity || oldest_queued(ob, MESSAGE_SCORE) != NONE;
+}
+
+bool outbox_holds_state(const struct outbox *ob, const char *topic)
+{
+	for (int32_t i = ob->class_head[MESSAGE_STATE]; i != NONE; i = ob->slots[i].class_next)
+		if (strcmp(ob->slots[i].topic, topic) == 0)
+			return true;
+	return false;
+}

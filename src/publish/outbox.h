@@ -12,8 +12,8 @@
 enum message_class {
 	MESSAGE_SCORE = 0, /* periodic: thinned first, oldest dropped when full */
 	MESSAGE_STATE = 1, /* retained: only the latest per topic is kept */
-	MESSAGE_EVENT =
-		2, /* kept in order; dropped (oldest first) only when the outbox is all events */
+	MESSAGE_EVENT = 2, /* kept in order; dropped (oldest first) when the outbox holds nothing
+			      but events and states (the publisher's spool keeps them instead) */
 };
 
 /* One queued message. Owned by the outbox; valid until it is acknowledged or dropped. */
@@ -105,6 +105,13 @@ bool outbox_nack(struct outbox *ob, int token, uint32_t epoch);
 
 /* The connection is gone: every inflight message goes back to queued, to be sent again. */
 void outbox_requeue_inflight(struct outbox *ob);
+
+/* Whether a new event or state can be pushed now without dropping another event or state:
+ * there is a free slot, or a queued score to make room with. */
+bool outbox_takes_without_loss(const struct outbox *ob);
+
+/* Whether a state message for topic is held (queued or inflight). */
+bool outbox_holds_state(const struct outbox *ob, const char *topic);
 
 /* Messages of a class held (queued + inflight). */
 size_t outbox_count_class(const struct outbox *ob, enum message_class cls);

@@ -145,8 +145,9 @@ static int add_record(struct spool *s, uint64_t id, enum message_class cls, cons
 	return AUSCULT_OK;
 }
 
-/* The index of live-or-done record id (ids ascend), or -1. */
-static long find(const struct spool *s, uint64_t id)
+/* The index of the first record (live or done) whose id is id or more (ids ascend); s->n if
+ * none. */
+static size_t lower_bound(const struct spool *s, uint64_t id)
 {
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
@@ -156,7 +157,14 @@ static long find(const struct spool *s, uint64_t id)
 		else
 			hi = mid;
 	}
-	return lo < s->n && s->recs[lo].id == id ? (long)lo : -1;
+	return lo;
+}
+
+/* The index of live-or-done record id, or -1. */
+static long find(const struct spool *s, uint64_t id)
+{
+	size_t i = lower_bound(s, id);
+	return i < s->n && s->recs[i].id == id ? (long)i : -1;
 }
 
 static void mark_done(struct spool *s, size_t i)
@@ -447,6 +455,26 @@ const struct spool_record *spool_record_at(const struct spool *s, size_t i)
 	return s && i < s->n ? &s->recs[i] : NULL;
 }
 
+const struct spool_record *spool_next_live(const struct spool *s, uint64_t id)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = lower_bound(s, id); i < s->n; i++)
+		if (!s->recs[i].done)
+			return &s->recs[i];
+	return NULL;
+}
+
+size_t spool_live_events_from(const struct spool *s, uint64_t id)
+{
+	size_t n = 0;
+	if (!s || id == 0)
+		return 0;
+	for (size_t i = lower_bound(s, id); i < s->n; i++)
+		n += !s->recs[i].done && s->recs[i].cls == MESSAGE_EVENT;
+	return n;
+}
+
 size_t spool_live(const struct spool *s)
 {
 	return s ? s->live : 0;
@@ -554,6 +582,8 @@ int spool_append(struct spool *s, enum message_class cls, const char *topic, con
 
 int spool_done(struct spool *s, uint64_t id, struct auscult_err *err)
 {
+	if (!s)
+		return AUSCULT_OK;
 	long i = find(s, id);
 	if (i < 0 || s->recs[i].done)
 		return AUSCULT_OK;

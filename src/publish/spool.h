@@ -59,6 +59,13 @@ const struct spool_record *spool_record_at(const struct spool *s, size_t i);
 /* Live records (not done). */
 size_t spool_live(const struct spool *s);
 
+/* The oldest live record whose id is id or more, or NULL. The pointer is valid until the next
+ * spool_append or spool_done (which may compact). */
+const struct spool_record *spool_next_live(const struct spool *s, uint64_t id);
+
+/* Live events whose id is id or more; 0 when id is 0. */
+size_t spool_live_events_from(const struct spool *s, uint64_t id);
+
 /* What spool_append dropped to stay within max_bytes. */
 struct spool_drop {
 	uint32_t events; /* oldest live events dropped */
@@ -76,7 +83,7 @@ int spool_append(struct spool *s, enum message_class cls, const char *topic, con
 		 uint64_t *id_out, struct spool_drop *drop, struct auscult_err *err);
 
 /* Message id was acknowledged by the broker (or dropped from memory): it is no longer held.
- * Unknown or already done ids are ignored. Truncates the file when nothing is left. Returns
+ * Unknown or already done ids, and a NULL s, are ignored. Truncates the file when nothing is left. Returns
  * AUSCULT_OK or AUSCULT_ERR_IO (err set; the message is still marked done in memory). */
 int spool_done(struct spool *s, uint64_t id, struct auscult_err *err);
 

@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "common/complain.h"
 #include "publish/mqtt_publisher.h"
+#include "publish/spool.h"
 
 #define MOSQUITTO "/usr/sbin/mosquitto"
 
@@ -635,8 +636,8 @@ static void spool_outlives_the_publisher(void **state)
 	rmdir(dir);
 }
 
-/* A spool holding more than the outbox: the next publisher keeps the newest offline_buffer
- * events, in order, and the spool forgets the rest (counted as dropped). */
+/* A spool holding more than the outbox: the next publisher takes what the outbox holds and the
+ * rest waits on disk; all of it is sent, in order, and nothing is dropped. */
 static void spool_larger_than_outbox(void **state)
 {
 	struct fixture *f = *state;
@@ -656,19 +657,156 @@ static void spool_larger_than_outbox(void **state)
 	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
 	struct mqtt_publisher_stats st;
 	mqtt_publisher_stats(f->pub, &st);
-	assert_int_equal(st.spooled, 10);
-	assert_int_equal(st.dropped_events, 10);
+	assert_int_equal(st.spooled, 20);
+	assert_int_equal(st.queued, 10);        /* the outbox holds the first ten */
+	assert_int_equal(st.queued_events, 20); /* all of them wait */
+	assert_int_equal(st.dropped_events, 0);
 	broker_start(&f->broker);
 	sub_start(&f->sub, f->broker.port, "t10/#");
 	assert_true(pump_until_flushed(f->pub, 10000));
-	assert_true(sub_wait(&f->sub, f->pub, "t10/pump/event", 10, 3000));
-	struct rx got[16];
-	size_t n = sub_collect(&f->sub, "t10/pump/event", got, 16);
-	assert_numbered(got, n, 11, 20);
+	assert_true(sub_wait(&f->sub, f->pub, "t10/pump/event", 20, 3000));
+	struct rx got[24];
+	size_t n = sub_collect(&f->sub, "t10/pump/event", got, 24);
+	assert_numbered(got, n, 1, 20);
 	mqtt_publisher_stats(f->pub, &st);
 	assert_int_equal(st.spooled, 0);
+	assert_int_equal(st.queued_events, 0);
 	unlink(file);
 	rmdir(dir);
+}
+
+/* A long outage: with a spool, events beyond mqtt.offline_buffer wait on disk (scores still make
+ * room first), survive a crash, and are all sent in order once the broker is back, by the same
+ * publisher or by the next one. Without this, the outbox dropped the oldest and took them off the
+ * disk too, so the spool never held more than offline_buffer messages. */
+static void outbox_full_events_wait_on_disk(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_settings s;
+	char uri[64], dir[] = "/tmp/test_pub_spool_XXXXXX", file[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/events.spool", dir);
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t15");
+	s.spool_dir = dir;
+	s.offline_buffer = 10;
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	assert_int_equal(mqtt_publisher_enqueue(f->pub, "pump/state", "normal", MESSAGE_STATE),
+			 AUSCULT_OK);
+	for (int i = 1; i <= 30; i++) {
+		enqueue_numbered(f->pub, "pump/event", i, MESSAGE_EVENT);
+		/* dropped (not an error to check) once the outbox holds only events and states */
+		mqtt_publisher_enqueue(f->pub, "pump/score", "{}", MESSAGE_SCORE);
+	}
+	assert_int_equal(mqtt_publisher_enqueue(f->pub, "pump/state", "anomaly", MESSAGE_STATE),
+			 AUSCULT_OK);
+	pump(f->pub, 200);
+	struct mqtt_publisher_stats st;
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.dropped_events, 0);
+	assert_int_equal(st.queued_events, 30);
+	assert_int_equal(st.spooled, 32); /* 30 events, 2 states */
+	assert_int_equal(st.queued, 10);
+
+	/* The daemon dies here (a crash: its spool is all that is left), and comes back. */
+	mqtt_publisher_release_spool(f->pub);
+	mqtt_publisher_destroy(f->pub);
+	f->pub = NULL;
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	for (int i = 31; i <= 35; i++)
+		enqueue_numbered(f->pub, "pump/event", i, MESSAGE_EVENT);
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.queued_events, 35);
+	assert_int_equal(st.dropped_events, 0);
+
+	broker_start(&f->broker);
+	sub_start(&f->sub, f->broker.port, "t15/#");
+	assert_true(pump_until_flushed(f->pub, 10000));
+	assert_true(sub_wait(&f->sub, f->pub, "t15/pump/event", 35, 3000));
+	struct rx got[40];
+	size_t n = sub_collect(&f->sub, "t15/pump/event", got, 40);
+	assert_numbered(got, n, 1, 35);
+	assert_true(sub_wait(&f->sub, f->pub, "t15/pump/state", 1, 3000));
+	n = sub_collect(&f->sub, "t15/pump/state", got, 40);
+	assert_string_equal(got[n - 1].payload, "anomaly");
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.spooled, 0);
+	struct stat fst;
+	assert_int_equal(stat(file, &fst), 0);
+	assert_int_equal(fst.st_size, 0);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* A reload that changes the link opens the spool file again while the old link still flushes
+ * what it holds: once released, the old link's acknowledgements no longer compact the file,
+ * which put the old link's copy back over the new one's, so that what the new link accepted
+ * afterwards was gone after a crash. */
+static void released_spool_stays_the_new_links(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_settings s;
+	char uri[64], dir[] = "/tmp/test_pub_spool_XXXXXX", file[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/events.spool", dir);
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t17");
+	s.spool_dir = dir;
+	struct auscult_err err = { { 0 } };
+	struct mqtt_publisher *old_link = NULL;
+	assert_int_equal(mqtt_publisher_create(&old_link, &s, &err), AUSCULT_OK);
+	for (int i = 1; i <= 300; i++) /* over the 256 records at which done ones are compacted */
+		enqueue_numbered(old_link, "pump/event", i, MESSAGE_EVENT);
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	mqtt_publisher_release_spool(old_link);
+	broker_start(&f->broker);
+	assert_true(pump_until_flushed(old_link, 10000)); /* every event acknowledged */
+	mqtt_publisher_destroy(old_link);
+	enqueue_numbered(f->pub, "pump/event", 301, MESSAGE_EVENT);
+
+	/* The new link crashes here: its spool must hold all 301. */
+	struct spool *sp = NULL;
+	assert_int_equal(spool_open(&sp, dir, 64u << 20, NULL, &err), AUSCULT_OK);
+	assert_int_equal(spool_live(sp), 301);
+	spool_close(sp);
+	mqtt_publisher_release_spool(f->pub); /* the test opened it itself */
+	unlink(file);
+	rmdir(dir);
+}
+
+/* A broker restarted without persistence forgets retained messages: the link sends each
+ * monitor's latest state again when it reconnects, and forgets a monitor that was removed. */
+static void states_sent_again_after_broker_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_settings s;
+	char uri[64];
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t16");
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	const char *names[] = { "pump", "fan" };
+	assert_int_equal(mqtt_publisher_set_monitors(f->pub, names, 2, &err), AUSCULT_OK);
+	assert_int_equal(mqtt_publisher_enqueue(f->pub, "pump/state", "normal", MESSAGE_STATE),
+			 AUSCULT_OK);
+	assert_int_equal(mqtt_publisher_enqueue(f->pub, "pump/state", "anomaly", MESSAGE_STATE),
+			 AUSCULT_OK);
+	assert_int_equal(mqtt_publisher_enqueue(f->pub, "fan/state", "normal", MESSAGE_STATE),
+			 AUSCULT_OK);
+	assert_true(pump_until_connected(f->pub, 5000));
+	assert_true(pump_until_flushed(f->pub, 5000));
+	assert_int_equal(mqtt_publisher_set_monitors(f->pub, names, 1, &err), AUSCULT_OK);
+
+	broker_stop(&f->broker); /* no persistence: the retained states are gone with it */
+	pump(f->pub, 300);
+	broker_start(&f->broker);
+	assert_true(pump_until_connected(f->pub, 10000));
+	assert_true(pump_until_flushed(f->pub, 5000));
+	sub_start(&f->sub, f->broker.port, "t16/#"); /* retained messages only */
+	assert_true(sub_wait(&f->sub, f->pub, "t16/pump/state", 1, 3000));
+	struct rx got[4];
+	assert_int_equal(sub_collect(&f->sub, "t16/pump/state", got, 4), 1);
+	assert_string_equal(got[0].payload, "anomaly");
+	pump(f->pub, 300);
+	assert_int_equal(sub_collect(&f->sub, "t16/fan/state", got, 4), 0);
 }
 
 static void outage_mid_stream_loses_nothing(void **state)
@@ -1216,6 +1354,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(spool_outlives_the_publisher, setup_no_broker,
 						teardown),
 		cmocka_unit_test_setup_teardown(spool_larger_than_outbox, setup_no_broker,
+						teardown),
+		cmocka_unit_test_setup_teardown(outbox_full_events_wait_on_disk, setup_no_broker,
+						teardown),
+		cmocka_unit_test_setup_teardown(states_sent_again_after_broker_restart,
+						setup_broker, teardown),
+		cmocka_unit_test_setup_teardown(released_spool_stays_the_new_links, setup_no_broker,
 						teardown),
 		cmocka_unit_test_setup_teardown(broker_down_at_start_then_up, setup_no_broker,
 						teardown),

@@ -136,6 +136,26 @@ static void full_drops_scores_then_oldest_events(void **state)
 	outbox_free(&ob);
 }
 
+/* What the publisher asks before it queues a spooled message (or leaves it on disk). */
+static void takes_without_loss_and_holds_state(void **state)
+{
+	(void)state;
+	struct outbox ob;
+	struct auscult_err err;
+	assert_int_equal(outbox_init(&ob, 3, &err), 0);
+	push_n(&ob, "t/state", MESSAGE_STATE, 1);
+	push_n(&ob, "t/score", MESSAGE_SCORE, 2);
+	assert_true(outbox_takes_without_loss(&ob)); /* a free slot */
+	push_n(&ob, "t/event", MESSAGE_EVENT, 3);
+	assert_true(outbox_takes_without_loss(&ob)); /* full, but a score can go */
+	outbox_mark_inflight(&ob, &ob.slots[ob.class_head[MESSAGE_SCORE]], 7, 1);
+	assert_false(outbox_takes_without_loss(&ob)); /* the score is in flight */
+	assert_true(outbox_holds_state(&ob, "t/state"));
+	assert_false(outbox_holds_state(&ob, "u/state"));
+	assert_false(outbox_holds_state(&ob, "t/event"));
+	outbox_free(&ob);
+}
+
 static void inflight_is_never_dropped(void **state)
 {
 	(void)state;
@@ -222,6 +242,7 @@ int main(void)
 		cmocka_unit_test(state_keeps_only_latest_per_topic),
 		cmocka_unit_test(counts_events_held_in_memory_only),
 		cmocka_unit_test(full_drops_scores_then_oldest_events),
+		cmocka_unit_test(takes_without_loss_and_holds_state),
 		cmocka_unit_test(inflight_is_never_dropped),
 		cmocka_unit_test(ack_nack_and_requeue),
 		cmocka_unit_test(bad_capacity_is_named),

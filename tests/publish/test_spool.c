@@ -108,6 +108,28 @@ static void append_ack_reopen_in_order(void **state)
 	spool_close(s);
 }
 
+/* What a publisher whose outbox is full reads back: the oldest live record from an id on. */
+static void next_live_from_an_id(void **state)
+{
+	(void)state;
+	struct spool *s = open_ok(1 << 20, NULL);
+	uint64_t a = put(s, MESSAGE_EVENT, "auscult/pump/event", "e1");
+	uint64_t b = put(s, MESSAGE_STATE, "auscult/pump/state", "anomaly");
+	uint64_t c = put(s, MESSAGE_EVENT, "auscult/pump/event", "e2");
+	uint64_t d = put(s, MESSAGE_EVENT, "auscult/pump/event", "e3");
+	assert_int_equal(spool_done(s, c, NULL), AUSCULT_OK);
+	assert_string_equal(spool_next_live(s, a)->payload, "e1");
+	assert_string_equal(spool_next_live(s, b)->payload, "anomaly");
+	assert_string_equal(spool_next_live(s, c)->payload, "e3"); /* c is done */
+	assert_null(spool_next_live(s, d + 1));
+	assert_int_equal(spool_live_events_from(s, a), 2);
+	assert_int_equal(spool_live_events_from(s, b), 1);
+	assert_int_equal(spool_live_events_from(s, 0), 0); /* 0: nothing waits */
+	assert_null(spool_next_live(NULL, 1));
+	assert_int_equal(spool_done(NULL, a, NULL), AUSCULT_OK);
+	spool_close(s);
+}
+
 static void all_acknowledged_compacts_to_empty(void **state)
 {
 	(void)state;
@@ -286,6 +308,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(append_ack_reopen_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(next_live_from_an_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(all_acknowledged_compacts_to_empty, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(only_latest_state_per_topic_is_replayed, setup,
