@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* F_GETPIPE_SZ: a pipe's capacity */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "audio/audio_backend.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #define RAW_CHANNELS_MAX 32u
@@ -18,6 +21,17 @@
 /* The most a pipe is grown to: Linux lets any process go up to /proc/sys/fs/pipe-max-size,
  * 1 MiB unless the administrator lowered it (then the pipe keeps its size). */
 #define RAW_PIPE_MAX_BYTES (1u << 20)
+
+/* Bytes read from a descriptor but not yet handed out when its reader closed (the tail of a
+ * frame split by the writer, as `ssh host arecord | auscultd` gives): the descriptor's next
+ * reader starts with them, so that a reopen after a stall, or a reload, keeps the stream's frame
+ * alignment. One carry: only standard input is ever read this way in a daemon. */
+static struct {
+	pthread_mutex_t lock;
+	int fd; /* -1: none */
+	unsigned char bytes[RAW_CHUNK_BYTES + 2u * RAW_CHANNELS_MAX];
+	size_t n;
+} carry = { PTHREAD_MUTEX_INITIALIZER, -1, { 0 }, 0 };
 
 struct audio_raw {
 	struct audio_backend base;
@@ -32,11 +46,32 @@ struct audio_raw {
 	char desc[128];
 };
 
+/* Waits until r->fd has bytes (or its writer is gone), at most until deadline_ns (< 0: for
+ * ever). AUSCULT_OK, AUSCULT_ERR_TIMEOUT, or the failure in err. */
+static int wait_readable(const struct audio_raw *r, int64_t deadline_ns, struct auscult_err *err)
+{
+	int left_ms = -1;
+	if (deadline_ns >= 0) {
+		int64_t left_ns = deadline_ns - clock_mono_ns();
+		left_ms = left_ns > 0 ? (int)((left_ns + 999999) / 1000000) : 0;
+	}
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	int n = poll(&pfd, 1, left_ms);
+	if (n > 0)
+		return AUSCULT_OK;
+	if (n == 0)
+		return AUSCULT_ERR_TIMEOUT;
+	if (errno == EINTR)
+		return auscult_fail(err, AUSCULT_ERR_INTERRUPTED,
+				    "%s: read interrupted by a signal", r->name);
+	return auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot wait for input: %s", r->name,
+			    strerror(errno));
+}
+
 static int raw_read(struct audio_backend *b, float *frames, size_t max_frames, size_t *got,
 		    int timeout_ms, struct auscult_err *err)
 {
 	struct audio_raw *r = (struct audio_raw *)b;
-	(void)timeout_ms;
 	*got = 0;
 	if (r->eof)
 		return AUSCULT_ERR_EOF;
@@ -47,8 +82,15 @@ static int raw_read(struct audio_backend *b, float *frames, size_t max_frames, s
 	if (want_bytes < r->frame_bytes)
 		want_bytes = r->frame_bytes;
 	/* A pipe may hand over any number of bytes, odd ones included: read until one whole frame
-	 * is in, keep the tail of a split frame for the next call. */
+	 * is in, keep the tail of a split frame for the next call. A writer that stalls (or a
+	 * descriptor left non-blocking by whoever shares it) gives AUSCULT_ERR_TIMEOUT after
+	 * timeout_ms, so that the caller can tell a stall and stop when asked. */
+	int64_t deadline_ns = timeout_ms >= 0 ? clock_mono_ns() + (int64_t)timeout_ms * 1000000
+					      : -1;
 	while (r->held < r->frame_bytes) {
+		int rc = wait_readable(r, deadline_ns, err);
+		if (rc != AUSCULT_OK)
+			return rc;
 		ssize_t n = read(r->fd, r->bytes + r->held, want_bytes - r->held);
 		if (n > 0) {
 			r->held += (size_t)n;
@@ -64,6 +106,8 @@ static int raw_read(struct audio_backend *b, float *frames, size_t max_frames, s
 			r->held = 0;
 			return AUSCULT_ERR_EOF;
 		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			continue; /* non-blocking, and another reader was first: wait again */
 		if (errno == EINTR)
 			return auscult_fail(err, AUSCULT_ERR_INTERRUPTED,
 					    "%s: read interrupted by a signal", r->name);
@@ -103,6 +147,15 @@ static void raw_close(struct audio_backend *b)
 	struct audio_raw *r = (struct audio_raw *)b;
 	if (!r)
 		return;
+	pthread_mutex_lock(&carry.lock);
+	carry.fd = -1;
+	carry.n = 0;
+	if (r->held > 0 && !r->eof && r->held <= sizeof(carry.bytes)) {
+		carry.fd = r->fd;
+		memcpy(carry.bytes, r->bytes, r->held);
+		carry.n = r->held;
+	}
+	pthread_mutex_unlock(&carry.lock);
 	free(r->bytes);
 	free(r);
 }
@@ -158,6 +211,14 @@ int audio_raw_open_fd(struct audio_backend **out, const struct audio_source_conf
 		goto fail;
 	}
 	r->fd = fd;
+	pthread_mutex_lock(&carry.lock);
+	if (carry.fd == fd && carry.n <= RAW_CHUNK_BYTES) {
+		memcpy(r->bytes, carry.bytes, carry.n);
+		r->held = carry.n;
+	}
+	carry.fd = -1;
+	carry.n = 0;
+	pthread_mutex_unlock(&carry.lock);
 	/* A pipe holds 64 KiB by default, a third of a second of 48-kHz stereo: grown to the ring's
 	 * seconds of this stream, so that the reader may sleep through a window hop (a quarter of
 	 * it) and the writer need not wait. Failing is harmless: the reader sleeps less. */
@@ -174,7 +235,7 @@ int audio_raw_open_fd(struct audio_backend **out, const struct audio_source_conf
 	r->base.ops = &raw_ops;
 	r->base.rate_hz = cfg->input_rate_hz;
 	r->base.channels = cfg->input_channels;
-	r->base.honours_timeout = 0;
+	r->base.honours_timeout = 1;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->desc, sizeof(r->desc), "%s (raw s16le, %u Hz, %u ch)", name, cfg->input_rate_hz,
 		 cfg->input_channels);

@@ -307,7 +307,25 @@ struct monitor_run {
 	double outage_since_s;      /* monotonic time the audio was lost; < 0: it flows */
 	double flowing_since_s;     /* first audio since the last (re)open; < 0: none yet */
 	bool recovered;             /* audio has flowed MONITOR_RECOVERED_S since the (re)open */
+	struct complaint overrun;   /* the input dropped audio the monitor did not read in time */
+	uint64_t overruns;          /* frames the input had dropped when last looked at */
 };
+
+/* A device's capture ring drops what the monitor does not read in time (a stall longer than the
+ * ring's seconds). The samples after the gap do not follow those before it: the pipeline starts
+ * its windows again, as after a reopen, instead of scoring a splice, and the loss is logged. */
+static void check_overruns(struct monitor *m, struct audio_source *src, struct monitor_run *run)
+{
+	uint64_t now = audio_source_overruns(src);
+	if (now == run->overruns)
+		return;
+	complain(&run->overrun, clock_mono_s(), LOG_LEVEL_WARN,
+		 "%s: %s dropped %llu frames the monitor did not read in time (the machine was too "
+		 "busy); scoring starts again after the gap",
+		 m->name, audio_source_describe(src), (unsigned long long)(now - run->overruns));
+	run->overruns = now;
+	restart_stream(m);
+}
 
 /* The source delivered audio long enough to count as back: the back-off starts again from its
  * minimum and the recovery is logged. Not at the first samples, so that a device that opens and
@@ -416,6 +434,7 @@ static void *monitor_thread(void *arg)
 	struct monitor_run run;
 	complaint_init(&run.open_fail, MONITOR_BACKOFF_MIN_S, 300.0);
 	complaint_init(&run.stall, MONITOR_BACKOFF_MIN_S, 300.0);
+	complaint_init(&run.overrun, 60.0, 3600.0);
 	run.backoff_s = MONITOR_BACKOFF_MIN_S;
 	run.outage_since_s = -1.0;
 	bool paced = m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
@@ -439,6 +458,7 @@ static void *monitor_thread(void *arg)
 			audio_source_describe(src));
 		looped = false;
 		restart_stream(m);
+		run.overruns = audio_source_overruns(src);
 		run.flowing_since_s = -1.0;
 		run.recovered = false;
 		double last_audio_s = clock_mono_s();
@@ -465,6 +485,7 @@ static void *monitor_thread(void *arg)
 			if (rc == AUSCULT_OK && got > 0) {
 				last_audio_s = clock_mono_s();
 				note_audio(m, src, last_audio_s, &run);
+				check_overruns(m, src, &run);
 				process_samples(m, m->samples, got);
 				continue;
 			}

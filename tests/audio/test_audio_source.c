@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "audio/audio_source.h"
+#include "common/clock.h"
 
 static char tmp_dir[256];
 
@@ -638,6 +639,92 @@ static void test_raw_pipe_odd_chunks(void **state)
 	free(bytes);
 }
 
+static struct audio_source *open_raw_mono(int fd)
+{
+	struct audio_source_config cfg;
+	audio_source_config_defaults(&cfg);
+	cfg.kind = AUDIO_SOURCE_STDIN;
+	cfg.input_rate_hz = 16000;
+	cfg.input_channels = 1;
+	struct audio_source *src = NULL;
+	struct auscult_err err;
+	if (audio_source_open_fd(&src, &cfg, fd, "test pipe", &err) != AUSCULT_OK)
+		fail_msg("%s", err.msg);
+	return src;
+}
+
+/* A writer that stalls with the pipe open (a hung `arecord | auscultd`) gives a timeout, so that
+ * the monitor can say `fault` and stop when asked; it used to block in read(2) for ever. A
+ * descriptor left non-blocking by whoever shares it waits the same way instead of failing. */
+static void test_raw_pipe_stall_times_out(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct audio_source *src = open_raw_mono(p[0]);
+	float x[16];
+	size_t got = 99;
+	struct auscult_err err;
+	double t0 = clock_mono_s();
+	assert_int_equal(audio_source_read(src, x, 16, &got, 200, &err), AUSCULT_ERR_TIMEOUT);
+	double waited = clock_mono_s() - t0;
+	assert_int_equal(got, 0);
+	assert_true(waited >= 0.15 && waited < 5.0);
+
+	assert_int_equal(fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK), 0);
+	assert_int_equal(audio_source_read(src, x, 16, &got, 50, &err), AUSCULT_ERR_TIMEOUT);
+	const unsigned char two[4] = { 0x01, 0x00, 0xff, 0x7f };
+	assert_int_equal(write(p[1], two, sizeof(two)), 4);
+	assert_int_equal(audio_source_read(src, x, 16, &got, 1000, &err), AUSCULT_OK);
+	assert_int_equal(got, 2);
+	assert_true(x[0] == 1.0f / 32768.0f && x[1] == 32767.0f / 32768.0f);
+	audio_source_close(src);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Reads n samples, however the pipe splits them. */
+static void read_exactly(struct audio_source *src, float *x, size_t n)
+{
+	size_t have = 0;
+	struct auscult_err err;
+	while (have < n) {
+		size_t got = 0;
+		int rc = audio_source_read(src, x + have, n - have, &got, 1000, &err);
+		if (rc != AUSCULT_OK)
+			fail_msg("read: %s: %s", auscult_strerror(rc), err.msg);
+		have += got;
+	}
+}
+
+/* The monitor reopens stdin after a stall and on every reload: the tail of a frame the writer
+ * split goes to the next reader, so the samples keep their alignment. It was dropped, and every
+ * later sample read as two halves of its neighbours (loud noise, an anomaly for ever). */
+static void test_raw_reopen_keeps_frame_alignment(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	const unsigned char first[3] = { 0x34, 0x12, 0x78 };
+	assert_int_equal(write(p[1], first, sizeof(first)), 3);
+	struct audio_source *src = open_raw_mono(p[0]);
+	float x[3];
+	read_exactly(src, x, 1);
+	assert_true(x[0] == (float)0x1234 / 32768.0f);
+	audio_source_close(src);
+
+	src = open_raw_mono(p[0]);
+	const unsigned char rest[5] = { 0x56, 0x11, 0x11, 0x22, 0x22 };
+	assert_int_equal(write(p[1], rest, sizeof(rest)), 5);
+	read_exactly(src, x, 3);
+	assert_true(x[0] == (float)0x5678 / 32768.0f);
+	assert_true(x[1] == (float)0x1111 / 32768.0f);
+	assert_true(x[2] == (float)0x2222 / 32768.0f);
+	audio_source_close(src);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* The real stdin path: a child reads fd 0 from a pipe, resampling 48 kHz to 16 kHz. */
 static void test_stdin_child_resampled(void **state)
 {
@@ -954,6 +1041,8 @@ int main(void)
 		cmocka_unit_test(test_file_read_speed),
 		cmocka_unit_test(test_raw_pipe_odd_chunks),
 		cmocka_unit_test(test_raw_pipe_buffered),
+		cmocka_unit_test(test_raw_pipe_stall_times_out),
+		cmocka_unit_test(test_raw_reopen_keeps_frame_alignment),
 		cmocka_unit_test(test_stdin_child_resampled),
 		cmocka_unit_test(test_stdin_bad_config),
 		cmocka_unit_test(test_device_missing),
