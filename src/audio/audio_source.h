@@ -79,8 +79,9 @@ int audio_source_buffered(const struct audio_source *src, double *ready_s, doubl
 
 /*
  * For a reader that wants n_samples (at the output rate) from a live input that delivers in
- * pieces: *wait_s is how long to sleep before reading them so that one read takes them all,
- * until they should be in plus about one capture period, and never longer than a quarter of what
+ * pieces: *wait_s is how long to sleep before reading them so that they are all there (one
+ * wake-up; a converting source still hands them out in a few reads of its blocks), until they
+ * should be in plus about one capture period, and never longer than a quarter of what
  * the input holds (so that nothing is lost and no writer waits); 0 when they are there. Returns 0
  * when the source cannot say (audio_source_buffered), and the reader reads as the audio comes.
  */
