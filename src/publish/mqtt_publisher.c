@@ -810,7 +810,8 @@ int mqtt_publisher_enqueue_bytes(struct mqtt_publisher *p, const char *topic_suf
 				 cap, drop.event_topic, (unsigned long long)total_events,
 				 (unsigned long long)suppressed + 1);
 		else
-			log_warn("mqtt: outbox full (%zu messages) while the broker is away: "
+			log_warn("mqtt: outbox full (%zu messages: the broker is away, or slower "
+				 "than what waits for it): "
 				 "dropping score messages first; %llu dropped so far",
 				 cap, (unsigned long long)total_scores);
 	}
