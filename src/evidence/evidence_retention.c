@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RET_NAME_MAX 256
+/* A temporary file untouched this long was left by a crash or a power cut: a capture being
+ * written grows every few seconds, and a picture or record is renamed within a second. */
+#define RET_STALE_TMP_S 3600
 
 static const char *const event_exts[] = { ".flac", ".png", ".txt" };
 #define N_EXTS (sizeof(event_exts) / sizeof(event_exts[0]))
@@ -67,6 +71,19 @@ static int by_base(const void *a, const void *b)
 	return strcmp(((const struct ret_event *)a)->base, ((const struct ret_event *)b)->base);
 }
 
+/* Whether name is one of the writer's temporary files: <base>.flac.tmp, <base>.png.tmpXXXXXX,
+ * <base>.txt.tmpXXXXXX. */
+static bool temporary(const char *name)
+{
+	for (size_t i = 0; i < N_EXTS; i++) {
+		char infix[16];
+		snprintf(infix, sizeof(infix), "%s.tmp", event_exts[i]);
+		if (strstr(name, infix))
+			return true;
+	}
+	return false;
+}
+
 /* Removes every file of one event; the first failure goes to err. */
 static int remove_event(const char *dir, const char *base, struct auscult_err *err)
 {
@@ -94,9 +111,17 @@ int evidence_retention_apply(const char *dir, size_t max_files, uint64_t max_byt
 	struct ret_list l = { NULL, 0, 0 };
 	int rc = AUSCULT_OK;
 	struct dirent *e;
+	time_t now = time(NULL);
 	while ((e = readdir(d)) != NULL) {
 		char base[RET_NAME_MAX], path[4096];
 		struct stat st;
+		if (temporary(e->d_name)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+			    now - st.st_mtime > RET_STALE_TMP_S)
+				(void)unlink(path); /* a leftover; failing is for the next pass */
+			continue;
+		}
 		if (!event_base(e->d_name, base))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);

@@ -11,8 +11,10 @@
  * Deletes the oldest events in dir until at most max_files events remain and their files take
  * at most max_bytes. An event is the files sharing one base name (<base>.flac, .png, .txt; see
  * evidence_record.h); base names start with the UTC time, so the oldest sorts first. keep_base
- * (may be NULL) is never deleted, even when it alone is over max_bytes. Files of other names
- * (and *.tmp, being written) are left alone. *deleted (may be NULL) gets the events removed.
+ * (may be NULL) is never deleted, even when it alone is over max_bytes. The writer's temporary
+ * files (<base>.flac.tmp, .png.tmp*, .txt.tmp*) are being written, and left alone, unless
+ * untouched for an hour: then a crash or a power cut left them, and they are deleted (not
+ * counted in *deleted). Files of other names are left alone. *deleted (may be NULL) gets the events removed.
  * Returns AUSCULT_OK, or AUSCULT_ERR_IO / NOMEM with err naming the folder or file. Allocates;
  * the writer thread only.
  */

@@ -433,6 +433,7 @@ static void finish(struct evidence_writer *w, struct tap_entry *e, struct captur
 	size_t n = 0;
 	float *x = read_back(flac, &n);
 	struct auscult_err err;
+	bool pictured = false;
 	if (!x) {
 		fault(w, "%s: cannot read it back for its picture", flac);
 	} else {
@@ -447,6 +448,7 @@ static void finish(struct evidence_writer *w, struct tap_entry *e, struct captur
 		if (spectrogram_png_write(png, x, n, t->rate_hz, &marks, &err) == AUSCULT_OK) {
 			snprintf(r.image_file, sizeof(r.image_file), "%s.png", c->base);
 			hand_image(w, t, png);
+			pictured = true;
 		} else {
 			fault(w, "%s", err.msg);
 		}
@@ -456,11 +458,15 @@ static void finish(struct evidence_writer *w, struct tap_entry *e, struct captur
 		fault(w, "%s", err.msg);
 		return;
 	}
-	complain_clear(&w->fault, LOG_LEVEL_INFO, "evidence: writing works again (%s)", txt);
-	note_success(w);
-	log_info("evidence: %s/%s.flac: %.1f s (stream samples %llu..%llu), .png, .txt", t->monitor,
+	/* Works again only when all three are there: a picture that failed stays a fault. */
+	if (pictured) {
+		complain_clear(&w->fault, LOG_LEVEL_INFO, "evidence: writing works again (%s)",
+			       txt);
+		note_success(w);
+	}
+	log_info("evidence: %s/%s.flac: %.1f s (stream samples %llu..%llu), %s.txt", t->monitor,
 		 c->base, (double)r.n_samples / rate, (unsigned long long)c->start,
-		 (unsigned long long)c->pos);
+		 (unsigned long long)c->pos, pictured ? ".png, " : "no picture, ");
 	size_t deleted = 0;
 	if (evidence_retention_apply(dir, (size_t)w->s.max_files,
 				     (uint64_t)w->s.max_mb * 1024u * 1024u, c->base, &deleted,

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evidence_test_util.h"
@@ -67,6 +69,37 @@ static void by_count_oldest_first(void **state)
 	assert_true(exists("notes.md"));
 }
 
+/* What a crash or a power cut leaves mid-write is deleted once it is an hour old; what is being
+ * written now is not. */
+static void stale_temporaries_go(void **state)
+{
+	(void)state;
+	event("20260101T000001Z-pump-1", 100);
+	put("20260101T000002Z-pump-2.flac.tmp", 100);
+	put("20260101T000002Z-pump-2.png.tmpAbC123", 10);
+	put("20260101T000003Z-pump-3.flac.tmp", 100);
+	put("notes.tmp", 5);
+	const char *old[] = { "20260101T000002Z-pump-2.flac.tmp",
+			      "20260101T000002Z-pump-2.png.tmpAbC123", "notes.tmp" };
+	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+		char path[PATH_MAX + 64];
+		snprintf(path, sizeof(path), "%s/%s", dir, old[i]);
+		struct timespec two_hours_ago[2] = { { time(NULL) - 7200, 0 },
+						     { time(NULL) - 7200, 0 } };
+		assert_int_equal(utimensat(AT_FDCWD, path, two_hours_ago, 0), 0);
+	}
+	size_t deleted = 99;
+	struct auscult_err err;
+	assert_int_equal(evidence_retention_apply(dir, 10, UINT64_MAX, NULL, &deleted, &err),
+			 AUSCULT_OK);
+	assert_int_equal(deleted, 0);
+	assert_false(exists("20260101T000002Z-pump-2.flac.tmp"));
+	assert_false(exists("20260101T000002Z-pump-2.png.tmpAbC123"));
+	assert_true(exists("20260101T000003Z-pump-3.flac.tmp")); /* being written */
+	assert_true(exists("notes.tmp"));                        /* not the writer's */
+	assert_true(exists("20260101T000001Z-pump-1.flac"));
+}
+
 static void by_size_keeps_the_newest(void **state)
 {
 	(void)state;
@@ -101,6 +134,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(by_count_oldest_first, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(stale_temporaries_go, scratch_setup,
 						scratch_teardown),
 		cmocka_unit_test_setup_teardown(by_size_keeps_the_newest, scratch_setup,
 						scratch_teardown),

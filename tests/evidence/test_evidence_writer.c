@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,12 +272,61 @@ static void recovers_after_a_write(void **state)
 	evidence_writer_destroy(w);
 }
 
+/* A picture that cannot be written keeps the fault, though the sound and the record were: the
+ * status said the evidence works again, and the log named a .png that is not there. */
+static void a_failed_picture_stays_a_fault(void **state)
+{
+	(void)state;
+	char first[PATH_MAX + 32], where[PATH_MAX + 64], blocker[PATH_MAX + 32];
+	char base[EVIDENCE_BASE_MAX] = "", path[PATH_MAX + 160];
+	/* The event's base name (its time and monitor), from a first run elsewhere. */
+	snprintf(first, sizeof(first), "%s/first", dir);
+	struct evidence_writer *w = make_writer(first, 60.0);
+	struct evidence_tap *t = attach(w);
+	one_anomaly(t, base, sizeof(base));
+	assert_true(evidence_writer_wait_idle(w, 10000));
+	evidence_writer_detach(w, t);
+	evidence_writer_destroy(w);
+
+	/* A failing folder, then one where only the picture's name is taken (by a folder). */
+	snprintf(blocker, sizeof(blocker), "%s/file", dir);
+	FILE *f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(where, sizeof(where), "%s/evidence", blocker);
+	w = make_writer(where, 60.0);
+	t = attach(w);
+	struct evidence_writer_status st;
+	evidence_writer_get_status(w, &st);
+	assert_true(st.failing);
+	assert_int_equal(unlink(blocker), 0);
+	assert_int_equal(mkdir(blocker, 0755), 0);
+	assert_int_equal(mkdir(where, 0755), 0);
+	snprintf(path, sizeof(path), "%s/pump", where);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/pump/%s.png", where, base);
+	assert_int_equal(mkdir(path, 0755), 0);
+	char again[EVIDENCE_BASE_MAX] = "";
+	one_anomaly(t, again, sizeof(again));
+	assert_string_equal(again, base);
+	assert_true(evidence_writer_wait_idle(w, 10000));
+	evidence_writer_get_status(w, &st);
+	assert_true(st.failing);
+	assert_true(st.errors >= 2);
+	snprintf(path, sizeof(path), "%s/pump/%s.txt", where, base);
+	assert_int_equal(access(path, F_OK), 0); /* the record was written */
+	evidence_writer_detach(w, t);
+	evidence_writer_destroy(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(writes_the_span, scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(cut_at_max_s, scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(unwritable_folder, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(a_failed_picture_stays_a_fault, scratch_setup,
+						scratch_teardown),
 		cmocka_unit_test_setup_teardown(recovers_after_a_write, scratch_setup,
 						scratch_teardown),
 	};
