@@ -101,10 +101,38 @@ static bool learns(const struct monitor_settings *ms)
 	return ms->learn_minutes > 0.0 && access(ms->model_path, F_OK) != 0 && errno == ENOENT;
 }
 
+/* The folder learning records into: learn.dir, or "<model>.learn". */
+static void learn_folder(const struct monitor_settings *ms, char *out, size_t cap)
+{
+	if (ms->learn_dir)
+		snprintf(out, cap, "%s", ms->learn_dir);
+	else
+		snprintf(out, cap, "%s.learn", ms->model_path);
+}
+
 static int check_learning(const struct daemon_config *cfg, size_t i, struct auscult_err *err)
 {
 	const char *path = cfg->monitors[i].model_path;
 	char dir[PATH_MAX], key[64];
+	/* Two runs on one model or one folder would take each other's clips and write one
+	 * model from both machines. */
+	char mine[PATH_MAX], theirs[PATH_MAX];
+	learn_folder(&cfg->monitors[i], mine, sizeof(mine));
+	for (size_t j = 0; j < i; j++) {
+		if (!learns(&cfg->monitors[j]))
+			continue;
+		learn_folder(&cfg->monitors[j], theirs, sizeof(theirs));
+		bool same_model = strcmp(cfg->monitors[j].model_path, path) == 0;
+		if (!same_model && strcmp(theirs, mine) != 0)
+			continue;
+		snprintf(key, sizeof(key), "monitors[%zu].model", i);
+		return daemon_config_fail(cfg, cfg->places[i].model, key, AUSCULT_ERR_INVALID, err,
+					  "monitor '%s' learns %s '%s' too: two learning runs "
+					  "would mix their clips into one model; give each monitor "
+					  "its own model file (and learn.dir)",
+					  cfg->monitors[j].name, same_model ? "the model" : "into",
+					  same_model ? path : mine);
+	}
 	const char *slash = strrchr(path, '/');
 	if (slash == path)
 		snprintf(dir, sizeof(dir), "/");

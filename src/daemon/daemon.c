@@ -118,6 +118,10 @@ struct daemon_state {
 	size_t n_monitors;
 	struct message_queue q;
 	struct evidence_writer *evidence; /* NULL: evidence.enabled false (or it failed to start) */
+	/* A monitor thread was left behind by the last stop (stuck in a read, or finishing a
+	 * learning run): it may still use or attach to the evidence writer, which is then given
+	 * up rather than freed. */
+	bool left_behind;
 	/* The newest window time of any monitor on stream time this run (monitor_create): kept
 	 * across reloads, so that event ids never repeat within a run. */
 	_Atomic int64_t time_floor_ms;
@@ -181,19 +185,30 @@ static void stop_monitors(struct daemon_state *d)
 	double until_s = clock_mono_s() + STOP_WAIT_MS / 1000.0;
 	for (size_t i = 0; i < d->n_monitors; i++) {
 		double left_ms = (until_s - clock_mono_s()) * 1000.0;
-		monitor_destroy(d->monitors[i], left_ms > 0.0 ? (int)left_ms : 0);
+		if (!monitor_destroy(d->monitors[i], left_ms > 0.0 ? (int)left_ms : 0))
+			d->left_behind = true;
 	}
 	free(d->monitors);
 	d->monitors = NULL;
 	d->n_monitors = 0;
 }
 
+/* Stops the evidence writer; frees it unless a monitor thread left behind may still use it. */
+static void end_evidence(struct daemon_state *d)
+{
+	if (d->left_behind)
+		evidence_writer_abandon(d->evidence);
+	else
+		evidence_writer_destroy(d->evidence);
+	d->evidence = NULL;
+	d->left_behind = false;
+}
+
 /* Replaces the evidence writer by one for cfg (the monitors are stopped: none is attached).
  * A writer that cannot start is logged; the monitors run without evidence. */
 static void restart_evidence(struct daemon_state *d, const struct daemon_config *cfg)
 {
-	evidence_writer_destroy(d->evidence);
-	d->evidence = NULL;
+	end_evidence(d);
 	if (!cfg->evidence.enabled)
 		return;
 	struct auscult_err err;
@@ -507,7 +522,7 @@ int daemon_run(const char *config_path)
 out:
 	config_check_release(d.checked, DAEMON_MONITORS_MAX);
 	stop_monitors(&d);
-	evidence_writer_destroy(d.evidence);
+	end_evidence(&d);
 	mqtt_publisher_destroy(d.pub);
 	message_queue_free(&d.q);
 	daemon_config_free(&d.cfg);

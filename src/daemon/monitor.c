@@ -31,6 +31,10 @@
 #define READ_TIMEOUT_MS 250
 /* Audio must flow this long after a reopen before the source counts as back (see note_audio). */
 #define MONITOR_RECOVERED_S 5.0
+/* A learning run that failed (a full SD card, a folder gone) is tried again after this, doubling
+ * to LEARN_RETRY_MAX_S: what it recorded stays, and the run resumes from it. */
+#define LEARN_RETRY_MIN_S 5.0
+#define LEARN_RETRY_MAX_S 3600.0
 
 struct monitor {
 	/* Settings (copied strings). */
@@ -393,25 +397,35 @@ static void learn_flowing(void *ctx, bool flowing)
 }
 
 /* Records and trains the model (daemon/learn_mode.h), then sets the stages up from it as
- * monitor_create does. Returns false when the monitor must end (stopped, or learning failed:
- * logged, state `fault`). */
+ * monitor_create does. A run that fails is logged, publishes `fault` and is tried again with
+ * back-off (a monitor that ended would let the daemon exit 0, and systemd's Restart=on-failure
+ * would leave it down). Returns false only when the monitor is stopped. */
 static bool learn_then_set_up(struct monitor *m)
 {
 	const struct learn_host host = { m, learn_send, learn_stopping, learn_nap, learn_flowing };
-	struct auscult_err err;
-	int rc = learn_mode_run(&m->ms, &host, &err);
-	if (rc == AUSCULT_OK)
-		rc = monitor_setup_model(m, &err);
-	if (rc == AUSCULT_OK) {
-		m->learning = false;
-		send_state(m, DETECTOR_STARTING);
-		return true;
-	}
-	if (rc != AUSCULT_ERR_INTERRUPTED) {
-		log_error("%s: learning: %s", m->name, err.msg);
+	double retry_s = LEARN_RETRY_MIN_S;
+	for (;;) {
+		struct auscult_err err;
+		int rc = learn_mode_run(&m->ms, &host, &err);
+		/* Stopped as it finished: a reload may have left this thread behind, and the
+		 * evidence writer it would attach to is no longer its own. */
+		if (rc == AUSCULT_OK && atomic_load(&m->stop))
+			return false;
+		if (rc == AUSCULT_OK)
+			rc = monitor_setup_model(m, &err);
+		if (rc == AUSCULT_OK) {
+			m->learning = false;
+			send_state(m, DETECTOR_STARTING);
+			return true;
+		}
+		if (rc == AUSCULT_ERR_INTERRUPTED || atomic_load(&m->stop))
+			return false;
+		log_error("%s: learning: %s; trying again in %.0f s", m->name, err.msg, retry_s);
 		send_state(m, DETECTOR_FAULT);
+		if (!nap(m, retry_s))
+			return false;
+		retry_s = fmin(retry_s * 2.0, LEARN_RETRY_MAX_S);
 	}
-	return false;
 }
 
 /* ---- learning mode (record): END --------------------------------------------------------- */
@@ -711,7 +725,8 @@ bool monitor_destroy(struct monitor *m, int timeout_ms)
 			nanosleep(&ts, NULL);
 		}
 		if (!atomic_load(&m->finished)) {
-			log_warn("monitor %s: its thread is blocked in its audio source; leaving it "
+			log_warn("monitor %s: its thread is still busy (in a read from its audio source, or "
+				 "finishing a learning run); leaving it "
 				 "behind",
 				 m->name);
 			pthread_detach(m->thread);

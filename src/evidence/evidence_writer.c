@@ -81,6 +81,7 @@ struct evidence_writer {
 	struct evidence_writer_status st;
 	struct pending_image *images;
 	size_t leaked_taps;     /* taps of monitors left behind at stop (under lock) */
+	bool abandoned;         /* evidence_writer_abandon: destroy frees nothing */
 	struct complaint fault; /* writer thread only */
 	float *chunk;           /* CHUNK_SAMPLES */
 	short *pcm;             /* CHUNK_SAMPLES */
@@ -615,6 +616,14 @@ int evidence_writer_create(struct evidence_writer **out, const struct evidence_s
 	return AUSCULT_OK;
 }
 
+void evidence_writer_abandon(struct evidence_writer *w)
+{
+	if (!w)
+		return;
+	w->abandoned = true;
+	evidence_writer_destroy(w);
+}
+
 void evidence_writer_destroy(struct evidence_writer *w)
 {
 	if (!w)
@@ -628,7 +637,7 @@ void evidence_writer_destroy(struct evidence_writer *w)
 	}
 	/* A monitor left behind still holds its tap and may still read the status as it scores:
 	 * the writer stays allocated (its thread is gone), as the tap does. */
-	if (w->leaked_taps > 0)
+	if (w->leaked_taps > 0 || w->abandoned)
 		return;
 	while (w->taps) { /* only when the thread never ran */
 		struct tap_entry *e = w->taps;

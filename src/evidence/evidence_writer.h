@@ -44,6 +44,11 @@ int evidence_writer_create(struct evidence_writer **out, const struct evidence_s
  */
 void evidence_writer_destroy(struct evidence_writer *w);
 
+/* As evidence_writer_destroy, but frees nothing: a monitor thread left behind may still attach
+ * to w (a learning run that ends after the stop) or use its tap. The memory is given up (a rare
+ * reload or stop with a stuck thread). NULL-safe. Main thread. */
+void evidence_writer_abandon(struct evidence_writer *w);
+
 /*
  * A new tap for one monitor: cfg's monitor, rate_hz, latency_s and lossless are used, the rest
  * comes from the settings. The writer owns the tap; the monitor uses it as its producer until

@@ -224,6 +224,16 @@ static int refit_threshold(const struct learner *l, struct model *m, char *const
 	return rc;
 }
 
+/* Asks the host again, between the steps that follow the last epoch (each takes seconds on a
+ * Pi), whether to stop: then nothing is written. */
+static int stop_asked(struct learner *l, uint32_t epochs, struct auscult_err *err)
+{
+	if (l->on_epoch && l->on_epoch(l->epoch_ctx, epochs, epochs))
+		return auscult_fail(err, AUSCULT_ERR_INTERRUPTED, "%s: learning stopped",
+				    l->model_path);
+	return AUSCULT_OK;
+}
+
 int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 		  struct learner_result *result, struct auscult_err *err)
 {
@@ -266,14 +276,20 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 	l->on_epoch = on_epoch;
 	l->epoch_ctx = ctx;
 	rc = train_model(&m, &ds, &l->cfg.train, on_trainer_epoch, l, &l->cancel, &tr, err);
+	if (rc == AUSCULT_OK)
+		rc = stop_asked(l, tr.epochs_run, err);
 	if (rc == AUSCULT_OK && l->cfg.train.window_head) {
 		/* the recipe's window head, fitted on the monitor's own windows */
 		rc = head_fit(&m, &l->cfg.scoring, &l->cfg.train.head_shape, ds.paths, ds.n_files,
 			      err);
+		if (rc == AUSCULT_OK)
+			rc = stop_asked(l, tr.epochs_run, err);
 		/* and its rise heads, on the same windows; no clip threshold (head_fit_threshold):
 		 * refit_threshold below fits the daemon's to the held-out clips' windows */
 		if (rc == AUSCULT_OK && l->cfg.train.rise_heads)
 			rc = rise_fit(&m, &l->cfg.scoring, ds.paths, ds.n_files, err);
+		if (rc == AUSCULT_OK)
+			rc = stop_asked(l, tr.epochs_run, err);
 	}
 	if (rc != AUSCULT_OK)
 		goto out;
@@ -283,6 +299,8 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 	res.epochs = tr.epochs_run;
 	res.val_loss = tr.val_loss;
 	rc = refit_threshold(l, &m, clips.paths + n_train, hold, &res, err);
+	if (rc == AUSCULT_OK)
+		rc = stop_asked(l, tr.epochs_run, err);
 	if (rc == AUSCULT_OK)
 		rc = model_save(&m, l->model_path, err);
 	res.seconds = clock_mono_s() - start_s;

@@ -95,8 +95,9 @@ struct learner_result {
  * Trains a model on every clip in dir but the newest holdout_share (at least one), fits the
  * threshold to the held-out clips' window scores as the recipe says (train.window_fit at
  * train.window_quantile), and writes the model to model_path atomically (model_save). on_epoch
- * (may be NULL) is called on this thread after each epoch; when it returns true the training
- * stops: AUSCULT_ERR_INTERRUPTED, nothing written. Needs LEARNER_MIN_CLIPS clips
+ * (may be NULL) is called on this thread after each epoch, and again (epoch == epochs) between
+ * the fitting steps that follow; when it returns true the training stops:
+ * AUSCULT_ERR_INTERRUPTED, nothing written. Needs LEARNER_MIN_CLIPS clips
  * (AUSCULT_ERR_INVALID). Other failures: the file, training or the fit (err says which). Minutes
  * of CPU on a small device: call it from a thread that may block.
  */

@@ -34,6 +34,19 @@ write_config "$WORK/first.yaml" "{ type: file, path: $WORK/normal.wav, realtime:
 	"learn: { minutes: 0.5 }"
 "$AUSCULTD_BIN" --check-config --config "$WORK/first.yaml" > "$WORK/check.log" 2>&1 ||
 	fail "learn: with no model yet refused: $(cat "$WORK/check.log")"
+# Two monitors learning one model would mix their clips: refused, naming the second's line.
+cp "$WORK/first.yaml" "$WORK/twice.yaml"
+cat >>"$WORK/twice.yaml" <<EOC
+  - name: fan
+    source: { type: file, path: $WORK/normal2.wav }
+    model: $WORK/model.am
+    learn: { minutes: 0.5 }
+EOC
+if "$AUSCULTD_BIN" --check-config --config "$WORK/twice.yaml" > "$WORK/check.log" 2>&1; then
+	fail "two monitors learning one model passed the check"
+fi
+grep -q "twice.yaml:[0-9]*:[0-9]*: monitors\[1\].model: monitor 'pump' learns the model '$WORK/model.am' too" \
+	"$WORK/check.log" || fail "two learning one model: $(cat "$WORK/check.log")"
 
 # 1. Learning at real time: once the first 10-s clip is whole, stop the daemon.
 start_daemon first

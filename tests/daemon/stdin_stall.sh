@@ -39,7 +39,7 @@ echo "fault published during the stall"
 kill -HUP "$DPID"
 wait_for 5 "$WORK/stall.daemon.log" 'reload: .* applied'
 sleep 1
-grep -q 'blocked in its audio source' "$WORK/stall.daemon.log" &&
+grep -q 'leaving it behind' "$WORK/stall.daemon.log" &&
 	fail "a reload during the stall left a monitor thread behind: $(grep 'blocked' "$WORK/stall.daemon.log")"
 
 wait_for_file 10 "$WORK/resumed" || fail "the writer did not resume"
@@ -49,6 +49,6 @@ wait_until 15 sh -c "[ \$(grep -c '^auscult/pump/score ' '$WORK/msgs') -gt $n_sc
 echo "scores again once audio flows"
 
 stop_daemon stall 5
-grep -q 'blocked in its audio source' "$WORK/stall.daemon.log" &&
+grep -q 'leaving it behind' "$WORK/stall.daemon.log" &&
 	fail "the stop left a monitor thread behind"
 echo "PASS: a stalled stdin writer gives fault, reload and stop stay prompt, scoring resumes (stopped in $STOP_MS ms)"
