@@ -133,11 +133,18 @@ void evidence_tap_restart(struct evidence_tap *t)
 	t->stream_base = atomic_load_explicit(&t->written, memory_order_relaxed);
 }
 
+/* Slots only an END may take: the capture it closes was announced, and its files named in the
+ * event, so it must reach the writer even when windows have filled the queue (a writer stalled
+ * by a hung card for minutes). One capture is open at a time; a few spare. */
+#define EVIDENCE_TAP_END_RESERVE 4u
+
 static bool queue(struct evidence_tap *t, const struct evidence_msg *m)
 {
 	uint32_t head = atomic_load_explicit(&t->msg_head, memory_order_relaxed);
 	uint32_t tail = atomic_load_explicit(&t->msg_tail, memory_order_acquire);
-	if (head - tail >= EVIDENCE_TAP_MSGS) {
+	uint32_t room = m->kind == EVIDENCE_MSG_END ? EVIDENCE_TAP_MSGS
+						    : EVIDENCE_TAP_MSGS - EVIDENCE_TAP_END_RESERVE;
+	if (head - tail >= room) {
 		atomic_fetch_add_explicit(&t->msgs_dropped, 1, memory_order_relaxed);
 		return false;
 	}

@@ -158,7 +158,8 @@ static void end_without_start(void **state)
 	evidence_tap_free(&t);
 }
 
-/* A full queue drops messages (counted) and a dropped start is no capture. */
+/* A full queue drops messages (counted; windows leave the last few slots to an END) and a
+ * dropped start is no capture. */
 static void full_queue_drops(void **state)
 {
 	(void)state;
@@ -167,12 +168,43 @@ static void full_queue_drops(void **state)
 	struct pipeline_window w = win(1.0, 1000);
 	for (int i = 0; i < EVIDENCE_TAP_MSGS + 5; i++)
 		evidence_tap_window(&t, &w, NULL);
-	assert_int_equal(atomic_load(&t.msgs_dropped), 5);
+	assert_int_equal(atomic_load(&t.msgs_dropped), 5 + 4);
 	w.det.has_event = 1;
 	w.det.event.type = DETECTOR_EVENT_START;
 	w.det.event.start_ms = 1000;
 	assert_string_equal(evidence_tap_window(&t, &w, "pump-1000"), "");
 	assert_int_equal(t.capture, 0);
+	evidence_tap_free(&t);
+}
+
+/* The end of a capture that began gets through a queue full of windows (a writer stalled for
+ * minutes): its files were named in the event, and without it the capture ran on to max_s. */
+static void end_gets_through_a_full_queue(void **state)
+{
+	(void)state;
+	struct evidence_tap t;
+	init_tap(&t, 1.0, 1.0, 600.0, 0.0);
+	uint64_t next = 0;
+	push_ramp(&t, &next, 2000);
+	struct pipeline_window w = win(2.0, 2000);
+	w.det.has_event = 1;
+	w.det.event.type = DETECTOR_EVENT_START;
+	w.det.event.start_ms = 1500;
+	const char *base = evidence_tap_window(&t, &w, "pump-1500");
+	assert_true(base[0] != '\0');
+	w = win(2.0, 2000);
+	for (int i = 0; i < EVIDENCE_TAP_MSGS; i++)
+		evidence_tap_window(&t, &w, NULL);
+	w.det.has_event = 1;
+	w.det.event.type = DETECTOR_EVENT_END;
+	w.det.event.start_ms = 1500;
+	w.det.event.end_ms = 2000;
+	assert_string_equal(evidence_tap_window(&t, &w, "pump-1500"), base);
+	struct evidence_msg m;
+	int ends = 0;
+	while (evidence_tap_take(&t, &m))
+		ends += m.kind == EVIDENCE_MSG_END;
+	assert_int_equal(ends, 1);
 	evidence_tap_free(&t);
 }
 
@@ -215,6 +247,7 @@ int main(void)
 		cmocka_unit_test(restart_moves_the_origin),
 		cmocka_unit_test(end_without_start),
 		cmocka_unit_test(full_queue_drops),
+		cmocka_unit_test(end_gets_through_a_full_queue),
 		cmocka_unit_test(lossless_waits_once_for_a_stuck_writer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
