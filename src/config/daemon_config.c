@@ -929,6 +929,13 @@ static int parse_mapping(struct loader *ld, struct scope *sc, const yaml_node_t 
 		char key[KEY_PATH_MAX], full[KEY_PATH_MAX];
 		join_key(key, sizeof(key), where, name);
 		join_key(full, sizeof(full), prefix, name);
+		/* "source.type:" would match the option table's dotted names and slip past the
+		 * duplicate check beside a nested `source: { type: ... }`. */
+		const char *dot = strchr(name, '.');
+		if (dot)
+			return fail_at(ld, kn->start_mark, key, AUSCULT_ERR_INVALID,
+				       "keys are single words; write it nested: %.*s: { %s: ... }",
+				       (int)(dot - name), name, dot + 1);
 
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
 			yaml_node_t *prev = yaml_document_get_node(&ld->doc, q->key);
@@ -1254,6 +1261,26 @@ static int validate(struct loader *ld)
 				       "'%s' is already the name of monitors[%zu] (line %zu); names "
 				       "must be unique because they are MQTT topics",
 				       cfg->monitors[i].name, j, first.line + 1);
+		}
+	}
+	/* One process has one standard input: two monitors on it would each get part of the one
+	 * stream, frames cut in two. */
+	for (size_t i = 0; i < cfg->n_monitors; i++) {
+		if (cfg->monitors[i].source_kind != AUDIO_SOURCE_STDIN)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			if (cfg->monitors[j].source_kind != AUDIO_SOURCE_STDIN)
+				continue;
+			struct scope *sc = &ld->monitors[i];
+			char key[KEY_PATH_MAX];
+			join_key(key, sizeof(key), sc->path, "source.type");
+			return fail_at(
+				ld, sc->value_mark[opt_index(sc, "source.type")], key,
+				AUSCULT_ERR_INVALID,
+				"monitors[%zu] ('%s') reads stdin already; the daemon has one "
+				"standard input, so only one monitor can listen to it (give "
+				"this one a device or a file)",
+				j, cfg->monitors[j].name);
 		}
 	}
 	if ((rc = record_places(ld)))

@@ -239,6 +239,13 @@ static struct fixture_case fixture_cases[] = {
 	{ "duplicate_monitor_name.yaml", AUSCULT_ERR_INVALID,
 	  "8:11: monitors[2].name: 'pump1' is already the name of monitors[0] (line 2); names must "
 	  "be unique because they are MQTT topics" },
+	{ "dotted_key.yaml", AUSCULT_ERR_INVALID,
+	  "4:5: monitors[0].source.type: keys are single words; write it nested: source: { type: "
+	  "... }" },
+	{ "two_stdin_monitors.yaml", AUSCULT_ERR_INVALID,
+	  "6:21: monitors[1].source.type: monitors[0] ('pump1') reads stdin already; the daemon "
+	  "has one standard input, so only one monitor can listen to it (give this one a device "
+	  "or a file)" },
 	{ "bad_monitor_name.yaml", AUSCULT_ERR_INVALID,
 	  "2:11: monitors[0].name: 'pump/1' is not a valid monitor name: it becomes part of MQTT "
 	  "topics, so use 1 to 64 of A-Z a-z 0-9 _ -" },
