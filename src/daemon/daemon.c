@@ -307,6 +307,10 @@ static void reload(struct daemon_state *d, const char *path)
 	/* After the swap: the new link already took over the spool file (and replays what the old
 	 * one held), so the monitors' last messages must be spooled by it. */
 	drain(d);
+	/* The queue was sized for the monitors of the first config. */
+	if (message_queue_grow(&d->q, QUEUE_PER_MONITOR * fresh.n_monitors, &err) != AUSCULT_OK)
+		log_warn("reload: %s; the %zu monitors share the queue of %zu messages", err.msg,
+			 fresh.n_monitors, d->q.capacity);
 	restart_evidence(d, &fresh);
 	if (start_monitors(d, &fresh, &err) != AUSCULT_OK) {
 		log_error("reload: %s; going back to the running configuration", err.msg);
@@ -377,6 +381,14 @@ int daemon_run(const char *config_path)
 	memset(&d, 0, sizeof(d));
 	atomic_init(&d.time_floor_ms, 0);
 
+	/* First: a SIGHUP (logrotate, `systemctl reload`) that lands while the models load would
+	 * otherwise end the process, silently, by its default action. Held until the main loop
+	 * waits, then acted on. */
+	sigset_t wait_mask; /* the mask as it was: what pselect waits with */
+	if (install_signals() != 0 || block_signals(&wait_mask) != 0) {
+		log_error("cannot install signal handlers");
+		return 1;
+	}
 	if (daemon_config_load(&d.cfg, config_path, &err) != AUSCULT_OK) {
 		log_error("%s", err.msg);
 		return 1;
@@ -388,11 +400,6 @@ int daemon_run(const char *config_path)
 	}
 	log_set_level(d.cfg.log_level);
 	autoencoder_set_blas_threads(1);
-	sigset_t wait_mask; /* the mask as it was: what pselect waits with */
-	if (install_signals() != 0 || block_signals(&wait_mask) != 0) {
-		log_error("cannot install signal handlers");
-		goto out;
-	}
 	sigdelset(&wait_mask, SIGTERM);
 	sigdelset(&wait_mask, SIGINT);
 	sigdelset(&wait_mask, SIGHUP);

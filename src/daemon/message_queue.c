@@ -101,6 +101,33 @@ int message_queue_push_to(struct message_queue *q, enum message_class cls, const
 	return queued;
 }
 
+int message_queue_grow(struct message_queue *q, size_t capacity, struct auscult_err *err)
+{
+	if (capacity > 1000000)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "message queue: capacity %zu is out of range [1, 1000000]",
+				    capacity);
+	pthread_mutex_lock(&q->lock);
+	if (capacity <= q->capacity) {
+		pthread_mutex_unlock(&q->lock);
+		return AUSCULT_OK;
+	}
+	struct daemon_message *slots = calloc(capacity, sizeof(*slots));
+	if (!slots) {
+		pthread_mutex_unlock(&q->lock);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM,
+				    "message queue: out of memory for %zu messages", capacity);
+	}
+	for (size_t i = 0; i < q->count; i++)
+		slots[i] = q->slots[(q->head + i) % q->capacity];
+	free(q->slots);
+	q->slots = slots;
+	q->capacity = capacity;
+	q->head = 0;
+	pthread_mutex_unlock(&q->lock);
+	return AUSCULT_OK;
+}
+
 int message_queue_pop(struct message_queue *q, struct daemon_message *out)
 {
 	pthread_mutex_lock(&q->lock);

@@ -49,6 +49,11 @@ int message_queue_init(struct message_queue *q, size_t capacity, struct auscult_
  * older score) had to be dropped - see above. Strings longer than their slot are truncated;
  * payloads come from payloads.h and fit.
  */
+/* Grows the ring to capacity slots (a reload with more monitors), keeping the queued messages
+ * in order; a smaller capacity changes nothing. Any thread (under the lock). AUSCULT_OK, or
+ * AUSCULT_ERR_NOMEM/INVALID (err set) with the queue as it was. */
+int message_queue_grow(struct message_queue *q, size_t capacity, struct auscult_err *err);
+
 /* As message_queue_push, to the topic <prefix>/<monitor>/<leaf> instead of the class's own
  * (learning progress is score-like: dropped first, QoS of scores, on its own topic). */
 int message_queue_push_to(struct message_queue *q, enum message_class cls, const char *monitor,

@@ -33,6 +33,38 @@ static void test_fifo(void **state)
 	message_queue_free(&q);
 }
 
+/* A reload to more monitors grows the ring; what is queued (across the wrap) keeps its order. */
+static void test_grow_keeps_order(void **state)
+{
+	(void)state;
+	struct message_queue q;
+	struct daemon_message m;
+	assert_int_equal(message_queue_init(&q, 3, NULL), AUSCULT_OK);
+	assert_int_equal(message_queue_push(&q, MESSAGE_EVENT, "a", "1"), 1);
+	assert_int_equal(message_queue_pop(&q, &m), 1);
+	assert_int_equal(message_queue_push(&q, MESSAGE_EVENT, "a", "2"), 1);
+	assert_int_equal(message_queue_push(&q, MESSAGE_EVENT, "a", "3"), 1);
+	assert_int_equal(message_queue_push(&q, MESSAGE_EVENT, "a", "4"), 1); /* wrapped */
+	assert_int_equal(message_queue_grow(&q, 2, NULL), AUSCULT_OK);        /* no shrink */
+	assert_int_equal(q.capacity, 3);
+	assert_int_equal(message_queue_grow(&q, 6, NULL), AUSCULT_OK);
+	assert_int_equal(q.capacity, 6);
+	for (int i = 5; i <= 7; i++) { /* room for three more, where 3 slots had none */
+		char pl[4];
+		snprintf(pl, sizeof(pl), "%d", i);
+		assert_int_equal(message_queue_push(&q, MESSAGE_EVENT, "a", pl), 1);
+	}
+	for (int i = 2; i <= 7; i++) {
+		char pl[4];
+		snprintf(pl, sizeof(pl), "%d", i);
+		assert_int_equal(message_queue_pop(&q, &m), 1);
+		assert_string_equal(m.payload, pl);
+	}
+	assert_int_equal(message_queue_pop(&q, &m), 0);
+	assert_int_equal(q.dropped[MESSAGE_EVENT], 0);
+	message_queue_free(&q);
+}
+
 /* Full of 2 scores + 1 event: a new score is dropped; a new event evicts the oldest score. */
 static void test_overflow(void **state)
 {
@@ -130,9 +162,8 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fifo),
-		cmocka_unit_test(test_overflow),
-		cmocka_unit_test(test_truncates_long_strings),
+		cmocka_unit_test(test_fifo),     cmocka_unit_test(test_grow_keeps_order),
+		cmocka_unit_test(test_overflow), cmocka_unit_test(test_truncates_long_strings),
 		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
