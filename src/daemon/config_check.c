@@ -13,6 +13,7 @@
 #include "audio/audio_source.h"
 #include "model/model.h"
 #include "model/shared_model.h"
+#include "pipeline/pipeline.h"
 #include "train/trainer_recipe.h"
 
 int config_check_model_exists(const struct daemon_config *cfg, size_t i, struct auscult_err *err)
@@ -81,8 +82,7 @@ static int check_monitor(const struct daemon_config *cfg, size_t i, const struct
 						  "%s", why.msg);
 		}
 	}
-	double context_s = (double)(fp->n_fft + (fp->n_stack - 1) * fp->hop_length) /
-			   (double)fp->sample_rate_hz;
+	double context_s = pipeline_input_s(fp);
 	if (ms->pipeline.window_s < context_s) {
 		snprintf(key, sizeof(key), "monitors[%zu].window_s", i);
 		return daemon_config_fail(cfg, cfg->places[i].window_s, key, AUSCULT_ERR_INVALID,

@@ -536,6 +536,12 @@ void pipeline_destroy(struct pipeline *p)
 	free(p);
 }
 
+double pipeline_input_s(const struct feature_params *fp)
+{
+	return (double)(fp->n_fft + (fp->n_stack - 1) * fp->hop_length) /
+	       (double)fp->sample_rate_hz;
+}
+
 int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 		    struct auscult_err *err)
 {
@@ -543,6 +549,12 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 	int rc = pipeline_settings_validate(&cfg->settings, NULL, err);
 	if (rc)
 		return rc;
+	double input_s = pipeline_input_s(&cfg->model->features);
+	if (cfg->settings.window_s < input_s)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "window_s: %g s is shorter than one input of the model (%.3f s "
+				    "of audio); make it at least that",
+				    cfg->settings.window_s, input_s);
 	struct pipeline *p = calloc(1, sizeof(*p));
 	if (!p)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "pipeline: out of memory");

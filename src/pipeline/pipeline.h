@@ -124,8 +124,12 @@ struct pipeline_config {
 
 struct pipeline;
 
+/* Seconds of audio one model input spans (its stacked frames): a window holds at least one. */
+double pipeline_input_s(const struct feature_params *fp);
+
 /*
- * Validates cfg->settings and sets up every stage (all allocation happens here). Returns
+ * Validates cfg->settings (and that window_s holds one input of the model) and sets up every
+ * stage (all allocation happens here). Returns
  * AUSCULT_OK, or the failing status with err set (*out NULL). The stream time base is 0 until
  * pipeline_restart. A resource owner used by one thread at a time.
  */

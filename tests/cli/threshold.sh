@@ -183,4 +183,14 @@ for bad in "--window-s 2 --recipe idnn8" "--window-s 2 --recipe idnn8 --fit gamm
 	[ ! -e "$TMP/x.am" ] || fail "'$bad' wrote a model"
 done
 grep -q -e "--recipe goes with --window-s" "$TMP/err" || fail "recipe without windows: $(head -n 1 "$TMP/err")"
+# A window shorter than one model input (its five stacked frames) scores nothing: refused by the
+# tools as by auscultd's config check, naming both lengths.
+set +e
+"$AUSCULT_BIN" score --windows --window-s 0.2 --hop-s 0.1 --model "$AUSCULT_SOURCE_DIR/models/pump_id00.am" \
+	"$DATA/normal_id_00_00000055.wav" >/dev/null 2>"$TMP/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "score --windows --window-s 0.2 exited $rc, not 1"
+grep -q "window_s: 0.2 s is shorter than one input of the model (0.320 s of audio)" "$TMP/err" ||
+	fail "window shorter than an input: $(cat "$TMP/err")"
 echo "threshold.sh: all checks passed"
