@@ -278,7 +278,7 @@ static void a_failed_picture_stays_a_fault(void **state)
 {
 	(void)state;
 	char first[PATH_MAX + 32], where[PATH_MAX + 64], blocker[PATH_MAX + 32];
-	char base[EVIDENCE_BASE_MAX] = "", path[PATH_MAX + 160];
+	char base[EVIDENCE_BASE_MAX] = "", path[PATH_MAX + 64 + EVIDENCE_BASE_MAX + 16];
 	/* The event's base name (its time and monitor), from a first run elsewhere. */
 	snprintf(first, sizeof(first), "%s/first", dir);
 	struct evidence_writer *w = make_writer(first, 60.0);
