@@ -765,11 +765,20 @@ int mqtt_publisher_enqueue_bytes(struct mqtt_publisher *p, const char *topic_suf
 	 * every one after it, to keep their order, until the outbox has room (refill_from_spool). */
 	bool spill = spool_id && (p->spilled_from || !outbox_takes_without_loss(&p->ob));
 	bool spill_starts = spill && !p->spilled_from;
+	/* A message the spool does not hold (the evidence picture) never takes the place of one
+	 * it does: with the outbox full of events and states, the new one is dropped. */
+	bool yield = !spool_id && p->spool && cls != MESSAGE_SCORE &&
+		     !outbox_takes_without_loss(&p->ob);
 	int rc = AUSCULT_OK;
 	if (spill) {
 		memset(&drop, 0, sizeof(drop));
 		if (spill_starts)
 			p->spilled_from = spool_id;
+	} else if (yield) {
+		memset(&drop, 0, sizeof(drop));
+		drop.states = 1;
+		p->ob.dropped_states++;
+		rc = AUSCULT_ERR_NOMEM;
 	} else {
 		rc = outbox_push_bytes(&p->ob, topic, payload, len, cls, spool_id, &drop);
 	}

@@ -773,6 +773,41 @@ static void released_spool_stays_the_new_links(void **state)
 	rmdir(dir);
 }
 
+/* The evidence picture is kept in memory only: with the outbox full of spooled events it is
+ * the one dropped, never an event (it used to push out the oldest, and take it off the disk). */
+static void picture_never_pushes_out_a_spooled_event(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_settings s;
+	char uri[64], dir[] = "/tmp/test_pub_spool_XXXXXX", file[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/events.spool", dir);
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t18");
+	s.spool_dir = dir;
+	s.offline_buffer = 10;
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	for (int i = 1; i <= 10; i++)
+		enqueue_numbered(f->pub, "pump/event", i, MESSAGE_EVENT);
+	static const unsigned char png[64] = { 0x89, 'P', 'N', 'G' };
+	assert_int_equal(mqtt_publisher_enqueue_bytes(f->pub, "pump/evidence/image", png,
+						      sizeof(png), MESSAGE_STATE, false),
+			 AUSCULT_ERR_NOMEM);
+	struct mqtt_publisher_stats st;
+	mqtt_publisher_stats(f->pub, &st);
+	assert_int_equal(st.dropped_events, 0);
+	assert_int_equal(st.queued_events, 10);
+	assert_int_equal(st.spooled, 10);
+	broker_start(&f->broker);
+	sub_start(&f->sub, f->broker.port, "t18/#");
+	assert_true(pump_until_flushed(f->pub, 10000));
+	assert_true(sub_wait(&f->sub, f->pub, "t18/pump/event", 10, 3000));
+	struct rx got[12];
+	assert_numbered(got, sub_collect(&f->sub, "t18/pump/event", got, 12), 1, 10);
+	unlink(file);
+	rmdir(dir);
+}
+
 /* A broker restarted without persistence forgets retained messages: the link sends each
  * monitor's latest state again when it reconnects, and forgets a monitor that was removed. */
 static void states_sent_again_after_broker_restart(void **state)
@@ -1361,6 +1396,8 @@ int main(int argc, char **argv)
 						setup_broker, teardown),
 		cmocka_unit_test_setup_teardown(released_spool_stays_the_new_links, setup_no_broker,
 						teardown),
+		cmocka_unit_test_setup_teardown(picture_never_pushes_out_a_spooled_event,
+						setup_no_broker, teardown),
 		cmocka_unit_test_setup_teardown(broker_down_at_start_then_up, setup_no_broker,
 						teardown),
 		cmocka_unit_test_setup_teardown(outage_mid_stream_loses_nothing, setup_broker,
