@@ -388,29 +388,11 @@ static void open_spool(struct mqtt_publisher *p, const char *dir, size_t max_byt
 		log_error("mqtt: %s; events are kept in memory only until this is fixed", err.msg);
 		return;
 	}
-	/* States replaced by a later one for their topic are forgotten on disk too, but only after
-	 * the loop, since forgetting may compact the records under it. What the outbox cannot take
-	 * waits on disk and follows as the broker takes the first (refill_from_spool). */
-	size_t n = spool_count(p->spool), n_gone = 0;
-	uint64_t *gone = calloc(n ? n : 1, sizeof(*gone));
-	for (size_t i = 0; i < n; i++) {
-		const struct spool_record *r = spool_record_at(p->spool, i);
-		if (r->done)
-			continue;
-		if (!outbox_takes_without_loss(&p->ob)) {
-			p->spilled_from = r->id;
-			break;
-		}
-		struct outbox_drop drop;
-		int rc = outbox_push_spooled(&p->ob, r->topic, r->payload, r->cls, r->id, &drop);
-		for (uint32_t k = 0; gone && k < drop.n_spool_ids; k++)
-			gone[n_gone++] = drop.spool_ids[k];
-		if (rc != AUSCULT_OK && gone)
-			gone[n_gone++] = r->id;
-	}
-	for (size_t k = 0; k < n_gone; k++)
-		spool_done(p->spool, gone[k], NULL);
-	free(gone);
+	/* All it holds starts as waiting on disk, and goes into the outbox, in order, as far as the
+	 * outbox takes it; the rest follows as the broker takes the first. */
+	const struct spool_record *first = spool_next_live(p->spool, 0);
+	p->spilled_from = first ? first->id : 0;
+	refill_from_spool(p);
 	if (p->spilled_from)
 		log_info("mqtt: the spool holds more than mqtt.offline_buffer (%zu) messages: the "
 			 "rest wait on disk and are sent, in order, as the broker takes the first",
@@ -776,8 +758,7 @@ int mqtt_publisher_enqueue_bytes(struct mqtt_publisher *p, const char *topic_suf
 			p->spilled_from = spool_id;
 	} else if (yield) {
 		memset(&drop, 0, sizeof(drop));
-		drop.states = 1;
-		p->ob.dropped_states++;
+		outbox_drop_new(&p->ob, cls, topic, &drop);
 		rc = AUSCULT_ERR_NOMEM;
 	} else {
 		rc = outbox_push_bytes(&p->ob, topic, payload, len, cls, spool_id, &drop);

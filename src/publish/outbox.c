@@ -110,8 +110,7 @@ static void note_drop(struct outbox *ob, int32_t i, struct outbox_drop *drop)
 	}
 }
 
-/* Counts the new message itself as dropped. */
-static void drop_new(struct outbox *ob, enum message_class cls, const char *topic,
+void outbox_drop_new(struct outbox *ob, enum message_class cls, const char *topic,
 		     struct outbox_drop *drop)
 {
 	if (cls == MESSAGE_SCORE) {
@@ -182,7 +181,7 @@ int outbox_push_bytes(struct outbox *ob, const char *topic, const void *payload,
 	char *text = malloc(topic_len + 1 + payload_len + 1);
 	if (!text || (ob->count >= ob->capacity && !make_room(ob, cls, drop))) {
 		free(text);
-		drop_new(ob, cls, topic, drop);
+		outbox_drop_new(ob, cls, topic, drop);
 		return AUSCULT_ERR_NOMEM;
 	}
 

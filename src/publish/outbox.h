@@ -87,6 +87,11 @@ int outbox_push_spooled(struct outbox *ob, const char *topic, const char *payloa
 int outbox_push_bytes(struct outbox *ob, const char *topic, const void *payload, size_t payload_len,
 		      enum message_class cls, uint64_t spool_id, struct outbox_drop *drop);
 
+/* Counts a new message of cls on topic as dropped, in *drop and the totals, as outbox_push
+ * does with one it cannot take: for a caller that decides not to push it. */
+void outbox_drop_new(struct outbox *ob, enum message_class cls, const char *topic,
+		     struct outbox_drop *drop);
+
 /* The oldest message not yet inflight, or NULL. */
 struct outbox_msg *outbox_next_queued(struct outbox *ob);
 

@@ -533,6 +533,26 @@ static void *odd_writer(void *arg)
 
 /* A pipe says what it holds and how much it can (what the daemon's monitor sleeps on); a file
  * cannot say. */
+/* Raw s16le PCM of rate and channels on fd, as the daemon's stdin source opens it. */
+static struct audio_source *open_raw(int fd, uint32_t rate_hz, uint32_t channels)
+{
+	struct audio_source_config cfg;
+	audio_source_config_defaults(&cfg);
+	cfg.kind = AUDIO_SOURCE_STDIN;
+	cfg.input_rate_hz = rate_hz;
+	cfg.input_channels = channels;
+	struct audio_source *src = NULL;
+	struct auscult_err err;
+	if (audio_source_open_fd(&src, &cfg, fd, "test pipe", &err) != AUSCULT_OK)
+		fail_msg("%s", err.msg);
+	return src;
+}
+
+static struct audio_source *open_raw_mono(int fd)
+{
+	return open_raw(fd, 16000, 1);
+}
+
 static void test_raw_pipe_buffered(void **state)
 {
 	(void)state;
@@ -540,15 +560,8 @@ static void test_raw_pipe_buffered(void **state)
 	assert_int_equal(pipe(p), 0);
 	static unsigned char bytes[3200]; /* 1600 mono frames: 0.1 s at 16 kHz */
 	assert_int_equal(write(p[1], bytes, sizeof(bytes)), (ssize_t)sizeof(bytes));
-	struct audio_source_config cfg;
-	audio_source_config_defaults(&cfg);
-	cfg.kind = AUDIO_SOURCE_STDIN;
-	cfg.input_rate_hz = 16000;
-	cfg.input_channels = 1;
-	struct audio_source *src = NULL;
+	struct audio_source *src = open_raw_mono(p[0]);
 	struct auscult_err err;
-	if (audio_source_open_fd(&src, &cfg, p[0], "test pipe", &err) != AUSCULT_OK)
-		fail_msg("%s", err.msg);
 	double ready_s = -1.0, capacity_s = -1.0;
 	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 1);
 	assert_true(fabs(ready_s - 0.1) < 1e-9);
@@ -578,10 +591,7 @@ static void test_raw_pipe_buffered(void **state)
 	/* 48-kHz stereo would fill the default 64 KiB in a third of a second: the pipe is grown to
 	 * hold the ring's 2 s. */
 	assert_int_equal(pipe(p), 0);
-	cfg.input_rate_hz = 48000;
-	cfg.input_channels = 2;
-	if (audio_source_open_fd(&src, &cfg, p[0], "test pipe", &err) != AUSCULT_OK)
-		fail_msg("%s", err.msg);
+	src = open_raw(p[0], 48000, 2);
 	assert_int_equal(audio_source_buffered(src, &ready_s, &capacity_s), 1);
 	assert_true(capacity_s >= AUDIO_RING_SECONDS_DEFAULT);
 	assert_true(fabs(capacity_s - (double)fcntl(p[0], F_GETPIPE_SZ) / 4.0 / 48000.0) < 1e-9);
@@ -637,20 +647,6 @@ static void test_raw_pipe_odd_chunks(void **state)
 	close(p[0]);
 	free(x);
 	free(bytes);
-}
-
-static struct audio_source *open_raw_mono(int fd)
-{
-	struct audio_source_config cfg;
-	audio_source_config_defaults(&cfg);
-	cfg.kind = AUDIO_SOURCE_STDIN;
-	cfg.input_rate_hz = 16000;
-	cfg.input_channels = 1;
-	struct audio_source *src = NULL;
-	struct auscult_err err;
-	if (audio_source_open_fd(&src, &cfg, fd, "test pipe", &err) != AUSCULT_OK)
-		fail_msg("%s", err.msg);
-	return src;
 }
 
 /* A writer that stalls with the pipe open (a hung `arecord | auscultd`) gives a timeout, so that
