@@ -94,7 +94,9 @@ void envelope_spectrum_compute(struct envelope_spectrum *es, const float *histor
 		if (++row == cap)
 			row = 0;
 	}
-	memset(es->frame, 0, (lead + 1) * sizeof(float));
+	/* the slot before the first difference; none without frames (lead is then n_frames,
+	 * possibly the whole transform) */
+	memset(es->frame, 0, (have ? lead + 1 : lead) * sizeof(float));
 	const float *w = es->hann + lead;
 	for (uint32_t b = 0; b < c->n_bands; b++) {
 		/* first differences, their mean removed: a step of the band's level becomes one

@@ -20,9 +20,11 @@ static uint64_t first_streaming_frame(const struct framer *fr)
 int framer_init(struct framer *fr, const struct framer_config *cfg, struct auscult_err *err)
 {
 	memset(fr, 0, sizeof(*fr));
-	if (cfg->n_fft < 2 || cfg->n_fft > (1u << 20))
+	/* Even: a frame is n_fft / 2 samples either side of its centre. */
+	if (cfg->n_fft < 2 || cfg->n_fft > (1u << 20) || cfg->n_fft % 2 != 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
-				    "framer: n_fft %u is out of range [2, 1048576]", cfg->n_fft);
+				    "framer: n_fft %u is not an even number in [2, 1048576]",
+				    cfg->n_fft);
 	if (cfg->hop_length == 0 || cfg->hop_length > cfg->n_fft)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "framer: hop_length %u is out of range [1, n_fft=%u]",

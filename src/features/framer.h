@@ -29,7 +29,7 @@
 enum framing { FRAMING_CENTRED = 0, FRAMING_STREAMING = 1 };
 
 struct framer_config {
-	uint32_t n_fft;      /* frame length, samples (>= 2) */
+	uint32_t n_fft;      /* frame length, samples (even, >= 2) */
 	uint32_t hop_length; /* samples between frame starts, 1..n_fft */
 	enum framing framing;
 };

@@ -122,10 +122,12 @@ static int check_standardisation(const struct model *m, struct auscult_err *err)
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "input_mean[%zu]: %g is not finite",
 				    bad, (double)m->input_mean[bad]);
 	for (size_t i = 0; i < dim; i++)
-		if (!(m->input_std[i] > 0.0f) || !isfinite(m->input_std[i]))
-			return auscult_fail(err, AUSCULT_ERR_INVALID,
-					    "input_std[%zu]: %g is not a finite value > 0", i,
-					    (double)m->input_std[i]);
+		if (!(m->input_std[i] >= MODEL_INPUT_STD_MIN) || !isfinite(m->input_std[i]))
+			return auscult_fail(
+				err, AUSCULT_ERR_INVALID,
+				"input_std[%zu]: %g is not a finite value >= %g (training "
+				"floors it there)",
+				i, (double)m->input_std[i], (double)MODEL_INPUT_STD_MIN);
 	return AUSCULT_OK;
 }
 
@@ -275,6 +277,12 @@ int model_window_head_validate(const struct model_window_head *h, const struct f
 	if (h->n_fft < 4 || h->n_fft > 65536 || (h->n_fft & (h->n_fft - 1)) != 0)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "head.n_fft: %u is not a power of two in [4, 65536]", h->n_fft);
+	/* A short frame within one features frame: every window (at least one model input long,
+	 * pipeline_input_s) then holds one, and the head a score. */
+	if (h->n_fft > f->n_fft)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "head.n_fft: %u is longer than the features' frame (n_fft %u)",
+				    h->n_fft, f->n_fft);
 	if (h->hop == 0 || f->hop_length % h->hop != 0 || f->hop_length / h->hop < 4)
 		return auscult_fail(
 			err, AUSCULT_ERR_INVALID,

@@ -157,13 +157,18 @@ struct model_training_curve {
  * in target_frames. Baseline: all five in, all five out. IDNN-style interpolation: frames 0,1,3,4
  * in (0x1b), frame 2 out (0x04).
  */
+/* The floor of a fitted input standard deviation: a constant input (a band of digital silence)
+ * must not make 1 / std overflow into infinite scores. */
+#define MODEL_INPUT_STD_MIN 1e-6f
+
 struct model {
 	struct feature_params features;
 	uint32_t input_frames;  /* bit f set: stacked frame f is part of the network input */
 	uint32_t target_frames; /* bit f set: stacked frame f must be reconstructed */
 
 	float *input_mean; /* NULL, or n_stack * n_mels training means (standardisation) */
-	float *input_std;  /* NULL, or n_stack * n_mels training standard deviations (> 0) */
+	float *input_std;  /* NULL, or n_stack * n_mels training standard deviations
+			      (>= MODEL_INPUT_STD_MIN) */
 
 	/* NULL, or n_mels weights: each band's squared error is multiplied by its weight
 	 * (1 / the band's mean squared error on the training data for band-normalised error). */

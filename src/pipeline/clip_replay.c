@@ -22,6 +22,7 @@ void pipeline_clip_settings(struct pipeline_settings *ps)
 struct clip_sum {
 	double sum;
 	size_t n;
+	size_t n_not_finite; /* windows the model scored NaN or infinite: not counted */
 };
 
 struct clip_replay {
@@ -37,6 +38,8 @@ static void add_window(void *ctx, const struct pipeline_window *w)
 	if (!w->idle && isfinite(w->raw)) {
 		c->sum += w->raw;
 		c->n++;
+	} else if (!w->idle) {
+		c->n_not_finite++;
 	}
 }
 
@@ -56,6 +59,7 @@ static int replay(struct pipeline *pl, const char *path, enum pipeline_replay_no
 {
 	c->sum = 0.0;
 	c->n = 0;
+	c->n_not_finite = 0;
 	int rc = pipeline_replay_file(pl, path, AUDIO_CHANNEL_AVERAGE, notes, err);
 	if (rc == AUSCULT_OK)
 		*seconds = (double)pipeline_stream_end_ms(pl) / 1e3;
@@ -128,6 +132,12 @@ int clip_replay_score(struct clip_replay *r, const char *path, float *score,
 		return clip_score_file(r->m, r->ae, path, score, NULL, err);
 	double seconds = 0.0;
 	int rc = replay(r->pl, path, PIPELINE_REPLAY_WARN, &r->sum, &seconds, err);
+	if (rc == AUSCULT_OK && r->sum.n == 0 && r->sum.n_not_finite > 0)
+		rc = auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"%s: the model scored none of its %zu windows with a finite number "
+			"(its file is damaged or was not made by auscult train); retrain it",
+			path, r->sum.n_not_finite);
 	if (rc == AUSCULT_OK && r->sum.n == 0)
 		rc = replay_short(r, path, seconds, &r->sum, err);
 	if (rc == AUSCULT_OK)

@@ -144,7 +144,7 @@ void dataset_mean_std(const struct dataset *ds, uint64_t n_rows, float *mean, fl
 		for (uint32_t j = 0; j < d; j++) {
 			mean[j] = (float)sum[j];
 			double s = sqrt(sq[j] / (double)n_rows);
-			std[j] = (float)(s > 1e-6 ? s : 1e-6);
+			std[j] = (float)(s > MODEL_INPUT_STD_MIN ? s : MODEL_INPUT_STD_MIN);
 		}
 		free(sum);
 		return;
@@ -159,7 +159,7 @@ void dataset_mean_std(const struct dataset *ds, uint64_t n_rows, float *mean, fl
 			s += (ds->vectors[r * d + j] - m) * (ds->vectors[r * d + j] - m);
 		mean[j] = (float)m;
 		s = sqrt(s / (double)n_rows);
-		std[j] = (float)(s > 1e-6 ? s : 1e-6);
+		std[j] = (float)(s > MODEL_INPUT_STD_MIN ? s : MODEL_INPUT_STD_MIN);
 	}
 }
 

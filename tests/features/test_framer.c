@@ -300,7 +300,7 @@ static void test_rejects_bad_config(void **state)
 	cfg.n_fft = 1;
 	cfg.hop_length = 1;
 	assert_int_equal(framer_init(&fr, &cfg, &err), AUSCULT_ERR_INVALID);
-	assert_string_equal(err.msg, "framer: n_fft 1 is out of range [2, 1048576]");
+	assert_string_equal(err.msg, "framer: n_fft 1 is not an even number in [2, 1048576]");
 	cfg.n_fft = 16;
 	cfg.framing = (enum framing)7;
 	assert_int_equal(framer_init(&fr, &cfg, &err), AUSCULT_ERR_INVALID);

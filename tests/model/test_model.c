@@ -179,7 +179,14 @@ static void validate_names_the_field(void **state)
 	       "input_mean/input_std: one is set without the other");
 	EXPECT((m.input_mean = floats(640, -3.0f), m.input_std = floats(640, 1.0f),
 		m.input_std[639] = 0.0f),
-	       AUSCULT_ERR_INVALID, "input_std[639]: 0 is not a finite value > 0");
+	       AUSCULT_ERR_INVALID,
+	       "input_std[639]: 0 is not a finite value >= 1e-06 (training floors it there)");
+	/* A denormal std: 1 / std overflows, and every score would be infinite. */
+	EXPECT((m.input_mean = floats(640, -3.0f), m.input_std = floats(640, 1.0f),
+		m.input_std[2] = 1e-45f),
+	       AUSCULT_ERR_INVALID,
+	       "input_std[2]: 1.4013e-45 is not a finite value >= 1e-06 (training floors it "
+	       "there)");
 	EXPECT((m.band_weights = floats(128, 1.0f), m.band_weights[5] = -1.0f), AUSCULT_ERR_INVALID,
 	       "band_weights[5]: -1 is not a finite value >= 0");
 	EXPECT((m.aggregation = CLIP_AGG_TOP_MEAN, m.top_fraction = 0.0f), AUSCULT_ERR_INVALID,

@@ -358,7 +358,11 @@ static const struct fixture fixtures[] = {
 	{ "nonfinite.am", AUSCULT_ERR_INVALID,
 	  "layers[0].weights[5]: nan is not finite; the model is unusable - retrain it" },
 	{ "bad_std.am", AUSCULT_ERR_INVALID,
-	  "input_std[0]: 0 is not a finite value > 0; the model is unusable - retrain it" },
+	  "input_std[0]: 0 is not a finite value >= 1e-06 (training floors it there); the model "
+	  "is unusable - retrain it" },
+	{ "denormal_std.am", AUSCULT_ERR_INVALID,
+	  "input_std[0]: 1.4013e-45 is not a finite value >= 1e-06 (training floors it there); "
+	  "the model is unusable - retrain it" },
 	{ "body_overrun.am", AUSCULT_ERR_FORMAT,
 	  "corrupt: training.tool_version needs 32 bytes at body byte 444, but the body ends at "
 	  "byte 460; the model is unusable - retrain it" },
@@ -378,6 +382,9 @@ static const struct fixture fixtures[] = {
 	{ "head_hop.am", AUSCULT_ERR_INVALID,
 	  "head.hop: 12 must divide the features' hop_length 32 at least 4 times; the model is "
 	  "unusable - retrain it" },
+	{ "head_n_fft.am", AUSCULT_ERR_INVALID,
+	  "head.n_fft: 128 is longer than the features' frame (n_fft 64); the model is unusable - "
+	  "retrain it" },
 	{ "head_std.am", AUSCULT_ERR_INVALID,
 	  "head.inv_std[0]: 0 is not a finite value > 0; the model is unusable - retrain it" },
 	{ "head_nonfinite.am", AUSCULT_ERR_INVALID,
@@ -656,6 +663,9 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 	} else if (strcmp(name, "head_hop.am") == 0) {
 		edit32(b, OFF_HEAD_HOP, 8, 12);
 		fix_crc(b, *size);
+	} else if (strcmp(name, "head_n_fft.am") == 0) {
+		edit32(b, OFF_HEAD_HOP - 4, 16, 128); /* head.n_fft */
+		fix_crc(b, *size);
 	} else if (strcmp(name, "head_std.am") == 0) {
 		edit32(b, OFF_HEAD_INV_STD0, 0x3f000000u /* 0.5f */, 0);
 		fix_crc(b, *size);
@@ -707,6 +717,9 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 		fix_crc(b, *size);
 	} else if (strcmp(name, "bad_std.am") == 0) {
 		edit32(b, OFF_STD0, 0x3f800000u /* 1.0f */, 0);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "denormal_std.am") == 0) {
+		edit32(b, OFF_STD0, 0x3f800000u /* 1.0f */, 1); /* the smallest denormal */
 		fix_crc(b, *size);
 	} else if (strcmp(name, "body_overrun.am") == 0) {
 		edit32(b, 24 + 288, 4, 5); /* layer 1 n_out: 16 more bytes of weights and bias */
