@@ -13,6 +13,16 @@ const char *const ha_state_options[] = { "starting", "learning", "normal",
 					 "anomaly",  "idle",     "fault" };
 const size_t ha_state_option_count = sizeof(ha_state_options) / sizeof(ha_state_options[0]);
 
+/* Each entity's component, and the object id's suffix after the monitor's name. */
+static const char *const components[] = { [HA_ENTITY_PROBLEM] = "binary_sensor",
+					  [HA_ENTITY_SCORE] = "sensor",
+					  [HA_ENTITY_STATE] = "sensor",
+					  [HA_ENTITY_IMAGE] = "image" };
+static const char *const objects[] = { [HA_ENTITY_PROBLEM] = "problem",
+				       [HA_ENTITY_SCORE] = "score",
+				       [HA_ENTITY_STATE] = "state",
+				       [HA_ENTITY_IMAGE] = "evidence" };
+
 void ha_node_id(const char *client_id, char *out, size_t cap)
 {
 	if (cap == 0)
@@ -83,14 +93,6 @@ int ha_discovery_message(const struct ha_discovery_params *hp, const char *monit
 			err, AUSCULT_ERR_INVALID,
 			"ha_discovery: no monitor name or message %d out of range [0, %d)", which,
 			HA_DISCOVERY_PER_MONITOR);
-	static const char *const components[] = { [HA_ENTITY_PROBLEM] = "binary_sensor",
-						  [HA_ENTITY_SCORE] = "sensor",
-						  [HA_ENTITY_STATE] = "sensor",
-						  [HA_ENTITY_IMAGE] = "image" };
-	static const char *const objects[] = { [HA_ENTITY_PROBLEM] = "problem",
-					       [HA_ENTITY_SCORE] = "score",
-					       [HA_ENTITY_STATE] = "state",
-					       [HA_ENTITY_IMAGE] = "evidence" };
 	char node[128], state_topic[256], score_topic[256], image_topic[256], unique_id[300],
 		name[200];
 	ha_node_id(hp->client_id, node, sizeof(node));
@@ -169,4 +171,65 @@ int ha_discovery_message(const struct ha_discovery_params *hp, const char *monit
 	if (rc != AUSCULT_OK)
 		return auscult_fail(err, rc, "ha_discovery: monitor '%s': %s", monitor, jerr.msg);
 	return AUSCULT_OK;
+}
+
+int ha_discovery_filter(const struct ha_discovery_params *hp, char *out, size_t cap,
+			struct auscult_err *err)
+{
+	char node[128];
+	ha_node_id(hp->client_id, node, sizeof(node));
+	int n = snprintf(out, cap, "%s/+/%s/+/config", hp->ha_prefix, node);
+	if (n < 0 || (size_t)n >= cap)
+		return auscult_fail(
+			err, AUSCULT_ERR_NOMEM,
+			"ha_discovery: the filter of this daemon's config topics is longer "
+			"than %zu bytes; shorten home_assistant.prefix or the client id",
+			cap ? cap - 1 : 0);
+	return AUSCULT_OK;
+}
+
+/* Consumes text up to the next '/' (or the end) from *s when it equals want. */
+static bool take_level(const char **s, const char *want, size_t want_len)
+{
+	if (strncmp(*s, want, want_len) != 0 || ((*s)[want_len] != '/' && (*s)[want_len] != '\0'))
+		return false;
+	*s += want_len;
+	return true;
+}
+
+bool ha_discovery_monitor_of(const struct ha_discovery_params *hp, const char *topic, char *monitor,
+			     size_t cap)
+{
+	char node[128];
+	ha_node_id(hp->client_id, node, sizeof(node));
+	const char *s = topic;
+	if (!s || !take_level(&s, hp->ha_prefix, strlen(hp->ha_prefix)) || *s++ != '/')
+		return false;
+	const char *component = s, *slash = strchr(s, '/');
+	if (!slash)
+		return false;
+	size_t component_len = (size_t)(slash - component);
+	s = slash + 1;
+	if (!take_level(&s, node, strlen(node)) || *s++ != '/')
+		return false;
+	const char *object_id = s;
+	slash = strchr(s, '/');
+	if (!slash || strcmp(slash, "/config") != 0)
+		return false;
+	size_t id_len = (size_t)(slash - object_id);
+	for (int which = 0; which < HA_DISCOVERY_PER_MONITOR; which++) {
+		size_t obj_len = strlen(objects[which]);
+		if (strlen(components[which]) != component_len ||
+		    strncmp(components[which], component, component_len) != 0 ||
+		    id_len < obj_len + 2 || object_id[id_len - obj_len - 1] != '_' ||
+		    strncmp(object_id + id_len - obj_len, objects[which], obj_len) != 0)
+			continue;
+		size_t name_len = id_len - obj_len - 1;
+		if (name_len >= cap)
+			return false;
+		memcpy(monitor, object_id, name_len);
+		monitor[name_len] = '\0';
+		return true;
+	}
+	return false;
 }

@@ -2,6 +2,7 @@
 #ifndef AUSCULT_HA_DISCOVERY_H
 #define AUSCULT_HA_DISCOVERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/status.h"
@@ -39,5 +40,18 @@ void ha_node_id(const char *client_id, char *out, size_t cap);
 int ha_discovery_message(const struct ha_discovery_params *hp, const char *monitor, int which,
 			 char *topic, size_t topic_cap, char *payload, size_t payload_cap,
 			 struct auscult_err *err);
+
+/*
+ * The subscription filter that matches every config message this daemon (its node id) can have
+ * left retained on the broker: "<ha_prefix>/+/<node>/+/config". Subscribing to it brings back
+ * the configs of monitors that are no longer configured, to be cleared.
+ */
+int ha_discovery_filter(const struct ha_discovery_params *hp, char *out, size_t cap,
+			struct auscult_err *err);
+
+/* When topic is one of this daemon's config topics (as ha_discovery_message builds them),
+ * copies the monitor it configures into monitor (cap bytes) and returns true. Pure. */
+bool ha_discovery_monitor_of(const struct ha_discovery_params *hp, const char *topic, char *monitor,
+			     size_t cap);
 
 #endif

@@ -34,6 +34,7 @@
 #define PROBE_WAIT_S 8.0 /* then the failure is reported with Paho's words alone */
 #define TOPIC_MAX 512
 #define DISCOVERY_PAYLOAD_MAX 2048
+#define SEEN_CONFIGS_MAX 4096 /* retained configs held for one sweep; more wait for the next */
 
 /* LINK_PROBING: a connect failed and the probe is finding out why (broker_probe.h). */
 enum link_state { LINK_DOWN = 0, LINK_CONNECTING, LINK_PROBING, LINK_UP, LINK_CLOSED };
@@ -69,6 +70,7 @@ struct mqtt_publisher {
 	bool ha_discovery;
 	char *ha_prefix;
 	char *ha_status_topic;
+	char *ha_config_filter; /* every config topic of this daemon's node (ha_discovery.h) */
 
 	MQTTAsync client;
 	pthread_mutex_t lock;
@@ -97,6 +99,12 @@ struct mqtt_publisher {
 	struct last_state *states;
 	size_t n_states;
 	struct complaint spool_complaint; /* spool writes failing, or the spool full */
+	/* Retained discovery configs of this node the broker holds, as the subscription to
+	 * ha_config_filter brought them; sweep_configs clears those of monitors no longer
+	 * configured. */
+	char **seen_configs;
+	size_t n_seen_configs;
+	bool seen_overflowed; /* some were not kept: subscribe again once these are swept */
 
 	/* Main thread only. */
 	enum link_state state;
@@ -113,10 +121,10 @@ struct mqtt_publisher {
 	uint64_t rng;
 	char **monitors;
 	size_t n_monitors;
-	char **retired; /* monitors whose discovery configs must be cleared */
-	size_t n_retired;
 	bool announce_pending;
-	size_t announce_next; /* next message: retired clears first, then 2 per monitor */
+	size_t announce_next;           /* next message, HA_DISCOVERY_PER_MONITOR per monitor */
+	bool configs_subscribe_pending; /* (re)subscribe to ha_config_filter: the broker sends
+					   back every retained config of this node */
 };
 
 /* ---- small helpers ---- */
@@ -281,6 +289,26 @@ static void on_connection_lost(void *ctx, char *cause)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* Keeps a copy of a retained config topic for sweep_configs. Paho's thread, takes the lock. */
+static void note_seen_config(struct mqtt_publisher *p, const char *topic, size_t len)
+{
+	char *copy = len < TOPIC_MAX ? strndup(topic, len) : NULL;
+	pthread_mutex_lock(&p->lock);
+	char **grown = copy && p->n_seen_configs < SEEN_CONFIGS_MAX
+			       ? realloc(p->seen_configs,
+					 (p->n_seen_configs + 1) * sizeof(*p->seen_configs))
+			       : NULL;
+	if (grown) {
+		p->seen_configs = grown;
+		p->seen_configs[p->n_seen_configs++] = copy;
+		copy = NULL;
+	} else {
+		p->seen_overflowed = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	free(copy);
+}
+
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 {
 	struct mqtt_publisher *p = ctx;
@@ -292,6 +320,10 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
 		pthread_mutex_lock(&p->lock);
 		p->ev_ha_online = true;
 		pthread_mutex_unlock(&p->lock);
+	} else if (!ha && p->ha_discovery && msg->retained && msg->payloadlen > 0) {
+		/* A retained config the subscription brought back (our own live ones come with
+		 * retained 0; an empty one is a clear). The main thread decides. */
+		note_seen_config(p, topic, tl);
 	}
 	MQTTAsync_freeMessage(&msg);
 	MQTTAsync_free(topic);
@@ -470,6 +502,18 @@ int mqtt_publisher_create(struct mqtt_publisher **out, const struct mqtt_setting
 	}
 	sprintf(p->status_topic, "%s/status", prefix);
 	sprintf(p->ha_status_topic, "%s/status", p->ha_prefix);
+	if (s->ha_discovery) {
+		struct ha_discovery_params hp = { .ha_prefix = p->ha_prefix,
+						  .client_id = p->client_id };
+		char filter[TOPIC_MAX];
+		rc = ha_discovery_filter(&hp, filter, sizeof(filter), err);
+		if (rc)
+			goto fail;
+		if (!(p->ha_config_filter = strdup(filter))) {
+			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
+			goto fail;
+		}
+	}
 	p->verify_server = s->verify_server;
 	p->keepalive_s = s->keepalive_s;
 	p->score_qos = s->qos;
@@ -555,8 +599,9 @@ void mqtt_publisher_destroy(struct mqtt_publisher *p)
 	free(p->status_topic);
 	free(p->ha_prefix);
 	free(p->ha_status_topic);
+	free(p->ha_config_filter);
 	free_names(p->monitors, p->n_monitors);
-	free_names(p->retired, p->n_retired);
+	free_names(p->seen_configs, p->n_seen_configs);
 	for (size_t i = 0; i < p->n_states; i++) {
 		free(p->states[i].topic);
 		free(p->states[i].payload);
@@ -653,18 +698,11 @@ int mqtt_publisher_set_monitors(struct mqtt_publisher *p, const char *const *nam
 					    "expected [A-Za-z0-9_-]+",
 					    names[i] ? names[i] : "(null)");
 	char **fresh = calloc(n ? n : 1, sizeof(*fresh));
-	size_t n_gone = 0;
-	for (size_t i = 0; i < p->n_monitors; i++)
-		if (!in_list((char *const *)(uintptr_t)names, n, p->monitors[i]))
-			n_gone++;
-	char **retired = realloc(p->retired, (p->n_retired + n_gone + 1) * sizeof(*retired));
-	if (!fresh || !retired) {
-		free(fresh);
-		if (retired)
-			p->retired = retired;
+	if (!fresh)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
-	}
-	p->retired = retired;
+	bool some_gone = false;
+	for (size_t i = 0; i < p->n_monitors; i++)
+		some_gone |= !in_list((char *const *)(uintptr_t)names, n, p->monitors[i]);
 	for (size_t i = 0; i < n; i++) {
 		fresh[i] = strdup(names[i]);
 		if (!fresh[i]) {
@@ -672,23 +710,7 @@ int mqtt_publisher_set_monitors(struct mqtt_publisher *p, const char *const *nam
 			return auscult_fail(err, AUSCULT_ERR_NOMEM, "mqtt: out of memory");
 		}
 	}
-	/* A monitor that comes back is no longer retired. */
-	size_t kept = 0;
-	for (size_t i = 0; i < p->n_retired; i++) {
-		if (in_list(fresh, n, p->retired[i]))
-			free(p->retired[i]);
-		else
-			p->retired[kept++] = p->retired[i];
-	}
-	p->n_retired = kept;
-	for (size_t i = 0; i < p->n_monitors; i++) {
-		if (in_list(fresh, n, p->monitors[i])) {
-			free(p->monitors[i]);
-		} else {
-			p->retired[p->n_retired++] = p->monitors[i];
-		}
-	}
-	free(p->monitors);
+	free_names(p->monitors, p->n_monitors);
 	p->monitors = fresh;
 	p->n_monitors = n;
 	pthread_mutex_lock(&p->lock);
@@ -696,6 +718,9 @@ int mqtt_publisher_set_monitors(struct mqtt_publisher *p, const char *const *nam
 	pthread_mutex_unlock(&p->lock);
 	p->announce_pending = p->ha_discovery;
 	p->announce_next = 0;
+	/* The broker sends the retained configs again, and those of a removed monitor go. */
+	if (some_gone)
+		p->configs_subscribe_pending = p->ha_discovery;
 	return AUSCULT_OK;
 }
 
@@ -936,7 +961,89 @@ static void handle_connected(struct mqtt_publisher *p, double now_s)
 				 p->ha_status_topic, MQTTAsync_strerror(rc));
 		p->announce_pending = true;
 		p->announce_next = 0;
+		/* A new connection has no subscriptions (clean session): the broker sends the
+		 * retained configs, among them any a restart or a lost clear left behind. */
+		p->configs_subscribe_pending = true;
 	}
+}
+
+/* Subscribes to every retained config of this node; the broker sends them all back (also to a
+ * subscription it already has: MQTT 3.1.1, 3.8.4). */
+static void subscribe_configs(struct mqtt_publisher *p, double now_s)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int rc = MQTTAsync_subscribe(p->client, p->ha_config_filter, 1, &ro);
+	if (rc == MQTTASYNC_MAX_MESSAGES_INFLIGHT)
+		return; /* next poll */
+	p->configs_subscribe_pending = false;
+	if (rc != MQTTASYNC_SUCCESS)
+		complain(&p->send_complaint, now_s, LOG_LEVEL_WARN,
+			 "mqtt: cannot subscribe to %s (Home Assistant may keep entities of "
+			 "monitors removed from the config): %s",
+			 p->ha_config_filter, MQTTAsync_strerror(rc));
+}
+
+/* Clears (empty retained payload) every retained config seen of a monitor that is no longer
+ * configured: removed by a reload, or while the daemon was stopped, or whose clear a lost
+ * connection swallowed. Home Assistant then forgets its entities. */
+static void sweep_configs(struct mqtt_publisher *p, double now_s)
+{
+	pthread_mutex_lock(&p->lock);
+	char **seen = p->seen_configs;
+	size_t n_seen = p->n_seen_configs;
+	bool overflowed = p->seen_overflowed;
+	p->seen_configs = NULL;
+	p->n_seen_configs = 0;
+	p->seen_overflowed = false;
+	pthread_mutex_unlock(&p->lock);
+	if (!n_seen && !overflowed)
+		return;
+	struct ha_discovery_params hp = { .ha_prefix = p->ha_prefix, .client_id = p->client_id };
+	size_t i = 0;
+	for (; i < n_seen; i++) {
+		char monitor[TOPIC_MAX];
+		if (!ha_discovery_monitor_of(&hp, seen[i], monitor, sizeof(monitor)) ||
+		    in_list(p->monitors, p->n_monitors, monitor))
+			continue;
+		int rc = send_untracked(p, seen[i], "", 1, true);
+		if (rc == MQTTASYNC_MAX_MESSAGES_INFLIGHT)
+			break; /* the rest next poll */
+		if (rc != MQTTASYNC_SUCCESS) {
+			/* The next connection's subscription brings it back. */
+			complain(&p->send_complaint, now_s, LOG_LEVEL_WARN,
+				 "mqtt: cannot clear discovery config %s: %s", seen[i],
+				 MQTTAsync_strerror(rc));
+			continue;
+		}
+		log_info("mqtt: cleared Home Assistant discovery config %s: monitor '%s' is no "
+			 "longer configured",
+			 seen[i], monitor);
+	}
+	pthread_mutex_lock(&p->lock);
+	for (size_t k = 0; k < i; k++)
+		free(seen[k]);
+	if (i < n_seen) {
+		/* The rest go back, before those that arrived meanwhile. */
+		size_t n_left = n_seen - i;
+		char **all = malloc((n_left + p->n_seen_configs) * sizeof(*all));
+		if (all) {
+			memcpy(all, seen + i, n_left * sizeof(*all));
+			if (p->n_seen_configs)
+				memcpy(all + n_left, p->seen_configs,
+				       p->n_seen_configs * sizeof(*all));
+			free(p->seen_configs);
+			p->seen_configs = all;
+			p->n_seen_configs += n_left;
+		} else {
+			for (size_t k = i; k < n_seen; k++)
+				free(seen[k]);
+			overflowed = true;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	free(seen);
+	if (overflowed)
+		p->configs_subscribe_pending = true; /* what was not kept comes back */
 }
 
 /* Sends discovery configs, resuming where Paho's in-flight limit stopped the last poll. */
@@ -947,14 +1054,10 @@ static void announce(struct mqtt_publisher *p, double now_s)
 					  .client_id = p->client_id,
 					  .sw_version = AUSCULT_VERSION };
 	char topic[TOPIC_MAX], payload[DISCOVERY_PAYLOAD_MAX];
-	size_t n_clear = p->n_retired * HA_DISCOVERY_PER_MONITOR;
-	size_t total = n_clear + p->n_monitors * HA_DISCOVERY_PER_MONITOR;
+	size_t total = p->n_monitors * HA_DISCOVERY_PER_MONITOR;
 	while (p->announce_next < total) {
-		size_t k = p->announce_next;
-		bool clear = k < n_clear;
-		size_t j = clear ? k : k - n_clear;
-		const char *name = clear ? p->retired[j / HA_DISCOVERY_PER_MONITOR]
-					 : p->monitors[j / HA_DISCOVERY_PER_MONITOR];
+		size_t j = p->announce_next;
+		const char *name = p->monitors[j / HA_DISCOVERY_PER_MONITOR];
 		struct auscult_err err;
 		int rc = ha_discovery_message(&hp, name, (int)(j % HA_DISCOVERY_PER_MONITOR), topic,
 					      sizeof(topic), payload, sizeof(payload), &err);
@@ -963,8 +1066,7 @@ static void announce(struct mqtt_publisher *p, double now_s)
 			p->announce_next++;
 			continue;
 		}
-		/* An empty retained config makes Home Assistant forget the entity. */
-		rc = send_untracked(p, topic, clear ? "" : payload, 1, true);
+		rc = send_untracked(p, topic, payload, 1, true);
 		if (rc == MQTTASYNC_MAX_MESSAGES_INFLIGHT)
 			return; /* go on next poll */
 		if (rc != MQTTASYNC_SUCCESS) {
@@ -976,12 +1078,6 @@ static void announce(struct mqtt_publisher *p, double now_s)
 		p->announce_next++;
 	}
 	p->announce_pending = false;
-	if (n_clear > 0) {
-		free_names(p->retired, p->n_retired);
-		p->retired = NULL;
-		p->n_retired = 0;
-		p->announce_next = 0;
-	}
 }
 
 /* Hands queued outbox messages to Paho, in order, up to SEND_WINDOW unacknowledged. */
@@ -1140,6 +1236,9 @@ void mqtt_publisher_poll(struct mqtt_publisher *p)
 	if (p->state == LINK_UP) {
 		if (p->announce_pending)
 			announce(p, now_s);
+		if (p->configs_subscribe_pending && p->ha_config_filter)
+			subscribe_configs(p, now_s);
+		sweep_configs(p, now_s);
 		drain(p, now_s);
 	}
 }

@@ -143,6 +143,63 @@ static void test_errors_named(void **state)
 	assert_non_null(strstr(err.msg, "ha_discovery: monitor 'pump'"));
 }
 
+/* Every config topic this daemon builds is recognised as its own, with its monitor's name;
+ * another node's, another component's or a foreign object's is not. */
+static void test_monitor_of(void **state)
+{
+	(void)state;
+	char topic[256], payload[2048], monitor[64];
+	struct auscult_err err = { { 0 } };
+	const char *names[] = { "pump", "pump_2", "x", "state_score" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		for (int which = 0; which < HA_DISCOVERY_PER_MONITOR; which++) {
+			assert_int_equal(ha_discovery_message(&params, names[i], which, topic,
+							      sizeof(topic), payload,
+							      sizeof(payload), &err),
+					 AUSCULT_OK);
+			assert_true(
+				ha_discovery_monitor_of(&params, topic, monitor, sizeof(monitor)));
+			assert_string_equal(monitor, names[i]);
+		}
+	}
+	const char *foreign[] = {
+		"homeassistant/sensor/other-pi/pump_score/config",     /* another daemon */
+		"homeassistant/sensor/auscult-pi/pump_problem/config", /* problem is binary */
+		"homeassistant/switch/auscult-pi/pump_state/config",   /* not our component */
+		"homeassistant/sensor/auscult-pi/pump_power/config",   /* not our object */
+		"homeassistant/sensor/auscult-pi/_score/config",       /* no monitor name */
+		"homeassistant/sensor/auscult-pi/pump_score/state",
+		"homeassistant/sensor/auscult-pi/pump_score/config/x",
+		"homeassistant2/sensor/auscult-pi/pump_score/config",
+		"homeassistant/sensor/auscult-pi-2/pump_score/config",
+		"homeassistant/sensor/auscult-pi",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		assert_false(
+			ha_discovery_monitor_of(&params, foreign[i], monitor, sizeof(monitor)));
+	/* A name longer than the caller's buffer is not cut short into another monitor's. */
+	assert_false(ha_discovery_monitor_of(
+		&params, "homeassistant/sensor/auscult-pi/pump_station_7_score/config", monitor,
+		8));
+	/* A prefix of several levels. */
+	const struct ha_discovery_params deep = { .ha_prefix = "site/ha", .client_id = "pi 4" };
+	assert_true(ha_discovery_monitor_of(&deep, "site/ha/image/pi_4/fan_evidence/config",
+					    monitor, sizeof(monitor)));
+	assert_string_equal(monitor, "fan");
+}
+
+static void test_filter(void **state)
+{
+	(void)state;
+	char out[64];
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(ha_discovery_filter(&params, out, sizeof(out), &err), AUSCULT_OK);
+	assert_string_equal(out, "homeassistant/+/auscult-pi/+/config");
+	assert_int_equal(ha_discovery_filter(&params, out, 20, &err), AUSCULT_ERR_NOMEM);
+	assert_non_null(strstr(err.msg, "shorten home_assistant.prefix or the client id"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +210,8 @@ int main(void)
 		cmocka_unit_test(test_options_cover_detector_states),
 		cmocka_unit_test(test_node_id),
 		cmocka_unit_test(test_errors_named),
+		cmocka_unit_test(test_monitor_of),
+		cmocka_unit_test(test_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

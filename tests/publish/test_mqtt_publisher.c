@@ -26,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/complain.h"
+#include "publish/ha_discovery.h"
 #include "publish/mqtt_publisher.h"
 #include "publish/spool.h"
 
@@ -1013,6 +1014,85 @@ static void ha_discovery_announced_and_reannounced(void **state)
 	assert_non_null(strstr(err.msg, "monitor name 'pump/x' cannot be used in topics"));
 }
 
+/* Retained discovery configs on topic filter, as a newcomer to the broker sees them. */
+static size_t retained_configs(int port, const char *filter, struct rx *got, size_t max)
+{
+	struct sub s;
+	sub_start(&s, port, filter);
+	sleep_ms(500); /* retained messages arrive right after the subscription */
+	pthread_mutex_lock(&s.lock);
+	size_t n = 0;
+	for (size_t i = 0; i < s.n && n < max; i++)
+		if (s.msgs[i].retained && s.msgs[i].payload[0])
+			got[n++] = s.msgs[i];
+	pthread_mutex_unlock(&s.lock);
+	sub_stop(&s);
+	return n;
+}
+
+static bool has_topic(const struct rx *got, size_t n, const char *topic)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(got[i].topic, topic) == 0)
+			return true;
+	return false;
+}
+
+/* A monitor removed from the config while the daemon was stopped (or whose clears a lost
+ * connection swallowed) leaves retained configs behind; the next connection clears them, and
+ * only them: not the monitors still configured, not another daemon's. */
+static void discovery_of_monitors_removed_while_stopped_is_cleared(void **state)
+{
+	struct fixture *f = *state;
+	struct mqtt_settings s;
+	char uri[64];
+	settings_for(&s, uri, sizeof(uri), f->broker.port, "t9");
+	s.ha_discovery = true;
+	s.ha_prefix = (char *)(uintptr_t) "ha9";
+	struct auscult_err err = { { 0 } };
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	const char *const both[] = { "pump", "fan_2" };
+	assert_int_equal(mqtt_publisher_set_monitors(f->pub, both, 2, &err), AUSCULT_OK);
+	assert_true(pump_until_connected(f->pub, 5000));
+	pump(f->pub, 500);
+	mqtt_publisher_shutdown(f->pub, 3000);
+	mqtt_publisher_destroy(f->pub);
+	f->pub = NULL;
+
+	struct rx *got = calloc(32, sizeof(*got));
+	assert_non_null(got);
+	assert_int_equal(retained_configs(f->broker.port, "ha9/#", got, 32),
+			 2 * HA_DISCOVERY_PER_MONITOR);
+	sub_start(&f->sub, f->broker.port, "t9/status");
+	const char *foreign = "ha9/sensor/other-daemon/fan_2_score/config";
+	sub_publish(&f->sub, foreign, "{\"name\":\"theirs\"}", 1);
+
+	/* Started again without fan_2. */
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	const char *const only_pump[] = { "pump" };
+	assert_int_equal(mqtt_publisher_set_monitors(f->pub, only_pump, 1, &err), AUSCULT_OK);
+	assert_true(pump_until_connected(f->pub, 5000));
+	pump(f->pub, 1000);
+	size_t n = retained_configs(f->broker.port, "ha9/#", got, 32);
+	assert_int_equal(n, HA_DISCOVERY_PER_MONITOR + 1);
+	assert_true(has_topic(got, n, foreign));
+	assert_true(has_topic(got, n, "ha9/binary_sensor/auscult-test/pump_problem/config"));
+	assert_false(has_topic(got, n, "ha9/binary_sensor/auscult-test/fan_2_problem/config"));
+
+	/* A reload back to both announces fan_2 again; a reload to none clears every one of
+	 * ours. */
+	assert_int_equal(mqtt_publisher_set_monitors(f->pub, both, 2, &err), AUSCULT_OK);
+	pump(f->pub, 1000);
+	assert_int_equal(retained_configs(f->broker.port, "ha9/#", got, 32),
+			 2 * HA_DISCOVERY_PER_MONITOR + 1);
+	assert_int_equal(mqtt_publisher_set_monitors(f->pub, NULL, 0, &err), AUSCULT_OK);
+	pump(f->pub, 1000);
+	n = retained_configs(f->broker.port, "ha9/#", got, 32);
+	assert_int_equal(n, 1);
+	assert_string_equal(got[0].topic, foreign);
+	free(got);
+}
+
 static void bad_settings_are_named(void **state)
 {
 	(void)state;
@@ -1408,6 +1488,9 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(ha_discovery_announced_and_reannounced,
 						setup_broker, teardown),
+		cmocka_unit_test_setup_teardown(
+			discovery_of_monitors_removed_while_stopped_is_cleared, setup_broker,
+			teardown),
 		cmocka_unit_test_setup_teardown(tls_and_password, setup_no_broker, teardown),
 		cmocka_unit_test_setup_teardown(tls_host_name_and_client_cert, setup_no_broker,
 						teardown),
