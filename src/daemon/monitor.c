@@ -117,6 +117,22 @@ static void send_state(struct monitor *m, enum detector_state s)
 	message_queue_push(m->q, MESSAGE_STATE, m->name, payload_state(s));
 }
 
+/* Why an anomaly ended, for the log. */
+static const char *end_cause_phrase(enum detector_end_cause c)
+{
+	switch (c) {
+	case DETECTOR_END_IDLE:
+		return "the machine stopped";
+	case DETECTOR_END_FAULT:
+		return "the audio stopped";
+	case DETECTOR_END_STOPPED:
+		return "the monitor stopped listening";
+	case DETECTOR_END_NORMAL:
+	default:
+		return "the sound back to normal";
+	}
+}
+
 /* evidence_base: the capture's file base ("" or NULL: none), named by end events. */
 static void send_event(struct monitor *m, const struct detector_event *ev,
 		       const char *evidence_base)
@@ -139,8 +155,9 @@ static void send_event(struct monitor *m, const struct detector_event *ev,
 		log_warn("%s: anomaly started (score %.3g, threshold %.3g; id %s)", m->name,
 			 (double)ev->peak, (double)ev->threshold, id);
 	else
-		log_info("%s: anomaly ended after %.1f s (peak %.3g, mean %.3g; id %s)", m->name,
-			 ev->duration_s, (double)ev->peak, (double)ev->mean, id);
+		log_info("%s: anomaly ended after %.1f s, %s (peak %.3g, mean %.3g; id %s)",
+			 m->name, ev->duration_s, end_cause_phrase(ev->ended_by), (double)ev->peak,
+			 (double)ev->mean, id);
 }
 
 static void apply_output(struct monitor *m, const struct detector_output *o,
@@ -159,25 +176,53 @@ static void apply_output(struct monitor *m, const struct detector_output *o,
 	pthread_mutex_unlock(&m->status_lock);
 }
 
-static void enter_fault(struct monitor *m)
-{
-	struct detector_output o;
-	pipeline_set_fault(m->pl, clock_wall_ms(), &o);
-	/* An anomaly the fault ended keeps the audio up to the fault. */
-	const char *base = m->tap && o.has_event ? evidence_tap_cut(m->tap, &o.event) : NULL;
-	apply_output(m, &o, base);
-	pthread_mutex_lock(&m->status_lock);
-	m->status.audio_flowing = false;
-	pthread_mutex_unlock(&m->status_lock);
-}
-
-/* ---- the pipeline ---------------------------------------------------------------------------- */
-
 /* A file read faster than real time has the times of its own audio, not the wall clock. */
 static bool uses_stream_time(const struct monitor *m)
 {
 	return !m->ms.realtime && m->ms.source_kind != AUDIO_SOURCE_PORTAUDIO;
 }
+
+/* Now, on the clock the monitor's windows are stamped with: an anomaly cut short ends after its
+ * last window, not (on stream time, ahead of the wall clock) before its start. */
+static int64_t window_clock_ms(const struct monitor *m)
+{
+	int64_t wall_ms = clock_wall_ms();
+	if (!uses_stream_time(m))
+		return wall_ms;
+	int64_t stream_ms = pipeline_stream_end_ms(m->pl);
+	return stream_ms > wall_ms ? stream_ms : wall_ms;
+}
+
+/* An anomaly cut short (ended_by fault or stopped) keeps the audio up to its end. */
+static void apply_cut(struct monitor *m, const struct detector_output *o)
+{
+	const char *base = m->tap && o->has_event ? evidence_tap_cut(m->tap, &o->event) : NULL;
+	apply_output(m, o, base);
+}
+
+static void enter_fault(struct monitor *m)
+{
+	struct detector_output o;
+	pipeline_set_fault(m->pl, window_clock_ms(m), &o);
+	apply_cut(m, &o);
+	pthread_mutex_lock(&m->status_lock);
+	m->status.audio_flowing = false;
+	pthread_mutex_unlock(&m->status_lock);
+}
+
+/* The monitor stops listening: an anomaly in progress ends (no start is left without its end)
+ * and its state goes back to `starting`; any other state is left as it was published. */
+static void stop_listening(struct monitor *m)
+{
+	if (!m->stream_opened)
+		return;
+	struct detector_output o;
+	pipeline_stop(m->pl, window_clock_ms(m), &o);
+	if (o.has_event)
+		apply_cut(m, &o);
+}
+
+/* ---- the pipeline ---------------------------------------------------------------------------- */
 
 /* One window out of the pipeline: state, event and score messages. */
 static void on_window(void *ctx, const struct pipeline_window *w)
@@ -194,6 +239,11 @@ static void on_window(void *ctx, const struct pipeline_window *w)
 	/* An idle machine (off, or settling after a start) has no score to publish. Stream time:
 	 * the 1 ms slack absorbs rounding of window times to whole milliseconds. */
 	double since_ms = (double)(w->time_ms - m->last_score_ms);
+	/* Scores are paced on the windows' times (held windows come out in bursts). A time before
+	 * the last score's is the wall clock set back (NTP on a Pi without a real-time clock): the
+	 * pace starts again from it, or no score would go out for as long as the step. */
+	if (since_ms < 0.0)
+		m->have_scored = false;
 	if (!w->idle && (!m->have_scored || since_ms >= m->ms.publish_interval_s * 1000.0 - 1.0)) {
 		char buf[PAYLOAD_MAX_BYTES];
 		/* The writer's health, read here on the monitor's thread: a short copy under the
@@ -536,9 +586,8 @@ static void *monitor_thread(void *arg)
 				looped = true;
 				continue;
 			}
-			log_info("%s: the %s ended; the monitor stops (state stays %s)", m->name,
-				 m->ms.source_kind == AUDIO_SOURCE_FILE ? "file" : "input",
-				 detector_state_name(pipeline_state(m->pl)));
+			log_info("%s: the %s ended; the monitor stops", m->name,
+				 m->ms.source_kind == AUDIO_SOURCE_FILE ? "file" : "input");
 			break;
 		}
 		if (failed) {
@@ -547,6 +596,7 @@ static void *monitor_thread(void *arg)
 			run.backoff_s = fmin(run.backoff_s * 2.0, MONITOR_BACKOFF_MAX_S);
 		}
 	}
+	stop_listening(m);
 	if (m->tap)
 		evidence_tap_close(m->tap);
 	pthread_mutex_lock(&m->status_lock);

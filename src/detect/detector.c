@@ -166,11 +166,26 @@ static void pending_commit(struct detector *d)
 	pending_clear(d);
 }
 
-static void fill_event(const struct detector *d, enum detector_event_type type, int64_t end_ms,
+const char *detector_end_cause_name(enum detector_end_cause c)
+{
+	static const char *const names[DETECTOR_END_CAUSES] = {
+		[DETECTOR_END_NORMAL] = "normal",
+		[DETECTOR_END_IDLE] = "idle",
+		[DETECTOR_END_FAULT] = "fault",
+		[DETECTOR_END_STOPPED] = "stopped",
+	};
+	return c > DETECTOR_END_NONE && c < DETECTOR_END_CAUSES ? names[c] : NULL;
+}
+
+/* An END event when cause is not NONE (ending at end_ms), else a START. */
+static void fill_event(const struct detector *d, enum detector_end_cause cause, int64_t end_ms,
 		       int64_t now_ms, struct detector_event *ev)
 {
+	enum detector_event_type type = cause == DETECTOR_END_NONE ? DETECTOR_EVENT_START
+								   : DETECTOR_EVENT_END;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
+	ev->ended_by = cause;
 	ev->start_ms = d->start_ms;
 	ev->end_ms = type == DETECTOR_EVENT_END ? end_ms : -1;
 	ev->duration_s = (double)((type == DETECTOR_EVENT_END ? end_ms : now_ms) - d->start_ms) /
@@ -254,14 +269,14 @@ static void output_end(const struct detector *d, struct detector_output *out)
 	out->state_changed = out->state != out->previous;
 }
 
-/* Leaves for state next (idle or fault) at time_ms: an anomaly in progress ends there, with its
- * end event in out. Finishes out. */
-static void leave_for(struct detector *d, enum detector_state next, int64_t time_ms,
-		      struct detector_output *out)
+/* Leaves for state next (idle, fault or starting) at time_ms: an anomaly in progress ends there
+ * for cause, with its end event in out. Finishes out. */
+static void leave_for(struct detector *d, enum detector_state next, enum detector_end_cause cause,
+		      int64_t time_ms, struct detector_output *out)
 {
 	if (d->state == DETECTOR_ANOMALY) {
 		pending_commit(d);
-		fill_event(d, DETECTOR_EVENT_END, time_ms, time_ms, &out->event);
+		fill_event(d, cause, time_ms, time_ms, &out->event);
 		out->has_event = 1;
 	}
 	anomaly_clear(d);
@@ -276,7 +291,7 @@ void detector_update(struct detector *d, int64_t time_ms, float smoothed, int id
 	output_begin(d, out);
 	if (idle) {
 		/* The machine stopped; if it sounded wrong, the anomaly ends here. */
-		leave_for(d, DETECTOR_IDLE, time_ms, out);
+		leave_for(d, DETECTOR_IDLE, DETECTOR_END_IDLE, time_ms, out);
 		return;
 	}
 	if (d->state != DETECTOR_NORMAL && d->state != DETECTOR_ANOMALY) {
@@ -297,7 +312,7 @@ void detector_update(struct detector *d, int64_t time_ms, float smoothed, int id
 				pending_commit(d);
 				d->run = 0;
 				d->state = DETECTOR_ANOMALY;
-				fill_event(d, DETECTOR_EVENT_START, -1, time_ms, &out->event);
+				fill_event(d, DETECTOR_END_NONE, -1, time_ms, &out->event);
 				out->has_event = 1;
 			}
 		}
@@ -313,7 +328,7 @@ void detector_update(struct detector *d, int64_t time_ms, float smoothed, int id
 		pending_add(d, smoothed, band_errors, parts);
 		if (d->run >= d->cfg.normal_after) {
 			pending_clear(d); /* the closing run is normal sound, not the anomaly */
-			fill_event(d, DETECTOR_EVENT_END, d->run_start_ms, time_ms, &out->event);
+			fill_event(d, DETECTOR_END_NORMAL, d->run_start_ms, time_ms, &out->event);
 			out->has_event = 1;
 			anomaly_clear(d);
 			d->state = DETECTOR_NORMAL;
@@ -325,7 +340,13 @@ void detector_update(struct detector *d, int64_t time_ms, float smoothed, int id
 void detector_set_fault(struct detector *d, int64_t time_ms, struct detector_output *out)
 {
 	output_begin(d, out);
-	leave_for(d, DETECTOR_FAULT, time_ms, out);
+	leave_for(d, DETECTOR_FAULT, DETECTOR_END_FAULT, time_ms, out);
+}
+
+void detector_stop(struct detector *d, int64_t time_ms, struct detector_output *out)
+{
+	output_begin(d, out);
+	leave_for(d, DETECTOR_STARTING, DETECTOR_END_STOPPED, time_ms, out);
 }
 
 enum detector_state detector_get_state(const struct detector *d)

@@ -92,6 +92,19 @@ const char *detector_term_name(int k);
 
 enum detector_event_type { DETECTOR_EVENT_START = 0, DETECTOR_EVENT_END };
 
+/* Why an anomaly ended (an END event's ended_by). */
+enum detector_end_cause {
+	DETECTOR_END_NONE = 0, /* a START event */
+	DETECTOR_END_NORMAL,   /* the score stayed at or below the threshold for normal_after */
+	DETECTOR_END_IDLE,     /* the machine stopped (the gate) */
+	DETECTOR_END_FAULT,    /* the audio stopped: device gone, input stalled */
+	DETECTOR_END_STOPPED, /* the monitor stopped listening: a stop, a reload, its input's end */
+	DETECTOR_END_CAUSES
+};
+
+/* An end cause's name in payloads: "normal", "idle", "fault", "stopped"; NULL for NONE. */
+const char *detector_end_cause_name(enum detector_end_cause c);
+
 struct detector_event {
 	enum detector_event_type type;
 	int64_t start_ms;  /* time of the first window above the threshold, unix ms */
@@ -101,7 +114,8 @@ struct detector_event {
 	float peak;        /* largest smoothed score over the anomaly so far */
 	float mean;        /* mean smoothed score over the anomaly so far */
 	float threshold;
-	uint32_t n_bands; /* entries in bands, <= DETECTOR_TOP_BANDS */
+	enum detector_end_cause ended_by; /* END: why; START: DETECTOR_END_NONE */
+	uint32_t n_bands;                 /* entries in bands, <= DETECTOR_TOP_BANDS */
 	struct detector_band bands[DETECTOR_TOP_BANDS]; /* largest share first */
 	struct detector_parts parts; /* each part's mean raw score over the anomaly's windows */
 	uint32_t parts_seen;         /* bit k: parts.v[k] holds a mean (the model has part k) */
@@ -164,6 +178,13 @@ void detector_update(struct detector *d, int64_t time_ms, float smoothed, int id
  * and enters FAULT. The next detector_update leaves FAULT. Fills *out.
  */
 void detector_set_fault(struct detector *d, int64_t time_ms, struct detector_output *out);
+
+/*
+ * The monitor stops listening (a stop, a reload, the end of its input): ends an anomaly in
+ * progress (END event at time_ms, ended_by STOPPED), so that no start is left without its end,
+ * and goes back to STARTING with no history, like detector_reset. Fills *out.
+ */
+void detector_stop(struct detector *d, int64_t time_ms, struct detector_output *out);
 
 /* The current state. */
 enum detector_state detector_get_state(const struct detector *d);

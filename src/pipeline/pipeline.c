@@ -449,6 +449,12 @@ void pipeline_set_fault(struct pipeline *p, int64_t time_ms, struct detector_out
 	detector_set_fault(&p->det, time_ms, out);
 }
 
+void pipeline_stop(struct pipeline *p, int64_t time_ms, struct detector_output *out)
+{
+	pipeline_flush(p);
+	detector_stop(&p->det, time_ms, out);
+}
+
 enum detector_state pipeline_state(const struct pipeline *p)
 {
 	return detector_get_state(&p->det);

@@ -149,7 +149,7 @@ void pipeline_push(struct pipeline *p, const float *x, size_t n, int64_t now_ms)
 size_t pipeline_samples_to_next_window(const struct pipeline *p);
 
 /* Decides and hands out the windows still held (end of input). pipeline_restart,
- * pipeline_set_fault and pipeline_replay_file do it themselves. */
+ * pipeline_set_fault, pipeline_stop and pipeline_replay_file do it themselves. */
 void pipeline_flush(struct pipeline *p);
 
 /*
@@ -165,6 +165,10 @@ int64_t pipeline_stream_end_ms(const struct pipeline *p);
 
 /* The audio stopped (device gone, stalled): the detector enters FAULT; its output in *out. */
 void pipeline_set_fault(struct pipeline *p, int64_t time_ms, struct detector_output *out);
+
+/* The monitor stops listening (a stop, a reload, the input's end): the windows still held are
+ * decided, then an anomaly in progress ends at time_ms (detector_stop); the output in *out. */
+void pipeline_stop(struct pipeline *p, int64_t time_ms, struct detector_output *out);
 
 /* The detector's state. */
 enum detector_state pipeline_state(const struct pipeline *p);

@@ -166,6 +166,8 @@ int payload_event_evidence(char *buf, size_t cap, size_t *len, const char *monit
 	json_field_double(&w, "peak", ev->peak);
 	json_field_double(&w, "mean", ev->mean);
 	json_field_double(&w, "threshold", ev->threshold);
+	json_key(&w, "ended_by");
+	json_string(&w, detector_end_cause_name(ev->ended_by)); /* null in a start */
 	json_key(&w, "bands");
 	json_array_open(&w);
 	for (uint32_t i = 0; i < ev->n_bands && i < DETECTOR_TOP_BANDS; i++) {

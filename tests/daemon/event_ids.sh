@@ -2,7 +2,8 @@
 # event_ids.sh - event ids never repeat within a daemon run, a SIGHUP reload included: a looping
 # file read un-paced runs its stream time ahead of the wall clock, and a reload used to start the
 # monitor again at the wall clock, behind it, so a new anomaly could get an earlier one's id
-# ("<monitor>-<start ms>"; the soak found 50 of 70,808). Start and end of one anomaly share it.
+# ("<monitor>-<start ms>"; the soak found 50 of 70,808). Start and end of one anomaly share it,
+# and every start has its end.
 . "$(dirname "$0")/lib/common.sh"
 
 make_model
@@ -49,4 +50,7 @@ n=$(wc -l <"$WORK/starts")
 [ "$n" -ge 6 ] || fail "only $n start events received"
 [ -z "$(comm -13 "$WORK/starts" "$WORK/ends")" ] ||
 	fail "end events whose id no start had: $(comm -13 "$WORK/starts" "$WORK/ends" | head -n 3)"
+# And every start has its end: the reload and the stop end an anomaly in progress.
+[ -z "$(comm -23 "$WORK/starts" "$WORK/ends")" ] ||
+	fail "start events without an end: $(comm -23 "$WORK/starts" "$WORK/ends" | head -n 3)"
 echo "event_ids: $n anomalies ($(wc -l <"$WORK/before") before the reload, $(wc -l <"$WORK/after") after), ids unique, starts after the reload from +$((first - last)) ms: ok"

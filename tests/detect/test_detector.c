@@ -52,6 +52,7 @@ static void test_hysteresis_events(void **state)
 			assert_int_equal(out.event.type, DETECTOR_EVENT_START);
 			assert_int_equal(out.event.start_ms, 5000);
 			assert_int_equal(out.event.end_ms, -1);
+			assert_int_equal(out.event.ended_by, DETECTOR_END_NONE);
 			assert_float_equal(out.event.duration_s, 2.0, 1e-9);
 			assert_float_equal(out.event.peak, 4.0f, 1e-6);
 			assert_float_equal(out.event.mean, 3.0f, 1e-6);
@@ -62,6 +63,7 @@ static void test_hysteresis_events(void **state)
 			assert_int_equal(out.event.type, DETECTOR_EVENT_END);
 			assert_int_equal(out.event.start_ms, 5000);
 			assert_int_equal(out.event.end_ms, 10000);
+			assert_int_equal(out.event.ended_by, DETECTOR_END_NORMAL);
 			assert_float_equal(out.event.duration_s, 5.0, 1e-9);
 			assert_float_equal(out.event.peak, 4.0f, 1e-6);
 			assert_float_equal(out.event.mean, 2.3f, 1e-6);
@@ -115,6 +117,7 @@ static void test_idle(void **state)
 	assert_true(out.has_event);
 	assert_int_equal(out.event.type, DETECTOR_EVENT_END);
 	assert_int_equal(out.event.end_ms, 1500);
+	assert_int_equal(out.event.ended_by, DETECTOR_END_IDLE);
 	assert_float_equal(out.event.duration_s, 0.5, 1e-9);
 	detector_update(&d, 2000, 0.2f, 1, NULL, NULL, &out);
 	assert_false(out.state_changed);
@@ -139,6 +142,7 @@ static void test_fault(void **state)
 	assert_true(out.has_event);
 	assert_int_equal(out.event.type, DETECTOR_EVENT_END);
 	assert_int_equal(out.event.start_ms, 1000);
+	assert_int_equal(out.event.ended_by, DETECTOR_END_FAULT);
 	assert_float_equal(out.event.duration_s, 3.0, 1e-9);
 	detector_set_fault(&d, 5000, &out);
 	assert_false(out.state_changed);
@@ -150,6 +154,40 @@ static void test_fault(void **state)
 	detector_update(&d, 7000, 5.0f, 0, NULL, NULL, &out);
 	assert_int_equal(out.state, DETECTOR_ANOMALY);
 	assert_int_equal(out.event.start_ms, 6000);
+	detector_free(&d);
+}
+
+/* A monitor that stops listening ends its anomaly (no start without its end) and starts over;
+ * in any other state it ends nothing. */
+static void test_stop(void **state)
+{
+	(void)state;
+	struct detector d;
+	struct detector_output out;
+	init_det(&d, 2, 2);
+	detector_stop(&d, 500, &out);
+	assert_false(out.has_event);
+	assert_int_equal(out.state, DETECTOR_STARTING);
+	detector_update(&d, 1000, 5.0f, 0, NULL, NULL, &out);
+	detector_update(&d, 2000, 5.0f, 0, NULL, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_ANOMALY);
+	detector_stop(&d, 2500, &out);
+	assert_true(out.has_event);
+	assert_true(out.state_changed);
+	assert_int_equal(out.previous, DETECTOR_ANOMALY);
+	assert_int_equal(out.state, DETECTOR_STARTING);
+	assert_int_equal(out.event.type, DETECTOR_EVENT_END);
+	assert_int_equal(out.event.ended_by, DETECTOR_END_STOPPED);
+	assert_int_equal(out.event.start_ms, 1000);
+	assert_int_equal(out.event.end_ms, 2500);
+	assert_float_equal(out.event.peak, 5.0f, 1e-6);
+	assert_string_equal(detector_end_cause_name(DETECTOR_END_STOPPED), "stopped");
+	assert_null(detector_end_cause_name(DETECTOR_END_NONE));
+	assert_null(detector_end_cause_name(DETECTOR_END_CAUSES));
+	/* Listening again: a high score builds its run up from nothing. */
+	detector_update(&d, 3000, 5.0f, 0, NULL, NULL, &out);
+	assert_int_equal(out.state, DETECTOR_NORMAL);
+	assert_false(out.has_event);
 	detector_free(&d);
 }
 
@@ -270,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_is_strict),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_top_five),
 		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_bad_config),

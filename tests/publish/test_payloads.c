@@ -130,6 +130,7 @@ static void make_event(struct detector_event *ev, enum detector_event_type type)
 	ev->peak = 4.5f;
 	ev->mean = 3.25f;
 	ev->threshold = 1.5f;
+	ev->ended_by = type == DETECTOR_EVENT_END ? DETECTOR_END_NORMAL : DETECTOR_END_NONE;
 	ev->n_bands = 2;
 	ev->bands[0] = (struct detector_band){ 100, 4000.0f, 4250.5f, 0.75f };
 	ev->bands[1] = (struct detector_band){ 3, 46.875f, 93.75f, 0.125f };
@@ -145,18 +146,28 @@ static void test_event(void **state)
 	assert_string_equal(
 		buf, "{\"id\":\"pump1-1714564800500\",\"type\":\"start\",\"monitor\":\"pump1\","
 		     "\"start\":\"2024-05-01T12:00:00.500Z\",\"end\":null,\"duration_s\":1.5,"
-		     "\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"bands\":["
+		     "\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"ended_by\":null,\"bands\":["
 		     "{\"band\":100,\"hz_low\":4000,\"hz_high\":4250.5,\"share\":0.75},"
 		     "{\"band\":3,\"hz_low\":46.875,\"hz_high\":93.75,\"share\":0.125}]}");
 	make_event(&ev, DETECTOR_EVENT_END);
 	ev.n_bands = 0;
 	assert_int_equal(payload_event(buf, sizeof(buf), NULL, "pump1", &ev, NULL), AUSCULT_OK);
 	assert_string_equal(
-		buf,
-		"{\"id\":\"pump1-1714564800500\",\"type\":\"end\",\"monitor\":\"pump1\","
-		"\"start\":\"2024-05-01T12:00:00.500Z\",\"end\":\"2024-05-01T12:00:15.750Z\","
-		"\"duration_s\":15.25,\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,\"bands\":[],"
-		"\"evidence\":null}");
+		buf, "{\"id\":\"pump1-1714564800500\",\"type\":\"end\",\"monitor\":\"pump1\","
+		     "\"start\":\"2024-05-01T12:00:00.500Z\",\"end\":\"2024-05-01T12:00:15.750Z\","
+		     "\"duration_s\":15.25,\"peak\":4.5,\"mean\":3.25,\"threshold\":1.5,"
+		     "\"ended_by\":\"normal\",\"bands\":[],\"evidence\":null}");
+	/* Each cause by its name. */
+	static const char *const causes[] = { [DETECTOR_END_IDLE] = "\"ended_by\":\"idle\"",
+					      [DETECTOR_END_FAULT] = "\"ended_by\":\"fault\"",
+					      [DETECTOR_END_STOPPED] = "\"ended_by\":\"stopped\"" };
+	for (int c = DETECTOR_END_IDLE; c <= DETECTOR_END_STOPPED; c++) {
+		ev.ended_by = (enum detector_end_cause)c;
+		assert_int_equal(payload_event(buf, sizeof(buf), NULL, "pump1", &ev, NULL),
+				 AUSCULT_OK);
+		assert_non_null(strstr(buf, causes[c]));
+	}
+	ev.ended_by = DETECTOR_END_NORMAL;
 	/* With evidence: the three files, relative to evidence.dir. */
 	assert_int_equal(payload_event_evidence(buf, sizeof(buf), NULL, "pump1", &ev,
 						"pump1/20240501T120000Z-pump1-1714564800500", NULL),
