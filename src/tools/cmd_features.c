@@ -1,10 +1,13 @@
 /* cmd_features.c - `auscult features`: log-mel frames of an audio file as float32, CSV or a summary. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "common/atomic_file.h"
 #include "common/status.h"
 #include "features/feature_params.h"
 #include "features/features_file.h"
@@ -92,6 +95,14 @@ static int sink(void *ctx, const float *frames, size_t n_frames, struct auscult_
 	return AUSCULT_OK;
 }
 
+/* Whether a and b name one existing file (a link, another spelling). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 int cmd_features(int argc, char **argv)
 {
 	const char *in_path = NULL, *out_path = NULL;
@@ -134,22 +145,28 @@ int cmd_features(int argc, char **argv)
 	feature_params_defaults(&p);
 	o.n_mels = p.n_mels;
 	auscult_err_clear(&err);
+	struct atomic_file af = { 0 };
 	if (out_path) {
-		o.out = fopen(out_path, "wb");
-		if (!o.out) {
-			fprintf(stderr, "auscult features: %s: cannot create: %s\n", out_path,
-				strerror(errno));
+		if (same_file(in_path, out_path)) {
+			fprintf(stderr,
+				"auscult features: --out %s is the input recording itself; name "
+				"another file for the features\n",
+				out_path);
 			return 1;
 		}
+		/* Under a temporary name until complete: a failure leaves the old file as it was. */
+		if (atomic_file_open(&af, out_path, "the features file", &err) != AUSCULT_OK) {
+			fprintf(stderr, "auscult features: %s\n", err.msg);
+			return 1;
+		}
+		o.out = af.fp;
 	}
 	int rc = features_stream_file(in_path, &p, framing, sink, &o, &n_samples, &err);
-	if (o.out && fclose(o.out) != 0 && rc == AUSCULT_OK)
-		rc = auscult_fail(&err, AUSCULT_ERR_IO, "%s: write failed: %s", out_path,
-				  strerror(errno));
+	if (out_path && rc == AUSCULT_OK)
+		rc = atomic_file_commit(&af, &err);
 	if (rc != AUSCULT_OK) {
+		atomic_file_abort(&af);
 		fprintf(stderr, "auscult features: %s\n", err.msg);
-		if (out_path)
-			remove(out_path); /* never leave a partial file that looks complete */
 		return 1;
 	}
 	if (!csv) {

@@ -132,8 +132,10 @@ static char *relative_path(const char *from_dir, const char *to)
 			common = k;
 	if (from_dir[k] == '\0' && to[k] == '/')
 		common = k + 1;
+	/* from_dir whole and a '/' after it in to: common is one past from_dir's end */
+	size_t from_len = strlen(from_dir);
 	size_t ups = 0;
-	for (const char *s = from_dir + common; *s;) {
+	for (const char *s = from_dir + (common < from_len ? common : from_len); *s;) {
 		ups++;
 		s += strcspn(s, "/");
 		s += strspn(s, "/");

@@ -16,6 +16,7 @@
 #include "train/trainer_recipe.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/silent_clip.h"
 #include "tools/pipeline_args.h"
 
 #define THRESHOLD_MAX_BATCH 256
@@ -147,7 +148,7 @@ int cmd_threshold(int argc, char **argv)
 	enum threshold_fit_method method = THRESHOLD_FIT_GAMMA;
 	bool method_given = false;
 	const char *recipe = NULL;
-	size_t n_scores = 0;
+	size_t n_scores = 0, n_silent = 0;
 	struct clip_list files = { 0 };
 	struct model m = { 0 };
 	struct autoencoder ae = { 0 };
@@ -297,6 +298,15 @@ int cmd_threshold(int argc, char **argv)
 		}
 		for (size_t f = 0; f < files.count; f++) {
 			float s;
+			/* A clip of the machine off or a muted microphone says nothing about the
+			 * machine; it scores far above the rest and would raise the threshold
+			 * several times over (the windows' fit drops idle windows the same way). */
+			if (silent_clip_note("threshold", files.paths[f], m.features.sample_rate_hz,
+					     "left out of the fit; check the microphone's gain or "
+					     "that the machine was running")) {
+				n_silent++;
+				continue;
+			}
 			if (clip_replay_score(replay, files.paths[f], &s, &err) != AUSCULT_OK) {
 				fprintf(stderr, "auscult threshold: %s\n", err.msg);
 				goto done;
@@ -332,8 +342,11 @@ int cmd_threshold(int argc, char **argv)
 			 "%zu %s windows of %g s every %g s from %zu recordings", n_scores,
 			 ps.smoothing == SMOOTHER_NONE ? "raw" : "smoothed", ps.window_s, ps.hop_s,
 			 files.count);
+	else if (n_silent > 0)
+		snprintf(over, sizeof(over), "%zu recordings, %zu silent ones left out", n_scores,
+			 n_silent);
 	else
-		snprintf(over, sizeof(over), "%zu recordings", files.count);
+		snprintf(over, sizeof(over), "%zu recordings", n_scores);
 	printf("%s: threshold %.6g -> %.6g (%s shape %.6g, scale %.6g, quantile %.7g over %s; "
 	       "%zu of them above it)\n",
 	       out_path, (double)old_threshold, (double)m.threshold.threshold,

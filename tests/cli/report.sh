@@ -58,6 +58,14 @@ cmp -s "$TMP/order" "$TMP/want" || fail "sections not newest first: $(cat "$TMP/
 # Media are linked relatively (the page is in site/, the evidence beside it).
 grep -q 'src="../evidence/pump2/20251205T080642Z-pump2-1764922002000.flac"' "$PAGE" ||
 	fail "the audio is not linked relatively: $(grep -o '<audio[^>]*>' "$PAGE" | head -n 1)"
+# The page beside the evidence folder (in its parent) and inside it: links down, never "../".
+"$AUSCULT_BIN" report "$EV" --out "$TMP/above.html" >/dev/null 2>&1 || fail "report in the parent folder"
+grep -q 'src="evidence/pump2/20251205T080642Z-pump2-1764922002000.flac"' "$TMP/above.html" ||
+	fail "a page above the evidence links: $(grep -o '<audio[^>]*>' "$TMP/above.html" | head -n 1)"
+"$AUSCULT_BIN" report "$EV" --out "$EV/index.html" >/dev/null 2>&1 || fail "report in the folder"
+grep -q 'src="pump2/20251205T080642Z-pump2-1764922002000.flac"' "$EV/index.html" ||
+	fail "a page in the evidence folder links: $(grep -o '<audio[^>]*>' "$EV/index.html" | head -n 1)"
+rm "$TMP/above.html" "$EV/index.html"
 grep -q 'peak score</th><td>2</td>' "$PAGE" || fail "no peak score on the page"
 grep -q 'mel 40 (935–982 Hz, 40%)' "$PAGE" || fail "no contributing bands on the page"
 grep -q '<th>heard by</th><td class="parts">network 0.5, window head 0.25, rise heads 1.25 (tones 1 at 3141 Hz, impulses 0.25 at 6.84/s, envelope 0)</td>' "$PAGE" ||

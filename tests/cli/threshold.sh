@@ -55,6 +55,18 @@ awk -v n="$new" 'BEGIN { d = n - 2.26734; exit !(d < 0.0001 && d > -0.0001) }' |
 	fail "quantile 0.9 gave $new, expected 2.26734"
 # The fitted gamma itself: any change in how files are scored would move it.
 echo "$out" | grep -q "shape 12.209.* scale 0.13458" || fail "gamma parameters changed: $out"
+# A clip of the machine off (pink noise at -80 dBFS) is left out of the fit, with a note naming
+# it: it scored far above the rest and raised the threshold several times over, silently.
+mkdir "$TMP/with_off"
+cp -L "$TMP"/unseen/*.wav "$TMP/with_off/"
+sox -D -n -r 16000 -b 16 -c 1 "$TMP/with_off/zz_off.wav" synth 10 pinknoise vol -70dB
+out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/off.am" --quantile 0.9 \
+	"$TMP/with_off" 2>"$TMP/err") || fail "threshold with a silent clip exited $?"
+grep -q "zz_off.wav: its level is .* dBFS, below the -70 dBFS at which auscultd calls a machine off: left out of the fit" \
+	"$TMP/err" || fail "the silent clip is not named: $(cat "$TMP/err")"
+echo "$out" | grep -q "over 10 recordings, 1 silent ones left out" || fail "summary: $out"
+[ "$(threshold_of "$TMP/off.am")" = "$new" ] ||
+	fail "a silent clip moved the threshold: $(threshold_of "$TMP/off.am"), not $new"
 # Raw 2-s windows vary more than clips: at the same quantile their threshold is higher.
 "$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/win.am" --fit gamma --quantile 0.9 --window-s 2 \
 	--smoothing none "$TMP/unseen" >/dev/null || fail "threshold --window-s 2 exited $?"

@@ -58,6 +58,18 @@ grep -q "missing.wav: cannot open" "$TMP/err" && ok || bad "missing message: $(c
 "$AUSCULT_BIN" features "$VEC/short.wav" --out "$TMP/no/such/dir.f32" > /dev/null 2> "$TMP/err"
 rc=$?
 [ $rc = 1 ] && grep -q "dir.f32: cannot create" "$TMP/err" && ok || bad "unwritable --out: exit $rc, $(cat "$TMP/err")"
+# A failed run leaves an earlier output as it was (it is written under a temporary name), and
+# --out naming the input recording is refused: the recording used to be truncated first.
+cp "$TMP/s.f32" "$TMP/keep.f32"
+"$AUSCULT_BIN" features "$TMP/missing.wav" --out "$TMP/keep.f32" > /dev/null 2>&1
+cmp -s "$TMP/s.f32" "$TMP/keep.f32" && ok || bad "a failed run changed the earlier output"
+cp "$VEC/short.wav" "$TMP/rec.wav"
+"$AUSCULT_BIN" features "$TMP/rec.wav" --out "$TMP/./rec.wav" > /dev/null 2> "$TMP/err"
+rc=$?
+[ $rc = 1 ] && grep -q -- "--out $TMP/./rec.wav is the input recording itself" "$TMP/err" && ok ||
+	bad "--out as the input: exit $rc, $(cat "$TMP/err")"
+cmp -s "$VEC/short.wav" "$TMP/rec.wav" && ok || bad "--out as the input changed the recording"
+[ -z "$(find "$TMP" -name '*.tmp*')" ] && ok || bad "temporary files left: $(find "$TMP" -name '*.tmp*')"
 
 # 4. Usage errors: exit 2 with the usage line.
 for args in "" "--bogus x.wav" "a.wav b.wav" "a.wav --out"; do
