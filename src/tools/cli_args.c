@@ -49,6 +49,12 @@ int cli_usage_error(const struct cli_command *cli, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+static bool in_range(double v, double lo, double hi, enum cli_ends ends)
+{
+	bool lo_open = ends & CLI_LO_OPEN, hi_open = ends & CLI_HI_OPEN;
+	return isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+}
+
 int cli_parse_double(const struct cli_command *cli, const char *opt, const char *text, double lo,
 		     double hi, enum cli_ends ends, double *out)
 {
@@ -56,8 +62,7 @@ int cli_parse_double(const struct cli_command *cli, const char *opt, const char 
 	char *end;
 	errno = 0;
 	double v = strtod(text, &end);
-	bool ok = !errno && end != text && *end == '\0' && isfinite(v) &&
-		  (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+	bool ok = !errno && end != text && *end == '\0' && in_range(v, lo, hi, ends);
 	if (ok) {
 		*out = v;
 		return 0;
@@ -67,8 +72,28 @@ int cli_parse_double(const struct cli_command *cli, const char *opt, const char 
 			cli->name, opt, text);
 	else
 		fprintf(stderr, "auscult %s: %s: '%s' is not a number in %c%g, %g%c\n", cli->name,
-			opt, text, lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
+			opt, text, lo_open || isinf(lo) ? '(' : '[', lo, hi,
+			hi_open || isinf(hi) ? ')' : ']');
 	return -1;
+}
+
+int cli_parse_float(const struct cli_command *cli, const char *opt, const char *text, double lo,
+		    double hi, enum cli_ends ends, float *out)
+{
+	double v;
+	if (cli_parse_double(cli, opt, text, lo, hi, ends, &v))
+		return -1;
+	float f = (float)v;
+	if (!in_range(f, lo, hi, ends)) {
+		fprintf(stderr,
+			"auscult %s: %s: '%s' becomes %.9g as the 32-bit float a model keeps, which "
+			"is not in %c%g, %g%c; give a value further inside\n",
+			cli->name, opt, text, (double)f, ends & CLI_LO_OPEN ? '(' : '[', lo, hi,
+			ends & CLI_HI_OPEN ? ')' : ']');
+		return -1;
+	}
+	*out = f;
+	return 0;
 }
 
 int cli_parse_uint(const struct cli_command *cli, const char *opt, const char *text, uint64_t lo,

@@ -59,6 +59,14 @@ int cli_parse_double(const struct cli_command *cli, const char *opt, const char 
 		     double hi, enum cli_ends ends, double *out);
 
 /*
+ * cli_parse_double for a value kept as a float (in a model): the float too must lie in the range
+ * (1e-50 is a double > 0, but the float 0; 0.99999999 the float 1), or it prints why and
+ * returns -1.
+ */
+int cli_parse_float(const struct cli_command *cli, const char *opt, const char *text, double lo,
+		    double hi, enum cli_ends ends, float *out);
+
+/*
  * Reads text, the value of option opt, as a whole decimal number in [lo, hi]. Returns 0 with
  * *out set, or prints "auscult NAME: OPT: 'TEXT' is not a whole number in [LO, HI]" and returns -1.
  */

@@ -397,8 +397,8 @@ int cmd_eval(int argc, char **argv)
 		return cli_usage_error(&cli, "%s is required",
 				       !model_path ? "--model MODEL" : "a folder DIR");
 	double threshold_override = NAN;
-	if (threshold_text && cli_parse_double(&cli, "--threshold", threshold_text, -INFINITY,
-					       INFINITY, CLI_OPEN, &threshold_override))
+	if (threshold_text && cli_parse_double(&cli, "--threshold", threshold_text, 0.0, INFINITY,
+					       CLI_CLOSED, &threshold_override))
 		return CLI_EXIT_USAGE;
 
 	/* The DCASE layout keeps training normals in train/ next to test/: never mix them in. */

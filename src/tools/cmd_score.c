@@ -372,8 +372,8 @@ int cmd_score(int argc, char **argv)
 	if (first_input >= argc)
 		return cli_usage_error(&cli, "no files or folders to score");
 	double threshold_override = NAN;
-	if (threshold_text && cli_parse_double(&cli, "--threshold", threshold_text, -INFINITY,
-					       INFINITY, CLI_OPEN, &threshold_override))
+	if (threshold_text && cli_parse_double(&cli, "--threshold", threshold_text, 0.0, INFINITY,
+					       CLI_CLOSED, &threshold_override))
 		return CLI_EXIT_USAGE;
 
 	if (model_load(&m, model_path, &err) != AUSCULT_OK) {

@@ -177,8 +177,11 @@ int cmd_threshold(int argc, char **argv)
 		} else if ((v = cli_option_value(&cli, &i, "--out"))) {
 			out_path = v;
 		} else if ((v = cli_option_value(&cli, &i, "--quantile"))) {
+			/* the model keeps it as a float: that must be in (0, 1) too */
+			float kept;
 			if (cli_parse_double(&cli, "--quantile", v, 0.0, 1.0, CLI_OPEN,
-					     &quantile)) {
+					     &quantile) ||
+			    cli_parse_float(&cli, "--quantile", v, 0.0, 1.0, CLI_OPEN, &kept)) {
 				status = CLI_EXIT_USAGE;
 				goto done;
 			}

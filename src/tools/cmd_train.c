@@ -105,11 +105,14 @@ static void usage(FILE *out)
 		"                         scores\n"
 		"  --rise-heads           then add the rise heads (idnn16-fast-rise has them)\n"
 		"  --hop-length N         samples between log-mel frames, 1..1024 (1024; 512\n"
-		"                         doubles the front end's and the network's work)\n"
+		"                         doubles the front end's and the network's work); with\n"
+		"                         the window head, 4 or more of its short-frame hops\n"
+		"                         (1024 for the default, 512 for idnn16-stats)\n"
 		"  --quiet                no progress output\n"
 		"\n"
-		"Same seed and --threads give the same model bit for bit. Ctrl-C stops after the\n"
-		"current batch without writing a model (exit status 130).\n");
+		"Same seed and --threads give the same model bit for bit, but for the time it\n"
+		"records (SOURCE_DATE_EPOCH sets it). Ctrl-C stops after the current batch\n"
+		"without writing a model (exit status 130).\n");
 }
 
 /* --epochs N and the like: a whole number in [lo, hi] into a uint32_t. */
@@ -120,17 +123,6 @@ static int parse_u32(const struct cli_command *cli, const char *opt, const char 
 	if (cli_parse_uint(cli, opt, text, lo, hi, &v))
 		return -1;
 	*out = (uint32_t)v;
-	return 0;
-}
-
-/* --lr X and the like: a number in the range into a float. */
-static int parse_float(const struct cli_command *cli, const char *opt, const char *text, double lo,
-		       double hi, enum cli_ends ends, float *out)
-{
-	double v;
-	if (cli_parse_double(cli, opt, text, lo, hi, ends, &v))
-		return -1;
-	*out = (float)v;
 	return 0;
 }
 
@@ -295,13 +287,13 @@ int cmd_train(int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_LR:
-			if (parse_float(&cli, "--lr", optarg, 0.0, 10.0, CLI_LO_OPEN,
-					&o.trainer.learning_rate))
+			if (cli_parse_float(&cli, "--lr", optarg, 0.0, 10.0, CLI_LO_OPEN,
+					    &o.trainer.learning_rate))
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_VAL:
-			if (parse_float(&cli, "--val-split", optarg, 0.0, 1.0, CLI_HI_OPEN,
-					&o.trainer.validation_split))
+			if (cli_parse_float(&cli, "--val-split", optarg, 0.0, 1.0, CLI_HI_OPEN,
+					    &o.trainer.validation_split))
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_SEED:
@@ -314,8 +306,8 @@ int cmd_train(int argc, char **argv)
 			o.trainer.threads = (int)u;
 			break;
 		case OPT_QUANTILE:
-			if (parse_float(&cli, "--quantile", optarg, 0.0, 1.0, CLI_OPEN,
-					&o.quantile))
+			if (cli_parse_float(&cli, "--quantile", optarg, 0.0, 1.0, CLI_OPEN,
+					    &o.quantile))
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_STD:
@@ -363,6 +355,15 @@ int cmd_train(int argc, char **argv)
 	if (o.rise_heads && !o.window_head)
 		return cli_usage_error(&cli, "--rise-heads needs --window-head (the rise heads' "
 					     "envelopes are the window head's bands)");
+	/* Checked now, not after the training: the head's short frames tile the features' hop. */
+	if (o.window_head &&
+	    (fp.hop_length % o.head_shape.hop != 0 || fp.hop_length / o.head_shape.hop < 4))
+		return cli_usage_error(
+			&cli,
+			"--hop-length %u: this recipe's window head takes a short frame "
+			"every %u samples, at least 4 per log-mel hop; give a multiple "
+			"of %u from %u, or a recipe without the head",
+			fp.hop_length, o.head_shape.hop, o.head_shape.hop, 4 * o.head_shape.hop);
 	if (optind >= argc)
 		return cli_usage_error(&cli, "no training data: give folders or files of "
 					     "recordings of the healthy machine");

@@ -101,7 +101,7 @@ set +e
 "$AUSCULT_BIN" score --model "$MODEL" --threshold abc "$TMP/dev" 2>"$TMP/u.err"
 [ $? -eq 2 ] || fail "score --threshold abc did not exit 2"
 set -e
-grep -q "'abc' is not a finite number" "$TMP/u.err" || fail "bad --threshold message"
+grep -q "'abc' is not a number in \[0, inf)" "$TMP/u.err" || fail "bad --threshold message: $(cat "$TMP/u.err")"
 
 # --- eval: DIR or DIR/test, per machine id and overall ----------------------------------------
 "$AUSCULT_BIN" eval --model "$MODEL" --svg "$TMP/report.svg" "$TMP/dev" >"$TMP/eval.out" 2>"$TMP/eval.err" ||

@@ -84,6 +84,15 @@ if "$AUSCULT_BIN" train --hop-length 2048 --out "$TMP/x.am" "$TMP/missing.wav" 2
 	fail "--hop-length 2048 (longer than a frame) was accepted"
 fi
 grep -q -- "--hop-length" "$TMP/err" || { cat "$TMP/err" >&2; fail "no message naming --hop-length"; }
+# A hop the default recipe's window head cannot tile is refused before any training (it used to
+# fail after every epoch, in the head's fit).
+set +e
+"$AUSCULT_BIN" train --hop-length 512 --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--hop-length 512 with the default recipe exited $rc, not 2"
+grep -q -- "--hop-length 512: this recipe's window head takes a short frame every 256 samples" \
+	"$TMP/err" || { cat "$TMP/err" >&2; fail "no message naming the head's hop"; }
 train stats --recipe idnn16-stats
 has stats "format:         auscult model, version 4"
 has stats "architecture:   512-16-128 "

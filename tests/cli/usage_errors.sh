@@ -25,10 +25,18 @@ expect() {
 }
 
 # Numbers: the option, the value as given, and the range.
-expect "auscult score: --threshold: 'abc' is not a finite number (e.g. 12.5)" \
+expect "auscult score: --threshold: 'abc' is not a number in [0, inf)" \
 	score --model m.am --threshold abc x.wav
-expect "auscult eval: --threshold: 'nan' is not a finite number (e.g. 12.5)" \
+expect "auscult eval: --threshold: 'nan' is not a number in [0, inf)" \
 	eval --model m.am --threshold=nan dir
+# A score is never negative: a negative threshold is a typo (0 flags every clip).
+expect "auscult score: --threshold: '-1' is not a number in [0, inf)" \
+	score --model m.am --threshold -1 x.wav
+# A value that a model keeps as a float must lie in the range as a float too.
+expect "auscult train: --lr: '1e-50' becomes 0 as the 32-bit float a model keeps, which is not in (0, 10]; give a value further inside" \
+	train --out m.am --lr 1e-50 x.wav
+expect "auscult threshold: --quantile: '0.99999999' becomes 1 as the 32-bit float a model keeps, which is not in (0, 1); give a value further inside" \
+	threshold --model m.am --out n.am --quantile 0.99999999 x.wav
 expect "auscult threshold: --quantile: '1' is not a number in (0, 1)" \
 	threshold --model m.am --out n.am --quantile 1 x.wav
 expect "auscult threshold: --quantile: '0.5x' is not a number in (0, 1)" \
