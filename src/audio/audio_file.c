@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sndfile.h>
 #include <stdio.h>
@@ -106,6 +108,7 @@ struct audio_file {
 	int fd; /* ours: libsndfile reads it but does not close it (close_desc 0) */
 	sf_count_t frames_read;
 	int16_t *pcm16; /* PCM16_CHUNK_FRAMES x channels, or NULL: not 16-bit PCM */
+	bool floats;    /* 32- or 64-bit float samples, which can hold NaN and infinities */
 	char desc[256];
 	char path[256];
 	char warning[AUSCULT_ERR_MSG_MAX]; /* base.warning points here when the file is short */
@@ -143,6 +146,19 @@ static int file_read(struct audio_backend *b, float *frames, size_t max_frames, 
 	*got = 0;
 	sf_count_t n = f->pcm16 ? read_pcm16(f, frames, max_frames)
 				: sf_readf_float(f->sf, frames, (sf_count_t)max_frames);
+	/* A NaN or an infinity would pass the front end as a finite ~385 dB, and train or score
+	 * on as if it were sound. */
+	size_t values = n > 0 ? (size_t)n * f->base.channels : 0;
+	for (size_t i = 0; f->floats && i < values; i++)
+		if (!isfinite(frames[i])) {
+			sf_count_t frame = f->frames_read + (sf_count_t)(i / f->base.channels);
+			return auscult_fail(err, AUSCULT_ERR_FORMAT,
+					    "%s: sample %lld (at %.3f s) is not a number (%s): the "
+					    "file is damaged; export or record it again",
+					    f->path, (long long)frame,
+					    (double)frame / (double)f->base.rate_hz,
+					    isnan(frames[i]) ? "NaN" : "infinite");
+		}
 	if (n > 0) {
 		f->frames_read += n;
 		*got = (size_t)n;
@@ -294,6 +310,8 @@ int audio_file_open(struct audio_backend **out, const struct audio_source_config
 				  path);
 		goto fail;
 	}
+	f->floats = (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_FLOAT ||
+		    (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_DOUBLE;
 	if ((info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16) {
 		f->pcm16 = malloc((size_t)PCM16_CHUNK_FRAMES * (size_t)info.channels *
 				  sizeof(*f->pcm16));

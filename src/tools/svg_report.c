@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/atomic_file.h"
+#include "common/utf8.h"
+
 /* Canvas and panel geometry, pixels. Two square-ish panels side by side under a title. */
 #define SVG_W 1000
 #define SVG_H 530
@@ -29,8 +32,19 @@ static const char *const series_colours[] = {
 
 void svg_put_escaped(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = s ? strlen(s) : 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = u[i];
+		size_t len = utf8_valid_len(u + i, n - i);
+		if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+			/* XML allows neither invalid UTF-8 nor control characters, not even as
+			 * references: a page or picture with one does not open at all. */
+			fputs(UTF8_REPLACEMENT, out);
+			i++;
+			continue;
+		}
+		switch (c) {
 		case '&':
 			fputs("&amp;", out);
 			break;
@@ -47,9 +61,10 @@ void svg_put_escaped(FILE *out, const char *s)
 			fputs("&apos;", out);
 			break;
 		default:
-			fputc(*s, out);
+			fwrite(u + i, 1, len, out);
 			break;
 		}
+		i += len;
 	}
 }
 
@@ -369,20 +384,17 @@ int svg_report_write(FILE *out, const struct svg_report *r, struct auscult_err *
 
 int svg_report_save(const char *path, const struct svg_report *r, struct auscult_err *err)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return auscult_fail(err, AUSCULT_ERR_IO,
-				    "%s: cannot create the SVG report: %s; check the folder exists "
-				    "and is writable",
-				    path, strerror(errno));
-	int rc = svg_report_write(f, r, err);
-	if (fclose(f) != 0 && rc == AUSCULT_OK)
-		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: writing the SVG report failed: %s",
-				  path, strerror(errno));
-	else if (rc != AUSCULT_OK)
-		auscult_fail(err, rc, "%s: writing the SVG report failed: %s", path,
-			     strerror(errno));
-	return rc;
+	/* Under a temporary name until complete: a failure leaves an earlier report whole. */
+	struct atomic_file af;
+	int rc = atomic_file_open(&af, path, "the SVG report", err);
+	if (rc != AUSCULT_OK)
+		return rc;
+	rc = svg_report_write(af.fp, r, err);
+	if (rc == AUSCULT_OK)
+		return atomic_file_commit(&af, err);
+	atomic_file_abort(&af);
+	struct auscult_err why = *err;
+	return auscult_fail(err, rc, "%s: %s", path, why.msg);
 }
 
 /* ---- the score timeline of one recording (auscult report) ------------------------------------ */

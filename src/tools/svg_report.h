@@ -41,13 +41,14 @@ struct svg_report {
 int svg_report_write(FILE *out, const struct svg_report *r, struct auscult_err *err);
 
 /*
- * Writes the report to path (created or truncated). Returns AUSCULT_OK or AUSCULT_ERR_IO with
- * err naming the path and the system's reason.
+ * Writes the report to path, atomically (an earlier file stays whole if writing fails). Returns
+ * AUSCULT_OK or AUSCULT_ERR_IO with err naming the path and the system's reason.
  */
 int svg_report_save(const char *path, const struct svg_report *r, struct auscult_err *err);
 
-/* Writes s with the five XML special characters escaped (file names may hold any of them); the
- * same escaping serves HTML text and attribute values. */
+/* Writes s with the five XML special characters escaped (file names may hold any of them), and
+ * each byte of invalid UTF-8 or control character but tab and newlines as U+FFFD, which XML
+ * cannot hold at all; the same escaping serves HTML text and attribute values. */
 void svg_put_escaped(FILE *out, const char *s);
 
 /* A 1-2-5 step that splits span into about `target` intervals (axis ticks people can read). */

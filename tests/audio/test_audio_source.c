@@ -478,6 +478,27 @@ static void test_file_cut_short(void **state)
 	assert_int_equal(open_and_read_all(AUSCULT_SHARED_DIR "/vectors", "short.wav", NULL), 700);
 }
 
+/* A float recording with a NaN opens, and its read fails at that sample, naming it: the front end
+ * would take it as a finite ~385 dB. What was read before it is delivered. */
+static void test_file_nan_sample(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/audio/nan_sample.wav", AUSCULT_FIXTURES);
+	struct audio_source *src = open_file(path);
+	float buf[400];
+	size_t got = 0, total = 0;
+	struct auscult_err err;
+	int rc;
+	while ((rc = audio_source_read(src, buf, 400, &got, 0, &err)) == AUSCULT_OK)
+		total += got;
+	assert_int_equal(rc, AUSCULT_ERR_FORMAT);
+	assert_int_equal(total, 400); /* the first read; the second holds the NaN */
+	assert_non_null(strstr(err.msg, "nan_sample.wav: sample 500 (at 0.031 s) is not a number "
+					"(NaN): the file is damaged; export or record it again"));
+	audio_source_close(src);
+}
+
 static void test_file_read_speed(void **state)
 {
 	(void)state;
@@ -1034,6 +1055,7 @@ int main(void)
 		cmocka_unit_test(test_file_channel_selection_no_resampling),
 		cmocka_unit_test(test_file_bad_inputs),
 		cmocka_unit_test(test_file_cut_short),
+		cmocka_unit_test(test_file_nan_sample),
 		cmocka_unit_test(test_file_read_speed),
 		cmocka_unit_test(test_raw_pipe_odd_chunks),
 		cmocka_unit_test(test_raw_pipe_buffered),

@@ -142,12 +142,29 @@ static void one_epoch_flat_or_zero_losses_still_draw(void **state)
 	free(svg);
 }
 
+/* Text from file names: the XML specials escaped, tab kept, a control byte and invalid UTF-8
+ * replaced (XML cannot hold them: the picture would not open), valid UTF-8 kept whole. */
+static void escaping_keeps_the_xml_well_formed(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	assert_non_null(f);
+	svg_put_escaped(f, "m\xff\x01<&>\"'\tpump\xc3\xa9\xe2\x82\xac\xc3");
+	fclose(f);
+	assert_string_equal(text, "m\xef\xbf\xbd\xef\xbf\xbd&lt;&amp;&gt;&quot;&apos;\tpump"
+				  "\xc3\xa9\xe2\x82\xac\xef\xbf\xbd");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_point_per_epoch_on_a_log_scale),
 		cmocka_unit_test(nan_validation_breaks_or_drops_the_line),
 		cmocka_unit_test(one_epoch_flat_or_zero_losses_still_draw),
+		cmocka_unit_test(escaping_keeps_the_xml_well_formed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
