@@ -187,7 +187,7 @@ static int score_windows(int argc, char **argv)
 {
 	const char *model_path = NULL, *config_path = NULL, *monitor = NULL;
 	bool json = false;
-	int first_input = argc;
+	int n_in = 1; /* the inputs, gathered into argv[1 .. n_in - 1] as they come */
 	struct cli_command cli = { "score", score_usage, argc, argv, false };
 	struct pipeline_settings ps;
 	struct daemon_config dc = { 0 };
@@ -252,14 +252,15 @@ static int score_windows(int argc, char **argv)
 			status = CLI_EXIT_USAGE;
 			goto done;
 		} else if (strcmp(argv[i], "--") == 0) {
-			first_input = i + 1;
+			while (++i < argc)
+				argv[n_in++] = argv[i];
 			break;
 		} else if (cli_is_option(argv[i])) {
 			status = cli_usage_error(&cli, "unknown option '%s'", argv[i]);
 			goto done;
 		} else {
-			first_input = i;
-			break;
+			argv[n_in++] =
+				argv[i]; /* options may follow: n_in <= i, nothing unread moves */
 		}
 	}
 	if (!model_path) {
@@ -267,7 +268,7 @@ static int score_windows(int argc, char **argv)
 					       "required");
 		goto done;
 	}
-	if (first_input >= argc) {
+	if (n_in == 1) {
 		status = cli_usage_error(&cli, "no files or folders to score");
 		goto done;
 	}
@@ -289,7 +290,7 @@ static int score_windows(int argc, char **argv)
 	}
 	out.threshold = pipeline_threshold(pl);
 	bool any_failed = false;
-	for (int i = first_input; i < argc; i++) {
+	for (int i = 1; i < n_in; i++) {
 		if (clip_list_add(&list, argv[i], &err) != AUSCULT_OK) {
 			fprintf(stderr, "auscult score: %s\n", err.msg);
 			any_failed = true;
@@ -334,7 +335,7 @@ int cmd_score(int argc, char **argv)
 	const char *model_path = NULL;
 	const char *threshold_text = NULL;
 	bool json = false;
-	int first_input = argc;
+	int n_in = 1; /* the inputs, gathered into argv[1 .. n_in - 1] as they come */
 	struct model m = { 0 };
 	struct autoencoder ae = { 0 };
 	struct clip_replay *replay = NULL;
@@ -358,18 +359,19 @@ int cmd_score(int argc, char **argv)
 		} else if (cli.failed) {
 			return CLI_EXIT_USAGE;
 		} else if (strcmp(argv[i], "--") == 0) {
-			first_input = i + 1;
+			while (++i < argc)
+				argv[n_in++] = argv[i];
 			break;
 		} else if (cli_is_option(argv[i])) {
 			return cli_usage_error(&cli, "unknown option '%s'", argv[i]);
 		} else {
-			first_input = i;
-			break;
+			argv[n_in++] =
+				argv[i]; /* options may follow: n_in <= i, nothing unread moves */
 		}
 	}
 	if (!model_path)
 		return cli_usage_error(&cli, "--model MODEL is required");
-	if (first_input >= argc)
+	if (n_in == 1)
 		return cli_usage_error(&cli, "no files or folders to score");
 	double threshold_override = NAN;
 	if (threshold_text && cli_parse_double(&cli, "--threshold", threshold_text, 0.0, INFINITY,
@@ -389,7 +391,7 @@ int cmd_score(int argc, char **argv)
 		goto done;
 	}
 	bool any_failed = false;
-	for (int i = first_input; i < argc; i++) {
+	for (int i = 1; i < n_in; i++) {
 		int rc = clip_list_add(&list, argv[i], &err);
 		if (rc == AUSCULT_ERR_NOMEM) {
 			fprintf(stderr, "auscult score: %s\n", err.msg);

@@ -53,6 +53,11 @@ head -n 1 "$TMP/score.out" | grep -q "/test/anomaly_id_00_00000000.wav	" ||
 "$AUSCULT_BIN" score --model "$MODEL" --threshold=1e30 "$TMP/dev/test" | cut -f 3 | sort -u >"$TMP/d1"
 [ "$(cat "$TMP/d1")" = "normal" ] || fail "--threshold 1e30 flagged a file"
 
+# Options may follow the files, as in eval and report.
+"$AUSCULT_BIN" score "$TMP/dev/test" --model "$MODEL" --threshold 0 --json >"$TMP/late.json" ||
+	fail "score with options after the files exited $?"
+grep -q '"decision": "anomaly"' "$TMP/late.json" || fail "options after the files were not taken: $(head -c 300 "$TMP/late.json")"
+
 # A bad file: its error names it on stderr, the others are still scored, exit status 1.
 set +e
 "$AUSCULT_BIN" score --model "$MODEL" "$TMP/plain/recording.wav" \
