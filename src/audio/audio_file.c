@@ -79,7 +79,9 @@ static int wav_is_short(int fd, off_t file_bytes, const char *path, char *msg, s
 		}
 		if (memcmp(b, "data", 4) == 0) {
 			uint64_t have = (uint64_t)file_bytes - (at + 8);
-			if (size <= have)
+			/* 0xFFFFFFFF: a WAV written as a stream (ffmpeg, arecord to a pipe), its length
+			 * never filled in; what is there is the whole of it. */
+			if (size <= have || size == UINT32_MAX)
 				return 0;
 			if (frame_bytes > 0 && rate_hz > 0) {
 				double per_s = (double)frame_bytes * rate_hz;

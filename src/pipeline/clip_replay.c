@@ -114,9 +114,9 @@ static int replay_short(const struct clip_replay *r, const char *path, double se
 			rc = replay(pl, path, PIPELINE_REPLAY_QUIET, c, &seconds, err);
 		pipeline_destroy(pl);
 		if (rc == AUSCULT_OK && c->n > 0)
-			log_warn("%s: shorter than the model's %g-s window; scored on windows of "
-				 "%g s",
-				 path, window_s, ps.window_s);
+			log_warn("%s: %.3f s, shorter than one %g-s window and its model context "
+				 "(%.3f s); scored on windows of %g s",
+				 path, seconds, window_s, window_s + stack_s, ps.window_s);
 	}
 	if (rc == AUSCULT_OK && c->n == 0)
 		rc = auscult_fail(err, AUSCULT_ERR_INVALID,

@@ -305,10 +305,20 @@ static int score_windows(int argc, char **argv)
 	}
 	for (size_t i = 0; i < list.count; i++) {
 		out.path = list.paths[i];
+		size_t before = out.printed;
 		if (pipeline_replay_file(pl, list.paths[i], channel, PIPELINE_REPLAY_WARN, &err) !=
 		    AUSCULT_OK) {
 			fflush(stdout);
 			fprintf(stderr, "auscult score: %s\n", err.msg);
+			any_failed = true;
+		} else if (out.printed == before) {
+			/* Not a silent success: the file gave no window to print. */
+			fflush(stdout);
+			fprintf(stderr,
+				"auscult score: %s: %.3f s of audio, too short for one window of %g s "
+				"and its model context; no window scored\n",
+				list.paths[i], (double)pipeline_stream_end_ms(pl) / 1e3,
+				ps.window_s);
 			any_failed = true;
 		}
 		fflush(stdout);

@@ -92,6 +92,21 @@ grep -q "normal_id_00_00000099.wav: its level is -9[0-9].[0-9] dBFS, .*: it coun
 	"$TMP/dead.err" || fail "eval did not name the dead recording: $(cat "$TMP/dead.err")"
 grep -q "3 files scored" "$TMP/dead.out" || fail "eval left the dead recording out: $(cat "$TMP/dead.out")"
 
+# A recording too short for one window: score --windows says so and exits 1 (it printed only
+# its header and exited 0); clip mode scores it on shorter windows, saying how long it is.
+sox "$DATA/train/normal_id_00_00000060.wav" "$TMP/short.wav" trim 0 2.1
+set +e
+"$AUSCULT_BIN" score --windows --model "$MODEL" "$TMP/short.wav" >"$TMP/short.out" 2>"$TMP/short.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "score --windows on a 2.1-s clip exited $rc, not 1"
+grep -q "short.wav: 2.100 s of audio, too short for one window of 2 s and its model context; no window scored" \
+	"$TMP/short.err" || fail "no note on the short clip: $(cat "$TMP/short.err")"
+"$AUSCULT_BIN" score --model "$MODEL" "$TMP/short.wav" >/dev/null 2>"$TMP/short.err" ||
+	fail "clip score of a 2.1-s clip exited $?"
+grep -q "short.wav: 2.100 s, shorter than one 2-s window and its model context" "$TMP/short.err" ||
+	fail "clip mode's note on the short clip: $(cat "$TMP/short.err")"
+
 # --json: an array of {file, score, threshold, decision}.
 "$AUSCULT_BIN" score --model "$MODEL" --json "$TMP/dev/test" >"$TMP/score.json"
 head -c 1 "$TMP/score.json" | grep -q '\[' || fail "JSON does not start with ["
