@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,20 @@ int atomic_file_open(struct atomic_file *af, const char *path, const char *what,
 		     struct auscult_err *err)
 {
 	memset(af, 0, sizeof(*af));
+	/* /dev/null, a FIFO, a terminal: written in place. A rename would put a regular file in
+	 * their place (as root, a /dev/null that is a file breaks the whole system). */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		af->path = strdup(path);
+		af->fp = af->path ? fopen(path, "wb") : NULL;
+		if (!af->fp) {
+			int rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open %s: %s", path,
+					      what, af->path ? strerror(errno) : "out of memory");
+			atomic_file_abort(af);
+			return rc;
+		}
+		return AUSCULT_OK;
+	}
 	size_t len = strlen(path);
 	af->path = malloc(len + 1);
 	af->tmp = malloc(len + sizeof(".tmpXXXXXX"));
@@ -73,14 +88,18 @@ static int sync_folder_of(const char *path)
 int atomic_file_commit(struct atomic_file *af, struct auscult_err *err)
 {
 	int rc = AUSCULT_OK;
-	int bad = fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0;
+	bool in_place = !af->tmp;
+	int bad = fflush(af->fp) != 0 || ferror(af->fp) ||
+		  (!in_place && fsync(fileno(af->fp)) != 0);
 	int saved = errno;
 	int closed = fclose(af->fp);
 	af->fp = NULL;
 	if (bad || closed != 0) {
 		rc = auscult_fail(err, AUSCULT_ERR_IO,
 				  "%s: cannot write %s: %s; check the free space", af->path,
-				  af->tmp, strerror(bad ? saved : errno));
+				  in_place ? "it" : af->tmp, strerror(bad ? saved : errno));
+	} else if (in_place) {
+		/* written where it goes: nothing to rename, no folder entry to sync */
 	} else if (rename(af->tmp, af->path) != 0) {
 		rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot rename %s over it: %s", af->path,
 				  af->tmp, strerror(errno));

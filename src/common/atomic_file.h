@@ -6,11 +6,13 @@
 
 #include "common/status.h"
 
-/* A file being written: readers of `path` see the old file or the whole new one, never a part. */
+/* A file being written: readers of `path` see the old file or the whole new one, never a part.
+ * A path that exists and is not a regular file (/dev/null, a FIFO) is written in place. */
 struct atomic_file {
 	FILE *fp;   /* write the content here (binary stream) */
 	char *path; /* the final name */
-	char *tmp;  /* "<path>.tmpXXXXXX" beside it, so the rename stays on one file system */
+	char *tmp;  /* "<path>.tmpXXXXXX" beside it, so the rename stays on one file system;
+		       NULL when written in place */
 };
 
 /*

@@ -1,0 +1,137 @@
+/* test_atomic_file.c - a file replaced whole or not at all; /dev/null and FIFOs written in place. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/atomic_file.h"
+
+static char dir[] = "/tmp/auscult-atomic-XXXXXX";
+
+static int make_dir(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+	(void)state;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		char p[512];
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	return rmdir(dir);
+}
+
+static size_t entries(void)
+{
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void read_text(const char *path, char *out, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	size_t n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/* A commit replaces the old content whole; an abort leaves it as it was and no temporary. */
+static void replaced_whole_or_not_at_all(void **state)
+{
+	(void)state;
+	char path[512], text[64];
+	snprintf(path, sizeof(path), "%s/model.am", dir);
+	struct auscult_err err;
+	struct atomic_file af;
+	assert_int_equal(atomic_file_open(&af, path, "the test file", &err), AUSCULT_OK);
+	fputs("first", af.fp);
+	assert_int_equal(atomic_file_commit(&af, &err), AUSCULT_OK);
+	read_text(path, text, sizeof(text));
+	assert_string_equal(text, "first");
+
+	assert_int_equal(atomic_file_open(&af, path, "the test file", &err), AUSCULT_OK);
+	fputs("second, cut short", af.fp);
+	atomic_file_abort(&af);
+	read_text(path, text, sizeof(text));
+	assert_string_equal(text, "first");
+	assert_int_equal(entries(), 1);
+
+	snprintf(path, sizeof(path), "%s/no/such/folder.am", dir);
+	assert_int_equal(atomic_file_open(&af, path, "the test file", &err), AUSCULT_ERR_IO);
+	assert_non_null(strstr(err.msg, "cannot create the test file beside it"));
+}
+
+/* A FIFO (like /dev/null, not a regular file) is written in place and stays a FIFO: a rename
+ * used to put a regular file in its place, and `auscult features --out /dev/null`, run as root,
+ * turned the machine's /dev/null into a file. */
+static void a_fifo_is_written_in_place(void **state)
+{
+	(void)state;
+	char fifo[512], got[512];
+	snprintf(fifo, sizeof(fifo), "%s/pipe", dir);
+	snprintf(got, sizeof(got), "%s/got", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid_t reader = fork();
+	assert_true(reader >= 0);
+	if (reader == 0) {
+		int in = open(fifo, O_RDONLY), out = open(got, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char buf[256];
+		ssize_t n;
+		while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				_exit(1);
+		_exit(0);
+	}
+	struct auscult_err err;
+	struct atomic_file af;
+	assert_int_equal(atomic_file_open(&af, fifo, "the test file", &err), AUSCULT_OK);
+	assert_null(af.tmp);
+	fputs("through the pipe", af.fp);
+	assert_int_equal(atomic_file_commit(&af, &err), AUSCULT_OK);
+	int status = 1;
+	assert_int_equal(waitpid(reader, &status, 0), reader);
+	assert_int_equal(status, 0);
+	struct stat st;
+	assert_int_equal(stat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	char text[64];
+	read_text(got, text, sizeof(text));
+	assert_string_equal(text, "through the pipe");
+	assert_int_equal(entries(), 3); /* model.am, pipe, got: no temporary */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(replaced_whole_or_not_at_all),
+		cmocka_unit_test(a_fifo_is_written_in_place),
+	};
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}
