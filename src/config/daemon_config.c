@@ -1075,22 +1075,6 @@ static int set_monitors(struct loader *ld, struct scope *sc, const struct opt *o
  * Validation across keys
  * ------------------------------------------------------------------------------------------- */
 
-static int check_readable(struct loader *ld, const struct scope *sc, const char *okey,
-			  const char *path, const char *what)
-{
-	int i = opt_index(sc, okey);
-	char key[KEY_PATH_MAX];
-	join_key(key, sizeof(key), sc->path, okey);
-	struct stat st;
-	if (stat(path, &st) != 0 || access(path, R_OK) != 0)
-		return fail_at(ld, sc->value_mark[i], key, AUSCULT_ERR_IO,
-			       "cannot read %s '%s': %s", what, path, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return fail_at(ld, sc->value_mark[i], key, AUSCULT_ERR_IO,
-			       "'%s' is a directory; expected %s", path, what);
-	return AUSCULT_OK;
-}
-
 /* The MQTT settings are checked by their owner; the loader only says where in the file. */
 static int validate_mqtt(struct loader *ld)
 {
@@ -1174,9 +1158,8 @@ static int validate_monitor(struct loader *ld, struct scope *sc)
 	}
 	if (ms->source_kind == AUDIO_SOURCE_STDIN && !sc->set[opt_index(sc, "source.realtime")])
 		ms->realtime = false;
-	if (ms->source_kind == AUDIO_SOURCE_FILE &&
-	    (rc = check_readable(ld, sc, "source.path", ms->source_path, "the audio file")))
-		return rc;
+	/* Whether the file can be read is config_check's (each monitor's fault on its own line,
+	 * not the first one's alone). */
 
 	/* The pipeline's own check: the cross-field rules (hop_s within window_s) and the bounds. */
 	const char *field = NULL;

@@ -46,6 +46,7 @@ monitors:
   - { name: a, source: { type: file, path: $DATA/normal_id_00_00000000.wav }, model: $WORK/gone.am }
   - { name: b, source: { type: file, path: $WORK/notes.wav }, model: $WORK/model.am }
   - { name: c, source: { type: file, path: $DATA/normal_id_00_00000000.wav }, model: $WORK/model.am }
+  - { name: d, source: { type: file, path: $WORK/gone.wav }, model: $WORK/model.am }
 EOC
 set +e
 "$AUSCULTD_BIN" --check-config --config "$WORK/several.yaml" >/dev/null 2>"$WORK/several.log"
@@ -56,9 +57,13 @@ grep -q "several.yaml:3:[0-9]*: monitors\[0\]\.model: cannot read the model file
 	fail "monitor a's missing model not listed: $(cat "$WORK/several.log")"
 grep -q "several.yaml:4:[0-9]*: monitors\[1\]\.source\.path: " "$WORK/several.log" ||
 	fail "monitor b's non-audio file not listed: $(cat "$WORK/several.log")"
-grep -q "several.yaml: 2 faults, each on a line above" "$WORK/several.log" ||
+# A recording that is not there is one fault among the others, not the only one said (it was
+# refused while the file was read, before any other monitor was looked at).
+grep -q "several.yaml:6:[0-9]*: monitors\[3\]\.source\.path: $WORK/gone.wav: cannot open the audio file: No such file" \
+	"$WORK/several.log" || fail "monitor d's missing recording not listed: $(cat "$WORK/several.log")"
+grep -q "several.yaml: 3 faults, each on a line above" "$WORK/several.log" ||
 	fail "no count of the faults: $(cat "$WORK/several.log")"
-[ "$(wc -l <"$WORK/several.log")" = 3 ] || fail "expected 3 lines: $(cat "$WORK/several.log")"
+[ "$(wc -l <"$WORK/several.log")" = 4 ] || fail "expected 4 lines: $(cat "$WORK/several.log")"
 
 write_config "$WORK/good.yaml" "{ type: file, path: $DATA/normal_id_00_00000000.wav }"
 "$AUSCULTD_BIN" --check-config --config "$WORK/good.yaml" >"$WORK/good.out" 2>&1 || fail "good config refused: $(cat "$WORK/good.out")"
