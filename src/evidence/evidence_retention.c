@@ -99,8 +99,17 @@ static int remove_event(const char *dir, const char *base, struct auscult_err *e
 	return rc;
 }
 
+static bool kept(const char *base, const char *const *keep, size_t n_keep)
+{
+	for (size_t k = 0; k < n_keep; k++)
+		if (keep[k] && strcmp(base, keep[k]) == 0)
+			return true;
+	return false;
+}
+
 int evidence_retention_apply(const char *dir, size_t max_files, uint64_t max_bytes,
-			     const char *keep_base, size_t *deleted, struct auscult_err *err)
+			     const char *const *keep, size_t n_keep, size_t *deleted,
+			     struct auscult_err *err)
 {
 	if (deleted)
 		*deleted = 0;
@@ -138,7 +147,7 @@ int evidence_retention_apply(const char *dir, size_t max_files, uint64_t max_byt
 		total += l.v[i].bytes;
 	size_t left = l.n;
 	for (size_t i = 0; i < l.n && (left > max_files || total > max_bytes); i++) {
-		if (keep_base && strcmp(l.v[i].base, keep_base) == 0)
+		if (kept(l.v[i].base, keep, n_keep))
 			continue;
 		int r = remove_event(dir, l.v[i].base, err);
 		if (r != AUSCULT_OK) {

@@ -10,8 +10,9 @@
 /*
  * Deletes the oldest events in dir until at most max_files events remain and their files take
  * at most max_bytes. An event is the files sharing one base name (<base>.flac, .png, .txt; see
- * evidence_record.h); base names start with the UTC time, so the oldest sorts first. keep_base
- * (may be NULL) is never deleted, even when it alone is over max_bytes. The writer's temporary
+ * evidence_record.h); base names start with the UTC time, so the oldest sorts first. The n_keep
+ * bases of keep (events still being written: their sound may be in place before their picture
+ * and record) are never deleted, even when they alone are over max_bytes. The writer's temporary
  * files (<base>.flac.tmp, .png.tmp*, .txt.tmp*) are being written, and left alone, unless
  * untouched for an hour: then a crash or a power cut left them, and they are deleted (not
  * counted in *deleted). Files of other names are left alone. *deleted (may be NULL) gets the events removed.
@@ -19,6 +20,7 @@
  * the writer thread only.
  */
 int evidence_retention_apply(const char *dir, size_t max_files, uint64_t max_bytes,
-			     const char *keep_base, size_t *deleted, struct auscult_err *err);
+			     const char *const *keep, size_t n_keep, size_t *deleted,
+			     struct auscult_err *err);
 
 #endif

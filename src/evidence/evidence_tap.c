@@ -71,10 +71,14 @@ void evidence_tap_free(struct evidence_tap *t)
 static uint64_t held_sample(const struct evidence_tap *t)
 {
 	uint64_t hold = atomic_load_explicit(&t->hold_from, memory_order_acquire);
-	/* A BEGIN still in the queue: the consumer has not claimed its span yet. */
-	if (t->capture > atomic_load_explicit(&t->begun, memory_order_acquire) &&
-	    t->span_start < hold)
-		hold = t->span_start;
+	/* BEGINs still in the queue: the consumer has not claimed their spans yet; the oldest of
+	 * them starts first (a writer behind can have several waiting). */
+	uint32_t begun = atomic_load_explicit(&t->begun, memory_order_acquire);
+	if (t->capture > begun) {
+		uint64_t oldest = t->spans[(begun + 1) % EVIDENCE_TAP_MSGS];
+		if (oldest < hold)
+			hold = oldest;
+	}
 	return hold;
 }
 
@@ -248,6 +252,7 @@ const char *evidence_tap_window(struct evidence_tap *t, const struct pipeline_wi
 		t->capture++;
 		t->capturing = true;
 		t->span_start = span;
+		t->spans[t->capture % EVIDENCE_TAP_MSGS] = span;
 		evidence_base_name(t->base, sizeof(t->base), ev->start_ms, event_id);
 		m.kind = EVIDENCE_MSG_BEGIN;
 		m.capture = t->capture;

@@ -88,6 +88,10 @@ struct evidence_tap {
 	uint32_t capture;     /* the capture under way (0: none) or the last one */
 	bool capturing;
 	uint64_t span_start;
+	/* Each capture's span start by its number (mod EVIDENCE_TAP_MSGS: no more BEGINs than that
+	 * can wait in the queue), so that the oldest one the writer has not claimed is held, not
+	 * only the newest. */
+	uint64_t spans[EVIDENCE_TAP_MSGS];
 	char base[EVIDENCE_BASE_MAX]; /* the capture under way or the last one */
 	uint64_t abandoned;           /* lossless: a hold waited out once is not waited for again */
 };

@@ -80,11 +80,12 @@ struct evidence_writer {
 	struct tap_entry *taps;
 	struct evidence_writer_status st;
 	struct pending_image *images;
-	size_t leaked_taps;     /* taps of monitors left behind at stop (under lock) */
-	bool abandoned;         /* evidence_writer_abandon: destroy frees nothing */
-	struct complaint fault; /* writer thread only */
-	float *chunk;           /* CHUNK_SAMPLES */
-	short *pcm;             /* CHUNK_SAMPLES */
+	size_t leaked_taps;      /* taps of monitors left behind at stop (under lock) */
+	bool abandoned;          /* evidence_writer_abandon: destroy frees nothing */
+	struct complaint fault;  /* writer thread only */
+	struct complaint behind; /* recordings cut short: the writer fell behind (writer thread) */
+	float *chunk;            /* CHUNK_SAMPLES */
+	short *pcm;              /* CHUNK_SAMPLES */
 };
 
 /* ---- faults ---------------------------------------------------------------------------------- */
@@ -305,7 +306,10 @@ static void pump(struct evidence_writer *w, struct tap_entry *e, struct capture 
 			pthread_mutex_lock(&w->lock);
 			w->st.cut_short++;
 			pthread_mutex_unlock(&w->lock);
-			log_warn("evidence: %s/%s: the writer fell behind the audio; the recording "
+			/* Rate-limited: a writer behind a fast input (a file read faster than
+			 * real time) would say it for every anomaly. cut_short counts them all. */
+			complain(&w->behind, clock_mono_s(), LOG_LEVEL_WARN,
+				 "evidence: %s/%s: the writer fell behind the audio; the recording "
 				 "ends at %.1f s",
 				 t->monitor, c->base, (double)(c->pos - c->start) / t->rate_hz);
 			break;
@@ -468,10 +472,23 @@ static void finish(struct evidence_writer *w, struct tap_entry *e, struct captur
 	log_info("evidence: %s/%s.flac: %.1f s (stream samples %llu..%llu), %s.txt", t->monitor,
 		 c->base, (double)r.n_samples / rate, (unsigned long long)c->start,
 		 (unsigned long long)c->pos, pictured ? ".png, " : "no picture, ");
+	/* Every capture of this tap still open is kept, not this one alone: an older one finished
+	 * after it (one pass finishes the newest first) has its sound in place already, and the
+	 * oldest-first deletion took it before its picture and record were made. */
+	size_t n_live = 0;
+	for (const struct capture *k = e->captures; k; k = k->next)
+		n_live++;
+	const char *own = c->base;
+	const char **keep = malloc(n_live * sizeof(*keep));
+	size_t n_keep = 0;
+	for (const struct capture *k = e->captures; keep && k; k = k->next)
+		keep[n_keep++] = k->base;
 	size_t deleted = 0;
-	if (evidence_retention_apply(dir, (size_t)w->s.max_files,
-				     (uint64_t)w->s.max_mb * 1024u * 1024u, c->base, &deleted,
-				     &err) != AUSCULT_OK)
+	int rc = evidence_retention_apply(dir, (size_t)w->s.max_files,
+					  (uint64_t)w->s.max_mb * 1024u * 1024u, keep ? keep : &own,
+					  keep ? n_keep : 1, &deleted, &err);
+	free(keep);
+	if (rc != AUSCULT_OK)
 		fault(w, "%s", err.msg);
 	else if (deleted)
 		log_info("evidence: %s: deleted the %zu oldest event(s) (max_files %d, max_mb %d)",
@@ -595,6 +612,7 @@ int evidence_writer_create(struct evidence_writer **out, const struct evidence_s
 				    "evidence: %s", s->dir ? "out of memory" : "no evidence.dir");
 	}
 	complaint_init(&w->fault, 10.0, 600.0);
+	complaint_init(&w->behind, 10.0, 600.0);
 	atomic_init(&w->stop, false);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

@@ -57,7 +57,7 @@ static void by_count_oldest_first(void **state)
 	put("notes.md", 5);
 	size_t deleted = 99;
 	struct auscult_err err;
-	assert_int_equal(evidence_retention_apply(dir, 2, UINT64_MAX, NULL, &deleted, &err),
+	assert_int_equal(evidence_retention_apply(dir, 2, UINT64_MAX, NULL, 0, &deleted, &err),
 			 AUSCULT_OK);
 	assert_int_equal(deleted, 1);
 	assert_false(exists("20260101T000001Z-pump-1.flac"));
@@ -90,7 +90,7 @@ static void stale_temporaries_go(void **state)
 	}
 	size_t deleted = 99;
 	struct auscult_err err;
-	assert_int_equal(evidence_retention_apply(dir, 10, UINT64_MAX, NULL, &deleted, &err),
+	assert_int_equal(evidence_retention_apply(dir, 10, UINT64_MAX, NULL, 0, &deleted, &err),
 			 AUSCULT_OK);
 	assert_int_equal(deleted, 0);
 	assert_false(exists("20260101T000002Z-pump-2.flac.tmp"));
@@ -106,17 +106,34 @@ static void by_size_keeps_the_newest(void **state)
 	event("20260101T000001Z-pump-1", 1000);
 	event("20260101T000002Z-pump-2", 1000);
 	event("20260101T000003Z-pump-3", 5000);
+	const char *newest[] = { "20260101T000003Z-pump-3" };
 	size_t deleted = 0;
-	assert_int_equal(evidence_retention_apply(dir, 100, 6000, "20260101T000003Z-pump-3",
-						  &deleted, NULL),
+	assert_int_equal(evidence_retention_apply(dir, 100, 6000, newest, 1, &deleted, NULL),
 			 AUSCULT_OK);
 	assert_int_equal(deleted, 2); /* 7060 bytes: 1 goes (6040), then 2 (5020) */
 	assert_false(exists("20260101T000002Z-pump-2.flac"));
 	/* Alone over the cap, the newest stays. */
-	assert_int_equal(evidence_retention_apply(dir, 100, 10, "20260101T000003Z-pump-3", &deleted,
-						  NULL),
+	assert_int_equal(evidence_retention_apply(dir, 100, 10, newest, 1, &deleted, NULL),
 			 AUSCULT_OK);
 	assert_int_equal(deleted, 0);
+	assert_true(exists("20260101T000003Z-pump-3.flac"));
+}
+
+/* Every event still being written is kept, the oldest too: the writer finished a newer one
+ * first, and retention deleted the older one's sound before its picture and record. */
+static void every_open_event_is_kept(void **state)
+{
+	(void)state;
+	event("20260101T000001Z-pump-1", 1000);
+	event("20260101T000002Z-pump-2", 1000);
+	event("20260101T000003Z-pump-3", 1000);
+	const char *open_ones[] = { "20260101T000003Z-pump-3", "20260101T000001Z-pump-1" };
+	size_t deleted = 0;
+	assert_int_equal(evidence_retention_apply(dir, 1, UINT64_MAX, open_ones, 2, &deleted, NULL),
+			 AUSCULT_OK);
+	assert_int_equal(deleted, 1);
+	assert_true(exists("20260101T000001Z-pump-1.flac"));
+	assert_false(exists("20260101T000002Z-pump-2.flac"));
 	assert_true(exists("20260101T000003Z-pump-3.flac"));
 }
 
@@ -126,7 +143,8 @@ static void missing_folder_is_an_error(void **state)
 	struct auscult_err err;
 	char missing[PATH_MAX + 16];
 	snprintf(missing, sizeof(missing), "%s/none", dir);
-	assert_int_equal(evidence_retention_apply(missing, 1, 1, NULL, NULL, &err), AUSCULT_ERR_IO);
+	assert_int_equal(evidence_retention_apply(missing, 1, 1, NULL, 0, NULL, &err),
+			 AUSCULT_ERR_IO);
 	assert_non_null(strstr(err.msg, "cannot list the evidence folder"));
 }
 
@@ -136,6 +154,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(by_count_oldest_first, scratch_setup,
 						scratch_teardown),
 		cmocka_unit_test_setup_teardown(stale_temporaries_go, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(every_open_event_is_kept, scratch_setup,
 						scratch_teardown),
 		cmocka_unit_test_setup_teardown(by_size_keeps_the_newest, scratch_setup,
 						scratch_teardown),

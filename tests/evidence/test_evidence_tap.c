@@ -239,6 +239,46 @@ static void lossless_waits_once_for_a_stuck_writer(void **state)
 	evidence_tap_free(&t);
 }
 
+/* Lossless: with several captures queued and none taken yet (a writer behind), the push holds
+ * from the oldest one's span, not the newest's: the older sound used to be overwritten. */
+static void lossless_holds_the_oldest_unclaimed_span(void **state)
+{
+	(void)state;
+	struct evidence_tap_config c = { .monitor = "pump",
+					 .rate_hz = RATE,
+					 .pre_roll_s = 1.0,
+					 .post_roll_s = 0.5,
+					 .max_s = 10.0,
+					 .lossless = true };
+	struct evidence_tap t;
+	assert_int_equal(evidence_tap_init(&t, &c, NULL), AUSCULT_OK);
+	uint64_t next = 0;
+	int64_t base_ms = 1700000000000;
+	push_ramp(&t, &next, 2500);
+	struct pipeline_window w = win(2.5, base_ms + 2500);
+	w.det.has_event = 1;
+	w.det.event.type = DETECTOR_EVENT_START;
+	w.det.event.start_ms = base_ms + 2000; /* span from 1000 */
+	assert_true(evidence_tap_window(&t, &w, "pump-1700000002000")[0] != '\0');
+	push_ramp(&t, &next, 300);
+	w = win(2.8, base_ms + 2800);
+	w.det.has_event = 1;
+	w.det.event.type = DETECTOR_EVENT_END;
+	w.det.event.start_ms = base_ms + 2000;
+	w.det.event.end_ms = base_ms + 2700;
+	evidence_tap_window(&t, &w, "pump-1700000002000");
+	push_ramp(&t, &next, 200);
+	w = win(3.0, base_ms + 3000);
+	w.det.has_event = 1;
+	w.det.event.type = DETECTOR_EVENT_START;
+	w.det.event.start_ms = base_ms + 2900; /* span from 1900 */
+	evidence_tap_window(&t, &w, "pump-1700000002900");
+	push_ramp(&t, &next, t.capacity);
+	assert_int_equal(atomic_load(&t.waits), 1);
+	assert_int_equal(t.abandoned, 1000);
+	evidence_tap_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +289,7 @@ int main(void)
 		cmocka_unit_test(full_queue_drops),
 		cmocka_unit_test(end_gets_through_a_full_queue),
 		cmocka_unit_test(lossless_waits_once_for_a_stuck_writer),
+		cmocka_unit_test(lossless_holds_the_oldest_unclaimed_span),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
