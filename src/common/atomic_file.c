@@ -9,23 +9,44 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Opens path itself for writing, for a target a rename must not replace. */
+static int open_in_place(struct atomic_file *af, const char *path, const char *what,
+			 struct auscult_err *err)
+{
+	af->path = strdup(path);
+	af->fp = af->path ? fopen(path, "wb") : NULL;
+	if (!af->fp) {
+		int rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open %s: %s", path, what,
+				      af->path ? strerror(errno) : "out of memory");
+		atomic_file_abort(af);
+		return rc;
+	}
+	return AUSCULT_OK;
+}
+
 int atomic_file_open(struct atomic_file *af, const char *path, const char *what,
 		     struct auscult_err *err)
 {
 	memset(af, 0, sizeof(*af));
-	/* /dev/null, a FIFO, a terminal: written in place. A rename would put a regular file in
-	 * their place (as root, a /dev/null that is a file breaks the whole system). */
+	/* /dev/null, a FIFO, a terminal, /dev/stdout: written in place. A rename would put a
+	 * regular file in their place (as root, a /dev/null that is a file breaks the system). */
 	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-		af->path = strdup(path);
-		af->fp = af->path ? fopen(path, "wb") : NULL;
-		if (!af->fp) {
-			int rc = auscult_fail(err, AUSCULT_ERR_IO, "%s: cannot open %s: %s", path,
-					      what, af->path ? strerror(errno) : "out of memory");
-			atomic_file_abort(af);
-			return rc;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return open_in_place(af, path, what, err);
+	/* A symbolic link: the rename goes beside its target, which keeps the link; through
+	 * /proc (/dev/stdout redirected to a file) or dangling, it is written in place. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		char link[16] = { 0 };
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		bool via_proc = n >= 6 && strncmp(link, "/proc/", 6) == 0;
+		char *target = via_proc ? NULL : realpath(path, NULL);
+		if (!target || strncmp(target, "/proc/", 6) == 0) {
+			free(target);
+			return open_in_place(af, path, what, err);
 		}
-		return AUSCULT_OK;
+		int rc = atomic_file_open(af, target, what, err);
+		free(target);
+		return rc;
 	}
 	size_t len = strlen(path);
 	af->path = malloc(len + 1);

@@ -7,7 +7,9 @@
 #include "common/status.h"
 
 /* A file being written: readers of `path` see the old file or the whole new one, never a part.
- * A path that exists and is not a regular file (/dev/null, a FIFO) is written in place. */
+ * A path that exists and is not a regular file (/dev/null, a FIFO), a link through /proc
+ * (/dev/stdout) and a dangling link are written in place; a link to a regular file is replaced
+ * beside its target, so the link stays. */
 struct atomic_file {
 	FILE *fp;   /* write the content here (binary stream) */
 	char *path; /* the final name */

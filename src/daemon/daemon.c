@@ -321,6 +321,10 @@ static void reload(struct daemon_state *d, const char *path)
 		    start_monitors(d, &d->cfg, &err2) != AUSCULT_OK)
 			log_error("reload: cannot restart the previous monitors either: %s",
 				  err2.msg);
+		/* A new link (changed MQTT settings) knows no monitor yet: without them its
+		 * discovery sweep would clear the entities of those still running. */
+		if (announce_monitors(d, &d->cfg, &err2) != AUSCULT_OK)
+			log_error("reload: Home Assistant discovery: %s", err2.msg);
 		return;
 	}
 	daemon_config_free(&d->cfg);

@@ -292,7 +292,9 @@ static void on_connection_lost(void *ctx, char *cause)
 /* Keeps a copy of a retained config topic for sweep_configs. Paho's thread, takes the lock. */
 static void note_seen_config(struct mqtt_publisher *p, const char *topic, size_t len)
 {
-	char *copy = len < TOPIC_MAX ? strndup(topic, len) : NULL;
+	if (len >= TOPIC_MAX)
+		return; /* longer than any config topic of ours: not one to clear */
+	char *copy = strndup(topic, len);
 	pthread_mutex_lock(&p->lock);
 	char **grown = copy && p->n_seen_configs < SEEN_CONFIGS_MAX
 			       ? realloc(p->seen_configs,
@@ -999,7 +1001,7 @@ static void sweep_configs(struct mqtt_publisher *p, double now_s)
 	if (!n_seen && !overflowed)
 		return;
 	struct ha_discovery_params hp = { .ha_prefix = p->ha_prefix, .client_id = p->client_id };
-	size_t i = 0;
+	size_t i = 0, cleared = 0;
 	for (; i < n_seen; i++) {
 		char monitor[TOPIC_MAX];
 		if (!ha_discovery_monitor_of(&hp, seen[i], monitor, sizeof(monitor)) ||
@@ -1018,6 +1020,7 @@ static void sweep_configs(struct mqtt_publisher *p, double now_s)
 		log_info("mqtt: cleared Home Assistant discovery config %s: monitor '%s' is no "
 			 "longer configured",
 			 seen[i], monitor);
+		cleared++;
 	}
 	pthread_mutex_lock(&p->lock);
 	for (size_t k = 0; k < i; k++)
@@ -1042,8 +1045,11 @@ static void sweep_configs(struct mqtt_publisher *p, double now_s)
 	}
 	pthread_mutex_unlock(&p->lock);
 	free(seen);
-	if (overflowed)
-		p->configs_subscribe_pending = true; /* what was not kept comes back */
+	/* What was not kept comes back with a new subscription; only while sweeps clear some,
+	 * or a node holding more configs than SEEN_CONFIGS_MAX, none of them stale, would be
+	 * subscribed to again and again. */
+	if (overflowed && cleared > 0)
+		p->configs_subscribe_pending = true;
 }
 
 /* Sends discovery configs, resuming where Paho's in-flight limit stopped the last poll. */

@@ -127,11 +127,74 @@ static void a_fifo_is_written_in_place(void **state)
 	assert_int_equal(entries(), 3); /* model.am, pipe, got: no temporary */
 }
 
+/* A link to a file: the target is replaced, the link stays. A dangling link creates its
+ * target. A link through /proc (as /dev/stdout is) is written in place. */
+static void links_stay_links(void **state)
+{
+	(void)state;
+	char target[512], link[512], dangling[512], gone[512], text[64];
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(dangling, sizeof(dangling), "%s/dangling", dir);
+	snprintf(gone, sizeof(gone), "%s/gone", dir);
+	FILE *f = fopen(target, "w");
+	assert_non_null(f);
+	fputs("old", f);
+	fclose(f);
+	assert_int_equal(symlink("target", link), 0);
+	assert_int_equal(symlink("gone", dangling), 0);
+	struct auscult_err err;
+	struct atomic_file af;
+	assert_int_equal(atomic_file_open(&af, link, "the test file", &err), AUSCULT_OK);
+	assert_non_null(af.tmp); /* atomic, beside the target */
+	fputs("new", af.fp);
+	assert_int_equal(atomic_file_commit(&af, &err), AUSCULT_OK);
+	struct stat st;
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	read_text(target, text, sizeof(text));
+	assert_string_equal(text, "new");
+
+	assert_int_equal(atomic_file_open(&af, dangling, "the test file", &err), AUSCULT_OK);
+	fputs("made", af.fp);
+	assert_int_equal(atomic_file_commit(&af, &err), AUSCULT_OK);
+	assert_int_equal(lstat(dangling, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	read_text(gone, text, sizeof(text));
+	assert_string_equal(text, "made");
+
+	/* stdout redirected to a file, reached through a link into /proc/self/fd. */
+	char out_path[512], fd_link[512];
+	snprintf(out_path, sizeof(out_path), "%s/redirected", dir);
+	snprintf(fd_link, sizeof(fd_link), "%s/stdout", dir);
+	int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	assert_int_equal(symlink(proc, fd_link), 0);
+	assert_int_equal(atomic_file_open(&af, fd_link, "the test file", &err), AUSCULT_OK);
+	assert_null(af.tmp);
+	fputs("through fd", af.fp);
+	assert_int_equal(atomic_file_commit(&af, &err), AUSCULT_OK);
+	close(fd);
+	assert_int_equal(lstat(fd_link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	read_text(out_path, text, sizeof(text));
+	assert_string_equal(text, "through fd");
+	unlink(fd_link);
+	unlink(out_path);
+	unlink(link);
+	unlink(dangling);
+	unlink(target);
+	unlink(gone);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(replaced_whole_or_not_at_all),
 		cmocka_unit_test(a_fifo_is_written_in_place),
+		cmocka_unit_test(links_stay_links),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

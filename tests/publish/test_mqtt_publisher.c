@@ -1091,6 +1091,33 @@ static void discovery_of_monitors_removed_while_stopped_is_cleared(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(got[0].topic, foreign);
 	free(got);
+
+	/* A retained topic under the node too long to be one of ours is left alone, and is not
+	 * subscribed for again and again (it was: 4-5 times a second, for ever). */
+	mqtt_publisher_destroy(f->pub);
+	f->pub = NULL;
+	broker_stop(&f->broker);
+	broker_write_conf(&f->broker, "allow_anonymous true\nlog_type all\n");
+	broker_start(&f->broker);
+	sub_stop(&f->sub);
+	sub_start(&f->sub, f->broker.port, "t9/status");
+	char long_topic[700];
+	snprintf(long_topic, sizeof(long_topic), "ha9/sensor/auscult-test/%0600d_state/config", 0);
+	sub_publish(&f->sub, long_topic, "{\"name\":\"theirs\"}", 1);
+	assert_int_equal(mqtt_publisher_create(&f->pub, &s, &err), AUSCULT_OK);
+	assert_int_equal(mqtt_publisher_set_monitors(f->pub, only_pump, 1, &err), AUSCULT_OK);
+	assert_true(pump_until_connected(f->pub, 5000));
+	pump(f->pub, 3000);
+	char log_path[128], line[1024];
+	snprintf(log_path, sizeof(log_path), "%s/mosquitto.log", f->broker.dir);
+	FILE *log = fopen(log_path, "r");
+	assert_non_null(log);
+	int subscribes = 0;
+	while (fgets(line, sizeof(line), log))
+		subscribes += strstr(line, "Received SUBSCRIBE from auscult-test") != NULL;
+	fclose(log);
+	assert_true(subscribes >= 1);
+	assert_true(subscribes <= 2); /* the configs' filter and Home Assistant's status */
 }
 
 static void bad_settings_are_named(void **state)
