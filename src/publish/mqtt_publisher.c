@@ -34,7 +34,7 @@
 #define PROBE_WAIT_S 8.0 /* then the failure is reported with Paho's words alone */
 #define TOPIC_MAX 512
 #define DISCOVERY_PAYLOAD_MAX 2048
-#define SEEN_CONFIGS_MAX 4096 /* retained configs held for one sweep; more wait for the next */
+#define SEEN_CONFIGS_MAX 4096 /* retained configs held for one sweep; more come back later */
 
 /* LINK_PROBING: a connect failed and the probe is finding out why (broker_probe.h). */
 enum link_state { LINK_DOWN = 0, LINK_CONNECTING, LINK_PROBING, LINK_UP, LINK_CLOSED };
@@ -1001,15 +1001,18 @@ static void sweep_configs(struct mqtt_publisher *p, double now_s)
 	if (!n_seen && !overflowed)
 		return;
 	struct ha_discovery_params hp = { .ha_prefix = p->ha_prefix, .client_id = p->client_id };
-	size_t i = 0, cleared = 0;
-	for (; i < n_seen; i++) {
+	size_t cleared = 0;
+	bool unsent = false; /* Paho's in-flight limit stopped the clears */
+	for (size_t i = 0; i < n_seen; i++) {
 		char monitor[TOPIC_MAX];
 		if (!ha_discovery_monitor_of(&hp, seen[i], monitor, sizeof(monitor)) ||
 		    in_list(p->monitors, p->n_monitors, monitor))
 			continue;
 		int rc = send_untracked(p, seen[i], "", 1, true);
-		if (rc == MQTTASYNC_MAX_MESSAGES_INFLIGHT)
-			break; /* the rest next poll */
+		if (rc == MQTTASYNC_MAX_MESSAGES_INFLIGHT) {
+			unsent = true;
+			break;
+		}
 		if (rc != MQTTASYNC_SUCCESS) {
 			/* The next connection's subscription brings it back. */
 			complain(&p->send_complaint, now_s, LOG_LEVEL_WARN,
@@ -1022,33 +1025,13 @@ static void sweep_configs(struct mqtt_publisher *p, double now_s)
 			 seen[i], monitor);
 		cleared++;
 	}
-	pthread_mutex_lock(&p->lock);
-	for (size_t k = 0; k < i; k++)
-		free(seen[k]);
-	if (i < n_seen) {
-		/* The rest go back, before those that arrived meanwhile. */
-		size_t n_left = n_seen - i;
-		char **all = malloc((n_left + p->n_seen_configs) * sizeof(*all));
-		if (all) {
-			memcpy(all, seen + i, n_left * sizeof(*all));
-			if (p->n_seen_configs)
-				memcpy(all + n_left, p->seen_configs,
-				       p->n_seen_configs * sizeof(*all));
-			free(p->seen_configs);
-			p->seen_configs = all;
-			p->n_seen_configs += n_left;
-		} else {
-			for (size_t k = i; k < n_seen; k++)
-				free(seen[k]);
-			overflowed = true;
-		}
-	}
-	pthread_mutex_unlock(&p->lock);
-	free(seen);
-	/* What was not kept comes back with a new subscription; only while sweeps clear some,
-	 * or a node holding more configs than SEEN_CONFIGS_MAX, none of them stale, would be
-	 * subscribed to again and again. */
-	if (overflowed && cleared > 0)
+	free_names(seen, n_seen);
+	/* What was not cleared (the in-flight limit) or not kept (SEEN_CONFIGS_MAX) comes back
+	 * with a new subscription: the broker sends every retained config again, and those
+	 * cleared are gone from it. An overflow subscribes again only while sweeps clear some,
+	 * or a node holding more configs than it keeps, none of them stale, would be subscribed
+	 * to again and again. */
+	if (unsent || (overflowed && cleared > 0))
 		p->configs_subscribe_pending = true;
 }
 
