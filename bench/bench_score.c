@@ -117,16 +117,22 @@ static int random_model(struct model *m, const char *recipe)
 		if (!h)
 			return -1;
 		m->head = h;
-		window_head_config_defaults(h, &o.head_shape);
+		window_head_config_defaults(h, &o.head_shape, &m->features);
 		h->mean = malloc(h->dim * sizeof(float));
 		h->inv_std = malloc(h->dim * sizeof(float));
-		h->precision = calloc((size_t)h->dim * h->dim, sizeof(float));
-		if (!h->mean || !h->inv_std || !h->precision)
+		if (h->kind == WINDOW_HEAD_SPECTRUM)
+			h->basis = calloc((size_t)h->dim * h->spec_rank, sizeof(float));
+		else
+			h->precision = calloc((size_t)h->dim * h->dim, sizeof(float));
+		if (!h->mean || !h->inv_std || (!h->precision && !h->basis))
 			return -1;
 		for (uint32_t j = 0; j < h->dim; j++) {
 			h->mean[j] = j < h->n_kept ? -40.0f + uniform(10.0f) : 3.0f + uniform(1.0f);
 			h->inv_std[j] = 1.0f / (2.0f + uniform(1.0f));
-			h->precision[(size_t)j * h->dim + j] = 1.0f;
+			if (h->precision)
+				h->precision[(size_t)j * h->dim + j] = 1.0f;
+			else if (j < h->spec_rank)
+				h->basis[(size_t)j * h->spec_rank + j] = 1.0f;
 		}
 	}
 	if (o.rise_heads && m->head) {

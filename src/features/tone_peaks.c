@@ -5,11 +5,10 @@
 #include <string.h>
 
 #include "features/logmel.h"
+#include "features/ring_sum.h"
 
 /* Below any bin power of 16-bit audio; keeps the log finite on digital silence. */
 #define TP_FLOOR 1e-12f
-
-typedef float v4sf __attribute__((vector_size(16)));
 
 static int check(const struct tone_peaks_config *c, struct auscult_err *err)
 {
@@ -43,13 +42,14 @@ int tone_peaks_init(struct tone_peaks *tp, const struct tone_peaks_config *cfg,
 	tp->cfg = *cfg;
 	tp->cum = malloc((cfg->n_bins + 1) * sizeof(double));
 	tp->db = malloc(cfg->n_bins * sizeof(float));
-	tp->rows = malloc(cfg->n_frames * sizeof(*tp->rows));
-	if (!tp->cum || !tp->db || !tp->rows) {
+	if (!tp->cum || !tp->db) {
 		tone_peaks_free(tp);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "tone_peaks: out of memory");
 	}
 	return AUSCULT_OK;
 }
+
+static void finish(struct tone_peaks *tp, uint32_t have, float *out);
 
 /* Sum of cum's values over bins [lo, hi] clipped to [0, n): adds to *sum and *n_in. */
 static void add_range(const double *cum, int64_t lo, int64_t hi, int64_t n, double *sum,
@@ -74,31 +74,26 @@ void tone_peaks_compute(struct tone_peaks *tp, const float *ring, uint32_t cap, 
 		memset(out, 0, nb * sizeof(float));
 		return;
 	}
-	/* the frames' sum in float, sixteen bins at a time held in registers across the frames:
-	 * a window's powers lose nothing a dB shows, and a sum converted to double value by value
-	 * or written back frame by frame was most of this stage's time */
-	for (uint32_t t = 0; t < have; t++)
-		tp->rows[t] = ring + (size_t)((count - have + t) % cap) * row_len;
-	uint32_t k = 0;
-	for (; k + 16 <= nb; k += 16) {
-		v4sf a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
-		for (uint32_t t = 0; t < have; t++) {
-			v4sf b[4];
-			memcpy(b, tp->rows[t] + k, sizeof(b));
-			a0 += b[0];
-			a1 += b[1];
-			a2 += b[2];
-			a3 += b[3];
-		}
-		v4sf a[4] = { a0, a1, a2, a3 };
-		memcpy(tp->db + k, a, sizeof(a));
+	ring_sum_rows(ring, cap, row_len, count, have, nb, tp->db);
+	finish(tp, have, out);
+}
+
+void tone_peaks_compute_summed(struct tone_peaks *tp, const float *sums, uint32_t have, float *out)
+{
+	if (have == 0) {
+		memset(out, 0, tp->cfg.n_bins * sizeof(float));
+		return;
 	}
-	for (; k < nb; k++) {
-		float a = 0.0f;
-		for (uint32_t t = 0; t < have; t++)
-			a += tp->rows[t][k];
-		tp->db[k] = a;
-	}
+	memcpy(tp->db, sums, tp->cfg.n_bins * sizeof(float));
+	finish(tp, have, out);
+}
+
+/* tp->db holds the window's sums of have > 0 frames: their mean's dB, each bin against its
+ * neighbours. */
+static void finish(struct tone_peaks *tp, uint32_t have, float *out)
+{
+	const struct tone_peaks_config *c = &tp->cfg;
+	uint32_t nb = c->n_bins;
 	const float inv_have = 1.0f / (float)have;
 	for (uint32_t i = 0; i < nb; i++)
 		tp->db[i] = tp->db[i] * inv_have + TP_FLOOR;
@@ -135,6 +130,5 @@ void tone_peaks_free(struct tone_peaks *tp)
 		return;
 	free(tp->cum);
 	free(tp->db);
-	free(tp->rows);
 	memset(tp, 0, sizeof(*tp));
 }

@@ -28,9 +28,8 @@ struct tone_peaks_config {
 
 struct tone_peaks {
 	struct tone_peaks_config cfg;
-	double *cum;        /* n_bins + 1: running sums of the dB, for the neighbours' means */
-	float *db;          /* n_bins */
-	const float **rows; /* n_frames: the window's rows of the ring */
+	double *cum; /* n_bins + 1: running sums of the dB, for the neighbours' means */
+	float *db;   /* n_bins */
 };
 
 /* Features per window: n_bins; 0 when cfg is invalid. */
@@ -49,6 +48,12 @@ int tone_peaks_init(struct tone_peaks *tp, const struct tone_peaks_config *cfg,
  */
 void tone_peaks_compute(struct tone_peaks *tp, const float *ring, uint32_t cap, uint32_t row_len,
 			uint64_t count, float *out);
+
+/* The same from the window's frames already summed bin by bin (sums: n_bins floats or more,
+ * the last have frames' powers added frame by frame in time order, as tone_peaks_compute adds
+ * them: the same bits; have 0: zeros), e.g. a spectrum head's (model/spectrum_head.h) sums of
+ * the same frames. Never allocates, never fails. */
+void tone_peaks_compute_summed(struct tone_peaks *tp, const float *sums, uint32_t have, float *out);
 
 /* FLOPs of one compute, for cost tables. */
 double tone_peaks_flops(const struct tone_peaks_config *cfg);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model/model_file.h"
+#include "model/spectrum_head.h"
 
 uint32_t model_frame_count(uint32_t frames_mask, uint32_t n_stack)
 {
@@ -297,10 +298,32 @@ int model_window_head_validate(const struct model_window_head *h, const struct f
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "head.n_kept: %u is not in [1, n_bands = %u]", h->n_kept,
 				    h->n_bands);
-	if (h->dim != 2 * h->n_kept)
+	if (h->kind == WINDOW_HEAD_BANDS && h->dim != 2 * h->n_kept)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "head.dim: %u, expected 2 x n_kept = %u", h->dim,
 				    2 * h->n_kept);
+	if (h->kind != WINDOW_HEAD_BANDS && h->kind != WINDOW_HEAD_SPECTRUM)
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "head.kind: %d is not 0 or 1",
+				    (int)h->kind);
+	if (h->kind == WINDOW_HEAD_SPECTRUM) {
+		if (h->dim < 2 || h->dim > SPECTRUM_HEAD_MAX_BANDS)
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "head.dim: %u spectrum bands, not in [2, %u]", h->dim,
+					    SPECTRUM_HEAD_MAX_BANDS);
+		if (h->spec_band_bins < 1 || (uint64_t)h->spec_band_bins * h->dim > f->n_fft / 2)
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "head.spec_band_bins: %u bins x %u bands do not fit in "
+					    "the features' %u bins (n_fft / 2)",
+					    h->spec_band_bins, h->dim, f->n_fft / 2);
+		if (h->spec_rank < 1 || h->spec_rank >= h->dim)
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "head.spec_rank: %u is not in [1, dim - 1 = %u]",
+					    h->spec_rank, h->dim - 1);
+		if (!(h->spec_top_fraction > 0.0f && h->spec_top_fraction <= 1.0f))
+			return auscult_fail(err, AUSCULT_ERR_INVALID,
+					    "head.spec_top_fraction: %g is not in (0, 1]",
+					    (double)h->spec_top_fraction);
+	}
 	if (!(h->shrinkage >= 0.0f && h->shrinkage <= 1.0f))
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "head.shrinkage: %g is not in [0, 1]",
 				    (double)h->shrinkage);
@@ -314,7 +337,7 @@ int model_window_head_validate(const struct model_window_head *h, const struct f
 			err, AUSCULT_ERR_INVALID,
 			"head.ae_median %g / head.head_median %g: need finite values > 0",
 			(double)h->ae_median, (double)h->head_median);
-	if (!h->mean || !h->inv_std || !h->precision)
+	if (!h->mean || !h->inv_std || (h->kind == WINDOW_HEAD_BANDS ? !h->precision : !h->basis))
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "head: fitted statistics missing");
 	if (!finite_all(h->mean, h->dim))
 		return auscult_fail(err, AUSCULT_ERR_INVALID, "head.mean: a value is not finite");
@@ -323,9 +346,11 @@ int model_window_head_validate(const struct model_window_head *h, const struct f
 			return auscult_fail(err, AUSCULT_ERR_INVALID,
 					    "head.inv_std[%u]: %g is not a finite value > 0", i,
 					    (double)h->inv_std[i]);
-	if (!finite_all(h->precision, (size_t)h->dim * h->dim))
+	if (h->kind == WINDOW_HEAD_BANDS && !finite_all(h->precision, (size_t)h->dim * h->dim))
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "head.precision: a value is not finite");
+	if (h->kind == WINDOW_HEAD_SPECTRUM && !finite_all(h->basis, (size_t)h->dim * h->spec_rank))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "head.basis: a value is not finite");
 	return AUSCULT_OK;
 }
 
@@ -494,6 +519,7 @@ void model_window_head_free(struct model_window_head *h)
 	free(h->mean);
 	free(h->inv_std);
 	free(h->precision);
+	free(h->basis);
 	free(h);
 }
 

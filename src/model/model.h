@@ -43,10 +43,18 @@ struct model_threshold {
  * The optional window-statistics head (model/window_head.h): each band's mean and spread of dB
  * energy over the short frames of a window (features/band_stats.h, no fine spectrum, no
  * modulation), scored by a full-covariance Gaussian fitted on normal windows
- * (model/stats_head.h). A window's score is ae / ae_median + ln(1 + head / head_median): each
+ * (model/stats_head.h). The spectrum kind (version 7) scores the window's mean
+ * spectrum instead (model/spectrum_head.h); the short frames stay, for the rise heads' envelopes.
+ * A window's score is ae / ae_median + ln(1 + head / head_median): each
  * part over its median on the training windows (the head's on windows of recordings its fit
  * left out), so neither scale decides; the log tames the head's heavy tail on new recordings.
  */
+enum window_head_kind {
+	WINDOW_HEAD_BANDS = 0,   /* band mean and spread, full-covariance Gaussian (versions 2-6) */
+	WINDOW_HEAD_SPECTRUM = 1 /* the mean spectrum in narrow bands, residual off the normal
+				    windows' principal subspace (model/spectrum_head.h; version 7) */
+};
+
 struct model_window_head {
 	uint32_t n_fft;      /* short frame FFT size, power of two (256, or 128) */
 	uint32_t hop;        /* short frame hop, samples; divides features.hop_length 4+ times;
@@ -59,10 +67,19 @@ struct model_window_head {
 	float std_floor_rel; /* >= 0: std floor relative to the median std, as fitted */
 	float ae_median;     /* > 0: median autoencoder window score on the training windows */
 	float head_median;   /* > 0: median head window score on held-out training windows */
-	uint32_t dim;        /* 2 * n_kept features: band means, then band spreads, dB */
+	uint32_t dim;        /* BANDS: 2 * n_kept features, band means then band spreads, dB;
+				SPECTRUM: its bands, 2..SPECTRUM_HEAD_MAX_BANDS */
 	float *mean;         /* dim fitted means, dB */
 	float *inv_std;      /* dim 1 / fitted (floored) standard deviations, > 0 */
-	float *precision;    /* dim x dim inverse shrunk correlation of the standardised features */
+	float *precision;    /* BANDS: dim x dim inverse shrunk correlation of the standardised
+				features; SPECTRUM: NULL */
+	enum window_head_kind kind;
+	/* SPECTRUM (format version 7): dim bands of spec_band_bins front-end bins from bin 1; mean
+	 * their fitted dB, inv_std 1 / their residuals' (floored) spread on held-out windows */
+	uint32_t spec_band_bins; /* >= 1; dim x spec_band_bins <= n_fft / 2 of the features */
+	uint32_t spec_rank;      /* principal directions projected out, 1..dim - 1 */
+	float spec_top_fraction; /* (0, 1]: share of the largest squared residuals averaged */
+	float *basis;            /* dim x spec_rank, row-major: the principal directions */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "common/regular_file.h"
 #include "model/crc32.h"
+#include "model/spectrum_head.h"
 
 #define FLAG_STANDARDISATION 0x1u
 #define FLAG_BAND_WEIGHTS 0x2u
@@ -21,12 +22,14 @@
 #define FLAG_HEAD_KEPT 0x10u     /* version 4: the head keeps fewer than its n_bands */
 #define FLAG_RISE_HEADS 0x20u    /* version 5: the rise heads, after the training curve */
 #define FLAG_RISE_V6 0x40u       /* version 6: the rise heads' steady count and impulse head */
+#define FLAG_SPECTRUM_HEAD 0x80u /* version 7: the window head is of the spectrum kind */
 #define FLAGS_KNOWN_V1 (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
 #define FLAGS_KNOWN_V2 (FLAGS_KNOWN_V1 | FLAG_WINDOW_HEAD)
 #define FLAGS_KNOWN_V3 (FLAGS_KNOWN_V2 | FLAG_TRAINING_CURVE)
 #define FLAGS_KNOWN_V4 (FLAGS_KNOWN_V3 | FLAG_HEAD_KEPT)
 #define FLAGS_KNOWN_V5 (FLAGS_KNOWN_V4 | FLAG_RISE_HEADS)
 #define FLAGS_KNOWN_V6 (FLAGS_KNOWN_V5 | FLAG_RISE_V6)
+#define FLAGS_KNOWN_V7 (FLAGS_KNOWN_V6 | FLAG_SPECTRUM_HEAD)
 /* The largest head a file may carry (its precision is dim^2 floats). */
 #define MODEL_MAX_HEAD_DIM 1024u
 /* The largest rise head (its arrays are 2 x dim floats): 16 bands x 4096 envelope bins. */
@@ -94,6 +97,12 @@ static bool head_keeps_fewer(const struct model_window_head *h)
 	return h && h->n_kept != h->n_bands;
 }
 
+/* A window head of the spectrum kind needs version 7 (flag 0x80). */
+static bool has_spectrum_head(const struct model *m)
+{
+	return m->head && m->head->kind == WINDOW_HEAD_SPECTRUM;
+}
+
 /* Rise heads with an impulse head, or another steady count than version 5's, need version 6
  * (flag 0x40). */
 static bool has_rise_v6(const struct model *m)
@@ -116,9 +125,13 @@ static size_t body_size(const struct model *m)
 		     ((size_t)m->layers[i].n_in * m->layers[i].n_out + m->layers[i].n_out) * 4;
 	n += 4 * 4;                                                                /* threshold */
 	n += 8 + 4 * 3 + 4 * 2 + 8 + 4 * 2 + 8 + sizeof(m->training.tool_version); /* training */
-	if (m->head) /* shape, shrinkage, floor, medians, dim; mean, inv_std, precision */
+	if (m->head) /* shape, shrinkage, floor, medians, dim; mean, inv_std */
 		n += 3 * 4 + (head_keeps_fewer(m->head) ? 4 : 0) + 4 * 4 + 4 +
-		     (2 * (size_t)m->head->dim + (size_t)m->head->dim * m->head->dim) * 4;
+		     2 * (size_t)m->head->dim * 4;
+	if (m->head && !has_spectrum_head(m)) /* precision */
+		n += (size_t)m->head->dim * m->head->dim * 4;
+	if (has_spectrum_head(m)) /* band_bins, rank, top_fraction; basis */
+		n += 3 * 4 + (size_t)m->head->dim * m->head->spec_rank * 4;
 	if (m->curve.n_epochs) /* n_epochs, train_loss, val_loss */
 		n += 4 + 2 * (size_t)m->curve.n_epochs * 4;
 	if (m->rise) /* shapes, fractions and gate; each head's dim, arrays and calibration */
@@ -131,7 +144,8 @@ static size_t body_size(const struct model *m)
 	return n;
 }
 
-/* The window head section (version 2; n_kept from version 4, flag 0x10). */
+/* The window head section (version 2; n_kept from version 4, flag 0x10; the spectrum kind from
+ * version 7, flag 0x80: its shape and basis in place of the precision). */
 static void write_head(struct writer *w, const struct model_window_head *h)
 {
 	put_u32(w, h->n_fft);
@@ -146,7 +160,14 @@ static void write_head(struct writer *w, const struct model_window_head *h)
 	put_u32(w, h->dim);
 	put_f32s(w, h->mean, h->dim);
 	put_f32s(w, h->inv_std, h->dim);
-	put_f32s(w, h->precision, (size_t)h->dim * h->dim);
+	if (h->kind == WINDOW_HEAD_SPECTRUM) {
+		put_u32(w, h->spec_band_bins);
+		put_u32(w, h->spec_rank);
+		put_f32(w, h->spec_top_fraction);
+		put_f32s(w, h->basis, (size_t)h->dim * h->spec_rank);
+	} else {
+		put_f32s(w, h->precision, (size_t)h->dim * h->dim);
+	}
 }
 
 /* One rise head: dim, means, inverse stds, calibration. */
@@ -207,7 +228,8 @@ static void write_body(struct writer *w, const struct model *m)
 			   (m->head ? FLAG_WINDOW_HEAD : 0u) |
 			   (m->curve.n_epochs ? FLAG_TRAINING_CURVE : 0u) |
 			   (head_keeps_fewer(m->head) ? FLAG_HEAD_KEPT : 0u) |
-			   (m->rise ? FLAG_RISE_HEADS : 0u) | (has_rise_v6(m) ? FLAG_RISE_V6 : 0u));
+			   (m->rise ? FLAG_RISE_HEADS : 0u) | (has_rise_v6(m) ? FLAG_RISE_V6 : 0u) |
+			   (has_spectrum_head(m) ? FLAG_SPECTRUM_HEAD : 0u));
 	if (m->input_mean) {
 		put_f32s(w, m->input_mean, feature_params_vector_dim(f));
 		put_f32s(w, m->input_std, feature_params_vector_dim(f));
@@ -262,7 +284,8 @@ static void write_body(struct writer *w, const struct model *m)
 
 uint32_t model_file_version(const struct model *m)
 {
-	return has_rise_v6(m)              ? 6u
+	return has_spectrum_head(m)        ? 7u
+	       : has_rise_v6(m)            ? 6u
 	       : m->rise                   ? 5u
 	       : head_keeps_fewer(m->head) ? 4u
 	       : m->curve.n_epochs         ? 3u
@@ -491,9 +514,10 @@ static int read_layers(struct reader *r, struct model *m)
 	return r->rc;
 }
 
-/* The window head section (version 2, flag 0x4; n_kept with flag 0x10): shape first, so that
- * the arrays' sizes are checked before anything is allocated for them. */
-static int read_head(struct reader *r, struct model *m, bool has_kept)
+/* The window head section (version 2, flag 0x4; n_kept with flag 0x10; the spectrum kind's
+ * shape and basis in place of the precision with flag 0x80): shape first, so that the arrays'
+ * sizes are checked before anything is allocated for them. */
+static int read_head(struct reader *r, struct model *m, bool has_kept, bool spectrum)
 {
 	struct model_window_head *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -517,14 +541,36 @@ static int read_head(struct reader *r, struct model *m, bool has_kept)
 	h->dim = get_u32(r, "head.dim");
 	if (r->rc)
 		return r->rc;
-	if (h->dim == 0 || h->dim > MODEL_MAX_HEAD_DIM || h->dim != 2 * h->n_kept)
+	if (spectrum) {
+		h->kind = WINDOW_HEAD_SPECTRUM;
+		if (h->dim < 2 || h->dim > SPECTRUM_HEAD_MAX_BANDS)
+			return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+						    "%s: corrupt: head.dim %u spectrum bands is not "
+						    "in [2, %u]; " FIX_RETRAIN,
+						    r->name, h->dim, SPECTRUM_HEAD_MAX_BANDS);
+	} else if (h->dim == 0 || h->dim > MODEL_MAX_HEAD_DIM || h->dim != 2 * h->n_kept) {
 		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
 					    "%s: corrupt: head.dim %u is not 2 x n_kept (%u) in [1, "
 					    "%u]; " FIX_RETRAIN,
 					    r->name, h->dim, h->n_kept, MODEL_MAX_HEAD_DIM);
+	}
 	h->mean = get_f32s(r, h->dim, "head.mean");
 	h->inv_std = get_f32s(r, h->dim, "head.inv_std");
-	h->precision = get_f32s(r, (size_t)h->dim * h->dim, "head.precision");
+	if (!spectrum) {
+		h->precision = get_f32s(r, (size_t)h->dim * h->dim, "head.precision");
+		return r->rc;
+	}
+	h->spec_band_bins = get_u32(r, "head.spec_band_bins");
+	h->spec_rank = get_u32(r, "head.spec_rank");
+	h->spec_top_fraction = get_f32(r, "head.spec_top_fraction");
+	if (r->rc)
+		return r->rc;
+	if (h->spec_rank < 1 || h->spec_rank >= h->dim)
+		return r->rc = auscult_fail(r->err, AUSCULT_ERR_FORMAT,
+					    "%s: corrupt: head.spec_rank %u at body byte %zu is not "
+					    "in [1, head.dim - 1 = %u]; " FIX_RETRAIN,
+					    r->name, h->spec_rank, r->pos - 8, h->dim - 1);
+	h->basis = get_f32s(r, (size_t)h->dim * h->spec_rank, "head.basis");
 	return r->rc;
 }
 
@@ -675,7 +721,8 @@ static int read_body(struct reader *r, struct model *m)
 			       "%s: features.%s; this auscult's front end cannot compute "
 			       "these features - retrain with supported parameters",
 			       r->name, inner.msg);
-	uint32_t known = r->version >= 6   ? FLAGS_KNOWN_V6
+	uint32_t known = r->version >= 7   ? FLAGS_KNOWN_V7
+			 : r->version == 6 ? FLAGS_KNOWN_V6
 			 : r->version == 5 ? FLAGS_KNOWN_V5
 			 : r->version == 4 ? FLAGS_KNOWN_V4
 			 : r->version == 3 ? FLAGS_KNOWN_V3
@@ -688,7 +735,8 @@ static int read_body(struct reader *r, struct model *m)
 			       r->name, flags, r->version, known);
 	/* Writers use the lowest version that holds the model, so a higher one means the header
 	 * (which the CRC does not cover) was damaged: 1 and 3 are one bit apart. */
-	uint32_t need = (flags & FLAG_RISE_V6)          ? 6u
+	uint32_t need = (flags & FLAG_SPECTRUM_HEAD)    ? 7u
+			: (flags & FLAG_RISE_V6)        ? 6u
 			: (flags & FLAG_RISE_HEADS)     ? 5u
 			: (flags & FLAG_HEAD_KEPT)      ? 4u
 			: (flags & FLAG_TRAINING_CURVE) ? 3u
@@ -711,6 +759,12 @@ static int read_body(struct reader *r, struct model *m)
 			       r->err, AUSCULT_ERR_FORMAT,
 			       "%s: corrupt: flags 0x%x have rise heads (0x20) but no window head "
 			       "(0x4), whose bands they use; " FIX_RETRAIN,
+			       r->name, flags);
+	if ((flags & FLAG_SPECTRUM_HEAD) && !(flags & FLAG_WINDOW_HEAD))
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: flags 0x%x make the window head a spectrum head (0x80) "
+			       "but have no window head (0x4); " FIX_RETRAIN,
 			       r->name, flags);
 	if ((flags & FLAG_RISE_V6) && !(flags & FLAG_RISE_HEADS))
 		return r->rc = auscult_fail(
@@ -756,7 +810,8 @@ static int read_body(struct reader *r, struct model *m)
 	if (r->rc)
 		return r->rc;
 	memcpy(t->tool_version, ver, sizeof(t->tool_version));
-	if ((flags & FLAG_WINDOW_HEAD) && read_head(r, m, (flags & FLAG_HEAD_KEPT) != 0))
+	if ((flags & FLAG_WINDOW_HEAD) &&
+	    read_head(r, m, (flags & FLAG_HEAD_KEPT) != 0, (flags & FLAG_SPECTRUM_HEAD) != 0))
 		return r->rc;
 	if ((flags & FLAG_TRAINING_CURVE) && read_curve(r, m))
 		return r->rc;

@@ -179,12 +179,19 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 }
 
 void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t cap, uint32_t row_len,
-			uint64_t history_count, const float *power, uint64_t power_count,
-			const float *impulses, uint64_t impulse_count)
+			uint64_t history_count, const float *power, uint32_t power_row_len,
+			uint64_t power_count, const float *power_sums, const float *impulses,
+			uint64_t impulse_count)
 {
 	envelope_spectrum_compute(&rh->env, history, cap, row_len, history_count, rh->features);
-	tone_peaks_compute(&rh->tones, power, rh->tone_frames, rh->r->tone_bins, power_count,
-			   rh->features + rh->env_dim);
+	if (power_sums)
+		tone_peaks_compute_summed(&rh->tones, power_sums,
+					  power_count < rh->tone_frames ? (uint32_t)power_count
+									: rh->tone_frames,
+					  rh->features + rh->env_dim);
+	else
+		tone_peaks_compute(&rh->tones, power, rh->tone_frames, power_row_len, power_count,
+				   rh->features + rh->env_dim);
 	if (rh->imp_dim)
 		envelope_spectrum_compute(&rh->imp, impulses, rh->imp_frames, 1, impulse_count,
 					  rh->features + rh->env_dim + rh->tone_dim);

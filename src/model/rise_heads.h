@@ -152,13 +152,15 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 /*
  * The features of the window that ends now: history (the window head's band dB ring: cap rows of
  * row_len, history_count frames so far), power (the front end's ring: tone_frames rows of
- * tone_bins, power_count frames so far) and impulses (the impulse envelope's ring of imp_frames
+ * power_row_len >= tone_bins, power_count frames so far; power_sums, when not NULL, the last
+ * tone_frames rows already summed bin by bin, tone_peaks_compute_summed)  and impulses (the impulse envelope's ring of imp_frames
  * blocks, impulse_count so far; ignored without an impulse head). Fills rh->features. Never
  * allocates, never fails.
  */
 void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t cap, uint32_t row_len,
-			uint64_t history_count, const float *power, uint64_t power_count,
-			const float *impulses, uint64_t impulse_count);
+			uint64_t history_count, const float *power, uint32_t power_row_len,
+			uint64_t power_count, const float *power_sums, const float *impulses,
+			uint64_t impulse_count);
 
 /* What the last computed window adds to its score: the sum over the heads of their terms,
  * gate_weight x max(0, (score - cal_mean) / cal_std - gate_z), each kept in rh->terms

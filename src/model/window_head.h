@@ -8,6 +8,7 @@
 #include "common/status.h"
 #include "features/band_stats.h"
 #include "model/model.h"
+#include "model/spectrum_head.h"
 #include "model/stats_head.h"
 
 /*
@@ -33,16 +34,20 @@
 
 struct window_head {
 	struct band_stats bs;
-	struct stats_head sh;
-	uint32_t dim;           /* 2 x n_kept: the kept bands' means, then their spreads */
+	struct stats_head sh;      /* BANDS */
+	struct spectrum_head spec; /* SPECTRUM */
+	enum window_head_kind kind;
+	uint32_t dim;           /* the head's features: BANDS 2 x n_kept (the kept bands' means,
+				   then their spreads), SPECTRUM its bands */
+	uint32_t band_dim;      /* 2 x n_kept: a block vector of the ring */
 	uint32_t window_blocks; /* blocks pooled into a window */
-	float *ring;            /* window_blocks x dim block vectors */
+	float *ring;            /* window_blocks x band_dim block vectors (BANDS only) */
 	uint32_t next;          /* ring slot the next block goes to */
 	uint64_t n_blocks;      /* blocks since the last reset */
 	float *block_out;       /* band_stats output of one push (max_windows x bs.dim: every
 				   band's mean, then every band's spread) */
 	size_t block_cap;       /* blocks block_out holds */
-	float *features;        /* dim: the pooled window */
+	float *features;        /* band_dim: the pooled window (BANDS) */
 	int scoring;            /* stats_head restored from a model: window_head_score works */
 };
 
@@ -53,6 +58,9 @@ struct window_head_shape {
 	uint32_t hop;     /* short frame hop, samples; divides the features' hop_length 4+ times */
 	uint32_t n_bands; /* linear bands over 0..rate/2; divides n_fft / 2 */
 	uint32_t n_kept;  /* the lowest bands kept as features, 1..n_bands */
+	enum window_head_kind kind; /* what scores the window: BANDS scores the short frames'
+				       bands; SPECTRUM the front end's mean spectrum (the short
+				       frames then serve the rise heads' envelopes only) */
 };
 
 /* The defaults above: 256-point frames every 128 samples, 16 bands; kept, the 15 below the rate
@@ -64,9 +72,15 @@ void window_head_shape_defaults(struct window_head_shape *s);
  * (at least 1): the head's n_kept for that many bands. */
 uint32_t window_head_kept_bands(uint32_t n_bands);
 
-/* A head of shape s (NULL: the defaults above) and no fitted statistics (dim set, arrays NULL,
- * medians 1). */
-void window_head_config_defaults(struct model_window_head *h, const struct window_head_shape *s);
+/* A head of shape s (NULL: the defaults above) over features f and no fitted statistics (dim
+ * set, arrays NULL, medians 1). A SPECTRUM head's bands: SPECTRUM_HEAD_BAND_HZ wide (at least
+ * one bin), as many as lie below the rate converter's pass band. */
+void window_head_config_defaults(struct model_window_head *h, const struct window_head_shape *s,
+				 const struct feature_params *f);
+
+/* Front-end spectrum bins 1..this a head of kind SPECTRUM reads from the power ring
+ * (feature_extractor_keep_power); 0 for BANDS. */
+uint32_t window_head_spectrum_bins(const struct model_window_head *h);
 
 /*
  * Sets up the stage for head h (shape; when h->mean is set its fitted statistics too, for
@@ -90,12 +104,19 @@ uint32_t window_head_push(struct window_head *w, const float *x, size_t n);
 /* Blocks in the ring (at most window_blocks). */
 uint32_t window_head_filled(const struct window_head *w);
 
-/* The pooled features of the last window_head_filled blocks (dim floats, owned by w; valid
- * until the next call). Zeros before the first block. */
+/* A SPECTRUM head's window: the front end's power ring (cap rows of row_len bins, count frames
+ * so far; feature_extractor_power), whose last window_blocks frames window_head_features then
+ * pools. Call once per window before window_head_features; a BANDS head ignores it. */
+void window_head_take_spectrum(struct window_head *w, const float *ring, uint32_t cap,
+			       uint32_t row_len, uint64_t count);
+
+/* The window's features (dim floats, owned by w; valid until the next call): BANDS, the pooled
+ * features of the last window_head_filled blocks (zeros before the first block); SPECTRUM, the
+ * band dB of the spectrum window_head_take_spectrum took. */
 const float *window_head_features(struct window_head *w);
 
-/* The fitted head's score of the current window (mean z^T P z over dim), NaN before the first
- * block or when w was not set up for scoring. */
+/* The fitted head's score of the current window (BANDS: mean z^T P z over dim; SPECTRUM:
+ * spectrum_head_score), NaN before the first block or when w was not set up for scoring. */
 float window_head_score(struct window_head *w);
 
 /* Forgets the audio so far (a new, non-contiguous signal). */

@@ -7,10 +7,12 @@
 
 #include "audio/audio_source.h"
 #include "common/log.h"
+#include "model/spectrum_head.h"
 #include "model/stats_head.h"
 #include "model/window_head.h"
 #include "pipeline/clip_replay.h"
 #include "train/gamma_fit.h"
+#include "train/subspace_fit.h"
 
 /* Every counted window's head features go into the Gaussian. */
 static void add_features(void *ctx, const struct pipeline_window *w)
@@ -63,6 +65,18 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
  * the features it is fitted on. */
 static int provisional_stats(struct model_window_head *h, struct auscult_err *err)
 {
+	if (h->kind == WINDOW_HEAD_SPECTRUM) {
+		h->mean = calloc(h->dim, sizeof(float));
+		h->inv_std = malloc(h->dim * sizeof(float));
+		h->basis = calloc((size_t)h->dim * h->spec_rank, sizeof(float));
+		if (!h->mean || !h->inv_std || !h->basis)
+			return auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
+		for (uint32_t i = 0; i < h->dim; i++)
+			h->inv_std[i] = 1.0f;
+		for (uint32_t q = 0; q < h->spec_rank; q++)
+			h->basis[(size_t)q * h->spec_rank + q] = 1.0f;
+		return AUSCULT_OK;
+	}
 	h->mean = calloc(h->dim, sizeof(float));
 	h->inv_std = malloc(h->dim * sizeof(float));
 	h->precision = calloc((size_t)h->dim * h->dim, sizeof(float));
@@ -183,6 +197,168 @@ int head_fit_threshold(struct model *m, char *const *paths, size_t n_paths, stru
 	return rc;
 }
 
+/* ---- the spectrum kind ------------------------------------------------------------------- */
+
+/* Every counted window of every recording, once: its spectrum features (which no fit changes),
+ * its network score and the recording it came from. */
+struct spectrum_windows {
+	float *x;      /* n x dim */
+	double *ae;    /* n */
+	uint32_t *rec; /* n */
+	size_t n, cap;
+	uint32_t dim, current;
+	int oom;
+};
+
+static void keep_spectrum(void *ctx, const struct pipeline_window *w)
+{
+	struct spectrum_windows *s = ctx;
+	if (w->idle || s->oom || !w->head_features || !isfinite(w->ae_raw))
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 1024;
+		float *x = realloc(s->x, cap * s->dim * sizeof(float));
+		if (x)
+			s->x = x;
+		double *ae = x ? realloc(s->ae, cap * sizeof(double)) : NULL;
+		if (ae)
+			s->ae = ae;
+		uint32_t *rec = ae ? realloc(s->rec, cap * sizeof(uint32_t)) : NULL;
+		if (rec)
+			s->rec = rec;
+		if (!rec) {
+			s->oom = 1;
+			return;
+		}
+		s->cap = cap;
+	}
+	memcpy(s->x + s->n * s->dim, w->head_features, s->dim * sizeof(float));
+	s->ae[s->n] = w->ae_raw;
+	s->rec[s->n] = s->current;
+	s->n++;
+}
+
+/*
+ * Fits a spectrum head (model/spectrum_head.h) on the windows of ps of every recording. The
+ * features need no fit, so the recordings are replayed once; the rest is arithmetic on them:
+ *  1. each band's residual spread, on windows left out: the subspace fitted on the other folds
+ *     of recordings, the held-out windows' residuals pooled (in-sample, one recording would
+ *     explain its own bumps away and find every new one enormous); floored at std_floor_rel
+ *     of the median spread;
+ *  2. the medians that weigh the parts: the network's over every window, the head's over the
+ *     held-out windows scored with their fold's subspace;
+ *  3. the subspace of every window.
+ */
+static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, char *const *paths,
+			size_t n_paths, struct auscult_err *err)
+{
+	struct model_window_head *h = m->head;
+	const uint32_t dim = h->dim, rank = h->spec_rank;
+	struct spectrum_windows sw = { .dim = dim };
+	struct pipeline *pl = NULL;
+	struct pipeline_config pc = {
+		.model = m, .settings = *ps, .on_window = keep_spectrum, .ctx = &sw
+	};
+	float *resid = NULL, *fold_mean = NULL, *fold_basis = NULL, *coef = NULL, *top = NULL;
+	double *spread = NULL, *scores = NULL;
+	unsigned char *keep = NULL;
+	int rc = pipeline_create(&pl, &pc, err);
+	for (size_t i = 0; i < n_paths && rc == AUSCULT_OK; i++) {
+		sw.current = (uint32_t)i;
+		rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE,
+					  PIPELINE_REPLAY_QUIET, err);
+		if (rc == AUSCULT_OK && sw.oom)
+			rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
+					  "window head: out of memory for %zu windows", sw.n);
+	}
+	pipeline_destroy(pl);
+	if (rc)
+		goto done;
+	if (sw.n < 2) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "window head: %zu %g-s windows of the %zu recordings count (too "
+				  "short, or quieter than the gate's %g dBFS); train on longer "
+				  "recordings of the machine running",
+				  sw.n, ps->window_s, n_paths, ps->silence_dbfs);
+		goto done;
+	}
+	uint32_t top_n = spectrum_head_top_n(dim, h->spec_top_fraction);
+	resid = malloc(sw.n * dim * sizeof(float));
+	fold_mean = malloc(dim * sizeof(float));
+	fold_basis = malloc((size_t)dim * rank * sizeof(float));
+	coef = malloc(rank * sizeof(float));
+	top = malloc(top_n * sizeof(float));
+	spread = calloc(dim, sizeof(double));
+	scores = malloc((sw.n > dim ? sw.n : dim) * sizeof(double)); /* also the spreads' median */
+	keep = malloc(sw.n);
+	if (!resid || !fold_mean || !fold_basis || !coef || !top || !spread || !scores || !keep) {
+		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
+		goto done;
+	}
+	size_t folds = n_paths < HEAD_FIT_FOLDS ? n_paths : HEAD_FIT_FOLDS;
+	for (size_t f = 0; f < folds && rc == AUSCULT_OK; f++) {
+		size_t n_in = 0;
+		for (size_t i = 0; i < sw.n; i++) {
+			keep[i] = folds == 1 || sw.rec[i] % folds != f;
+			n_in += keep[i];
+		}
+		if (n_in < 2) /* a fold holds every window: fit in-sample */
+			memset(keep, 1, sw.n);
+		rc = subspace_fit(sw.x, sw.n, keep, dim, rank, fold_mean, fold_basis, err);
+		for (size_t i = 0; i < sw.n && rc == AUSCULT_OK; i++)
+			if (folds == 1 || sw.rec[i] % folds == f)
+				spectrum_head_residual(sw.x + i * dim, fold_mean, fold_basis, dim,
+						       rank, coef, resid + i * dim);
+	}
+	if (rc)
+		goto done;
+	for (size_t i = 0; i < sw.n; i++)
+		for (uint32_t b = 0; b < dim; b++)
+			spread[b] += (double)resid[i * dim + b] * resid[i * dim + b];
+	for (uint32_t b = 0; b < dim; b++)
+		spread[b] = sqrt(spread[b] / (double)sw.n);
+	memcpy(scores, spread, dim * sizeof(double)); /* scratch for the median */
+	double spread_floor = h->std_floor_rel * median(scores, dim);
+	for (uint32_t b = 0; b < dim; b++) {
+		double sd = spread[b] > spread_floor ? spread[b] : spread_floor;
+		if (!(sd > 0.0 && isfinite(1.0 / sd))) {
+			rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+					  "window head: the spectrum of band %u (from %.0f Hz) does "
+					  "not vary over the training windows (digital silence?); "
+					  "train on recordings of the machine running",
+					  b,
+					  (double)(b * h->spec_band_bins + 1) *
+						  m->features.sample_rate_hz / m->features.n_fft);
+			goto done;
+		}
+		h->inv_std[b] = (float)(1.0 / sd);
+	}
+	for (size_t i = 0; i < sw.n; i++)
+		scores[i] = spectrum_head_residual_score(resid + i * dim, h->inv_std, dim, top_n,
+							 top);
+	h->head_median = (float)median(scores, sw.n);
+	h->ae_median = (float)median(sw.ae, sw.n);
+	rc = subspace_fit(sw.x, sw.n, NULL, dim, rank, h->mean, h->basis, err);
+	if (rc == AUSCULT_OK && (!(h->ae_median > 0.0f) || !(h->head_median > 0.0f)))
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "window head: median scores %g (autoencoder) and %g (head, held "
+				  "out) on the training windows; both must be > 0",
+				  (double)h->ae_median, (double)h->head_median);
+done:
+	free(sw.x);
+	free(sw.ae);
+	free(sw.rec);
+	free(resid);
+	free(fold_mean);
+	free(fold_basis);
+	free(coef);
+	free(top);
+	free(spread);
+	free(scores);
+	free(keep);
+	return rc;
+}
+
 int head_fit(struct model *m, const struct pipeline_settings *ps,
 	     const struct window_head_shape *shape, char *const *paths, size_t n_paths,
 	     struct auscult_err *err)
@@ -198,11 +374,17 @@ int head_fit(struct model *m, const struct pipeline_settings *ps,
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
 		goto fail;
 	}
-	window_head_config_defaults(h, shape);
+	window_head_config_defaults(h, shape, &m->features);
 	m->head = h;
 	rc = provisional_stats(h, err);
 	if (rc)
 		goto fail;
+	if (h->kind == WINDOW_HEAD_SPECTRUM) {
+		if ((rc = fit_spectrum(m, ps, paths, n_paths, err)) != AUSCULT_OK)
+			goto fail;
+		free(sub);
+		return AUSCULT_OK;
+	}
 	/* medians 1 while the parts are measured: each fold's windows by a head fitted without
 	 * them (one recording: in-sample, there is nothing else) */
 	k.ae = malloc(sizeof(double));

@@ -31,6 +31,7 @@ struct pipeline {
 	struct rise_heads rise;           /* used when model->rise is set */
 	struct impulse_envelope impulses; /* used when the rise heads have an impulse head */
 	uint32_t rise_every; /* windows between the rise heads' evaluations (RISE_HEADS_EVERY_S) */
+	bool tone_sums;      /* the tonal peaks take the spectrum head's sums of the same frames */
 	uint32_t rise_wait;  /* windows until the next one; 0: this window */
 	float rise_last;     /* what the last evaluation added, carried by the windows between */
 	float rise_last_terms[DETECTOR_N_RISE_HEADS]; /* and what each rise head added to it */
@@ -206,7 +207,8 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 	const float *blocks = p->rise.imp_dim ? impulse_envelope_ring(&p->impulses, &n_blocks)
 					      : NULL;
 	rise_heads_compute(&p->rise, history, p->rise.env_frames, p->head.bs.cfg.n_bands, n_short,
-			   power, n_frames, blocks, n_blocks);
+			   power, p->fx.power_bins, n_frames,
+			   p->tone_sums ? p->head.spec.bin_sums : NULL, blocks, n_blocks);
 	size_t dim = (size_t)p->rise.env_dim + p->rise.tone_dim + p->rise.imp_dim;
 	float *rf = p->pending_rise_features + (size_t)slot * dim;
 	memcpy(rf, p->rise.features, dim * sizeof(float));
@@ -255,6 +257,12 @@ static void finish_window(struct pipeline *p, const struct window_score *ws, int
 		pw->parts.at[h] = (struct detector_rise_at){ NAN, NAN, NAN };
 	}
 	if (p->model->head) {
+		if (p->head.kind == WINDOW_HEAD_SPECTRUM) {
+			uint64_t n_power;
+			const float *power = feature_extractor_power(&p->fx, &n_power);
+			window_head_take_spectrum(&p->head, power, p->fx.power_frames,
+						  p->fx.power_bins, n_power);
+		}
 		/* held with the window, as its band errors are */
 		float *hf = p->pending_head_features + (size_t)slot * p->head.dim;
 		memcpy(hf, window_head_features(&p->head), p->head.dim * sizeof(float));
@@ -627,15 +635,25 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 		long every = lround(RISE_HEADS_EVERY_S / ps->hop_s);
 		p->rise_every = every < 1 ? 1u : (uint32_t)every;
 	}
-	if (rise &&
-	    ((rc = feature_extractor_keep_power(&p->fx, rise->tone_bins, wc.window_vectors, err)) !=
-		     AUSCULT_OK ||
-	     (rc = rise_heads_init(&p->rise, rise, cfg->model->head, fp, wc.window_vectors, err)) !=
-		     AUSCULT_OK ||
-	     (p->rise.imp_dim &&
-	      (rc = impulse_envelope_init(&p->impulses, rise->imp_block, p->rise.imp_frames,
-					  err)) != AUSCULT_OK)))
+	/* the front end's spectra of a window's frames: the tonal peaks' and a spectrum head's */
+	uint32_t power_bins = cfg->model->head ? window_head_spectrum_bins(cfg->model->head) : 0;
+	if (rise && rise->tone_bins > power_bins)
+		power_bins = rise->tone_bins;
+	if (power_bins && (rc = feature_extractor_keep_power(&p->fx, power_bins, wc.window_vectors,
+							     err)) != AUSCULT_OK)
 		goto fail;
+	if (rise && ((rc = rise_heads_init(&p->rise, rise, cfg->model->head, fp, wc.window_vectors,
+					   err)) != AUSCULT_OK ||
+		     (p->rise.imp_dim &&
+		      (rc = impulse_envelope_init(&p->impulses, rise->imp_block, p->rise.imp_frames,
+						  err)) != AUSCULT_OK)))
+		goto fail;
+
+	/* A spectrum head sums the window's frames bin by bin before the rise heads run: the
+	 * tonal peaks use its sums when they cover the same frames and bins (the same bits). */
+	p->tone_sums = rise && cfg->model->head->kind == WINDOW_HEAD_SPECTRUM &&
+		       window_head_spectrum_bins(cfg->model->head) >= rise->tone_bins &&
+		       p->head.spec.cfg.n_frames == p->rise.tone_frames;
 
 	/* Held frames never exceed a batch's vectors plus their context, and one more comes in
 	 * before the batch is scored. */

@@ -61,7 +61,7 @@ static void threshold_usage(FILE *out)
 		"                    gamma fitted to all the scores; tail: the quantile Q of the\n"
 		"                    exponential tail of the largest %g%% (peaks over threshold),\n"
 		"                    for scores whose tail is heavier than their bulk, such as\n"
-		"                    idnn16-fast-rise's windows\n"
+		"                    the default recipe's windows\n"
 		"  --fold FOLD_MODEL=FILES_OR_DIR\n"
 		"                    with --window-s, also fit to the windows of FILES_OR_DIR scored\n"
 		"                    by FOLD_MODEL, a model trained like MODEL (same recipe) on its\n"

@@ -8,6 +8,7 @@
 
 #include "model/model_file.h"
 #include "model/rise_heads.h"
+#include "model/spectrum_head.h"
 #include "model/window_head.h"
 #include "common/json_writer.h"
 #include "train/threshold_fit.h"
@@ -237,13 +238,29 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 	if (m->head) {
 		const struct model_window_head *h = m->head;
 		double band_hz = 0.5 * m->features.sample_rate_hz / h->n_bands;
-		fprintf(out,
-			"window head:    band mean and spread of %u of %u linear bands (0-%.0f Hz; "
-			"%u-point frames every %u samples) over each window, full-covariance "
-			"Gaussian (shrinkage %g, std floor %g of the median); %.1f MFLOP per 10-s "
-			"clip\n",
-			h->n_kept, h->n_bands, band_hz * h->n_kept, h->n_fft, h->hop,
-			(double)h->shrinkage, (double)h->std_floor_rel, head_mflop_per_10s(m));
+		double bin_hz = (double)m->features.sample_rate_hz / m->features.n_fft;
+		if (h->kind == WINDOW_HEAD_SPECTRUM)
+			fprintf(out,
+				"window head:    spectrum of each window (its %u-point frames' mean) "
+				"in %u bands of %u bins (%.0f-%.0f Hz), the residual off the %u "
+				"principal directions of the training windows, each band over its "
+				"held-out spread (floor %g of the median), the mean of the largest "
+				"%u squared; its short frames (%u-point every %u samples, %u bands) "
+				"feed the rise heads; %.1f MFLOP per 10-s clip\n",
+				m->features.n_fft, h->dim, h->spec_band_bins, bin_hz,
+				bin_hz * (1.0 + (double)h->dim * h->spec_band_bins), h->spec_rank,
+				(double)h->std_floor_rel,
+				spectrum_head_top_n(h->dim, h->spec_top_fraction), h->n_fft, h->hop,
+				h->n_kept, head_mflop_per_10s(m));
+		else
+			fprintf(out,
+				"window head:    band mean and spread of %u of %u linear bands (0-%.0f Hz; "
+				"%u-point frames every %u samples) over each window, full-covariance "
+				"Gaussian (shrinkage %g, std floor %g of the median); %.1f MFLOP per 10-s "
+				"clip\n",
+				h->n_kept, h->n_bands, band_hz * h->n_kept, h->n_fft, h->hop,
+				(double)h->shrinkage, (double)h->std_floor_rel,
+				head_mflop_per_10s(m));
 		fprintf(out,
 			"window score:   autoencoder / %.6g + head / %.6g (medians on the training "
 			"windows)\n",
@@ -364,10 +381,17 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 		json_field_uint(&w, "n_bands", h->n_bands);
 		json_field_uint(&w, "n_kept", h->n_kept);
 		json_field_uint(&w, "dim", h->dim);
+		json_field_string(&w, "kind",
+				  h->kind == WINDOW_HEAD_SPECTRUM ? "spectrum" : "bands");
 		json_field_f32(&w, "shrinkage", h->shrinkage);
 		json_field_f32(&w, "std_floor_rel", h->std_floor_rel);
 		json_field_f32(&w, "ae_median", h->ae_median);
 		json_field_f32(&w, "head_median", h->head_median);
+		if (h->kind == WINDOW_HEAD_SPECTRUM) {
+			json_field_uint(&w, "spec_band_bins", h->spec_band_bins);
+			json_field_uint(&w, "spec_rank", h->spec_rank);
+			json_field_f32(&w, "spec_top_fraction", h->spec_top_fraction);
+		}
 		json_field_double_digits(&w, "mflop_per_10s", head_mflop_per_10s(m), 4);
 		json_object_close(&w);
 	}

@@ -30,7 +30,7 @@ has() {
 	grep -qF -- "$2" "$TMP/$1.txt" || { cat "$TMP/$1.txt" >&2; fail "$1: info does not show '$2'"; }
 }
 
-# No --recipe: idnn16-fast-rise, the shipped model's recipe.
+# No --recipe: idnn16-spec-rise, the shipped model's recipe.
 train default
 has default "input frames:   [0, 1, 3, 4]"
 has default "target frames:  [2]"
@@ -38,17 +38,25 @@ has default "standardise:    yes"
 has default "band weights:   yes"
 has default "aggregation:    mean of the largest 20%"
 has default "architecture:   512-16-128 "
-# Its window head keeps the 15 bands below the rate converter's pass band, and its rise heads'
-# impulse head makes the file version 6; every trained model keeps its training curve (one epoch
-# here) too.
-has default "format:         auscult model, version 6"
+# Its window head scores each window's mean spectrum in 62 bands of 125 Hz, below the rate
+# converter's pass band, which makes the file version 7; its short frames keep 15 bands for the
+# rise heads; every trained model keeps its training curve (one epoch here) too.
+has default "format:         auscult model, version 7"
 has default "training curve: 1 epoch; training loss first "
-has default "window head:    band mean and spread of 15 of 16 linear bands (0-7500 Hz; 64-point frames every 256 samples)"
+has default "window head:    spectrum of each window (its 1024-point frames' mean) in 62 bands of 8 bins (16-7766 Hz), the residual off the 32 principal directions"
+has default "its short frames (64-point every 256 samples, 15 bands) feed the rise heads"
 has default "rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at 62.5 Hz frames), 870 features; tonal peaks of 494 bins"
 has default "impulse head:   envelope spectrum of the second difference's level over 128-sample blocks, bins 4-125 of 256 (2.0-61.0 Hz at 125 Hz blocks), 122 features"
 has default "rise scores:    z = envelope (score - "
-train named --recipe idnn16-fast-rise
-cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-fast-rise differs from the default"
+train named --recipe idnn16-spec-rise
+cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-spec-rise differs from the default"
+"$AUSCULT_BIN" info --json "$TMP/default.am" | grep -q '"dim":62,"kind":"spectrum",' ||
+	fail "info --json does not show the spectrum head"
+# idnn16-fast-rise: the default before, the same with the band head (version 6: the impulse head)
+train fast_rise --recipe idnn16-fast-rise
+has fast_rise "format:         auscult model, version 6"
+has fast_rise "window head:    band mean and spread of 15 of 16 linear bands (0-7500 Hz; 64-point frames every 256 samples)"
+has fast_rise "rise heads:     envelope spectra of 15 bands, bins 4-61 of 128"
 # idnn16-fast-stats: the default without the rise heads (version 4: the head keeps 15 bands)
 train stats --recipe idnn16-fast-stats
 has stats "format:         auscult model, version 4"
@@ -61,9 +69,9 @@ has fast_plain "aggregation:    mean of the largest 20%"
 grep -q "window head" "$TMP/fast_plain.txt" && fail "idnn16-fast has a window head"
 train fast_head --recipe idnn16-fast --window-head
 cmp -s "$TMP/stats.am" "$TMP/fast_head.am" || fail "idnn16-fast --window-head differs from idnn16-fast-stats"
-# --rise-heads on idnn16-fast-stats is the default; without a window head it is refused
+# --rise-heads on idnn16-fast-stats is idnn16-fast-rise; without a window head it is refused
 train stats_rise --recipe idnn16-fast-stats --rise-heads
-cmp -s "$TMP/default.am" "$TMP/stats_rise.am" || fail "idnn16-fast-stats --rise-heads differs from the default"
+cmp -s "$TMP/fast_rise.am" "$TMP/stats_rise.am" || fail "idnn16-fast-stats --rise-heads differs from idnn16-fast-rise"
 if "$AUSCULT_BIN" train --recipe idnn16-fast --rise-heads --out "$TMP/x.am" "$TMP/missing.wav" \
 	2>"$TMP/err"; then
 	fail "--rise-heads without a window head was accepted"
@@ -104,7 +112,7 @@ cmp -s "$TMP/stats.am" "$TMP/head.am" || fail "--window-head differs from --reci
 	fail "a head model does not score"
 awk -F '\t' '{ exit !($2 > 0 && $2 < 1000) }' "$TMP/score.txt" ||
 	{ cat "$TMP/score.txt" >&2; fail "implausible head model score"; }
-"$AUSCULT_BIN" info --json "$TMP/stats.am" | grep -q '"head":{"n_fft":256,"hop":128,"n_bands":16,"n_kept":15,"dim":30' ||
+"$AUSCULT_BIN" info --json "$TMP/stats.am" | grep -q '"head":{"n_fft":256,"hop":128,"n_bands":16,"n_kept":15,"dim":30,"kind":"bands"' ||
 	fail "info --json does not show the head"
 
 train dcase2020 --recipe dcase2020
@@ -143,7 +151,7 @@ SOURCE_DATE_EPOCH=1735689600 "$AUSCULT_BIN" train --quiet --threads 1 --epochs 1
 if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
 	fail "--recipe dcase was accepted"
 fi
-grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020' \
+grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020' \
 	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
-"$AUSCULT_BIN" train --help | grep -q "idnn16-fast-rise  the default" || fail "--help does not name the default"
+"$AUSCULT_BIN" train --help | grep -q "idnn16-spec-rise  the default" || fail "--help does not name the default"
 echo "ok"

@@ -86,8 +86,23 @@ static void rise_model(struct model *m)
 	m->features.hop_length = 1024;
 	struct model_window_head *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
-	*h = (struct model_window_head){ 64,    256,   16, 15,   0.5f, 0.1f,
-					 1.25f, 0.75f, 30, NULL, NULL, NULL };
+	*h = (struct model_window_head){ 64,
+					 256,
+					 16,
+					 15,
+					 0.5f,
+					 0.1f,
+					 1.25f,
+					 0.75f,
+					 30,
+					 NULL,
+					 NULL,
+					 NULL,
+					 WINDOW_HEAD_BANDS,
+					 0,
+					 0,
+					 0.0f,
+					 NULL };
 	h->mean = floats(30, -40.0f);
 	h->inv_std = floats(30, 0.5f);
 	h->precision = floats(30 * 30, 0.0f);

@@ -85,8 +85,11 @@ static void tiny_head_model(struct model *m)
 	tiny_model(m);
 	struct model_window_head *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
-	*h = (struct model_window_head){ 16,   8,    2, 2,    0.03125f, 0.125f,
-					 1.5f, 0.5f, 4, NULL, NULL,     NULL };
+	*h = (struct model_window_head){
+		16,  8,    2,    2,    0.03125f,          0.125f, 1.5f, 0.5f,
+		4,   NULL, NULL, NULL, WINDOW_HEAD_BANDS, 0,      0,    0.0f,
+		NULL
+	};
 	h->mean = tiny_array(4, 6);
 	h->inv_std = malloc(4 * sizeof(float));
 	assert_non_null(h->inv_std);
@@ -112,6 +115,22 @@ static void tiny_kept_model(struct model *m)
 	h->inv_std[0] = 0.5f;
 	h->inv_std[1] = 0.75f;
 	h->precision = tiny_array(4, 7);
+}
+
+/* The tiny head model as a spectrum head (format version 7): its 4 features are 4 bands of 4
+ * front-end bins (bins 1-16 of the features' 32), 2 directions projected out, the largest half
+ * of the squared residuals averaged; the basis in place of the precision. */
+static void tiny_spec_model(struct model *m)
+{
+	tiny_head_model(m);
+	struct model_window_head *h = m->head;
+	free(h->precision);
+	h->precision = NULL;
+	h->kind = WINDOW_HEAD_SPECTRUM;
+	h->spec_band_bins = 4;
+	h->spec_rank = 2;
+	h->spec_top_fraction = 0.5f;
+	h->basis = tiny_array(8, 11);
 }
 
 /* A training curve of the tiny model's 3 epochs. */
@@ -239,6 +258,13 @@ enum {
 	OFF_IMP_DIM = OFF_IMP + 20,
 	OFF_IMP_CAL_STD = OFF_IMP + 44,
 	TINY_IMP_FILE_BYTES = 24 + 716,
+	/* the spectrum head (version 7): tiny_head's head to inv_std, then its shape and basis */
+	OFF_SPEC_BAND_BINS = 24 + 524,
+	OFF_SPEC_RANK = 24 + 528,
+	OFF_SPEC_TOP_FRACTION = 24 + 532,
+	OFF_SPEC_BASIS = 24 + 536,
+	OFF_SPEC_BASIS5 = OFF_SPEC_BASIS + 5 * 4,
+	TINY_SPEC_FILE_BYTES = 24 + 568,
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -301,6 +327,11 @@ static void tiny_imp_bytes(uint8_t **data, size_t *size)
 	encode_tiny(tiny_imp_model, TINY_IMP_FILE_BYTES, data, size);
 }
 
+static void tiny_spec_bytes(uint8_t **data, size_t *size)
+{
+	encode_tiny(tiny_spec_model, TINY_SPEC_FILE_BYTES, data, size);
+}
+
 /* Replaces a u32 field, checking it held what the layout says, so a layout change is noticed. */
 static void edit32(uint8_t *b, size_t off, uint32_t expect, uint32_t value)
 {
@@ -325,8 +356,8 @@ static const struct fixture fixtures[] = {
 	{ "short_header.am", AUSCULT_ERR_TRUNCATED,
 	  "truncated: 20 of at least 24 bytes (the header is incomplete); the file is incomplete - "
 	  "copy it again or retrain" },
-	{ "version_7.am", AUSCULT_ERR_VERSION,
-	  "unknown format version 7 (this auscult " AUSCULT_VERSION " reads versions 1 to 6); "
+	{ "version_8.am", AUSCULT_ERR_VERSION,
+	  "unknown format version 8 (this auscult " AUSCULT_VERSION " reads versions 1 to 7); "
 	  "upgrade auscult or retrain the model with this one" },
 	{ "absurd_length.am", AUSCULT_ERR_FORMAT,
 	  "corrupt header: body length 1099511627776 bytes is more than the 167772160 allowed; the "
@@ -500,6 +531,37 @@ static const struct fixture fixtures[] = {
 	{ "imp_cal_std.am", AUSCULT_ERR_INVALID,
 	  "rise.impulses.cal_std: -0.5 is not a finite value > 0; the model is unusable - "
 	  "retrain it" },
+	{ "imp_as_version_7.am", AUSCULT_ERR_FORMAT,
+	  "corrupt header: format version 7, but flags 0x7f need only version 6; the file is "
+	  "corrupt - copy it again or retrain" },
+	/* the spectrum head (version 7) */
+	{ "spec_in_version_6.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x87 has unknown bits (known in version 6: 0x7f); the model is "
+	  "unusable - retrain it" },
+	{ "spec_without_head.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: flags 0x83 make the window head a spectrum head (0x80) but have no window "
+	  "head (0x4); the model is unusable - retrain it" },
+	{ "spec_dim.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: head.dim 1025 spectrum bands is not in [2, 1024]; the model is unusable - "
+	  "retrain it" },
+	{ "spec_rank_zero.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: head.spec_rank 0 at body byte 528 is not in [1, head.dim - 1 = 3]; the model "
+	  "is unusable - retrain it" },
+	{ "spec_rank_dim.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: head.spec_rank 4 at body byte 528 is not in [1, head.dim - 1 = 3]; the model "
+	  "is unusable - retrain it" },
+	{ "spec_truncated.am", AUSCULT_ERR_FORMAT,
+	  "corrupt: head.basis needs 32 bytes at body byte 536, but the body ends at byte 556; "
+	  "the model is unusable - retrain it" },
+	{ "spec_nonfinite.am", AUSCULT_ERR_INVALID,
+	  "head.basis: a value is not finite; the model is unusable - retrain it" },
+	{ "spec_band_bins.am", AUSCULT_ERR_INVALID,
+	  "head.spec_band_bins: 9 bins x 4 bands do not fit in the features' 32 bins (n_fft / 2); "
+	  "the model is unusable - retrain it" },
+	{ "spec_top_fraction.am", AUSCULT_ERR_INVALID,
+	  "head.spec_top_fraction: 1.5 is not in (0, 1]; the model is unusable - retrain it" },
+	{ "spec_top_fraction_zero.am", AUSCULT_ERR_INVALID,
+	  "head.spec_top_fraction: 0 is not in (0, 1]; the model is unusable - retrain it" },
 };
 
 /* Builds fixture `name` from the tiny model's bytes. */
@@ -518,20 +580,60 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 	else if ((strncmp(name, "imp_", 4) == 0 && strcmp(name, "imp_without_rise.am") != 0) ||
 		 strcmp(name, "tiny_imp.am") == 0)
 		tiny_imp_bytes(data, size);
+	else if ((strncmp(name, "spec_", 5) == 0 && strcmp(name, "spec_without_head.am") != 0) ||
+		 strcmp(name, "tiny_spec.am") == 0)
+		tiny_spec_bytes(data, size);
 	else
 		tiny_bytes(data, size);
 	uint8_t *b = *data;
 	if (strcmp(name, "tiny.am") == 0 || strcmp(name, "tiny_head.am") == 0 ||
 	    strcmp(name, "tiny_curve.am") == 0 || strcmp(name, "tiny_kept.am") == 0 ||
-	    strcmp(name, "tiny_rise.am") == 0 || strcmp(name, "tiny_imp.am") == 0) {
+	    strcmp(name, "tiny_rise.am") == 0 || strcmp(name, "tiny_imp.am") == 0 ||
+	    strcmp(name, "tiny_spec.am") == 0) {
 	} else if (strcmp(name, "empty.am") == 0) {
 		*size = 0;
 	} else if (strcmp(name, "bad_magic.am") == 0) {
 		memcpy(b, "RIFF\x04\x01\0\0", 8);
 	} else if (strcmp(name, "short_header.am") == 0) {
 		*size = 20;
-	} else if (strcmp(name, "version_7.am") == 0) {
+	} else if (strcmp(name, "version_8.am") == 0) {
+		edit32(b, OFF_VERSION, 1, 8);
+	} else if (strcmp(name, "imp_as_version_7.am") == 0) {
+		edit32(b, OFF_VERSION, 6, 7); /* the header claims more than the flags need */
+	} else if (strcmp(name, "spec_in_version_6.am") == 0) {
+		edit32(b, OFF_VERSION, 7, 6);
+	} else if (strcmp(name, "spec_without_head.am") == 0) {
 		edit32(b, OFF_VERSION, 1, 7);
+		edit32(b, OFF_FLAGS, 0x3, 0x83);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "spec_dim.am") == 0) {
+		edit32(b, OFF_HEAD_DIM, 4, 1025); /* refused before its arrays are read */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "spec_rank_zero.am") == 0) {
+		edit32(b, OFF_SPEC_RANK, 2, 0);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "spec_rank_dim.am") == 0) {
+		edit32(b, OFF_SPEC_RANK, 2, 4); /* refused before the basis is read */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "spec_truncated.am") == 0) {
+		*size -= 12; /* the header says so: the body ends inside head.basis */
+		edit32(b, OFF_BODY_LENGTH, 568, 556);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "spec_nonfinite.am") == 0) {
+		float five = tiny_value(5, 11);
+		uint32_t bits;
+		memcpy(&bits, &five, 4);
+		edit32(b, OFF_SPEC_BASIS5, bits, 0x7fc00000u); /* quiet NaN */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "spec_band_bins.am") == 0) {
+		edit32(b, OFF_SPEC_BAND_BINS, 4, 9); /* 9 x 4 = 36 bins, the features have 32 */
+		fix_crc(b, *size);
+	} else if (strcmp(name, "spec_top_fraction.am") == 0) {
+		edit32(b, OFF_SPEC_TOP_FRACTION, 0x3f000000u /* 0.5f */, 0x3fc00000u /* 1.5f */);
+		fix_crc(b, *size);
+	} else if (strcmp(name, "spec_top_fraction_zero.am") == 0) {
+		edit32(b, OFF_SPEC_TOP_FRACTION, 0x3f000000u /* 0.5f */, 0);
+		fix_crc(b, *size);
 	} else if (strcmp(name, "imp_in_version_5.am") == 0) {
 		edit32(b, OFF_VERSION, 6, 5);
 	} else if (strcmp(name, "imp_without_rise.am") == 0) {
@@ -731,7 +833,8 @@ static void make_fixture(const char *name, uint8_t **data, size_t *size)
 
 /* The valid files among the fixtures, before the table's. */
 static const char *const valid_files[] = { "tiny.am",      "tiny_head.am", "tiny_curve.am",
-					   "tiny_kept.am", "tiny_rise.am", "tiny_imp.am" };
+					   "tiny_kept.am", "tiny_rise.am", "tiny_imp.am",
+					   "tiny_spec.am" };
 #define N_VALID (sizeof(valid_files) / sizeof(valid_files[0]))
 
 static const char *fixture_name(size_t i)
@@ -836,8 +939,21 @@ static void assert_models_equal(const struct model *a, const struct model *b)
 		assert_memory_equal(&ha->shrinkage, &hb->shrinkage, 4 * sizeof(float));
 		assert_memory_equal(ha->mean, hb->mean, ha->dim * sizeof(float));
 		assert_memory_equal(ha->inv_std, hb->inv_std, ha->dim * sizeof(float));
-		assert_memory_equal(ha->precision, hb->precision,
-				    (size_t)ha->dim * ha->dim * sizeof(float));
+		assert_int_equal(ha->kind, hb->kind);
+		if (ha->kind == WINDOW_HEAD_SPECTRUM) {
+			assert_null(hb->precision);
+			assert_int_equal(ha->spec_band_bins, hb->spec_band_bins);
+			assert_int_equal(ha->spec_rank, hb->spec_rank);
+			assert_memory_equal(&ha->spec_top_fraction, &hb->spec_top_fraction,
+					    sizeof(float));
+			assert_non_null(hb->basis);
+			assert_memory_equal(ha->basis, hb->basis,
+					    (size_t)ha->dim * ha->spec_rank * sizeof(float));
+		} else {
+			assert_null(hb->basis);
+			assert_memory_equal(ha->precision, hb->precision,
+					    (size_t)ha->dim * ha->dim * sizeof(float));
+		}
 	}
 	assert_int_equal(!a->rise, !b->rise);
 	if (a->rise) {
@@ -1084,6 +1200,14 @@ static void valid_fixture_loads(void **state)
 	assert_int_equal(model_file_version(&m), 6);
 	model_free(&m);
 	model_free(&tiny);
+	assert_int_equal(model_load(&m, FIXTURE_DIR "/tiny_spec.am", &err), AUSCULT_OK);
+	tiny_spec_model(&tiny);
+	assert_models_equal(&m, &tiny);
+	assert_int_equal(m.head->kind, WINDOW_HEAD_SPECTRUM);
+	assert_null(m.head->precision);
+	assert_int_equal(model_file_version(&m), 7);
+	model_free(&m);
+	model_free(&tiny);
 }
 
 /* Files written before the curve existed load and are written again byte for byte, in their
@@ -1321,6 +1445,152 @@ static void rise_section_layout(void **state)
 	model_free(&m);
 }
 
+/* A spectrum head makes the file version 7: tiny_head's body with flag 0x80 too, and in the
+ * head section, after inv_std, spec_band_bins, spec_rank, spec_top_fraction and the dim x rank
+ * basis in place of the precision. The fixture loads and is written back byte for byte. */
+static void spectrum_head_layout(void **state)
+{
+	(void)state;
+	uint8_t *spec, *head;
+	size_t spec_size, head_size;
+	tiny_spec_bytes(&spec, &spec_size);
+	tiny_head_bytes(&head, &head_size);
+	assert_extends_plain(spec, 7, 568, 0x87);
+	/* the head up to inv_std is tiny_head's */
+	assert_memory_equal(spec + 24 + 460, head + 24 + 460, 524 - 460);
+	assert_int_equal(get32(spec + OFF_HEAD_DIM), 4);
+	assert_int_equal(get32(spec + OFF_SPEC_BAND_BINS), 4);
+	assert_int_equal(get32(spec + OFF_SPEC_RANK), 2);
+	assert_int_equal(get32(spec + OFF_SPEC_TOP_FRACTION), 0x3f000000u); /* 0.5 */
+	for (size_t i = 0; i < 8; i++) {
+		float v = tiny_value(i, 11);
+		uint32_t bits;
+		memcpy(&bits, &v, 4);
+		assert_int_equal(get32(spec + OFF_SPEC_BASIS + 4 * i), bits);
+	}
+	free(head);
+
+	/* encode -> decode gives the same model; encoding it again the same bytes */
+	struct model a, b;
+	struct auscult_err err;
+	tiny_spec_model(&a);
+	assert_int_equal(model_file_version(&a), 7);
+	void *data;
+	size_t size;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_OK);
+	assert_int_equal(size, spec_size);
+	assert_memory_equal(data, spec, size);
+	assert_int_equal(model_decode(&b, data, size, "spec", &err), AUSCULT_OK);
+	assert_models_equal(&a, &b);
+	assert_int_equal(b.head->kind, WINDOW_HEAD_SPECTRUM);
+	void *again;
+	size_t again_size;
+	assert_int_equal(model_encode(&b, &again, &again_size, &err), AUSCULT_OK);
+	assert_int_equal(again_size, size);
+	assert_memory_equal(again, data, size);
+	free(again);
+	free(data);
+	model_free(&b);
+	free(spec);
+
+	/* the fixture on disk */
+	if (model_load(&b, FIXTURE_DIR "/tiny_spec.am", &err) != AUSCULT_OK)
+		fail_msg("%s", err.msg);
+	assert_models_equal(&a, &b);
+	assert_int_equal(model_encode(&b, &data, &size, &err), AUSCULT_OK);
+	size_t file_size;
+	uint8_t *file = read_whole(FIXTURE_DIR "/tiny_spec.am", &file_size);
+	assert_int_equal(file_size, size);
+	assert_memory_equal(file, data, size);
+	free(file);
+	free(data);
+	model_free(&b);
+
+	/* with a kept head, the curve and the rise heads of version 6: still version 7, every
+	 * section round trips */
+	struct model r;
+	tiny_imp_model(&r);
+	struct model_window_head *kept = r.head;
+	r.head = a.head;
+	a.head = kept;
+	free(r.head->mean);
+	free(r.head->inv_std);
+	free(r.head->basis);
+	r.head->n_kept = 1;
+	r.head->mean = tiny_array(4, 6);
+	r.head->inv_std = malloc(4 * sizeof(float));
+	assert_non_null(r.head->inv_std);
+	for (int i = 0; i < 4; i++)
+		r.head->inv_std[i] = 1.0f + (float)i;
+	r.head->basis = tiny_array(8, 12);
+	assert_int_equal(model_file_version(&r), 7);
+	assert_int_equal(model_encode(&r, &data, &size, &err), AUSCULT_OK);
+	assert_int_equal(get32((uint8_t *)data + OFF_VERSION), 7);
+	assert_int_equal(get32((uint8_t *)data + OFF_FLAGS), 0xff);
+	/* the kept head is 4 bytes longer than tiny_spec's; the rest is tiny_imp's sections */
+	assert_int_equal(size,
+			 TINY_SPEC_FILE_BYTES + 4 + (TINY_IMP_FILE_BYTES - TINY_KEPT_FILE_BYTES));
+	assert_int_equal(model_decode(&b, data, size, "all", &err), AUSCULT_OK);
+	assert_models_equal(&r, &b);
+	model_free(&b);
+	free(data);
+	model_free(&r);
+	model_free(&a); /* it holds tiny_imp's kept head now */
+
+	/* a spectrum head the validation refuses is not written */
+	static const struct {
+		uint32_t band_bins, rank;
+		float top_fraction;
+		const char *message;
+	} bad[] = {
+		{ 0, 2, 0.5f,
+		  "head.spec_band_bins: 0 bins x 4 bands do not fit in the features' 32 bins "
+		  "(n_fft / 2)" },
+		{ 9, 2, 0.5f,
+		  "head.spec_band_bins: 9 bins x 4 bands do not fit in the features' 32 bins "
+		  "(n_fft / 2)" },
+		{ 4, 0, 0.5f, "head.spec_rank: 0 is not in [1, dim - 1 = 3]" },
+		{ 4, 4, 0.5f, "head.spec_rank: 4 is not in [1, dim - 1 = 3]" },
+		{ 4, 2, 0.0f, "head.spec_top_fraction: 0 is not in (0, 1]" },
+		{ 4, 2, 1.5f, "head.spec_top_fraction: 1.5 is not in (0, 1]" },
+		{ 4, 2, NAN, "head.spec_top_fraction: nan is not in (0, 1]" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tiny_spec_model(&a);
+		a.head->spec_band_bins = bad[i].band_bins;
+		a.head->spec_rank = bad[i].rank;
+		a.head->spec_top_fraction = bad[i].top_fraction;
+		assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_ERR_INVALID);
+		char want[512];
+		snprintf(want, sizeof(want), "model not encoded: %s", bad[i].message);
+		assert_string_equal(err.msg, want);
+		assert_null(data);
+		model_free(&a);
+	}
+	/* 8 bins x 4 bands fill the features' 32 exactly */
+	tiny_spec_model(&a);
+	a.head->spec_band_bins = 8;
+	a.head->spec_top_fraction = 1.0f;
+	a.head->spec_rank = 3;
+	free(a.head->basis);
+	a.head->basis = tiny_array(12, 11);
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_OK);
+	assert_int_equal(size, TINY_SPEC_FILE_BYTES + 4 * 4);
+	free(data);
+	/* no basis, or a basis that is not finite, or an unknown kind */
+	a.head->basis[11] = INFINITY;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "model not encoded: head.basis: a value is not finite");
+	free(a.head->basis);
+	a.head->basis = NULL;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "model not encoded: head: fitted statistics missing");
+	a.head->kind = (enum window_head_kind)2;
+	assert_int_equal(model_encode(&a, &data, &size, &err), AUSCULT_ERR_INVALID);
+	assert_string_equal(err.msg, "model not encoded: head.kind: 2 is not 0 or 1");
+	model_free(&a);
+}
+
 static void each_fixture_is_rejected_with_its_message(void **state)
 {
 	(void)state;
@@ -1402,7 +1672,9 @@ static void bit_flips_are_rejected(void (*make)(uint8_t **, size_t *))
 
 /* Version 1 (no optional section), version 3 (the curve), whose version is one bit away,
  * version 4 (a head keeping fewer bands), whose flag is one bit away from a version-2 head's,
- * and version 5 (rise heads), whose flag is one bit away from a version-4 model's. */
+ * version 5 (rise heads), whose flag is one bit away from a version-4 model's, version 6 (the
+ * impulse head) and version 7 (a spectrum head), whose flag turns the precision into a
+ * basis. */
 static void every_bit_flip_is_rejected(void **state)
 {
 	(void)state;
@@ -1411,6 +1683,7 @@ static void every_bit_flip_is_rejected(void **state)
 	bit_flips_are_rejected(tiny_kept_bytes);
 	bit_flips_are_rejected(tiny_rise_bytes);
 	bit_flips_are_rejected(tiny_imp_bytes);
+	bit_flips_are_rejected(tiny_spec_bytes);
 }
 
 /* Every truncation of the file `make` writes is refused as truncated. */
@@ -1444,6 +1717,7 @@ static void every_truncation_is_rejected(void **state)
 	truncations_are_rejected(tiny_kept_bytes);
 	truncations_are_rejected(tiny_rise_bytes);
 	truncations_are_rejected(tiny_imp_bytes);
+	truncations_are_rejected(tiny_spec_bytes);
 }
 
 static void decode_bounds_allocation_before_trusting_sizes(void **state)
@@ -1486,6 +1760,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(head_section_layout),
 		cmocka_unit_test(kept_head_layout),
 		cmocka_unit_test(rise_section_layout),
+		cmocka_unit_test(spectrum_head_layout),
 		cmocka_unit_test(older_files_are_rewritten_byte_for_byte),
 		cmocka_unit_test(curve_section_layout),
 		cmocka_unit_test(each_fixture_is_rejected_with_its_message),

@@ -46,7 +46,7 @@ static void test_pooled_equals_whole_window(void **state)
 	struct feature_params f;
 	baseline_features(&f);
 	struct model_window_head h;
-	window_head_config_defaults(&h, NULL);
+	window_head_config_defaults(&h, NULL, &f);
 	struct window_head w;
 	struct auscult_err err;
 	assert_int_equal(window_head_init(&w, &h, &f, W, 128, 0, &err), AUSCULT_OK);
@@ -106,7 +106,7 @@ static void test_score_by_hand(void **state)
 	struct feature_params f;
 	baseline_features(&f);
 	struct model_window_head h;
-	window_head_config_defaults(&h, NULL);
+	window_head_config_defaults(&h, NULL, &f);
 	float mean[2 * WINDOW_HEAD_N_BANDS], inv_std[2 * WINDOW_HEAD_N_BANDS];
 	float precision[4 * WINDOW_HEAD_N_BANDS * WINDOW_HEAD_N_BANDS];
 	memset(precision, 0, sizeof(precision));
@@ -141,7 +141,7 @@ static void test_errors(void **state)
 	struct feature_params f;
 	baseline_features(&f);
 	struct model_window_head h;
-	window_head_config_defaults(&h, NULL);
+	window_head_config_defaults(&h, NULL, &f);
 	struct window_head w;
 	struct auscult_err err;
 	h.hop = 256; /* 512 / 256 = 2 short frames a block: too few */
@@ -149,7 +149,7 @@ static void test_errors(void **state)
 	assert_string_equal(err.msg, "window head: hop 256 must divide the features' hop_length "
 				     "512 at least 4 times");
 	window_head_free(&w);
-	window_head_config_defaults(&h, NULL);
+	window_head_config_defaults(&h, NULL, &f);
 	h.n_bands = 3;
 	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, 0, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "window head: n_kept 15 is not in [1, n_bands = 3]");
@@ -158,7 +158,7 @@ static void test_errors(void **state)
 	assert_int_equal(window_head_init(&w, &h, &f, 8, 128, 0, &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(err.msg, "band_stats: n_bands 3 does not divide n_fft / 2 = 128");
 	window_head_free(&w);
-	window_head_config_defaults(&h, NULL);
+	window_head_config_defaults(&h, NULL, &f);
 	float zero[2 * WINDOW_HEAD_N_BANDS] = { 0 };
 	float p[4 * WINDOW_HEAD_N_BANDS * WINDOW_HEAD_N_BANDS] = { 0 };
 	h.mean = zero;

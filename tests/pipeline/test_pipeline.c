@@ -275,7 +275,7 @@ static void test_window_head_sum(void **state)
 	assert_null(f->m.head);
 	struct model_window_head *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
-	window_head_config_defaults(h, NULL);
+	window_head_config_defaults(h, NULL, &f->m.features);
 	h->ae_median = 2.0f;
 	h->head_median = 3000.0f;
 	h->mean = calloc(h->dim, sizeof(float));

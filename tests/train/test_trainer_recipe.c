@@ -13,16 +13,16 @@
 #define FRAMES_0134 0x1bu
 #define FRAME_2 0x04u
 
-static void test_idnn16_fast_rise_is_the_default(void **state)
+static void test_idnn16_spec_rise_is_the_default(void **state)
 {
 	(void)state;
 	struct train_options d, named;
 	struct auscult_err err = { { 0 } };
 	train_options_defaults(&d);
 	memset(&named, 0xa5, sizeof(named));
-	assert_int_equal(train_options_recipe(&named, "idnn16-fast-rise", &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&named, "idnn16-spec-rise", &err), AUSCULT_OK);
 	assert_memory_equal(&d, &named, sizeof(d));
-	assert_string_equal(TRAIN_RECIPE_DEFAULT, "idnn16-fast-rise");
+	assert_string_equal(TRAIN_RECIPE_DEFAULT, "idnn16-spec-rise");
 
 	/* The shipped model's options (models/README.md): a change here changes its bytes. */
 	assert_true(d.standardize);
@@ -43,8 +43,17 @@ static void test_idnn16_fast_rise_is_the_default(void **state)
 	assert_int_equal(d.head_shape.hop, 256);
 	assert_int_equal(d.head_shape.n_bands, 16);
 	assert_int_equal(d.head_shape.n_kept, 15);
+	/* scoring the window's mean spectrum (the short frames feed the rise heads) */
+	assert_int_equal(d.head_shape.kind, WINDOW_HEAD_SPECTRUM);
 	/* and the rise heads */
 	assert_true(d.rise_heads);
+	/* idnn16-fast-rise, the default before, is the same with the band head */
+	struct train_options before;
+	memset(&before, 0x5a, sizeof(before));
+	assert_int_equal(train_options_recipe(&before, "idnn16-fast-rise", &err), AUSCULT_OK);
+	assert_int_equal(before.head_shape.kind, WINDOW_HEAD_BANDS);
+	before.head_shape.kind = WINDOW_HEAD_SPECTRUM;
+	assert_memory_equal(&d, &before, sizeof(d));
 	/* on the DCASE baseline's front end with frames 1024 samples apart */
 	struct feature_params fp;
 	feature_params_defaults(&fp);
@@ -163,18 +172,18 @@ static void test_unknown_recipe(void **state)
 	assert_int_equal(train_options_recipe(&o, "IDNN16", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
 	assert_memory_equal(&o, &before, sizeof(o));
 	assert_int_equal(train_options_recipe(&o, "", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"\"; the recipes are idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"\"; the recipes are idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idnn16_fast_rise_is_the_default),
+		cmocka_unit_test(test_idnn16_spec_rise_is_the_default),
 		cmocka_unit_test(test_idnn16_fast_rise_adds_the_rise_heads),
 		cmocka_unit_test(test_idnn16_fast_halves_the_frames),
 		cmocka_unit_test(test_idnn16_fast_stats_adds_the_head),
