@@ -23,15 +23,21 @@
  * a time.
  */
 
-/* The defaults of a new head: 125-Hz bands (8 bins of a 1024-point spectrum at 16 kHz) below
- * the rate converter's pass band (62 bands, to 7.75 kHz: a 48-kHz microphone gives them what a
- * 16-kHz one does), 32 directions projected out, the largest 5% of the squared residuals
- * averaged (3 of 62 bands); each residual spread floored at half the median spread. Chosen on
- * bench/eval_folds.sh's tuning families (models/README.md). */
+/* The defaults of a new head: 125-Hz bands (8 bins of a 1024-point spectrum at 16 kHz) up to
+ * the top of the band head's kept bands (60 bands, to 7.5 kHz: below where the rate
+ * converter's or a 16-kHz recorder's anti-alias filter rolls off, so a 48-kHz microphone gives
+ * them what a 16-kHz one does), 32 directions projected out, the largest 5% of the squared
+ * residuals averaged (3 of 60 bands); each residual spread floored at half the median spread.
+ * Chosen on bench/eval_folds.sh's tuning families (models/README.md). */
 #define SPECTRUM_HEAD_BAND_HZ 125.0
 #define SPECTRUM_HEAD_RANK 32u
 #define SPECTRUM_HEAD_TOP_FRACTION 0.05f
 #define SPECTRUM_HEAD_STD_FLOOR_REL 0.5f
+
+/* The fewest directions a fit keeps: it needs twice as many training windows in each fold
+ * (pipeline/head_fit.c), and keeps fewer than SPECTRUM_HEAD_RANK when it has fewer than twice
+ * that. */
+#define SPECTRUM_HEAD_MIN_RANK 4u
 
 /* The most bands a head may have (the model loader's bound too: its basis is dim x rank). */
 #define SPECTRUM_HEAD_MAX_BANDS 1024u

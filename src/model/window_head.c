@@ -46,7 +46,9 @@ void window_head_config_defaults(struct model_window_head *h, const struct windo
 		double bin_hz = (double)f->sample_rate_hz / (double)f->n_fft;
 		long band_bins = lround(SPECTRUM_HEAD_BAND_HZ / bin_hz);
 		h->spec_band_bins = band_bins < 1 ? 1u : (uint32_t)band_bins;
-		h->dim = (uint32_t)((double)(bins / h->spec_band_bins) * RATE_CONVERTER_PASSBAND);
+		/* to the short frames' kept bands' top: 7.5 kHz at 16 kHz, below where a rate
+		 * converter's or a recorder's anti-alias filter rolls off */
+		h->dim = (bins / h->spec_band_bins) * h->n_kept / h->n_bands;
 		if (h->dim < 2)
 			h->dim = 2;
 		h->spec_rank = SPECTRUM_HEAD_RANK < h->dim ? SPECTRUM_HEAD_RANK : h->dim - 1;

@@ -2,6 +2,7 @@
 #include "pipeline/head_fit.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,7 +254,7 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 			size_t n_paths, struct auscult_err *err)
 {
 	struct model_window_head *h = m->head;
-	const uint32_t dim = h->dim, rank = h->spec_rank;
+	const uint32_t dim = h->dim;
 	struct spectrum_windows sw = { .dim = dim };
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
@@ -274,14 +275,43 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 	pipeline_destroy(pl);
 	if (rc)
 		goto done;
-	if (sw.n < 2) {
+	size_t folds = n_paths < HEAD_FIT_FOLDS ? n_paths : HEAD_FIT_FOLDS;
+	/* Each fold's fit must see windows of other recordings (in-sample, a recording would
+	 * explain its own bumps away), and more windows than twice the directions it keeps: a
+	 * covariance of n windows has at most n - 1 directions, the rest are rounding. Fewer
+	 * windows (a short learning run) keep fewer directions. */
+	size_t fewest = folds > 1 ? SIZE_MAX : sw.n;
+	for (size_t f = 0; f < folds && folds > 1; f++) {
+		size_t n_in = 0;
+		for (size_t i = 0; i < sw.n; i++)
+			n_in += sw.rec[i] % folds != f;
+		if (n_in < fewest)
+			fewest = n_in;
+	}
+	if (fewest < 2 * SPECTRUM_HEAD_MIN_RANK) {
 		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
 				  "window head: %zu %g-s windows of the %zu recordings count (too "
-				  "short, or quieter than the gate's %g dBFS); train on longer "
-				  "recordings of the machine running",
-				  sw.n, ps->window_s, n_paths, ps->silence_dbfs);
+				  "short, or quieter than the gate's %g dBFS), and the recordings "
+				  "held out in turn leave %zu; the spectrum head needs at least %u "
+				  "from at least two recordings: train on longer recordings of the "
+				  "machine running",
+				  sw.n, ps->window_s, n_paths, ps->silence_dbfs, fewest,
+				  2 * SPECTRUM_HEAD_MIN_RANK);
 		goto done;
 	}
+	if (h->spec_rank > fewest / 2) {
+		log_warn("window head: %zu windows in the smallest fold: the spectrum head keeps %zu "
+			 "directions, not %u; longer recordings give it all",
+			 fewest, fewest / 2, h->spec_rank);
+		h->spec_rank = (uint32_t)(fewest / 2);
+		free(h->basis); /* the provisional one, laid out for the rank before */
+		h->basis = calloc((size_t)dim * h->spec_rank, sizeof(float));
+		if (!h->basis) {
+			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
+			goto done;
+		}
+	}
+	const uint32_t rank = h->spec_rank;
 	uint32_t top_n = spectrum_head_top_n(dim, h->spec_top_fraction);
 	resid = malloc(sw.n * dim * sizeof(float));
 	fold_mean = malloc(dim * sizeof(float));
@@ -295,15 +325,9 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 		rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
 		goto done;
 	}
-	size_t folds = n_paths < HEAD_FIT_FOLDS ? n_paths : HEAD_FIT_FOLDS;
 	for (size_t f = 0; f < folds && rc == AUSCULT_OK; f++) {
-		size_t n_in = 0;
-		for (size_t i = 0; i < sw.n; i++) {
+		for (size_t i = 0; i < sw.n; i++)
 			keep[i] = folds == 1 || sw.rec[i] % folds != f;
-			n_in += keep[i];
-		}
-		if (n_in < 2) /* a fold holds every window: fit in-sample */
-			memset(keep, 1, sw.n);
 		rc = subspace_fit(sw.x, sw.n, keep, dim, rank, fold_mean, fold_basis, err);
 		for (size_t i = 0; i < sw.n && rc == AUSCULT_OK; i++)
 			if (folds == 1 || sw.rec[i] % folds == f)

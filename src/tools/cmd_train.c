@@ -42,15 +42,15 @@ static void usage(FILE *out)
 		"the defaults in parentheses are idnn16-spec-rise'):\n"
 		"  idnn16-spec-rise  the default and the shipped model's recipe: idnn16-fast-rise\n"
 		"             (below) with a spectrum head in place of its band head: each 2-s\n"
-		"             window's mean 1024-point spectrum in 62 bands of 125 Hz, scored by\n"
+		"             window's mean 1024-point spectrum in 60 bands of 125 Hz, scored by\n"
 		"             what the 32 principal directions of the training windows leave\n"
 		"             unexplained (recordings of a machine differ mostly along a few\n"
 		"             directions; a weak hiss, tone or harmonic set adds a bump off them).\n"
-		"             AUC 0.727 over the 75 normals of bench/eval_folds.sh (idnn16-fast-rise\n"
-		"             0.716, baseline 0.592), 0.622 at the weakest level (0.607); through\n"
+		"             AUC 0.726 over the 75 normals of bench/eval_folds.sh (idnn16-fast-rise\n"
+		"             0.716, baseline 0.59-0.61), 0.621 at the weakest level (0.607); through\n"
 		"             auscultd the real pump anomaly raises an event on 5 seeds of 5, its\n"
-		"             sustained score 2.7 times the highest of normals 55..74 laid end to\n"
-		"             end, which raise none; 10.7 MFLOP per 10-s clip, 2.5x faster than\n"
+		"             sustained score 2.8 times the highest of normals 55..74 laid end to\n"
+		"             end, which raise none; 10.7 MFLOP per 10-s clip, 2.6x faster than\n"
 		"             dcase2020 per clip (bench_score; models/README.md).\n"
 		"  idnn16-fast-rise  the default before: idnn16-fast-stats\n"
 		"             (below) plus the rise heads (--rise-heads), once a second: each\n"
@@ -437,7 +437,10 @@ int cmd_train(int argc, char **argv)
 		struct pipeline_settings ps;
 		pipeline_settings_defaults(&ps);
 		if (head_fit(&m, &ps, &o.head_shape, ds.paths, ds.n_files, &err)) {
-			fprintf(stderr, "auscult train: window head: %s\n", err.msg);
+			/* its own messages name the window head; a recording's fault needs it said */
+			fprintf(stderr, "auscult train: %s%s\n",
+				strncmp(err.msg, "window head", 11) == 0 ? "" : "window head: ",
+				err.msg);
 			goto out;
 		}
 		if (o.rise_heads && rise_fit(&m, &ps, ds.paths, ds.n_files, &err)) {

@@ -248,7 +248,7 @@ void model_info_print(FILE *out, const struct model *m, const char *path)
 				"%u squared; its short frames (%u-point every %u samples, %u bands) "
 				"feed the rise heads; %.1f MFLOP per 10-s clip\n",
 				m->features.n_fft, h->dim, h->spec_band_bins, bin_hz,
-				bin_hz * (1.0 + (double)h->dim * h->spec_band_bins), h->spec_rank,
+				bin_hz * (double)h->dim * h->spec_band_bins, h->spec_rank,
 				(double)h->std_floor_rel,
 				spectrum_head_top_n(h->dim, h->spec_top_fraction), h->n_fft, h->hop,
 				h->n_kept, head_mflop_per_10s(m));

@@ -130,7 +130,7 @@ static void recipe_idnn16_fast_rise(struct train_options *o)
 
 /*
  * idnn16-fast-rise with the window head's spectrum kind (model/spectrum_head.h): each window's
- * mean 1024-point spectrum in 62 bands of 125 Hz, scored by what its normal windows' 32
+ * mean 1024-point spectrum in 60 bands of 125 Hz, scored by what its normal windows' 32
  * principal directions leave unexplained, in place of the Gaussian of 15 bands' mean and
  * spread. Recordings of one pump differ by a few dB per band, mostly along a few directions
  * (level, tilt, speed); a weak hiss, tone or resonance adds a narrow bump off them.
