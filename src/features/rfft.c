@@ -50,7 +50,6 @@ size_t rfft_heap_bytes(const struct rfft *f)
  */
 typedef float v4sf __attribute__((vector_size(16)));
 typedef double v4df __attribute__((vector_size(32)));
-typedef int32_t v4si __attribute__((vector_size(16)));
 
 void rfft_power(struct rfft *f, const float *x, const double *w, double *power_out)
 {
@@ -100,10 +99,10 @@ void rfft_power(struct rfft *f, const float *x, const double *w, double *power_o
 		memcpy(&wr, tw_re + k, sizeof(wr));
 		memcpy(&wi, tw_im + k, sizeof(wi));
 		/* bins k..k+3 and their partners h-k..h-k-3, real and imaginary parts apart */
-		const v4sf ar = __builtin_shuffle(a0, a1, (v4si){ 0, 2, 4, 6 });
-		const v4sf ai = __builtin_shuffle(a0, a1, (v4si){ 1, 3, 5, 7 });
-		const v4sf br = __builtin_shuffle(b0, b1, (v4si){ 6, 4, 2, 0 });
-		const v4sf bi = __builtin_shuffle(b0, b1, (v4si){ 7, 5, 3, 1 });
+		const v4sf ar = __builtin_shufflevector(a0, a1, 0, 2, 4, 6);
+		const v4sf ai = __builtin_shufflevector(a0, a1, 1, 3, 5, 7);
+		const v4sf br = __builtin_shufflevector(b0, b1, 6, 4, 2, 0);
+		const v4sf bi = __builtin_shufflevector(b0, b1, 7, 5, 3, 1);
 		const v4sf s_r = ar + br, s_i = ai - bi, d_r = ar - br, d_i = ai + bi;
 		const v4sf t_i = d_i * wr + d_r * wi;
 		const v4df p_r = __builtin_convertvector((s_r + d_r * wr) - d_i * wi, v4df);
