@@ -119,6 +119,8 @@ struct file_cache {
 	sf_count_t buf_at;  /* file offset of buf[0] */
 	size_t buf_len;     /* valid bytes in buf */
 	unsigned char *buf; /* FILE_CACHE_BYTES */
+	int err;            /* errno of the last failed read, 0: none (libsndfile's virtual I/O
+			       can only see a short read, which it takes for the end) */
 };
 
 static sf_count_t cache_size(void *user)
@@ -136,14 +138,16 @@ static sf_count_t cache_seek(sf_count_t offset, int whence, void *user)
 	return c->pos;
 }
 
-/* pread until n bytes, the end of the file or an error: the bytes read. */
-static size_t pread_full(int fd, void *dst, size_t n, sf_count_t at)
+/* pread until n bytes, the end of the file or an error (kept in c->err): the bytes read. */
+static size_t pread_full(struct file_cache *c, void *dst, size_t n, sf_count_t at)
 {
 	size_t done = 0;
 	while (done < n) {
-		ssize_t got = pread(fd, (unsigned char *)dst + done, n - done, (off_t)at + done);
+		ssize_t got = pread(c->fd, (unsigned char *)dst + done, n - done, (off_t)at + done);
 		if (got < 0 && errno == EINTR)
 			continue;
+		if (got < 0)
+			c->err = errno;
 		if (got <= 0)
 			break;
 		done += (size_t)got;
@@ -168,13 +172,13 @@ static sf_count_t cache_read(void *ptr, sf_count_t count, void *user)
 			continue;
 		}
 		if (count - done >= FILE_CACHE_BYTES) { /* a long read goes straight through */
-			size_t n = pread_full(c->fd, dst + done, (size_t)(count - done), c->pos);
+			size_t n = pread_full(c, dst + done, (size_t)(count - done), c->pos);
 			done += (sf_count_t)n;
 			c->pos += (sf_count_t)n;
 			break;
 		}
 		c->buf_at = c->pos;
-		c->buf_len = pread_full(c->fd, c->buf, FILE_CACHE_BYTES, c->pos);
+		c->buf_len = pread_full(c, c->buf, FILE_CACHE_BYTES, c->pos);
 		if (c->buf_len == 0)
 			break;
 	}
@@ -265,6 +269,9 @@ static int file_read(struct audio_backend *b, float *frames, size_t max_frames, 
 				    "%s: read failed after %lld frames "
 				    "(libsndfile: %s)",
 				    f->path, (long long)f->frames_read, sf_strerror(f->sf));
+	if (f->cache.err) /* a failed read looks like the end to libsndfile: it is not one */
+		return auscult_fail(err, AUSCULT_ERR_IO, "%s: read failed after %lld frames (%s)",
+				    f->path, (long long)f->frames_read, strerror(f->cache.err));
 	return AUSCULT_ERR_EOF;
 }
 

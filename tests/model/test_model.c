@@ -522,11 +522,11 @@ static void info_text_shows_rise_heads(void **state)
 		fail_msg("missing line: %s--- in:\n%s", want, text);
 	static const char *const lines[] = {
 		"format:         auscult model, version 6\n",
-		"impulse head:   envelope spectrum of the second difference's level over "
-		"128-sample blocks, bins 4-125 of 256 (2.0-61.0 Hz at 125 Hz blocks), 122 features, "
-		"gated with the rise heads\n",
-		"rise scores:    z = envelope (score - 1.5) / 0.375, tones (score - 2.25) / 0.625, "
-		"impulses (score - 1.75) / 0.5 (mean and std on held-out training windows)\n",
+		("impulse head:   envelope spectrum of the second difference's level over "
+		 "128-sample blocks, bins 4-125 of 256 (2.0-61.0 Hz at 125 Hz blocks), 122 features, "
+		 "gated with the rise heads\n"),
+		("rise scores:    z = envelope (score - 1.5) / 0.375, tones (score - 2.25) / 0.625, "
+		 "impulses (score - 1.75) / 0.5 (mean and std on held-out training windows)\n"),
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		if (!strstr(text, lines[i]))
