@@ -418,6 +418,25 @@ static int check_impulses(const struct model_rise_heads *r, const struct feature
 	return check_rise_head(&r->impulses, "impulses", r->imp_bin_hi - r->imp_bin_lo + 1, err);
 }
 
+/* The optional bursts head: bands of whole front-end bins, no wider than the spectrum. */
+static int check_bursts(const struct model_rise_heads *r, const struct feature_params *f,
+			struct auscult_err *err)
+{
+	if (r->burst_bins > f->n_fft / 2)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.burst_bins: %u is not in [1, n_fft / 2 = %u]",
+				    r->burst_bins, f->n_fft / 2);
+	if (r->burst_band_bins < 1 || r->burst_bins % r->burst_band_bins != 0)
+		return auscult_fail(err, AUSCULT_ERR_INVALID,
+				    "rise.burst_band_bins: %u does not divide burst_bins %u into "
+				    "bands",
+				    r->burst_band_bins, r->burst_bins);
+	if (!isfinite(r->burst_gate_z))
+		return auscult_fail(err, AUSCULT_ERR_INVALID, "rise.burst_gate_z: %g is not finite",
+				    (double)r->burst_gate_z);
+	return check_rise_head(&r->bursts, "bursts", r->burst_bins / r->burst_band_bins, err);
+}
+
 int model_rise_heads_validate(const struct model_rise_heads *r, const struct model_window_head *h,
 			      const struct feature_params *f, struct auscult_err *err)
 {
@@ -462,6 +481,8 @@ int model_rise_heads_validate(const struct model_rise_heads *r, const struct mod
 				  r->steady, MODEL_RISE_STEADY_MAX);
 	if (rc == AUSCULT_OK && r->imp_block)
 		rc = check_impulses(r, f, err);
+	if (rc == AUSCULT_OK && r->burst_bins)
+		rc = check_bursts(r, f, err);
 	return rc;
 }
 
@@ -496,6 +517,10 @@ const char *model_scoring_difference(const struct model *a, const struct model *
 	    (ra->imp_block && (ra->imp_n_fft != rb->imp_n_fft || ra->imp_bin_lo != rb->imp_bin_lo ||
 			       ra->imp_bin_hi != rb->imp_bin_hi)))
 		return "the impulse head";
+	if (ra->burst_bins != rb->burst_bins ||
+	    (ra->burst_bins &&
+	     (ra->burst_band_bins != rb->burst_band_bins || ra->burst_gate_z != rb->burst_gate_z)))
+		return "the bursts head";
 	return NULL;
 }
 
@@ -509,6 +534,8 @@ void model_rise_heads_free(struct model_rise_heads *r)
 	free(r->tones.inv_std);
 	free(r->impulses.mean);
 	free(r->impulses.inv_std);
+	free(r->bursts.mean);
+	free(r->bursts.inv_std);
 	free(r);
 }
 

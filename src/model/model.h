@@ -97,6 +97,12 @@ struct model_window_head {
  *             window's last imp_n_fft blocks at most transformed with imp_n_fft points, dB
  *             power at bins imp_bin_lo..imp_bin_hi: impacts too brief or too frequent for the
  *             envelope head's frames.
+ *   bursts:   (optional, format version 8) bands of burst_band_bins front-end spectrum bins,
+ *             1..burst_bins: each band's crest over the window's frames, dB of its loudest
+ *             frame's power over its mean power (features/burst_crest.h): a knock, a crack, a
+ *             hiss of steam that lasts a frame or two in one narrow band. Its score is its
+ *             largest z, and it is gated by burst_gate_z into every evaluation, not through the
+ *             steady median, which is there to silence what lasts as briefly.
  * Each head's window score is standardised by cal_mean and cal_std (its scores on windows of
  * training recordings its fit left out), and a window's score gains gate_weight x what each
  * standardised score exceeds gate_z: a normal window seldom passes, so the score keeps its scale
@@ -132,9 +138,15 @@ struct model_rise_heads {
 	uint32_t imp_n_fft;  /* its transform size, power of two in [4, 65536] */
 	uint32_t imp_bin_lo; /* lowest bin kept, >= 1 */
 	uint32_t imp_bin_hi; /* highest, imp_bin_lo..imp_n_fft / 2 - 1 */
+	uint32_t burst_bins; /* bursts head: front-end spectrum bins 1..burst_bins, at most
+				     n_fft / 2; 0: no bursts head (format version 8) */
+	uint32_t burst_band_bins;        /* its bands' width in bins, >= 1, divides burst_bins */
+	float burst_gate_z;              /* its own gate (it adds every evaluation, not the steady
+				     median), finite; it shares gate_weight */
 	struct model_rise_head envelope; /* dim = head n_kept x (env_bin_hi - env_bin_lo + 1) */
 	struct model_rise_head tones;    /* dim = tone_bins */
 	struct model_rise_head impulses; /* dim = imp_bin_hi - imp_bin_lo + 1; 0 without */
+	struct model_rise_head bursts;   /* dim = burst_bins / burst_band_bins; 0 without */
 };
 
 struct model_training_info {

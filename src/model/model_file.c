@@ -23,6 +23,7 @@
 #define FLAG_RISE_HEADS 0x20u    /* version 5: the rise heads, after the training curve */
 #define FLAG_RISE_V6 0x40u       /* version 6: the rise heads' steady count and impulse head */
 #define FLAG_SPECTRUM_HEAD 0x80u /* version 7: the window head is of the spectrum kind */
+#define FLAG_RISE_BURSTS 0x100u  /* version 8: the rise heads' bursts head */
 #define FLAGS_KNOWN_V1 (FLAG_STANDARDISATION | FLAG_BAND_WEIGHTS)
 #define FLAGS_KNOWN_V2 (FLAGS_KNOWN_V1 | FLAG_WINDOW_HEAD)
 #define FLAGS_KNOWN_V3 (FLAGS_KNOWN_V2 | FLAG_TRAINING_CURVE)
@@ -30,6 +31,7 @@
 #define FLAGS_KNOWN_V5 (FLAGS_KNOWN_V4 | FLAG_RISE_HEADS)
 #define FLAGS_KNOWN_V6 (FLAGS_KNOWN_V5 | FLAG_RISE_V6)
 #define FLAGS_KNOWN_V7 (FLAGS_KNOWN_V6 | FLAG_SPECTRUM_HEAD)
+#define FLAGS_KNOWN_V8 (FLAGS_KNOWN_V7 | FLAG_RISE_BURSTS)
 /* The largest head a file may carry (its precision is dim^2 floats). */
 #define MODEL_MAX_HEAD_DIM 1024u
 /* The largest rise head (its arrays are 2 x dim floats): 16 bands x 4096 envelope bins. */
@@ -110,6 +112,12 @@ static bool has_rise_v6(const struct model *m)
 	return m->rise && (m->rise->imp_block != 0 || m->rise->steady != MODEL_RISE_STEADY_V5);
 }
 
+/* Rise heads with a bursts head need version 8 (flag 0x100). */
+static bool has_bursts(const struct model *m)
+{
+	return m->rise && m->rise->burst_bins != 0;
+}
+
 /* Body bytes for a valid model; the layout is the order of the put_* calls in write_body. */
 static size_t body_size(const struct model *m)
 {
@@ -141,6 +149,8 @@ static size_t body_size(const struct model *m)
 		n += 2 * 4 + (m->rise->imp_block
 				      ? 3 * 4 + 4 + 2 * 4 + 2 * (size_t)m->rise->impulses.dim * 4
 				      : 0);
+	if (has_bursts(m)) /* bins, band_bins, gate; the head's dim, arrays, calibration */
+		n += 3 * 4 + 4 + 2 * 4 + 2 * (size_t)m->rise->bursts.dim * 4;
 	return n;
 }
 
@@ -211,6 +221,16 @@ static void write_rise_v6(struct writer *w, const struct model_rise_heads *r)
 	write_rise_head(w, &r->impulses);
 }
 
+/* The bursts head's section (version 8, flag 0x100), after the version-6 section (or the rise
+ * heads, without one): its bins, bands and gate, then the head. */
+static void write_bursts(struct writer *w, const struct model_rise_heads *r)
+{
+	put_u32(w, r->burst_bins);
+	put_u32(w, r->burst_band_bins);
+	put_f32(w, r->burst_gate_z);
+	write_rise_head(w, &r->bursts);
+}
+
 static void write_body(struct writer *w, const struct model *m)
 {
 	const struct feature_params *f = &m->features;
@@ -229,7 +249,8 @@ static void write_body(struct writer *w, const struct model *m)
 			   (m->curve.n_epochs ? FLAG_TRAINING_CURVE : 0u) |
 			   (head_keeps_fewer(m->head) ? FLAG_HEAD_KEPT : 0u) |
 			   (m->rise ? FLAG_RISE_HEADS : 0u) | (has_rise_v6(m) ? FLAG_RISE_V6 : 0u) |
-			   (has_spectrum_head(m) ? FLAG_SPECTRUM_HEAD : 0u));
+			   (has_spectrum_head(m) ? FLAG_SPECTRUM_HEAD : 0u) |
+			   (has_bursts(m) ? FLAG_RISE_BURSTS : 0u));
 	if (m->input_mean) {
 		put_f32s(w, m->input_mean, feature_params_vector_dim(f));
 		put_f32s(w, m->input_std, feature_params_vector_dim(f));
@@ -280,11 +301,14 @@ static void write_body(struct writer *w, const struct model *m)
 		write_rise(w, m->rise);
 	if (has_rise_v6(m))
 		write_rise_v6(w, m->rise);
+	if (has_bursts(m))
+		write_bursts(w, m->rise);
 }
 
 uint32_t model_file_version(const struct model *m)
 {
-	return has_spectrum_head(m)        ? 7u
+	return has_bursts(m)               ? 8u
+	       : has_spectrum_head(m)      ? 7u
 	       : has_rise_v6(m)            ? 6u
 	       : m->rise                   ? 5u
 	       : head_keeps_fewer(m->head) ? 4u
@@ -697,6 +721,29 @@ static int read_rise_v6(struct reader *r, struct model *m)
 	return read_rise_head(r, &rh->impulses, "impulses", (uint32_t)dim);
 }
 
+/* The bursts head's section (version 8, flag 0x100): its bins and bands (checked here, as far
+ * as the head's dim needs: model_validate does the rest), its gate, then the head. */
+static int read_bursts(struct reader *r, struct model *m)
+{
+	struct model_rise_heads *rh = m->rise;
+	size_t at = r->pos;
+	rh->burst_bins = get_u32(r, "rise.burst_bins");
+	rh->burst_band_bins = get_u32(r, "rise.burst_band_bins");
+	rh->burst_gate_z = get_f32(r, "rise.burst_gate_z");
+	if (r->rc)
+		return r->rc;
+	if (rh->burst_bins < 1 || rh->burst_band_bins < 1 ||
+	    rh->burst_bins % rh->burst_band_bins != 0 ||
+	    rh->burst_bins / rh->burst_band_bins > MODEL_MAX_RISE_DIM)
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: rise.burst_bins %u in bands of %u at body byte %zu are "
+			       "not 1 to %u whole bands; " FIX_RETRAIN,
+			       r->name, rh->burst_bins, rh->burst_band_bins, at,
+			       MODEL_MAX_RISE_DIM);
+	return read_rise_head(r, &rh->bursts, "bursts", rh->burst_bins / rh->burst_band_bins);
+}
+
 static int read_body(struct reader *r, struct model *m)
 {
 	struct feature_params *f = &m->features;
@@ -721,7 +768,8 @@ static int read_body(struct reader *r, struct model *m)
 			       "%s: features.%s; this auscult's front end cannot compute "
 			       "these features - retrain with supported parameters",
 			       r->name, inner.msg);
-	uint32_t known = r->version >= 7   ? FLAGS_KNOWN_V7
+	uint32_t known = r->version >= 8   ? FLAGS_KNOWN_V8
+			 : r->version == 7 ? FLAGS_KNOWN_V7
 			 : r->version == 6 ? FLAGS_KNOWN_V6
 			 : r->version == 5 ? FLAGS_KNOWN_V5
 			 : r->version == 4 ? FLAGS_KNOWN_V4
@@ -735,7 +783,8 @@ static int read_body(struct reader *r, struct model *m)
 			       r->name, flags, r->version, known);
 	/* Writers use the lowest version that holds the model, so a higher one means the header
 	 * (which the CRC does not cover) was damaged: 1 and 3 are one bit apart. */
-	uint32_t need = (flags & FLAG_SPECTRUM_HEAD)    ? 7u
+	uint32_t need = (flags & FLAG_RISE_BURSTS)      ? 8u
+			: (flags & FLAG_SPECTRUM_HEAD)  ? 7u
 			: (flags & FLAG_RISE_V6)        ? 6u
 			: (flags & FLAG_RISE_HEADS)     ? 5u
 			: (flags & FLAG_HEAD_KEPT)      ? 4u
@@ -771,6 +820,12 @@ static int read_body(struct reader *r, struct model *m)
 			       r->err, AUSCULT_ERR_FORMAT,
 			       "%s: corrupt: flags 0x%x have the rise heads' version-6 section (0x40) "
 			       "but no rise heads (0x20); " FIX_RETRAIN,
+			       r->name, flags);
+	if ((flags & FLAG_RISE_BURSTS) && !(flags & FLAG_RISE_HEADS))
+		return r->rc = auscult_fail(
+			       r->err, AUSCULT_ERR_FORMAT,
+			       "%s: corrupt: flags 0x%x have a bursts head (0x100) but no rise heads "
+			       "(0x20); " FIX_RETRAIN,
 			       r->name, flags);
 	size_t dim = feature_params_vector_dim(f);
 	if (flags & FLAG_STANDARDISATION) {
@@ -820,6 +875,8 @@ static int read_body(struct reader *r, struct model *m)
 	if (m->rise)
 		m->rise->steady = MODEL_RISE_STEADY_V5; /* what version 5 used; version 6 says */
 	if ((flags & FLAG_RISE_V6) && read_rise_v6(r, m))
+		return r->rc;
+	if ((flags & FLAG_RISE_BURSTS) && read_bursts(r, m))
 		return r->rc;
 	if (r->pos != r->size)
 		return r->rc = auscult_fail(

@@ -16,10 +16,11 @@
  * head section), version 5 the optional rise heads (flag 0x20, a section after the curve),
  * version 6 their optional impulse head (flag 0x40, a section after theirs), version 7 the
  * window head's spectrum kind (flag 0x80, its shape and basis in the head section in place of
- * the precision). A file is written in the lowest version that holds what the model has:
- * without any of them, version 1 byte for byte as before, so older auscult still reads it. All
- * seven load. */
-#define MODEL_FILE_VERSION 7u
+ * the precision), version 8 the rise heads' optional bursts head (flag 0x100, a section after
+ * theirs). A file is written in the lowest version that holds what the model has: without any
+ * of them, version 1 byte for byte as before, so older auscult still reads it. All eight
+ * load. */
+#define MODEL_FILE_VERSION 8u
 #define MODEL_FILE_VERSION_MIN 1u
 #define MODEL_FILE_HEADER_BYTES 24
 
@@ -30,7 +31,7 @@
 #define MODEL_MAX_PARAMS (32u << 20) /* weights + biases of all layers: 128 MB as float32 */
 #define MODEL_MAX_BODY_BYTES (160u << 20)
 
-/* The format version m is written in: 7 with a spectrum head, 6 with the rise heads' impulse head, 5 with rise heads, else 4 with a head that keeps fewer
+/* The format version m is written in: 8 with a bursts head, 7 with a spectrum head, 6 with the rise heads' impulse head, 5 with rise heads, else 4 with a head that keeps fewer
  * bands than it has, else 3 with a training curve, else 2 with a window head, else 1. */
 uint32_t model_file_version(const struct model *m);
 
