@@ -143,8 +143,11 @@ static int random_model(struct model *m, const char *recipe)
 			return -1;
 		m->rise = r;
 		rise_heads_config_defaults(r, &m->features, m->head->n_kept);
-		struct model_rise_head *parts[3] = { &r->envelope, &r->tones, &r->impulses };
-		for (int k = 0; k < 3; k++) {
+		if (o.bursts)
+			rise_heads_add_bursts(r, &m->features);
+		struct model_rise_head *parts[RISE_N_HEADS] = { &r->envelope, &r->tones,
+								&r->impulses, &r->bursts };
+		for (int k = 0; k < RISE_N_HEADS; k++) {
 			struct model_rise_head *h = parts[k];
 			if (!h->dim)
 				continue;

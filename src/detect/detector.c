@@ -40,6 +40,7 @@ const char *detector_rise_head_name(enum detector_rise_head h)
 		[DETECTOR_RISE_ENVELOPE] = "envelope",
 		[DETECTOR_RISE_TONES] = "tones",
 		[DETECTOR_RISE_IMPULSES] = "impulses",
+		[DETECTOR_RISE_BURSTS] = "bursts",
 	};
 	if ((int)h < 0 || h >= DETECTOR_N_RISE_HEADS)
 		return "unknown";

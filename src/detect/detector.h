@@ -49,10 +49,16 @@ enum detector_part { DETECTOR_PART_NETWORK, DETECTOR_PART_WINDOW_HEAD, DETECTOR_
 /*
  * The rise part split by the rise head that added it (model/rise_heads.h): the envelope spectra
  * of the bands (a modulation: a rub, an imbalance, slow impacts), the tonal peaks (a whine, a new
- * harmonic set) and the impulse envelope (impacts: a bearing, cavitation).
+ * harmonic set), the impulse envelope (impacts: a bearing, cavitation) and the bursts (a knock,
+ * a crack: a narrow band loud for a frame or two).
  */
-enum detector_rise_head { DETECTOR_RISE_ENVELOPE, DETECTOR_RISE_TONES, DETECTOR_RISE_IMPULSES };
-#define DETECTOR_N_RISE_HEADS 3
+enum detector_rise_head {
+	DETECTOR_RISE_ENVELOPE,
+	DETECTOR_RISE_TONES,
+	DETECTOR_RISE_IMPULSES,
+	DETECTOR_RISE_BURSTS
+};
+#define DETECTOR_N_RISE_HEADS 4
 
 /*
  * Where in its features a rise head heard most, the kind of sound it was, for a person to match
@@ -62,7 +68,8 @@ enum detector_rise_head { DETECTOR_RISE_ENVELOPE, DETECTOR_RISE_TONES, DETECTOR_
  */
 struct detector_rise_at {
 	float hz;         /* tones: the tone, Hz; envelope, impulses: the rate, Hz */
-	float band_lo_hz; /* envelope: the band whose level rose and fell, Hz; NaN otherwise */
+	float band_lo_hz; /* envelope: the band whose level rose and fell; bursts: the band that
+			     rang; Hz; NaN otherwise */
 	float band_hi_hz;
 };
 
@@ -78,7 +85,7 @@ struct detector_parts {
 /* A part's name in payloads and outputs: "network", "window_head", "rise". */
 const char *detector_part_name(enum detector_part k);
 
-/* A rise head's name in payloads and outputs: "envelope", "tones", "impulses". */
+/* A rise head's name in payloads and outputs: "envelope", "tones", "impulses", "bursts". */
 const char *detector_rise_head_name(enum detector_rise_head h);
 
 /* The parts, then the rise heads: what the detector averages over an anomaly. */

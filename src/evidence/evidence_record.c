@@ -19,7 +19,7 @@
  *                              window_head, rise, each at most once (not in version 1,
  *                              which this build still reads)
  *   rise_heads N               then N lines: rise_head NAME VALUE HZ BAND_LO BAND_HI, NAME
- *                              one of envelope, tones, impulses, each at most once: the rise
+ *                              one of envelope, tones, impulses, bursts, each at most once: the rise
  *                              part by the head that added it, and where it heard most
  *                              (detector_rise_at; "nan": none) (not in versions 1 and 2,
  *                              which this build still reads)
@@ -488,7 +488,7 @@ static int read_body(struct reader *rd, struct evidence_record *r)
 		for (int64_t k = 0; k < v; k++)
 			if ((rc = read_term(rd, "rise_head", DETECTOR_N_PARTS,
 					    DETECTOR_N_RISE_HEADS, &r->rise_seen, &r->parts,
-					    "envelope, tones or impulses")))
+					    "envelope, tones, impulses or bursts")))
 				return rc;
 	}
 	if ((rc = read_int(rd, "windows", 0, RECORD_WINDOWS_MAX, &v)))

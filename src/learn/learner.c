@@ -287,7 +287,8 @@ int learner_train(struct learner *l, learner_epoch_fn on_epoch, void *ctx,
 		/* and its rise heads, on the same windows; no clip threshold (head_fit_threshold):
 		 * refit_threshold below fits the daemon's to the held-out clips' windows */
 		if (rc == AUSCULT_OK && l->cfg.train.rise_heads)
-			rc = rise_fit(&m, &l->cfg.scoring, ds.paths, ds.n_files, err);
+			rc = rise_fit(&m, &l->cfg.scoring, ds.paths, ds.n_files,
+				      l->cfg.train.bursts, err);
 		if (rc == AUSCULT_OK)
 			rc = stop_asked(l, tr.epochs_run, err);
 	}

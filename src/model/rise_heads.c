@@ -41,6 +41,16 @@ void rise_heads_config_defaults(struct model_rise_heads *r, const struct feature
 	}
 }
 
+void rise_heads_add_bursts(struct model_rise_heads *r, const struct feature_params *f)
+{
+	(void)f;
+	r->burst_band_bins = RISE_BURST_BAND_BINS;
+	r->burst_bins = r->tone_bins / RISE_BURST_BAND_BINS * RISE_BURST_BAND_BINS;
+	r->burst_gate_z = RISE_BURST_GATE_Z;
+	r->bursts.dim = r->burst_bins / r->burst_band_bins;
+	r->bursts.cal_std = 1.0f;
+}
+
 uint32_t rise_heads_envelope_frames(const struct model_rise_heads *r,
 				    const struct model_window_head *h,
 				    const struct feature_params *f, uint32_t window_blocks)
@@ -88,18 +98,34 @@ static void tone_config(const struct model_rise_heads *r, uint32_t frames,
 	tc->far = r->tone_far;
 }
 
+static void burst_config(const struct model_rise_heads *r, uint32_t frames,
+			 struct burst_crest_config *bc)
+{
+	bc->n_bins = r->burst_bins;
+	bc->band_bins = r->burst_band_bins;
+	bc->n_frames = frames;
+}
+
+void rise_heads_stats_config(const struct model_rise_heads *r, bool bursts, uint32_t dim,
+			     struct stats_head_config *sc)
+{
+	stats_head_config_defaults(sc);
+	sc->dim = dim;
+	sc->top_fraction = r->top_fraction;
+	sc->top_count = bursts ? 1u : 0u; /* a burst rings one band */
+	sc->rise_only = 1;
+	sc->std_floor_rel = r->std_floor_rel;
+	sc->shrinkage = -1.0f;
+}
+
 /* A diagonal, rise-only head with the model's statistics (inverse stds stored as fitted:
  * the floor was applied then, so none is applied again). */
 static int restore_head(struct stats_head *sh, const struct model_rise_heads *r,
 			const struct model_rise_head *m, struct auscult_err *err)
 {
 	struct stats_head_config sc;
-	stats_head_config_defaults(&sc);
-	sc.dim = m->dim;
-	sc.top_fraction = r->top_fraction;
-	sc.rise_only = 1;
+	rise_heads_stats_config(r, m == &r->bursts, m->dim, &sc);
 	sc.std_floor_rel = 0.0f;
-	sc.shrinkage = -1.0f;
 	int rc = stats_head_init(sh, &sc, err);
 	if (rc)
 		return rc;
@@ -138,6 +164,12 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 		if ((rc = envelope_spectrum_init(&rh->imp, &ic, err)) == AUSCULT_OK)
 			rh->imp_dim = envelope_spectrum_dim(&ic);
 	}
+	if (rc == AUSCULT_OK && r->burst_bins) {
+		struct burst_crest_config bc;
+		burst_config(r, rh->tone_frames, &bc);
+		if ((rc = burst_crest_init(&rh->bursts, &bc, err)) == AUSCULT_OK)
+			rh->burst_dim = burst_crest_dim(&bc);
+	}
 	if (rc) {
 		rise_heads_free(rh);
 		return rc;
@@ -150,26 +182,31 @@ int rise_heads_init(struct rise_heads *rh, const struct model_rise_heads *r,
 			     ? (float)f->sample_rate_hz / (float)r->imp_block / (float)r->imp_n_fft
 			     : NAN;
 	rh->band_hz = 0.5f * (float)f->sample_rate_hz / (float)h->n_bands;
+	rh->burst_band_hz = rh->tone_hz * (float)r->burst_band_bins;
 	if (rh->env_dim != r->envelope.dim || rh->tone_dim != r->tones.dim ||
-	    rh->imp_dim != r->impulses.dim) {
-		rc = auscult_fail(
-			err, AUSCULT_ERR_INVALID,
-			"rise heads: dims %u, %u and %u, but the shapes give %u, %u and %u",
-			r->envelope.dim, r->tones.dim, r->impulses.dim, rh->env_dim, rh->tone_dim,
-			rh->imp_dim);
+	    rh->imp_dim != r->impulses.dim || rh->burst_dim != r->bursts.dim) {
+		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
+				  "rise heads: dims %u, %u, %u and %u, but the shapes give %u, %u, "
+				  "%u and %u",
+				  r->envelope.dim, r->tones.dim, r->impulses.dim, r->bursts.dim,
+				  rh->env_dim, rh->tone_dim, rh->imp_dim, rh->burst_dim);
 		rise_heads_free(rh);
 		return rc;
 	}
-	rh->features = calloc((size_t)rh->env_dim + rh->tone_dim + rh->imp_dim, sizeof(float));
+	rh->features = calloc((size_t)rh->env_dim + rh->tone_dim + rh->imp_dim + rh->burst_dim,
+			      sizeof(float));
 	if (!rh->features) {
 		rise_heads_free(rh);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "rise heads: out of memory");
 	}
-	if (r->envelope.mean && r->tones.mean && (!r->imp_block || r->impulses.mean)) {
+	if (r->envelope.mean && r->tones.mean && (!r->imp_block || r->impulses.mean) &&
+	    (!r->burst_bins || r->bursts.mean)) {
 		if ((rc = restore_head(&rh->env_head, r, &r->envelope, err)) != AUSCULT_OK ||
 		    (rc = restore_head(&rh->tone_head, r, &r->tones, err)) != AUSCULT_OK ||
 		    (r->imp_block &&
-		     (rc = restore_head(&rh->imp_head, r, &r->impulses, err)) != AUSCULT_OK)) {
+		     (rc = restore_head(&rh->imp_head, r, &r->impulses, err)) != AUSCULT_OK) ||
+		    (r->burst_bins &&
+		     (rc = restore_head(&rh->burst_head, r, &r->bursts, err)) != AUSCULT_OK)) {
 			rise_heads_free(rh);
 			return rc;
 		}
@@ -195,6 +232,14 @@ void rise_heads_compute(struct rise_heads *rh, const float *history, uint32_t ca
 	if (rh->imp_dim)
 		envelope_spectrum_compute(&rh->imp, impulses, rh->imp_frames, 1, impulse_count,
 					  rh->features + rh->env_dim + rh->tone_dim);
+	if (rh->burst_dim)
+		burst_crest_compute(&rh->bursts, power, rh->tone_frames, power_row_len, power_count,
+				    rh->features + rh->env_dim + rh->tone_dim + rh->imp_dim);
+}
+
+uint32_t rise_heads_feature_dim(const struct rise_heads *rh)
+{
+	return rh->env_dim + rh->tone_dim + rh->imp_dim + rh->burst_dim;
 }
 
 static float standardised(struct stats_head *sh, const struct model_rise_head *m, const float *x)
@@ -216,29 +261,38 @@ static void where_rose(struct rise_heads *rh)
 					    : NAN;
 	for (int i = 1; i < 3; i++)
 		rh->at[i][RISE_AT_BAND_LO] = rh->at[i][RISE_AT_BAND_HI] = NAN;
+	/* a burst's band (bins 1..), no rate */
+	const float lo = ((float)rh->burst_head.top * (float)r->burst_band_bins + 0.5f) *
+			 rh->tone_hz;
+	rh->at[RISE_BURSTS][RISE_AT_HZ] = NAN;
+	rh->at[RISE_BURSTS][RISE_AT_BAND_LO] = rh->burst_dim ? lo : NAN;
+	rh->at[RISE_BURSTS][RISE_AT_BAND_HI] = rh->burst_dim ? lo + rh->burst_band_hz : NAN;
 }
 
-float rise_heads_gate(struct rise_heads *rh, float z[3])
+float rise_heads_gate(struct rise_heads *rh, float z[RISE_N_HEADS])
 {
 	if (!rh->scoring)
 		return NAN;
 	const struct model_rise_heads *r = rh->r;
-	float zs[3];
-	zs[0] = standardised(&rh->env_head, &r->envelope, rh->features);
-	zs[1] = standardised(&rh->tone_head, &r->tones, rh->features + rh->env_dim);
-	zs[2] = rh->imp_dim ? standardised(&rh->imp_head, &r->impulses,
-					   rh->features + rh->env_dim + rh->tone_dim)
-			    : NAN;
+	const float *x = rh->features;
+	float zs[RISE_N_HEADS];
+	zs[RISE_ENVELOPE] = standardised(&rh->env_head, &r->envelope, x);
+	zs[RISE_TONES] = standardised(&rh->tone_head, &r->tones, x + rh->env_dim);
+	x += rh->env_dim + rh->tone_dim;
+	zs[RISE_IMPULSES] = rh->imp_dim ? standardised(&rh->imp_head, &r->impulses, x) : NAN;
+	zs[RISE_BURSTS] = rh->burst_dim ? standardised(&rh->burst_head, &r->bursts, x + rh->imp_dim)
+					: NAN;
 	where_rose(rh);
 	float gate = 0.0f;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < RISE_N_HEADS; i++) {
 		if (z)
 			z[i] = zs[i];
+		const float gate_z = i == RISE_BURSTS ? r->burst_gate_z : r->gate_z;
 		/* NaN stays NaN: a head the model lacks adds nothing */
-		rh->terms[i] = isnan(zs[i])        ? NAN
-			       : zs[i] > r->gate_z ? r->gate_weight * (zs[i] - r->gate_z)
-						   : 0.0f;
-		if (!isnan(rh->terms[i]))
+		rh->terms[i] = isnan(zs[i])     ? NAN
+			       : zs[i] > gate_z ? r->gate_weight * (zs[i] - gate_z)
+						: 0.0f;
+		if (i < RISE_N_STEADY && !isnan(rh->terms[i]))
 			gate += rh->terms[i];
 	}
 	return gate;
@@ -272,14 +326,18 @@ float rise_heads_steady(struct rise_heads *rh, float gate)
 			slot[j - 1] = a;
 		}
 	const uint32_t m = slot[n / 2];
-	for (int h = 0; h < 3; h++) {
+	for (int h = 0; h < RISE_N_STEADY; h++) {
 		rh->steady_terms[h] = m < n                 ? rh->recent[m].terms[h]
 				      : isnan(rh->terms[h]) ? NAN
 							    : 0.0f;
 		for (int a = 0; a < RISE_AT_N; a++)
 			rh->steady_at[h][a] = m < n ? rh->recent[m].at[h][a] : NAN;
 	}
-	return v[n / 2];
+	/* the bursts head: this evaluation's, as it is */
+	const float burst = rh->terms[RISE_BURSTS];
+	rh->steady_terms[RISE_BURSTS] = burst;
+	memcpy(rh->steady_at[RISE_BURSTS], rh->at[RISE_BURSTS], sizeof(rh->at[RISE_BURSTS]));
+	return v[n / 2] + (isnan(burst) ? 0.0f : burst);
 }
 
 void rise_heads_restart(struct rise_heads *rh)
@@ -294,9 +352,11 @@ void rise_heads_free(struct rise_heads *rh)
 	envelope_spectrum_free(&rh->env);
 	tone_peaks_free(&rh->tones);
 	envelope_spectrum_free(&rh->imp);
+	burst_crest_free(&rh->bursts);
 	stats_head_free(&rh->env_head);
 	stats_head_free(&rh->tone_head);
 	stats_head_free(&rh->imp_head);
+	stats_head_free(&rh->burst_head);
 	free(rh->features);
 	memset(rh, 0, sizeof(*rh));
 }
@@ -309,15 +369,20 @@ double rise_heads_flops_per_window(const struct model_rise_heads *r,
 	struct tone_peaks_config tc;
 	env_config(r, h, rise_heads_envelope_frames(r, h, f, window_blocks), &ec);
 	tone_config(r, window_blocks, &tc);
-	double imp = 0.0;
+	double imp = 0.0, bursts = 0.0;
 	if (r->imp_block) {
 		struct envelope_spectrum_config ic;
 		imp_config(r, rise_heads_impulse_blocks(r, f, window_blocks), &ic);
 		imp = envelope_spectrum_flops(&ic);
 	}
+	if (r->burst_bins) {
+		struct burst_crest_config bc;
+		burst_config(r, window_blocks, &bc);
+		bursts = burst_crest_flops(&bc);
+	}
 	/* each head: the z-scores (3 a feature) and the selection of the largest (about 2) */
-	return envelope_spectrum_flops(&ec) + tone_peaks_flops(&tc) + imp +
-	       5.0 * (r->envelope.dim + r->tones.dim + r->impulses.dim);
+	return envelope_spectrum_flops(&ec) + tone_peaks_flops(&tc) + imp + bursts +
+	       5.0 * (r->envelope.dim + r->tones.dim + r->impulses.dim + r->bursts.dim);
 }
 
 double rise_heads_flops_per_s(const struct model_rise_heads *r, const struct model_window_head *h,

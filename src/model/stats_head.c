@@ -9,6 +9,7 @@ void stats_head_config_defaults(struct stats_head_config *cfg)
 {
 	cfg->dim = 0;
 	cfg->top_fraction = 1.0f;
+	cfg->top_count = 0;
 	cfg->rise_only = 0;
 	cfg->std_floor_rel = 0.1f;
 	cfg->shrinkage = -1.0f;
@@ -48,7 +49,8 @@ int stats_head_init(struct stats_head *h, const struct stats_head_config *cfg,
 		stats_head_free(h);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "stats_head: out of memory");
 	}
-	h->k = (uint32_t)ceil((double)cfg->top_fraction * cfg->dim);
+	h->k = cfg->top_count ? cfg->top_count
+			      : (uint32_t)ceil((double)cfg->top_fraction * cfg->dim);
 	if (h->k < 1)
 		h->k = 1;
 	if (h->k > cfg->dim)

@@ -35,6 +35,7 @@
 struct stats_head_config {
 	uint32_t dim;        /* features per window */
 	float top_fraction;  /* (0, 1]: share of the largest z^2 averaged into the score */
+	uint32_t top_count;  /* > 0: average exactly this many (at most dim) instead */
 	int rise_only;       /* diagonal model: average the largest z, not z^2 (see above) */
 	float std_floor_rel; /* >= 0: std floor relative to the median feature std */
 	float shrinkage;     /* < 0: diagonal model; [0, 1]: full covariance, shrunk (see above) */
@@ -54,7 +55,7 @@ struct stats_head {
 				last score */
 };
 
-/* dim 0 (set it), top_fraction 1, rise_only 0, std_floor_rel 0.1, shrinkage -1 (diagonal). */
+/* dim 0 (set it), top_fraction 1, top_count 0, rise_only 0, std_floor_rel 0.1, shrinkage -1 (diagonal). */
 void stats_head_config_defaults(struct stats_head_config *cfg);
 
 /* Checks cfg and allocates. AUSCULT_OK, AUSCULT_ERR_INVALID naming the field, or

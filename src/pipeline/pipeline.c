@@ -169,9 +169,12 @@ static float window_top_score(struct pipeline *p, const struct window_score *ws)
 }
 
 /* rise_heads' terms are the detector's rise heads, in its order */
-_Static_assert(DETECTOR_N_RISE_HEADS == 3 && DETECTOR_RISE_ENVELOPE == 0 &&
-		       DETECTOR_RISE_TONES == 1 && DETECTOR_RISE_IMPULSES == 2,
-	       "rise_heads_gate's terms: envelope, tones, impulses");
+_Static_assert(DETECTOR_N_RISE_HEADS == (int)RISE_N_HEADS &&
+		       (int)DETECTOR_RISE_ENVELOPE == (int)RISE_ENVELOPE &&
+		       (int)DETECTOR_RISE_TONES == (int)RISE_TONES &&
+		       (int)DETECTOR_RISE_IMPULSES == (int)RISE_IMPULSES &&
+		       (int)DETECTOR_RISE_BURSTS == (int)RISE_BURSTS,
+	       "rise_heads_gate's terms: envelope, tones, impulses, bursts");
 
 /* A window's rise part: what the rise heads add, and what each of them added. */
 static void add_rise(struct pipeline_window *pw, float rise,
@@ -209,7 +212,7 @@ static void rise_window(struct pipeline *p, struct pipeline_window *pw, uint32_t
 	rise_heads_compute(&p->rise, history, p->rise.env_frames, p->head.bs.cfg.n_bands, n_short,
 			   power, p->fx.power_bins, n_frames,
 			   p->tone_sums ? p->head.spec.bin_sums : NULL, blocks, n_blocks);
-	size_t dim = (size_t)p->rise.env_dim + p->rise.tone_dim + p->rise.imp_dim;
+	size_t dim = rise_heads_feature_dim(&p->rise);
 	float *rf = p->pending_rise_features + (size_t)slot * dim;
 	memcpy(rf, p->rise.features, dim * sizeof(float));
 	pw->rise_features = rf;
@@ -678,10 +681,9 @@ int pipeline_create(struct pipeline **out, const struct pipeline_config *cfg,
 		}
 	}
 	if (rise) {
-		p->pending_rise_features =
-			calloc(((size_t)p->delay + 1) *
-				       (p->rise.env_dim + p->rise.tone_dim + p->rise.imp_dim),
-			       sizeof(float));
+		p->pending_rise_features = calloc(((size_t)p->delay + 1) *
+							  rise_heads_feature_dim(&p->rise),
+						  sizeof(float));
 		if (!p->pending_rise_features) {
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM, "pipeline: out of memory");
 			goto fail;

@@ -45,25 +45,14 @@ static void keep_window(void *ctx, const struct pipeline_window *w)
 	k->rec[k->n++] = k->current;
 }
 
-static void head_config(const struct model_rise_heads *r, uint32_t dim,
-			struct stats_head_config *sc)
-{
-	stats_head_config_defaults(sc);
-	sc->dim = dim;
-	sc->top_fraction = r->top_fraction;
-	sc->rise_only = 1;
-	sc->std_floor_rel = r->std_floor_rel;
-	sc->shrinkage = -1.0f;
-}
-
-/* Fits one head on the windows whose recording is not in fold `skip` (skip >= folds: all),
+/* Fits head h on the windows whose recording is not in fold `skip` (skip >= folds: all),
  * features at offset..offset + dim of each window. */
 static int fit_part(struct stats_head *sh, const struct model_rise_heads *r,
-		    const struct windows *k, size_t offset, uint32_t dim, size_t folds, size_t skip,
-		    struct auscult_err *err)
+		    const struct model_rise_head *h, const struct windows *k, size_t offset,
+		    uint32_t dim, size_t folds, size_t skip, struct auscult_err *err)
 {
 	struct stats_head_config sc;
-	head_config(r, dim, &sc);
+	rise_heads_stats_config(r, h == &r->bursts, dim, &sc);
 	int rc = stats_head_init(sh, &sc, err);
 	for (size_t i = 0; i < k->n && rc == AUSCULT_OK; i++)
 		if (skip >= folds || k->rec[i] % folds != skip)
@@ -95,7 +84,7 @@ static int fit_head(struct model_rise_head *h, const struct model_rise_heads *r,
 		    struct auscult_err *err)
 {
 	struct stats_head sh;
-	int rc = fit_part(&sh, r, k, offset, h->dim, 1, 1, err);
+	int rc = fit_part(&sh, r, h, k, offset, h->dim, 1, 1, err);
 	if (rc == AUSCULT_OK) {
 		memcpy(h->mean, sh.mean, h->dim * sizeof(float));
 		memcpy(h->inv_std, sh.inv_std, h->dim * sizeof(float));
@@ -105,7 +94,7 @@ static int fit_head(struct model_rise_head *h, const struct model_rise_heads *r,
 	double sum = 0.0, sumsq = 0.0;
 	size_t n = 0;
 	for (size_t f = 0; f < folds && rc == AUSCULT_OK; f++) {
-		rc = fit_part(&sh, r, k, offset, h->dim, folds, folds > 1 ? f : folds, err);
+		rc = fit_part(&sh, r, h, k, offset, h->dim, folds, folds > 1 ? f : folds, err);
 		for (size_t i = 0; i < k->n && rc == AUSCULT_OK; i++) {
 			if (folds > 1 && k->rec[i] % folds != f)
 				continue;
@@ -130,7 +119,7 @@ static int fit_head(struct model_rise_head *h, const struct model_rise_heads *r,
 }
 
 int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *paths,
-	     size_t n_paths, struct auscult_err *err)
+	     size_t n_paths, bool bursts, struct auscult_err *err)
 {
 	if (!m->head || !m->head->mean)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
@@ -141,6 +130,8 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	if (!r)
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "rise heads: out of memory");
 	rise_heads_config_defaults(r, &m->features, m->head->n_kept);
+	if (bursts)
+		rise_heads_add_bursts(r, &m->features);
 	m->rise = r;
 	/* provisional statistics (zero means, unit stds) so that the model validates while the
 	 * pipeline gives the features they are fitted on */
@@ -150,7 +141,9 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 		rc = provisional(&r->tones, err);
 	if (rc == AUSCULT_OK && r->imp_block)
 		rc = provisional(&r->impulses, err);
-	k.dim = (size_t)r->envelope.dim + r->tones.dim + r->impulses.dim;
+	if (rc == AUSCULT_OK && r->burst_bins)
+		rc = provisional(&r->bursts, err);
+	k.dim = (size_t)r->envelope.dim + r->tones.dim + r->impulses.dim + r->bursts.dim;
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
 		.model = m, .settings = *ps, .on_window = keep_window, .ctx = &k
@@ -178,6 +171,10 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 		rc = fit_head(&r->tones, r, &k, r->envelope.dim, n_paths, err);
 	if (rc == AUSCULT_OK && r->imp_block)
 		rc = fit_head(&r->impulses, r, &k, (size_t)r->envelope.dim + r->tones.dim, n_paths,
+			      err);
+	if (rc == AUSCULT_OK && r->burst_bins)
+		rc = fit_head(&r->bursts, r, &k,
+			      (size_t)r->envelope.dim + r->tones.dim + r->impulses.dim, n_paths,
 			      err);
 	free(k.x);
 	free(k.rec);

@@ -2,6 +2,7 @@
 #ifndef AUSCULT_RISE_FIT_H
 #define AUSCULT_RISE_FIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/status.h"
@@ -9,8 +10,8 @@
 #include "pipeline/pipeline.h"
 
 /*
- * Adds rise heads (model/rise_heads.h, the defaults) to a trained model m that has a fitted window
- * head and no rise heads, fitted on the windows of ps (the daemon's window_s and hop_s) of each
+ * Adds rise heads (model/rise_heads.h, the defaults; with bursts, a bursts head too) to a trained
+ * model m that has a fitted window head and no rise heads, fitted on the windows of ps (the daemon's window_s and hop_s) of each
  * recording in paths:
  *  1. each head's diagonal statistics on every counted window of every recording;
  *  2. each head's calibration: the mean and std of its scores on the windows of recordings a fit
@@ -20,6 +21,6 @@
  * then. Not for real-time threads (it reads files).
  */
 int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *paths,
-	     size_t n_paths, struct auscult_err *err);
+	     size_t n_paths, bool bursts, struct auscult_err *err);
 
 #endif

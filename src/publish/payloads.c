@@ -120,7 +120,8 @@ void payload_rise_at_field(struct json_writer *w, const struct detector_parts *p
 	int any = 0;
 	for (int h = 0; h < DETECTOR_N_RISE_HEADS; h++) {
 		const struct detector_rise_at *at = &parts->at[h];
-		if (!(heads & (1u << h)) || !isfinite(at->hz))
+		/* the bursts head has a band and no rate */
+		if (!(heads & (1u << h)) || (!isfinite(at->hz) && !isfinite(at->band_lo_hz)))
 			continue;
 		if (!any++) {
 			json_key(w, "rise_at");
@@ -129,8 +130,10 @@ void payload_rise_at_field(struct json_writer *w, const struct detector_parts *p
 		json_key(w, detector_rise_head_name((enum detector_rise_head)h));
 		json_object_open(w);
 		/* a tone's frequency; the others' how many times a second */
-		json_key(w, h == DETECTOR_RISE_TONES ? "hz" : "rate_hz");
-		json_double_digits(w, at->hz, 4);
+		if (isfinite(at->hz)) {
+			json_key(w, h == DETECTOR_RISE_TONES ? "hz" : "rate_hz");
+			json_double_digits(w, at->hz, 4);
+		}
 		if (isfinite(at->band_lo_hz) && isfinite(at->band_hi_hz)) {
 			json_key(w, "band_hz");
 			json_array_open(w);

@@ -8,8 +8,8 @@
 #include "common/status.h"
 #include "detect/detector.h"
 
-/* Room for any payload below (an event with five bands, a 64-byte name and its evidence files
- * is about 1100 bytes). */
+/* Room for any payload below (the largest event, with five bands, four rise heads, a 64-byte
+ * name, long numbers and its evidence files, is 1,649 bytes: tests/publish/test_payloads.c). */
 #define PAYLOAD_MAX_BYTES 2048
 
 /* A fault text in a score payload is cut to this many bytes (at a UTF-8 character boundary),
@@ -48,7 +48,7 @@ const char *payload_state(enum detector_state state);
  * Event message: {"id":"<monitor>-<unix ms of start>","type":"start"|"end","monitor",
  * "start":ISO8601,"end":ISO8601|null,"duration_s","peak","mean","threshold",
  * "bands":[{"band","hz_low","hz_high","share"}, ... up to 5, largest share first],
- * "parts":{"network","window_head","rise"}, "rise_heads":{"envelope","tones","impulses"},
+ * "parts":{"network","window_head","rise"}, "rise_heads":{"envelope","tones","impulses","bursts"},
  * "rise_at":{..}} (the parts the model has, each its mean over the anomaly's windows, the rise
  * part split by the head that added it, and where each head heard most in the window it added
  * most: payload_rise_at_field; no "parts", "rise_heads" or "rise_at" when the event has none).
@@ -58,9 +58,10 @@ int payload_event(char *buf, size_t cap, size_t *len, const char *monitor,
 		  const struct detector_event *ev, struct auscult_err *err);
 
 /*
- * "rise_at":{"envelope":{"rate_hz","band_hz":[lo,hi]},"tones":{"hz"},"impulses":{"rate_hz"}}:
- * where the rise heads in the mask heads (bit h: detect/detector.h's head h) heard most, those
- * of them with a place (parts->at[h].hz finite); none: no field. Part of an event (after
+ * "rise_at":{"envelope":{"rate_hz","band_hz":[lo,hi]},"tones":{"hz"},"impulses":{"rate_hz"},
+ * "bursts":{"band_hz":[lo,hi]}}: where the rise heads in the mask heads (bit h:
+ * detect/detector.h's head h) heard most, those of them with a place (parts->at[h].hz or its
+ * band finite); none: no field. Part of an event (after
  * "rise_heads"), and of `auscult score --windows --json`'s windows.
  */
 struct json_writer;

@@ -54,9 +54,9 @@ static void score_usage(FILE *out)
 		"none for them. --json prints an array of window objects instead, each with\n"
 		"\"parts\": the terms of its raw score (network, window_head, rise), those the\n"
 		"model has, and with rise heads \"rise_heads\": the rise part by the head that\n"
-		"added it (envelope, tones, impulses), and \"rise_at\": where those that added\n"
-		"something heard most (a tone's Hz; how many times a second a level rose and\n"
-		"fell, and in which band).\n"
+		"added it (envelope, tones, impulses, bursts), and \"rise_at\": where those that\n"
+		"added something heard most (a tone's Hz; how many times a second a level rose\n"
+		"and fell, and in which band; the band a burst rang in).\n"
 		"\n"
 		"A file that cannot be scored is reported on stderr; the others are still scored and\n"
 		"the exit status is 1.\n");

@@ -443,7 +443,7 @@ int cmd_train(int argc, char **argv)
 				err.msg);
 			goto out;
 		}
-		if (o.rise_heads && rise_fit(&m, &ps, ds.paths, ds.n_files, &err)) {
+		if (o.rise_heads && rise_fit(&m, &ps, ds.paths, ds.n_files, o.bursts, &err)) {
 			fprintf(stderr, "auscult train: rise heads: %s\n", err.msg);
 			goto out;
 		}

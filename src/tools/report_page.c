@@ -154,7 +154,8 @@ static void put_bands(FILE *out, const struct evidence_record *r)
 }
 
 /* The rise heads' shares of their part, largest first, and where each heard most: " (tones 17
- * at 3125 Hz, impulses 4.14 at 6.84/s, envelope 2.65 at 3.91/s in 500-1000 Hz)"; records
+ * at 3125 Hz, impulses 4.14 at 6.84/s, envelope 2.65 at 3.91/s in 500-1000 Hz, bursts 3.2 in
+ * 406-438 Hz)"; records
  * before version 3 have none. */
 static void put_rise_heads(FILE *out, const struct evidence_record *r)
 {
@@ -173,12 +174,11 @@ static void put_rise_heads(FILE *out, const struct evidence_record *r)
 		fprintf(out, "%s%s %.3g", i ? ", " : " (",
 			detector_rise_head_name((enum detector_rise_head)h),
 			(double)r->parts.rise[h]);
-		/* where: a tone's frequency, or how many times a second (and in which band) */
-		if (!isfinite(at->hz))
-			continue;
-		if (h == DETECTOR_RISE_TONES)
+		/* where: a tone's frequency, or how many times a second (and in which band); a
+		 * burst's band */
+		if (h == DETECTOR_RISE_TONES && isfinite(at->hz))
 			fprintf(out, " at %.0f Hz", (double)at->hz);
-		else
+		else if (isfinite(at->hz))
 			fprintf(out, " at %.3g/s", (double)at->hz);
 		if (isfinite(at->band_lo_hz) && isfinite(at->band_hi_hz))
 			fprintf(out, " in %.0f\xe2\x80\x93%.0f Hz", (double)at->band_lo_hz,

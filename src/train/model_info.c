@@ -123,6 +123,16 @@ static void print_rise(FILE *out, const struct model *m)
 			imp_bin_hz * r->imp_bin_lo, imp_bin_hz * r->imp_bin_hi, block_hz,
 			r->impulses.dim);
 	}
+	if (r->burst_bins)
+		fprintf(out,
+			"bursts head:    the crest (loudest frame over mean power, dB) of %u bands "
+			"of %u bin%s (%.4g Hz) to %.3g kHz over the window's frames, %u features, "
+			"its largest z; gate: %g x (z - %g) above z %g, every evaluation (no "
+			"median)\n",
+			r->bursts.dim, r->burst_band_bins, r->burst_band_bins == 1 ? "" : "s",
+			tone_bin_hz * r->burst_band_bins, tone_bin_hz * r->burst_bins / 1000.0,
+			r->bursts.dim, (double)r->gate_weight, (double)r->burst_gate_z,
+			(double)r->burst_gate_z);
 	fprintf(out,
 		"rise scores:    z = envelope (score - %.6g) / %.6g, tones (score - %.6g) / %.6g",
 		(double)r->envelope.cal_mean, (double)r->envelope.cal_std,
@@ -130,6 +140,9 @@ static void print_rise(FILE *out, const struct model *m)
 	if (r->imp_block)
 		fprintf(out, ", impulses (score - %.6g) / %.6g", (double)r->impulses.cal_mean,
 			(double)r->impulses.cal_std);
+	if (r->burst_bins)
+		fprintf(out, ", bursts (score - %.6g) / %.6g", (double)r->bursts.cal_mean,
+			(double)r->bursts.cal_std);
 	fprintf(out, " (mean and std on held-out training windows)\n");
 }
 
@@ -418,6 +431,12 @@ void model_info_print_json(FILE *out, const struct model *m, const char *path)
 			json_field_uint(&w, "imp_bin_lo", r->imp_bin_lo);
 			json_field_uint(&w, "imp_bin_hi", r->imp_bin_hi);
 			json_rise_head(&w, "impulses", &r->impulses);
+		}
+		if (r->burst_bins) {
+			json_field_uint(&w, "burst_bins", r->burst_bins);
+			json_field_uint(&w, "burst_band_bins", r->burst_band_bins);
+			json_field_f32(&w, "burst_gate_z", r->burst_gate_z);
+			json_rise_head(&w, "bursts", &r->bursts);
 		}
 		json_field_double_digits(&w, "mflop_per_10s", rise_mflop_per_10s(m), 4);
 		json_object_close(&w);

@@ -33,10 +33,11 @@ struct train_options {
 	bool window_head; /* add a window-statistics head (pipeline/head_fit.h) after training */
 	struct window_head_shape head_shape; /* that head's kind, short frames and bands */
 	bool rise_heads; /* then the rise heads (pipeline/rise_fit.h); needs window_head */
+	bool bursts;     /* and among them the bursts head (model/rise_heads.h) */
 };
 
 /* The recipe train_options_defaults gives: what `auscult train` and the learning mode use. */
-#define TRAIN_RECIPE_DEFAULT "idnn16-spec-rise"
+#define TRAIN_RECIPE_DEFAULT "idnn16-spec-burst"
 
 /* Fills o with the default recipe, TRAIN_RECIPE_DEFAULT (threshold quantile 0.9, seed 0). */
 void train_options_defaults(struct train_options *o);
@@ -58,8 +59,10 @@ void train_options_defaults(struct train_options *o);
  *   spectra and tonal peaks of each window, gated into its score (pipeline/rise_fit.h); its
  *   daemon threshold is fitted to the windows' tail (train/threshold_fit.h).
  * - "idnn16-spec-rise": idnn16-fast-rise with the window head's spectrum kind
- *   (model/spectrum_head.h) in place of its band Gaussian. The default and the shipped
- *   model's recipe (models/README.md).
+ *   (model/spectrum_head.h) in place of its band Gaussian.
+ * - "idnn16-spec-burst": idnn16-spec-rise with the rise heads' bursts head (each window's
+ *   narrow bands' crest over the front end's frames: knocks, cracks). The default and the
+ *   shipped model's recipe (models/README.md).
  * - "idnn16-stats": idnn16 plus the window-statistics head (model/window_head.h): each window's
  *   score sums the network's and the head's (pipeline.h). train_model leaves the head to the
  *   caller (pipeline/head_fit.h: it replays the recordings through the pipeline).

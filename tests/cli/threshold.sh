@@ -159,7 +159,7 @@ grep -q "norise.am: scores differently from .*pump_id00.am (the rise heads: one 
 	fail "fold without rise heads: $(cat "$TMP/err")"
 
 # Without --quantile and --fit, a window fit is the recipe's: with --recipe idnn16-fast-stats its
-# gamma at 0.999995, without --recipe the default recipe's (idnn16-spec-rise) quantile 0.9999 of
+# gamma at 0.999995, without --recipe the default recipe's (idnn16-spec-burst) quantile 0.9999 of
 # the tail of the largest windows (10 of 160: at least 10), which `auscult info` then names.
 out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/stats.am" --window-s 2 \
 	--recipe idnn16-fast-stats "$TMP/unseen") || fail "threshold --recipe idnn16-fast-stats exited $?"
@@ -169,8 +169,8 @@ echo "$out" | grep -q "(gamma shape .* quantile 0.999995 over 160" || fail "idnn
 out=$("$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/tail.am" --window-s 2 "$TMP/unseen") ||
 	fail "threshold with the default recipe's fit exited $?"
 "$AUSCULT_BIN" threshold --model "$MODEL" --out "$TMP/named.am" --window-s 2 \
-	--recipe idnn16-spec-rise "$TMP/unseen" >/dev/null || fail "threshold --recipe idnn16-spec-rise exited $?"
-cmp -s "$TMP/tail.am" "$TMP/named.am" || fail "the default recipe's fit is not idnn16-spec-rise's"
+	--recipe idnn16-spec-burst "$TMP/unseen" >/dev/null || fail "threshold --recipe idnn16-spec-burst exited $?"
+cmp -s "$TMP/tail.am" "$TMP/named.am" || fail "the default recipe's fit is not idnn16-spec-burst's"
 echo "$out"
 echo "$out" | grep -q "(tail fit; the gamma of all: shape .* quantile 0.9999 over 160 .*; 0 of them above it)" ||
 	fail "tail fit summary: $out"

@@ -30,7 +30,7 @@ has() {
 	grep -qF -- "$2" "$TMP/$1.txt" || { cat "$TMP/$1.txt" >&2; fail "$1: info does not show '$2'"; }
 }
 
-# No --recipe: idnn16-spec-rise, the shipped model's recipe.
+# No --recipe: idnn16-spec-burst, the shipped model's recipe.
 train default
 has default "input frames:   [0, 1, 3, 4]"
 has default "target frames:  [2]"
@@ -39,9 +39,9 @@ has default "band weights:   yes"
 has default "aggregation:    mean of the largest 20%"
 has default "architecture:   512-16-128 "
 # Its window head scores each window's mean spectrum in 60 bands of 125 Hz, to 7.5 kHz as its
-# short frames' 15 kept bands, which makes the file version 7; its short frames keep 15 bands for the
-# rise heads; every trained model keeps its training curve (one epoch here) too.
-has default "format:         auscult model, version 7"
+# short frames' 15 kept bands; its short frames keep 15 bands for the rise heads, whose bursts
+# head makes the file version 8; every trained model keeps its training curve (one epoch here) too.
+has default "format:         auscult model, version 8"
 has default "training curve: 1 epoch; training loss first "
 # Two recordings give each fold 16 windows: the head keeps 8 directions, not 32, and says so.
 has default "window head:    spectrum of each window (its 1024-point frames' mean) in 60 bands of 8 bins (16-7500 Hz), the residual off the 8 principal directions"
@@ -50,11 +50,18 @@ grep -q "the spectrum head keeps 8 directions, not 32; longer recordings give it
 has default "its short frames (64-point every 256 samples, 15 bands) feed the rise heads"
 has default "rise heads:     envelope spectra of 15 bands, bins 4-61 of 128 (2.0-29.8 Hz at 62.5 Hz frames), 870 features; tonal peaks of 494 bins"
 has default "impulse head:   envelope spectrum of the second difference's level over 128-sample blocks, bins 4-125 of 256 (2.0-61.0 Hz at 125 Hz blocks), 122 features"
-has default "rise scores:    z = envelope (score - "
-train named --recipe idnn16-spec-rise
-cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-spec-rise differs from the default"
+has default "bursts head:    the crest (loudest frame over mean power, dB) of 247 bands of 2 bins (31.25 Hz) to 7.72 kHz over the window's frames, 247 features, its largest z; gate: 2 x (z - 2) above z 2, every evaluation (no median)"
+has default ", bursts (score - "
+train named --recipe idnn16-spec-burst
+cmp -s "$TMP/default.am" "$TMP/named.am" || fail "--recipe idnn16-spec-burst differs from the default"
 "$AUSCULT_BIN" info --json "$TMP/default.am" | grep -q '"dim":60,"kind":"spectrum",' ||
 	fail "info --json does not show the spectrum head"
+"$AUSCULT_BIN" info --json "$TMP/default.am" | grep -q '"burst_bins":494,"burst_band_bins":2,"burst_gate_z":2,"bursts":{"dim":247,' ||
+	fail "info --json does not show the bursts head"
+# idnn16-spec-rise: the default before, the same without the bursts head (version 7)
+train spec_rise --recipe idnn16-spec-rise
+has spec_rise "format:         auscult model, version 7"
+grep -q "bursts" "$TMP/spec_rise.txt" && fail "idnn16-spec-rise has a bursts head"
 # idnn16-fast-rise: the default before, the same with the band head (version 6: the impulse head)
 train fast_rise --recipe idnn16-fast-rise
 has fast_rise "format:         auscult model, version 6"
@@ -171,7 +178,7 @@ done
 if "$AUSCULT_BIN" train --recipe dcase --out "$TMP/x.am" "$TMP/missing.wav" 2>"$TMP/err"; then
 	fail "--recipe dcase was accepted"
 fi
-grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020' \
+grep -qxF 'auscult train: --recipe: unknown recipe "dcase"; the recipes are idnn16-spec-burst, idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020' \
 	"$TMP/err" || { cat "$TMP/err" >&2; fail "no clear message for an unknown recipe"; }
-"$AUSCULT_BIN" train --help | grep -q "idnn16-spec-rise  the default" || fail "--help does not name the default"
+"$AUSCULT_BIN" train --help | grep -q "idnn16-spec-burst  the default" || fail "--help does not name the default"
 echo "ok"

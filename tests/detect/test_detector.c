@@ -242,10 +242,11 @@ static void test_parts(void **state)
 		/* network i, rise 10 i (envelope 4 i, tones 6 i, no impulse head), no window head */
 		struct detector_parts parts = {
 			.v = { (float)i, NAN, 10.0f * (float)i },
-			.rise = { 4.0f * (float)i, 6.0f * (float)i, NAN },
+			.rise = { 4.0f * (float)i, 6.0f * (float)i, NAN, NAN },
 			/* the tone heard at 100 i Hz */
 			.at = { { 2.0f, 500.0f, 1000.0f },
 				{ 100.0f * (float)i, NAN, NAN },
+				{ NAN, NAN, NAN },
 				{ NAN, NAN, NAN } },
 		};
 		detector_update(&d, (int64_t)(i + 1) * 1000, sc[i], 0, NULL, &parts, &out);

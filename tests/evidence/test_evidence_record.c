@@ -42,11 +42,13 @@ static void sample_record(struct evidence_record *r, struct evidence_window *w, 
 	r->parts.rise[DETECTOR_RISE_ENVELOPE] = 0.0f;
 	r->parts.rise[DETECTOR_RISE_TONES] = 12.25f;
 	r->parts.rise[DETECTOR_RISE_IMPULSES] = 4.13f;
-	r->rise_seen = 7u;
+	r->parts.rise[DETECTOR_RISE_BURSTS] = 2.5f;
+	r->rise_seen = 15u;
 	r->parts.at[DETECTOR_RISE_ENVELOPE] = (struct detector_rise_at){ 3.90625f, 500.0f,
 									 1000.0f };
 	r->parts.at[DETECTOR_RISE_TONES] = (struct detector_rise_at){ 3140.625f, NAN, NAN };
 	r->parts.at[DETECTOR_RISE_IMPULSES] = (struct detector_rise_at){ NAN, NAN, NAN };
+	r->parts.at[DETECTOR_RISE_BURSTS] = (struct detector_rise_at){ NAN, 703.125f, 734.375f };
 	for (size_t i = 0; i < n_w; i++)
 		w[i] = (struct evidence_window){ 0.5 + 0.1 * (double)i, 0.7f * (float)i,
 						 0.3f + 0.11f * (float)i, (uint8_t)(i % 3) };
@@ -103,6 +105,8 @@ static void round_trip(void **state)
 	assert_true(back.parts.at[DETECTOR_RISE_TONES].hz == 3140.625f);
 	assert_true(isnan(back.parts.at[DETECTOR_RISE_TONES].band_hi_hz));
 	assert_true(isnan(back.parts.at[DETECTOR_RISE_IMPULSES].hz));
+	assert_memory_equal(&back.parts.at[DETECTOR_RISE_BURSTS], &r.parts.at[DETECTOR_RISE_BURSTS],
+			    sizeof(r.parts.at[0]));
 	assert_int_equal(back.n_windows, 50);
 	assert_true(isnan(back.windows[7].raw) && isnan(back.windows[7].smoothed));
 	w[7].raw = back.windows[7].raw = 0.0f;
@@ -188,7 +192,7 @@ static const struct bad_case bad_cases[] = {
 	{ "missing_parts.txt", AUSCULT_ERR_FORMAT,
 	  "missing_parts.txt:17:", "expected 'parts VALUE', found 'windows'" },
 	{ "bad_rise_head.txt", AUSCULT_ERR_FORMAT,
-	  "bad_rise_head.txt:22:", "NAME envelope, tones or impulses" },
+	  "bad_rise_head.txt:22:", "NAME envelope, tones, impulses or bursts" },
 	{ "repeated_rise_head.txt", AUSCULT_ERR_FORMAT,
 	  "repeated_rise_head.txt:22:", "not named before" },
 	{ "rise_head_without_place.txt", AUSCULT_ERR_FORMAT,

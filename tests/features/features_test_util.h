@@ -1,4 +1,4 @@
-/* features_test_util.h - shared helpers of the feature tests: read reference WAVs and .f32 vectors. */
+/* features_test_util.h - shared helpers of the feature tests: read reference WAVs and .f32 vectors, the front end's power ring. */
 #ifndef AUSCULT_FEATURES_TEST_UTIL_H
 #define AUSCULT_FEATURES_TEST_UTIL_H
 
@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "features/feature_extractor.h"
 
 /* Reads a mono WAV with libsndfile (int16 / 32768, the reference's scaling); NULL on failure. */
 static inline float *util_read_wav(const char *path, size_t *n_samples)
@@ -89,6 +91,31 @@ static inline void util_noise(float *y, size_t n, float amp, unsigned seed)
 		s ^= s << 5;
 		y[i] = amp * ((float)(s & 0xffffff) / 8388608.0f - 1.0f);
 	}
+}
+
+/*
+ * x (n samples at 16 kHz) through a streaming front end of 1024-point frames every 1024 samples
+ * that keeps the power of bins 1..bins of its last frames frames (feature_extractor_keep_power,
+ * what the rise heads read): fx is set up for the caller to free; the ring, *count its frames.
+ * NULL on failure.
+ */
+static inline const float *util_front_end_power(struct feature_extractor *fx, const float *x,
+						size_t n, uint32_t bins, uint32_t frames,
+						uint64_t *count)
+{
+	struct feature_params p;
+	struct auscult_err err = { { 0 } };
+	feature_params_defaults(&p);
+	p.hop_length = 1024;
+	if (feature_extractor_init(fx, &p, FRAMING_STREAMING, &err) != AUSCULT_OK ||
+	    feature_extractor_keep_power(fx, bins, frames, &err) != AUSCULT_OK)
+		return NULL;
+	float *mel = malloc(feature_extractor_max_frames(fx, n) * p.n_mels * sizeof(float));
+	if (!mel)
+		return NULL;
+	feature_extractor_push(fx, x, n, mel);
+	free(mel);
+	return feature_extractor_power(fx, count);
 }
 
 #endif

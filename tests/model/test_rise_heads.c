@@ -132,6 +132,28 @@ static void test_steady_terms_are_the_medians(void **state)
 	assert_true(isnan(rh.steady_terms[2]));
 }
 
+/* The bursts head is not a steady head: its term of this evaluation adds as it is, beside the
+ * steady heads' median, and is its own steady term; a model without one adds nothing (NaN). */
+static void test_bursts_add_every_evaluation(void **state)
+{
+	(void)state;
+	struct rise_heads rh;
+	struct model_rise_heads r;
+	start(&rh, &r, 5);
+	rh.terms[RISE_BURSTS] = 3.0f;
+	assert_true(evaluate(&rh, 0.0f, 9.0f, 0.0f) == 3.0f); /* median 0, a burst of 3 */
+	assert_true(rh.steady_terms[RISE_BURSTS] == 3.0f);
+	rh.terms[RISE_BURSTS] = 0.0f;
+	assert_true(evaluate(&rh, 0.0f, 9.0f, 0.0f) == 0.0f); /* gone with the next */
+	evaluate(&rh, 0.0f, 9.0f, 0.0f);
+	rh.terms[RISE_BURSTS] = 1.5f;
+	assert_true(evaluate(&rh, 0.0f, 9.0f, 0.0f) == 10.5f); /* 0 9 9 9 9, and 1.5 */
+	assert_true(rh.steady_terms[RISE_TONES] == 9.0f && rh.steady_terms[RISE_BURSTS] == 1.5f);
+	rh.terms[RISE_BURSTS] = NAN;
+	assert_true(evaluate(&rh, 0.0f, 9.0f, 0.0f) == 9.0f);
+	assert_true(isnan(rh.steady_terms[RISE_BURSTS]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_steady_fault_counts),
 		cmocka_unit_test(test_restart_forgets),
 		cmocka_unit_test(test_steady_terms_are_the_medians),
+		cmocka_unit_test(test_bursts_add_every_evaluation),
 		cmocka_unit_test(test_format_5_median_of_five),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

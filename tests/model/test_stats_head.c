@@ -250,6 +250,39 @@ static void test_rise_only(void **state)
 	stats_head_free(&sq);
 }
 
+/* top_count overrides the share: exactly that many largest z, here the largest alone (a share
+ * of 1/dim could round to two), at most dim. */
+static void test_top_count(void **state)
+{
+	(void)state;
+	struct stats_head_config cfg;
+	struct auscult_err err = { { 0 } };
+	stats_head_config_defaults(&cfg);
+	assert_int_equal(cfg.top_count, 0);
+	cfg.dim = 240;
+	cfg.top_fraction = 1.0f / 240.0f;
+	cfg.rise_only = 1;
+	cfg.std_floor_rel = 0.0f;
+	cfg.top_count = 1;
+	struct stats_head h;
+	assert_int_equal(stats_head_init(&h, &cfg, &err), AUSCULT_OK);
+	assert_int_equal(h.k, 1);
+	float mean[240], std[240], x[240];
+	for (int i = 0; i < 240; i++) {
+		mean[i] = 0.0f;
+		std[i] = 1.0f;
+		x[i] = i == 17 ? 6.0f : i == 90 ? 5.0f : 0.0f;
+	}
+	assert_int_equal(stats_head_set(&h, mean, std, &err), AUSCULT_OK);
+	near(stats_head_score(&h, x), 6.0, 1e-6, "the largest z alone");
+	assert_int_equal(h.top, 17);
+	stats_head_free(&h);
+	cfg.top_count = 500;
+	assert_int_equal(stats_head_init(&h, &cfg, &err), AUSCULT_OK);
+	assert_int_equal(h.k, 240);
+	stats_head_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_full_covariance),
 		cmocka_unit_test(test_std_floor),
 		cmocka_unit_test(test_rise_only),
+		cmocka_unit_test(test_top_count),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

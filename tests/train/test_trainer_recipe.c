@@ -13,16 +13,16 @@
 #define FRAMES_0134 0x1bu
 #define FRAME_2 0x04u
 
-static void test_idnn16_spec_rise_is_the_default(void **state)
+static void test_idnn16_spec_burst_is_the_default(void **state)
 {
 	(void)state;
 	struct train_options d, named;
 	struct auscult_err err = { { 0 } };
 	train_options_defaults(&d);
 	memset(&named, 0xa5, sizeof(named));
-	assert_int_equal(train_options_recipe(&named, "idnn16-spec-rise", &err), AUSCULT_OK);
+	assert_int_equal(train_options_recipe(&named, "idnn16-spec-burst", &err), AUSCULT_OK);
 	assert_memory_equal(&d, &named, sizeof(d));
-	assert_string_equal(TRAIN_RECIPE_DEFAULT, "idnn16-spec-rise");
+	assert_string_equal(TRAIN_RECIPE_DEFAULT, "idnn16-spec-burst");
 
 	/* The shipped model's options (models/README.md): a change here changes its bytes. */
 	assert_true(d.standardize);
@@ -45,14 +45,22 @@ static void test_idnn16_spec_rise_is_the_default(void **state)
 	assert_int_equal(d.head_shape.n_kept, 15);
 	/* scoring the window's mean spectrum (the short frames feed the rise heads) */
 	assert_int_equal(d.head_shape.kind, WINDOW_HEAD_SPECTRUM);
-	/* and the rise heads */
+	/* and the rise heads with the bursts head */
 	assert_true(d.rise_heads);
-	/* idnn16-fast-rise, the default before, is the same with the band head */
+	assert_true(d.bursts);
+	/* idnn16-spec-rise, the default before, is the same without the bursts head, and
+	 * idnn16-fast-rise, the one before that, with the band head as well */
 	struct train_options before;
+	memset(&before, 0x5a, sizeof(before));
+	assert_int_equal(train_options_recipe(&before, "idnn16-spec-rise", &err), AUSCULT_OK);
+	assert_false(before.bursts);
+	before.bursts = true;
+	assert_memory_equal(&d, &before, sizeof(d));
 	memset(&before, 0x5a, sizeof(before));
 	assert_int_equal(train_options_recipe(&before, "idnn16-fast-rise", &err), AUSCULT_OK);
 	assert_int_equal(before.head_shape.kind, WINDOW_HEAD_BANDS);
 	before.head_shape.kind = WINDOW_HEAD_SPECTRUM;
+	before.bursts = true;
 	assert_memory_equal(&d, &before, sizeof(d));
 	/* on the DCASE baseline's front end with frames 1024 samples apart */
 	struct feature_params fp;
@@ -172,18 +180,18 @@ static void test_unknown_recipe(void **state)
 	assert_int_equal(train_options_recipe(&o, "IDNN16", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"IDNN16\"; the recipes are idnn16-spec-burst, idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
 	assert_memory_equal(&o, &before, sizeof(o));
 	assert_int_equal(train_options_recipe(&o, "", &err), AUSCULT_ERR_INVALID);
 	assert_string_equal(
 		err.msg,
-		"recipe: unknown recipe \"\"; the recipes are idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
+		"recipe: unknown recipe \"\"; the recipes are idnn16-spec-burst, idnn16-spec-rise, idnn16-fast-rise, idnn16-fast-stats, idnn16-fast, idnn16, idnn16-stats, dcase2020");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idnn16_spec_rise_is_the_default),
+		cmocka_unit_test(test_idnn16_spec_burst_is_the_default),
 		cmocka_unit_test(test_idnn16_fast_rise_adds_the_rise_heads),
 		cmocka_unit_test(test_idnn16_fast_halves_the_frames),
 		cmocka_unit_test(test_idnn16_fast_stats_adds_the_head),
