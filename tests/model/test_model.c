@@ -468,6 +468,17 @@ static void scoring_difference_names_what_differs(void **state)
 	b.rise->imp_bin_hi--;
 	assert_string_equal(model_scoring_difference(&a, &b), "the impulse head");
 	b.rise->imp_bin_hi++;
+	b.rise->burst_bins = 8; /* a has no bursts head */
+	b.rise->burst_band_bins = 2;
+	assert_string_equal(model_scoring_difference(&a, &b), "the bursts head");
+	a.rise->burst_bins = 8;
+	a.rise->burst_band_bins = 4;
+	assert_string_equal(model_scoring_difference(&a, &b), "the bursts head");
+	a.rise->burst_band_bins = 2;
+	assert_null(model_scoring_difference(&a, &b));
+	b.rise->burst_gate_z = 1.0f;
+	assert_string_equal(model_scoring_difference(&a, &b), "the bursts head");
+	b.rise->burst_gate_z = a.rise->burst_gate_z;
 	b.rise->tone_far--;
 	assert_string_equal(model_scoring_difference(&a, &b), "the rise heads' spectra");
 	b.rise->tone_far++;
