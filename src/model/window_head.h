@@ -45,7 +45,8 @@ struct window_head {
 	uint32_t next;          /* ring slot the next block goes to */
 	uint64_t n_blocks;      /* blocks since the last reset */
 	float *block_out;       /* band_stats output of one push (max_windows x bs.dim: every
-				   band's mean, then every band's spread) */
+				   band's mean, then every band's spread; BANDS only: a SPECTRUM
+				   head's band_stats only counts blocks and keeps the history) */
 	size_t block_cap;       /* blocks block_out holds */
 	float *features;        /* band_dim: the pooled window (BANDS) */
 	int scoring;            /* stats_head restored from a model: window_head_score works */
