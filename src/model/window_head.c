@@ -239,17 +239,17 @@ void window_head_free(struct window_head *w)
 }
 
 double window_head_flops_per_s(const struct model_window_head *h, const struct feature_params *f,
-			       double hop_s)
+			       double window_s, double hop_s)
 {
 	struct band_stats_config bc;
 	band_config(h, f, &bc);
 	if (h->kind == WINDOW_HEAD_SPECTRUM) {
 		/* the short frames still run (the rise heads' envelopes); the window's frames
-		 * count: those of a 2-s window, as the pipeline's default */
+		 * count */
 		struct spectrum_head_config sc = {
 			.band_bins = h->spec_band_bins,
 			.n_bands = h->dim,
-			.n_frames = feature_params_vectors_in(f, 2.0),
+			.n_frames = feature_params_vectors_in(f, window_s),
 			.rank = h->spec_rank,
 			.top_fraction = h->spec_top_fraction,
 		};

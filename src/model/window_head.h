@@ -126,9 +126,9 @@ void window_head_reset(struct window_head *w);
 /* Frees everything. NULL-safe, safe after a failed init. */
 void window_head_free(struct window_head *w);
 
-/* FLOPs per second of audio for the head's front end and one window score per hop_s (for
- * `auscult info` and cost tables). */
+/* FLOPs per second of audio for the head's front end and one score of a window_s window per
+ * hop_s (for `auscult info` and cost tables). */
 double window_head_flops_per_s(const struct model_window_head *h, const struct feature_params *f,
-			       double hop_s);
+			       double window_s, double hop_s);
 
 #endif
