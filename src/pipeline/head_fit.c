@@ -22,6 +22,13 @@ static void add_features(void *ctx, const struct pipeline_window *w)
 		stats_head_add(ctx, w->head_features);
 }
 
+/* A fault of the statistics' arithmetic (stats_head, subspace) named as the window head's:
+ * err gets "window head: " and why's message; returns rc. */
+static int head_fault(struct auscult_err *err, int rc, const struct auscult_err *why)
+{
+	return rc ? auscult_fail(err, rc, "window head: %s", why->msg) : AUSCULT_OK;
+}
+
 /* Folds of the training recordings for the head's median: each recording's windows are scored
  * by a head fitted without it (a full covariance fits its own windows' noise, so in-sample
  * scores are too small, and the head's weight in the sum would be too large). */
@@ -39,7 +46,8 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 	sc.dim = h->dim;
 	sc.shrinkage = h->shrinkage;
 	sc.std_floor_rel = h->std_floor_rel;
-	int rc = stats_head_init(&sh, &sc, err);
+	struct auscult_err why;
+	int rc = head_fault(err, stats_head_init(&sh, &sc, &why), &why);
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
 		.model = m, .settings = *ps, .on_window = add_features, .ctx = &sh
@@ -52,7 +60,7 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 						  PIPELINE_REPLAY_QUIET, err);
 	pipeline_destroy(pl);
 	if (rc == AUSCULT_OK)
-		rc = stats_head_fit(&sh, err);
+		rc = head_fault(err, stats_head_fit(&sh, &why), &why);
 	if (rc == AUSCULT_OK) {
 		memcpy(h->mean, sh.mean, h->dim * sizeof(float));
 		memcpy(h->inv_std, sh.inv_std, h->dim * sizeof(float));
@@ -158,7 +166,7 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 					  PIPELINE_REPLAY_QUIET, err);
 		if (rc == AUSCULT_OK && k->oom)
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
-					  "out of memory for window scores");
+					  "window head: out of memory for window scores");
 		if (rc == AUSCULT_OK && clip) {
 			clip[i] = k->file_n ? k->file_sum / (double)k->file_n : NAN;
 			if (!k->file_n)
@@ -256,6 +264,7 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 	struct model_window_head *h = m->head;
 	const uint32_t dim = h->dim;
 	struct spectrum_windows sw = { .dim = dim };
+	struct auscult_err why;
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
 		.model = m, .settings = *ps, .on_window = keep_spectrum, .ctx = &sw
@@ -328,7 +337,10 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 	for (size_t f = 0; f < folds && rc == AUSCULT_OK; f++) {
 		for (size_t i = 0; i < sw.n; i++)
 			keep[i] = folds == 1 || sw.rec[i] % folds != f;
-		rc = subspace_fit(sw.x, sw.n, keep, dim, rank, fold_mean, fold_basis, err);
+		rc = head_fault(err,
+				subspace_fit(sw.x, sw.n, keep, dim, rank, fold_mean, fold_basis,
+					     &why),
+				&why);
 		for (size_t i = 0; i < sw.n && rc == AUSCULT_OK; i++)
 			if (folds == 1 || sw.rec[i] % folds == f)
 				spectrum_head_residual(sw.x + i * dim, fold_mean, fold_basis, dim,
@@ -362,7 +374,8 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 							 top);
 	h->head_median = (float)median(scores, sw.n);
 	h->ae_median = (float)median(sw.ae, sw.n);
-	rc = subspace_fit(sw.x, sw.n, NULL, dim, rank, h->mean, h->basis, err);
+	rc = head_fault(err, subspace_fit(sw.x, sw.n, NULL, dim, rank, h->mean, h->basis, &why),
+			&why);
 	if (rc == AUSCULT_OK && (!(h->ae_median > 0.0f) || !(h->head_median > 0.0f)))
 		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
 				  "window head: median scores %g (autoencoder) and %g (head, held "

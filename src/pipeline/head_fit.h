@@ -18,7 +18,8 @@
  *     ps, the median autoencoder and head score over the windows that count.
  * The clip threshold, which the head's scores change, is the caller's to refit once every head
  * is fitted (head_fit_threshold; rise heads come after this one, pipeline/rise_fit.h).
- * Returns AUSCULT_OK, or the failing status with err naming the recording or the fault; m keeps
+ * Returns AUSCULT_OK, or the failing status with err naming the recording or the fault: a fault
+ * of the fit names the window head, a recording's (a read error) names the recording; m keeps
  * no head then. Not for real-time threads (it reads files).
  */
 int head_fit(struct model *m, const struct pipeline_settings *ps,

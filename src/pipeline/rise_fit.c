@@ -64,13 +64,15 @@ static int fit_part(struct stats_head *sh, const struct model_rise_heads *r,
 {
 	struct stats_head_config sc;
 	head_config(r, dim, &sc);
-	int rc = stats_head_init(sh, &sc, err);
+	struct auscult_err why;
+	int rc = stats_head_init(sh, &sc, &why);
 	for (size_t i = 0; i < k->n && rc == AUSCULT_OK; i++)
 		if (skip >= folds || k->rec[i] % folds != skip)
 			stats_head_add(sh, k->x + i * k->dim + offset);
 	if (rc == AUSCULT_OK)
-		rc = stats_head_fit(sh, err);
-	return rc;
+		rc = stats_head_fit(sh, &why);
+	/* the statistics' own fault, named as the rise heads' */
+	return rc ? auscult_fail(err, rc, "rise heads: %s", why.msg) : AUSCULT_OK;
 }
 
 static int provisional(struct model_rise_head *h, struct auscult_err *err)

@@ -164,6 +164,8 @@ for pair in "$TMP/short1.wav $TMP/short2.wav" "$DATA/normal_id_00_00000000.wav $
 	[ "$rc" = 1 ] || fail "too few windows for the spectrum head: exit $rc, not 1"
 	grep -q "^auscult train: window head: .* the spectrum head needs at least 8 from at least two recordings: train on longer recordings of the machine running$" "$TMP/err" ||
 		{ cat "$TMP/err" >&2; fail "no clear message for too few windows"; }
+	[ "$(grep -o "window head:" "$TMP/err" | wc -l)" -eq 1 ] ||
+		{ cat "$TMP/err" >&2; fail "the message does not name the window head exactly once"; }
 	[ ! -e "$TMP/few.am" ] || fail "a model was written from too few windows"
 done
 
