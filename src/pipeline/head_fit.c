@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,23 +290,10 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 	 * explain its own bumps away), and more windows than twice the directions it keeps: a
 	 * covariance of n windows has at most n - 1 directions, the rest are rounding. Fewer
 	 * windows (a short learning run) keep fewer directions. */
-	size_t fewest = folds > 1 ? SIZE_MAX : sw.n;
-	for (size_t f = 0; f < folds && folds > 1; f++) {
-		size_t n_in = 0;
-		for (size_t i = 0; i < sw.n; i++)
-			n_in += sw.rec[i] % folds != f;
-		if (n_in < fewest)
-			fewest = n_in;
-	}
+	size_t fewest = head_fit_fewest(sw.rec, sw.n, folds);
 	if (fewest < 2 * SPECTRUM_HEAD_MIN_RANK) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "window head: %zu %g-s windows of the %zu recordings count (too "
-				  "short, or quieter than the gate's %g dBFS), and the recordings "
-				  "held out in turn leave %zu; the spectrum head needs at least %u "
-				  "from at least two recordings: train on longer recordings of the "
-				  "machine running",
-				  sw.n, ps->window_s, n_paths, ps->silence_dbfs, fewest,
-				  2 * SPECTRUM_HEAD_MIN_RANK);
+		rc = head_fit_too_few(err, "window head", "the spectrum head needs", ps, sw.n,
+				      n_paths, folds, fewest, 2 * SPECTRUM_HEAD_MIN_RANK);
 		goto done;
 	}
 	if (h->spec_rank > fewest / 2) {
@@ -394,6 +382,39 @@ done:
 	free(scores);
 	free(keep);
 	return rc;
+}
+
+size_t head_fit_fewest(const uint32_t *rec, size_t n, size_t folds)
+{
+	size_t fewest = folds > 1 ? SIZE_MAX : n;
+	for (size_t f = 0; f < folds && folds > 1; f++) {
+		size_t n_in = 0;
+		for (size_t i = 0; i < n; i++)
+			n_in += rec[i] % folds != f;
+		if (n_in < fewest)
+			fewest = n_in;
+	}
+	return fewest;
+}
+
+int head_fit_too_few(struct auscult_err *err, const char *prefix, const char *who_needs,
+		     const struct pipeline_settings *ps, size_t n_windows, size_t n_paths,
+		     size_t folds, size_t fewest, size_t need)
+{
+	char held[128] = "";
+	/* a fit without a fold's recordings must still have enough: say how few they leave */
+	if (folds > 1)
+		snprintf(
+			held, sizeof(held),
+			", and holding the recordings out in turn (as the fit does) leaves as few as %zu",
+			fewest);
+	return auscult_fail(
+		err, AUSCULT_ERR_INVALID,
+		"%s: the %zu recording%s gave %zu window%s of %g s that count (too "
+		"short, or quieter than the gate's %g dBFS)%s; %s at least %zu: train on "
+		"more recordings, or longer ones, of the machine running",
+		prefix, n_paths, n_paths == 1 ? "" : "s", n_windows, n_windows == 1 ? "" : "s",
+		ps->window_s, ps->silence_dbfs, held, who_needs, need);
 }
 
 int head_fit(struct model *m, const struct pipeline_settings *ps,
