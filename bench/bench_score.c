@@ -14,6 +14,7 @@
 #include "model/rise_heads.h"
 #include "model/window_head.h"
 #include "pipeline/clip_replay.h"
+#include "pipeline/pipeline.h"
 #include "train/model_info.h"
 #include "train/trainer_recipe.h"
 
@@ -399,13 +400,16 @@ int main(int argc, char **argv)
 			batched_sum += b->infer_ms[i];
 		med[k] = median(b->total_ms, n_runs);
 		infer_med[k] = median(b->infer_ms, n_runs);
+		/* on the daemon's default windows and hop, as the clip replay scores them */
+		struct pipeline_settings ps;
+		pipeline_settings_defaults(&ps);
 		double head_mflop = b->m.head ? window_head_flops_per_s(b->m.head, &b->m.features,
-									0.5) *
+									ps.window_s, ps.hop_s) *
 							10.0 / 1e6
 					      : 0.0;
-		if (b->m.rise) /* on 2-s windows, as for the window head's hop above */
+		if (b->m.rise)
 			head_mflop += rise_heads_flops_per_s(b->m.rise, b->m.head, &b->m.features,
-							     2.0) *
+							     ps.window_s) *
 				      10.0 / 1e6;
 		printf("\n%s%s (%s, %llu parameters)\n", argc >= 2 ? "" : "recipe ", b->name, arch,
 		       (unsigned long long)params);

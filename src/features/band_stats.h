@@ -38,6 +38,9 @@ struct band_stats_config {
 	uint32_t window_frames;  /* short frames per window (window length = this * hop) */
 	uint32_t history_frames; /* 0, or keep every band's dB of the last this many short frames
 				    (band_stats_history), for envelope spectra over any window */
+	int history_only;        /* 1: no window vectors (process counts the windows, writes
+				    nothing): the short frames feed only the history, and without
+				    one are not analysed at all */
 };
 
 struct kiss_fftr_state;
@@ -69,7 +72,8 @@ struct band_stats {
 };
 
 /* 16 kHz; 256-point frames every 128 samples (125 Hz envelope); 16 bands; 1024-point fine
- * spectrum every 512; modulation 2..62 Hz in 31 steps; 2-s windows (250 frames); no history. */
+ * spectrum every 512; modulation 2..62 Hz in 31 steps; 2-s windows (250 frames); no history;
+ * window vectors. */
 void band_stats_config_defaults(struct band_stats_config *cfg);
 
 /* Floats in one window's vector for cfg (0 when cfg is invalid). */
@@ -86,8 +90,9 @@ int band_stats_init(struct band_stats *bs, const struct band_stats_config *cfg,
 size_t band_stats_max_windows(const struct band_stats *bs, size_t n_samples);
 
 /*
- * Pushes samples; writes each window completed by them (dim floats) to out, returns how many.
- * Never allocates, never fails, never logs. One thread at a time per struct.
+ * Pushes samples; writes each window completed by them (dim floats) to out (nothing with
+ * history_only: out may then be NULL), returns how many. Never allocates, never fails, never
+ * logs. One thread at a time per struct.
  */
 size_t band_stats_process(struct band_stats *bs, const float *samples, size_t n_samples,
 			  float *out);

@@ -51,8 +51,7 @@ int spectrum_head_init(struct spectrum_head *sh, const struct spectrum_head_conf
 	sh->resid = calloc(cfg->n_bands, sizeof(float));
 	sh->top = calloc(sh->top_n, sizeof(float));
 	sh->bin_sums = calloc(spectrum_head_bins(cfg), sizeof(float));
-	sh->basis_t = calloc((size_t)cfg->rank * cfg->n_bands, sizeof(float));
-	if (!sh->features || !sh->coef || !sh->resid || !sh->top || !sh->bin_sums || !sh->basis_t) {
+	if (!sh->features || !sh->coef || !sh->resid || !sh->top || !sh->bin_sums) {
 		spectrum_head_free(sh);
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "spectrum head: out of memory");
 	}
@@ -62,13 +61,9 @@ int spectrum_head_init(struct spectrum_head *sh, const struct spectrum_head_conf
 void spectrum_head_restore(struct spectrum_head *sh, const float *mean, const float *inv_std,
 			   const float *basis)
 {
-	const struct spectrum_head_config *c = &sh->cfg;
 	sh->mean = mean;
 	sh->inv_std = inv_std;
 	sh->basis = basis;
-	for (uint32_t b = 0; b < c->n_bands; b++)
-		for (uint32_t q = 0; q < c->rank; q++)
-			sh->basis_t[(size_t)q * c->n_bands + b] = basis[(size_t)b * c->rank + q];
 }
 
 const float *spectrum_head_features(struct spectrum_head *sh, const float *ring, uint32_t cap,
@@ -110,12 +105,12 @@ void spectrum_head_residual(const float *x, const float *mean, const float *basi
 		for (uint32_t q = 0; q < rank; q++)
 			coef[q] += row[q] * r[b];
 	}
+	/* each direction taken off in turn, not their sum at once: the order the score has
+	 * always used, so that a model's scores keep their bits */
 	for (uint32_t b = 0; b < n_bands; b++) {
 		const float *row = basis + (size_t)b * rank;
-		float s = 0.0f;
 		for (uint32_t q = 0; q < rank; q++)
-			s += row[q] * coef[q];
-		r[b] -= s;
+			r[b] -= row[q] * coef[q];
 	}
 }
 
@@ -147,24 +142,8 @@ float spectrum_head_score(struct spectrum_head *sh)
 	const struct spectrum_head_config *c = &sh->cfg;
 	if (!sh->mean)
 		return NAN;
-	/* spectrum_head_residual's arithmetic, each pass a loop over contiguous values the
-	 * compiler vectorises: the coordinates along the basis's rows, the reconstruction along
-	 * its transpose's */
-	float *r = sh->resid, *coef = sh->coef;
-	for (uint32_t b = 0; b < c->n_bands; b++)
-		r[b] = sh->features[b] - sh->mean[b];
-	for (uint32_t q = 0; q < c->rank; q++)
-		coef[q] = 0.0f;
-	for (uint32_t b = 0; b < c->n_bands; b++) {
-		const float *row = sh->basis + (size_t)b * c->rank;
-		for (uint32_t q = 0; q < c->rank; q++)
-			coef[q] += row[q] * r[b];
-	}
-	for (uint32_t q = 0; q < c->rank; q++) {
-		const float *col = sh->basis_t + (size_t)q * c->n_bands;
-		for (uint32_t b = 0; b < c->n_bands; b++)
-			r[b] -= col[b] * coef[q];
-	}
+	spectrum_head_residual(sh->features, sh->mean, sh->basis, c->n_bands, c->rank, sh->coef,
+			       sh->resid);
 	return spectrum_head_residual_score(sh->resid, sh->inv_std, c->n_bands, sh->top_n, sh->top);
 }
 
@@ -187,6 +166,5 @@ void spectrum_head_free(struct spectrum_head *sh)
 	free(sh->resid);
 	free(sh->top);
 	free(sh->bin_sums);
-	free(sh->basis_t);
 	memset(sh, 0, sizeof(*sh));
 }

@@ -58,7 +58,6 @@ struct spectrum_head {
 	float *resid;         /* n_bands: the last residual, scratch */
 	float *top;           /* top_n: the largest squared residuals, scratch */
 	float *bin_sums;      /* spectrum_head_bins: the window's power per bin, scratch */
-	float *basis_t;       /* rank x n_bands: the basis transposed (spectrum_head_restore) */
 	const float *mean;    /* n_bands: fitted band means, dB (borrowed from the model) */
 	const float *inv_std; /* n_bands: 1 / the residuals' floored spread */
 	const float *basis;   /* n_bands x rank, row-major: the principal directions */
@@ -90,7 +89,8 @@ const float *spectrum_head_features(struct spectrum_head *sh, const float *ring,
 				    uint32_t row_len, uint64_t count);
 
 /* The residual of features x (n_bands) off the subspace: r = (x - mean) - B B^T (x - mean),
- * with coef (rank) as scratch. What the fit and the score share. */
+ * with coef (rank) as scratch. The fit's held-out residuals and spectrum_head_score both come
+ * from here, so they round alike. */
 void spectrum_head_residual(const float *x, const float *mean, const float *basis, uint32_t n_bands,
 			    uint32_t rank, float *coef, float *r);
 

@@ -94,6 +94,9 @@ int window_head_init(struct window_head *w, const struct model_window_head *h,
 	struct band_stats_config bc;
 	band_config(h, f, &bc);
 	bc.history_frames = history_frames;
+	/* a SPECTRUM head scores the front end's spectrum: its short frames feed only the rise
+	 * heads' history, and the blocks' band statistics are read by nobody */
+	bc.history_only = h->kind == WINDOW_HEAD_SPECTRUM;
 	if (h->n_kept == 0 || h->n_kept > h->n_bands)
 		return auscult_fail(err, AUSCULT_ERR_INVALID,
 				    "window head: n_kept %u is not in [1, n_bands = %u]", h->n_kept,
@@ -105,14 +108,6 @@ int window_head_init(struct window_head *w, const struct model_window_head *h,
 	w->band_dim = 2 * h->n_kept;
 	w->dim = h->kind == WINDOW_HEAD_SPECTRUM ? h->dim : w->band_dim;
 	w->window_blocks = window_blocks;
-	w->block_cap = ((bc.n_fft + max_push) / bc.hop + 1) / bc.window_frames + 1;
-	w->ring = calloc((size_t)window_blocks * w->band_dim, sizeof(float));
-	w->block_out = malloc(w->block_cap * w->bs.dim * sizeof(float));
-	w->features = calloc(w->band_dim, sizeof(float));
-	if (!w->ring || !w->block_out || !w->features) {
-		window_head_free(w);
-		return auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
-	}
 	if (h->kind == WINDOW_HEAD_SPECTRUM) {
 		struct spectrum_head_config sc = {
 			.band_bins = h->spec_band_bins,
@@ -130,6 +125,14 @@ int window_head_init(struct window_head *w, const struct model_window_head *h,
 			w->scoring = 1;
 		}
 		return AUSCULT_OK;
+	}
+	w->block_cap = ((bc.n_fft + max_push) / bc.hop + 1) / bc.window_frames + 1;
+	w->ring = calloc((size_t)window_blocks * w->band_dim, sizeof(float));
+	w->block_out = malloc(w->block_cap * w->bs.dim * sizeof(float));
+	w->features = calloc(w->band_dim, sizeof(float));
+	if (!w->ring || !w->block_out || !w->features) {
+		window_head_free(w);
+		return auscult_fail(err, AUSCULT_ERR_NOMEM, "window head: out of memory");
 	}
 	if (h->mean) {
 		struct stats_head_config sc;
@@ -151,6 +154,10 @@ int window_head_init(struct window_head *w, const struct model_window_head *h,
 uint32_t window_head_push(struct window_head *w, const float *x, size_t n)
 {
 	size_t got = band_stats_process(&w->bs, x, n, w->block_out);
+	if (w->kind == WINDOW_HEAD_SPECTRUM) { /* no ring: only the count is read */
+		w->n_blocks += got;
+		return (uint32_t)got;
+	}
 	uint32_t kept = w->band_dim / 2, mean = band_stats_offset_mean(&w->bs),
 		 spread = band_stats_offset_spread(&w->bs);
 	for (size_t b = 0; b < got; b++) {
@@ -232,17 +239,17 @@ void window_head_free(struct window_head *w)
 }
 
 double window_head_flops_per_s(const struct model_window_head *h, const struct feature_params *f,
-			       double hop_s)
+			       double window_s, double hop_s)
 {
 	struct band_stats_config bc;
 	band_config(h, f, &bc);
 	if (h->kind == WINDOW_HEAD_SPECTRUM) {
 		/* the short frames still run (the rise heads' envelopes); the window's frames
-		 * count: those of a 2-s window, as the pipeline's default */
+		 * count */
 		struct spectrum_head_config sc = {
 			.band_bins = h->spec_band_bins,
 			.n_bands = h->dim,
-			.n_frames = feature_params_vectors_in(f, 2.0),
+			.n_frames = feature_params_vectors_in(f, window_s),
 			.rank = h->spec_rank,
 			.top_fraction = h->spec_top_fraction,
 		};

@@ -45,7 +45,8 @@ struct window_head {
 	uint32_t next;          /* ring slot the next block goes to */
 	uint64_t n_blocks;      /* blocks since the last reset */
 	float *block_out;       /* band_stats output of one push (max_windows x bs.dim: every
-				   band's mean, then every band's spread) */
+				   band's mean, then every band's spread; BANDS only: a SPECTRUM
+				   head's band_stats only counts blocks and keeps the history) */
 	size_t block_cap;       /* blocks block_out holds */
 	float *features;        /* band_dim: the pooled window (BANDS) */
 	int scoring;            /* stats_head restored from a model: window_head_score works */
@@ -125,9 +126,9 @@ void window_head_reset(struct window_head *w);
 /* Frees everything. NULL-safe, safe after a failed init. */
 void window_head_free(struct window_head *w);
 
-/* FLOPs per second of audio for the head's front end and one window score per hop_s (for
- * `auscult info` and cost tables). */
+/* FLOPs per second of audio for the head's front end and one score of a window_s window per
+ * hop_s (for `auscult info` and cost tables). */
 double window_head_flops_per_s(const struct model_window_head *h, const struct feature_params *f,
-			       double hop_s);
+			       double window_s, double hop_s);
 
 #endif

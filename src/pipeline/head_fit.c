@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,13 @@ static void add_features(void *ctx, const struct pipeline_window *w)
 		stats_head_add(ctx, w->head_features);
 }
 
+/* A fault of the statistics' arithmetic (stats_head, subspace) named as the window head's:
+ * err gets "window head: " and why's message; returns rc. */
+static int head_fault(struct auscult_err *err, int rc, const struct auscult_err *why)
+{
+	return rc ? auscult_fail(err, rc, "window head: %s", why->msg) : AUSCULT_OK;
+}
+
 /* Folds of the training recordings for the head's median: each recording's windows are scored
  * by a head fitted without it (a full covariance fits its own windows' noise, so in-sample
  * scores are too small, and the head's weight in the sum would be too large). */
@@ -39,7 +47,8 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 	sc.dim = h->dim;
 	sc.shrinkage = h->shrinkage;
 	sc.std_floor_rel = h->std_floor_rel;
-	int rc = stats_head_init(&sh, &sc, err);
+	struct auscult_err why;
+	int rc = head_fault(err, stats_head_init(&sh, &sc, &why), &why);
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
 		.model = m, .settings = *ps, .on_window = add_features, .ctx = &sh
@@ -52,7 +61,7 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 						  PIPELINE_REPLAY_QUIET, err);
 	pipeline_destroy(pl);
 	if (rc == AUSCULT_OK)
-		rc = stats_head_fit(&sh, err);
+		rc = head_fault(err, stats_head_fit(&sh, &why), &why);
 	if (rc == AUSCULT_OK) {
 		memcpy(h->mean, sh.mean, h->dim * sizeof(float));
 		memcpy(h->inv_std, sh.inv_std, h->dim * sizeof(float));
@@ -158,7 +167,7 @@ static int replay_all(const struct model *m, const struct pipeline_settings *ps,
 					  PIPELINE_REPLAY_QUIET, err);
 		if (rc == AUSCULT_OK && k->oom)
 			rc = auscult_fail(err, AUSCULT_ERR_NOMEM,
-					  "out of memory for window scores");
+					  "window head: out of memory for window scores");
 		if (rc == AUSCULT_OK && clip) {
 			clip[i] = k->file_n ? k->file_sum / (double)k->file_n : NAN;
 			if (!k->file_n)
@@ -256,6 +265,7 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 	struct model_window_head *h = m->head;
 	const uint32_t dim = h->dim;
 	struct spectrum_windows sw = { .dim = dim };
+	struct auscult_err why;
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
 		.model = m, .settings = *ps, .on_window = keep_spectrum, .ctx = &sw
@@ -280,23 +290,10 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 	 * explain its own bumps away), and more windows than twice the directions it keeps: a
 	 * covariance of n windows has at most n - 1 directions, the rest are rounding. Fewer
 	 * windows (a short learning run) keep fewer directions. */
-	size_t fewest = folds > 1 ? SIZE_MAX : sw.n;
-	for (size_t f = 0; f < folds && folds > 1; f++) {
-		size_t n_in = 0;
-		for (size_t i = 0; i < sw.n; i++)
-			n_in += sw.rec[i] % folds != f;
-		if (n_in < fewest)
-			fewest = n_in;
-	}
+	size_t fewest = head_fit_fewest(sw.rec, sw.n, folds);
 	if (fewest < 2 * SPECTRUM_HEAD_MIN_RANK) {
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "window head: %zu %g-s windows of the %zu recordings count (too "
-				  "short, or quieter than the gate's %g dBFS), and the recordings "
-				  "held out in turn leave %zu; the spectrum head needs at least %u "
-				  "from at least two recordings: train on longer recordings of the "
-				  "machine running",
-				  sw.n, ps->window_s, n_paths, ps->silence_dbfs, fewest,
-				  2 * SPECTRUM_HEAD_MIN_RANK);
+		rc = head_fit_too_few(err, "window head", "the spectrum head needs", ps, sw.n,
+				      n_paths, folds, fewest, 2 * SPECTRUM_HEAD_MIN_RANK);
 		goto done;
 	}
 	if (h->spec_rank > fewest / 2) {
@@ -328,7 +325,10 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 	for (size_t f = 0; f < folds && rc == AUSCULT_OK; f++) {
 		for (size_t i = 0; i < sw.n; i++)
 			keep[i] = folds == 1 || sw.rec[i] % folds != f;
-		rc = subspace_fit(sw.x, sw.n, keep, dim, rank, fold_mean, fold_basis, err);
+		rc = head_fault(err,
+				subspace_fit(sw.x, sw.n, keep, dim, rank, fold_mean, fold_basis,
+					     &why),
+				&why);
 		for (size_t i = 0; i < sw.n && rc == AUSCULT_OK; i++)
 			if (folds == 1 || sw.rec[i] % folds == f)
 				spectrum_head_residual(sw.x + i * dim, fold_mean, fold_basis, dim,
@@ -362,7 +362,8 @@ static int fit_spectrum(struct model *m, const struct pipeline_settings *ps, cha
 							 top);
 	h->head_median = (float)median(scores, sw.n);
 	h->ae_median = (float)median(sw.ae, sw.n);
-	rc = subspace_fit(sw.x, sw.n, NULL, dim, rank, h->mean, h->basis, err);
+	rc = head_fault(err, subspace_fit(sw.x, sw.n, NULL, dim, rank, h->mean, h->basis, &why),
+			&why);
 	if (rc == AUSCULT_OK && (!(h->ae_median > 0.0f) || !(h->head_median > 0.0f)))
 		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
 				  "window head: median scores %g (autoencoder) and %g (head, held "
@@ -381,6 +382,39 @@ done:
 	free(scores);
 	free(keep);
 	return rc;
+}
+
+size_t head_fit_fewest(const uint32_t *rec, size_t n, size_t folds)
+{
+	size_t fewest = folds > 1 ? SIZE_MAX : n;
+	for (size_t f = 0; f < folds && folds > 1; f++) {
+		size_t n_in = 0;
+		for (size_t i = 0; i < n; i++)
+			n_in += rec[i] % folds != f;
+		if (n_in < fewest)
+			fewest = n_in;
+	}
+	return fewest;
+}
+
+int head_fit_too_few(struct auscult_err *err, const char *prefix, const char *who_needs,
+		     const struct pipeline_settings *ps, size_t n_windows, size_t n_paths,
+		     size_t folds, size_t fewest, size_t need)
+{
+	char held[128] = "";
+	/* a fit without a fold's recordings must still have enough: say how few they leave */
+	if (folds > 1)
+		snprintf(
+			held, sizeof(held),
+			", and holding the recordings out in turn (as the fit does) leaves as few as %zu",
+			fewest);
+	return auscult_fail(
+		err, AUSCULT_ERR_INVALID,
+		"%s: the %zu recording%s gave %zu window%s of %g s that count (too "
+		"short, or quieter than the gate's %g dBFS)%s; %s at least %zu: train on "
+		"more recordings, or longer ones, of the machine running",
+		prefix, n_paths, n_paths == 1 ? "" : "s", n_windows, n_windows == 1 ? "" : "s",
+		ps->window_s, ps->silence_dbfs, held, who_needs, need);
 }
 
 int head_fit(struct model *m, const struct pipeline_settings *ps,

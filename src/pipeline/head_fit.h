@@ -3,6 +3,7 @@
 #define AUSCULT_HEAD_FIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/status.h"
 #include "model/model.h"
@@ -18,12 +19,27 @@
  *     ps, the median autoencoder and head score over the windows that count.
  * The clip threshold, which the head's scores change, is the caller's to refit once every head
  * is fitted (head_fit_threshold; rise heads come after this one, pipeline/rise_fit.h).
- * Returns AUSCULT_OK, or the failing status with err naming the recording or the fault; m keeps
+ * Returns AUSCULT_OK, or the failing status with err naming the recording or the fault: a fault
+ * of the fit names the window head, a recording's (a read error) names the recording; m keeps
  * no head then. Not for real-time threads (it reads files).
  */
 int head_fit(struct model *m, const struct pipeline_settings *ps,
 	     const struct window_head_shape *shape, char *const *paths, size_t n_paths,
 	     struct auscult_err *err);
+
+/* The fewest windows a fit sees with the recordings of one fold held out (window i comes from
+ * recording rec[i], in fold rec[i] % folds); n when folds <= 1 (one fit on everything). */
+size_t head_fit_fewest(const uint32_t *rec, size_t n, size_t folds);
+
+/*
+ * Fails with AUSCULT_ERR_INVALID for a head whose fit has fewer windows than it needs, in the
+ * user's terms: how many windows of ps the n_paths recordings gave, how few the folds leave
+ * (folds > 1), how many it needs and what to do. prefix begins the message ("rise heads"),
+ * who_needs says the need ("the rise heads need").
+ */
+int head_fit_too_few(struct auscult_err *err, const char *prefix, const char *who_needs,
+		     const struct pipeline_settings *ps, size_t n_windows, size_t n_paths,
+		     size_t folds, size_t fewest, size_t need);
 
 /*
  * The clip threshold of a model whose heads are fitted: a gamma fitted, as `auscult train` does,

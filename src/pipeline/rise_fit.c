@@ -8,6 +8,7 @@
 #include "audio/audio_source.h"
 #include "model/rise_heads.h"
 #include "model/stats_head.h"
+#include "pipeline/head_fit.h"
 
 /* Folds by recording for the calibration: a diagonal fit on all windows scores its own windows
  * a little lower than a new recording's, which would make the gate open too easily. */
@@ -53,13 +54,15 @@ static int fit_part(struct stats_head *sh, const struct model_rise_heads *r,
 {
 	struct stats_head_config sc;
 	rise_heads_stats_config(r, h == &r->bursts, dim, &sc);
-	int rc = stats_head_init(sh, &sc, err);
+	struct auscult_err why;
+	int rc = stats_head_init(sh, &sc, &why);
 	for (size_t i = 0; i < k->n && rc == AUSCULT_OK; i++)
 		if (skip >= folds || k->rec[i] % folds != skip)
 			stats_head_add(sh, k->x + i * k->dim + offset);
 	if (rc == AUSCULT_OK)
-		rc = stats_head_fit(sh, err);
-	return rc;
+		rc = stats_head_fit(sh, &why);
+	/* the statistics' own fault, named as the rise heads' */
+	return rc ? auscult_fail(err, rc, "rise heads: %s", why.msg) : AUSCULT_OK;
 }
 
 static int provisional(struct model_rise_head *h, struct auscult_err *err)
@@ -159,12 +162,12 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 					  "rise heads: out of memory for the windows' features");
 	}
 	pipeline_destroy(pl);
-	if (rc == AUSCULT_OK && k.n < 2)
-		rc = auscult_fail(err, AUSCULT_ERR_INVALID,
-				  "rise heads: %zu %g-s window(s) of the %zu recordings count (too "
-				  "short, or quieter than the gate's %g dBFS); train on longer "
-				  "recordings of the machine running",
-				  k.n, ps->window_s, n_paths, ps->silence_dbfs);
+	/* each head's calibration fits it without each fold's recordings in turn (fit_head) */
+	size_t folds = n_paths < RISE_FIT_FOLDS ? n_paths : RISE_FIT_FOLDS;
+	size_t fewest = head_fit_fewest(k.rec, k.n, folds);
+	if (rc == AUSCULT_OK && fewest < 2)
+		rc = head_fit_too_few(err, "rise heads", "the rise heads need", ps, k.n, n_paths,
+				      folds, fewest, 2);
 	if (rc == AUSCULT_OK)
 		rc = fit_head(&r->envelope, r, &k, 0, n_paths, err);
 	if (rc == AUSCULT_OK)

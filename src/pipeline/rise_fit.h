@@ -17,7 +17,8 @@
  *  2. each head's calibration: the mean and std of its scores on the windows of recordings a fit
  *     left out (5 folds by recording), what a normal it never heard scores.
  * The clip threshold, which they change, is the caller's to refit after (head_fit_threshold).
- * Returns AUSCULT_OK, or the failing status with err naming the fault; m keeps no rise heads
+ * Returns AUSCULT_OK, or the failing status with err naming the fault: a fault of the fit names
+ * the rise heads, a recording's (a read error) names the recording; m keeps no rise heads
  * then. Not for real-time threads (it reads files).
  */
 int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *paths,

@@ -436,15 +436,10 @@ int cmd_train(int argc, char **argv)
 		/* fitted on the daemon's windows; its clip scores replace the network's */
 		struct pipeline_settings ps;
 		pipeline_settings_defaults(&ps);
-		if (head_fit(&m, &ps, &o.head_shape, ds.paths, ds.n_files, &err)) {
-			/* its own messages name the window head; a recording's fault needs it said */
-			fprintf(stderr, "auscult train: %s%s\n",
-				strncmp(err.msg, "window head", 11) == 0 ? "" : "window head: ",
-				err.msg);
-			goto out;
-		}
-		if (o.rise_heads && rise_fit(&m, &ps, ds.paths, ds.n_files, o.bursts, &err)) {
-			fprintf(stderr, "auscult train: rise heads: %s\n", err.msg);
+		/* their messages name the head themselves (head_fit.h, rise_fit.h) */
+		if (head_fit(&m, &ps, &o.head_shape, ds.paths, ds.n_files, &err) ||
+		    (o.rise_heads && rise_fit(&m, &ps, ds.paths, ds.n_files, o.bursts, &err))) {
+			fprintf(stderr, "auscult train: %s\n", err.msg);
 			goto out;
 		}
 		/* once, with every head in */

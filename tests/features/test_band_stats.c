@@ -1,4 +1,4 @@
-/* test_band_stats.c - window statistics: layout, a tone in the right bin and band, modulation at the right rate, streaming, errors. */
+/* test_band_stats.c - window statistics: layout, a tone in the right bin and band, modulation at the right rate, streaming, history only, errors. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +38,16 @@ static float *signal(double seconds, double f_hz, double mod_hz, double depth, s
 			       noise);
 	}
 	return x;
+}
+
+/* The defaults without the fine spectrum and the modulation: the bands alone, windows of
+ * window_frames. */
+static void bands_only(struct band_stats_config *cfg, uint32_t window_frames)
+{
+	band_stats_config_defaults(cfg);
+	cfg->n_mod = 0;
+	cfg->fine_n_fft = 0;
+	cfg->window_frames = window_frames;
 }
 
 static uint32_t argmax(const float *v, uint32_t n)
@@ -197,12 +207,9 @@ static void test_gaps_between_frames(void **state)
 	(void)state;
 	struct band_stats_config cfg;
 	struct band_stats gapped, dense, many;
-	band_stats_config_defaults(&cfg);
+	bands_only(&cfg, 20); /* no fine part: the long-term spectrum sees every sample */
 	cfg.n_fft = 128;
 	cfg.hop = 256;
-	cfg.n_mod = 0;
-	cfg.fine_n_fft = 0; /* the long-term spectrum sees every sample */
-	cfg.window_frames = 20;
 	init_ok(&gapped, &cfg);
 	init_ok(&many, &cfg);
 	cfg.hop = 128;
@@ -247,6 +254,40 @@ static void test_gaps_between_frames(void **state)
 	band_stats_free(&gapped);
 	band_stats_free(&dense);
 	band_stats_free(&many);
+}
+
+/* history_only: the same history and window count as the full analysis, nothing written; with
+ * no history the frames are only counted. */
+static void test_history_only(void **state)
+{
+	(void)state;
+	struct band_stats_config cfg;
+	struct band_stats full, only, bare;
+	bands_only(&cfg, 8);
+	cfg.history_frames = 50;
+	init_ok(&full, &cfg);
+	cfg.history_only = 1;
+	init_ok(&only, &cfg);
+	cfg.history_frames = 0;
+	init_ok(&bare, &cfg);
+	size_t n;
+	float *x = signal(1.0, 1234.0, 7.0, 0.5, &n);
+	float *a = malloc(band_stats_max_windows(&full, n) * full.dim * sizeof(float));
+	assert_non_null(a);
+	size_t wa = band_stats_process(&full, x, n, a);
+	assert_int_equal(band_stats_process(&only, x, n, NULL), wa);
+	assert_int_equal(band_stats_process(&bare, x, n, NULL), wa);
+	uint64_t ca, cb, cc;
+	const float *ha = band_stats_history(&full, &ca), *hb = band_stats_history(&only, &cb);
+	assert_null(band_stats_history(&bare, &cc));
+	assert_int_equal(cb, ca);
+	assert_int_equal(cc, ca);
+	assert_memory_equal(ha, hb, 50 * cfg.n_bands * sizeof(float));
+	free(a);
+	free(x);
+	band_stats_free(&full);
+	band_stats_free(&only);
+	band_stats_free(&bare);
 }
 
 static void expect_error(void (*change)(struct band_stats_config *), const char *text)
@@ -327,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_modulation_at_its_rate),
 		cmocka_unit_test(test_streaming_and_reset),
 		cmocka_unit_test(test_gaps_between_frames),
+		cmocka_unit_test(test_history_only),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_flops),
 	};
