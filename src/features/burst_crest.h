@@ -17,6 +17,9 @@
  * its mean power, dB, 0 (a steady band) to 10 log10 n_frames (all in one frame). A ratio, so
  * the recording's level and tilt leave it alone, and a steady sound added to a band lowers it:
  * only what comes and goes raises it.
+ * Each frame is summed into bands once, when a compute first sees it, into a ring of the last
+ * n_frames frames' bands: windows that overlap (the rise heads' 2-s windows every second) do
+ * not sum a frame twice, and a window's largest and mean band power are contiguous loops.
  * Pure stage: init allocates, compute does not and cannot fail. One thread at a time.
  */
 
@@ -29,6 +32,9 @@ struct burst_crest_config {
 struct burst_crest {
 	struct burst_crest_config cfg;
 	uint32_t n_bands;
+	float *bands;      /* n_frames x n_bands: the last frames' band power, frame f at row
+			      f % n_frames */
+	uint64_t banded;   /* frames summed into bands so far (those of the power ring's count) */
 	float *peak, *sum; /* n_bands: the window's largest and summed band power */
 };
 
@@ -44,10 +50,15 @@ int burst_crest_init(struct burst_crest *bc, const struct burst_crest_config *cf
  * The crests of the window that ends at the newest frame of a power ring: cap rows of row_len
  * floats (row_len >= n_bins, row j holding bins 1..), count frames pushed so far, frame f in row
  * f % cap (cap >= n_frames). A window with fewer frames so far uses those it has; none, or a
- * band without power: 0. Writes n_bins / band_bins floats, dB. Never allocates, never fails.
+ * band without power: 0. A count below the last compute's means a new stream (the ring was
+ * reset): the bands start again. Writes n_bins / band_bins floats, dB. Never allocates, never
+ * fails.
  */
 void burst_crest_compute(struct burst_crest *bc, const float *ring, uint32_t cap, uint32_t row_len,
 			 uint64_t count, float *out);
+
+/* Forgets the frames banded: the power ring starts a new stream. */
+void burst_crest_reset(struct burst_crest *bc);
 
 /* FLOPs of one compute, for cost tables. */
 double burst_crest_flops(const struct burst_crest_config *cfg);

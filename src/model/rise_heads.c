@@ -343,6 +343,8 @@ float rise_heads_steady(struct rise_heads *rh, float gate)
 void rise_heads_restart(struct rise_heads *rh)
 {
 	rh->n_recent = 0;
+	if (rh->burst_dim)
+		burst_crest_reset(&rh->bursts);
 }
 
 void rise_heads_free(struct rise_heads *rh)

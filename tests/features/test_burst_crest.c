@@ -46,6 +46,7 @@ static void test_one_loud_frame(void **state)
 	float before = out[5];
 	for (uint32_t f = 0; f < 8; f++)
 		ring[f * 16 + 10] += 100.0f;
+	burst_crest_compute(&bc, ring, 8, 16, 0, out); /* a new stream: frames pushed again */
 	burst_crest_compute(&bc, ring, 8, 16, 8, out);
 	assert_true(out[5] > 0.0f && out[5] < before);
 	burst_crest_compute(&bc, ring, 8, 16, 0, out);
@@ -55,8 +56,9 @@ static void test_one_loud_frame(void **state)
 }
 
 /* The window is the last n_frames frames of the ring (cap rows, frame f in row f % cap, rows
- * wider than the bins): a burst that left it no longer counts, and a window with fewer frames
- * so far uses those it has. */
+ * wider than the bins), each frame banded once: a burst that left the window no longer counts,
+ * a window with fewer frames so far uses those it has, frames skipped by a long gap are not
+ * banded, and a count below the last starts a new stream. */
 static void test_window_of_the_ring(void **state)
 {
 	(void)state;
@@ -66,15 +68,23 @@ static void test_window_of_the_ring(void **state)
 	float ring[3 * 6], out[1];
 	for (uint32_t i = 0; i < 18; i++)
 		ring[i] = 1.0f;
-	ring[1 * 6 + 2] = 9.0f; /* frame 1 (and 4, 7...): band power 12 against 4 */
+	ring[1 * 6 + 2] = 9.0f;                       /* frame 1: band power 12 against 4 */
 	burst_crest_compute(&bc, ring, 3, 6, 2, out); /* frames 0, 1 */
 	assert_float_equal(out[0], 10.0 * log10(12.0 / 8.0), 1e-5);
 	burst_crest_compute(&bc, ring, 3, 6, 3, out); /* frames 0..2 */
 	assert_float_equal(out[0], 10.0 * log10(12.0 / (20.0 / 3.0)), 1e-5);
-	ring[1 * 6 + 2] = 1.0f;
-	ring[0 * 6 + 0] = 5.0f;                       /* frame 3, in row 0 */
-	burst_crest_compute(&bc, ring, 3, 6, 4, out); /* frames 1..3 */
-	assert_float_equal(out[0], 10.0 * log10(8.0 / (16.0 / 3.0)), 1e-5);
+	ring[0 * 6 + 0] = 3.0f;                       /* frame 3, in row 0: 6 */
+	burst_crest_compute(&bc, ring, 3, 6, 4, out); /* frames 1..3: 12, 4, 6 */
+	assert_float_equal(out[0], 10.0 * log10(12.0 / (22.0 / 3.0)), 1e-5);
+	ring[1 * 6 + 2] = 1.0f;                       /* frame 4, in row 1: 4 */
+	burst_crest_compute(&bc, ring, 3, 6, 5, out); /* frames 2..4: 4, 6, 4 */
+	assert_float_equal(out[0], 10.0 * log10(6.0 / (14.0 / 3.0)), 1e-5);
+	ring[0 * 6 + 0] = 1.0f;                        /* frames 18..20 all 4 */
+	burst_crest_compute(&bc, ring, 3, 6, 21, out); /* after a gap: only the window's */
+	assert_float_equal(out[0], 0.0, 1e-6);
+	ring[2 * 6 + 1] = 13.0f;                      /* a new stream: frame 2, in row 2: 16 */
+	burst_crest_compute(&bc, ring, 3, 6, 3, out); /* frames 0..2: 4, 4, 16 */
+	assert_float_equal(out[0], 10.0 * log10(16.0 / 8.0), 1e-5);
 	burst_crest_free(&bc);
 }
 
