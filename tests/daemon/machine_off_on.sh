@@ -72,16 +72,16 @@ grep "^auscult/on_fault/event " "$WORK/on_fault.msgs" | sed 's/.*"type":"\([a-z]
 [ "$(cat "$WORK/ev.txt")" = "start end " ] || fail "on_fault: daemon events '$(cat "$WORK/ev.txt")'"
 [ "$(states on_fault)" = "normal idle normal anomaly normal " ] ||
 	fail "on_fault: daemon states '$(states on_fault)'"
-# The events say which rise heads heard the fault: the shipped model has all three, and they sum
+# The events say which rise heads heard the fault: the shipped model has all four, and they sum
 # to the rise part.
 for type in start end; do
 	ev=$(grep "^auscult/on_fault/event {[^ ]*\"type\":\"$type\"" "$WORK/on_fault.msgs")
 	printf '%s\n' "$ev" | awk '{
 		r = $0; sub(/.*"parts":\{[^}]*"rise":/, "", r); sub(/[},].*/, "", r)
 		h = $0; if (!sub(/.*"rise_heads":\{"envelope":/, "", h)) exit 1
-		sub(/\}.*/, "", h); gsub(/"tones":|"impulses":/, "", h); n = split(h, v, ",")
-		d = v[1] + v[2] + v[3] - r; if (d < 0) d = -d
-		exit !(n == 3 && r > 0 && d < 2e-3 * (r > 1 ? r : 1))
+		sub(/\}.*/, "", h); gsub(/"tones":|"impulses":|"bursts":/, "", h); n = split(h, v, ",")
+		d = v[1] + v[2] + v[3] + v[4] - r; if (d < 0) d = -d
+		exit !(n == 4 && r > 0 && d < 2e-3 * (r > 1 ? r : 1))
 	}' || fail "on_fault: the $type event's rise heads do not split its rise part: $ev"
 done
 # ... and where: the demo fault's whine (3110-3190 Hz, samples/README.md) is the tone.
