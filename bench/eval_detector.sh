@@ -62,11 +62,12 @@ export OPENBLAS_NUM_THREADS=1
 # 0-7.5 kHz over each 2-s window from 64-point frames every 256 samples, a full-covariance
 # Gaussian), whose windows `auscult score` sums with the network's;
 # idnn16-fast-rise adds the rise heads (each window's envelope spectra and tonal peaks, gated
-# into its score); idnn16-spec-rise, the tool's default, scores each window's mean spectrum by
-# its residual off the normal windows' principal directions in place of the band Gaussian;
+# into its score); idnn16-spec-rise scores each window's mean spectrum by its residual off the
+# normal windows' principal directions in place of the band Gaussian; idnn16-spec-burst, the
+# tool's default, adds the bursts head (each 31-Hz band's loudest frame over its mean);
 # idnn16-stats is idnn16 with the window head on 256-point frames every 128 samples. MFLOP add
 # the heads', as `auscult info --json` counts them.
-default_recipe=idnn16-spec-rise
+default_recipe=idnn16-spec-burst
 recipes=(
 	"dcase2020|--recipe dcase2020"
 	"variant|--recipe dcase2020 --standardize --input-frames 0,1,3,4 --target-frames 2 --band-weights --aggregate top:0.1 --hidden 16"
@@ -74,6 +75,7 @@ recipes=(
 	"idnn16-fast-stats|--recipe idnn16-fast-stats"
 	"idnn16-fast-rise|--recipe idnn16-fast-rise"
 	"idnn16-spec-rise|--recipe idnn16-spec-rise"
+	"idnn16-spec-burst|--recipe idnn16-spec-burst"
 	"idnn16-stats|--recipe idnn16-stats"
 )
 epochs=100

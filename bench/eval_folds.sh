@@ -13,7 +13,7 @@
 # on the report families, with its 95% interval over draws of the 75 source recordings.
 #
 # Usage: bench/eval_folds.sh [--seed N] [--keep DIR] [RECIPE...]
-#   RECIPE...   the recipes to compare with the default (default: idnn16-fast-rise dcase2020)
+#   RECIPE...   the recipes to compare with the default (default: idnn16-spec-rise dcase2020)
 #   --seed N    fault seed (default 1)
 #   --keep DIR  work in DIR and keep it (models, clips, scores); default: a temporary folder
 # Environment: AUSCULT_BUILD (default ./build), AUSCULT_DATA (default ../shared/data/dcase2020_id00)
@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $seed in '' | *[!0-9]*) echo "$0: --seed $seed: expected a non-negative integer" >&2; exit 2 ;; esac
-[ ${#others[@]} -gt 0 ] || others=(idnn16-fast-rise dcase2020)
+[ ${#others[@]} -gt 0 ] || others=(idnn16-spec-rise dcase2020)
 
 eval_require_tools "$build" auscult make_faults
 eval_require_data "$data/train/normal_id_00_00000074.wav"
