@@ -138,10 +138,10 @@ awk '
 	if (d > 1e-3 * (raw > 1 ? raw : 1)) bad++
 	if (rise > top) top = rise
 	# the rise part by head, summing to it
-	if (!match($0, /"rise_heads": \{"envelope": [-0-9.e]+, "tones": [-0-9.e]+, "impulses": [-0-9.e]+\}/)) { bad++; next }
+	if (!match($0, /"rise_heads": \{"envelope": [-0-9.e]+, "tones": [-0-9.e]+, "impulses": [-0-9.e]+, "bursts": [-0-9.e]+\}/)) { bad++; next }
 	h = substr($0, RSTART, RLENGTH); sub(/^[^{]*\{/, "", h); sub(/\}$/, "", h)
 	gsub(/"[a-z]+": /, "", h); split(h, hv, ", ")
-	d = hv[1] + hv[2] + hv[3] - rise; if (d < 0) d = -d
+	d = hv[1] + hv[2] + hv[3] + hv[4] - rise; if (d < 0) d = -d
 	if (d > 1e-3 * (rise > 1 ? rise : 1)) bad++
 }
 END { exit !(n > 20 && bad == 0 && top > 5) }' "$TMP/windows.json" ||

@@ -414,15 +414,17 @@ static void test_fault_after_switch_on(void **state)
 			 * 4 s) after the settle time (3 s), then the hysteresis (3 windows) */
 			if (!(r.w[i].stream_s > 23.0 && r.w[i].stream_s < 29.0))
 				fail_msg("event at %.3f s, expected 23-29 s", r.w[i].stream_s);
-			/* the shipped model's event names its three parts, and its three rise
+			/* the shipped model's event names its three parts, and its four rise
 			 * heads, of which the tonal peaks heard the whine most */
 			const struct detector_event *ev = &r.w[i].det.event;
 			assert_int_equal(ev->parts_seen, 7u);
-			assert_int_equal(ev->rise_seen, 7u);
+			assert_int_equal(ev->rise_seen, 15u);
 			assert_true(ev->parts.rise[DETECTOR_RISE_TONES] >
 				    ev->parts.rise[DETECTOR_RISE_ENVELOPE]);
 			assert_true(ev->parts.rise[DETECTOR_RISE_TONES] >
 				    ev->parts.rise[DETECTOR_RISE_IMPULSES]);
+			assert_true(ev->parts.rise[DETECTOR_RISE_TONES] >
+				    ev->parts.rise[DETECTOR_RISE_BURSTS]);
 			/* ... at the whine's 3150 Hz (1024-point bins, 15.6 Hz apart) */
 			const float hz = ev->parts.at[DETECTOR_RISE_TONES].hz;
 			if (!(hz > 3130.0f && hz < 3170.0f))
@@ -442,7 +444,7 @@ static void test_fault_after_switch_on(void **state)
 		/* ... and its rise heads' terms, the rise part's */
 		const float *h = r.w[i].parts.rise;
 		float rise = h[DETECTOR_RISE_ENVELOPE] + h[DETECTOR_RISE_TONES] +
-			     h[DETECTOR_RISE_IMPULSES];
+			     h[DETECTOR_RISE_IMPULSES] + h[DETECTOR_RISE_BURSTS];
 		assert_float_equal(rise, v[DETECTOR_PART_RISE], 1e-5 * (1.0f + rise));
 		checked++;
 	}
