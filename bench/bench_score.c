@@ -145,7 +145,7 @@ static int random_model(struct model *m, const char *recipe)
 		m->rise = r;
 		rise_heads_config_defaults(r, &m->features, m->head->n_kept);
 		if (o.bursts)
-			rise_heads_add_bursts(r, &m->features);
+			rise_heads_add_bursts(r);
 		struct model_rise_head *parts[RISE_N_HEADS] = { &r->envelope, &r->tones,
 								&r->impulses, &r->bursts };
 		for (int k = 0; k < RISE_N_HEADS; k++) {

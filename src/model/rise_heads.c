@@ -41,9 +41,8 @@ void rise_heads_config_defaults(struct model_rise_heads *r, const struct feature
 	}
 }
 
-void rise_heads_add_bursts(struct model_rise_heads *r, const struct feature_params *f)
+void rise_heads_add_bursts(struct model_rise_heads *r)
 {
-	(void)f;
 	r->burst_band_bins = RISE_BURST_BAND_BINS;
 	r->burst_bins = r->tone_bins / RISE_BURST_BAND_BINS * RISE_BURST_BAND_BINS;
 	r->burst_gate_z = RISE_BURST_GATE_Z;

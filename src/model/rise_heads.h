@@ -157,9 +157,9 @@ void rise_heads_config_defaults(struct model_rise_heads *r, const struct feature
 void rise_heads_stats_config(const struct model_rise_heads *r, bool bursts, uint32_t dim,
 			     struct stats_head_config *sc);
 
-/* Adds a bursts head of the defaults above (no fitted statistics) to rise heads r for features
- * f: bands of RISE_BURST_BAND_BINS bins over the tonal peaks' bins. */
-void rise_heads_add_bursts(struct model_rise_heads *r, const struct feature_params *f);
+/* Adds a bursts head of the defaults above (no fitted statistics) to rise heads r set up by
+ * rise_heads_config_defaults: bands of RISE_BURST_BAND_BINS bins over the tonal peaks' bins. */
+void rise_heads_add_bursts(struct model_rise_heads *r);
 
 /* Short frames of the window head the envelope needs for windows of window_blocks feature hops
  * (the pipeline's window_head history): min(env_n_fft, the window's frames). */

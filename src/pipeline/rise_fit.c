@@ -134,7 +134,7 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 		return auscult_fail(err, AUSCULT_ERR_NOMEM, "rise heads: out of memory");
 	rise_heads_config_defaults(r, &m->features, m->head->n_kept);
 	if (bursts)
-		rise_heads_add_bursts(r, &m->features);
+		rise_heads_add_bursts(r);
 	m->rise = r;
 	/* provisional statistics (zero means, unit stds) so that the model validates while the
 	 * pipeline gives the features they are fitted on */
