@@ -60,6 +60,25 @@ static int fit_gaussian(struct model *m, const struct pipeline_settings *ps, cha
 			rc = pipeline_replay_file(pl, paths[i], AUDIO_CHANNEL_AVERAGE,
 						  PIPELINE_REPLAY_QUIET, err);
 	pipeline_destroy(pl);
+	/* said in the user's terms, as head_fit_too_few does for the other heads; the fold fits
+	 * come first, so how many windows all the recordings give is not known yet */
+	if (rc == AUSCULT_OK && sh.n_windows < 2) {
+		size_t n_in = 0;
+		for (size_t i = 0; i < n_paths; i++)
+			n_in += i % folds != skip;
+		char which[96];
+		snprintf(which, sizeof(which),
+			 "those numbered %zu modulo %zu held out, as the fit does", skip, folds);
+		rc = auscult_fail(
+			err, AUSCULT_ERR_INVALID,
+			"window head: %zu of the %zu recordings (%s) gave %llu window%s of "
+			"%g s that count (too short, or quieter than the gate's %g dBFS); the "
+			"band head needs at least 2: train on more recordings, or longer ones, "
+			"of the machine running",
+			n_in, n_paths, skip < folds ? which : "all of them",
+			(unsigned long long)sh.n_windows, sh.n_windows == 1 ? "" : "s",
+			ps->window_s, ps->silence_dbfs);
+	}
 	if (rc == AUSCULT_OK)
 		rc = head_fault(err, stats_head_fit(&sh, &why), &why);
 	if (rc == AUSCULT_OK) {
