@@ -146,8 +146,8 @@ static int random_model(struct model *m, const char *recipe)
 		rise_heads_config_defaults(r, &m->features, m->head->n_kept);
 		if (o.bursts)
 			rise_heads_add_bursts(r);
-		struct model_rise_head *parts[RISE_N_HEADS] = { &r->envelope, &r->tones,
-								&r->impulses, &r->bursts };
+		struct model_rise_head *parts[RISE_N_HEADS];
+		rise_heads_each(r, parts);
 		for (int k = 0; k < RISE_N_HEADS; k++) {
 			struct model_rise_head *h = parts[k];
 			if (!h->dim)

@@ -207,20 +207,12 @@ static const kiss_fft_cpx *spectrum(struct band_stats *bs, kiss_fftr_cfg fft, co
 	return bs->spec;
 }
 
-static void short_frame(struct band_stats *bs)
+/* This short frame's band energies, dB, into bs->band_db. */
+static void band_levels(struct band_stats *bs)
 {
 	const struct band_stats_config *c = &bs->cfg;
-	if (c->history_only && !bs->history) { /* nobody reads this frame: only count it */
-		bs->history_count++;
-		bs->frames++;
-		return;
-	}
 	const kiss_fft_cpx *X = spectrum(bs, bs->fft, bs->buf, bs->hann, c->n_fft);
-	uint32_t per_band = c->n_fft / 2 / c->n_bands, nm = c->n_mod;
-	double wt = bs->time_hann[bs->frames];
-	float *row = bs->history ? bs->history + (size_t)(bs->history_count % c->history_frames) *
-							 c->n_bands
-				 : NULL;
+	uint32_t per_band = c->n_fft / 2 / c->n_bands;
 	float *band_db = bs->band_db;
 	for (uint32_t b = 0; b < c->n_bands; b++) {
 		float e = 0.0f;
@@ -232,13 +224,27 @@ static void short_frame(struct band_stats *bs)
 	/* the front end's dB, four bands at a time (a call of log10 per band was a third of this
 	 * frame's cost) */
 	logmel_db_array(band_db, c->n_bands);
-	if (c->history_only) {
-		for (uint32_t b = 0; b < c->n_bands; b++)
-			row[b] = band_db[b];
+}
+
+static void short_frame(struct band_stats *bs)
+{
+	const struct band_stats_config *c = &bs->cfg;
+	float *row = bs->history ? bs->history + (size_t)(bs->history_count % c->history_frames) *
+							 c->n_bands
+				 : NULL;
+	if (c->history_only) { /* the history is all anyone reads; without one, only the count */
+		if (row) {
+			band_levels(bs);
+			memcpy(row, bs->band_db, c->n_bands * sizeof(float));
+		}
 		bs->history_count++;
 		bs->frames++;
 		return;
 	}
+	band_levels(bs);
+	uint32_t nm = c->n_mod;
+	double wt = bs->time_hann[bs->frames];
+	const float *band_db = bs->band_db;
 	for (uint32_t b = 0; b < c->n_bands; b++) {
 		double db = band_db[b];
 		if (row)

@@ -50,6 +50,14 @@ void rise_heads_add_bursts(struct model_rise_heads *r)
 	r->bursts.cal_std = 1.0f;
 }
 
+void rise_heads_each(struct model_rise_heads *r, struct model_rise_head *heads[RISE_N_HEADS])
+{
+	heads[RISE_ENVELOPE] = &r->envelope;
+	heads[RISE_TONES] = &r->tones;
+	heads[RISE_IMPULSES] = &r->impulses;
+	heads[RISE_BURSTS] = &r->bursts;
+}
+
 uint32_t rise_heads_envelope_frames(const struct model_rise_heads *r,
 				    const struct model_window_head *h,
 				    const struct feature_params *f, uint32_t window_blocks)

@@ -161,6 +161,10 @@ void rise_heads_stats_config(const struct model_rise_heads *r, bool bursts, uint
  * rise_heads_config_defaults: bands of RISE_BURST_BAND_BINS bins over the tonal peaks' bins. */
 void rise_heads_add_bursts(struct model_rise_heads *r);
 
+/* The heads of r in feature order (RISE_ENVELOPE..RISE_BURSTS); a head the model lacks has
+ * dim 0. */
+void rise_heads_each(struct model_rise_heads *r, struct model_rise_head *heads[RISE_N_HEADS]);
+
 /* Short frames of the window head the envelope needs for windows of window_blocks feature hops
  * (the pipeline's window_head history): min(env_n_fft, the window's frames). */
 uint32_t rise_heads_envelope_frames(const struct model_rise_heads *r,

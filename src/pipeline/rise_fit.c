@@ -137,16 +137,16 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 		rise_heads_add_bursts(r);
 	m->rise = r;
 	/* provisional statistics (zero means, unit stds) so that the model validates while the
-	 * pipeline gives the features they are fitted on */
+	 * pipeline gives the features they are fitted on; a head the model lacks has dim 0 */
+	struct model_rise_head *heads[RISE_N_HEADS];
+	rise_heads_each(r, heads);
 	struct windows k = { 0 };
-	int rc = provisional(&r->envelope, err);
-	if (rc == AUSCULT_OK)
-		rc = provisional(&r->tones, err);
-	if (rc == AUSCULT_OK && r->imp_block)
-		rc = provisional(&r->impulses, err);
-	if (rc == AUSCULT_OK && r->burst_bins)
-		rc = provisional(&r->bursts, err);
-	k.dim = (size_t)r->envelope.dim + r->tones.dim + r->impulses.dim + r->bursts.dim;
+	int rc = AUSCULT_OK;
+	for (int h = 0; h < RISE_N_HEADS; h++) {
+		if (rc == AUSCULT_OK && heads[h]->dim)
+			rc = provisional(heads[h], err);
+		k.dim += heads[h]->dim;
+	}
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc = {
 		.model = m, .settings = *ps, .on_window = keep_window, .ctx = &k
@@ -168,17 +168,13 @@ int rise_fit(struct model *m, const struct pipeline_settings *ps, char *const *p
 	if (rc == AUSCULT_OK && fewest < 2)
 		rc = head_fit_too_few(err, "rise heads", "the rise heads need", ps, k.n, n_paths,
 				      folds, fewest, 2);
-	if (rc == AUSCULT_OK)
-		rc = fit_head(&r->envelope, r, &k, 0, n_paths, err);
-	if (rc == AUSCULT_OK)
-		rc = fit_head(&r->tones, r, &k, r->envelope.dim, n_paths, err);
-	if (rc == AUSCULT_OK && r->imp_block)
-		rc = fit_head(&r->impulses, r, &k, (size_t)r->envelope.dim + r->tones.dim, n_paths,
-			      err);
-	if (rc == AUSCULT_OK && r->burst_bins)
-		rc = fit_head(&r->bursts, r, &k,
-			      (size_t)r->envelope.dim + r->tones.dim + r->impulses.dim, n_paths,
-			      err);
+	/* each head's features follow the previous heads' in a window's */
+	size_t offset = 0;
+	for (int h = 0; h < RISE_N_HEADS && rc == AUSCULT_OK; h++) {
+		if (heads[h]->dim)
+			rc = fit_head(heads[h], r, &k, offset, n_paths, err);
+		offset += heads[h]->dim;
+	}
 	free(k.x);
 	free(k.rec);
 	if (rc == AUSCULT_OK)
